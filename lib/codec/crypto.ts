@@ -1,0 +1,119 @@
+/**
+ * JPAY command encryption (vendor document §9, PROTOCOL.md §8): ECDHE on secp256r1,
+ * the raw x-coordinate of the shared point used directly as the AES-256-GCM key, and
+ * `tag(16) ‖ iv(16) ‖ ciphertext` in base64 inside `<encrypted>`.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { p256 } from '@noble/curves/p256';
+import { JpayProtocolError } from '../errors';
+import { Packet, childText } from './packet';
+import { parsePacket, serializePacket } from './xml';
+
+const POINT_LENGTH = 65;
+/** RFC 4492 ServerECDHParams header: curve_type named_curve(3), secp256r1(23), point length. */
+const CLIENT_HANDSHAKE_HEADER = Buffer.from([0x03, 0x00, 0x17, POINT_LENGTH]);
+const SERVER_HANDSHAKE_HEADER = Buffer.from([POINT_LENGTH]);
+export const CLIENT_HANDSHAKE_LENGTH = CLIENT_HANDSHAKE_HEADER.length + POINT_LENGTH; // 69
+export const SERVER_HANDSHAKE_LENGTH = SERVER_HANDSHAKE_HEADER.length + POINT_LENGTH; // 66
+const TAG_LENGTH = 16;
+const IV_LENGTH = 16;
+export const ENCRYPTED_ELEMENT = 'encrypted';
+export const ENCRYPTED_DATA_ELEMENT = 'encrypted-data';
+
+export interface EphemeralKeyPair {
+  readonly privateKey: Uint8Array;
+  /** Uncompressed point: 0x04 ‖ X(32) ‖ Y(32). */
+  readonly publicKey: Uint8Array;
+}
+
+export function generateEphemeralKeyPair(): EphemeralKeyPair {
+  const privateKey = p256.utils.randomPrivateKey();
+  return { privateKey, publicKey: p256.getPublicKey(privateKey, false) };
+}
+
+function decodeHandshake(base64: string, header: Buffer, side: string): Uint8Array {
+  const bytes = Buffer.from(base64, 'base64');
+  if (bytes.length !== header.length + POINT_LENGTH || !bytes.subarray(0, header.length).equals(header)) {
+    throw new JpayProtocolError('bad-handshake', `${side} handshake must be ${header.length + POINT_LENGTH} bytes starting ${header.toString('hex')}`);
+  }
+  const point = bytes.subarray(header.length);
+  if (point[0] !== 0x04) throw new JpayProtocolError('bad-handshake', `${side} handshake point must be uncompressed`);
+  return new Uint8Array(point);
+}
+
+export function encodeClientHandshake(publicKey: Uint8Array): string {
+  return Buffer.concat([CLIENT_HANDSHAKE_HEADER, publicKey]).toString('base64');
+}
+
+export function decodeClientHandshake(base64: string): Uint8Array {
+  return decodeHandshake(base64, CLIENT_HANDSHAKE_HEADER, 'client');
+}
+
+export function encodeServerHandshake(publicKey: Uint8Array): string {
+  return Buffer.concat([SERVER_HANDSHAKE_HEADER, publicKey]).toString('base64');
+}
+
+export function decodeServerHandshake(base64: string): Uint8Array {
+  return decodeHandshake(base64, SERVER_HANDSHAKE_HEADER, 'server');
+}
+
+/** ECDH: the 32-byte x-coordinate of privateKey × peerPublicKey. The peer point is validated. */
+export function deriveSessionKey(privateKey: Uint8Array, peerPublicKey: Uint8Array): Buffer {
+  let shared: Uint8Array;
+  try {
+    shared = p256.getSharedSecret(privateKey, peerPublicKey, true);
+  } catch (error) {
+    throw new JpayProtocolError('bad-handshake', 'peer public key is not a valid secp256r1 point', { cause: error });
+  }
+  return Buffer.from(shared.subarray(1));
+}
+
+export function encryptBytes(key: Buffer, plaintext: Buffer): Buffer {
+  const iv = randomBytes(IV_LENGTH);
+  const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_LENGTH });
+  const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  return Buffer.concat([cipher.getAuthTag(), iv, ciphertext]);
+}
+
+export function decryptBytes(key: Buffer, sealed: Buffer): Buffer {
+  if (sealed.length < TAG_LENGTH + IV_LENGTH) {
+    throw new JpayProtocolError('bad-crypto', `encrypted block of ${sealed.length} bytes is shorter than tag and IV`);
+  }
+  const tag = sealed.subarray(0, TAG_LENGTH);
+  const iv = sealed.subarray(TAG_LENGTH, TAG_LENGTH + IV_LENGTH);
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_LENGTH });
+    decipher.setAuthTag(tag);
+    return Buffer.concat([decipher.update(sealed.subarray(TAG_LENGTH + IV_LENGTH)), decipher.final()]);
+  } catch (error) {
+    throw new JpayProtocolError('bad-crypto', 'encrypted block failed authentication', { cause: error });
+  }
+}
+
+export function isEncryptedPacket(p: Packet): boolean {
+  return Object.prototype.hasOwnProperty.call(p.body, ENCRYPTED_ELEMENT);
+}
+
+/** Replace a packet's children by `<encrypted>`; root name and attributes stay. */
+export function encryptPacket(p: Packet, key: Buffer): Packet {
+  const inner = serializePacket({ name: ENCRYPTED_DATA_ELEMENT, attrs: {}, body: p.body });
+  const sealed = encryptBytes(key, Buffer.from(inner, 'utf8'));
+  return { name: p.name, attrs: p.attrs, body: { [ENCRYPTED_ELEMENT]: sealed.toString('base64') } };
+}
+
+/** The inverse of encryptPacket; a tampered or foreign block is a bad-crypto error. */
+export function decryptPacket(p: Packet, key: Buffer): Packet {
+  const sealed = childText(p.body, ENCRYPTED_ELEMENT);
+  if (sealed === undefined) throw new JpayProtocolError('bad-crypto', `<${p.name}> has no <encrypted> block`);
+  const plaintext = decryptBytes(key, Buffer.from(sealed, 'base64'));
+  let inner: Packet;
+  try {
+    inner = parsePacket(plaintext.toString('utf8'));
+  } catch (error) {
+    throw new JpayProtocolError('bad-crypto', 'decrypted block is not valid XML', { cause: error });
+  }
+  if (inner.name !== ENCRYPTED_DATA_ELEMENT) {
+    throw new JpayProtocolError('bad-crypto', `decrypted block must be <${ENCRYPTED_DATA_ELEMENT}>, got <${inner.name}>`);
+  }
+  return { name: p.name, attrs: p.attrs, body: inner.body };
+}

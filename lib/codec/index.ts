@@ -1,0 +1,5 @@
+export * from './packet';
+export * from './xml';
+export * from './frame';
+export * from './packet-socket';
+export * from './crypto';

@@ -1,0 +1,116 @@
+/**
+ * The library's typed errors. Every error the library throws or rejects with is one of
+ * these, so callers (the CLI, Node-RED nodes) can tell a declined card from a broken
+ * cable from an unknown outcome without parsing messages. Messages never carry a full
+ * PAN, a password or a token.
+ */
+
+export type ProtocolErrorCode =
+  | 'frame-too-large'
+  | 'frame-timeout'
+  | 'frame-truncated'
+  | 'bad-xml'
+  | 'bad-packet'
+  | 'bad-handshake'
+  | 'bad-crypto'
+  | 'unexpected-packet';
+
+export class JpayError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The peer broke the protocol: a bad frame, bad XML, a failed decryption. */
+export class JpayProtocolError extends JpayError {
+  readonly code: ProtocolErrorCode;
+  constructor(code: ProtocolErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** Input refused before a byte was sent; `field` names the offending field. */
+export class JpayValidationError extends JpayError {
+  readonly field: string;
+  readonly rule: string;
+  constructor(field: string, rule: string) {
+    super(`${field}: ${rule}`);
+    this.field = field;
+    this.rule = rule;
+  }
+}
+
+/** The terminal could not be reached, or the connection broke before a command was sent. */
+export class JpayConnectionError extends JpayError {
+  readonly host: string;
+  readonly port: number;
+  constructor(message: string, host: string, port: number, options?: { cause?: unknown }) {
+    super(message, options);
+    this.host = host;
+    this.port = port;
+  }
+}
+
+export type TimeoutPhase = 'connect' | 'command' | 'transaction' | 'frame' | 'handler';
+
+/** A deadline passed for a command that is not a transaction (safe to run again). */
+export class JpayTimeoutError extends JpayError {
+  readonly phase: TimeoutPhase;
+  readonly timeoutMs: number;
+  constructor(phase: TimeoutPhase, timeoutMs: number) {
+    super(`${phase} timed out after ${timeoutMs} ms`);
+    this.phase = phase;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** The terminal answered with a non-ok status where the caller needed ok. */
+export class JpayStatusError extends JpayError {
+  readonly command: string;
+  /** The status as sent by the terminal (`notauthorized`, `transactionnotfound`…). */
+  readonly status: string;
+  /** The terminal's error stack, decoded to text. */
+  readonly errors: readonly string[];
+  constructor(command: string, status: string, errors: readonly string[] = []) {
+    super(`${command} failed with status ${status || '(none)'}${errors.length ? `: ${errors.join('; ')}` : ''}`);
+    this.command = command;
+    this.status = status;
+    this.errors = errors;
+  }
+}
+
+export type OutcomeUnknownPhase = 'sending' | 'awaiting-response' | 'in-dialogue';
+
+/** What is known about a transaction whose outcome is unknown. No PAN, no password. */
+export interface UnknownTransactionInfo {
+  type: string;
+  amount?: number;
+  amountOther?: number;
+  currency?: string;
+  number?: number | 'last';
+  sbp?: boolean;
+  host: string;
+  port: number;
+  /** ISO time the command was sent. */
+  sentAt: string;
+  /** Last display message code seen, if any (e.g. `D4` answer received from host). */
+  lastDisplayCode?: string;
+}
+
+/**
+ * A transaction was (or may have been) sent and no response arrived. The terminal may
+ * have charged the card. The library never resends it: recover by reading the
+ * terminal's report, or reverse with `void last`.
+ */
+export class TransactionOutcomeUnknown extends JpayError {
+  readonly phase: OutcomeUnknownPhase;
+  readonly transaction: UnknownTransactionInfo;
+  constructor(phase: OutcomeUnknownPhase, transaction: UnknownTransactionInfo, options?: { cause?: unknown }) {
+    const reason = options?.cause instanceof Error ? `: ${options.cause.message}` : '';
+    super(`transaction outcome unknown (${phase})${reason}`, options);
+    this.phase = phase;
+    this.transaction = transaction;
+  }
+}

@@ -1,0 +1,376 @@
+/**
+ * Typed JPAY objects: requests, responses, receipts, reports and terminal messages.
+ * Amounts are integers in minor units (kopecks); signed totals are signed integers;
+ * date-times are ISO local strings (`2018-03-28T12:01:33`); identifiers stay strings.
+ */
+import type { XmlElement } from '../codec/packet';
+import type { Secret } from './secret';
+
+export type Language = 'en' | 'ru';
+
+export const COMMAND_NAMES = [
+  'login',
+  'logout',
+  'changepassword',
+  'updateconfiguration',
+  'loadworkkeys',
+  'loadmasterkeys',
+  'testconnection',
+  'getparameters',
+  'transaction',
+  'report',
+  'settlement',
+  'clear',
+  'resetpassword',
+  'sethostkey',
+  'runreset',
+] as const;
+export type CommandName = (typeof COMMAND_NAMES)[number];
+
+/** Commands that carry the admin token (§6). */
+export const TOKEN_COMMANDS = [
+  'logout',
+  'changepassword',
+  'updateconfiguration',
+  'loadworkkeys',
+  'loadmasterkeys',
+  'testconnection',
+  'getparameters',
+  'sethostkey',
+  'runreset',
+] as const satisfies readonly CommandName[];
+export type TokenCommand = (typeof TOKEN_COMMANDS)[number];
+
+/** Commands that carry the admin password itself (§7); manual-entry transactions too. */
+export const PASSWORD_COMMANDS = ['report', 'settlement', 'clear'] as const satisfies readonly CommandName[];
+
+export const MESSAGE_NAMES = ['keepalive', 'keep-alive', 'display', 'dex', 'card', 'displayqrcode'] as const;
+export type MessageName = (typeof MESSAGE_NAMES)[number];
+
+export const TRANSACTION_TYPES = ['purchase', 'refund', 'void', 'purchase-with-cashback'] as const;
+export type TransactionType = (typeof TRANSACTION_TYPES)[number];
+
+export interface ManualCardEntry {
+  /** Full card number, 12–19 digits. Never logged; only its masked form leaves the library. */
+  pan: string;
+  /** Card expiry, YYMM. */
+  expiry: string;
+  cardholder?: string;
+}
+
+export interface TransactionRequest {
+  type: TransactionType;
+  /** Minor units. Required for purchase, refund and cashback; optional for void (partial void). */
+  amount?: number;
+  /** Cashback amount in minor units (purchase-with-cashback). */
+  amountOther?: number;
+  /** ISO 4217 numeric code, only when it differs from the terminal's default. */
+  currency?: string;
+  /** Refund: RRN of the original (12 characters). */
+  rrn?: string;
+  /** Void: receipt number (up to 6 digits) or 'last'. */
+  number?: number | 'last';
+  /** Refund without the card. */
+  forced?: boolean;
+  /** `force-sbp`: true = only SBP is offered, false = SBP is not offered, absent = as configured. */
+  sbp?: boolean;
+  /** Manually entered card data (needs the admin password). */
+  manual?: ManualCardEntry;
+}
+
+export type ReportType = 'brief' | 'full';
+
+/** Everything a request may carry, by command. Secrets are passed in, never stored here. */
+export interface RequestParams {
+  login: { password: string; clientHandshake?: string };
+  logout: { token: string };
+  changepassword: { token: string; password: string; newPassword: string };
+  updateconfiguration: { token: string };
+  loadworkkeys: { token: string };
+  loadmasterkeys: { token: string };
+  testconnection: { token: string };
+  getparameters: { token: string };
+  transaction: TransactionRequest & { password?: string };
+  report: { password: string; reportType: ReportType };
+  settlement: { password: string };
+  clear: { password: string };
+  resetpassword: Record<string, never>;
+  sethostkey: { token: string; name: string; material: string };
+  runreset: { token: string };
+}
+
+export interface ResponseBase {
+  /** Raw status as sent, and its typed form (see status.ts). */
+  status: string;
+  ok: boolean;
+  /** The error stack, decoded from hex to text. */
+  errors: string[];
+}
+
+export interface SbpCftBlock {
+  localQrcId?: string;
+  pointId?: string;
+  mpiOperationStatusDescriptionEng?: string;
+  mpiOperationStatusDescriptionRus?: string;
+  qrcId?: string;
+  extEntityId?: string;
+  paymentPurpose?: string;
+}
+
+export interface Receipt {
+  header: string[];
+  footer: string[];
+  tid?: string;
+  mid?: string;
+  /** Receipt number as sent (`000009`). */
+  seq?: string;
+  /** Receipt number as an integer, when seq is numeric. */
+  receiptNumber?: number;
+  /** purchase, refund, purchasereversal, refundreversal (any string is kept). */
+  type?: string;
+  state?: string;
+  /** approved / declined (card receipts). */
+  tstatus?: string;
+  /** approved / declined (SBP and MIFARE receipts carry `status`). */
+  paymentStatus?: string;
+  /** Derived as §8.9 says: tstatus = approved (or status = approved on SBP/MIFARE receipts). */
+  approved: boolean;
+  amountAuthorized?: number;
+  amountOther?: number;
+  currency?: string;
+  aid?: string;
+  appname?: string;
+  apname?: string;
+  alabel?: string;
+  ictId?: string;
+  /** Application name to show: apname decoded with ict-id, else alabel, else appname. */
+  applicationName?: string;
+  pinEntered?: string;
+  cdcvm?: boolean;
+  signature?: boolean;
+  /** Masked PAN as the terminal prints it. */
+  pan?: string;
+  /** Card expiry, YYMMDD as sent. */
+  aed?: string;
+  rrn?: string;
+  respCode?: string;
+  respCodeDescription?: string;
+  authNumber?: string;
+  /** ISO local date-time of the transaction. */
+  datetime?: string;
+  tsi?: string;
+  tvr?: string;
+  declineReason?: string;
+  acquirerTag?: string;
+  bankName?: string;
+  record?: string;
+  /** `sbp` for SBP receipts, `mifare` for closed-loop MIFARE payments. */
+  iface?: string;
+  errorCode?: string;
+  cft?: SbpCftBlock;
+  /** Children the library does not know (e.g. a MIFARE client's own receipt data), kept as parsed. */
+  extra?: XmlElement;
+}
+
+export interface TransactionResult extends ResponseBase {
+  /** The full PAN, sent only over an encrypted session; redacted when printed or serialised. */
+  plainTextPan?: Secret;
+  /** True only if a receipt is present and it is approved (§8.9). */
+  approved: boolean;
+  receipt?: Receipt;
+}
+
+export interface TotalsPair {
+  count: number;
+  sum: number;
+}
+
+export interface OperationTotals {
+  purchase: TotalsPair;
+  refund: TotalsPair;
+  purchaseWithCashback: TotalsPair;
+  purchaseReversal: TotalsPair;
+  refundReversal: TotalsPair;
+  totalCount: number;
+  /** Signed balance in minor units (D = plus, C = minus on the wire). */
+  totalSum: number;
+}
+
+export interface CardTypeTotals extends OperationTotals {
+  rid: string;
+  name: string;
+}
+
+export interface ReportTransaction {
+  status?: string;
+  state?: string;
+  type?: string;
+  seq?: string;
+  amount?: number;
+  amountOther?: number;
+  rrn?: string;
+  time?: string;
+  authCode?: string;
+  respCode?: string;
+  currency?: string;
+  pan?: string;
+  aed?: string;
+  aid?: string;
+  tvr?: string;
+  tsi?: string;
+}
+
+export interface XReport {
+  header: { mid?: string; tid?: string; title: string[]; currency?: string; time?: string };
+  transactions: ReportTransaction[];
+  totals: CardTypeTotals[];
+  grandTotals?: OperationTotals;
+}
+
+export interface SReport {
+  respCode?: string;
+  approvalNumber?: string;
+  rrn?: string;
+  /** orig-amount: the terminal's total, signed minor units. */
+  terminalTotal?: number;
+  /** amount: the host's total, signed minor units. */
+  hostTotal?: number;
+  datetime?: string;
+  tid?: string;
+  mid?: string;
+  currency?: string;
+  from?: string;
+  to?: string;
+  /** tnum: number of transactions settled. */
+  transactionCount?: number;
+  batchUpload?: string;
+  artRespCode?: string;
+  covRespCode?: string;
+  covRrn?: string;
+  settlementResult?: string;
+  /** True when settlement-result is passed (absent on clear: then status ok decides). */
+  passed: boolean;
+}
+
+export interface TerminalParameters {
+  sn?: string;
+  app?: string;
+  firmwareMcu?: string;
+  firmwareBoot?: string;
+  os?: string;
+  sdk?: string;
+  tid?: string;
+  mid?: string;
+  tconf?: string;
+  ntconf?: string;
+  cconf?: string;
+  ncconf?: string;
+  econf?: string;
+  neconf?: string;
+  kconf?: string;
+  nkconf?: string;
+  acqid?: string;
+  cccert?: string;
+  csca?: string;
+  cshost?: string;
+  accert?: string;
+  asca?: string;
+  ashost?: string;
+  kccert?: string;
+  ksca?: string;
+  devid?: string;
+}
+
+export interface WorkKeysReceipt {
+  macChangeRrn?: string;
+  netChangeRrn?: string;
+}
+
+export interface MasterKeysReceipt {
+  /** KCV of the PIN master key. */
+  pinKcv?: string;
+  /** KCV of the MAC master key. */
+  macKcv?: string;
+}
+
+export interface LoginResult extends ResponseBase {
+  token?: string;
+  serverHandshake?: string;
+}
+
+export interface ResponseTypes {
+  login: LoginResult;
+  logout: ResponseBase;
+  changepassword: ResponseBase;
+  updateconfiguration: ResponseBase;
+  loadworkkeys: ResponseBase & { receipt?: WorkKeysReceipt };
+  loadmasterkeys: ResponseBase & { receipt?: MasterKeysReceipt };
+  testconnection: ResponseBase;
+  getparameters: ResponseBase & { parameters?: TerminalParameters };
+  transaction: TransactionResult;
+  report: ResponseBase & { report?: XReport };
+  settlement: ResponseBase & { report?: SReport };
+  clear: ResponseBase & { report?: SReport };
+  resetpassword: ResponseBase;
+  sethostkey: ResponseBase;
+  runreset: ResponseBase;
+}
+
+// ---- Messages from the terminal during a command ----
+
+export interface DisplayMessage {
+  /** EMV message identifier (`15`, `03`, `D1`…). */
+  code: string;
+  /** Preferred languages, ISO-639 pairs (`ruen`). */
+  language?: string;
+  /** The terminal's own text, if it sent one. */
+  text?: string;
+  /** Kernel UI status (`00`–`05`). */
+  uiStatus?: string;
+  holdTime?: string;
+  valueQualifier?: string;
+  /** Amount to show (minor units) when value-qualifier is `10`. */
+  amount?: number;
+  currency?: string;
+}
+
+export interface EmvTagValue {
+  /** Tag, hex (`9F06`). */
+  name: string;
+  /** Value, hex in EMV format. */
+  value: string;
+}
+
+export interface DexMessage {
+  kernelTags: EmvTagValue[];
+}
+
+export interface QrCodeMessage {
+  show: boolean;
+  url?: string;
+}
+
+export type CardMessage =
+  | { code: 'open'; blockId: number; data?: Buffer }
+  | { code: 'read'; ok: boolean; status: string; data?: Buffer }
+  | { code: 'write'; ok: boolean; status: string };
+
+/** The client's answer to a card message: the next request to the card. */
+export type CardRequest =
+  | { code: 'read'; blockId: number }
+  | { code: 'write'; blockId: number; data: Buffer }
+  | { code: 'close'; receipt?: XmlElement }
+  | { code: 'notimplemented' };
+
+export interface ResetKeepAliveMessage {
+  /** reset-connected-indicator: the activator has connected. */
+  activatorConnected: boolean;
+}
+
+export type TerminalMessage =
+  | { name: 'keepalive' }
+  | { name: 'keep-alive'; message: ResetKeepAliveMessage }
+  | { name: 'display'; message: DisplayMessage }
+  | { name: 'dex'; message: DexMessage }
+  | { name: 'card'; message: CardMessage }
+  | { name: 'displayqrcode'; message: QrCodeMessage };
