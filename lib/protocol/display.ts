@@ -1,9 +1,10 @@
 // Texts for the `display` message (§8.9): EMV message identifiers, JPAY's D1..D5, and the
 // kernel UI status of Book C-2 A.1.194.
 
+import type { Language } from './types';
 import { amountFromWire } from './values';
 
-export type DisplayLanguage = 'en' | 'ru';
+export type DisplayLanguage = Language;
 
 export interface DisplayText {
   readonly en: string;
@@ -124,15 +125,21 @@ export function uiStatusText(status: string, lang: DisplayLanguage): string | un
 /** Book C-2 value qualifier meaning "value is an amount". */
 export const VALUE_QUALIFIER_AMOUNT = '10';
 
+/** Wire fields of a display message; `text`/`amount` also admit an already-decoded `DisplayMessage`. */
 export interface DisplayFields {
   code?: string;
   /** ISO-639 pair list; the document calls it `language` and also `lang`. */
   language?: string;
   lang?: string;
   msg?: string;
+  /** Same as `msg`. */
+  text?: string;
   status?: string;
   valueQualifier?: string;
+  /** 12 digits of minor units, as sent. */
   value?: string;
+  /** Already-parsed minor units; used when `value` is absent. */
+  amount?: number;
   currency?: string;
 }
 
@@ -150,15 +157,22 @@ export interface DisplayDescription {
  */
 export function describeDisplay(msg: DisplayFields, lang?: DisplayLanguage): DisplayDescription {
   const language = lang ?? pickLanguage(msg.language ?? msg.lang);
-  const own = msg.msg?.trim();
+  const own = (msg.msg ?? msg.text)?.trim();
   const text = own ? own : (msg.code === undefined ? undefined : displayMessage(msg.code, language)) ?? '';
-  if (msg.valueQualifier?.trim() !== VALUE_QUALIFIER_AMOUNT || msg.value === undefined) return { text };
-  let amount: number;
-  try {
-    amount = amountFromWire(msg.value, 'value');
-  } catch {
-    return { text };
-  }
+  if (msg.valueQualifier?.trim() !== VALUE_QUALIFIER_AMOUNT) return { text };
+  const amount = parseAmount(msg);
+  if (amount === undefined) return { text };
   const currency = msg.currency?.trim();
   return currency ? { text, amount, currency } : { text, amount };
+}
+
+function parseAmount(msg: DisplayFields): number | undefined {
+  if (msg.value === undefined) {
+    return typeof msg.amount === 'number' && Number.isSafeInteger(msg.amount) && msg.amount >= 0 ? msg.amount : undefined;
+  }
+  try {
+    return amountFromWire(msg.value, 'value');
+  } catch {
+    return undefined;
+  }
 }

@@ -1,5 +1,7 @@
 // Response/answer statuses (Appendix A "Коды ошибок") and the hex-encoded error stack.
 
+import type { Language } from './types';
+
 export const JPAY_STATUS_CODES = [
   'ok',
   'failed',
@@ -36,7 +38,7 @@ export const JPAY_STATUS_CODES = [
 
 export type JpayStatusCode = (typeof JPAY_STATUS_CODES)[number];
 
-export type StatusLanguage = 'en' | 'ru';
+export type StatusLanguage = Language;
 
 export interface JpayStatus {
   /** `unknown` when the terminal sent a value outside Appendix A (or nothing). */

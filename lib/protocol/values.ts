@@ -6,13 +6,13 @@ function fail(field: string, problem: string): never {
   throw new RangeError(`${field}: ${problem}`);
 }
 
-function describe(value: unknown): string {
+function show(value: unknown): string {
   return typeof value === 'string' ? JSON.stringify(value) : String(value);
 }
 
 function checkAmount(minor: unknown, field: string, allowNegative: boolean): number {
   if (typeof minor !== 'number') fail(field, `expected a number of minor units, got ${typeof minor}`);
-  if (!Number.isSafeInteger(minor)) fail(field, `expected a safe integer of minor units, got ${describe(minor)}`);
+  if (!Number.isSafeInteger(minor)) fail(field, `expected a safe integer of minor units, got ${show(minor)}`);
   const min = allowNegative ? -MAX_WIRE_AMOUNT : 0;
   if (minor < min || minor > MAX_WIRE_AMOUNT) {
     fail(field, `${minor} is outside ${min}..${MAX_WIRE_AMOUNT}`);
@@ -33,7 +33,7 @@ export function amountToWire(minor: number, field = 'amount'): string {
 /** Parses up to 12 digits (surrounding whitespace ignored: the vendor wraps values over lines). */
 export function amountFromWire(s: string, field = 'amount'): number {
   const text = checkString(s, field);
-  if (!/^\d{1,12}$/.test(text)) fail(field, `expected 1..12 digits, got ${describe(s)}`);
+  if (!/^\d{1,12}$/.test(text)) fail(field, `expected 1..12 digits, got ${show(s)}`);
   return Number(text);
 }
 
@@ -41,7 +41,7 @@ export function amountFromWire(s: string, field = 'amount'): number {
 export function signedAmountFromWire(s: string, field = 'amount'): number {
   const text = checkString(s, field);
   const m = /^([DC])(\d{1,12})$/.exec(text);
-  if (m === null) fail(field, `expected D or C followed by 1..12 digits, got ${describe(s)}`);
+  if (m === null) fail(field, `expected D or C followed by 1..12 digits, got ${show(s)}`);
   const magnitude = Number(m[2]);
   // Avoid -0 for C000000000000.
   return m[1] === 'C' && magnitude !== 0 ? -magnitude : magnitude;
@@ -55,7 +55,7 @@ export function signedAmountToWire(minor: number, field = 'amount'): string {
 /** Non-negative counters such as `tnum` or `purchase-count`. */
 export function countFromWire(s: string, field = 'count'): number {
   const text = checkString(s, field);
-  if (!/^\d{1,15}$/.test(text)) fail(field, `expected 1..15 digits, got ${describe(s)}`);
+  if (!/^\d{1,15}$/.test(text)) fail(field, `expected 1..15 digits, got ${show(s)}`);
   return Number(text);
 }
 
@@ -68,8 +68,8 @@ function two(n: number): string {
 }
 
 function checkDate(year: number, month: number, day: number, field: string, raw: string): void {
-  if (month < 1 || month > 12) fail(field, `month ${two(month)} is invalid in ${describe(raw)}`);
-  if (day < 1 || day > daysInMonth(year, month)) fail(field, `day ${two(day)} is invalid in ${describe(raw)}`);
+  if (month < 1 || month > 12) fail(field, `month ${two(month)} is invalid in ${show(raw)}`);
+  if (day < 1 || day > daysInMonth(year, month)) fail(field, `day ${two(day)} is invalid in ${show(raw)}`);
 }
 
 /**
@@ -78,13 +78,13 @@ function checkDate(year: number, month: number, day: number, field: string, raw:
  */
 export function dateTimeFromWire(s: string, field = 'datetime'): string {
   const text = checkString(s, field);
-  if (!/^(\d{10}|\d{12})$/.test(text)) fail(field, `expected yymmddHHMMSS (12 digits), got ${describe(s)}`);
+  if (!/^(\d{10}|\d{12})$/.test(text)) fail(field, `expected yymmddHHMMSS (12 digits), got ${show(s)}`);
   const [yy, mo, dd, hh, mi, ss = 0] = (text.match(/\d\d/g) ?? []).map(Number);
   const year = 2000 + yy;
   checkDate(year, mo, dd, field, text);
-  if (hh > 23) fail(field, `hour ${two(hh)} is invalid in ${describe(s)}`);
-  if (mi > 59) fail(field, `minute ${two(mi)} is invalid in ${describe(s)}`);
-  if (ss > 59) fail(field, `second ${two(ss)} is invalid in ${describe(s)}`);
+  if (hh > 23) fail(field, `hour ${two(hh)} is invalid in ${show(s)}`);
+  if (mi > 59) fail(field, `minute ${two(mi)} is invalid in ${show(s)}`);
+  if (ss > 59) fail(field, `second ${two(ss)} is invalid in ${show(s)}`);
   return `${year}-${two(mo)}-${two(dd)}T${two(hh)}:${two(mi)}:${two(ss)}`;
 }
 
@@ -106,7 +106,7 @@ export function dateTimeToWire(date: Date, field = 'datetime'): string {
 /** Card expiry `aed` (YYMMDD) → `20YY-MM-DD`. */
 export function expiryYYMMDDToIso(s: string, field = 'aed'): string {
   const text = checkString(s, field);
-  if (!/^\d{6}$/.test(text)) fail(field, `expected YYMMDD (6 digits), got ${describe(s)}`);
+  if (!/^\d{6}$/.test(text)) fail(field, `expected YYMMDD (6 digits), got ${show(s)}`);
   const [yy, mo, dd] = (text.match(/\d\d/g) ?? []).map(Number);
   const year = 2000 + yy;
   checkDate(year, mo, dd, field, text);
