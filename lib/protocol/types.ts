@@ -374,3 +374,44 @@ export type TerminalMessage =
   | { name: 'dex'; message: DexMessage }
   | { name: 'card'; message: CardMessage }
   | { name: 'displayqrcode'; message: QrCodeMessage };
+
+// ---- Activator dialogue during runreset (§10, port 4434) ----
+
+/** The terminal's three certificate requests to the activator (the document also misspells the first `signconfigcientcertificate`). */
+export const CERTIFICATE_REQUEST_NAMES = [
+  'signconfigclientcertificate',
+  'signkeyloaderclientcertificate',
+  'signacquirerclientcertificate',
+] as const;
+export type CertificateRequestName = (typeof CERTIFICATE_REQUEST_NAMES)[number];
+
+export interface CertificateRequest {
+  /** Normalised name (the misspelling maps to `signconfigclientcertificate`). */
+  name: CertificateRequestName;
+  /** Root tag as received; the answer's root tag should repeat it. Defaults to `name`. */
+  rootName?: string;
+  /** The device's RSA public key: hex of the DER SubjectPublicKeyInfo. */
+  key: string;
+  deviceIdentifier: string;
+}
+
+/** The activator's answer: `<signed-cert><cert>HEX(PEM)</cert><ca>HEX(PEM)</ca></signed-cert>`. */
+export interface CertificateAnswer {
+  /** Present only if the answer carried a status (the document's example has none). */
+  status?: string;
+  /** Signed device certificate, PEM as hex. */
+  cert?: string;
+  /** CA certificate that signed it, PEM as hex. */
+  ca?: string;
+}
+
+/** The activator's answer to `queryconfigcredentials`: `<confdata>`. */
+export interface ConfigCredentials {
+  status?: string;
+  /** Config server root certificate (hex). */
+  cert?: string;
+  /** RSA signature of cert (hex). */
+  sign?: string;
+  /** Config server URL. */
+  url?: string;
+}

@@ -1,0 +1,426 @@
+/**
+ * Terminal → client messages during a command (§8, §8.9, §8.10, §10) and the client's
+ * answers, both directions; plus the terminal ↔ activator dialogue of runreset (§10).
+ */
+import { childElement, childList, childText, packet, Packet, XmlElement, XmlNode } from '../codec/packet';
+import { JpayProtocolError, JpayValidationError } from '../errors';
+import { decodeBase64, nonEmptyText, put, setIf, text } from './fields';
+import {
+  CardMessage,
+  CardRequest,
+  CERTIFICATE_REQUEST_NAMES,
+  CertificateAnswer,
+  CertificateRequest,
+  CertificateRequestName,
+  ConfigCredentials,
+  DisplayMessage,
+  EmvTagValue,
+  TerminalMessage,
+} from './types';
+import { amountFromWire, amountToWire } from './values';
+import { validateTagValue } from './emv-tags';
+
+/** MIFARE Classic block size. */
+export const CARD_BLOCK_SIZE = 16;
+
+function bad(message: string, where: string): never {
+  throw new JpayProtocolError('bad-packet', `${where}: ${message}`);
+}
+
+function asElement(node: XmlNode): XmlElement {
+  return typeof node === 'object' ? node : {};
+}
+
+function blockId(raw: string | undefined, where: string): number {
+  if (raw === undefined || raw === '') bad('block-id is missing', where);
+  if (!/^\d{1,3}$/.test(raw) || Number(raw) > 255) bad('block-id must be an integer 0..255', where);
+  return Number(raw);
+}
+
+function payload(raw: string | undefined, where: string): Buffer | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const data = decodeBase64(raw);
+  if (data === undefined) bad('payload is not valid Base64', where);
+  return data;
+}
+
+function tags(container: XmlElement | undefined, where: string): EmvTagValue[] {
+  return childList(container, 'tag').map((node, i) => {
+    const el = asElement(node);
+    const name = el['@name'];
+    const value = el['@value'];
+    if (typeof name !== 'string' || name.trim() === '') bad(`tag ${i} has no name`, where);
+    if (typeof value !== 'string') bad(`tag ${name.trim()} has no value`, where);
+    return { name: name.trim(), value: value.trim() };
+  });
+}
+
+function tagsElement(list: readonly EmvTagValue[]): XmlElement {
+  return { tag: list.map((t) => ({ '@name': t.name, '@value': t.value })) };
+}
+
+// ---- Messages ----
+
+function parseDisplay(body: XmlElement): DisplayMessage {
+  const code = nonEmptyText(body, 'code');
+  if (code === undefined) bad('code is missing', 'display');
+  const m: DisplayMessage = { code };
+  const set = <K extends keyof DisplayMessage>(key: K, value: DisplayMessage[K] | undefined): void => setIf(m, key, value);
+  set('language', nonEmptyText(body, 'language') ?? nonEmptyText(body, 'lang'));
+  set('text', nonEmptyText(body, 'msg'));
+  set('uiStatus', nonEmptyText(body, 'status'));
+  set('holdTime', nonEmptyText(body, 'hold-time'));
+  set('valueQualifier', nonEmptyText(body, 'value-qualifier'));
+  const value = nonEmptyText(body, 'value');
+  if (m.valueQualifier === '10' && value !== undefined) {
+    try {
+      m.amount = amountFromWire(value, 'value');
+    } catch {
+      bad('value must be an amount (up to 12 digits) when value-qualifier is 10', 'display');
+    }
+  }
+  set('currency', nonEmptyText(body, 'currency'));
+  return m;
+}
+
+function parseCardMessage(body: XmlElement): CardMessage {
+  const code = nonEmptyText(body, 'code')?.toLowerCase();
+  const status = (): string => {
+    const s = nonEmptyText(body, 'status');
+    if (s === undefined) bad('status is missing', `card ${code}`);
+    return s;
+  };
+  switch (code) {
+    case undefined:
+      return bad('code is missing', 'card');
+    case 'open': {
+      const m: CardMessage = { code: 'open', blockId: blockId(text(body, 'block-id'), 'card open') };
+      const data = payload(text(body, 'payload'), 'card open');
+      return data === undefined ? m : { ...m, data };
+    }
+    case 'read': {
+      const s = status();
+      const data = payload(text(body, 'payload'), 'card read');
+      const m: CardMessage = { code: 'read', ok: s === 'ok', status: s };
+      return data === undefined ? m : { ...m, data };
+    }
+    case 'write': {
+      const s = status();
+      return { code: 'write', ok: s === 'ok', status: s };
+    }
+    default:
+      return bad('code must be open, read or write', 'card');
+  }
+}
+
+/**
+ * A terminal message → its typed form; undefined for a name that is not a message the
+ * library knows (answer it with notimplemented). Throws JpayProtocolError('bad-packet')
+ * for a known message that is malformed.
+ */
+export function parseMessage(p: Packet): TerminalMessage | undefined {
+  const b = p.body;
+  switch (p.name) {
+    case 'keepalive':
+      return { name: 'keepalive' };
+    case 'keep-alive': {
+      const raw = nonEmptyText(b, 'reset-connected-indicator');
+      if (raw !== undefined && !['0', '1', 'true', 'false'].includes(raw.toLowerCase())) {
+        bad('reset-connected-indicator must be 0 or 1', 'keep-alive');
+      }
+      return { name: 'keep-alive', message: { activatorConnected: raw === '1' || raw?.toLowerCase() === 'true' } };
+    }
+    case 'display':
+      return { name: 'display', message: parseDisplay(b) };
+    case 'dex':
+      return { name: 'dex', message: { kernelTags: tags(childElement(b, 'kernel-tags'), 'dex') } };
+    case 'displayqrcode': {
+      const status = nonEmptyText(b, 'status')?.toLowerCase();
+      if (status === 'hide') return { name: 'displayqrcode', message: { show: false } };
+      if (status !== 'show') bad('status must be show or hide', 'displayqrcode');
+      const url = nonEmptyText(b, 'url');
+      if (url === undefined) bad('url is missing', 'displayqrcode');
+      return { name: 'displayqrcode', message: { show: true, url } };
+    }
+    case 'card':
+      return { name: 'card', message: parseCardMessage(b) };
+    default:
+      return undefined;
+  }
+}
+
+function displayToElement(m: DisplayMessage): XmlElement {
+  const el: XmlElement = { code: m.code };
+  put(el, 'language', m.language);
+  put(el, 'msg', m.text);
+  put(el, 'status', m.uiStatus);
+  put(el, 'hold-time', m.holdTime);
+  put(el, 'value-qualifier', m.valueQualifier);
+  put(el, 'value', m.amount === undefined ? undefined : amountToWire(m.amount, 'value'));
+  put(el, 'currency', m.currency);
+  return el;
+}
+
+function cardMessageToElement(m: CardMessage): XmlElement {
+  switch (m.code) {
+    case 'open': {
+      const el: XmlElement = { code: 'open', 'block-id': String(checkBlockId(m.blockId, 'blockId')) };
+      put(el, 'payload', m.data?.toString('base64'));
+      return el;
+    }
+    case 'read': {
+      const el: XmlElement = { code: 'read', status: m.status };
+      put(el, 'payload', m.data?.toString('base64'));
+      return el;
+    }
+    case 'write':
+      return { code: 'write', status: m.status };
+  }
+}
+
+/** Terminal side: a typed message → its packet (the inverse of parseMessage). */
+export function messageToPacket(m: TerminalMessage): Packet {
+  switch (m.name) {
+    case 'keepalive':
+      return packet('keepalive');
+    case 'keep-alive':
+      return packet('keep-alive', { 'reset-connected-indicator': m.message.activatorConnected ? '1' : '0' });
+    case 'display':
+      return packet('display', displayToElement(m.message));
+    case 'dex':
+      return packet('dex', { 'kernel-tags': tagsElement(m.message.kernelTags) });
+    case 'displayqrcode': {
+      const body: XmlElement = { status: m.message.show ? 'show' : 'hide' };
+      if (m.message.show) put(body, 'url', m.message.url);
+      return packet('displayqrcode', body);
+    }
+    case 'card':
+      return packet('card', cardMessageToElement(m.message));
+  }
+}
+
+// ---- Answers ----
+
+/** `<name><status>…</status></name>`: the answer to keepalive, keep-alive, display, displayqrcode, or an unknown message. */
+export function buildMessageAnswer(name: string, status: string): Packet {
+  return packet(name, { status });
+}
+
+export function parseMessageAnswer(p: Packet): { name: string; status: string } {
+  return { name: p.name, status: (childText(p.body, 'status') ?? '').trim() };
+}
+
+/**
+ * `<dex><status/><terminal-tags><tag name value/>…</terminal-tags></dex>`. Each tag is
+ * checked with validateTagValue (JpayValidationError naming `terminalTags[i]`).
+ */
+export function buildDexAnswer(status: string, tagList: readonly EmvTagValue[] = []): Packet {
+  tagList.forEach((t, i) => {
+    const check = validateTagValue(t.name, t.value);
+    if (!check.ok) throw new JpayValidationError(`terminalTags[${i}]`, check.reason);
+  });
+  const body: XmlElement = { status };
+  if (tagList.length > 0) body['terminal-tags'] = tagsElement(tagList);
+  return packet('dex', body);
+}
+
+/** Terminal side. Throws JpayProtocolError('bad-packet') for a tag without name or value. */
+export function parseDexAnswer(p: Packet): { status: string; terminalTags: EmvTagValue[] } {
+  return {
+    status: (childText(p.body, 'status') ?? '').trim(),
+    terminalTags: tags(childElement(p.body, 'terminal-tags'), 'dex answer'),
+  };
+}
+
+function checkBlockId(id: number, field: string): number {
+  if (!Number.isInteger(id) || id < 0 || id > 255) throw new JpayValidationError(field, 'must be an integer 0..255');
+  return id;
+}
+
+/**
+ * The client's answer to a card message (the next card request). A write carries exactly
+ * one 16-byte block; notimplemented is `<card><status>notimplemented</status></card>`.
+ */
+export function buildCardAnswer(req: CardRequest): Packet {
+  switch (req.code) {
+    case 'read':
+      return packet('card', { code: 'read', 'block-id': String(checkBlockId(req.blockId, 'blockId')) });
+    case 'write': {
+      if (!Buffer.isBuffer(req.data) || req.data.length !== CARD_BLOCK_SIZE) {
+        throw new JpayValidationError('data', `must be a Buffer of exactly ${CARD_BLOCK_SIZE} bytes (one block)`);
+      }
+      return packet('card', {
+        code: 'write',
+        'block-id': String(checkBlockId(req.blockId, 'blockId')),
+        payload: req.data.toString('base64'),
+      });
+    }
+    case 'close': {
+      const body: XmlElement = { code: 'close' };
+      if (req.receipt !== undefined) body.receipt = Object.keys(req.receipt).length === 0 ? '' : req.receipt;
+      return packet('card', body);
+    }
+    case 'notimplemented':
+      return packet('card', { status: 'notimplemented' });
+    default:
+      throw new JpayValidationError('code', 'must be read, write, close or notimplemented');
+  }
+}
+
+/** Terminal side: the client's card answer → the next card request, or why it is invalid. */
+export function parseCardAnswer(p: Packet): CardRequest | { code: 'invalid'; reason: string } {
+  const invalid = (reason: string): { code: 'invalid'; reason: string } => ({ code: 'invalid', reason });
+  if (p.name !== 'card') return invalid('root element must be card');
+  const b = p.body;
+  const code = nonEmptyText(b, 'code')?.toLowerCase();
+  if (code === undefined) {
+    const status = nonEmptyText(b, 'status')?.toLowerCase();
+    return status === 'notimplemented' ? { code: 'notimplemented' } : invalid('code is missing');
+  }
+  const id = (): number | string => {
+    const raw = nonEmptyText(b, 'block-id');
+    if (raw === undefined) return 'block-id is missing';
+    if (!/^\d{1,3}$/.test(raw) || Number(raw) > 255) return 'block-id must be an integer 0..255';
+    return Number(raw);
+  };
+  switch (code) {
+    case 'read': {
+      const blockIdOrError = id();
+      return typeof blockIdOrError === 'string' ? invalid(blockIdOrError) : { code: 'read', blockId: blockIdOrError };
+    }
+    case 'write': {
+      const blockIdOrError = id();
+      if (typeof blockIdOrError === 'string') return invalid(blockIdOrError);
+      const raw = nonEmptyText(b, 'payload');
+      if (raw === undefined) return invalid('payload is missing');
+      const data = decodeBase64(raw);
+      if (data === undefined) return invalid('payload is not valid Base64');
+      if (data.length !== CARD_BLOCK_SIZE) return invalid(`payload must be ${CARD_BLOCK_SIZE} bytes, got ${data.length}`);
+      return { code: 'write', blockId: blockIdOrError, data };
+    }
+    case 'close': {
+      if (!Object.prototype.hasOwnProperty.call(b, 'receipt')) return { code: 'close' };
+      return { code: 'close', receipt: childElement(b, 'receipt') ?? {} };
+    }
+    default:
+      return invalid('code must be read, write or close');
+  }
+}
+
+// ---- runreset: terminal ↔ activator (§10, port 4434) ----
+
+/** The document's misspelling of signconfigclientcertificate (§10 step 4). */
+export const MISSPELLED_CONFIG_CERTIFICATE = 'signconfigcientcertificate';
+export const CONFIG_CREDENTIALS_QUERY = 'queryconfigcredentials';
+/** The activator's command that starts the reset (accepted on port 4434 only). */
+export const ACTIVATOR_RESET = 'reset';
+
+/** The normalised certificate request name for a root tag, or undefined. */
+export function certificateRequestName(root: string): CertificateRequestName | undefined {
+  if (root === MISSPELLED_CONFIG_CERTIFICATE) return 'signconfigclientcertificate';
+  return (CERTIFICATE_REQUEST_NAMES as readonly string[]).includes(root) ? (root as CertificateRequestName) : undefined;
+}
+
+/** Activator side: `<reset/>`. */
+export function buildActivatorReset(): Packet {
+  return packet(ACTIVATOR_RESET);
+}
+
+/** Terminal side: `<signXclientcertificate><key/><device-identifier/></…>`. */
+export function buildCertificateRequest(req: CertificateRequest): Packet {
+  if (!/^[0-9A-Fa-f]+$/.test(req.key) || req.key.length % 2 !== 0) {
+    throw new JpayValidationError('key', 'must be hex (the DER SubjectPublicKeyInfo)');
+  }
+  if (req.deviceIdentifier.trim() === '') throw new JpayValidationError('deviceIdentifier', 'is required');
+  return packet(req.rootName ?? req.name, { key: req.key, 'device-identifier': req.deviceIdentifier });
+}
+
+/**
+ * Activator side: undefined when the packet is not a certificate request; throws
+ * JpayProtocolError('bad-packet') when key or device-identifier is missing or key is not hex.
+ */
+export function parseCertificateRequest(p: Packet): CertificateRequest | undefined {
+  const name = certificateRequestName(p.name);
+  if (name === undefined) return undefined;
+  const key = nonEmptyText(p.body, 'key')?.replace(/\s+/g, '');
+  if (key === undefined) bad('key is missing', p.name);
+  if (!/^([0-9A-Fa-f]{2})+$/.test(key)) bad('key must be hex', p.name);
+  const deviceIdentifier = nonEmptyText(p.body, 'device-identifier');
+  if (deviceIdentifier === undefined) bad('device-identifier is missing', p.name);
+  return { name, rootName: p.name, key, deviceIdentifier };
+}
+
+/**
+ * Activator side: `<name><signed-cert><cert/><ca/></signed-cert></name>`. `name` is the
+ * root of the request (pass `request.rootName` to echo a misspelled root). A status is
+ * written only when given (the document's example has none).
+ */
+export function buildCertificateAnswer(name: string, answer: CertificateAnswer): Packet {
+  const body: XmlElement = {};
+  put(body, 'status', answer.status);
+  if (answer.cert !== undefined || answer.ca !== undefined) {
+    const signed: XmlElement = {};
+    put(signed, 'cert', answer.cert);
+    put(signed, 'ca', answer.ca);
+    body['signed-cert'] = signed;
+  }
+  return packet(name, body);
+}
+
+/** Terminal side: the activator's certificate answer. Hex values lose any whitespace. */
+export function parseCertificateAnswer(p: Packet): CertificateAnswer {
+  const r: CertificateAnswer = {};
+  const signed = childElement(p.body, 'signed-cert');
+  const set = (key: keyof CertificateAnswer, value: string | undefined): void => {
+    if (value !== undefined) r[key] = value;
+  };
+  set('status', nonEmptyText(p.body, 'status'));
+  set('cert', nonEmptyText(signed, 'cert')?.replace(/\s+/g, ''));
+  set('ca', nonEmptyText(signed, 'ca')?.replace(/\s+/g, ''));
+  return r;
+}
+
+/** Whether a certificate answer can be used: cert and ca present and no failing status. */
+export function isCertificateAnswerOk(a: CertificateAnswer): boolean {
+  return a.cert !== undefined && a.ca !== undefined && (a.status === undefined || a.status === 'ok');
+}
+
+/** Terminal side: `<queryconfigcredentials/>`. */
+export function buildConfigCredentialsQuery(): Packet {
+  return packet(CONFIG_CREDENTIALS_QUERY);
+}
+
+export function isConfigCredentialsQuery(p: Packet): boolean {
+  return p.name === CONFIG_CREDENTIALS_QUERY;
+}
+
+/** Activator side: `<queryconfigcredentials><confdata><cert/><sign/><url/></confdata></queryconfigcredentials>`. */
+export function buildConfigCredentialsAnswer(c: ConfigCredentials): Packet {
+  const body: XmlElement = {};
+  put(body, 'status', c.status);
+  const data: XmlElement = {};
+  put(data, 'cert', c.cert);
+  put(data, 'sign', c.sign);
+  put(data, 'url', c.url);
+  if (Object.keys(data).length > 0) body.confdata = data;
+  return packet(CONFIG_CREDENTIALS_QUERY, body);
+}
+
+/** Terminal side: the activator's `confdata`. */
+export function parseConfigCredentialsAnswer(p: Packet): ConfigCredentials {
+  const r: ConfigCredentials = {};
+  const data = childElement(p.body, 'confdata');
+  const set = (key: keyof ConfigCredentials, value: string | undefined): void => {
+    if (value !== undefined) r[key] = value;
+  };
+  set('status', nonEmptyText(p.body, 'status'));
+  set('cert', nonEmptyText(data, 'cert')?.replace(/\s+/g, ''));
+  set('sign', nonEmptyText(data, 'sign')?.replace(/\s+/g, ''));
+  set('url', nonEmptyText(data, 'url'));
+  return r;
+}
+
+/** Whether config credentials are complete (cert, sign, url) and no failing status. */
+export function isConfigCredentialsOk(c: ConfigCredentials): boolean {
+  return c.cert !== undefined && c.sign !== undefined && c.url !== undefined && (c.status === undefined || c.status === 'ok');
+}

@@ -1,0 +1,188 @@
+/**
+ * The transaction receipt (§8.9, §8.10), both directions.
+ *
+ * Parsing is tolerant: a receipt means money may have moved, so a value that does not
+ * convert (a malformed amount or date) is kept raw in `extra` under its wire name rather
+ * than failing the whole response. `plain-text-pan` is never read into the receipt.
+ *
+ * Decision (approved): §8.9 says approved ⇔ `tstatus` = approved. SBP and MIFARE receipts
+ * may carry no `tstatus`, only `status`: for them `status` = approved decides. When both
+ * are present (the CFT example), `tstatus` decides.
+ */
+import { XmlElement, XmlNode } from '../codec/packet';
+import { JpayValidationError } from '../errors';
+import { isoToWireDateTime, lines, linesElement, put, text, yesNo } from './fields';
+import { Receipt, SbpCftBlock } from './types';
+import { amountFromWire, amountToWire, dateTimeFromWire, decodeApplicationName } from './values';
+
+type Kind = 'text' | 'amount' | 'datetime' | 'yesno' | 'lines' | 'cft';
+
+type FieldKey = Exclude<keyof Receipt, 'approved' | 'receiptNumber' | 'applicationName' | 'extra'>;
+
+/** Wire name, receipt key and kind, in the document's element order. */
+const FIELDS: readonly (readonly [string, FieldKey, Kind])[] = [
+  ['header', 'header', 'lines'],
+  ['tid', 'tid', 'text'],
+  ['mid', 'mid', 'text'],
+  ['seq', 'seq', 'text'],
+  ['type', 'type', 'text'],
+  ['state', 'state', 'text'],
+  ['status', 'paymentStatus', 'text'],
+  ['tstatus', 'tstatus', 'text'],
+  ['amount-authorized', 'amountAuthorized', 'amount'],
+  ['amount-other', 'amountOther', 'amount'],
+  ['currency', 'currency', 'text'],
+  ['aid', 'aid', 'text'],
+  ['appname', 'appname', 'text'],
+  ['apname', 'apname', 'text'],
+  ['alabel', 'alabel', 'text'],
+  ['ict-id', 'ictId', 'text'],
+  ['pin-entered', 'pinEntered', 'text'],
+  ['cdcvm', 'cdcvm', 'yesno'],
+  ['signature', 'signature', 'yesno'],
+  ['pan', 'pan', 'text'],
+  ['aed', 'aed', 'text'],
+  ['rrn', 'rrn', 'text'],
+  ['resp-code', 'respCode', 'text'],
+  ['resp-code-description', 'respCodeDescription', 'text'],
+  ['auth-number', 'authNumber', 'text'],
+  ['datetime', 'datetime', 'datetime'],
+  ['tsi', 'tsi', 'text'],
+  ['tvr', 'tvr', 'text'],
+  ['decline-reason', 'declineReason', 'text'],
+  ['acquirer-tag', 'acquirerTag', 'text'],
+  ['bank-name', 'bankName', 'text'],
+  ['iface', 'iface', 'text'],
+  ['cft', 'cft', 'cft'],
+  ['error-code', 'errorCode', 'text'],
+  ['footer', 'footer', 'lines'],
+  ['record', 'record', 'text'],
+];
+
+export const PLAIN_TEXT_PAN = 'plain-text-pan';
+
+const KNOWN_WIRE_NAMES: ReadonlySet<string> = new Set([...FIELDS.map(([wire]) => wire), PLAIN_TEXT_PAN]);
+
+export const CFT_FIELDS: readonly (keyof SbpCftBlock)[] = [
+  'localQrcId',
+  'pointId',
+  'mpiOperationStatusDescriptionEng',
+  'mpiOperationStatusDescriptionRus',
+  'qrcId',
+  'extEntityId',
+  'paymentPurpose',
+];
+
+function parseCft(el: XmlElement): SbpCftBlock | undefined {
+  const node = el.cft;
+  const block = Array.isArray(node) ? node[0] : node;
+  if (block === undefined) return undefined;
+  const cft: SbpCftBlock = {};
+  if (typeof block === 'object') {
+    for (const key of CFT_FIELDS) {
+      const v = text(block, key);
+      if (v !== undefined) cft[key] = v;
+    }
+  }
+  return cft;
+}
+
+function convert(raw: string, kind: Kind, wire: string): string | number | boolean | undefined {
+  try {
+    switch (kind) {
+      case 'amount':
+        return amountFromWire(raw, wire);
+      case 'datetime':
+        return dateTimeFromWire(raw, wire);
+      case 'yesno':
+        return yesNo(raw);
+      default:
+        return raw;
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a receipt counts as approved (see the decision at the top of this file). */
+export function isReceiptApproved(r: Pick<Receipt, 'tstatus' | 'paymentStatus'>): boolean {
+  const decisive = r.tstatus?.trim() ? r.tstatus : r.paymentStatus;
+  return decisive?.trim().toLowerCase() === 'approved';
+}
+
+/** A `<receipt>` element → Receipt. Unknown children (and unconvertible values) go into `extra`. */
+export function parseReceipt(el: XmlElement): Receipt {
+  const receipt: Receipt = { header: lines(el, 'header'), footer: lines(el, 'footer'), approved: false };
+  const target = receipt as unknown as Record<string, unknown>;
+  const extra: XmlElement = {};
+  for (const [wire, key, kind] of FIELDS) {
+    if (!Object.prototype.hasOwnProperty.call(el, wire) || kind === 'lines') continue;
+    if (kind === 'cft') {
+      const cft = parseCft(el);
+      if (cft) receipt.cft = cft;
+      continue;
+    }
+    const raw = text(el, wire);
+    const value = raw === undefined ? undefined : convert(raw, kind, wire);
+    if (value === undefined || (value === '' && kind !== 'text')) extra[wire] = el[wire];
+    else target[key] = value;
+  }
+  for (const [name, node] of Object.entries(el)) {
+    if (!KNOWN_WIRE_NAMES.has(name)) extra[name] = node;
+  }
+  if (receipt.seq !== undefined && /^\d{1,9}$/.test(receipt.seq)) receipt.receiptNumber = Number(receipt.seq);
+  receipt.approved = isReceiptApproved(receipt);
+  const applicationName = decodeApplicationName(receipt);
+  if (applicationName !== undefined) receipt.applicationName = applicationName;
+  if (Object.keys(extra).length > 0) receipt.extra = extra;
+  return receipt;
+}
+
+function wireValue(value: unknown, kind: Kind, wire: string): XmlNode | undefined {
+  if (value === undefined) return undefined;
+  try {
+    switch (kind) {
+      case 'lines': {
+        // An empty header/footer carries nothing: it is left out rather than written `<header/>`.
+        const list = value as string[];
+        return list.length === 0 ? undefined : linesElement(list);
+      }
+      case 'amount':
+        return amountToWire(value as number, wire);
+      case 'datetime': {
+        const s = String(value);
+        return /^(\d{10}|\d{12})$/.test(s) ? s : isoToWireDateTime(s, wire);
+      }
+      case 'yesno':
+        return value ? 'yes' : 'no';
+      case 'cft': {
+        const cft = value as SbpCftBlock;
+        const el: XmlElement = {};
+        for (const key of CFT_FIELDS) put(el, key, cft[key]);
+        return Object.keys(el).length === 0 ? '' : el;
+      }
+      default:
+        return String(value);
+    }
+  } catch (error) {
+    throw new JpayValidationError(wire, error instanceof Error ? error.message : 'is invalid');
+  }
+}
+
+/**
+ * Receipt → `<receipt>` children, in the document's order. Derived fields (`approved`,
+ * `receiptNumber`, `applicationName`) are ignored; empty header/footer are left out; `extra` children are appended;
+ * `options.plainTextPan` is written as `plain-text-pan` (only ever over an encrypted session).
+ */
+export function receiptToElement(r: Partial<Receipt>, options: { plainTextPan?: string } = {}): XmlElement {
+  const el: XmlElement = {};
+  const source = r as Record<string, unknown>;
+  for (const [wire, key, kind] of FIELDS) put(el, wire, wireValue(source[key], kind, wire));
+  if (r.extra) {
+    for (const [name, node] of Object.entries(r.extra)) {
+      if (!Object.prototype.hasOwnProperty.call(el, name) && name !== PLAIN_TEXT_PAN) el[name] = node;
+    }
+  }
+  put(el, PLAIN_TEXT_PAN, options.plainTextPan);
+  return el;
+}

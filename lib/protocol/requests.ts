@@ -1,0 +1,239 @@
+/**
+ * Command requests, both directions: buildRequest() for the client (validated, vendor
+ * element names and order) and parseRequest() for the terminal side (the simulator).
+ */
+import { packet, Packet, XmlElement } from '../codec/packet';
+import { JpayValidationError } from '../errors';
+import { nonEmptyText, put, text } from './fields';
+import { findRequestProblem, isCommandName, validateRequest, ValidationProblem } from './schemas';
+import { CommandName, RequestParams, TRANSACTION_TYPES, TransactionRequest, TransactionType } from './types';
+import { amountToWire } from './values';
+
+type Builder<C extends CommandName> = (params: RequestParams[C]) => { body: XmlElement; attrs?: Record<string, string> };
+
+const tokenBody = (p: { token: string }): { body: XmlElement } => ({ body: { token: p.token } });
+const passwordBody = (p: { password: string }): { body: XmlElement } => ({ body: { password: p.password } });
+
+// Element order: every example of §8.9 is a subsequence of this order.
+function transactionBody(p: RequestParams['transaction']): { body: XmlElement; attrs?: Record<string, string> } {
+  const body: XmlElement = { type: p.type };
+  put(body, 'currency', p.currency);
+  put(body, 'number', p.number === undefined ? undefined : String(p.number));
+  put(body, 'amount', p.amount === undefined ? undefined : amountToWire(p.amount, 'amount'));
+  put(body, 'amount-other', p.amountOther === undefined ? undefined : amountToWire(p.amountOther, 'amountOther'));
+  put(body, 'rrn', p.rrn);
+  if (p.manual) {
+    body.pan = p.manual.pan;
+    body.expired = p.manual.expiry;
+    put(body, 'password', p.password);
+    put(body, 'cardholder', p.manual.cardholder);
+  }
+  if (p.forced === true) body.forced = 'true';
+  return p.sbp === undefined ? { body } : { body, attrs: { 'force-sbp': p.sbp ? 'true' : 'false' } };
+}
+
+const BUILDERS: { [C in CommandName]: Builder<C> } = {
+  login: (p) => ({
+    body: { password: p.password },
+    attrs: p.clientHandshake === undefined ? undefined : { 'client-handshake': p.clientHandshake },
+  }),
+  logout: tokenBody,
+  changepassword: (p) => ({ body: { token: p.token, password: p.password, newpassword: p.newPassword } }),
+  updateconfiguration: tokenBody,
+  loadworkkeys: tokenBody,
+  loadmasterkeys: tokenBody,
+  testconnection: tokenBody,
+  getparameters: tokenBody,
+  transaction: transactionBody,
+  report: (p) => ({ body: { password: p.password, 'report-type': p.reportType } }),
+  settlement: passwordBody,
+  clear: passwordBody,
+  resetpassword: () => ({ body: {} }),
+  sethostkey: (p) => ({ body: { token: p.token, name: p.name, material: p.material } }),
+  runreset: tokenBody,
+};
+
+/** Validates the parameters (JpayValidationError naming the field), then builds the command packet. */
+export function buildRequest<C extends CommandName>(command: C, params: RequestParams[C]): Packet {
+  if (!isCommandName(command)) throw new JpayValidationError('command', 'is not a JPAY command');
+  const value = (params === undefined && command === 'resetpassword' ? {} : params) as RequestParams[C];
+  validateRequest(command, value);
+  const { body, attrs } = (BUILDERS[command] as Builder<C>)(value);
+  return packet(command, body, attrs ?? {});
+}
+
+// ---- Terminal side ----
+
+export type ParsedRequest = { [C in CommandName]: { command: C; params: RequestParams[C] } }[CommandName];
+
+export interface RequestParseFailure {
+  command?: CommandName;
+  /** The status the terminal answers with. */
+  status: 'formaterror' | 'invalidarguments' | 'notimplemented';
+  /** Wire name of the offending element or attribute (`amount-other`, `expired`, `force-sbp`). */
+  field: string;
+  /** Plain English, never the value. */
+  reason: string;
+}
+
+export type RequestParseResult = { ok: true; request: ParsedRequest } | { ok: false; failure: RequestParseFailure };
+
+class ParseFailure extends Error {
+  constructor(readonly failure: RequestParseFailure) {
+    super(failure.reason);
+  }
+}
+
+function fail(command: CommandName, status: RequestParseFailure['status'], field: string, reason: string): never {
+  throw new ParseFailure({ command, status, field, reason });
+}
+
+// Parameter paths (as validateRequest names them) → the wire names a terminal reports.
+const WIRE_NAMES: Readonly<Record<string, string>> = {
+  amountOther: 'amount-other',
+  'manual.pan': 'pan',
+  'manual.expiry': 'expired',
+  'manual.cardholder': 'cardholder',
+  manual: 'pan',
+  newPassword: 'newpassword',
+  reportType: 'report-type',
+  clientHandshake: 'client-handshake',
+  sbp: 'force-sbp',
+};
+
+function failureOf(command: CommandName, problem: ValidationProblem): RequestParseFailure {
+  const field = WIRE_NAMES[problem.field] ?? problem.field;
+  const status = problem.kind === 'format' ? 'formaterror' : 'invalidarguments';
+  return { command, status, field, reason: problem.rule };
+}
+
+function required(command: CommandName, body: XmlElement, name: string): string {
+  const value = text(body, name);
+  if (value === undefined || value === '') fail(command, 'invalidarguments', name, 'is required');
+  return value;
+}
+
+function optionalBoolean(command: CommandName, raw: string | undefined, field: string): boolean | undefined {
+  if (raw === undefined) return undefined;
+  const v = raw.trim().toLowerCase();
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  fail(command, 'formaterror', field, 'must be true or false');
+}
+
+function wireAmount(command: CommandName, raw: string | undefined, field: string): number | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^\d{1,12}$/.test(raw)) fail(command, 'formaterror', field, 'must be 12 digits of minor units');
+  return Number(raw);
+}
+
+function transactionType(command: CommandName, p: Packet): TransactionType {
+  const normalise = (t: string | undefined): string | undefined => {
+    const v = t?.trim().toLowerCase();
+    return v === 'payment' ? 'purchase' : v === '' ? undefined : v;
+  };
+  const fromElement = normalise(text(p.body, 'type'));
+  const fromAttribute = normalise(p.attrs.type);
+  if (fromElement !== undefined && fromAttribute !== undefined && fromElement !== fromAttribute) {
+    fail(command, 'invalidarguments', 'type', 'is given twice (element and attribute) with different values');
+  }
+  const type = fromElement ?? fromAttribute;
+  if (type === undefined) fail(command, 'invalidarguments', 'type', 'is required');
+  if (!(TRANSACTION_TYPES as readonly string[]).includes(type)) {
+    fail(command, 'invalidarguments', 'type', `must be one of ${TRANSACTION_TYPES.join(', ')}`);
+  }
+  return type as TransactionType;
+}
+
+function transactionParams(p: Packet): RequestParams['transaction'] {
+  const c: CommandName = 'transaction';
+  const b = p.body;
+  const params: TransactionRequest & { password?: string } = { type: transactionType(c, p) };
+  const amount = wireAmount(c, nonEmptyText(b, 'amount'), 'amount');
+  if (amount !== undefined) params.amount = amount;
+  const amountOther = wireAmount(c, nonEmptyText(b, 'amount-other'), 'amount-other');
+  if (amountOther !== undefined) params.amountOther = amountOther;
+  const currency = nonEmptyText(b, 'currency');
+  if (currency !== undefined) params.currency = currency;
+  const rrn = nonEmptyText(b, 'rrn');
+  if (rrn !== undefined) params.rrn = rrn;
+  const number = nonEmptyText(b, 'number');
+  if (number !== undefined) {
+    if (number.toLowerCase() === 'last') params.number = 'last';
+    else if (/^\d{1,6}$/.test(number)) params.number = Number(number);
+    else fail(c, 'formaterror', 'number', 'must be a receipt number (up to 6 digits) or last');
+  }
+  const forced = optionalBoolean(c, nonEmptyText(b, 'forced'), 'forced');
+  if (forced !== undefined) params.forced = forced;
+  const sbp = optionalBoolean(c, p.attrs['force-sbp'], 'force-sbp');
+  if (sbp !== undefined) params.sbp = sbp;
+  const pan = nonEmptyText(b, 'pan');
+  const expired = nonEmptyText(b, 'expired');
+  const cardholder = nonEmptyText(b, 'cardholder');
+  if (pan !== undefined || expired !== undefined || cardholder !== undefined) {
+    if (pan === undefined) fail(c, 'invalidarguments', 'pan', 'is required with manual card entry (expired, cardholder)');
+    if (expired === undefined) fail(c, 'invalidarguments', 'expired', 'is required with manual card entry (pan)');
+    params.manual = cardholder === undefined ? { pan, expiry: expired } : { pan, expiry: expired, cardholder };
+  }
+  const password = nonEmptyText(b, 'password');
+  if (password !== undefined) params.password = password;
+  return params;
+}
+
+type WireParser<C extends CommandName> = (p: Packet) => RequestParams[C];
+
+const tokenParams = (c: CommandName) => (p: Packet) => ({ token: required(c, p.body, 'token') });
+const passwordParams = (c: CommandName) => (p: Packet) => ({ password: required(c, p.body, 'password') });
+
+const PARSERS: { [C in CommandName]: WireParser<C> } = {
+  login: (p) => {
+    const password = required('login', p.body, 'password');
+    const handshake = p.attrs['client-handshake']?.trim();
+    return handshake === undefined ? { password } : { password, clientHandshake: handshake };
+  },
+  logout: tokenParams('logout'),
+  changepassword: (p) => ({
+    token: required('changepassword', p.body, 'token'),
+    password: required('changepassword', p.body, 'password'),
+    newPassword: required('changepassword', p.body, 'newpassword'),
+  }),
+  updateconfiguration: tokenParams('updateconfiguration'),
+  loadworkkeys: tokenParams('loadworkkeys'),
+  loadmasterkeys: tokenParams('loadmasterkeys'),
+  testconnection: tokenParams('testconnection'),
+  getparameters: tokenParams('getparameters'),
+  transaction: transactionParams,
+  report: (p) => ({
+    password: required('report', p.body, 'password'),
+    reportType: required('report', p.body, 'report-type') as RequestParams['report']['reportType'],
+  }),
+  settlement: passwordParams('settlement'),
+  clear: passwordParams('clear'),
+  resetpassword: () => ({}),
+  sethostkey: (p) => ({
+    token: required('sethostkey', p.body, 'token'),
+    name: required('sethostkey', p.body, 'name'),
+    material: required('sethostkey', p.body, 'material').replace(/\s+/g, ''),
+  }),
+  runreset: tokenParams('runreset'),
+};
+
+/**
+ * Terminal side: a command packet → typed parameters, or the failure status to answer
+ * with. Unknown elements are ignored; passwords and tokens are not checked here.
+ */
+export function parseRequest(p: Packet): RequestParseResult {
+  const command = p.name;
+  if (!isCommandName(command)) {
+    return { ok: false, failure: { status: 'notimplemented', field: command, reason: 'is not a JPAY command' } };
+  }
+  try {
+    const params = (PARSERS[command] as WireParser<CommandName>)(p);
+    const problem = findRequestProblem(command, params);
+    if (problem) return { ok: false, failure: failureOf(command, problem) };
+    return { ok: true, request: { command, params } as ParsedRequest };
+  } catch (error) {
+    if (error instanceof ParseFailure) return { ok: false, failure: error.failure };
+    throw error;
+  }
+}

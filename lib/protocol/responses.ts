@@ -1,0 +1,171 @@
+/**
+ * Command responses, both directions: parseResponse() for the client, buildResponse() and
+ * responseToPacket() for the terminal side. Statuses are data: a non-ok status never throws.
+ */
+import { childElement, childList, childText, packet, Packet, XmlElement } from '../codec/packet';
+import { JpayProtocolError, JpayValidationError } from '../errors';
+import { nonEmptyText } from './fields';
+import {
+  masterKeysToElement,
+  parametersToElement,
+  parseMasterKeysReceipt,
+  parseParameters,
+  parseWorkKeysReceipt,
+  workKeysToElements,
+} from './parameters';
+import { parseReceipt, PLAIN_TEXT_PAN, receiptToElement } from './receipt';
+import { parseSReport, parseXReport, sreportToElement, xreportToElement } from './report';
+import { isCommandName } from './schemas';
+import { Secret } from './secret';
+import { decodeErrorStack, encodeErrorText, parseStatus } from './status';
+import { CommandName, ResponseBase, ResponseTypes, SReport, TransactionResult } from './types';
+
+/** Status (raw and ok) and the decoded error stack of any answer or response. */
+export function parseResponseBase(p: Packet): ResponseBase {
+  const status = parseStatus(childText(p.body, 'status'));
+  const stack = childElement(p.body, 'error-stack');
+  const hex = childList(stack, 'error').map((e) => (typeof e === 'string' ? e : (childText({ e }, 'e') ?? '')));
+  return { status: status.raw, ok: status.ok, errors: decodeErrorStack(hex) };
+}
+
+function parseTransaction(p: Packet, base: ResponseBase): TransactionResult {
+  const receiptElement = childElement(p.body, 'receipt');
+  const receipt = receiptElement === undefined ? undefined : parseReceipt(receiptElement);
+  // §9 does not say where plain-text-pan sits; PROTOCOL.md lists it in the receipt. Read both.
+  const pan = nonEmptyText(receiptElement, PLAIN_TEXT_PAN) ?? nonEmptyText(p.body, PLAIN_TEXT_PAN);
+  const result: TransactionResult = { ...base, approved: receipt?.approved === true };
+  if (receipt) result.receipt = receipt;
+  if (pan !== undefined) result.plainTextPan = new Secret(pan);
+  return result;
+}
+
+function parseSettlementLike(p: Packet, base: ResponseBase): ResponseBase & { report?: SReport } {
+  const el = childElement(p.body, 'sreport');
+  if (el === undefined) return base;
+  const report = parseSReport(el);
+  // Without settlement-result (clear), the status decides.
+  if (report.settlementResult === undefined) report.passed = base.ok;
+  return { ...base, report };
+}
+
+type ResponseParser<C extends CommandName> = (p: Packet, base: ResponseBase) => ResponseTypes[C];
+
+const plain = (_p: Packet, base: ResponseBase): ResponseBase => base;
+
+const PARSERS: { [C in CommandName]: ResponseParser<C> } = {
+  login: (p, base) => {
+    const r: ResponseTypes['login'] = { ...base };
+    const token = nonEmptyText(p.body, 'token');
+    if (token !== undefined) r.token = token;
+    const handshake = p.attrs['server-handshake']?.trim();
+    if (handshake) r.serverHandshake = handshake;
+    return r;
+  },
+  logout: plain,
+  changepassword: plain,
+  updateconfiguration: plain,
+  loadworkkeys: (p, base) => {
+    const receipt = parseWorkKeysReceipt(p.body);
+    return Object.keys(receipt).length > 0 ? { ...base, receipt } : base;
+  },
+  loadmasterkeys: (p, base) => {
+    const el = childElement(p.body, 'receipt');
+    return el === undefined ? base : { ...base, receipt: parseMasterKeysReceipt(el) };
+  },
+  testconnection: plain,
+  getparameters: (p, base) => {
+    const el = childElement(p.body, 'parameters');
+    return el === undefined ? base : { ...base, parameters: parseParameters(el) };
+  },
+  transaction: parseTransaction,
+  report: (p, base) => {
+    const el = childElement(p.body, 'xreport');
+    return el === undefined ? base : { ...base, report: parseXReport(el) };
+  },
+  settlement: parseSettlementLike,
+  clear: parseSettlementLike,
+  resetpassword: plain,
+  sethostkey: plain,
+  runreset: plain,
+};
+
+/**
+ * A response packet → its typed result. Throws JpayProtocolError('unexpected-packet') if
+ * the root is not the command's name (a message must be dispatched before this).
+ */
+export function parseResponse<C extends CommandName>(command: C, p: Packet): ResponseTypes[C] {
+  if (!isCommandName(command)) throw new JpayValidationError('command', 'is not a JPAY command');
+  if (p.name !== command) {
+    throw new JpayProtocolError('unexpected-packet', `expected a <${command}> response, got <${p.name.slice(0, 64)}>`);
+  }
+  const parser = PARSERS[command] as ResponseParser<C>;
+  return parser(p, parseResponseBase(p));
+}
+
+// ---- Terminal side ----
+
+/**
+ * `<command><status>…</status>…body children…<error-stack><error>HEX</error>…</error-stack></command>`.
+ * The error stack is written only when errors is non-empty; a `status` or `error-stack`
+ * inside body is replaced. `attrs` (e.g. `server-handshake`) go on the root.
+ */
+export function buildResponse(
+  command: string,
+  status: string,
+  body: XmlElement = {},
+  errors: readonly string[] = [],
+  attrs: Record<string, string> = {},
+): Packet {
+  const out: XmlElement = { status };
+  for (const [name, node] of Object.entries(body)) {
+    if (name !== 'status' && name !== 'error-stack') out[name] = node;
+  }
+  if (errors.length > 0) out['error-stack'] = { error: errors.map(encodeErrorText) };
+  return packet(command, out, attrs);
+}
+
+type BodyWriter<C extends CommandName> = (r: ResponseTypes[C]) => { body: XmlElement; attrs?: Record<string, string> };
+
+const none = (): { body: XmlElement } => ({ body: {} });
+
+/** A body with one child, or an empty body when the value is absent. */
+function one(name: string, node: XmlElement | string | undefined): XmlElement {
+  const el: XmlElement = {};
+  if (node !== undefined) el[name] = node;
+  return el;
+}
+
+const WRITERS: { [C in CommandName]: BodyWriter<C> } = {
+  login: (r) => ({
+    body: one('token', r.token),
+    attrs: r.serverHandshake === undefined ? undefined : { 'server-handshake': r.serverHandshake },
+  }),
+  logout: none,
+  changepassword: none,
+  updateconfiguration: none,
+  loadworkkeys: (r) => ({ body: r.receipt ? workKeysToElements(r.receipt) : {} }),
+  loadmasterkeys: (r) => ({ body: one('receipt', r.receipt && masterKeysToElement(r.receipt)) }),
+  testconnection: none,
+  getparameters: (r) => ({ body: one('parameters', r.parameters && parametersToElement(r.parameters)) }),
+  transaction: (r) => {
+    const pan = r.plainTextPan?.reveal();
+    if (!r.receipt) return { body: one(PLAIN_TEXT_PAN, pan) };
+    return { body: one('receipt', receiptToElement(r.receipt, pan === undefined ? {} : { plainTextPan: pan })) };
+  },
+  report: (r) => ({ body: one('xreport', r.report && xreportToElement(r.report)) }),
+  settlement: (r) => ({ body: one('sreport', r.report && sreportToElement(r.report)) }),
+  clear: (r) => ({ body: one('sreport', r.report && sreportToElement(r.report)) }),
+  resetpassword: none,
+  sethostkey: none,
+  runreset: none,
+};
+
+/**
+ * Terminal side: a typed result → its response packet (the inverse of parseResponse).
+ * `ok` and derived fields are ignored; `status` and `errors` are written as given.
+ */
+export function responseToPacket<C extends CommandName>(command: C, result: ResponseTypes[C]): Packet {
+  if (!isCommandName(command)) throw new JpayValidationError('command', 'is not a JPAY command');
+  const { body, attrs } = (WRITERS[command] as BodyWriter<C>)(result);
+  return buildResponse(command, result.status, body, result.errors ?? [], attrs ?? {});
+}

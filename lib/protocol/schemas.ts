@@ -1,0 +1,317 @@
+/**
+ * JSON Schemas (ajv v8) for every command's RequestParams, and validateRequest().
+ *
+ * Every property schema carries a `description` that doubles as the plain-English rule
+ * reported in a JpayValidationError; `then` branches that add `required` carry the rule
+ * for the missing field. Rules never contain the offending value (passwords, tokens and
+ * PANs pass through here).
+ *
+ * Decision (rrn): a card refund's RRN is ISO 8583 field 37, exactly 12 characters. An SBP
+ * refund (`sbp: true`) carries the SBP agent's reference instead — the CFT agent's
+ * localQrcId, duplicated in the receipt's `rrn` (e.g. `232796`) — so with `sbp: true` the
+ * rrn may be 1..12 characters. In both cases only printable ASCII without spaces, `<` or `&`.
+ *
+ * Decision (password on transaction): the admin password is required with manual card
+ * entry and refused without it, so the password never goes on the wire needlessly.
+ */
+import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
+import { JpayValidationError } from '../errors';
+import { COMMAND_NAMES, CommandName, RequestParams, TRANSACTION_TYPES } from './types';
+import { MAX_WIRE_AMOUNT } from './values';
+
+export type JsonSchema = Readonly<Record<string, unknown>>;
+
+const AMOUNT: JsonSchema = {
+  type: 'integer',
+  minimum: 0,
+  maximum: MAX_WIRE_AMOUNT,
+  description: `must be an integer number of minor units (kopecks) from 0 to ${MAX_WIRE_AMOUNT}`,
+};
+
+const TOKEN: JsonSchema = {
+  type: 'string',
+  pattern: '^[0-9A-Fa-f]{32}$',
+  description: 'must be the 32 hexadecimal characters returned by login',
+};
+
+const PASSWORD: JsonSchema = { type: 'string', pattern: '^\\d{8}$', description: 'must be exactly 8 digits' };
+
+const BASE64_PATTERN = '^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$';
+
+// Printable ASCII without space, `&` (0x26) and `<` (0x3C).
+const RRN_CHARS = '[\\x21-\\x25\\x27-\\x3B\\x3D-\\x7E]';
+
+const forbidden = (rule: string): JsonSchema => ({ not: {}, description: rule });
+const typeIs = (...types: string[]): JsonSchema => ({
+  properties: { type: { enum: types } },
+  required: ['type'],
+});
+const SBP_TRUE: JsonSchema = { properties: { sbp: { const: true } }, required: ['sbp'] };
+
+const tokenOnly: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['token'],
+  properties: { token: TOKEN },
+};
+
+const passwordOnly: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['password'],
+  properties: { password: PASSWORD },
+};
+
+const TRANSACTION: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['type'],
+  properties: {
+    type: { enum: [...TRANSACTION_TYPES], description: `must be one of ${TRANSACTION_TYPES.join(', ')}` },
+    amount: AMOUNT,
+    amountOther: AMOUNT,
+    currency: { type: 'string', pattern: '^\\d{3}$', description: 'must be an ISO 4217 numeric code (3 digits)' },
+    rrn: {
+      type: 'string',
+      pattern: `^${RRN_CHARS}{1,12}$`,
+      description: 'must be 1 to 12 printable characters without spaces, < or &',
+    },
+    number: {
+      anyOf: [{ type: 'integer', minimum: 0, maximum: 999999 }, { const: 'last' }],
+      description: 'must be a receipt number (integer 0..999999) or "last"',
+    },
+    forced: { type: 'boolean', description: 'must be true or false' },
+    sbp: { type: 'boolean', description: 'must be true or false' },
+    manual: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['pan', 'expiry'],
+      properties: {
+        pan: { type: 'string', pattern: '^\\d{12,19}$', description: 'must be 12 to 19 digits' },
+        expiry: {
+          type: 'string',
+          pattern: '^\\d\\d(?:0[1-9]|1[0-2])$',
+          description: 'must be YYMM (4 digits, month 01 to 12)',
+        },
+        cardholder: {
+          type: 'string',
+          pattern: '^[\\x20-\\x7E]{1,26}$',
+          description: 'must be 1 to 26 printable ASCII characters',
+        },
+      },
+    },
+    password: PASSWORD,
+  },
+  allOf: [
+    {
+      if: typeIs('purchase', 'refund', 'purchase-with-cashback'),
+      then: { required: ['amount'], description: 'is required for a purchase, refund or purchase-with-cashback' },
+    },
+    {
+      if: typeIs('purchase-with-cashback'),
+      then: { required: ['amountOther'], description: 'is required for a purchase-with-cashback' },
+      else: { properties: { amountOther: forbidden('is only allowed on a purchase-with-cashback') } },
+    },
+    {
+      if: typeIs('void'),
+      then: { required: ['number'], description: 'is required for a void (a receipt number or "last")' },
+      else: { properties: { number: forbidden('is only allowed on a void') } },
+    },
+    {
+      if: typeIs('refund'),
+      else: {
+        properties: {
+          rrn: forbidden('is only allowed on a refund'),
+          forced: { const: false, description: 'can only be true on a refund' },
+        },
+      },
+    },
+    {
+      if: { required: ['manual'] },
+      then: { required: ['password'], description: 'is required with manual card entry (manual)' },
+      else: { properties: { password: forbidden('is only sent with manual card entry (manual)') } },
+    },
+    {
+      if: SBP_TRUE,
+      then: {
+        properties: {
+          type: { enum: ['purchase', 'refund'], description: 'must be purchase or refund when sbp is true' },
+          manual: forbidden('cannot be combined with sbp: true'),
+          forced: { const: false, description: 'cannot be combined with sbp: true' },
+        },
+      },
+      else: {
+        properties: {
+          rrn: {
+            minLength: 12,
+            maxLength: 12,
+            description: 'must be exactly 12 characters (an SBP refund, sbp: true, accepts 1 to 12)',
+          },
+        },
+      },
+    },
+  ],
+};
+
+/** The schema of each command's parameters (RequestParams[command]). */
+export const REQUEST_SCHEMAS: Readonly<Record<CommandName, JsonSchema>> = {
+  login: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['password'],
+    properties: {
+      password: PASSWORD,
+      clientHandshake: {
+        type: 'string',
+        minLength: 4,
+        maxLength: 1024,
+        pattern: BASE64_PATTERN,
+        description: 'must be Base64 (the encoded client public key)',
+      },
+    },
+  },
+  logout: tokenOnly,
+  changepassword: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['token', 'password', 'newPassword'],
+    properties: { token: TOKEN, password: PASSWORD, newPassword: PASSWORD },
+  },
+  updateconfiguration: tokenOnly,
+  loadworkkeys: tokenOnly,
+  loadmasterkeys: tokenOnly,
+  testconnection: tokenOnly,
+  getparameters: tokenOnly,
+  transaction: TRANSACTION,
+  report: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['password', 'reportType'],
+    properties: {
+      password: PASSWORD,
+      reportType: { enum: ['brief', 'full'], description: 'must be brief or full' },
+    },
+  },
+  settlement: passwordOnly,
+  clear: passwordOnly,
+  resetpassword: { type: 'object', additionalProperties: false, properties: {} },
+  sethostkey: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['token', 'name', 'material'],
+    properties: {
+      token: TOKEN,
+      name: {
+        type: 'string',
+        pattern: '^[^\\x00-\\x1F\\x7F]{1,64}$',
+        description: 'must be 1 to 64 characters without control characters',
+      },
+      material: {
+        type: 'string',
+        minLength: 4,
+        maxLength: 8192,
+        pattern: BASE64_PATTERN,
+        description: 'must be the key material in Base64',
+      },
+    },
+  },
+  runreset: tokenOnly,
+};
+
+const ajv = new Ajv({ allErrors: false, verbose: true, strict: true, strictTypes: false, strictRequired: false });
+
+const VALIDATORS = Object.fromEntries(
+  COMMAND_NAMES.map((command) => [command, ajv.compile(REQUEST_SCHEMAS[command])]),
+) as Record<CommandName, ValidateFunction>;
+
+/**
+ * format: the value is malformed (wrong type, pattern, range); missing: a required field is
+ * absent; not-allowed: the value or field is not allowed here (enum, type-specific rules).
+ */
+export type ValidationProblemKind = 'format' | 'missing' | 'not-allowed' | 'unknown-field';
+
+export interface ValidationProblem {
+  /** Readable path of the parameter (`amount`, `manual.expiry`). */
+  field: string;
+  /** The rule, in plain English, without the value. */
+  rule: string;
+  kind: ValidationProblemKind;
+}
+
+function pathOf(instancePath: string, child?: string): string {
+  const parts = instancePath.split('/').filter((p) => p !== '');
+  if (child !== undefined) parts.push(child);
+  return parts.length === 0 ? 'params' : parts.join('.');
+}
+
+function describedRule(error: ErrorObject): string | undefined {
+  const parent: unknown = error.parentSchema;
+  if (parent && typeof parent === 'object' && 'description' in parent) {
+    const d = (parent as { description?: unknown }).description;
+    if (typeof d === 'string') return d;
+  }
+  return undefined;
+}
+
+// With allErrors false ajv stops at the first failure but also reports the wrappers
+// (`if` after a failed then/else, `anyOf` after its failed branches). The anyOf error
+// carries the property's own description; an `if` error adds nothing.
+function pickError(errors: readonly ErrorObject[]): ErrorObject {
+  const useful = errors.filter((e) => e.keyword !== 'if');
+  const combinator = [...useful].reverse().find((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
+  return combinator ?? useful[0] ?? errors[0];
+}
+
+function problemOf(error: ErrorObject): ValidationProblem {
+  switch (error.keyword) {
+    case 'required': {
+      const missing = String((error.params as { missingProperty?: unknown }).missingProperty);
+      return { field: pathOf(error.instancePath, missing), rule: describedRule(error) ?? 'is required', kind: 'missing' };
+    }
+    case 'additionalProperties': {
+      const extra = String((error.params as { additionalProperty?: unknown }).additionalProperty);
+      return { field: pathOf(error.instancePath, extra), rule: 'is not a known parameter', kind: 'unknown-field' };
+    }
+    case 'not':
+      return { field: pathOf(error.instancePath), rule: describedRule(error) ?? 'is not allowed here', kind: 'not-allowed' };
+    default: {
+      const described = describedRule(error);
+      const typeSpecific = error.schemaPath.includes('/allOf/');
+      const kind: ValidationProblemKind =
+        typeSpecific || error.keyword === 'enum' || error.keyword === 'const' ? 'not-allowed' : 'format';
+      if (error.instancePath === '' && error.keyword === 'type') {
+        return { field: 'params', rule: 'must be an object', kind: 'format' };
+      }
+      // ajv's own messages quote the schema (`must match pattern "^\d{8}$"`), never the data.
+      return { field: pathOf(error.instancePath), rule: described ?? error.message ?? 'is invalid', kind };
+    }
+  }
+}
+
+// `{ currency: undefined }` means "not given" in JavaScript (and is how optional fields
+// arrive from spread defaults), so undefined-valued properties are dropped before validation.
+function withoutUndefined(value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = withoutUndefined(v);
+  return out;
+}
+
+export function isCommandName(name: unknown): name is CommandName {
+  return typeof name === 'string' && (COMMAND_NAMES as readonly string[]).includes(name);
+}
+
+/** The first problem with a command's parameters, or undefined when they are valid. */
+export function findRequestProblem(command: string, params: unknown): ValidationProblem | undefined {
+  if (!isCommandName(command)) return { field: 'command', rule: 'is not a JPAY command', kind: 'format' };
+  const validate = VALIDATORS[command];
+  const value = params === undefined && command === 'resetpassword' ? {} : withoutUndefined(params);
+  if (validate(value)) return undefined;
+  return problemOf(pickError(validate.errors ?? []));
+}
+
+/** Throws JpayValidationError(field, rule) unless params are valid for the command. */
+export function validateRequest<C extends CommandName>(command: C, params: unknown): asserts params is RequestParams[C] {
+  const problem = findRequestProblem(command, params);
+  if (problem) throw new JpayValidationError(problem.field, problem.rule);
+}
