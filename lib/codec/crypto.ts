@@ -4,7 +4,7 @@
  * `tag(16) ‖ iv(16) ‖ ciphertext` in base64 inside `<encrypted>`.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { p256 } from '@noble/curves/p256';
+import { p256 } from '@noble/curves/nist.js';
 import { JpayProtocolError } from '../errors';
 import { Packet, childText } from './packet';
 import { parsePacket, serializePacket } from './xml';
@@ -17,6 +17,8 @@ export const CLIENT_HANDSHAKE_LENGTH = CLIENT_HANDSHAKE_HEADER.length + POINT_LE
 export const SERVER_HANDSHAKE_LENGTH = SERVER_HANDSHAKE_HEADER.length + POINT_LENGTH; // 66
 const TAG_LENGTH = 16;
 const IV_LENGTH = 16;
+const KEY_LENGTH = 32;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 export const ENCRYPTED_ELEMENT = 'encrypted';
 export const ENCRYPTED_DATA_ELEMENT = 'encrypted-data';
 
@@ -27,17 +29,35 @@ export interface EphemeralKeyPair {
 }
 
 export function generateEphemeralKeyPair(): EphemeralKeyPair {
-  const privateKey = p256.utils.randomPrivateKey();
+  const privateKey = p256.utils.randomSecretKey();
   return { privateKey, publicKey: p256.getPublicKey(privateKey, false) };
 }
 
+/**
+ * Strict base64: Buffer.from() silently skips characters outside the alphabet, so a
+ * mangled attribute could otherwise still decode to a plausible key.
+ */
+function strictBase64(text: string, side: string): Buffer {
+  const compact = String(text).replace(/\s+/g, '');
+  const bytes = Buffer.from(compact, 'base64');
+  if (compact.length % 4 !== 0 || !BASE64.test(compact) || bytes.toString('base64') !== compact) {
+    throw new JpayProtocolError('bad-handshake', `${side} handshake is not valid base64`);
+  }
+  return bytes;
+}
+
 function decodeHandshake(base64: string, header: Buffer, side: string): Uint8Array {
-  const bytes = Buffer.from(base64, 'base64');
+  const bytes = strictBase64(base64, side);
   if (bytes.length !== header.length + POINT_LENGTH || !bytes.subarray(0, header.length).equals(header)) {
     throw new JpayProtocolError('bad-handshake', `${side} handshake must be ${header.length + POINT_LENGTH} bytes starting ${header.toString('hex')}`);
   }
   const point = bytes.subarray(header.length);
   if (point[0] !== 0x04) throw new JpayProtocolError('bad-handshake', `${side} handshake point must be uncompressed`);
+  try {
+    p256.Point.fromHex(point).assertValidity();
+  } catch (error) {
+    throw new JpayProtocolError('bad-handshake', `${side} handshake key is not a valid secp256r1 point`, { cause: error });
+  }
   return new Uint8Array(point);
 }
 
@@ -68,7 +88,14 @@ export function deriveSessionKey(privateKey: Uint8Array, peerPublicKey: Uint8Arr
   return Buffer.from(shared.subarray(1));
 }
 
+function checkKey(key: Buffer): void {
+  if (!Buffer.isBuffer(key) || key.length !== KEY_LENGTH) {
+    throw new JpayProtocolError('bad-crypto', `session key must be ${KEY_LENGTH} bytes`);
+  }
+}
+
 export function encryptBytes(key: Buffer, plaintext: Buffer): Buffer {
+  checkKey(key);
   const iv = randomBytes(IV_LENGTH);
   const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_LENGTH });
   const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
@@ -76,6 +103,7 @@ export function encryptBytes(key: Buffer, plaintext: Buffer): Buffer {
 }
 
 export function decryptBytes(key: Buffer, sealed: Buffer): Buffer {
+  checkKey(key);
   if (sealed.length < TAG_LENGTH + IV_LENGTH) {
     throw new JpayProtocolError('bad-crypto', `encrypted block of ${sealed.length} bytes is shorter than tag and IV`);
   }

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
-import { JpayError, JpayProtocolError } from '../errors';
+import { JpayError, JpayProtocolError, JpayValidationError } from '../errors';
 import { DEFAULT_MAX_FRAME_SIZE, FrameDecoder, encodeFrame } from './frame';
 import { Packet } from './packet';
 import { parsePacket, serializePacket } from './xml';
@@ -19,12 +19,20 @@ export interface PacketSocketEvents {
   packet: [Packet];
   /** A complete frame arrived but is not a valid packet; the connection stays usable. */
   invalid: [JpayProtocolError];
-  /** The framing broke (oversized, trickling): the socket has been destroyed. */
+  /**
+   * The framing broke (frame-too-large, frame-timeout, frame-truncated) or the socket
+   * failed: the socket has been (or is being) destroyed.
+   */
   error: [JpayProtocolError | Error];
   close: [];
 }
 
 type Waiter = { resolve: (p: Packet) => void; reject: (e: Error) => void };
+/** What receive() will hand out next: a packet, or the bad-XML error of an invalid frame. */
+type Queued = { packet: Packet } | { invalid: JpayProtocolError };
+
+// setTimeout fires at once for anything above this (and warns), so it is the ceiling.
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * A TCP socket that speaks JPAY packets: length-prefixed UTF-8 XML. Used by both the
@@ -35,7 +43,9 @@ export class PacketSocket extends EventEmitter<PacketSocketEvents> {
   private readonly maxFrameSize: number;
   private readonly frameTimeoutMs: number;
   private frameTimer: NodeJS.Timeout | undefined;
-  private readonly queue: Packet[] = [];
+  /** frameStartedAt of the frame the running timer guards. */
+  private timedFrameStart: number | undefined;
+  private readonly queue: Queued[] = [];
   private readonly waiters: Waiter[] = [];
   private failure: Error | undefined;
   private closed = false;
@@ -47,6 +57,9 @@ export class PacketSocket extends EventEmitter<PacketSocketEvents> {
     super();
     this.maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
     this.frameTimeoutMs = options.frameTimeoutMs ?? DEFAULT_FRAME_TIMEOUT_MS;
+    if (!(this.frameTimeoutMs > 0 && this.frameTimeoutMs <= MAX_TIMER_MS)) {
+      throw new JpayValidationError('frameTimeoutMs', `must be a number of ms from 1 to ${MAX_TIMER_MS}`);
+    }
     this.decoder = new FrameDecoder(this.maxFrameSize);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (error) => this.fail(error));
@@ -58,15 +71,21 @@ export class PacketSocket extends EventEmitter<PacketSocketEvents> {
   }
 
   private onData(chunk: Buffer): void {
-    let frames: Buffer[];
+    if (this.failure) return;
+    // Frames completed before a broken header in the same chunk are still delivered.
+    const frames: Buffer[] = [];
+    let broken: Error | undefined;
     try {
-      frames = this.decoder.push(chunk);
+      this.decoder.pushEach(chunk, (frame) => frames.push(frame));
     } catch (error) {
-      this.fail(error as Error);
+      broken = error as Error;
+    }
+    for (const frame of frames) this.onFrame(frame);
+    if (broken) {
+      this.fail(broken);
       this.socket.destroy();
       return;
     }
-    for (const frame of frames) this.onFrame(frame);
     this.armFrameTimer();
   }
 
@@ -77,29 +96,39 @@ export class PacketSocket extends EventEmitter<PacketSocketEvents> {
     } catch (error) {
       const invalid =
         error instanceof JpayProtocolError ? error : new JpayProtocolError('bad-xml', (error as Error).message, { cause: error });
+      // A puller learns of it too: the next receive() rejects with it, whether or not it
+      // was already waiting when the frame arrived.
       const waiter = this.waiters.shift();
       if (waiter) waiter.reject(invalid);
+      else if (this.listenerCount('packet') === 0) this.queue.push({ invalid });
       if (this.listenerCount('invalid') > 0) this.emit('invalid', invalid);
       return;
     }
     const waiter = this.waiters.shift();
     if (waiter) waiter.resolve(p);
     else if (this.listenerCount('packet') > 0) this.emit('packet', p);
-    else this.queue.push(p);
+    else this.queue.push({ packet: p });
   }
 
+  /** One deadline per frame, counted from that frame's first byte. */
   private armFrameTimer(): void {
-    if (!this.decoder.inFrame) {
-      if (this.frameTimer) clearTimeout(this.frameTimer);
-      this.frameTimer = undefined;
-      return;
-    }
-    if (this.frameTimer) return;
+    const started = this.decoder.frameStartedAt;
+    if (started === this.timedFrameStart && (started === undefined || this.frameTimer)) return;
+    this.clearFrameTimer();
+    if (started === undefined) return;
+    this.timedFrameStart = started;
+    const remaining = Math.max(0, this.frameTimeoutMs - (Date.now() - started));
     this.frameTimer = setTimeout(() => {
       this.frameTimer = undefined;
       this.fail(new JpayProtocolError('frame-timeout', `frame not completed within ${this.frameTimeoutMs} ms`));
       this.socket.destroy();
-    }, this.frameTimeoutMs);
+    }, remaining);
+  }
+
+  private clearFrameTimer(): void {
+    if (this.frameTimer) clearTimeout(this.frameTimer);
+    this.frameTimer = undefined;
+    this.timedFrameStart = undefined;
   }
 
   private fail(error: Error): void {
@@ -112,16 +141,11 @@ export class PacketSocket extends EventEmitter<PacketSocketEvents> {
   private onClose(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.frameTimer) clearTimeout(this.frameTimer);
-    this.frameTimer = undefined;
+    this.clearFrameTimer();
     const truncated = this.decoder.inFrame;
     this.decoder.reset();
-    this.rejectWaiters(
-      this.failure ??
-        (truncated
-          ? new JpayProtocolError('frame-truncated', 'connection closed in the middle of a frame')
-          : new JpayError('connection closed by peer')),
-    );
+    if (truncated) this.fail(new JpayProtocolError('frame-truncated', 'connection closed in the middle of a frame'));
+    this.rejectWaiters(this.failure ?? new JpayError('connection closed by peer'));
     this.emit('close');
   }
 
@@ -129,9 +153,18 @@ export class PacketSocket extends EventEmitter<PacketSocketEvents> {
     for (const waiter of this.waiters.splice(0)) waiter.reject(error);
   }
 
-  /** Serialise, frame and write one packet; resolves when the bytes are handed to the OS. */
+  /**
+   * Serialise, frame and write one packet; resolves when the bytes are handed to the OS.
+   * A packet that cannot be serialised or is too large rejects (never throws).
+   */
   send(p: Packet): Promise<void> {
-    return this.sendRaw(encodeFrame(serializePacket(p), this.maxFrameSize));
+    let frame: Buffer;
+    try {
+      frame = encodeFrame(serializePacket(p), this.maxFrameSize);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.sendRaw(frame);
   }
 
   /** Write raw bytes (fault injection in the simulator and tests). */
@@ -147,11 +180,11 @@ export class PacketSocket extends EventEmitter<PacketSocketEvents> {
 
   /**
    * The next packet. Rejects with the framing/XML error, on close, or after timeoutMs
-   * (a JpayError whose message says so; callers map it to their own timeout type).
+   * with a ReceiveTimeoutError (callers map it to their own timeout type).
    */
   receive(timeoutMs?: number): Promise<Packet> {
     const queued = this.queue.shift();
-    if (queued) return Promise.resolve(queued);
+    if (queued) return 'packet' in queued ? Promise.resolve(queued.packet) : Promise.reject(queued.invalid);
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new JpayError('connection closed by peer'));
     return new Promise<Packet>((resolve, reject) => {
