@@ -1,0 +1,204 @@
+#!/usr/bin/env node
+/** jpay-sim: run the JPAY terminal simulator from the command line. See docs/simulator.md. */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { JpayError, JpayValidationError } from '../errors';
+import { startSimulator, type SimulatorHandle, type SimulatorOptions } from '../simulator';
+import type { SimulatorEvent } from '../simulator/events';
+
+export const HELP = `Usage: jpay-sim [options]
+
+A faithful JPAY payment-terminal simulator: the terminal's TCP protocol on the client
+port, the activator port for runreset, and a control HTTP API for tests and demos.
+
+Network
+  -p, --port <n>              client port (default 4433; 0 = random, printed)
+      --host <addr>           listen address (default 127.0.0.1; 0.0.0.0 = all)
+      --activator-port <n>    activator port for runreset (default 4434; 0 = random)
+      --control-port <n>      control HTTP API port (default 4435; 0 = random)
+      --control-host <addr>   control API address (default 127.0.0.1)
+      --no-control            do not start the control API
+
+Terminal
+  -s, --scenario <file>       scenario JSON file (cards, outcomes, delays, SBP, dex, faults)
+  -l, --log-file <file>       persist the transaction log (and admin password) in this file
+      --password <8 digits>   admin password at first start (default 12345678)
+      --tid <id>              terminal id
+      --mid <id>              merchant id
+      --currency <code>       default ISO 4217 numeric currency (default 643)
+
+Behaviour
+      --card-delay <ms>       delay before the test card is presented (default 300)
+      --keepalive-interval <ms>  keepalive period while waiting (default 1000)
+      --host-delay <ms>       bank host answer time, D1 → D4 (default 100)
+      --card-timeout <ms>     card detection timeout (default 30000)
+      --no-auto-present       never present a card by itself (use the control API)
+      --default-card <id|pan> test card presented automatically (default visa)
+      --sbp                   enable SBP (QR) payments
+      --sbp-cft               add the CFT agent block to SBP receipts
+      --sbp-delay <ms>        time until the SBP payment arrives (default 1500)
+      --dex                   enable the dex (EMV data exchange) message
+      --host-unreachable      start with the bank host unreachable
+      --mifare-image <file>   lay a MIFARE Classic card (raw .mfd dump) in the field
+
+Output
+  -q, --quiet                 print only the listening line
+      --json                  print events as JSON lines
+  -h, --help                  show this help
+  -v, --version               show the version
+
+Magic amounts 777.00–777.99 select outcomes (777.05 = notauthorized, 777.41 = declined…);
+see docs/simulator.md for the table of test cards and magic amounts.
+Ctrl-C or SIGTERM closes every connection and exits.`;
+
+const OPTIONS = {
+  port: { type: 'string', short: 'p' },
+  host: { type: 'string' },
+  'activator-port': { type: 'string' },
+  'control-port': { type: 'string' },
+  'control-host': { type: 'string' },
+  'no-control': { type: 'boolean' },
+  scenario: { type: 'string', short: 's' },
+  'log-file': { type: 'string', short: 'l' },
+  password: { type: 'string' },
+  tid: { type: 'string' },
+  mid: { type: 'string' },
+  currency: { type: 'string' },
+  'card-delay': { type: 'string' },
+  'keepalive-interval': { type: 'string' },
+  'host-delay': { type: 'string' },
+  'card-timeout': { type: 'string' },
+  'no-auto-present': { type: 'boolean' },
+  'default-card': { type: 'string' },
+  sbp: { type: 'boolean' },
+  'sbp-cft': { type: 'boolean' },
+  'sbp-delay': { type: 'string' },
+  dex: { type: 'boolean' },
+  'host-unreachable': { type: 'boolean' },
+  'mifare-image': { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+} as const;
+
+function integer(value: string | undefined, name: string, min = 0, max = 2_147_483_647): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw new JpayValidationError(`--${name}`, `must be an integer from ${min} to ${max}`);
+  }
+  return Number(value);
+}
+
+function version(): string {
+  let dir = __dirname;
+  for (let i = 0; i < 5; i++) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version?: string }).version ?? 'unknown';
+    dir = dirname(dir);
+  }
+  return 'unknown';
+}
+
+/** Command-line arguments → simulator options (throws JpayValidationError naming the option). */
+export function optionsFromArgs(args: string[]): { options: SimulatorOptions; quiet: boolean; json: boolean; help: boolean; version: boolean } {
+  const { values } = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: false });
+  const options: SimulatorOptions = {
+    port: integer(values.port, 'port', 0, 65535) ?? 4433,
+    host: values.host,
+    activatorPort: integer(values['activator-port'], 'activator-port', 0, 65535) ?? 4434,
+    controlPort: values['no-control'] ? undefined : (integer(values['control-port'], 'control-port', 0, 65535) ?? 4435),
+    controlHost: values['control-host'],
+    scenario: values.scenario,
+    logFile: values['log-file'],
+  };
+  const terminal: NonNullable<SimulatorOptions['terminal']> = {};
+  if (values.password !== undefined) {
+    if (!/^\d{8}$/.test(values.password)) throw new JpayValidationError('--password', 'must be 8 digits');
+    terminal.password = values.password;
+  }
+  if (values.tid !== undefined) terminal.tid = values.tid;
+  if (values.mid !== undefined) terminal.mid = values.mid;
+  if (values.currency !== undefined) terminal.currency = values.currency;
+  if (Object.keys(terminal).length > 0) options.terminal = terminal;
+  const timing: NonNullable<SimulatorOptions['timing']> = {
+    cardDelayMs: integer(values['card-delay'], 'card-delay'),
+    keepaliveIntervalMs: integer(values['keepalive-interval'], 'keepalive-interval', 1),
+    hostDelayMs: integer(values['host-delay'], 'host-delay'),
+    cardTimeoutMs: integer(values['card-timeout'], 'card-timeout', 1),
+  };
+  if (Object.values(timing).some((v) => v !== undefined)) options.timing = timing;
+  if (values['no-auto-present']) options.autoPresent = false;
+  if (values['default-card'] !== undefined) options.defaultCard = values['default-card'];
+  if (values.sbp || values['sbp-cft'] || values['sbp-delay'] !== undefined) {
+    options.sbp = { enabled: true, cft: values['sbp-cft'] ?? false, payDelayMs: integer(values['sbp-delay'], 'sbp-delay') };
+  }
+  if (values.dex) options.dex = { enabled: true };
+  if (values['host-unreachable']) options.hostReachable = false;
+  if (values['mifare-image'] !== undefined) options.mifare = { card: { imageFile: values['mifare-image'] } };
+  return { options, quiet: values.quiet ?? false, json: values.json ?? false, help: values.help ?? false, version: values.version ?? false };
+}
+
+function describe(e: SimulatorEvent): string {
+  switch (e.type) {
+    case 'command':
+      return `${e.command} → ${e.status}${e.encrypted ? ' (encrypted)' : ''} ${e.ms} ms`;
+    case 'message':
+      return `  ${e.name}${e.code ? ` ${e.code}` : ''}${e.answer ? ` ← ${e.answer}` : ''}`;
+    case 'record':
+      return `  log: ${e.kind} #${e.seq} ${e.operation} ${e.tstatus} ${(e.amount / 100).toFixed(2)}`;
+    default:
+      return `  ${e.type}: ${JSON.stringify({ ...e, type: undefined })}`;
+  }
+}
+
+export async function main(args: string[]): Promise<number> {
+  let parsed: ReturnType<typeof optionsFromArgs>;
+  try {
+    parsed = optionsFromArgs(args);
+  } catch (error) {
+    process.stderr.write(`jpay-sim: ${(error as Error).message}\nTry jpay-sim --help\n`);
+    return 2;
+  }
+  if (parsed.help) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  if (parsed.version) {
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  let sim: SimulatorHandle;
+  try {
+    sim = await startSimulator(parsed.options);
+  } catch (error) {
+    const message = error instanceof JpayError || error instanceof Error ? error.message : String(error);
+    process.stderr.write(`jpay-sim: ${message}\n`);
+    return 1;
+  }
+  const control = sim.controlUrl ? `, control ${sim.controlUrl}` : '';
+  process.stdout.write(`jpay-sim listening on ${sim.host}:${sim.port} (activator port ${sim.activatorPort}${control})\n`);
+  if (!parsed.quiet) {
+    sim.on('event', (e) => process.stdout.write(`${parsed.json ? JSON.stringify(e) : describe(e)}\n`));
+  }
+  return new Promise<number>((resolve) => {
+    const stop = (signal: NodeJS.Signals): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      if (!parsed.quiet) process.stdout.write(`jpay-sim: ${signal}, closing\n`);
+      sim.close().then(
+        () => resolve(0),
+        () => resolve(1),
+      );
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+if (require.main === module) {
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

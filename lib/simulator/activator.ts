@@ -1,0 +1,192 @@
+/**
+ * The activator port (§10, default 4434). `<reset/>` is served only here and only while
+ * a runreset waits: the terminal resets its keys, then asks the activator to sign three
+ * device certificates — each request carries a freshly generated RSA public key (hex of
+ * the DER SubjectPublicKeyInfo) — queries the config server credentials, and closes.
+ * Anything else on this port is answered `notimplemented`.
+ */
+import { generateKeyPair, X509Certificate, type KeyObject } from 'node:crypto';
+import { createServer, type Server, type Socket } from 'node:net';
+import { promisify } from 'node:util';
+import type { Packet } from '../codec/packet';
+import { PacketSocket } from '../codec/packet-socket';
+import {
+  buildCertificateRequest,
+  buildConfigCredentialsQuery,
+  buildResponse,
+  certificateRequestName,
+  parseCertificateAnswer,
+  parseConfigCredentialsAnswer,
+} from '../protocol';
+import { CERTIFICATE_REQUEST_NAMES, type CertificateRequestName } from '../protocol/types';
+import { newKey } from './ids';
+import type { ResetOutcome, ResetSession } from './runreset';
+import { closeServer, listen } from './server';
+import type { Terminal } from './terminal';
+
+const generateRsa = promisify(generateKeyPair);
+
+class ActivatorFailure extends Error {
+  constructor(
+    readonly status: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class ActivatorServer {
+  private readonly server: Server;
+  private readonly sockets = new Set<PacketSocket>();
+  private readonly running = new Set<Promise<void>>();
+  /** The RSA public keys sent in the last reset (hex SPKI), by request name. */
+  readonly lastKeys = new Map<CertificateRequestName, string>();
+
+  constructor(private readonly t: Terminal) {
+    this.server = createServer((socket) => this.accept(socket));
+    this.server.maxConnections = 4;
+    this.server.on('error', (error) => t.config.logger(`activator server error: ${error.message}`));
+  }
+
+  listen(port: number, host: string): Promise<number> {
+    return listen(this.server, port, host);
+  }
+
+  async close(): Promise<void> {
+    const closed = closeServer(this.server);
+    for (const socket of this.sockets) socket.destroy();
+    await Promise.allSettled([...this.running]);
+    await closed;
+  }
+
+  private accept(raw: Socket): void {
+    raw.on('error', () => undefined);
+    const socket = new PacketSocket(raw, { maxFrameSize: this.t.config.maxFrameSize, frameTimeoutMs: this.t.config.timing.frameTimeoutMs });
+    socket.on('error', (error) => this.t.emitEvent({ type: 'bad-input', reason: `activator: ${error.message}` }));
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+    const served = this.serve(socket)
+      .catch((error: unknown) => this.t.config.logger(`activator error: ${(error as Error).message}`))
+      .finally(() => {
+        this.running.delete(served);
+        socket.end();
+      });
+    this.running.add(served);
+  }
+
+  private async serve(socket: PacketSocket): Promise<void> {
+    const { timing } = this.t.config;
+    let first: Packet;
+    try {
+      first = await socket.receive(timing.commandTimeoutMs);
+    } catch {
+      socket.destroy();
+      return;
+    }
+    if (first.name !== 'reset') {
+      await socket.send(buildResponse(first.name, 'notimplemented', {}, ['only <reset/> is served on the activator port']));
+      return;
+    }
+    const session = this.t.pendingReset;
+    if (!session || session.connected || session.aborted) {
+      await socket.send(buildResponse('reset', 'failed', {}, ['no runreset is waiting for the activator']));
+      return;
+    }
+    session.activatorConnected();
+    this.t.emitEvent({ type: 'activator', step: 'connected' });
+    let outcome: ResetOutcome;
+    try {
+      await this.initialise(socket, session);
+      outcome = { status: 'ok', errors: [] };
+    } catch (error) {
+      outcome =
+        error instanceof ActivatorFailure
+          ? { status: error.status, errors: [error.message] }
+          : { status: 'failed', errors: [`activator dialogue failed: ${(error as Error).message}`] };
+    }
+    this.t.emitEvent({ type: 'activator', step: `finished: ${outcome.status}` });
+    session.finish(outcome);
+  }
+
+  private async initialise(socket: PacketSocket, session: ResetSession): Promise<void> {
+    const t = this.t;
+    // 1–2: reset the settings, make a new master key.
+    t.hostKeys.clear();
+    t.masterKeys = { pin: newKey(), mac: newKey() };
+    const deviceIdentifier = t.parameters.devid ?? t.parameters.sn ?? 'SIM';
+    const expiries: string[] = [];
+    for (const name of CERTIFICATE_REQUEST_NAMES) {
+      if (session.aborted) throw new ActivatorFailure('cancelled', 'runreset was aborted');
+      const { publicKey } = await generateRsa('rsa', { modulusLength: t.config.rsaModulusLength });
+      const key = spkiHex(publicKey);
+      this.lastKeys.set(name, key);
+      const answer = await this.ask(socket, buildCertificateRequest({ name, key, deviceIdentifier }), name);
+      const parsed = parseCertificateAnswer(answer);
+      if (parsed.status !== undefined && parsed.status.toLowerCase() !== 'ok') {
+        throw new ActivatorFailure('verificationfailed', `${name}: the activator answered ${parsed.status}`);
+      }
+      expiries.push(verifyCertificate(name, parsed.cert, parsed.ca, publicKey));
+      t.emitEvent({ type: 'activator', step: name });
+    }
+    const answer = await this.ask(socket, buildConfigCredentialsQuery(), 'queryconfigcredentials');
+    const conf = parseConfigCredentialsAnswer(answer);
+    if (!conf.url || !conf.cert || !conf.sign || !isHex(conf.cert) || !isHex(conf.sign)) {
+      throw new ActivatorFailure('missingdata', 'queryconfigcredentials: cert, sign (hex) and url are required');
+    }
+    let host: string;
+    try {
+      host = new URL(conf.url).host;
+    } catch {
+      throw new ActivatorFailure('invalidarguments', 'queryconfigcredentials: url is not a URL');
+    }
+    t.emitEvent({ type: 'activator', step: 'queryconfigcredentials' });
+    t.parameters = { ...t.parameters, cshost: host };
+    const [cc, kc, ac] = expiries;
+    if (cc) t.parameters.cccert = cc;
+    if (kc) t.parameters.kccert = kc;
+    if (ac) t.parameters.accert = ac;
+  }
+
+  private async ask(socket: PacketSocket, request: Packet, name: string): Promise<Packet> {
+    await socket.send(request);
+    try {
+      const answer = await socket.receive(this.t.config.timing.answerTimeoutMs);
+      const same = answer.name === request.name || certificateRequestName(answer.name) === certificateRequestName(request.name);
+      if (!same) throw new ActivatorFailure('failed', `expected <${request.name}>, got <${answer.name}>`);
+      return answer;
+    } catch (error) {
+      if (error instanceof ActivatorFailure) throw error;
+      throw new ActivatorFailure('timeout', `${name}: no answer from the activator (${(error as Error).message})`);
+    }
+  }
+}
+
+export function spkiHex(key: KeyObject): string {
+  return key.export({ type: 'spki', format: 'der' }).toString('hex').toUpperCase();
+}
+
+function isHex(s: string): boolean {
+  return s.length > 0 && s.length % 2 === 0 && /^[0-9A-Fa-f]+$/.test(s);
+}
+
+/**
+ * cert and ca must be hex. When cert is a real PEM certificate it must carry the key the
+ * terminal sent; its expiry (dd.mm.yyyy) is returned for getparameters.
+ */
+function verifyCertificate(name: string, cert: string | undefined, ca: string | undefined, key: KeyObject): string {
+  if (!cert || !ca || !isHex(cert) || !isHex(ca)) {
+    throw new ActivatorFailure('verificationfailed', `${name}: signed-cert must carry cert and ca as hex`);
+  }
+  const pem = Buffer.from(cert, 'hex').toString('latin1');
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) return '';
+  let x509: X509Certificate;
+  try {
+    x509 = new X509Certificate(pem);
+  } catch {
+    throw new ActivatorFailure('verificationfailed', `${name}: cert is not a valid PEM certificate`);
+  }
+  if (!x509.publicKey.equals(key)) throw new ActivatorFailure('verificationfailed', `${name}: cert does not carry the terminal's key`);
+  const to = new Date(x509.validTo);
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return `${two(to.getUTCDate())}.${two(to.getUTCMonth() + 1)}.${to.getUTCFullYear()}`;
+}

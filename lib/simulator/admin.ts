@@ -1,0 +1,104 @@
+/**
+ * Admin commands (§6, §8.1–§8.8, §8.14, §8.15): login (with the optional ECDHE handshake
+ * of §9), logout, changepassword, updateconfiguration, loadworkkeys, loadmasterkeys,
+ * testconnection, getparameters, resetpassword, sethostkey. Token checks happen in
+ * access.ts before these run.
+ */
+import { decodeClientHandshake, deriveSessionKey, encodeServerHandshake, generateEphemeralKeyPair } from '../codec/crypto';
+import { masterKeysToElement, parametersToElement, workKeysToElements } from '../protocol';
+import type { RequestParams } from '../protocol/types';
+import type { CommandContext, CommandResult } from './context';
+import { hostDown, HOST_UNREACHABLE } from './host';
+import { newKey, newRrn, newToken } from './ids';
+import { DEFAULT_PASSWORD } from './options';
+
+export async function handleLogin(ctx: CommandContext, params: RequestParams['login']): Promise<CommandResult> {
+  const t = ctx.terminal;
+  // A wrong password changes nothing: no token, and the session key stays.
+  if (!t.log.checkPassword(params.password)) return { status: 'notauthorized' };
+  if (params.clientHandshake === undefined) {
+    t.token = newToken();
+    return { status: 'ok', body: { token: t.token } };
+  }
+  let peer: Uint8Array;
+  try {
+    peer = decodeClientHandshake(params.clientHandshake);
+  } catch (error) {
+    return { status: 'formaterror', errors: [`client-handshake: ${(error as Error).message}`] };
+  }
+  const pair = generateEphemeralKeyPair();
+  const key = deriveSessionKey(pair.privateKey, peer);
+  t.sessionKey = key;
+  t.token = newToken();
+  return {
+    status: 'ok',
+    body: { token: t.token },
+    attrs: { 'server-handshake': encodeServerHandshake(pair.publicKey) },
+    responseKey: key,
+  };
+}
+
+export async function handleLogout(ctx: CommandContext): Promise<CommandResult> {
+  // Ends the token, not the session key (PROTOCOL.md §8).
+  ctx.terminal.token = undefined;
+  return { status: 'ok' };
+}
+
+const PASSWORD = /^\d{8}$/;
+
+export async function handleChangePassword(ctx: CommandContext, params: RequestParams['changepassword']): Promise<CommandResult> {
+  const t = ctx.terminal;
+  if (!t.log.checkPassword(params.password)) return { status: 'notauthorized' };
+  if (!PASSWORD.test(params.newPassword)) return { status: 'invalidarguments', errors: ['newpassword: must be 8 digits'] };
+  await t.log.setPassword(params.newPassword);
+  return { status: 'ok' };
+}
+
+export async function handleResetPassword(ctx: CommandContext): Promise<CommandResult> {
+  await ctx.terminal.log.setPassword(DEFAULT_PASSWORD);
+  return { status: 'ok' };
+}
+
+async function talkToHost(ctx: CommandContext, what: string): Promise<CommandResult | undefined> {
+  await ctx.dialogue.pause(ctx.terminal.config.timing.hostDelayMs);
+  if (hostDown(ctx)) return { status: 'communicationerror', errors: [HOST_UNREACHABLE, `${what} could not be reached`] };
+  return undefined;
+}
+
+export async function handleUpdateConfiguration(ctx: CommandContext): Promise<CommandResult> {
+  return (await talkToHost(ctx, 'the configuration server')) ?? { status: 'ok' };
+}
+
+export async function handleLoadWorkKeys(ctx: CommandContext): Promise<CommandResult> {
+  const failed = await talkToHost(ctx, 'the acquirer host');
+  if (failed) return failed;
+  const now = ctx.terminal.now();
+  return { status: 'ok', body: workKeysToElements({ macChangeRrn: newRrn(now), netChangeRrn: newRrn(now) }) };
+}
+
+export async function handleLoadMasterKeys(ctx: CommandContext): Promise<CommandResult> {
+  const t = ctx.terminal;
+  const failed = await talkToHost(ctx, 'the key loading server');
+  if (failed) return failed;
+  t.masterKeys = { pin: newKey(), mac: newKey() };
+  return { status: 'ok', body: { receipt: masterKeysToElement(t.masterKcvs()) } };
+}
+
+export async function handleTestConnection(ctx: CommandContext): Promise<CommandResult> {
+  return (await talkToHost(ctx, 'the acquirer host')) ?? { status: 'ok' };
+}
+
+export async function handleGetParameters(ctx: CommandContext): Promise<CommandResult> {
+  return { status: 'ok', body: { parameters: parametersToElement(ctx.terminal.parameters) } };
+}
+
+/** Host key for SAM AV2: 16 (AES-128 / 2K3DES) or 24 bytes (3K3DES), Base64. */
+export async function handleSetHostKey(ctx: CommandContext, params: RequestParams['sethostkey']): Promise<CommandResult> {
+  const material = Buffer.from(params.material, 'base64');
+  const canonical = material.toString('base64') === params.material;
+  if (!canonical || (material.length !== 16 && material.length !== 24)) {
+    return { status: 'invalidarguments', errors: ['material: must be a Base64 key of 16 or 24 bytes'] };
+  }
+  ctx.terminal.hostKeys.set(params.name, material);
+  return { status: 'ok' };
+}

@@ -1,0 +1,146 @@
+/**
+ * A card transaction: "present card" (15, with the amount), detection (test card, MIFARE,
+ * SBP in parallel when offered), processing (16), dex, CVM, the host (D1…D4), the record
+ * and the final display (03 / 1A / 07 with the amount).
+ */
+import type { TransactionType } from '../protocol/types';
+import { TestCard, isExpired } from './cards';
+import type { CommandContext, CommandResult } from './context';
+import { Detector } from './detection';
+import { runDex, type DexState } from './dex';
+import { CommandAbort } from './errors';
+import { failInPhase, hostExchange, show } from './host';
+import type { EntryMode, Operation } from './log';
+import { mifareReceiptBody, runMifareDialogue } from './mifare-dialogue';
+import { finalDisplay } from './display-script';
+import { isOfflineDecline, type OutcomeSpec } from './outcome';
+import { receiptBody } from './receipts';
+import { cardData, commitRecord, newRecord } from './records';
+import { completeSbpPayment, hideQr, newQr, showQr, type SbpQr } from './sbp';
+
+export interface CardRequestInfo {
+  type: TransactionType;
+  operation: Operation;
+  amount: number;
+  amountOther?: number;
+  currency: string;
+}
+
+export interface CardPaymentOptions {
+  sbpOffered: boolean;
+  mifareAllowed: boolean;
+}
+
+export async function cardPayment(
+  ctx: CommandContext,
+  req: CardRequestInfo,
+  outcome: OutcomeSpec | undefined,
+  options: CardPaymentOptions,
+): Promise<CommandResult> {
+  const t = ctx.terminal;
+  const amountShown = { amount: req.amount, currency: req.currency };
+  await show(ctx, '15', amountShown);
+  let qr: SbpQr | undefined;
+  if (options.sbpOffered) {
+    qr = newQr(ctx);
+    await showQr(ctx, qr);
+  }
+  const detector = new Detector(t, { card: true, sbp: options.sbpOffered, mifare: options.mifareAllowed }, ctx.command);
+  detector.start();
+  let card: TestCard;
+  try {
+    for (;;) {
+      const event = await ctx.dialogue.waitFor(detector.next());
+      if (event.kind === 'card') {
+        card = event.card;
+        t.emitEvent({ type: 'card-presented', card: card.id, source: event.source });
+        break;
+      }
+      if (event.kind === 'mifare' && t.mifare) {
+        const result = await runMifareDialogue(ctx, t.mifare);
+        if (result.receipt !== undefined && Object.keys(result.receipt).length > 0) {
+          if (qr) await hideQr(ctx);
+          return { status: 'ok', body: mifareReceiptBody(result.receipt) };
+        }
+        detector.mifareDone();
+        continue;
+      }
+      if (event.kind === 'sbp' && qr) {
+        await hideQr(ctx);
+        return await completeSbpPayment(ctx, qr, event.outcome, amountShown, outcome);
+      }
+      if (event.kind === 'sbp-error' && qr) {
+        await hideQr(ctx);
+        qr = undefined;
+        detector.sbpStopped();
+        continue;
+      }
+      if (event.kind === 'timeout') {
+        if (qr) await hideQr(ctx);
+        throw new CommandAbort('timeout', [`no card presented within ${t.config.timing.cardTimeoutMs} ms`]);
+      }
+    }
+  } finally {
+    detector.stop();
+  }
+  if (qr) await hideQr(ctx);
+  return processCard(ctx, card, req, outcome, 'contactless');
+}
+
+/** From a read card (or manual entry) to the receipt. */
+export async function processCard(
+  ctx: CommandContext,
+  card: TestCard,
+  req: CardRequestInfo,
+  queued: OutcomeSpec | undefined,
+  entry: EntryMode,
+): Promise<CommandResult> {
+  const t = ctx.terminal;
+  let outcome = queued ?? card.outcome;
+  if (outcome === undefined && isExpired(card.expiry, t.now())) {
+    outcome = { declineReason: 'onlinedeclined', respCode: '054', respCodeDescription: 'Expired card' };
+  }
+  if (entry === 'contactless') {
+    await show(ctx, '16');
+    if (ctx.faults.take('card-removed')) {
+      t.emitEvent({ type: 'fault', kind: 'card-removed', command: ctx.command });
+      await show(ctx, '21');
+      throw new CommandAbort('tryagain', ['card removed during processing']);
+    }
+  }
+  const state: DexState = {
+    amount: req.amount,
+    amountOther: req.amountOther,
+    currency: req.currency,
+    card: cardData(card, entry === 'manual' ? 'no' : (outcome?.cvm ?? card.cvm)),
+  };
+  const dexRecord = t.config.dex.enabled && entry === 'contactless' ? await runDex(ctx, card, req.type, state) : undefined;
+  await failInPhase(ctx, outcome, 'card');
+  if (state.card.cvm === 'online') await show(ctx, '09');
+  const decline = outcome?.declineReason;
+  let approved = decline === undefined;
+  if (decline === undefined || !isOfflineDecline(decline)) {
+    const path = await hostExchange(ctx, outcome);
+    if (path === 'offline') approved = false;
+    if (outcome?.display) await show(ctx, outcome.display);
+  } else if (outcome?.display) {
+    await show(ctx, outcome.display);
+  }
+  const record = newRecord(ctx, {
+    kind: 'card',
+    operation: req.operation,
+    approved,
+    amount: state.amount,
+    amountOther: state.amountOther,
+    currency: state.currency,
+    entry,
+    card: state.card,
+    declineReason: decline,
+    respCode: outcome?.respCode,
+    respCodeDescription: outcome?.respCodeDescription,
+    dexRecord,
+  });
+  await commitRecord(ctx, record);
+  await show(ctx, finalDisplay(approved, state.card.cvm === 'signature'), { amount: record.amount, currency: record.currency });
+  return { status: 'ok', body: receiptBody(t, record, ctx.dialogue.encrypted ? card.pan : undefined) };
+}

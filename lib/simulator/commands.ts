@@ -1,0 +1,72 @@
+/** Command dispatch: access rules (§5–§7), the busy lock, and the handler of each command. */
+import type { CommandName, RequestParams } from '../protocol/types';
+import { TOKEN_COMMANDS } from '../protocol/types';
+import type { ParsedRequest } from '../protocol';
+import {
+  handleChangePassword,
+  handleGetParameters,
+  handleLoadMasterKeys,
+  handleLoadWorkKeys,
+  handleLogin,
+  handleLogout,
+  handleResetPassword,
+  handleSetHostKey,
+  handleTestConnection,
+  handleUpdateConfiguration,
+} from './admin';
+import type { CommandContext, CommandResult } from './context';
+import { handleRunreset } from './runreset';
+import { handleClear, handleReport, handleSettlement } from './settlement';
+import { handleTransaction } from './transaction';
+
+type Handler<C extends CommandName> = (ctx: CommandContext, params: RequestParams[C]) => Promise<CommandResult>;
+
+const HANDLERS: { [C in CommandName]: Handler<C> } = {
+  login: handleLogin,
+  logout: handleLogout,
+  changepassword: handleChangePassword,
+  updateconfiguration: handleUpdateConfiguration,
+  loadworkkeys: handleLoadWorkKeys,
+  loadmasterkeys: handleLoadMasterKeys,
+  testconnection: handleTestConnection,
+  getparameters: handleGetParameters,
+  transaction: handleTransaction,
+  report: handleReport,
+  settlement: handleSettlement,
+  clear: handleClear,
+  resetpassword: handleResetPassword,
+  sethostkey: handleSetHostKey,
+  runreset: handleRunreset,
+};
+
+/** Commands that hold the terminal: a second one while one runs gets `failed` (busy). */
+export const EXCLUSIVE_COMMANDS: ReadonlySet<CommandName> = new Set(['transaction', 'settlement', 'clear', 'runreset']);
+
+/** Commands with a record point (where drop-before-record strikes inside the handler). */
+export const EFFECT_COMMANDS: ReadonlySet<CommandName> = new Set(['transaction', 'settlement', 'clear']);
+
+const TOKEN_SET: ReadonlySet<string> = new Set(TOKEN_COMMANDS);
+
+export const BUSY_ERROR = 'terminal is busy: another operation is in progress';
+
+export async function dispatch(ctx: CommandContext, request: ParsedRequest): Promise<CommandResult> {
+  const t = ctx.terminal;
+  if (TOKEN_SET.has(request.command)) {
+    const token = (request.params as { token?: string }).token;
+    if (!t.checkToken(token)) return { status: 'notauthorized' };
+  }
+  const exclusive = EXCLUSIVE_COMMANDS.has(request.command);
+  if (exclusive) {
+    if (t.busy !== undefined) {
+      t.emitEvent({ type: 'busy', command: request.command, holder: t.busy });
+      return { status: 'failed', errors: [BUSY_ERROR] };
+    }
+    t.busy = request.command;
+  }
+  try {
+    const handler = HANDLERS[request.command] as Handler<CommandName>;
+    return await handler(ctx, request.params);
+  } finally {
+    if (exclusive) t.busy = undefined;
+  }
+}

@@ -1,0 +1,224 @@
+/**
+ * One client connection = one command (§3): read the command (decrypting it if it is
+ * encrypted), run it with its message dialogue, send the response (encrypted when the
+ * command was), close. Broken input gets an error answer or a closed connection and
+ * never takes the simulator down. Response-stage faults are applied here.
+ */
+import type { Socket } from 'node:net';
+import { decryptPacket, encryptPacket, isEncryptedPacket } from '../codec/crypto';
+import { encodeFrame } from '../codec/frame';
+import { serializePacket } from '../codec/xml';
+import type { Packet } from '../codec/packet';
+import { PacketSocket, ReceiveTimeoutError } from '../codec/packet-socket';
+import { JpayProtocolError } from '../errors';
+import { buildResponse, parseRequest } from '../protocol';
+import { EFFECT_COMMANDS, dispatch } from './commands';
+import type { CommandContext, CommandResult } from './context';
+import { Dialogue } from './dialogue';
+import { AnswerTimeout, CancelledByClient, ClientGone, CommandAbort, DropConnection } from './errors';
+import { CommandFaults, RESPONSE_FAULTS } from './faults';
+import type { Terminal } from './terminal';
+
+const GARBAGE = Buffer.from('\u0000\u00ff<<garbage: this is not an XML packet>>\u0000', 'latin1');
+
+export class Connection {
+  readonly socket: PacketSocket;
+  private lingerTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly t: Terminal,
+    raw: Socket,
+  ) {
+    const { timing, maxFrameSize } = t.config;
+    this.socket = new PacketSocket(raw, { maxFrameSize, frameTimeoutMs: timing.frameTimeoutMs });
+    this.socket.on('error', (error) => this.t.emitEvent({ type: 'bad-input', reason: error.message }));
+    this.socket.on('close', () => clearTimeout(this.lingerTimer));
+    raw.on('error', () => undefined);
+  }
+
+  destroy(): void {
+    clearTimeout(this.lingerTimer);
+    this.socket.destroy();
+  }
+
+  /** Serves the connection's one command; never rejects. */
+  async serve(): Promise<void> {
+    let first: Packet;
+    try {
+      first = await this.socket.receive(this.t.config.timing.commandTimeoutMs);
+    } catch (error) {
+      if (error instanceof JpayProtocolError && error.code === 'bad-xml') {
+        this.t.emitEvent({ type: 'bad-input', reason: error.message });
+        // The command's name is unknown: the answer's root says what went wrong.
+        await this.sendAndClose(buildResponse('error', 'formaterror', {}, [error.message]));
+        return;
+      }
+      if (error instanceof ReceiveTimeoutError) this.t.emitEvent({ type: 'bad-input', reason: 'no command in time' });
+      this.destroy();
+      return;
+    }
+    try {
+      await this.handle(first);
+    } catch (error) {
+      // Only a bug gets here; the connection goes, the simulator stays.
+      this.t.config.logger(`internal error: ${(error as Error).stack ?? String(error)}`);
+      this.destroy();
+    }
+  }
+
+  private async handle(received: Packet): Promise<void> {
+    const t = this.t;
+    const started = Date.now();
+    const name = received.name;
+    let key: Buffer | undefined;
+    let plain = received;
+    if (isEncryptedPacket(received)) {
+      if (!t.sessionKey) {
+        await this.finish(name, { status: 'failed', errors: ['no secure session: log in with a client-handshake first'] }, undefined, started, true);
+        return;
+      }
+      key = t.sessionKey;
+      try {
+        plain = decryptPacket(received, key);
+      } catch {
+        await this.finish(name, { status: 'failed', errors: ['the command could not be decrypted with the session key'] }, undefined, started, true);
+        return;
+      }
+    }
+    const parsed = parseRequest(plain);
+    if (!parsed.ok) {
+      const { status, field, reason } = parsed.failure;
+      await this.finish(name, { status, errors: [`${field}: ${reason}`] }, key, started, false);
+      return;
+    }
+    const command = parsed.request.command;
+    const ctx: CommandContext = {
+      command,
+      terminal: t,
+      faults: new CommandFaults(t.faults, command),
+      dialogue: new Dialogue(this.socket, key, t.config.timing, (message, answer) => {
+        const code = message.name === 'display' ? message.message.code : undefined;
+        t.emitEvent({ type: 'message', name: message.name, ...(code ? { code } : {}), ...(answer ? { answer } : {}) });
+      }),
+    };
+    if (!EFFECT_COMMANDS.has(command) && ctx.faults.take('drop-before-record')) {
+      this.drop(ctx, 'drop-before-record');
+      return;
+    }
+    let result: CommandResult;
+    try {
+      result = await dispatch(ctx, parsed.request);
+    } catch (error) {
+      if (error instanceof CommandAbort) result = { status: error.status, errors: error.errors };
+      else if (error instanceof CancelledByClient) result = { status: 'cancelled' };
+      else if (error instanceof AnswerTimeout) result = { status: 'timeout', errors: [error.message] };
+      else if (error instanceof DropConnection) {
+        this.destroy();
+        return;
+      } else if (error instanceof ClientGone) {
+        t.emitEvent({ type: 'command', command, status: 'client-gone', encrypted: key !== undefined, ms: Date.now() - started });
+        this.destroy();
+        return;
+      } else {
+        t.config.logger(`internal error in ${command}: ${(error as Error).stack ?? String(error)}`);
+        result = { status: 'systemerror', errors: ['internal simulator error'] };
+      }
+    }
+    if (await this.responseFault(ctx, result, key)) return;
+    await this.finish(command, result, key, started, false);
+  }
+
+  private drop(ctx: CommandContext, kind: string): void {
+    this.t.emitEvent({ type: 'fault', kind, command: ctx.command });
+    this.destroy();
+  }
+
+  /** Applies a response-stage fault; true when the response must not be sent normally. */
+  private async responseFault(ctx: CommandContext, result: CommandResult, key: Buffer | undefined): Promise<boolean> {
+    for (const kind of RESPONSE_FAULTS) {
+      const fault = ctx.faults.take(kind);
+      if (!fault) continue;
+      this.t.emitEvent({ type: 'fault', kind, command: ctx.command });
+      switch (kind) {
+        case 'drop-before-record':
+        case 'drop-after-record':
+          this.destroy();
+          return true;
+        case 'delay-response':
+          try {
+            await ctx.dialogue.silent(fault.ms ?? this.t.config.timing.faultDelayMs);
+          } catch {
+            this.destroy();
+            return true;
+          }
+          return false;
+        case 'stall':
+          await ctx.dialogue.untilClosed();
+          return true;
+        case 'garbage-frame':
+          await this.rawAndClose(encodeFrame(GARBAGE));
+          return true;
+        case 'oversized-frame': {
+          const header = Buffer.alloc(4);
+          header.writeUInt32BE(0x7fffffff, 0);
+          await this.rawAndClose(Buffer.concat([header, Buffer.from(`<${ctx.command}><status>`)]));
+          return true;
+        }
+        case 'half-frame': {
+          const frame = encodeFrame(serializePacket(this.responsePacket(ctx.command, result, key)));
+          await this.rawAndClose(frame.subarray(0, Math.max(5, Math.floor(frame.length / 2))), true);
+          return true;
+        }
+        default:
+          return false;
+      }
+    }
+    return false;
+  }
+
+  private responsePacket(command: string, result: CommandResult, key: Buffer | undefined): Packet {
+    const response = buildResponse(command, result.status, result.body ?? {}, result.errors ?? [], result.attrs ?? {});
+    const sealWith = result.responseKey ?? key;
+    return sealWith ? encryptPacket(response, sealWith) : response;
+  }
+
+  private async finish(command: string, result: CommandResult, key: Buffer | undefined, started: number, forcePlain: boolean): Promise<void> {
+    const packet = this.responsePacket(command, result, forcePlain ? undefined : key);
+    this.t.emitEvent({
+      type: 'command',
+      command,
+      status: result.status,
+      encrypted: !forcePlain && (key ?? result.responseKey) !== undefined,
+      ms: Date.now() - started,
+    });
+    this.t.config.logger(`${command} → ${result.status}`);
+    await this.sendAndClose(packet);
+  }
+
+  private async sendAndClose(packet: Packet): Promise<void> {
+    try {
+      await this.socket.send(packet);
+    } catch {
+      this.destroy();
+      return;
+    }
+    this.closeGracefully();
+  }
+
+  private async rawAndClose(bytes: Buffer, abrupt = false): Promise<void> {
+    try {
+      await this.socket.sendRaw(bytes);
+    } catch {
+      // The client is gone already.
+    }
+    if (abrupt) this.destroy();
+    else this.closeGracefully();
+  }
+
+  /** Half-close; the client closes its side. A client that never does is cut off after the command timeout. */
+  private closeGracefully(): void {
+    this.socket.end();
+    if (this.socket.isClosed) return;
+    this.lingerTimer = setTimeout(() => this.destroy(), this.t.config.timing.commandTimeoutMs);
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * The MIFARE `card` dialogue (§8.9, PROTOCOL.md §5.2): open → the client's read/write
+ * requests, each answered with its result → close. A close with a receipt ends the
+ * transaction with that receipt (plus `<iface>mifare</iface>`); a close without one, or
+ * `notimplemented`, hands the terminal back to waiting for a bank card.
+ */
+import type { XmlElement } from '../codec/packet';
+import type { VirtualMifareCard } from '../mifare/virtual-card';
+import { parseCardAnswer } from '../protocol';
+import type { CardMessage, CardRequest } from '../protocol/types';
+import type { CommandContext } from './context';
+import { CommandAbort } from './errors';
+
+/** A dialogue longer than this is a runaway client: the card would have left the field long ago. */
+const MAX_OPERATIONS = 4096;
+
+export interface MifareResult {
+  receipt?: XmlElement;
+  reads: number;
+  writes: number;
+}
+
+export async function runMifareDialogue(ctx: CommandContext, card: VirtualMifareCard): Promise<MifareResult> {
+  const t = ctx.terminal;
+  t.emitEvent({ type: 'card-presented', card: `mifare:${card.uid}`, source: 'mifare' });
+  const opened = card.read(card.authBlock);
+  let message: CardMessage = opened.ok
+    ? { code: 'open', blockId: card.authBlock, data: opened.data }
+    : { code: 'open', blockId: card.authBlock };
+  if (ctx.faults.take('card-removed')) {
+    t.emitEvent({ type: 'fault', kind: 'card-removed', command: ctx.command });
+    card.remove();
+  }
+  const result: MifareResult = { reads: 0, writes: 0 };
+  for (let i = 0; i < MAX_OPERATIONS; i++) {
+    const answer = await ctx.dialogue.ask({ name: 'card', message });
+    const parsed = parseCardAnswer(answer);
+    if (parsed.code === 'invalid') throw new CommandAbort('formaterror', [`card answer: ${parsed.reason}`]);
+    const request: CardRequest = parsed;
+    switch (request.code) {
+      case 'read': {
+        result.reads += 1;
+        const read = card.read(request.blockId);
+        message = read.ok ? { code: 'read', ok: true, status: 'ok', data: read.data } : { code: 'read', ok: false, status: 'failed' };
+        break;
+      }
+      case 'write': {
+        result.writes += 1;
+        const written = card.write(request.blockId, request.data);
+        message = written.ok ? { code: 'write', ok: true, status: 'ok' } : { code: 'write', ok: false, status: 'failed' };
+        break;
+      }
+      case 'close':
+        if (request.receipt !== undefined) result.receipt = request.receipt;
+        return result;
+      default:
+        return result;
+    }
+  }
+  throw new CommandAbort('failed', [`card dialogue exceeded ${MAX_OPERATIONS} operations`]);
+}
+
+/** The transaction response body for a completed MIFARE payment. */
+export function mifareReceiptBody(receipt: XmlElement): XmlElement {
+  const children: XmlElement = {};
+  for (const [name, node] of Object.entries(receipt)) if (name !== 'iface') children[name] = node;
+  children.iface = 'mifare';
+  return { receipt: children };
+}

@@ -1,0 +1,95 @@
+/** Building log records and committing them (where the drop-before-record fault strikes). */
+import type { TestCard } from './cards';
+import { expiryToAed, receiptPan } from './cards';
+import type { CommandContext } from './context';
+import { DropConnection } from './errors';
+import { isoLocal, newAuthNumber, newRrn } from './ids';
+import type { CardData, EntryMode, LogRecord, Operation, RecordKind } from './log';
+import { DECLINE_DEFAULTS, type Cvm, type DeclineReason } from './outcome';
+
+export function cardData(card: TestCard, cvm: Cvm = card.cvm): CardData {
+  const data: CardData = {
+    cardId: card.id,
+    pan: receiptPan(card.pan),
+    aed: expiryToAed(card.expiry),
+    aid: card.aid,
+    appname: card.appname,
+    rid: card.rid,
+    scheme: card.scheme,
+    cvm,
+  };
+  if (card.alabel !== undefined) data.alabel = card.alabel;
+  if (card.apname !== undefined) data.apname = card.apname;
+  if (card.ictId !== undefined) data.ictId = card.ictId;
+  return data;
+}
+
+export interface RecordInput {
+  kind: RecordKind;
+  operation: Operation;
+  approved: boolean;
+  amount: number;
+  amountOther?: number;
+  currency: string;
+  entry: EntryMode;
+  card?: CardData;
+  declineReason?: DeclineReason;
+  respCode?: string;
+  respCodeDescription?: string;
+  dexRecord?: string;
+  originalSeq?: number;
+  sbp?: LogRecord['sbp'];
+  rrn?: string;
+}
+
+export function newRecord(ctx: CommandContext, input: RecordInput): LogRecord {
+  const t = ctx.terminal;
+  const now = t.now();
+  const decline = input.approved ? undefined : DECLINE_DEFAULTS[input.declineReason ?? 'onlinedeclined'];
+  const sbp = input.kind === 'sbp';
+  const record: LogRecord = {
+    seq: t.log.takeSeq(input.kind),
+    kind: input.kind,
+    operation: input.operation,
+    tstatus: input.approved ? 'approved' : 'declined',
+    amount: input.amount,
+    currency: input.currency,
+    datetime: isoLocal(now),
+    tid: sbp ? t.config.sbp.tid : t.config.terminal.tid,
+    mid: sbp ? t.config.sbp.mid : t.config.terminal.mid,
+    rrn: input.rrn ?? newRrn(now),
+    authNumber: input.approved ? newAuthNumber() : '',
+    respCode: input.respCode ?? (input.approved ? '000' : (decline?.respCode ?? '051')),
+    entry: input.entry,
+    tvr: input.approved ? '0000000000' : '0000008000',
+    tsi: input.approved ? 'E800' : '6800',
+    reversedAmount: 0,
+  };
+  const description = input.respCodeDescription ?? (input.approved ? 'Approved' : decline?.description);
+  if (description !== undefined) record.respCodeDescription = description;
+  if (input.amountOther !== undefined) record.amountOther = input.amountOther;
+  if (!input.approved) record.declineReason = input.declineReason ?? 'onlinedeclined';
+  if (input.card) record.card = input.card;
+  if (input.dexRecord) record.dexRecord = input.dexRecord;
+  if (input.originalSeq !== undefined) record.originalSeq = input.originalSeq;
+  if (input.sbp) record.sbp = input.sbp;
+  return record;
+}
+
+/** Writes the record to the log; the drop-before-record fault closes the connection first. */
+export async function commitRecord(ctx: CommandContext, record: LogRecord): Promise<void> {
+  const t = ctx.terminal;
+  if (ctx.faults.take('drop-before-record')) {
+    t.emitEvent({ type: 'fault', kind: 'drop-before-record', command: ctx.command });
+    throw new DropConnection('drop-before-record');
+  }
+  await t.log.append(record);
+  t.emitEvent({
+    type: 'record',
+    kind: record.kind,
+    seq: record.seq,
+    operation: record.operation,
+    tstatus: record.tstatus,
+    amount: record.amount,
+  });
+}

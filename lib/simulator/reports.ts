@@ -1,0 +1,107 @@
+/** X-report (§8.11) and the totals settlement uses, computed from the log. */
+import type { CardTypeTotals, OperationTotals, ReportTransaction, XReport } from '../protocol/types';
+import { isoLocal } from './ids';
+import type { LogRecord, Operation } from './log';
+import { RECEIPT_TYPE, seqText } from './receipts';
+import type { Terminal } from './terminal';
+
+const KEY: Readonly<Record<Operation, keyof Omit<OperationTotals, 'totalCount' | 'totalSum'>>> = {
+  purchase: 'purchase',
+  refund: 'refund',
+  'purchase-with-cashback': 'purchaseWithCashback',
+  'purchase-reversal': 'purchaseReversal',
+  'refund-reversal': 'refundReversal',
+};
+
+/** Money into the merchant's account is plus (D): purchases and refund reversals. */
+const SIGN: Readonly<Record<Operation, 1 | -1>> = {
+  purchase: 1,
+  'purchase-with-cashback': 1,
+  'refund-reversal': 1,
+  refund: -1,
+  'purchase-reversal': -1,
+};
+
+export function emptyTotals(): OperationTotals {
+  const pair = (): { count: number; sum: number } => ({ count: 0, sum: 0 });
+  return {
+    purchase: pair(),
+    refund: pair(),
+    purchaseWithCashback: pair(),
+    purchaseReversal: pair(),
+    refundReversal: pair(),
+    totalCount: 0,
+    totalSum: 0,
+  };
+}
+
+function add(totals: OperationTotals, r: LogRecord): void {
+  const pair = totals[KEY[r.operation]];
+  pair.count += 1;
+  pair.sum += r.amount;
+  totals.totalCount += 1;
+  totals.totalSum += SIGN[r.operation] * r.amount;
+}
+
+/** Only approved records count towards totals. */
+export function approvedRecords(records: readonly LogRecord[]): LogRecord[] {
+  return records.filter((r) => r.tstatus === 'approved');
+}
+
+export function grandTotals(records: readonly LogRecord[]): OperationTotals {
+  const totals = emptyTotals();
+  for (const r of approvedRecords(records)) add(totals, r);
+  return totals;
+}
+
+/** Totals per card type (RID + scheme name); SBP payments are their own type (`SBP`). */
+export function cardTypeTotals(records: readonly LogRecord[]): CardTypeTotals[] {
+  const groups = new Map<string, CardTypeTotals>();
+  for (const r of approvedRecords(records)) {
+    const rid = r.kind === 'sbp' ? 'SBP' : (r.card?.rid ?? '');
+    const name = r.kind === 'sbp' ? 'SBP' : (r.card?.scheme ?? 'UNKNOWN');
+    const key = `${rid}|${name}`;
+    let group = groups.get(key);
+    if (!group) {
+      group = { rid, name, ...emptyTotals() };
+      groups.set(key, group);
+    }
+    add(group, r);
+  }
+  return [...groups.values()];
+}
+
+function reportTransaction(r: LogRecord): ReportTransaction {
+  const t: ReportTransaction = {
+    status: r.tstatus,
+    state: 'active',
+    type: RECEIPT_TYPE[r.operation],
+    seq: seqText(r.seq),
+    amount: r.amount,
+    rrn: r.rrn,
+    time: r.datetime,
+    authCode: r.authNumber,
+    respCode: r.respCode,
+    currency: r.currency,
+    tvr: r.tvr,
+    tsi: r.tsi,
+  };
+  if (r.amountOther !== undefined) t.amountOther = r.amountOther;
+  if (r.card) {
+    t.pan = r.card.pan;
+    t.aed = r.card.aed;
+    t.aid = r.card.aid;
+  }
+  return t;
+}
+
+export function buildXReport(t: Terminal, full: boolean): XReport {
+  const records = t.log.list();
+  const cfg = t.config.terminal;
+  return {
+    header: { mid: cfg.mid, tid: cfg.tid, title: cfg.header, currency: cfg.currency, time: isoLocal(t.now()) },
+    transactions: full ? records.map(reportTransaction) : [],
+    totals: cardTypeTotals(records),
+    grandTotals: grandTotals(records),
+  };
+}

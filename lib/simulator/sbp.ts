@@ -1,0 +1,155 @@
+/**
+ * SBP (Faster Payments, §8.10) through the simulated SBP agent: the QR code is shown with
+ * `displayqrcode`, the agent reports paid / declined / a status error after a delay (or
+ * when told through the control API), the QR code is hidden. SBP records have their own
+ * tid/mid and receipt numbering; an SBP refund (force-sbp="true") names the payment by
+ * its rrn (= the CFT agent's localQrcId).
+ */
+import { randomUUID } from 'node:crypto';
+import type { SbpCftBlock } from '../protocol/types';
+import type { CommandContext, CommandResult } from './context';
+import { Detector } from './detection';
+import { CommandAbort } from './errors';
+import { failInPhase, hostDown, HOST_UNREACHABLE } from './host';
+import { randomAlnum, randomDigits } from './ids';
+import type { LogRecord } from './log';
+import type { OutcomeSpec } from './outcome';
+import { receiptBody } from './receipts';
+import { commitRecord, newRecord } from './records';
+
+export interface SbpQr {
+  qrcId: string;
+  url: string;
+}
+
+export function newQr(ctx: CommandContext): SbpQr {
+  const qrcId = `AD${randomAlnum(30)}`;
+  return { qrcId, url: `${ctx.terminal.config.sbp.qrBaseUrl}${qrcId}` };
+}
+
+export async function showQr(ctx: CommandContext, qr: SbpQr): Promise<void> {
+  await ctx.dialogue.tell({ name: 'displayqrcode', message: { show: true, url: qr.url } });
+}
+
+export async function hideQr(ctx: CommandContext): Promise<void> {
+  await ctx.dialogue.tell({ name: 'displayqrcode', message: { show: false } });
+}
+
+function cftBlock(localQrcId: string, qrcId: string, approved: boolean): SbpCftBlock {
+  return {
+    localQrcId,
+    pointId: randomUUID(),
+    mpiOperationStatusDescriptionEng: approved ? 'Payment accepted' : 'Payment rejected',
+    mpiOperationStatusDescriptionRus: approved ? 'Платеж завершен успешно' : 'Платеж отклонен',
+    qrcId,
+    extEntityId: randomAlnum(11),
+    paymentPurpose: 'Оплата товара или услуги',
+  };
+}
+
+export interface SbpPayment {
+  amount: number;
+  currency: string;
+}
+
+/** The agent reported a result for a shown QR code: record it and answer. */
+export async function completeSbpPayment(
+  ctx: CommandContext,
+  qr: SbpQr,
+  result: 'approved' | 'declined',
+  payment: SbpPayment,
+  outcome: OutcomeSpec | undefined,
+): Promise<CommandResult> {
+  const t = ctx.terminal;
+  await failInPhase(ctx, outcome, 'card');
+  await failInPhase(ctx, outcome, 'host');
+  const approved = result === 'approved' && outcome?.declineReason === undefined;
+  const localQrcId = randomDigits(6);
+  const record = newRecord(ctx, {
+    kind: 'sbp',
+    operation: 'purchase',
+    approved,
+    amount: payment.amount,
+    currency: payment.currency,
+    entry: 'sbp',
+    rrn: localQrcId,
+    declineReason: approved ? undefined : (outcome?.declineReason ?? 'onlinedeclined'),
+    respCode: approved ? '000' : (outcome?.respCode ?? '051'),
+    respCodeDescription: outcome?.respCodeDescription,
+    sbp: { localQrcId, qrcId: qr.qrcId, ...(t.config.sbp.cft ? { cft: cftBlock(localQrcId, qr.qrcId, approved) } : {}) },
+  });
+  await commitRecord(ctx, record);
+  return { status: 'ok', body: receiptBody(t, record) };
+}
+
+/** force-sbp="true" purchase: only the QR code is offered. */
+export async function sbpOnlyPurchase(ctx: CommandContext, payment: SbpPayment, outcome: OutcomeSpec | undefined): Promise<CommandResult> {
+  const qr = newQr(ctx);
+  await showQr(ctx, qr);
+  let shown = true;
+  const detector = new Detector(ctx.terminal, { card: false, sbp: true, mifare: false }, ctx.command);
+  detector.start();
+  try {
+    for (;;) {
+      const event = await ctx.dialogue.waitFor(detector.next());
+      if (event.kind === 'sbp') {
+        await hideQr(ctx);
+        return await completeSbpPayment(ctx, qr, event.outcome, payment, outcome);
+      }
+      if (event.kind === 'sbp-error') {
+        // §8.10: a status read error hides the QR code; detection goes on until the timeout.
+        await hideQr(ctx);
+        shown = false;
+        detector.sbpStopped();
+        continue;
+      }
+      if (event.kind === 'timeout') {
+        if (shown) await hideQr(ctx);
+        throw new CommandAbort('timeout', ['no SBP payment before the detection timeout']);
+      }
+    }
+  } finally {
+    detector.stop();
+  }
+}
+
+/** force-sbp="true" refund of an SBP payment, found by its rrn / localQrcId. */
+export async function sbpRefund(
+  ctx: CommandContext,
+  refund: SbpPayment & { rrn?: string },
+  outcome: OutcomeSpec | undefined,
+): Promise<CommandResult> {
+  const t = ctx.terminal;
+  if (refund.rrn === undefined) throw new CommandAbort('invalidarguments', ['rrn: the SBP payment reference (localQrcId) is required']);
+  const original: LogRecord | undefined = t.log.findByRrn('sbp', refund.rrn, 'purchase');
+  if (!original) throw new CommandAbort('transactionnotfound', ['no SBP payment with this rrn in the log']);
+  if (original.tstatus !== 'approved') throw new CommandAbort('notapproved', ['the SBP payment was not approved']);
+  const remaining = original.amount - original.reversedAmount;
+  if (remaining <= 0) throw new CommandAbort('alreadyreversed', ['the SBP payment has already been refunded']);
+  if (refund.amount > remaining) throw new CommandAbort('invalidarguments', ['amount: exceeds what is left of the SBP payment']);
+  await ctx.dialogue.pause(t.config.timing.hostDelayMs);
+  if (hostDown(ctx)) throw new CommandAbort('communicationerror', [HOST_UNREACHABLE]);
+  await failInPhase(ctx, outcome, 'card');
+  await failInPhase(ctx, outcome, 'host');
+  const approved = outcome?.declineReason === undefined;
+  const localQrcId = original.sbp?.localQrcId ?? original.rrn;
+  const record = newRecord(ctx, {
+    kind: 'sbp',
+    operation: 'refund',
+    approved,
+    amount: refund.amount,
+    currency: refund.currency,
+    entry: 'sbp',
+    rrn: localQrcId,
+    declineReason: outcome?.declineReason,
+    respCode: outcome?.respCode,
+    originalSeq: original.seq,
+    sbp: {
+      localQrcId,
+      qrcId: original.sbp?.qrcId ?? '',
+      ...(t.config.sbp.cft ? { cft: cftBlock(localQrcId, original.sbp?.qrcId ?? '', approved) } : {}),
+    },
+  });
+  await commitRecord(ctx, record);
+  return { status: 'ok', body: receiptBody(t, record) };
+}

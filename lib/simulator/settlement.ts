@@ -1,0 +1,103 @@
+/**
+ * report (§8.11), settlement (§8.12) and clear (§8.13). All three take the admin
+ * password. Settlement compares the terminal's total with the host's; a mismatch means a
+ * batch upload (configurable result). After a passed settlement the log is emptied;
+ * clear empties it unconditionally (and the cutover reports the host's state).
+ */
+import type { RequestParams, SReport } from '../protocol/types';
+import { sreportToElement, xreportToElement } from '../protocol';
+import type { CommandContext, CommandResult } from './context';
+import { DropConnection } from './errors';
+import { hostDown, HOST_UNREACHABLE } from './host';
+import { isoLocal, newAuthNumber, newRrn } from './ids';
+import { approvedRecords, buildXReport, grandTotals } from './reports';
+
+export async function handleReport(ctx: CommandContext, params: RequestParams['report']): Promise<CommandResult> {
+  const t = ctx.terminal;
+  if (!t.log.checkPassword(params.password)) return { status: 'notauthorized' };
+  if (params.reportType !== 'brief' && params.reportType !== 'full') {
+    return { status: 'invalidarguments', errors: ['report-type: must be brief or full'] };
+  }
+  return { status: 'ok', body: { xreport: xreportToElement(buildXReport(t, params.reportType === 'full')) } };
+}
+
+/** Effects are applied here, where the drop faults strike. */
+async function emptyLog(ctx: CommandContext): Promise<void> {
+  const t = ctx.terminal;
+  if (ctx.faults.take('drop-before-record')) {
+    t.emitEvent({ type: 'fault', kind: 'drop-before-record', command: ctx.command });
+    throw new DropConnection('drop-before-record');
+  }
+  await t.log.empty();
+}
+
+export async function handleSettlement(ctx: CommandContext, params: RequestParams['settlement']): Promise<CommandResult> {
+  const t = ctx.terminal;
+  if (!t.log.checkPassword(params.password)) return { status: 'notauthorized' };
+  await ctx.dialogue.pause(t.config.timing.hostDelayMs);
+  if (hostDown(ctx)) return { status: 'communicationerror', errors: [HOST_UNREACHABLE] };
+  const records = t.log.list();
+  const approved = approvedRecords(records);
+  const now = t.now();
+  const terminalTotal = grandTotals(records).totalSum;
+  const cfg = t.config.settlement;
+  const mismatch = cfg.hostDifference !== 0;
+  const uploadFailed = mismatch && cfg.batchUpload === 'failed';
+  const report: SReport = {
+    respCode: mismatch ? '095' : '000',
+    approvalNumber: newAuthNumber(),
+    rrn: newRrn(now),
+    terminalTotal,
+    // A passed batch upload brings the host into agreement with the terminal.
+    hostTotal: uploadFailed ? terminalTotal + cfg.hostDifference : terminalTotal,
+    datetime: isoLocal(now),
+    tid: t.config.terminal.tid,
+    mid: t.config.terminal.mid,
+    currency: t.config.terminal.currency,
+    transactionCount: approved.length,
+    passed: !uploadFailed,
+  };
+  if (records.length > 0) {
+    report.from = records[0].datetime;
+    report.to = records[records.length - 1].datetime;
+  }
+  if (mismatch) {
+    report.batchUpload = cfg.batchUpload;
+    report.artRespCode = uploadFailed ? '96' : '00';
+  }
+  if (uploadFailed) {
+    report.settlementResult = 'failed';
+    return { status: 'batchuploadfailed', body: { sreport: sreportToElement(report) }, errors: ['batch upload failed'] };
+  }
+  if (cfg.cutover) {
+    report.covRespCode = '00';
+    report.covRrn = newRrn(now);
+  }
+  report.settlementResult = 'passed';
+  await emptyLog(ctx);
+  return { status: 'ok', body: { sreport: sreportToElement(report) } };
+}
+
+export async function handleClear(ctx: CommandContext, params: RequestParams['clear']): Promise<CommandResult> {
+  const t = ctx.terminal;
+  if (!t.log.checkPassword(params.password)) return { status: 'notauthorized' };
+  const now = t.now();
+  const total = grandTotals(t.log.list()).totalSum;
+  await emptyLog(ctx);
+  const report: SReport = {
+    respCode: '000',
+    approvalNumber: newAuthNumber(),
+    rrn: newRrn(now),
+    terminalTotal: total,
+    hostTotal: total,
+    datetime: isoLocal(now),
+    tid: t.config.terminal.tid,
+    mid: t.config.terminal.mid,
+    passed: true,
+  };
+  if (hostDown(ctx)) {
+    // The log is gone either way; only the cutover failed.
+    return { status: 'communicationerror', errors: [HOST_UNREACHABLE, 'cutover failed; the local log was cleared'] };
+  }
+  return { status: 'ok', body: { sreport: sreportToElement(report) } };
+}

@@ -1,0 +1,100 @@
+/**
+ * The `transaction` command: access (manual entry needs the admin password), the outcome
+ * (control queue → magic amount → test card), then the route: SBP, void, forced refund,
+ * manual entry or a presented card.
+ */
+import type { RequestParams } from '../protocol/types';
+import { cardForManualPan, isLuhnValid, type TestCard } from './cards';
+import { cardPayment, processCard, type CardRequestInfo } from './card-payment';
+import type { CommandContext, CommandResult } from './context';
+import { CommandAbort } from './errors';
+import { failInPhase, hostExchange, show } from './host';
+import type { Operation } from './log';
+import { magicOutcome } from './magic';
+import type { OutcomeSpec } from './outcome';
+import { receiptBody } from './receipts';
+import { commitRecord, newRecord } from './records';
+import { voidTransaction } from './reversal';
+import { sbpOnlyPurchase, sbpRefund } from './sbp';
+import { finalDisplay } from './display-script';
+
+function operationOf(type: RequestParams['transaction']['type']): Operation {
+  return type === 'purchase-with-cashback' ? 'purchase-with-cashback' : type === 'refund' ? 'refund' : 'purchase';
+}
+
+/** The next outcome: queued through the control API / scenario, else the magic amount. */
+export function takeOutcome(ctx: CommandContext, amount: number | undefined): OutcomeSpec | undefined {
+  const t = ctx.terminal;
+  const outcome = t.outcomes.shift() ?? magicOutcome(amount);
+  if (outcome?.fault) ctx.faults.addLocal(outcome.fault);
+  return outcome;
+}
+
+export async function handleTransaction(ctx: CommandContext, params: RequestParams['transaction']): Promise<CommandResult> {
+  const t = ctx.terminal;
+  if (params.manual && (params.password === undefined || !t.log.checkPassword(params.password))) {
+    return { status: 'notauthorized' };
+  }
+  const outcome = takeOutcome(ctx, params.amount);
+  const currency = params.currency ?? t.config.terminal.currency;
+  // At least one keepalive per transaction, before anything else happens.
+  await ctx.dialogue.keepalive();
+  await failInPhase(ctx, outcome, 'start');
+
+  if (params.sbp === true) {
+    if (!t.config.sbp.enabled) throw new CommandAbort('notallowedinterface', ['SBP is not enabled in the terminal configuration']);
+    if (params.type === 'purchase') return sbpOnlyPurchase(ctx, { amount: params.amount ?? 0, currency }, outcome);
+    if (params.type === 'refund') return sbpRefund(ctx, { amount: params.amount ?? 0, currency, rrn: params.rrn }, outcome);
+    throw new CommandAbort('notallowedinterface', [`SBP does not support ${params.type}`]);
+  }
+  if (params.type === 'void') return voidTransaction(ctx, params, outcome);
+  if (params.amount === undefined) throw new CommandAbort('invalidarguments', ['amount: is required']);
+  const req: CardRequestInfo = {
+    type: params.type,
+    operation: operationOf(params.type),
+    amount: params.amount,
+    amountOther: params.type === 'purchase-with-cashback' ? params.amountOther : undefined,
+    currency,
+  };
+  if (params.type === 'purchase-with-cashback' && req.amountOther === undefined) {
+    throw new CommandAbort('invalidarguments', ['amount-other: is required for purchase-with-cashback']);
+  }
+  if (params.type === 'refund' && params.forced === true) return forcedRefund(ctx, req, params.rrn, outcome);
+  if (params.manual) {
+    if (!t.config.terminal.manualEntry) throw new CommandAbort('notallowedinterface', ['manual card entry is not supported by the acquirer']);
+    if (!isLuhnValid(params.manual.pan)) throw new CommandAbort('invalidarguments', ['pan: is not a valid card number']);
+    const card: TestCard = cardForManualPan(params.manual.pan, params.manual.expiry, t.cards);
+    return processCard(ctx, card, req, outcome, 'manual');
+  }
+  const sbpOffered = params.sbp === undefined && t.config.sbp.enabled && params.type === 'purchase';
+  return cardPayment(ctx, req, outcome, { sbpOffered, mifareAllowed: params.type === 'purchase' });
+}
+
+/** refund with forced=true: no card; the card data come from the original (by rrn) when it is in the log. */
+async function forcedRefund(
+  ctx: CommandContext,
+  req: CardRequestInfo,
+  rrn: string | undefined,
+  outcome: OutcomeSpec | undefined,
+): Promise<CommandResult> {
+  const t = ctx.terminal;
+  if (!t.config.terminal.forcedRefund) throw new CommandAbort('notimplemented', ['refund without the card is not supported by the acquirer']);
+  const original = rrn === undefined ? undefined : t.log.findByRrn('card', rrn);
+  await failInPhase(ctx, outcome, 'card');
+  const path = await hostExchange(ctx, outcome);
+  const approved = outcome?.declineReason === undefined && path === 'online';
+  const record = newRecord(ctx, {
+    kind: 'card',
+    operation: 'refund',
+    approved,
+    amount: req.amount,
+    currency: req.currency,
+    entry: 'forced',
+    card: original?.card,
+    declineReason: outcome?.declineReason,
+    respCode: outcome?.respCode,
+  });
+  await commitRecord(ctx, record);
+  await show(ctx, finalDisplay(approved, false), { amount: req.amount, currency: req.currency });
+  return { status: 'ok', body: receiptBody(t, record) };
+}
