@@ -3,3 +3,7 @@
  */
 export * from './errors';
 export * from './codec';
+export * from './protocol';
+export * from './client';
+export { startSimulator } from './simulator';
+export type { SimulatorHandle, SimulatorOptions } from './simulator';

@@ -1,0 +1,259 @@
+/**
+ * Runs one caller-level command to completion: the login it needs first (admin token,
+ * encryption handshake), the exchange itself, and the single allowed repeat (after
+ * `notauthorized` on a token command, or after the terminal lost the session key on a
+ * non-transaction command). A transaction is never repeated.
+ */
+import { Packet } from '../codec/packet';
+import { decryptPacket, isEncryptedPacket } from '../codec/crypto';
+import { JpayError, JpayProtocolError, JpayStatusError, TransactionOutcomeUnknown } from '../errors';
+import { buildRequest } from '../protocol/requests';
+import { parseResponse } from '../protocol/responses';
+import { CommandName, LoginResult, RequestParams, ResponseTypes, TOKEN_COMMANDS, TransactionRequest } from '../protocol/types';
+import { JpayAbortError } from './abort';
+import type { AdminSession } from './admin-session';
+import { runExchange } from './dialogue';
+import { mapFailure, transactionInfo } from './failures';
+import { MessageHandlers } from './handlers';
+import { DispatchEvents, MessageDispatcher } from './message-dispatch';
+import type { ClientLogger, ResolvedOptions } from './options';
+import type { SecureSession } from './secure-session';
+
+/** Parameters a caller passes: the client adds the token and the password itself. */
+export type SendParams<C extends CommandName> = Omit<RequestParams[C], 'token' | 'password' | 'clientHandshake'>;
+
+export interface CallOptions {
+  handlers: MessageHandlers;
+  signal?: AbortSignal;
+}
+
+export interface RunnerDeps {
+  options: ResolvedOptions;
+  admin: AdminSession;
+  secure: SecureSession;
+  logger: ClientLogger;
+  emit<K extends keyof DispatchEvents>(event: K, payload: DispatchEvents[K]): void;
+  /** Aborts when the client closes. */
+  kill: AbortSignal;
+}
+
+const TOKEN_SET: ReadonlySet<string> = new Set(TOKEN_COMMANDS);
+/** A syntactically valid token, for checking parameters before the real token exists. */
+const PLACEHOLDER_TOKEN = '0'.repeat(32);
+const LONG_COMMANDS: ReadonlySet<CommandName> = new Set(['transaction', 'runreset']);
+
+interface Attempt<C extends CommandName> {
+  result: ResponseTypes[C];
+  /** Sent encrypted, answered in plain text with a failure: the terminal lost the key. */
+  keyLost: boolean;
+}
+
+export function isTokenCommand(command: CommandName): boolean {
+  return TOKEN_SET.has(command);
+}
+
+export class CommandRunner {
+  constructor(private readonly d: RunnerDeps) {}
+
+  async perform<C extends CommandName>(command: C, params: SendParams<C>, call: CallOptions): Promise<ResponseTypes[C]> {
+    const { admin, secure } = this.d;
+    if (command === 'login') return (await this.login(call)) as ResponseTypes[C];
+    // Everything that can be refused locally is refused before any byte goes out.
+    this.fill(command, params, PLACEHOLDER_TOKEN);
+    const plainResetPassword = command === 'resetpassword' && !admin.hasPassword;
+    if (secure.enabled && !secure.key && !plainResetPassword) admin.password(`${command} over an encrypted session (login)`);
+    if (isTokenCommand(command) && !admin.token()) admin.password(`${command} (admin login)`);
+    this.checkAbort(call.signal);
+
+    if (secure.enabled && !secure.key && !plainResetPassword) await this.loginOrThrow(call);
+    if (isTokenCommand(command) && !admin.token()) await this.loginOrThrow(call);
+
+    let attempt = await this.attempt(command, params, call);
+    if (attempt.keyLost) {
+      secure.drop();
+      if (command === 'transaction') {
+        this.d.logger.warn('terminal lost the session key; the next command handshakes again', { command });
+        return attempt.result;
+      }
+      this.d.logger.warn('terminal lost the session key; handshaking again and repeating once', { command });
+      await this.loginOrThrow(call);
+      attempt = await this.attempt(command, params, call);
+      if (attempt.keyLost) secure.drop();
+    }
+    if (isTokenCommand(command) && command !== 'logout' && attempt.result.status === 'notauthorized') {
+      this.d.logger.info('token refused; logging in again and repeating once', { command });
+      admin.clearToken();
+      await this.loginOrThrow(call);
+      attempt = await this.attempt(command, params, call);
+      if (attempt.keyLost) secure.drop();
+    }
+    return attempt.result;
+  }
+
+  private checkAbort(signal: AbortSignal | undefined): void {
+    if (signal?.aborted) throw new JpayAbortError();
+  }
+
+  /** The request parameters with the token and the password added where the command carries them. */
+  private fill<C extends CommandName>(command: C, params: SendParams<C>, token: string | undefined): RequestParams[C] {
+    const { admin } = this.d;
+    const base = { ...(params as object) } as Record<string, unknown>;
+    if (isTokenCommand(command)) {
+      if (token === undefined) throw new JpayError(`no admin token for ${command}`);
+      base.token = token;
+    }
+    if (command === 'changepassword') base.password = admin.password('changepassword');
+    if (command === 'report' || command === 'settlement' || command === 'clear') base.password = admin.password(command);
+    if (command === 'transaction' && (params as unknown as TransactionRequest).manual !== undefined) {
+      base.password = admin.password('a transaction with manually entered card data');
+    }
+    const filled = base as RequestParams[C];
+    buildRequest(command, filled); // validates (JpayValidationError naming the field)
+    return filled;
+  }
+
+  private dispatcher(command: CommandName, call: CallOptions, exchangeSignal: AbortSignal, onDisplay: (code: string) => void) {
+    let cancelled = false;
+    const onAbort = (): void => {
+      cancelled = true;
+      this.d.logger.info('cancellation requested; the next keep-alive is answered cancelled', { command });
+    };
+    if (call.signal && (command === 'transaction' || command === 'runreset')) {
+      call.signal.addEventListener('abort', onAbort, { once: true });
+    }
+    const dispatcher = new MessageDispatcher({
+      command,
+      handlers: call.handlers,
+      handlerMs: this.d.options.timeouts.handlerMs,
+      logger: this.d.logger,
+      signal: exchangeSignal,
+      emit: this.d.emit,
+      cancelRequested: () => cancelled,
+      onDisplay: (m) => onDisplay(m.code),
+    });
+    return { dispatcher, detach: () => call.signal?.removeEventListener('abort', onAbort) };
+  }
+
+  /** One exchange of the command with the current token and key. */
+  private async attempt<C extends CommandName>(command: C, params: SendParams<C>, call: CallOptions): Promise<Attempt<C>> {
+    const { options, secure, admin, logger } = this.d;
+    const plainResetPassword = command === 'resetpassword' && !secure.key;
+    const key = secure.enabled && !plainResetPassword ? secure.key : undefined;
+    const request = buildRequest(command, this.fill(command, params, admin.token()));
+    const transaction = command === 'transaction' ? (params as unknown as TransactionRequest) : undefined;
+    let lastDisplayCode: string | undefined;
+    const ended = new AbortController();
+    const { dispatcher, detach } = this.dispatcher(command, call, ended.signal, (code) => (lastDisplayCode = code));
+    const long = LONG_COMMANDS.has(command);
+    logger.debug(`sending ${command}`, { host: options.host, port: options.port, encrypted: key !== undefined });
+    let response: Packet;
+    let encrypted: boolean;
+    let sentAt: Date;
+    try {
+      ({ response, encrypted, sentAt } = await runExchange({
+        host: options.host,
+        port: options.port,
+        connectMs: options.timeouts.connectMs,
+        ...(options.maxFrameSize === undefined ? {} : { maxFrameSize: options.maxFrameSize }),
+        command,
+        request,
+        ...(key === undefined ? {} : { key }),
+        deadlineMs: long ? options.timeouts.transactionMs : options.timeouts.commandMs,
+        ...(long ? { idleMs: options.timeouts.idleMs } : {}),
+        dispatcher,
+        beforeSend: () => this.checkAbort(call.signal),
+        kill: this.d.kill,
+      }));
+    } catch (error) {
+      throw mapFailure(error, {
+        command,
+        host: options.host,
+        port: options.port,
+        ...(transaction ? { transaction } : {}),
+        ...(lastDisplayCode === undefined ? {} : { lastDisplayCode }),
+      });
+    } finally {
+      ended.abort();
+      detach();
+    }
+    try {
+      const result = parseResponse(command, response);
+      logger.debug(`${command} answered`, { status: result.status });
+      if (key !== undefined && !encrypted) {
+        if (result.ok) throw new JpayProtocolError('bad-crypto', `the terminal answered the encrypted ${command} in plain text`);
+        return { result, keyLost: true };
+      }
+      return { result, keyLost: false };
+    } catch (error) {
+      // A response arrived but cannot be trusted or read: for a transaction that is an unknown outcome.
+      if (!transaction) throw error;
+      const info = transactionInfo(transaction, {
+        host: options.host,
+        port: options.port,
+        sentAt,
+        ...(lastDisplayCode === undefined ? {} : { lastDisplayCode }),
+      });
+      throw new TransactionOutcomeUnknown('awaiting-response', info, { cause: error });
+    }
+  }
+
+  /** Login that must succeed (a prerequisite of another command). */
+  private async loginOrThrow(call: CallOptions): Promise<void> {
+    const result = await this.login(call);
+    if (!result.ok) {
+      throw new JpayStatusError('login', result.status, result.errors);
+    }
+  }
+
+  /** Login, with the encryption handshake when the session is encrypted (§9). Caches the token. */
+  async login(call: CallOptions): Promise<LoginResult> {
+    const { options, admin, secure, logger } = this.d;
+    const password = admin.password('login');
+    this.checkAbort(call.signal);
+    const handshake = secure.enabled ? secure.begin() : undefined;
+    const request = buildRequest('login', handshake ? { password, clientHandshake: handshake.clientHandshake } : { password });
+    const ended = new AbortController();
+    const { dispatcher, detach } = this.dispatcher('login', call, ended.signal, () => undefined);
+    logger.debug('sending login', { host: options.host, port: options.port, handshake: handshake !== undefined });
+    let response: Packet;
+    try {
+      ({ response } = await runExchange({
+        host: options.host,
+        port: options.port,
+        connectMs: options.timeouts.connectMs,
+        ...(options.maxFrameSize === undefined ? {} : { maxFrameSize: options.maxFrameSize }),
+        command: 'login',
+        request,
+        deadlineMs: options.timeouts.commandMs,
+        dispatcher,
+        beforeSend: () => this.checkAbort(call.signal),
+        kill: this.d.kill,
+      }));
+    } catch (error) {
+      throw mapFailure(error, { command: 'login', host: options.host, port: options.port });
+    } finally {
+      ended.abort();
+      detach();
+    }
+    const serverHandshake = response.attrs['server-handshake']?.trim();
+    let key: Buffer | undefined;
+    if (handshake && serverHandshake) {
+      key = handshake.derive(serverHandshake);
+      if (isEncryptedPacket(response)) response = decryptPacket(response, key);
+    } else if (isEncryptedPacket(response)) {
+      throw new JpayProtocolError('bad-crypto', 'encrypted login response without a handshake');
+    }
+    const result = parseResponse('login', response);
+    if (!result.ok) {
+      admin.clearToken();
+      logger.info('login refused', { status: result.status });
+      return result;
+    }
+    if (handshake && !key) throw new JpayProtocolError('bad-handshake', 'the terminal did not answer the encryption handshake');
+    if (result.token === undefined) throw new JpayProtocolError('bad-packet', 'login response without a token');
+    admin.setToken(result.token);
+    if (key) secure.install(key);
+    logger.debug('logged in', { encrypted: key !== undefined });
+    return result;
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * Opens the TCP connection for one command. Every failure here is a JpayConnectionError:
+ * nothing was sent, so the command is safe to run again (a connect timeout carries a
+ * JpayTimeoutError('connect') as its cause).
+ */
+import net from 'node:net';
+import { PacketSocket } from '../codec/packet-socket';
+import { JpayConnectionError, JpayTimeoutError } from '../errors';
+
+export interface ConnectOptions {
+  host: string;
+  port: number;
+  timeoutMs: number;
+  maxFrameSize?: number;
+  /** Destroys the attempt (client closing, caller aborting). */
+  signal?: AbortSignal;
+}
+
+export function openConnection(options: ConnectOptions): Promise<PacketSocket> {
+  const { host, port, timeoutMs } = options;
+  return new Promise<PacketSocket>((resolve, reject) => {
+    const socket = net.connect({ host, port });
+    socket.setNoDelay(true);
+    let settled = false;
+    const finish = (error?: Error): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.off('connect', onConnect);
+      socket.off('error', onError);
+      options.signal?.removeEventListener('abort', onAbort);
+      if (error) {
+        socket.destroy();
+        reject(error);
+        return;
+      }
+      // The PacketSocket reports later errors through receive()/send().
+      socket.on('error', () => undefined);
+      resolve(new PacketSocket(socket, options.maxFrameSize === undefined ? {} : { maxFrameSize: options.maxFrameSize }));
+    };
+    const onConnect = (): void => finish();
+    const onError = (error: Error): void =>
+      finish(new JpayConnectionError(`cannot connect to ${host}:${port}: ${error.message}`, host, port, { cause: error }));
+    const onAbort = (): void => finish(new JpayConnectionError(`connect to ${host}:${port} abandoned`, host, port));
+    const timer = setTimeout(() => {
+      const cause = new JpayTimeoutError('connect', timeoutMs);
+      finish(new JpayConnectionError(`cannot connect to ${host}:${port}: ${cause.message}`, host, port, { cause }));
+    }, timeoutMs);
+    socket.once('connect', onConnect);
+    socket.once('error', onError);
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

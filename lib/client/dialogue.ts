@@ -1,0 +1,189 @@
+/**
+ * One exchange on one connection (§3): connect → command → messages (each answered)
+ * → response → close. Encryption of the command, the messages and the answers happens
+ * here when a session key is given. Failures come out as ExchangeFailure, which says how
+ * far the exchange got (was the command sent?) and what went wrong; the client maps that
+ * to its public errors.
+ */
+import { Packet } from '../codec/packet';
+import { PacketSocket, ReceiveTimeoutError } from '../codec/packet-socket';
+import { decryptPacket, encryptPacket, isEncryptedPacket } from '../codec/crypto';
+import { JpayError, JpayProtocolError } from '../errors';
+import type { CommandName } from '../protocol/types';
+import { openConnection } from './connect';
+import type { MessageDispatcher } from './message-dispatch';
+
+/** How long to wait for the terminal to close its side after the response. */
+const CLOSE_WAIT_MS = 1_000;
+
+export type ExchangePhase = 'connect' | 'sending' | 'awaiting-response' | 'in-dialogue';
+
+/** timeout: the whole-exchange deadline; idle: silence between packets; closed: the client was closed. */
+export type FailureKind = 'connect' | 'aborted' | 'timeout' | 'idle' | 'protocol' | 'connection' | 'closed';
+
+export class ExchangeFailure extends JpayError {
+  constructor(
+    readonly phase: ExchangePhase,
+    readonly kind: FailureKind,
+    readonly error: Error,
+    readonly sentAt: Date | undefined,
+    readonly timeoutMs?: number,
+  ) {
+    super(error.message, { cause: error });
+  }
+
+  /** True once the command's first byte may have reached the terminal. */
+  get mayHaveSent(): boolean {
+    return this.phase !== 'connect';
+  }
+}
+
+export interface ExchangeOptions {
+  host: string;
+  port: number;
+  connectMs: number;
+  maxFrameSize?: number;
+  command: CommandName;
+  /** The command, plain; encrypted here when `key` is set. */
+  request: Packet;
+  /** Session key: encrypt the command and answers, decrypt messages and the response. */
+  key?: Buffer;
+  /** Whole exchange from connected to response. */
+  deadlineMs: number;
+  /** Longest silence between packets (transactions, runreset). */
+  idleMs?: number;
+  dispatcher: MessageDispatcher;
+  /** Called after connect, just before the first byte is written; throwing aborts with nothing sent. */
+  beforeSend?(): void;
+  /** The command was handed to the OS. */
+  onSent?(sentAt: Date): void;
+  /** Aborts everything (the client is closing). */
+  kill: AbortSignal;
+}
+
+export interface ExchangeResult {
+  /** The response, decrypted when it was encrypted and a key was given. */
+  response: Packet;
+  /** Whether the response arrived encrypted. */
+  encrypted: boolean;
+  sentAt: Date;
+}
+
+export async function runExchange(o: ExchangeOptions): Promise<ExchangeResult> {
+  let socket: PacketSocket;
+  try {
+    socket = await openConnection({
+      host: o.host,
+      port: o.port,
+      timeoutMs: o.connectMs,
+      signal: o.kill,
+      ...(o.maxFrameSize === undefined ? {} : { maxFrameSize: o.maxFrameSize }),
+    });
+  } catch (error) {
+    throw new ExchangeFailure('connect', o.kill.aborted ? 'closed' : 'connect', error as Error, undefined);
+  }
+  return new Exchange(o, socket).run();
+}
+
+class Exchange {
+  private phase: ExchangePhase = 'connect';
+  private sentAt: Date | undefined;
+  private timedOut = false;
+  private readonly startedAt = Date.now();
+
+  constructor(
+    private readonly o: ExchangeOptions,
+    private readonly socket: PacketSocket,
+  ) {}
+
+  async run(): Promise<ExchangeResult> {
+    const { o, socket } = this;
+    const deadline = setTimeout(() => {
+      this.timedOut = true;
+      socket.destroy();
+    }, o.deadlineMs);
+    const onKill = (): void => socket.destroy();
+    o.kill.addEventListener('abort', onKill, { once: true });
+    // Rejects when the connection goes away, so a running handler does not hold us up.
+    const gone = new Promise<never>((_, reject) => {
+      socket.once('close', () => reject(new JpayError('connection closed by peer')));
+    });
+    gone.catch(() => undefined);
+    try {
+      if (o.kill.aborted) throw new JpayError('client closed');
+      try {
+        o.beforeSend?.();
+      } catch (error) {
+        throw new ExchangeFailure('connect', 'aborted', error as Error, undefined);
+      }
+      this.phase = 'sending';
+      this.sentAt = new Date();
+      await socket.send(o.key ? encryptPacket(o.request, o.key) : o.request);
+      o.onSent?.(this.sentAt);
+      this.phase = 'awaiting-response';
+      for (;;) {
+        const raw = await this.receive();
+        const encrypted = isEncryptedPacket(raw);
+        if (raw.name === o.command) {
+          // The login response is decrypted by the caller once it derived the key.
+          const response = encrypted && o.key ? decryptPacket(raw, o.key) : raw;
+          await this.closeGracefully(gone);
+          return { response, encrypted, sentAt: this.sentAt };
+        }
+        this.phase = 'in-dialogue';
+        let message = raw;
+        if (o.key) {
+          if (!encrypted) {
+            throw new JpayProtocolError('bad-crypto', `plain <${raw.name.slice(0, 64)}> message during an encrypted command`);
+          }
+          message = decryptPacket(raw, o.key);
+        } else if (encrypted) {
+          throw new JpayProtocolError('bad-crypto', `encrypted <${raw.name.slice(0, 64)}> message without a session key`);
+        }
+        const answer = await Promise.race([o.dispatcher.answer(message), gone]);
+        await socket.send(o.key ? encryptPacket(answer, o.key) : answer);
+      }
+    } catch (error) {
+      throw this.classify(error);
+    } finally {
+      clearTimeout(deadline);
+      o.kill.removeEventListener('abort', onKill);
+      socket.destroy();
+    }
+  }
+
+  /**
+   * §3 step 6: the client closes. A FIN first, then wait (briefly) for the terminal to
+   * close its side, so the next command's connection never overlaps this one.
+   */
+  private async closeGracefully(gone: Promise<never>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const cap = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)));
+    this.socket.end();
+    try {
+      await Promise.race([gone, cap]);
+    } catch {
+      // closed: what we wanted
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private receive(): Promise<Packet> {
+    const remaining = Math.max(1, this.o.deadlineMs - (Date.now() - this.startedAt));
+    const idle = this.o.idleMs;
+    // The overall deadline destroys the socket; a receive timeout here is the idle one.
+    return idle !== undefined && idle < remaining ? this.socket.receive(idle) : this.socket.receive();
+  }
+
+  private classify(error: unknown): ExchangeFailure {
+    if (error instanceof ExchangeFailure) return error;
+    const e = error instanceof Error ? error : new JpayError(String(error));
+    const { phase, sentAt } = this;
+    if (this.o.kill.aborted) return new ExchangeFailure(phase, 'closed', new JpayError('client closed', { cause: e }), sentAt);
+    if (this.timedOut) return new ExchangeFailure(phase, 'timeout', e, sentAt, this.o.deadlineMs);
+    if (e instanceof ReceiveTimeoutError) return new ExchangeFailure(phase, 'idle', e, sentAt, this.o.idleMs);
+    if (e instanceof JpayProtocolError) return new ExchangeFailure(phase, 'protocol', e, sentAt);
+    return new ExchangeFailure(phase, 'connection', e, sentAt);
+  }
+}

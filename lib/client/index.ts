@@ -1,0 +1,14 @@
+// The protocol client. (Internals such as the exchange and the dispatcher are exported for tests and tools.)
+export * from './jpay-client';
+export * from './options';
+export * from './handlers';
+export * from './abort';
+export * from './command-queue';
+export * from './command-runner';
+export * from './connect';
+export * from './dialogue';
+export * from './failures';
+export * from './message-dispatch';
+export * from './admin-session';
+export * from './secure-session';
+export * from './redact';

@@ -1,0 +1,133 @@
+/**
+ * JpayClient options: their shape, defaults and validation. Invalid options throw
+ * JpayValidationError naming the field (never quoting a secret value).
+ */
+import { JpayValidationError } from '../errors';
+import type { MessageHandlers } from './handlers';
+
+export const DEFAULT_CLIENT_PORT = 4433;
+
+export interface ClientTimeouts {
+  /** TCP connect (default 5 s). */
+  connectMs: number;
+  /** Whole non-transaction command, from connected to response (default 30 s). */
+  commandMs: number;
+  /** Whole transaction including its dialogue; also runreset (default 300 s). */
+  transactionMs: number;
+  /** Longest silence between two packets from the terminal during a transaction or runreset (default 60 s). */
+  idleMs: number;
+  /** How long a message handler may take before the safe default answer is sent (default 2 s). */
+  handlerMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: Readonly<ClientTimeouts> = Object.freeze({
+  connectMs: 5_000,
+  commandMs: 30_000,
+  transactionMs: 300_000,
+  idleMs: 60_000,
+  handlerMs: 2_000,
+});
+
+export interface ClientLogger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+}
+
+export interface JpayClientOptions {
+  host: string;
+  /** Default 4433. */
+  port?: number;
+  /** Admin password (8 digits): token commands, report, settlement, clear, manual entry. */
+  password?: string;
+  /** Encrypt every command (ECDHE handshake at login, §9). */
+  encrypt?: boolean;
+  timeouts?: Partial<ClientTimeouts>;
+  /** Largest frame accepted from the terminal, bytes (default 1 MiB). */
+  maxFrameSize?: number;
+  /** Client-wide message handlers; per-call handlers override them key by key. */
+  handlers?: MessageHandlers;
+  logger?: Partial<ClientLogger>;
+}
+
+export interface ResolvedOptions {
+  host: string;
+  port: number;
+  password: string | undefined;
+  encrypt: boolean;
+  timeouts: ClientTimeouts;
+  maxFrameSize: number | undefined;
+  handlers: MessageHandlers;
+  logger: Partial<ClientLogger> | undefined;
+}
+
+/** setTimeout's ceiling. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const HANDLER_NAMES = ['keepalive', 'display', 'dex', 'card', 'displayqrcode', 'resetKeepAlive'] as const;
+const LOGGER_METHODS = ['debug', 'info', 'warn'] as const;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function validateHandlers(value: unknown, field: string): MessageHandlers {
+  if (value === undefined) return {};
+  if (!isRecord(value)) throw new JpayValidationError(field, 'must be an object of functions');
+  for (const key of Object.keys(value)) {
+    if (!(HANDLER_NAMES as readonly string[]).includes(key)) {
+      throw new JpayValidationError(`${field}.${key}`, `is not a message handler (${HANDLER_NAMES.join(', ')})`);
+    }
+    if (value[key] !== undefined && typeof value[key] !== 'function') {
+      throw new JpayValidationError(`${field}.${key}`, 'must be a function');
+    }
+  }
+  return value as MessageHandlers;
+}
+
+export function validateOptions(options: unknown): ResolvedOptions {
+  if (!isRecord(options)) throw new JpayValidationError('options', 'must be an object');
+  const { host, port, password, encrypt, timeouts, maxFrameSize, handlers, logger } = options;
+  if (typeof host !== 'string' || host.trim() === '') throw new JpayValidationError('host', 'must be a non-empty string');
+  if (port !== undefined && (!Number.isInteger(port) || (port as number) < 1 || (port as number) > 65535)) {
+    throw new JpayValidationError('port', 'must be an integer 1..65535');
+  }
+  if (password !== undefined && (typeof password !== 'string' || !/^\d{8}$/.test(password))) {
+    throw new JpayValidationError('password', 'must be exactly 8 digits');
+  }
+  if (encrypt !== undefined && typeof encrypt !== 'boolean') throw new JpayValidationError('encrypt', 'must be a boolean');
+  const resolvedTimeouts: ClientTimeouts = { ...DEFAULT_TIMEOUTS };
+  if (timeouts !== undefined) {
+    if (!isRecord(timeouts)) throw new JpayValidationError('timeouts', 'must be an object');
+    for (const [key, value] of Object.entries(timeouts)) {
+      if (!Object.prototype.hasOwnProperty.call(DEFAULT_TIMEOUTS, key)) {
+        throw new JpayValidationError(`timeouts.${key}`, 'is not a known timeout');
+      }
+      if (value === undefined) continue;
+      if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > MAX_TIMER_MS) {
+        throw new JpayValidationError(`timeouts.${key}`, `must be an integer number of milliseconds 1..${MAX_TIMER_MS}`);
+      }
+      resolvedTimeouts[key as keyof ClientTimeouts] = value as number;
+    }
+  }
+  if (maxFrameSize !== undefined && (!Number.isInteger(maxFrameSize) || (maxFrameSize as number) < 64)) {
+    throw new JpayValidationError('maxFrameSize', 'must be an integer of at least 64 bytes');
+  }
+  if (logger !== undefined) {
+    if (!isRecord(logger)) throw new JpayValidationError('logger', 'must be an object with debug/info/warn functions');
+    for (const method of LOGGER_METHODS) {
+      if (logger[method] !== undefined && typeof logger[method] !== 'function') {
+        throw new JpayValidationError(`logger.${method}`, 'must be a function');
+      }
+    }
+  }
+  return {
+    host: host.trim(),
+    port: (port as number | undefined) ?? DEFAULT_CLIENT_PORT,
+    password: password as string | undefined,
+    encrypt: encrypt === true,
+    timeouts: resolvedTimeouts,
+    maxFrameSize: maxFrameSize as number | undefined,
+    handlers: validateHandlers(handlers, 'handlers'),
+    logger: logger as Partial<ClientLogger> | undefined,
+  };
+}

@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict';
+import { JpayClient, JpayClientOptions } from '../../../lib/client';
+import { childText, packet, Packet } from '../../../lib/codec/packet';
+import { JpayStatusError, JpayTimeoutError } from '../../../lib/errors';
+import type { ResetKeepAliveMessage } from '../../../lib/protocol/types';
+import { acceptLogin, Script, ScriptedConnection, ScriptedTerminal, TEST_TOKEN } from '../../helpers/scripted-terminal';
+
+const PASSWORD = '24681357';
+const resetKeepAlive = (connected: boolean, root = 'keep-alive'): Packet =>
+  packet(root, { 'reset-connected-indicator': connected ? '1' : '0' });
+
+describe('JpayClient runReset', () => {
+  let terminal: ScriptedTerminal | undefined;
+  let client: JpayClient | undefined;
+
+  async function setup(scripts: Script[], options: Partial<JpayClientOptions> = {}): Promise<JpayClient> {
+    terminal = await ScriptedTerminal.start(scripts);
+    client = new JpayClient({ host: '127.0.0.1', port: terminal.port, password: PASSWORD, ...options });
+    return client;
+  }
+
+  afterEach(async () => {
+    await client?.close();
+    await terminal?.close();
+    client = undefined;
+    terminal = undefined;
+  });
+
+  it('answers keep-alive with the same root name until the final response; the handler sees the indicator', async () => {
+    const answers: Packet[] = [];
+    const c = await setup([
+      acceptLogin(),
+      async (conn: ScriptedConnection) => {
+        const cmd = await conn.expect('runreset');
+        assert.equal(childText(cmd.body, 'token'), TEST_TOKEN);
+        answers.push(await conn.message(resetKeepAlive(false)));
+        answers.push(await conn.message(resetKeepAlive(true, 'keepalive')));
+        answers.push(await conn.message(resetKeepAlive(true)));
+        await conn.respond('ok');
+      },
+    ]);
+    const seen: ResetKeepAliveMessage[] = [];
+    const ticks: (boolean | undefined)[] = [];
+    c.on('keepalive', (info) => ticks.push(info.activatorConnected));
+    await c.runReset({ handlers: { resetKeepAlive: (m) => (seen.push(m), true) } });
+    await terminal!.done();
+    assert.deepEqual(answers.map((a) => [a.name, childText(a.body, 'status')]), [
+      ['keep-alive', 'ok'],
+      ['keepalive', 'ok'],
+      ['keep-alive', 'ok'],
+    ]);
+    assert.deepEqual(seen, [{ activatorConnected: false }, { activatorConnected: true }, { activatorConnected: true }]);
+    assert.deepEqual(ticks, [false, true, true]);
+  });
+
+  it('a handler returning false aborts: the keep-alive is answered cancelled', async () => {
+    let answer: Packet | undefined;
+    const c = await setup([
+      acceptLogin(),
+      async (conn) => {
+        await conn.expect('runreset');
+        answer = await conn.message(resetKeepAlive(false));
+        await conn.respond(childText(answer.body, 'status') === 'ok' ? 'ok' : 'cancelled');
+      },
+    ]);
+    await assert.rejects(
+      c.runReset({ handlers: { resetKeepAlive: () => false } }),
+      (e: unknown) => e instanceof JpayStatusError && e.command === 'runreset' && e.status === 'cancelled',
+    );
+    await terminal!.done();
+    assert.equal(childText(answer!.body, 'status'), 'cancelled');
+  });
+
+  it('a throwing handler gets ok (initialisation goes on); an aborted signal answers cancelled', async () => {
+    const answers: string[] = [];
+    const controller = new AbortController();
+    const c = await setup([
+      acceptLogin(),
+      async (conn) => {
+        await conn.expect('runreset');
+        answers.push(childText((await conn.message(resetKeepAlive(false))).body, 'status') ?? '');
+        controller.abort();
+        await new Promise((resolve) => setImmediate(resolve));
+        answers.push(childText((await conn.message(resetKeepAlive(false))).body, 'status') ?? '');
+        await conn.respond('ok');
+      },
+    ]);
+    await c.runReset({
+      signal: controller.signal,
+      handlers: {
+        resetKeepAlive: () => {
+          throw new Error('ui gone');
+        },
+      },
+    });
+    await terminal!.done();
+    assert.deepEqual(answers, ['ok', 'cancelled']);
+  });
+
+  it('runs under transactionMs, not commandMs, with idleMs between keep-alives', async () => {
+    const keepAlives = async (conn: ScriptedConnection, count: number): Promise<void> => {
+      for (let i = 0; i < count; i++) {
+        await conn.message(resetKeepAlive(false));
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+    const c = await setup(
+      [
+        acceptLogin(),
+        async (conn) => {
+          await conn.expect('runreset');
+          await keepAlives(conn, 6); // ~120 ms, longer than commandMs
+          await conn.respond('ok');
+        },
+        async (conn) => {
+          await conn.expect('runreset');
+          try {
+            await keepAlives(conn, 50);
+          } catch {
+            // the client gave up
+          }
+        },
+      ],
+      { timeouts: { commandMs: 50, transactionMs: 200, idleMs: 100 } },
+    );
+    await c.runReset();
+    await assert.rejects(c.runReset(), (e: unknown) => e instanceof JpayTimeoutError && e.timeoutMs === 200);
+    await terminal!.done();
+  });
+});

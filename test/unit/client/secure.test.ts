@@ -1,0 +1,183 @@
+import assert from 'node:assert/strict';
+import { inspect } from 'node:util';
+import { JpayClient, JpayClientOptions } from '../../../lib/client';
+import { childText, packet } from '../../../lib/codec/packet';
+import { decodeClientHandshake, encryptPacket } from '../../../lib/codec/crypto';
+import { JpayProtocolError, TransactionOutcomeUnknown } from '../../../lib/errors';
+import { Secret } from '../../../lib/protocol/secret';
+import { acceptLogin, approvedReceipt, recordingLogger, reply, Script, ScriptedTerminal, TEST_TOKEN } from '../../helpers/scripted-terminal';
+
+const PASSWORD = '24681357';
+const FULL_PAN = '4000000010000001';
+
+describe('JpayClient secure session (encrypt: true)', () => {
+  let terminal: ScriptedTerminal | undefined;
+  let client: JpayClient | undefined;
+
+  async function setup(scripts: Script[], options: Partial<JpayClientOptions> = {}): Promise<JpayClient> {
+    terminal = await ScriptedTerminal.start(scripts);
+    client = new JpayClient({ host: '127.0.0.1', port: terminal.port, password: PASSWORD, encrypt: true, ...options });
+    return client;
+  }
+
+  afterEach(async () => {
+    await client?.close();
+    await terminal?.close();
+    client = undefined;
+    terminal = undefined;
+  });
+
+  it('handshakes at login and sends every later command, message answer and response encrypted', async () => {
+    let displayAnswerEncrypted: boolean | undefined;
+    const c = await setup([
+      acceptLogin(),
+      reply('getparameters', 'ok', { parameters: { sn: 'SN9' } }),
+      async (conn) => {
+        await conn.expect('transaction');
+        const answer = await conn.message(packet('display', { code: '15' }));
+        displayAnswerEncrypted = terminal!.received.at(-1)?.encrypted;
+        assert.deepEqual(answer.body, { status: 'ok' });
+        await conn.message(packet('dex', { 'kernel-tags': '' }));
+        await conn.respond('ok', approvedReceipt(100));
+      },
+    ]);
+    const displays: string[] = [];
+    c.on('display', (m) => displays.push(m.code));
+    await c.login();
+    assert.equal(c.encrypted, true);
+    assert.deepEqual(await c.getParameters(), { sn: 'SN9' });
+    const r = await c.transaction({ type: 'purchase', amount: 100 });
+    assert.equal(r.approved, true);
+    await terminal!.done();
+    const [login, ...rest] = terminal!.received;
+    assert.equal(login.encrypted, false);
+    assert.equal(decodeClientHandshake(login.packet.attrs['client-handshake']).length, 65);
+    assert.ok(rest.length >= 4);
+    assert.ok(rest.every((r) => r.encrypted), 'every packet after login travelled encrypted');
+    assert.equal(childText(rest[0].packet.body, 'token'), TEST_TOKEN);
+    assert.equal(displayAnswerEncrypted, true);
+    assert.deepEqual(displays, ['15']);
+  });
+
+  it('logs in first to get a key, even for a command without a token', async () => {
+    const c = await setup([acceptLogin(), reply('transaction', 'ok', approvedReceipt(100))]);
+    await c.transaction({ type: 'purchase', amount: 100 });
+    await terminal!.done();
+    assert.deepEqual(terminal!.received.map((r) => [r.packet.name, r.encrypted]), [
+      ['login', false],
+      ['transaction', true],
+    ]);
+  });
+
+  it('each handshake uses a fresh ephemeral key', async () => {
+    const c = await setup([acceptLogin(), acceptLogin()]);
+    await c.login();
+    await c.login();
+    await terminal!.done();
+    const [a, b] = terminal!.commands.map((p) => p.attrs['client-handshake']);
+    assert.notEqual(a, b);
+  });
+
+  it('terminal lost the key: a plain failed answer → handshake again once and repeat (non-transaction)', async () => {
+    const c = await setup([
+      acceptLogin(),
+      async (conn) => {
+        await conn.expect('getparameters');
+        terminal!.forgetKey();
+        await conn.respond('failed', {}, { plain: true, errors: ['no secure session'] });
+      },
+      acceptLogin(),
+      reply('getparameters', 'ok', { parameters: { sn: 'AGAIN' } }),
+    ]);
+    await c.login();
+    assert.deepEqual(await c.getParameters(), { sn: 'AGAIN' });
+    await terminal!.done();
+    assert.deepEqual(terminal!.commands.map((p) => p.name), ['login', 'getparameters', 'login', 'getparameters']);
+  });
+
+  it('terminal lost the key during a transaction: the failure is returned, the next command handshakes first', async () => {
+    const c = await setup([
+      acceptLogin(),
+      async (conn) => {
+        await conn.expect('transaction');
+        terminal!.forgetKey();
+        await conn.respond('failed', {}, { plain: true });
+      },
+      acceptLogin(),
+      reply('settlement', 'ok', { sreport: {} }),
+    ]);
+    const r = await c.transaction({ type: 'purchase', amount: 100 });
+    assert.equal(r.status, 'failed');
+    assert.equal(c.encrypted, false);
+    await c.settlement();
+    await terminal!.done();
+    assert.deepEqual(terminal!.commands.map((p) => p.name), ['login', 'transaction', 'login', 'settlement']);
+    assert.equal(terminal!.commands.filter((p) => p.name === 'transaction').length, 1);
+  });
+
+  it('plain-text-pan lands only in result.plainTextPan, as a Secret', async () => {
+    const log = recordingLogger();
+    const c = await setup([acceptLogin(), reply('transaction', 'ok', approvedReceipt(100, { 'plain-text-pan': FULL_PAN }))], {
+      logger: log.logger,
+    });
+    const events: string[] = [];
+    c.on('command-end', (e) => events.push(JSON.stringify(e)));
+    const r = await c.transaction({ type: 'purchase', amount: 100 });
+    await terminal!.done();
+    assert.ok(r.plainTextPan instanceof Secret);
+    assert.equal(r.plainTextPan.reveal(), FULL_PAN);
+    assert.ok(!JSON.stringify(r).includes(FULL_PAN));
+    assert.ok(!inspect(r, { depth: 10 }).includes(FULL_PAN));
+    assert.ok(!log.text().includes(FULL_PAN));
+    assert.ok(!events.join().includes(FULL_PAN));
+  });
+
+  it('a response that fails authentication is a bad-crypto protocol error', async () => {
+    const c = await setup([
+      acceptLogin(),
+      async (conn) => {
+        await conn.expect('getparameters');
+        await conn.send(encryptPacket(packet('getparameters', { status: 'ok' }), Buffer.alloc(32, 7)), { plain: true });
+        await conn.stall();
+      },
+    ]);
+    await assert.rejects(c.getParameters(), (e: unknown) => e instanceof JpayProtocolError && e.code === 'bad-crypto');
+    await terminal!.done();
+  });
+
+  it('an encrypted transaction answered with bad crypto, a plain message or a plain ok is TransactionOutcomeUnknown', async () => {
+    const c = await setup([
+      acceptLogin(),
+      async (conn) => {
+        await conn.expect('transaction');
+        await conn.send(encryptPacket(packet('transaction', { status: 'ok' }), Buffer.alloc(32, 7)), { plain: true });
+        await conn.stall();
+      },
+      async (conn) => {
+        await conn.expect('transaction');
+        await conn.send(packet('keepalive'), { plain: true });
+        await conn.stall();
+      },
+      async (conn) => {
+        await conn.expect('transaction');
+        await conn.respond('ok', approvedReceipt(100), { plain: true });
+      },
+    ]);
+    for (let i = 0; i < 3; i++) {
+      await assert.rejects(c.transaction({ type: 'purchase', amount: 100 }), (e: unknown) => {
+        assert.ok(e instanceof TransactionOutcomeUnknown);
+        assert.ok(e.cause instanceof JpayProtocolError);
+        assert.equal(e.cause.code, 'bad-crypto');
+        return true;
+      });
+    }
+    await terminal!.done();
+  });
+
+  it('a login answered without server-handshake is a bad-handshake error', async () => {
+    const c = await setup([reply('login', 'ok', { token: TEST_TOKEN })]);
+    await assert.rejects(c.login(), (e: unknown) => e instanceof JpayProtocolError && e.code === 'bad-handshake');
+    assert.equal(c.encrypted, false);
+    await terminal!.done();
+  });
+});
