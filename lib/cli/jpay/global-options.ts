@@ -1,0 +1,16 @@
+// The options every command takes. Kept apart so help and parsing share one table.
+
+import type { CliOption } from './commands';
+
+export const DEFAULT_PORT = 4433;
+export const DEFAULT_HOST = '127.0.0.1';
+
+export const GLOBAL_OPTIONS: Readonly<Record<string, CliOption>> = {
+  host: { type: 'string', value: 'H', description: `terminal address (default ${DEFAULT_HOST}, or env JPAY_HOST)` },
+  port: { type: 'string', value: 'PORT', description: `terminal port (default ${DEFAULT_PORT}, or env JPAY_PORT)` },
+  password: { type: 'string', value: 'P', description: 'admin password, 8 digits (or env JPAY_PASSWORD; never printed)' },
+  encrypt: { type: 'boolean', description: 'encrypted session (ECDH key exchange at login, then AES-GCM)' },
+  timeout: { type: 'string', value: 'S', description: 'give up after S seconds (per command; whole transaction)' },
+  json: { type: 'boolean', description: 'print the result as one JSON object on stdout' },
+  help: { type: 'boolean', description: 'show help (also after a command: jpay purchase --help)' },
+};

@@ -1,0 +1,113 @@
+// Command-line parsing: global options, the command, its options (node:util parseArgs).
+// Global options may come before or after the command: `jpay --json purchase …` and
+// `jpay purchase … --json` mean the same.
+
+import { parseArgs } from 'node:util';
+import { Secret } from '../../protocol/secret';
+import { CliOption, CommandSpec, findCommand, Invocation, OptionValues, parseSeconds } from './commands';
+import { DEFAULT_HOST, DEFAULT_PORT, GLOBAL_OPTIONS } from './global-options';
+import { commandHelp, globalHelp } from './usage';
+import { UsageError } from './usage-error';
+
+export interface GlobalOptions {
+  host: string;
+  port: number;
+  password?: Secret;
+  encrypt: boolean;
+  timeoutMs?: number;
+  json: boolean;
+}
+
+export type CommandLine =
+  | { kind: 'help'; text: string }
+  | { kind: 'run'; spec: CommandSpec; global: GlobalOptions; invocation: Invocation };
+
+type ParseOptions = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
+
+function toParseArgs(options: Readonly<Record<string, CliOption>>): ParseOptions {
+  const out: ParseOptions = {};
+  for (const [name, o] of Object.entries(options)) out[name] = name === 'help' ? { type: 'boolean', short: 'h' } : { type: o.type };
+  return out;
+}
+
+const GLOBAL_WITH_VALUE = new Set(
+  Object.entries(GLOBAL_OPTIONS)
+    .filter(([, o]) => o.type === 'string')
+    .map(([n]) => `--${n}`),
+);
+
+/** Index of the command word: the first argument that is neither an option nor a global option's value. */
+function commandIndex(argv: readonly string[]): number {
+  let i = 0;
+  while (i < argv.length && argv[i].startsWith('-') && argv[i] !== '-' && argv[i] !== '--') {
+    i += GLOBAL_WITH_VALUE.has(argv[i]) ? 2 : 1;
+  }
+  return i;
+}
+
+function parse(args: string[], options: Readonly<Record<string, CliOption>>, command?: string): OptionValues {
+  try {
+    return parseArgs({ args, options: toParseArgs(options), strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    // parseArgs' messages name the option, never an option's value.
+    throw new UsageError((error as Error).message.split('\n')[0], command);
+  }
+}
+
+/** The command named in argv, if it is a known one (for messages about a command line that did not parse). */
+export function commandNameOf(argv: readonly string[]): string | undefined {
+  const name = argv[commandIndex(argv)];
+  return name !== undefined && findCommand(name) !== undefined ? name : undefined;
+}
+
+/** True when `--json` appears among the arguments (used to shape usage errors before parsing succeeds). */
+export function wantsJson(argv: readonly string[]): boolean {
+  return argv.includes('--json');
+}
+
+function globalOptions(values: OptionValues, env: NodeJS.ProcessEnv): GlobalOptions {
+  const text = (name: string): string | undefined => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
+  const host = text('host') ?? env.JPAY_HOST ?? DEFAULT_HOST;
+  if (host === '') throw new UsageError('--host: must not be empty');
+  const portText = text('port') ?? env.JPAY_PORT ?? String(DEFAULT_PORT);
+  const port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
+  if (!(port >= 1 && port <= 65535)) throw new UsageError('--port: expected a TCP port number 1..65535');
+  const passwordText = text('password') ?? env.JPAY_PASSWORD;
+  if (passwordText !== undefined && !/^\d{8}$/.test(passwordText)) {
+    throw new UsageError('--password: the admin password must be 8 digits');
+  }
+  return {
+    host,
+    port,
+    password: passwordText === undefined || passwordText === '' ? undefined : new Secret(passwordText),
+    encrypt: values.encrypt === true,
+    timeoutMs: parseSeconds(text('timeout'), '--timeout'),
+    json: values.json === true,
+  };
+}
+
+/** Parses argv (without `node` and the script). Throws UsageError for bad usage or input. */
+export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv = {}): CommandLine {
+  const at = commandIndex(argv);
+  const before = parse(argv.slice(0, at), GLOBAL_OPTIONS);
+  const name = argv[at];
+  if (name === undefined || name === '--' || name === '-') {
+    if (before.help === true) return { kind: 'help', text: globalHelp() };
+    throw new UsageError('no command given; see jpay --help');
+  }
+  const spec = findCommand(name);
+  if (spec === undefined) {
+    if (before.help === true) return { kind: 'help', text: globalHelp() };
+    throw new UsageError(`unknown command '${name.slice(0, 40)}'; see jpay --help`);
+  }
+  const after = parse(argv.slice(at + 1), { ...GLOBAL_OPTIONS, ...spec.options }, spec.name);
+  if (before.help === true || after.help === true) return { kind: 'help', text: commandHelp(spec) };
+  const merged: OptionValues = { ...before };
+  for (const [k, v] of Object.entries(after)) if (v !== undefined) merged[k] = v;
+  const global = globalOptions(merged, env);
+  const invocation = spec.plan(merged);
+  if (spec.needsPassword && global.password === undefined) {
+    throw new UsageError(`${spec.name} needs the admin password: --password P or env JPAY_PASSWORD`, spec.name);
+  }
+  return { kind: 'run', spec, global, invocation };
+}

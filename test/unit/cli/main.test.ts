@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { CliIo, main, secretsOf } from '../../../lib/cli/jpay/main';
+
+function io(argv: string[], env: NodeJS.ProcessEnv = {}): CliIo & { out: string; err: string } {
+  const state = {
+    argv,
+    env,
+    out: '',
+    err: '',
+    stdout(text: string) {
+      state.out += text;
+    },
+    stderr(text: string) {
+      state.err += text;
+    },
+  };
+  return state;
+}
+
+describe('cli main (in process, no network)', () => {
+  it('collects the secrets to scrub from argv and env, in both flag forms', () => {
+    assert.deepEqual(
+      secretsOf(['--password', '12345678', 'manual', '--pan=4111111111111111', '--new', '87654321', '--material', 'QUJDRA=='], {
+        JPAY_PASSWORD: '11112222',
+      }),
+      { hidden: ['12345678', '87654321', 'QUJDRA==', '11112222'], pans: ['4111111111111111'] },
+    );
+  });
+
+  it('help goes to stdout with exit 0', async () => {
+    const x = io(['refund', '--help']);
+    assert.equal(await main(x), 0);
+    assert.match(x.out, /^Usage: jpay \[global options\] refund --amount A/);
+    assert.equal(x.err, '');
+  });
+
+  it('usage errors go to stderr with exit 2, or as one JSON object with --json', async () => {
+    const x = io(['--port', '4433', 'purchase', '--amount', '1.234']);
+    assert.equal(await main(x), 2);
+    assert.equal(x.out, '');
+    assert.match(x.err, /^jpay purchase: --amount: "1\.234" is not an amount/);
+    assert.match(x.err, /See: jpay purchase --help/);
+    const j = io(['purchase', '--amount', 'abc', '--json']);
+    assert.equal(await main(j), 2);
+    const out = JSON.parse(j.out) as { command: string; outcome: string; exitCode: number };
+    assert.deepEqual([out.command, out.outcome, out.exitCode], ['purchase', 'usage', 2]);
+  });
+
+  it('a secret typed where a command was expected is scrubbed from the message', async () => {
+    const x = io(['11112222'], { JPAY_PASSWORD: '11112222' });
+    assert.equal(await main(x), 2);
+    assert.match(x.err, /unknown command '\[redacted\]'/);
+  });
+});
