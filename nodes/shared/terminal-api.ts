@@ -1,0 +1,115 @@
+/**
+ * What a `jpay-terminal` config node offers the nodes that use it. User nodes get it with
+ * `getTerminal(RED, config.terminal)` from ./terminal-lookup.ts (undefined when the config
+ * node is missing or disabled).
+ *
+ * Stable contract: jpay-transaction, jpay-report, jpay-settlement, jpay-admin, jpay-card and
+ * jpay-dex code against this file.
+ */
+import type { JpayClient } from '../../lib/client';
+import type { MessageHandlers } from '../../lib/client/handlers';
+import type {
+  CardMessage,
+  CardRequest,
+  CommandName,
+  DexMessage,
+  EmvTagValue,
+  Language,
+  TransactionRequest,
+} from '../../lib/protocol/types';
+
+/** The transaction a card/dex question belongs to (no manual card data, ever). */
+export interface ActiveTransaction {
+  /** Id of the jpay-transaction node that started it. */
+  nodeId: string;
+  /** `_msgid` of the msg that started it. */
+  msgid?: string;
+  request: Omit<TransactionRequest, 'manual'>;
+}
+
+/** Passed to card and dex handlers with each terminal message. */
+export interface HandlerContext {
+  /** Id of the jpay-terminal config node (the correlation key when `_jpay` is lost). */
+  terminalId: string;
+  /** Aborted when the terminal stops waiting (transaction over, cancelled, connection lost, redeploy). */
+  signal: AbortSignal;
+  /** Set when the question arises during a transaction started by a jpay-transaction node. */
+  transaction?: ActiveTransaction;
+}
+
+/**
+ * Answers one MIFARE `card` message with the next request to the card. Must settle before
+ * the terminal's handler deadline; on rejection the config node answers `close` (no receipt).
+ */
+export type CardHandler = (message: CardMessage, context: HandlerContext) => Promise<CardRequest>;
+
+/**
+ * Answers one `dex` message with the terminal tags to add/change (empty = none). On
+ * rejection the config node answers ok with no tags.
+ */
+export type DexHandler = (message: DexMessage, context: HandlerContext) => Promise<EmvTagValue[]>;
+
+/** The terminal as seen by its user nodes. */
+export type TerminalState =
+  /** Nothing running. */
+  | { state: 'idle' }
+  /** A command is running (the client queues the others). */
+  | { state: 'busy'; command: CommandName }
+  /** The last attempt to reach the terminal failed. */
+  | { state: 'unreachable'; error: string }
+  /** The config node is closing (redeploy/stop). */
+  | { state: 'closed' };
+
+/** A node registered with `registerUser` (like the mqtt broker's users). */
+export interface TerminalUser {
+  id: string;
+  /** Called on each state change, and once on registration with the current state. */
+  onTerminalState?(state: TerminalState): void;
+}
+
+/** A clean, serialisable description of the config node (no password). */
+export interface TerminalInfo {
+  id: string;
+  /** The name, else `host:port`. */
+  label: string;
+  host: string;
+  port: number;
+  encrypt: boolean;
+}
+
+export interface JpayTerminalApi {
+  readonly id: string;
+  readonly info: TerminalInfo;
+  /** The one shared client of this terminal; commands of every node are queued by it. */
+  readonly client: JpayClient;
+  /** Language for display texts: the config's choice, or 'auto' = the terminal's preference. */
+  readonly language: Language | 'auto';
+  /**
+   * How long the client lets a card/dex handler take before it answers the safe default
+   * itself; a handler node's own deadline should be shorter.
+   */
+  readonly handlerTimeoutMs: number;
+  readonly closed: boolean;
+  readonly state: TerminalState;
+
+  /**
+   * Card/dex handlers. One handler of each kind answers per terminal: if several nodes
+   * register, the first still registered is used and the config node warns. Registering
+   * the same nodeId again replaces its handler.
+   */
+  registerCardHandler(nodeId: string, handler: CardHandler): void;
+  deregisterCardHandler(nodeId: string): void;
+  registerDexHandler(nodeId: string, handler: DexHandler): void;
+  deregisterDexHandler(nodeId: string): void;
+
+  /** Status broadcasting, like the mqtt broker's register/deregister. */
+  registerUser(user: TerminalUser): void;
+  deregisterUser(user: TerminalUser, done?: () => void): void;
+
+  /**
+   * Card and dex handlers bound to one transaction: pass them as the `handlers` option of
+   * `client.transaction()`, so card/dex handler nodes see which transaction asks
+   * (`context.transaction`). Outside such a call they get no transaction context.
+   */
+  transactionHandlers(active: ActiveTransaction): Pick<MessageHandlers, 'card' | 'dex'>;
+}

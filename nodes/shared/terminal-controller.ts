@@ -1,0 +1,170 @@
+/**
+ * The state behind a jpay-terminal config node: its shared client, the card/dex handler
+ * registrations, and the state broadcast to its user nodes. No Node-RED imports: the node
+ * file gives it the client options and a warn function.
+ */
+import { JpayClient, type JpayClientOptions } from '../../lib/client';
+import type { MessageHandlers } from '../../lib/client/handlers';
+import type { CardMessage, CardRequest, DexMessage, EmvTagValue, Language } from '../../lib/protocol/types';
+import type {
+  ActiveTransaction,
+  CardHandler,
+  DexHandler,
+  HandlerContext,
+  JpayTerminalApi,
+  TerminalInfo,
+  TerminalState,
+  TerminalUser,
+} from './terminal-api';
+
+export interface TerminalControllerOptions {
+  info: TerminalInfo;
+  /** The client is made here, with this controller's card/dex handlers as its client-wide ones. */
+  client: Omit<JpayClientOptions, 'handlers'>;
+  language: Language | 'auto';
+  handlerTimeoutMs: number;
+  /** Reports a problem the user should see (several handler nodes on one terminal…). */
+  warn(key: 'several-card-handlers' | 'several-dex-handlers' | 'handler-failed', detail?: Record<string, string>): void;
+}
+
+export class TerminalController implements JpayTerminalApi {
+  readonly id: string;
+  readonly info: TerminalInfo;
+  readonly client: JpayClient;
+  readonly language: Language | 'auto';
+  readonly handlerTimeoutMs: number;
+  readonly #warn: TerminalControllerOptions['warn'];
+  readonly #card = new Map<string, CardHandler>();
+  readonly #dex = new Map<string, DexHandler>();
+  readonly #users = new Map<string, TerminalUser>();
+  readonly #whenNoUsers: (() => void)[] = [];
+  #state: TerminalState = { state: 'idle' };
+  #closed = false;
+
+  constructor(options: TerminalControllerOptions) {
+    this.info = options.info;
+    this.id = options.info.id;
+    // Throws JpayValidationError (naming the field, never quoting a secret) on bad options.
+    this.client = new JpayClient({ ...options.client, handlers: this.#handlers(undefined) });
+    this.language = options.language;
+    this.handlerTimeoutMs = options.handlerTimeoutMs;
+    this.#warn = options.warn;
+    this.client.on('command-start', (e) => this.#setState({ state: 'busy', command: e.command }));
+    this.client.on('command-end', (e) =>
+      this.#setState(e.error?.startsWith('JpayConnectionError') ? { state: 'unreachable', error: e.error } : { state: 'idle' }),
+    );
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get state(): TerminalState {
+    return this.#state;
+  }
+
+  transactionHandlers(active: ActiveTransaction): Pick<MessageHandlers, 'card' | 'dex'> {
+    return this.#handlers(active);
+  }
+
+  registerCardHandler(nodeId: string, handler: CardHandler): void {
+    this.#card.set(nodeId, handler);
+    if (this.#card.size > 1) this.#warn('several-card-handlers', { count: String(this.#card.size) });
+  }
+
+  deregisterCardHandler(nodeId: string): void {
+    this.#card.delete(nodeId);
+  }
+
+  registerDexHandler(nodeId: string, handler: DexHandler): void {
+    this.#dex.set(nodeId, handler);
+    if (this.#dex.size > 1) this.#warn('several-dex-handlers', { count: String(this.#dex.size) });
+  }
+
+  deregisterDexHandler(nodeId: string): void {
+    this.#dex.delete(nodeId);
+  }
+
+  registerUser(user: TerminalUser): void {
+    this.#users.set(user.id, user);
+    user.onTerminalState?.(this.#state);
+  }
+
+  deregisterUser(user: TerminalUser, done?: () => void): void {
+    this.#users.delete(user.id);
+    if (this.#users.size === 0) for (const resolve of this.#whenNoUsers.splice(0)) resolve();
+    done?.();
+  }
+
+  get userCount(): number {
+    return this.#users.size;
+  }
+
+  /**
+   * Closes on redeploy/stop. User nodes close at the same time and abort their work (a
+   * running transaction is cancelled at its next keep-alive); their results are awaited
+   * for up to `graceMs` before the client is closed, which abandons whatever still runs.
+   */
+  async close(graceMs: number): Promise<void> {
+    if (this.#users.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => this.#whenNoUsers.push(resolve)),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs))),
+      ]);
+      clearTimeout(timer);
+    }
+    this.markClosed();
+    await this.client.close();
+  }
+
+  /** Marks the controller closed and tells the users. */
+  markClosed(): void {
+    if (this.#closed) return;
+    this.#setState({ state: 'closed' });
+    this.#closed = true;
+    this.#card.clear();
+    this.#dex.clear();
+  }
+
+  #handlers(active: ActiveTransaction | undefined): Pick<MessageHandlers, 'card' | 'dex'> {
+    const context = (signal: AbortSignal): HandlerContext => (active ? { terminalId: this.id, signal, transaction: active } : { terminalId: this.id, signal });
+    return {
+      card: (m: CardMessage, signal: AbortSignal): Promise<CardRequest> => this.#answerCard(m, context(signal)),
+      dex: (m: DexMessage, signal: AbortSignal): Promise<EmvTagValue[]> => this.#answerDex(m, context(signal)),
+    };
+  }
+
+  async #answerCard(m: CardMessage, context: HandlerContext): Promise<CardRequest> {
+    const handler = first(this.#card);
+    // Without a card node the terminal hears what a client without MIFARE support says.
+    if (!handler || this.#closed) return { code: 'notimplemented' };
+    return handler(m, context);
+  }
+
+  async #answerDex(m: DexMessage, context: HandlerContext): Promise<EmvTagValue[]> {
+    const handler = first(this.#dex);
+    if (!handler || this.#closed) return [];
+    return handler(m, context);
+  }
+
+  #setState(state: TerminalState): void {
+    if (this.#closed) return;
+    this.#state = state;
+    for (const user of [...this.#users.values()]) {
+      try {
+        user.onTerminalState?.(state);
+      } catch (err) {
+        this.#warn('handler-failed', { error: describe(err) });
+      }
+    }
+  }
+}
+
+function first<T>(map: Map<string, T>): T | undefined {
+  return map.values().next().value;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
