@@ -1,0 +1,307 @@
+// The loyalty dialogue a `card` session runs while the card is in the field: read →
+// repair → operate → verify by re-reading (an operation's own backup write is the repair). The only I/O is through `io`, which the
+// Node-RED node maps onto the terminal's `card` read/write messages (PROTOCOL.md §5.2)
+// and the tests map onto a VirtualMifareCard. Never throws for a card or a rule problem:
+// the outcome says what happened; only a bad layout (a programming error) throws.
+
+import { type DecodedCard, type LoyaltyState, type OkCard, decodeCard, sameState } from './decode';
+import { LoyaltyError } from './errors';
+import { type LoyaltyLayout, planRead } from './layout';
+import {
+  type IssueRequest,
+  type LoyaltyOperation,
+  type LoyaltyPlan,
+  type LoyaltyWrite,
+  type NormalizedOperation,
+  normalizeOperation,
+  planIssue,
+  planOperation,
+  planRepair,
+  requireOkCard,
+} from './plan';
+
+export type CardReadResult = { ok: true; data: Buffer } | { ok: false; reason: string };
+export type CardWriteResult = { ok: true } | { ok: false; reason: string };
+
+/** One block read or write on the card in the field. VirtualMifareCard fits as is. */
+export interface LoyaltyCardIo {
+  read(block: number): CardReadResult | Promise<CardReadResult>;
+  write(block: number, data: Buffer): CardWriteResult | Promise<CardWriteResult>;
+}
+
+export interface DialogueOptions {
+  /** Blocks already read (e.g. the `open` message's payload), keyed by block number. */
+  known?: ReadonlyMap<number, Buffer>;
+}
+
+/**
+ * committed     the card holds the new state (`after`);
+ * not-committed the card holds the old state (`after` = `before`), e.g. the card left early;
+ * uncertain     the card left during the commit write: the next open shows old or new;
+ * refused       a rule refused the operation (overdraft…), nothing written;
+ * rejected-card blank, foreign or corrupted card, nothing written;
+ * unreadable    a read failed before anything was written.
+ */
+export type LoyaltyOutcomeStatus = 'committed' | 'not-committed' | 'uncertain' | 'refused' | 'rejected-card' | 'unreadable';
+
+export interface LoyaltyOutcome {
+  status: LoyaltyOutcomeStatus;
+  committed: boolean;
+  uncertain: boolean;
+  card: DecodedCard['kind'] | 'unread';
+  error?: LoyaltyError;
+  memberId?: number;
+  /** The committed state found on the card. */
+  before?: LoyaltyState;
+  /** The state on the card now; absent when uncertain. */
+  after?: LoyaltyState;
+  /** The state the operation would commit (to compare with the next open when uncertain). */
+  intended?: LoyaltyState;
+  /** Applied amounts: the requested ones when committed, else 0. */
+  pointsEarned: number;
+  pointsRedeemed: number;
+  debited: number;
+  credited: number;
+  /** The card needed repair (a torn earlier session) and now holds two identical copies. */
+  repaired: boolean;
+  /** The state was read back from the card after the last write. */
+  verified: boolean;
+  /** Writes the card acknowledged. */
+  writes: number;
+}
+
+type ReadAll = { ok: true; blocks: Map<number, Buffer> } | { ok: false; reason: string };
+
+function reasonOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+async function readAll(io: LoyaltyCardIo, layout: LoyaltyLayout, known?: ReadonlyMap<number, Buffer>): Promise<ReadAll> {
+  const blocks = new Map<number, Buffer>();
+  for (const block of planRead(layout)) {
+    const cached = known?.get(block);
+    if (cached !== undefined) {
+      blocks.set(block, Buffer.from(cached));
+      continue;
+    }
+    let result: CardReadResult;
+    try {
+      result = await io.read(block);
+    } catch (err) {
+      result = { ok: false, reason: reasonOf(err) };
+    }
+    if (!result.ok) return { ok: false, reason: `reading block ${block}: ${result.reason}` };
+    blocks.set(block, Buffer.from(result.data));
+  }
+  return { ok: true, blocks };
+}
+
+async function writeAll(io: LoyaltyCardIo, writes: readonly LoyaltyWrite[]): Promise<{ done: number; failure?: string }> {
+  for (let i = 0; i < writes.length; i++) {
+    const { block, data } = writes[i];
+    let result: CardWriteResult;
+    try {
+      result = await io.write(block, Buffer.from(data));
+    } catch (err) {
+      result = { ok: false, reason: reasonOf(err) };
+    }
+    if (!result.ok) return { done: i, failure: `writing block ${block}: ${result.reason}` };
+  }
+  return { done: writes.length };
+}
+
+async function readState(io: LoyaltyCardIo, layout: LoyaltyLayout): Promise<DecodedCard | undefined> {
+  const read = await readAll(io, layout);
+  return read.ok ? decodeCard(layout, read.blocks) : undefined;
+}
+
+interface Execution {
+  status: 'committed' | 'not-committed' | 'uncertain';
+  verified: boolean;
+  writes: number;
+  error?: LoyaltyError;
+}
+
+/** Runs a plan, then reads back to confirm (or, after a failed commit write, to find out). */
+async function execute(io: LoyaltyCardIo, layout: LoyaltyLayout, plan: LoyaltyPlan): Promise<Execution> {
+  const { done, failure } = await writeAll(io, plan.writes);
+  const removed = (detail: string): LoyaltyError => new LoyaltyError('card-removed', 'card', `${failure ?? ''}; ${detail}`);
+  if (failure !== undefined) {
+    if (done < plan.commitIndex) {
+      return { status: 'not-committed', verified: false, writes: done, error: removed('nothing was committed') };
+    }
+    if (done > plan.commitIndex) {
+      // Committed; the backup copy is incomplete and the next open restores it.
+      return { status: 'committed', verified: false, writes: done };
+    }
+  }
+  const card = await readState(io, layout);
+  const found = card?.kind === 'ok' ? card.state : undefined;
+  if (found !== undefined && sameState(found, plan.after)) {
+    return { status: 'committed', verified: true, writes: done };
+  }
+  if (failure === undefined && card === undefined) {
+    // Every write was acknowledged; only the read-back failed.
+    return { status: 'committed', verified: false, writes: done };
+  }
+  // Issuance has no `before`: a blank or interrupted-issuance card means nothing committed.
+  const unchanged = plan.before !== undefined
+    ? found !== undefined && sameState(found, plan.before)
+    : card?.kind === 'blank' || (card?.kind === 'corrupted' && card.reason === 'issuance-interrupted');
+  if (unchanged) {
+    const error = failure !== undefined
+      ? removed('the card still holds the previous state')
+      : new LoyaltyError('verify-mismatch', 'card', 'the card acknowledged the writes but still holds the previous state');
+    return { status: 'not-committed', verified: true, writes: done, error };
+  }
+  const error = failure !== undefined
+    ? removed('the commit write may or may not have landed; the next open settles it')
+    : new LoyaltyError('verify-mismatch', 'card', `the card reads back as ${card?.kind ?? 'unreadable'}, not the state written`);
+  return { status: 'uncertain', verified: false, writes: done, error };
+}
+
+function emptyOutcome(status: LoyaltyOutcomeStatus, card: LoyaltyOutcome['card'], error?: LoyaltyError): LoyaltyOutcome {
+  const outcome: LoyaltyOutcome = {
+    status,
+    committed: false,
+    uncertain: false,
+    card,
+    pointsEarned: 0,
+    pointsRedeemed: 0,
+    debited: 0,
+    credited: 0,
+    repaired: false,
+    verified: false,
+    writes: 0,
+  };
+  if (error !== undefined) outcome.error = error;
+  return outcome;
+}
+
+function asLoyaltyError(err: unknown): LoyaltyError {
+  if (err instanceof LoyaltyError) return err;
+  throw err;
+}
+
+/** Read → repair → operate → verify, inside the card's time in the field. */
+export async function runLoyaltyDialogue(
+  io: LoyaltyCardIo,
+  layout: LoyaltyLayout,
+  operation: LoyaltyOperation,
+  options: DialogueOptions = {},
+): Promise<LoyaltyOutcome> {
+  let op: NormalizedOperation;
+  try {
+    op = normalizeOperation(layout, operation);
+  } catch (err) {
+    return emptyOutcome('refused', 'unread', asLoyaltyError(err));
+  }
+
+  const read = await readAll(io, layout, options.known);
+  if (!read.ok) return emptyOutcome('unreadable', 'unread', new LoyaltyError('card-unreadable', 'card', read.reason));
+  const decoded = decodeCard(layout, read.blocks);
+  let card: OkCard;
+  try {
+    card = requireOkCard(layout, decoded);
+  } catch (err) {
+    return emptyOutcome('rejected-card', decoded.kind, asLoyaltyError(err));
+  }
+  const before = card.state;
+  const withState = (outcome: LoyaltyOutcome): LoyaltyOutcome => ({ ...outcome, memberId: before.memberId, before });
+
+  let plan: LoyaltyPlan;
+  try {
+    plan = planOperation(layout, card, op);
+  } catch (err) {
+    return { ...withState(emptyOutcome('refused', 'ok', asLoyaltyError(err))), after: before };
+  }
+
+  if (plan.writes.length === 0) {
+    // An inquiry: only restore the backup copy if a tear left it behind.
+    const repair = planRepair(layout, card);
+    if (repair.length === 0) {
+      return { ...withState(emptyOutcome('committed', 'ok')), committed: true, after: before, intended: before, verified: true };
+    }
+    const result = await writeAll(io, repair);
+    if (result.failure !== undefined) {
+      const error = new LoyaltyError('card-removed', 'card', `${result.failure}; the repair stopped, the committed state is unchanged`);
+      return { ...withState(emptyOutcome('not-committed', 'ok', error)), after: before, intended: before, writes: result.done };
+    }
+    const check = await readState(io, layout);
+    const verified = check?.kind === 'ok' && !check.needsRepair && sameState(check.state, before);
+    return {
+      ...withState(emptyOutcome('committed', 'ok')),
+      committed: true,
+      after: before,
+      intended: before,
+      repaired: true,
+      verified,
+      writes: result.done,
+    };
+  }
+
+  // An operation needs no separate repair: it commits into the non-current slot and then
+  // rewrites the other one, which leaves two identical copies whatever state it started in.
+  const run = await execute(io, layout, plan);
+  const outcome: LoyaltyOutcome = {
+    ...withState(emptyOutcome(run.status, 'ok', run.error)),
+    intended: plan.after,
+    repaired: card.needsRepair && run.writes === plan.writes.length,
+    verified: run.verified,
+    writes: run.writes,
+  };
+  if (run.status === 'committed') {
+    return {
+      ...outcome,
+      committed: true,
+      after: plan.after,
+      pointsEarned: op.earnPoints,
+      pointsRedeemed: op.redeemPoints,
+      debited: op.debit,
+      credited: op.credit,
+    };
+  }
+  if (run.status === 'not-committed') return { ...outcome, after: before };
+  return { ...outcome, uncertain: true };
+}
+
+/** Issuance (format a blank card) as a dialogue: read, refuse anything not blank, write, verify. */
+export async function runLoyaltyIssue(
+  io: LoyaltyCardIo,
+  layout: LoyaltyLayout,
+  request: IssueRequest,
+  options: DialogueOptions = {},
+): Promise<LoyaltyOutcome> {
+  const read = await readAll(io, layout, options.known);
+  if (!read.ok) return emptyOutcome('unreadable', 'unread', new LoyaltyError('card-unreadable', 'card', read.reason));
+  const card = decodeCard(layout, read.blocks);
+  let plan: LoyaltyPlan;
+  try {
+    plan = planIssue(layout, card, request);
+  } catch (err) {
+    const error = asLoyaltyError(err);
+    return emptyOutcome(error.code === 'card-not-blank' ? 'rejected-card' : 'refused', card.kind, error);
+  }
+  const run = await execute(io, layout, plan);
+  const outcome: LoyaltyOutcome = {
+    ...emptyOutcome(run.status, card.kind, run.error),
+    memberId: plan.after.memberId,
+    intended: plan.after,
+    verified: run.verified,
+    writes: run.writes,
+  };
+  if (run.status === 'committed') return { ...outcome, committed: true, after: plan.after, pointsEarned: plan.after.points ?? 0, credited: plan.after.balance ?? 0 };
+  return { ...outcome, uncertain: run.status === 'uncertain' };
+}
+
+/**
+ * After an uncertain outcome, what the next open shows: 'committed' when the card holds the
+ * intended state, 'not-committed' when it holds the state before, 'unknown' otherwise
+ * (the card was used elsewhere meanwhile).
+ */
+export function settleUncertain(outcome: LoyaltyOutcome, card: DecodedCard): 'committed' | 'not-committed' | 'unknown' {
+  if (card.kind !== 'ok' || outcome.intended === undefined) return 'unknown';
+  if (sameState(card.state, outcome.intended)) return 'committed';
+  if (outcome.before !== undefined && sameState(card.state, outcome.before)) return 'not-committed';
+  return 'unknown';
+}
