@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.node-red/**', 'coverage/**', 'bench/results/**'] },
+  { ignores: ['dist/**', '.dist-*/**', 'dist.old-*/**', 'node_modules/**', '.node-red/**', 'coverage/**', 'bench/results/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

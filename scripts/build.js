@@ -1,34 +1,44 @@
 'use strict';
-// Build: compile TypeScript to dist/, then copy each node's editor HTML, icons and
-// locales next to its compiled .js, where Node-RED looks for them.
+// Build: compile TypeScript, then copy each node's editor HTML, icons and locales next to
+// its compiled .js, where Node-RED looks for them. The output is assembled in a staging
+// folder and swapped into dist/ at the end, so a running test never sees a half-built dist.
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
 const dist = path.join(root, 'dist');
-
-fs.rmSync(dist, { recursive: true, force: true });
-execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.json')], {
-  stdio: 'inherit',
-});
+const staging = path.join(root, `.dist-${process.pid}`);
 
 function copyTree(from, to) {
-  if (!fs.existsSync(from)) return;
-  fs.cpSync(from, to, { recursive: true });
+  if (fs.existsSync(from)) fs.cpSync(from, to, { recursive: true });
 }
 
-const nodesSrc = path.join(root, 'nodes');
-const nodesOut = path.join(dist, 'nodes');
-if (fs.existsSync(nodesSrc)) {
+fs.rmSync(staging, { recursive: true, force: true });
+try {
+  execFileSync(
+    process.execPath,
+    [require.resolve('typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.json'), '--outDir', staging],
+    { stdio: 'inherit' },
+  );
+  const nodesSrc = path.join(root, 'nodes');
+  const nodesOut = path.join(staging, 'nodes');
   fs.mkdirSync(nodesOut, { recursive: true });
   for (const entry of fs.readdirSync(nodesSrc)) {
     if (entry.endsWith('.html')) fs.copyFileSync(path.join(nodesSrc, entry), path.join(nodesOut, entry));
   }
   copyTree(path.join(nodesSrc, 'locales'), path.join(nodesOut, 'locales'));
-}
-copyTree(path.join(root, 'icons'), path.join(nodesOut, 'icons'));
-for (const bin of ['jpay.js', 'jpay-sim.js']) {
-  const file = path.join(dist, 'lib', 'cli', bin);
-  if (fs.existsSync(file)) fs.chmodSync(file, 0o755);
+  copyTree(path.join(root, 'icons'), path.join(nodesOut, 'icons'));
+  for (const bin of ['jpay.js', 'jpay-sim.js']) {
+    const file = path.join(staging, 'lib', 'cli', bin);
+    if (fs.existsSync(file)) fs.chmodSync(file, 0o755);
+  }
+  const old = `${dist}.old-${process.pid}`;
+  if (fs.existsSync(dist)) fs.renameSync(dist, old);
+  fs.renameSync(staging, dist);
+  fs.rmSync(old, { recursive: true, force: true });
+} catch (error) {
+  fs.rmSync(staging, { recursive: true, force: true });
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
 }
