@@ -1,0 +1,29 @@
+'use strict';
+// The embedded MQTT broker (aedes), used when no external broker is configured.
+const net = require('node:net');
+
+function startBroker(host, port) {
+  const aedes = require('aedes')();
+  const server = net.createServer(aedes.handle);
+  return new Promise((resolve, reject) => {
+    server.once('error', (err) => {
+      aedes.close();
+      reject(err);
+    });
+    server.listen(port, host, () => {
+      const actual = server.address().port;
+      resolve({
+        host,
+        port: actual,
+        url: `mqtt://${host}:${actual}`,
+        close: () =>
+          new Promise((done) => {
+            // aedes closes its client connections; then the listening socket can close.
+            aedes.close(() => server.close(() => done()));
+          }),
+      });
+    });
+  });
+}
+
+module.exports = { startBroker };

@@ -1,0 +1,246 @@
+/**
+ * Each example flow of examples/flows/ runs in the real Node-RED runtime (built nodes from
+ * dist/nodes) against the simulator over TCP, and its main path does what the example says.
+ */
+import assert from 'node:assert/strict';
+import type { NodeMessage } from 'node-red';
+import type { TransactionPayload } from '../../lib/flow/transaction-output';
+import type { SReport, XReport } from '../../lib/protocol/types';
+import type { SimulatorHandle, SimulatorOptions } from '../../lib/simulator';
+import { exampleFile, exampleFiles, helper, loadExample, readExample, type LoadedExample } from '../helpers/node-red-flows';
+import { startTestBroker, type TestBroker } from '../helpers/node-red-mqtt';
+import { startTestSimulator } from '../helpers/sim-fixtures';
+
+const PASSWORD = '12345678';
+
+function tx(msg: NodeMessage): TransactionPayload {
+  return msg.payload as TransactionPayload;
+}
+
+interface Screen {
+  show: boolean;
+  image: string;
+  url: string;
+  text: string;
+}
+
+describe('examples/flows (real runtime, built nodes, simulator over TCP)', function () {
+  this.timeout(30000);
+  let sim: SimulatorHandle | undefined;
+  let broker: TestBroker | undefined;
+
+  afterEach(async () => {
+    await helper.unload();
+    await sim?.close();
+    await broker?.close();
+    sim = undefined;
+    broker = undefined;
+  });
+
+  async function load(prefix: string, options: SimulatorOptions = {}): Promise<LoadedExample> {
+    sim = await startTestSimulator({ controlPort: 0, ...options });
+    return loadExample(exampleFile(prefix), { sim, controlUrl: sim.controlUrl }, PASSWORD);
+  }
+
+  it('are top-level arrays with their own tab and terminal, no credentials, and use every jpay node', () => {
+    const files = exampleFiles();
+    assert.ok(files.length >= 6, files.join());
+    const used = new Set<string>();
+    for (const file of files) {
+      const nodes = readExample(file);
+      assert.match(file, /^\d\d - [A-Z]/, `${file}: reads well in Import > Examples`);
+      assert.equal(nodes.filter((n) => n.type === 'tab').length, 1, `${file}: one tab`);
+      const ids = new Set(nodes.map((n) => n.id));
+      assert.equal(ids.size, nodes.length, `${file}: unique ids`);
+      for (const n of nodes) {
+        used.add(n.type);
+        assert.ok(!('credentials' in n), `${file}: ${n.id} carries credentials`);
+        if (typeof n.terminal === 'string') assert.ok(ids.has(n.terminal), `${file}: ${n.id} points at a jpay-terminal of the same example`);
+        for (const port of (n.wires as string[][] | undefined) ?? []) for (const to of port) assert.ok(ids.has(to), `${file}: ${n.id} is wired to a missing node`);
+      }
+    }
+    for (const type of ['jpay-transaction', 'jpay-report', 'jpay-settlement', 'jpay-admin', 'jpay-card', 'jpay-dex']) {
+      assert.ok(used.has(type), `no example uses ${type}`);
+    }
+  });
+
+  it('01 getting started: purchase approved, magic amount declined, cashback, forced refund, void last', async () => {
+    const flow = await load('01 - ');
+    const result = flow.inbox('Result and receipt');
+    flow.inject('Pay 150.00 ₽');
+    const paid = tx(await result.next());
+    assert.equal(paid.approved, true);
+    assert.equal(paid.receipt?.amountAuthorized, 15000);
+    assert.equal(paid.receipt?.tstatus, 'approved');
+
+    flow.inject('Pay 777.41 ₽ (declined)');
+    const declined = tx(await result.next());
+    assert.equal(declined.status, 'ok');
+    assert.equal(declined.approved, false);
+
+    flow.inject('Pay 300.00 ₽ + 100.00 ₽ cashback');
+    const cashback = tx(await result.next());
+    assert.equal(cashback.approved, true);
+    assert.equal(cashback.receipt?.amountOther, 10000);
+
+    flow.inject('Refund 50.00 ₽ (no card)');
+    const refund = tx(await result.next());
+    assert.equal(refund.approved, true, JSON.stringify(refund));
+    assert.equal(refund.receipt?.type, 'refund');
+
+    flow.inject('Void the last transaction');
+    const voided = tx(await result.next());
+    assert.equal(voided.status, 'ok', JSON.stringify(voided));
+    assert.equal(flow.inbox('Error').msgs.length, 0);
+  });
+
+  it('02 vending: slot A1 is dispensed; jammed slot B3 voids the payment (a reversal in the simulator log)', async () => {
+    const flow = await load('02 - ');
+    flow.inject('Buy slot A1 (150.00 ₽)');
+    const sold = await flow.inbox('Sold: approved receipt').next();
+    assert.equal(tx(sold).approved, true);
+    assert.equal(sold.dispensed, 'A1');
+
+    flow.inject('Buy slot B3, jammed (99.00 ₽)');
+    const voided = await flow.inbox('Money given back').next();
+    assert.equal(tx(voided).status, 'ok', JSON.stringify(voided.payload));
+    assert.equal(tx(voided).receipt?.type, 'purchasereversal');
+    assert.equal(voided.dispenseError, 'slot B3 is jammed');
+
+    const log = sim!.log();
+    const purchase = log.find((r) => r.operation === 'purchase' && r.amount === 9900);
+    assert.equal(purchase?.reversedAmount, 9900, 'the B3 payment is reversed');
+    const reversal = log.find((r) => r.operation === 'purchase-reversal');
+    assert.equal(reversal?.amount, 9900);
+    assert.equal(log.find((r) => r.amount === 15000)?.reversedAmount, 0, 'the A1 payment stands');
+    assert.equal(flow.inbox('Sold: approved receipt').msgs.length, 1);
+    assert.equal(flow.inbox('Not paid: nothing dispensed').msgs.length, 0);
+  });
+
+  it('03 parking exit: the QR code reaches the dashboard msg and the exit page; paid by SBP, the barrier opens', async () => {
+    const flow = await load('03 - ', { sbp: { enabled: true, payDelayMs: 1500 } });
+    const screen = flow.inbox('screen: for a ui-template');
+    flow.inject('Car at the exit: 200.00 ₽');
+    let shown: Screen | undefined;
+    while (!shown) {
+      const s = (await screen.next()).payload as Screen;
+      if (s.show) shown = s;
+    }
+    assert.match(shown.image, /^data:image\/svg\+xml/);
+    assert.match(shown.url, /^https:\/\/qr\.nspk\.ru\//);
+
+    // The page the exit screen shows meanwhile.
+    flow.byName('Exit screen page').receive({});
+    const page = String((await flow.inbox('send the page').next()).payload);
+    assert.ok(page.includes(`<img src="${shown.image}"`), 'the page shows the QR code');
+
+    const opened = await flow.inbox('Paid: barrier opens').next();
+    assert.equal(opened.barrier, 'open');
+    assert.equal(tx(opened).receipt?.iface, 'sbp');
+    assert.equal(opened.ticket, '0042', 'the ticket travels with the msg');
+    const last = screen.msgs.at(-1)?.payload as Screen;
+    assert.equal(last.show, false, 'the screen is blanked at the end');
+  });
+
+  it('03 parking exit: the driver backs off, the cancel stops the payment and the barrier stays closed', async () => {
+    const flow = await load('03 - ', { sbp: { enabled: true, outcome: 'none' }, timing: { keepaliveIntervalMs: 50, cardTimeoutMs: 10000 } });
+    const screen = flow.inbox('screen: for a ui-template');
+    flow.inject('Car at the exit: 200.00 ₽');
+    while (!((await screen.next()).payload as Screen).show);
+    flow.inject('Driver backed off: cancel');
+    const closed = await flow.inbox('Not paid: barrier stays closed').next();
+    assert.equal(tx(closed).status, 'cancelled');
+    assert.equal(flow.inbox('Paid: barrier opens').msgs.length, 0);
+  });
+
+  it('04 settlement: scheduled by cron; totals, then a passed settlement', async () => {
+    const flow = await load('04 - ');
+    const cron = flow.nodes.find((n) => n.name === 'Every day at 23:55');
+    assert.equal(cron?.crontab, '55 23 * * *');
+    flow.inject('Settle now');
+    const totals = (await flow.inbox('Totals before settlement').next()).payload as XReport;
+    assert.ok(totals && typeof totals === 'object');
+    const settled = await flow.inbox('Settled (S report)').next();
+    assert.equal((settled.payload as SReport).passed, true);
+    assert.equal(settled.operation, 'settlement');
+    assert.equal(flow.inbox('Error').msgs.length, 0);
+  });
+
+  it('05 maintenance: parameters, connection test, keys, msg.command and the full report', async () => {
+    const flow = await load('05 - ');
+    const out = flow.inbox('Result');
+    const run = async (inject: string): Promise<NodeMessage> => {
+      flow.inject(inject);
+      return out.next();
+    };
+    const params = await run('Get parameters');
+    assert.equal((params.payload as { command: string }).command, 'getparameters');
+    assert.equal((params.payload as { parameters: { tid: string } }).parameters.tid, '10000001');
+    assert.equal(((await run('Test the bank connection')).payload as { ok: boolean }).ok, true);
+    assert.equal(((await run('Load work keys')).payload as { command: string }).command, 'loadworkkeys');
+    assert.equal(((await run('Load master keys')).payload as { command: string }).command, 'loadmasterkeys');
+    const update = await run('Update configuration (msg.command)');
+    assert.equal(update.command, 'updateconfiguration');
+    assert.equal((update.payload as { ok: boolean }).ok, true);
+    const report = await run('Full X report');
+    assert.equal(report.reportType, 'full');
+    assert.equal(flow.inbox('Error').msgs.length, 0);
+  });
+
+  it('06 MIFARE: lays a card through the control API; four coffees paid by bank card, the fifth by the loyalty card', async () => {
+    const flow = await load('06 - ', { mifare: { enabled: true } });
+    flow.inject('1. Lay a loyalty card on the reader (simulator)');
+    await flow.inbox('Simulator').next();
+    assert.ok(sim!.mifareCard(), 'the http request node laid the card');
+
+    const stamps = (): number => {
+      const block = sim!.mifareCard()?.read(4);
+      assert.ok(block?.ok, 'block 4 reads');
+      return block.data.readUInt32BE(0);
+    };
+    const result = flow.inbox('Result: iface "mifare" = paid by the loyalty card');
+    for (let i = 1; i <= 4; i++) {
+      flow.inject('2. Buy a coffee (120.00 ₽)');
+      const paid = tx(await result.next());
+      assert.equal(paid.approved, true);
+      assert.notEqual(paid.receipt?.iface, 'mifare', `coffee ${i} is paid by bank card`);
+      assert.equal(paid.receipt?.amountAuthorized, 12000);
+      assert.equal(stamps(), i, `${i} stamp(s) on the card`);
+    }
+    flow.inject('2. Buy a coffee (120.00 ₽)');
+    const free = tx(await result.next());
+    assert.equal(free.approved, true);
+    assert.equal(free.receipt?.iface, 'mifare');
+    assert.deepEqual(free.receipt?.extra, { loyalty: 'free coffee' });
+    assert.equal(stamps(), 0, 'the stamps start again');
+
+    flow.inject('3. Take the card away (simulator)');
+    await flow.inbox('Simulator').next();
+    assert.equal(sim!.mifareCard(), undefined);
+  });
+
+  it('07 DEX: the flow gives Visa 10 % off through tag 9F02; the static 9F1A reaches the kernel', async () => {
+    const flow = await load('07 - ', { dex: { enabled: true } });
+    flow.inject('Pay 100.00 ₽ (Visa: 10 % off)');
+    const paid = tx(await flow.inbox('Result: see receipt.amountAuthorized').next());
+    assert.equal(paid.approved, true);
+    assert.equal(paid.receipt?.amountAuthorized, 9000);
+    assert.ok(paid.receipt?.record?.startsWith('9F1A020643'), paid.receipt?.record);
+    const kernel = (await flow.inbox('Kernel tags (card data masked)').next()).payload as { kernelTags: Record<string, string> };
+    assert.equal(kernel.kernelTags['9F02'], '000000010000');
+  });
+
+  it('08 MQTT: the approved receipt is published and read back', async () => {
+    broker = await startTestBroker();
+    sim = await startTestSimulator();
+    const subscribed = broker.subscribed('jpay/demo/receipts');
+    const flow = await loadExample(exampleFile('08 - '), { sim, mqtt: broker }, PASSWORD);
+    await subscribed;
+    flow.inject('Pay 50.00 ₽');
+    const received = await flow.inbox('Receipt received over MQTT').next();
+    assert.equal(received.topic, 'jpay/demo/receipts');
+    const receipt = received.payload as { amountAuthorized: number; pan: string };
+    assert.equal(receipt.amountAuthorized, 5000);
+    assert.match(receipt.pan, /^\*+1111$/, 'only the masked PAN is published');
+  });
+});
