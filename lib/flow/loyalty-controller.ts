@@ -1,0 +1,167 @@
+/**
+ * The state behind one jpay-loyalty node, without Node-RED: the program, the operation
+ * armed from the input (with its expiry), the uncertain dialogues waiting for their card,
+ * and the card handler that runs each whole dialogue through a CardIoBridge.
+ *
+ * An armed operation is used by the first dialogue that reaches a card of the program
+ * (whatever its outcome); it stays armed when the card could not be read or was refused
+ * (blank, foreign, corrupted), so the right card can be tapped, until it expires.
+ */
+import type { CardMessage, CardRequest } from '../protocol/types';
+import type { LoyaltyCardIo } from '../mifare/loyalty';
+import { CardIoBridge, type CardOpen, type CloseRequest } from './loyalty-bridge';
+import type { LoyaltyProgram } from './loyalty-config';
+import type { PendingOperation } from './loyalty-input';
+import type { TransactionInfo } from './loyalty-rules';
+import { type LoyaltyReport, type UncertainEntry, runLoyaltySession } from './loyalty-session';
+
+export interface LoyaltyControllerOptions<T> {
+  program: LoyaltyProgram;
+  /** Each report of a dialogue: a settlement, then its outcome. */
+  report(report: LoyaltyReport<T>): void;
+  /** A dialogue starts (the card is in the field). */
+  started?(): void;
+  /** An armed operation expired unused. */
+  expired?(pending: Armed<T>): void;
+  /** Each dialogue's work, so a closing node can wait for it. */
+  track?(work: Promise<void>): void;
+  replyTimeoutMs?: number;
+}
+
+export interface Armed<T> {
+  operation: PendingOperation;
+  origin?: T;
+}
+
+/** What a card handler is told about the transaction (nodes/shared/terminal-api.ts ActiveTransaction). */
+export interface CardContext {
+  signal?: AbortSignal;
+  transaction?: { nodeId: string; msgid?: string; request: { type: string; amount?: number } };
+}
+
+interface OpenContext<T> {
+  armed?: Armed<T>;
+  transaction?: TransactionInfo;
+}
+
+function transactionInfo(context: CardContext): TransactionInfo | undefined {
+  const tx = context.transaction;
+  if (tx === undefined) return undefined;
+  const info: TransactionInfo = { type: tx.request.type, nodeId: tx.nodeId };
+  if (tx.request.amount !== undefined) info.amount = tx.request.amount;
+  if (tx.msgid !== undefined) info.msgid = tx.msgid;
+  return info;
+}
+
+export class LoyaltyController<T = unknown> {
+  readonly program: LoyaltyProgram;
+  readonly #options: LoyaltyControllerOptions<T>;
+  readonly #bridge: CardIoBridge<OpenContext<T>>;
+  readonly #uncertain = new Map<number, UncertainEntry<T>>();
+  #armed: Armed<T> | undefined;
+  #expiry: NodeJS.Timeout | undefined;
+  /** The armed operation a running dialogue is applying (it does not expire meanwhile). */
+  #inUse: Armed<T> | undefined;
+  #expireAfterUse = false;
+  #closed = false;
+
+  constructor(options: LoyaltyControllerOptions<T>) {
+    this.program = options.program;
+    this.#options = options;
+    this.#bridge = new CardIoBridge<OpenContext<T>>({
+      work: (io, open, context) => this.#run(io, open, context),
+      replyTimeoutMs: options.replyTimeoutMs,
+    });
+  }
+
+  get armed(): Armed<T> | undefined {
+    return this.#armed;
+  }
+
+  /** Member ids whose last dialogue is uncertain (the next tap settles it). */
+  get uncertainMembers(): number[] {
+    return [...this.#uncertain.keys()];
+  }
+
+  /** Arms an operation for the next card; returns the one it replaces. */
+  arm(operation: PendingOperation, origin?: T): Armed<T> | undefined {
+    const previous = this.#disarm();
+    this.#armed = origin !== undefined ? { operation, origin } : { operation };
+    const armed = this.#armed;
+    this.#expiry = setTimeout(() => {
+      if (this.#armed !== armed) return;
+      if (this.#inUse === armed) {
+        this.#expireAfterUse = true;
+        return;
+      }
+      this.#disarm();
+      this.#options.expired?.(armed);
+    }, this.program.pendingTimeoutMs);
+    return previous;
+  }
+
+  /** Disarms; returns what was armed. */
+  cancel(): Armed<T> | undefined {
+    return this.#disarm();
+  }
+
+  /** The terminal's card handler. */
+  handleCard(message: CardMessage, context: CardContext = {}): Promise<CardRequest> {
+    if (this.#closed) return Promise.resolve({ code: 'close' });
+    if (message.code !== 'open') return this.#bridge.handle(message, context.signal);
+    const transaction = transactionInfo(context);
+    const open: OpenContext<T> = {};
+    if (this.#armed !== undefined) open.armed = this.#armed;
+    if (transaction !== undefined) open.transaction = transaction;
+    return this.#bridge.handle(message, context.signal, open);
+  }
+
+  /** Ends a running dialogue and the expiry timer (the node closes). */
+  close(): void {
+    this.#closed = true;
+    this.#disarm();
+    this.#bridge.abort();
+  }
+
+  /** Resolves when no dialogue runs. */
+  idle(): Promise<void> {
+    return this.#bridge.idle();
+  }
+
+  #disarm(): Armed<T> | undefined {
+    clearTimeout(this.#expiry);
+    this.#expiry = undefined;
+    this.#expireAfterUse = false;
+    const previous = this.#armed;
+    this.#armed = undefined;
+    return previous;
+  }
+
+  async #run(io: LoyaltyCardIo, open: CardOpen, context: OpenContext<T> | undefined): Promise<CloseRequest> {
+    this.#options.started?.();
+    const armed = context?.armed;
+    const work = runLoyaltySession<T>(io, {
+      program: this.program,
+      pending: armed,
+      transaction: context?.transaction,
+      open,
+      uncertain: this.#uncertain,
+    });
+    this.#options.track?.(work.then(() => undefined, () => undefined));
+    this.#inUse = armed;
+    let result;
+    try {
+      result = await work;
+    } finally {
+      if (this.#inUse === armed) this.#inUse = undefined;
+    }
+    // Used up (or expired while in use), unless the flow armed another operation meanwhile.
+    if (armed !== undefined && this.#armed === armed && (result.consumed || this.#expireAfterUse)) {
+      const expired = !result.consumed;
+      this.#disarm();
+      if (expired) this.#options.expired?.(armed);
+    }
+    for (const report of result.reports) this.#options.report(report);
+    return result.close;
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * What the jpay-loyalty node reports: `msg.payload` for each card dialogue (and for the
+ * settlement of an earlier uncertain one), and the receipt the dialogue closes with when
+ * the card completes the transaction. Amounts are integers: points, or minor units.
+ */
+import type { XmlElement } from '../codec/packet';
+import type { LoyaltyOutcome, LoyaltyOutcomeStatus, LoyaltyState } from '../mifare/loyalty';
+import { amountToWire } from '../protocol/values';
+import type { LoyaltyOperationName } from './loyalty-input';
+import type { TransactionInfo } from './loyalty-rules';
+
+export type LoyaltyStatus = LoyaltyOutcomeStatus | 'settled';
+export type SettledResult = 'committed' | 'not-committed' | 'unknown';
+
+/** The purses as the card holds them; `counter` counts committed operations mod 256. */
+export interface PurseState {
+  points?: number;
+  balance?: number;
+  counter: number;
+}
+
+export interface LoyaltyPayload {
+  /**
+   * committed | not-committed (the card holds `before`) | uncertain (the card left during
+   * the commit write: tap it again) | refused (a rule; nothing written) | rejected-card
+   * (blank, foreign or corrupted; nothing written) | unreadable | settled (an earlier
+   * uncertain dialogue, now decided: see `settled`).
+   */
+  status: LoyaltyStatus;
+  operation: LoyaltyOperationName;
+  /** `input`: set by a msg to the node; `auto`: the node's automatic rule. */
+  source: 'input' | 'auto';
+  programId: number;
+  memberId?: number;
+  before?: PurseState;
+  /** The state on the card now; absent while uncertain. */
+  after?: PurseState;
+  /** Uncertain: the state the operation aimed for (the next tap shows it or `before`). */
+  intended?: PurseState;
+  earned: number;
+  redeemed: number;
+  debited: number;
+  credited: number;
+  committed: boolean;
+  uncertain: boolean;
+  /** The dialogue closed with an approved receipt: the card completed the transaction. */
+  paid: boolean;
+  /** A torn earlier dialogue had left the backup copy behind; it is restored now. */
+  repaired: boolean;
+  /** The state was read back from the card after the writes. */
+  verified: boolean;
+  card: LoyaltyOutcome['card'];
+  transaction?: TransactionInfo;
+  error?: { code: string; message: string };
+  /** For status `settled`: what the earlier uncertain dialogue turned out to be. */
+  settled?: SettledResult;
+}
+
+export function purseState(state: LoyaltyState | undefined): PurseState | undefined {
+  if (state === undefined) return undefined;
+  const out: PurseState = { counter: state.counter };
+  if (state.points !== undefined) out.points = state.points;
+  if (state.balance !== undefined) out.balance = state.balance;
+  return out;
+}
+
+export interface PayloadContext {
+  operation: LoyaltyOperationName;
+  source: 'input' | 'auto';
+  programId: number;
+  paid: boolean;
+  transaction?: TransactionInfo;
+}
+
+export function outcomePayload(outcome: LoyaltyOutcome, ctx: PayloadContext): LoyaltyPayload {
+  const payload: LoyaltyPayload = {
+    status: outcome.status,
+    operation: ctx.operation,
+    source: ctx.source,
+    programId: ctx.programId,
+    earned: outcome.pointsEarned,
+    redeemed: outcome.pointsRedeemed,
+    debited: outcome.debited,
+    credited: outcome.credited,
+    committed: outcome.committed,
+    uncertain: outcome.uncertain,
+    paid: ctx.paid,
+    repaired: outcome.repaired,
+    verified: outcome.verified,
+    card: outcome.card,
+  };
+  if (outcome.memberId !== undefined) payload.memberId = outcome.memberId;
+  const before = purseState(outcome.before);
+  const after = purseState(outcome.after);
+  if (before) payload.before = before;
+  if (after) payload.after = after;
+  if (outcome.uncertain) {
+    const intended = purseState(outcome.intended);
+    if (intended) payload.intended = intended;
+  }
+  if (ctx.transaction) payload.transaction = { ...ctx.transaction };
+  if (outcome.error) payload.error = { code: outcome.error.code, message: outcome.error.message };
+  return payload;
+}
+
+/** Amounts an uncertain dialogue would have applied. */
+export interface IntendedAmounts {
+  earned: number;
+  redeemed: number;
+  debited: number;
+  credited: number;
+}
+
+/**
+ * The report for an earlier uncertain dialogue once the card came back: `after` is the
+ * state found now; the amounts are the ones it applied (0 when it did not commit).
+ */
+export function settledPayload(earlier: LoyaltyPayload, amounts: IntendedAmounts, result: SettledResult, found: LoyaltyState): LoyaltyPayload {
+  const committed = result === 'committed';
+  const payload: LoyaltyPayload = {
+    ...earlier,
+    status: 'settled',
+    settled: result,
+    committed,
+    uncertain: result === 'unknown',
+    paid: false,
+    repaired: false,
+    verified: true,
+    card: 'ok',
+    earned: committed ? amounts.earned : 0,
+    redeemed: committed ? amounts.redeemed : 0,
+    debited: committed ? amounts.debited : 0,
+    credited: committed ? amounts.credited : 0,
+  };
+  payload.after = purseState(found);
+  delete payload.intended;
+  delete payload.error;
+  return payload;
+}
+
+function put(el: XmlElement, key: string, value: number | undefined): void {
+  if (value !== undefined) el[key] = String(value);
+}
+
+/**
+ * The receipt of a dialogue in which the card completed the transaction (PROTOCOL.md §5.2:
+ * `status` approved makes it a closed-loop MIFARE payment). `loyalty` carries the result.
+ */
+export function loyaltyReceipt(payload: LoyaltyPayload): XmlElement {
+  const loyalty: XmlElement = { program: String(payload.programId), operation: payload.operation };
+  put(loyalty, 'member', payload.memberId);
+  put(loyalty, 'counter', payload.after?.counter);
+  put(loyalty, 'points-before', payload.before?.points);
+  put(loyalty, 'points-after', payload.after?.points);
+  put(loyalty, 'points-earned', payload.earned);
+  put(loyalty, 'points-redeemed', payload.redeemed);
+  put(loyalty, 'balance-before', payload.before?.balance);
+  put(loyalty, 'balance-after', payload.after?.balance);
+  put(loyalty, 'debited', payload.debited);
+  put(loyalty, 'credited', payload.credited);
+  const receipt: XmlElement = { status: 'approved' };
+  if (payload.debited > 0) receipt['amount-authorized'] = amountToWire(payload.debited, 'debited');
+  receipt.loyalty = loyalty;
+  return receipt;
+}

@@ -1,0 +1,193 @@
+/**
+ * One loyalty card dialogue, from `open` to `close`, on the card's io: read the layout's
+ * blocks, refuse a blank/foreign/corrupted card without writing, settle an earlier
+ * uncertain dialogue of the same card, decide the operation, run it (the driver repairs,
+ * writes, verifies), and choose the closing request: an approved receipt when the card
+ * completed the transaction, else a plain close (the terminal goes on to a bank card).
+ */
+import {
+  type LoyaltyCardIo,
+  type LoyaltyOperation,
+  type LoyaltyOutcome,
+  type OkCard,
+  LoyaltyError,
+  decodeCard,
+  planRead,
+  requireOkCard,
+  runLoyaltyDialogue,
+  runLoyaltyIssue,
+  settleUncertain,
+} from '../mifare/loyalty';
+import type { CardOpen, CloseRequest } from './loyalty-bridge';
+import type { LoyaltyProgram } from './loyalty-config';
+import type { LoyaltyOperationName, PendingOperation } from './loyalty-input';
+import { type IntendedAmounts, type LoyaltyPayload, loyaltyReceipt, outcomePayload, settledPayload } from './loyalty-output';
+import { type TransactionInfo, decideOperation } from './loyalty-rules';
+
+/** An uncertain dialogue waiting for its card to come back, by member id. */
+export interface UncertainEntry<T = unknown> {
+  outcome: LoyaltyOutcome;
+  payload: LoyaltyPayload;
+  amounts: IntendedAmounts;
+  /** Whatever the caller attached (the node: the msg that set the operation). */
+  origin?: T;
+}
+
+export interface LoyaltyReport<T = unknown> {
+  payload: LoyaltyPayload;
+  origin?: T;
+}
+
+export interface SessionInput<T = unknown> {
+  program: LoyaltyProgram;
+  pending?: { operation: PendingOperation; origin?: T };
+  transaction?: TransactionInfo;
+  open?: CardOpen;
+  /** Shared across dialogues; this one reads, settles and adds entries. */
+  uncertain: Map<number, UncertainEntry<T>>;
+}
+
+export interface SessionResult<T = unknown> {
+  close: CloseRequest;
+  /** In order: the settlement of an earlier uncertain dialogue, then this dialogue's outcome. */
+  reports: LoyaltyReport<T>[];
+  /** The pending operation was used (false: it stays armed for the next card). */
+  consumed: boolean;
+}
+
+const CLOSE: CloseRequest = { code: 'close' };
+/** The statuses at which a pending operation has been used (tried on a card of ours). */
+const USES_PENDING = new Set<LoyaltyOutcome['status']>(['committed', 'not-committed', 'uncertain', 'refused']);
+
+type ReadBlocks = { ok: true; blocks: Map<number, Buffer> } | { ok: false; reason: string };
+
+async function readBlocks(io: LoyaltyCardIo, program: LoyaltyProgram, open: CardOpen | undefined): Promise<ReadBlocks> {
+  const blocks = new Map<number, Buffer>();
+  for (const block of planRead(program.layout)) {
+    if (open?.data !== undefined && open.blockId === block) {
+      blocks.set(block, Buffer.from(open.data));
+      continue;
+    }
+    let result;
+    try {
+      result = await io.read(block);
+    } catch (err) {
+      result = { ok: false as const, reason: err instanceof Error ? err.message : String(err) };
+    }
+    if (!result.ok) return { ok: false, reason: `reading block ${block}: ${result.reason}` };
+    blocks.set(block, Buffer.from(result.data));
+  }
+  return { ok: true, blocks };
+}
+
+/** An outcome with nothing written. A LoyaltyRuleError stands in for a LoyaltyError: same `code` and message. */
+function failedOutcome(status: 'unreadable' | 'rejected-card' | 'refused', card: LoyaltyOutcome['card'], error: Error & { code: string }): LoyaltyOutcome {
+  return {
+    status,
+    committed: false,
+    uncertain: false,
+    card,
+    error: error as LoyaltyError,
+    pointsEarned: 0,
+    pointsRedeemed: 0,
+    debited: 0,
+    credited: 0,
+    repaired: false,
+    verified: false,
+    writes: 0,
+  };
+}
+
+function intendedAmounts(c: LoyaltyOperation): IntendedAmounts {
+  return { earned: c.earnPoints ?? 0, redeemed: c.redeemPoints ?? 0, debited: c.debit ?? 0, credited: c.credit ?? 0 };
+}
+
+/** What the outcome is reported as, and whether a commit completes the transaction. */
+interface Meta {
+  operation: LoyaltyOperationName;
+  source: 'input' | 'auto';
+  completes: boolean;
+  change: LoyaltyOperation;
+}
+
+function finish<T>(input: SessionInput<T>, outcome: LoyaltyOutcome, meta: Meta, reports: LoyaltyReport<T>[]): SessionResult<T> {
+  const paid = meta.completes && outcome.status === 'committed';
+  const payload = outcomePayload(outcome, {
+    operation: meta.operation,
+    source: meta.source,
+    programId: input.program.layout.programId,
+    paid,
+    transaction: input.transaction,
+  });
+  const origin = meta.source === 'input' ? input.pending?.origin : undefined;
+  reports.push(origin !== undefined ? { payload, origin } : { payload });
+  if (outcome.uncertain && outcome.memberId !== undefined) {
+    input.uncertain.set(outcome.memberId, { outcome, payload, amounts: intendedAmounts(meta.change), origin });
+  }
+  return {
+    close: paid ? { code: 'close', receipt: loyaltyReceipt(payload) } : CLOSE,
+    reports,
+    consumed: meta.source === 'input' && USES_PENDING.has(outcome.status),
+  };
+}
+
+/** Settles an earlier uncertain dialogue of this card, if there is one. */
+function settle<T>(input: SessionInput<T>, card: OkCard, reports: LoyaltyReport<T>[]): void {
+  const memberId = card.state.memberId;
+  const entry = input.uncertain.get(memberId);
+  if (entry === undefined) return;
+  input.uncertain.delete(memberId);
+  const result = settleUncertain(entry.outcome, card);
+  const payload = settledPayload(entry.payload, entry.amounts, result, card.state);
+  reports.push(entry.origin !== undefined ? { payload, origin: entry.origin } : { payload });
+}
+
+/** Runs the dialogue. Never throws for a card or rule problem: the reports say what happened. */
+export async function runLoyaltySession<T>(io: LoyaltyCardIo, input: SessionInput<T>): Promise<SessionResult<T>> {
+  const { program } = input;
+  const { layout } = program;
+  const reports: LoyaltyReport<T>[] = [];
+  const pending = input.pending?.operation;
+
+  const read = await readBlocks(io, program, input.open);
+  const source = pending !== undefined ? 'input' : 'auto';
+  if (!read.ok) {
+    const error = new LoyaltyError('card-unreadable', 'card', read.reason);
+    const operation = pending?.operation ?? 'inquiry';
+    return finish(input, failedOutcome('unreadable', 'unread', error), { operation, source, completes: false, change: {} }, reports);
+  }
+  const decoded = decodeCard(layout, read.blocks);
+  if (decoded.kind === 'ok' && decoded.state.programId === layout.programId) settle(input, decoded, reports);
+
+  if (pending?.operation === 'issue') {
+    const { memberId, points, balance } = pending;
+    const outcome = await runLoyaltyIssue(io, layout, { memberId, points, balance }, { known: read.blocks });
+    // An issuance that reached a blank card supersedes an uncertain earlier one of this member.
+    if (outcome.status !== 'rejected-card') input.uncertain.delete(memberId);
+    const change = { earnPoints: points ?? 0, credit: balance ?? 0 };
+    return finish(input, outcome, { operation: 'issue', source: 'input', completes: true, change }, reports);
+  }
+
+  let card: OkCard;
+  try {
+    card = requireOkCard(layout, decoded);
+  } catch (err) {
+    const operation = pending?.operation ?? 'inquiry';
+    const outcome = failedOutcome('rejected-card', decoded.kind, err as LoyaltyError);
+    return finish(input, outcome, { operation, source, completes: false, change: {} }, reports);
+  }
+
+  const decision = decideOperation(program, card.state, pending, input.transaction);
+  let outcome: LoyaltyOutcome;
+  if (decision.refusal !== undefined) {
+    outcome = { ...failedOutcome('refused', 'ok', decision.refusal), memberId: card.state.memberId, before: card.state, after: card.state };
+  } else {
+    outcome = await runLoyaltyDialogue(io, layout, decision.change, { known: read.blocks });
+  }
+  if (outcome.status === 'refused' && card.needsRepair) {
+    // Nothing of the operation is written, but a torn earlier dialogue is still repaired.
+    const repair = await runLoyaltyDialogue(io, layout, {}, { known: read.blocks });
+    outcome = { ...outcome, repaired: repair.repaired, writes: repair.writes };
+  }
+  return finish(input, outcome, decision, reports);
+}
