@@ -7,3 +7,4 @@ export * from './protocol';
 export * from './client';
 export { startSimulator } from './simulator';
 export type { SimulatorHandle, SimulatorOptions } from './simulator';
+export * from './recovery';

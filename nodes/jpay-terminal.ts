@@ -1,14 +1,18 @@
 /**
  * jpay-terminal (config node): one shared JpayClient per terminal, the card/dex handler
  * registrations and the state broadcast to the nodes using it (nodes/shared/terminal-api.ts).
+ * With recovery on, a journal records every transaction before it is sent, and what the
+ * last run left with an unknown outcome is resolved on start (docs/reliability.md).
  */
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import type { ClientTimeouts } from '../lib/client';
+import { parseRecoveryConfig, type RecoveryConfigFields, type TerminalRecoveryConfig } from '../lib/flow/recovery-config';
+import { TerminalRecovery } from '../lib/flow/recovery-terminal';
 import type { Language } from '../lib/protocol/types';
 import { TerminalController } from './shared/terminal-controller';
 import { TERMINAL_API_PROPERTY } from './shared/terminal-lookup';
 
-interface JpayTerminalDef extends NodeDef {
+interface JpayTerminalDef extends NodeDef, RecoveryConfigFields {
   host: string;
   port: string | number;
   encrypt?: boolean;
@@ -64,6 +68,18 @@ export = function register(RED: NodeAPI): void {
     const timeouts = timeoutsOf(config);
     const password = typeof node.credentials?.password === 'string' && node.credentials.password !== '' ? node.credentials.password : undefined;
 
+    let recoveryConfig: TerminalRecoveryConfig | undefined;
+    try {
+      const userDir = (RED.settings as unknown as { userDir?: unknown }).userDir;
+      recoveryConfig = parseRecoveryConfig(config, { nodeId: node.id, ...(typeof userDir === 'string' ? { userDir } : {}) });
+    } catch (err) {
+      node.error(RED._('jpay-terminal.errors.config', { error: (err as Error).message }));
+      return;
+    }
+    const recovery = recoveryConfig
+      ? new TerminalRecovery({ config: recoveryConfig, hasPassword: password !== undefined, warn: (msg) => node.warn(msg) })
+      : undefined;
+
     let controller: TerminalController;
     try {
       controller = new TerminalController({
@@ -79,12 +95,23 @@ export = function register(RED: NodeAPI): void {
         language: languageOf(config.language),
         handlerTimeoutMs: timeouts.handlerMs ?? DEFAULT_HANDLER_MS,
         warn: (key, detail) => node.warn(RED._(`jpay-terminal.warn.${key}`, detail ?? {})),
+        ...(recovery ? { recovery } : {}),
       });
     } catch (err) {
       node.error(RED._('jpay-terminal.errors.config', { error: (err as Error).message }));
+      void recovery?.close();
       return;
     }
     (node as unknown as Record<string, unknown>)[TERMINAL_API_PROPERTY] = controller;
+    if (recovery) {
+      recovery.on('recovered', ({ source, results }) => {
+        for (const r of results) {
+          node.log(RED._('jpay-terminal.recovery.result', { id: r.id, outcome: r.outcome, source, reversal: r.reversal?.state ?? '-' }));
+        }
+      });
+      if (password === undefined && recovery.config.autoRecover) node.warn(RED._('jpay-terminal.recovery.no-password'));
+      void recovery.start(controller.client);
+    }
 
     node.on('close', (_removed: boolean, done: () => void) => {
       controller.close(CLOSE_GRACE_MS).then(done, done);

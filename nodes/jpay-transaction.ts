@@ -1,10 +1,17 @@
 /**
  * jpay-transaction: msg.payload → one transaction on the terminal. Output 1: the result;
- * output 2: progress (display, SBP QR code, keepalive). msg.cancel aborts it. The logic
- * lives in lib/flow; this file wires it to Node-RED.
+ * output 2: progress (display, SBP QR code, keepalive); output 3: recovered outcomes — a
+ * transaction whose answer was lost, resolved by the terminal's recovery (its report).
+ * msg.cancel aborts a running transaction. The logic lives in lib/flow; this file wires it
+ * to Node-RED.
  */
+import { randomUUID } from 'node:crypto';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { TransactionOutcomeUnknown } from '../lib/errors';
+import { recoveryPayload, unsettledPayload, type RecoveryPayload } from '../lib/flow/recovery-payload';
+import type { RecoveredEvent } from '../lib/flow/recovery-terminal';
+import { RecoveryPendingError } from '../lib/recovery/errors';
+import type { RecoveryResult } from '../lib/recovery/types';
 import { ERROR_CODES, JpayFlowError, outcomeUnknownPayload, toFlowError } from '../lib/flow/errors';
 import { displayProgress, keepaliveProgress, qrProgress, resolveLanguage, shortStatusText, type ProgressPayload } from '../lib/flow/progress';
 import {
@@ -22,6 +29,8 @@ const NS = 'jpay-transaction';
 interface JpayTransactionDef extends NodeDef, TransactionDefaultsConfig {
   terminal: string;
   includePan?: boolean;
+  /** 'report' (default): tell what recovery found; 'reverse': vending — an approved payment whose answer was lost is reversed (void last). */
+  onUnknown?: string;
 }
 
 type Send = (msg: NodeMessage | (NodeMessage | NodeMessage[] | null)[]) => void;
@@ -50,6 +59,21 @@ export = function register(RED: NodeAPI): void {
 
     let running: AbortController | undefined;
     user.onClose(() => running?.abort());
+    const reverse = config.onUnknown === 'reverse';
+
+    // Leftovers this node started (an earlier run, a redeploy) resolved by the terminal's recovery.
+    const recovery = user.terminal.recovery;
+    if (recovery) {
+      const onRecovered = (e: RecoveredEvent): void => {
+        for (const r of e.results) {
+          if (r.annotations.node !== node.id || user.closing || !recovery.markDelivered(r.id)) continue;
+          const payload = recoveryPayload(r, e.source);
+          showRecovered(user, payload);
+          node.send([null, null, { topic: 'recovery', payload } as NodeMessage]);
+        }
+      };
+      user.onClose(recovery.subscribe(onRecovered));
+    }
 
     node.on('input', (msg, send, done) => {
       if (msg.cancel === true) {
@@ -86,10 +110,16 @@ export = function register(RED: NodeAPI): void {
       const progress = (payload: ProgressPayload): void => {
         if (!user.closing) send([null, derivedMessage(RED, msg, payload.event, payload)]);
       };
-      user.status('busy', terminal.state.state === 'busy' ? `${NS}.status.queued` : `${NS}.status.running`);
+      const requestId = randomUUID();
       try {
+        if (terminal.recovery) {
+          user.status('busy', `${NS}.status.checking`);
+          await terminal.recovery.beforeSale(terminal.client);
+        }
+        user.status('busy', terminal.state.state === 'busy' ? `${NS}.status.queued` : `${NS}.status.running`);
         const result = await terminal.client.transaction(request, {
           signal,
+          annotations: { node: node.id, request: requestId, reverse },
           handlers: {
             ...terminal.transactionHandlers({ nodeId: node.id, msgid: msg._msgid, request }),
             display: (m) => {
@@ -117,13 +147,56 @@ export = function register(RED: NodeAPI): void {
           return;
         }
         if (err instanceof TransactionOutcomeUnknown) {
-          msg.payload = outcomeUnknownPayload(err);
-          user.fail(done, err, `${NS}.status.outcomeUnknown`);
+          await outcomeUnknown(user, msg, send, done, err, requestId);
+          return;
+        }
+        if (err instanceof RecoveryPendingError) {
+          // Nothing was sent; the error keeps its own code (JPAY_RECOVERY_PENDING).
+          user.status('error', `${NS}.status.recoveryPending`);
+          done(err);
           return;
         }
         user.fail(done, err);
       }
     }
+  }
+
+  /**
+   * The answer was lost. With automatic recovery the terminal's report says what happened:
+   * a settled outcome goes to output 3; an ambiguous one (or a failed recovery) is an
+   * error with what is known, for Catch nodes. Nothing is ever sent again.
+   */
+  async function outcomeUnknown(user: UserNode, msg: NodeMessageInFlow, send: Send, done: Done, err: TransactionOutcomeUnknown, requestId: string): Promise<void> {
+    const recovery = user.terminal.recovery;
+    if (!recovery || !recovery.automatic || user.closing) {
+      msg.payload = recovery ? unsettledPayload(err, undefined) : outcomeUnknownPayload(err);
+      user.fail(done, err, `${NS}.status.outcomeUnknown`);
+      return;
+    }
+    user.status('busy', `${NS}.status.recovering`);
+    let mine: RecoveryResult | Error | undefined;
+    try {
+      mine = (await recovery.recoverNow(user.terminal.client, requestId)).find((r) => r.annotations.request === requestId);
+    } catch (e) {
+      mine = e instanceof Error ? e : new Error(String(e));
+    }
+    if (mine === undefined || mine instanceof Error || mine.outcome === 'ambiguous') {
+      msg.payload = unsettledPayload(err, mine);
+      user.fail(done, err, `${NS}.status.outcomeUnknown`);
+      return;
+    }
+    const payload = recoveryPayload(mine, 'transaction', err);
+    msg.payload = payload;
+    showRecovered(user, payload);
+    if (!user.closing) send([null, null, msg]);
+    done();
+  }
+
+  /** Green: charged as asked; red: not charged, or charged and then reversed. */
+  function showRecovered(user: UserNode, p: RecoveryPayload): void {
+    if (p.outcome !== 'approved') user.status('error', `${NS}.status.recoveredNotCharged`);
+    else if (p.reversal?.state === 'done') user.status('error', `${NS}.status.recoveredReversed`);
+    else user.status('ok', `${NS}.status.recoveredApproved`);
   }
 
   RED.nodes.registerType('jpay-transaction', JpayTransactionNode);

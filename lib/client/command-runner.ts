@@ -12,12 +12,13 @@ import { parseResponse } from '../protocol/responses';
 import { CommandName, LoginResult, RequestParams, ResponseTypes, TOKEN_COMMANDS, TransactionRequest } from '../protocol/types';
 import { JpayAbortError } from './abort';
 import type { AdminSession } from './admin-session';
-import { runExchange } from './dialogue';
+import { ExchangeFailure, runExchange } from './dialogue';
 import { mapFailure, transactionInfo } from './failures';
 import { MessageHandlers } from './handlers';
 import { DispatchEvents, MessageDispatcher } from './message-dispatch';
 import type { ClientLogger, ResolvedOptions } from './options';
 import type { SecureSession } from './secure-session';
+import { hookRequest, type TransactionAnnotations, type TransactionSettlement } from './transaction-hooks';
 
 /** Parameters a caller passes: the client adds the token and the password itself. */
 export type SendParams<C extends CommandName> = Omit<RequestParams[C], 'token' | 'password' | 'clientHandshake'>;
@@ -25,6 +26,8 @@ export type SendParams<C extends CommandName> = Omit<RequestParams[C], 'token' |
 export interface CallOptions {
   handlers: MessageHandlers;
   signal?: AbortSignal;
+  /** Handed to the transaction hooks. */
+  annotations?: TransactionAnnotations;
 }
 
 export interface RunnerDeps {
@@ -144,6 +147,32 @@ export class CommandRunner {
     let lastDisplayCode: string | undefined;
     const ended = new AbortController();
     const { dispatcher, detach } = this.dispatcher(command, call, ended.signal, (code) => (lastDisplayCode = code));
+    const hooks = transaction ? this.d.options.transactionHooks : undefined;
+    /** Set once beforeSend ran: from then on the hooks hear how it ended. */
+    let hooked: { ticket: unknown } | undefined;
+    const beforeSend = async (): Promise<void> => {
+      this.checkAbort(call.signal);
+      if (!hooks || !transaction) return;
+      const ticket = hooks.beforeSend
+        ? await hooks.beforeSend({
+            request: hookRequest(transaction),
+            host: options.host,
+            port: options.port,
+            encrypted: key !== undefined,
+            annotations: call.annotations ?? {},
+          })
+        : undefined;
+      hooked = { ticket };
+      this.checkAbort(call.signal);
+    };
+    const settle = async (settlement: TransactionSettlement): Promise<void> => {
+      if (!hooked || !hooks?.settled) return;
+      try {
+        await hooks.settled(hooked.ticket, settlement);
+      } catch (error) {
+        logger.warn('a transaction hook failed after the transaction', { error: error instanceof Error ? error.message : String(error) });
+      }
+    };
     const long = LONG_COMMANDS.has(command);
     logger.debug(`sending ${command}`, { host: options.host, port: options.port, encrypted: key !== undefined });
     let response: Packet;
@@ -161,29 +190,35 @@ export class CommandRunner {
         deadlineMs: long ? options.timeouts.transactionMs : options.timeouts.commandMs,
         ...(long ? { idleMs: options.timeouts.idleMs } : {}),
         dispatcher,
-        beforeSend: () => this.checkAbort(call.signal),
+        beforeSend,
         kill: this.d.kill,
       }));
     } catch (error) {
-      throw mapFailure(error, {
+      const failure = mapFailure(error, {
         command,
         host: options.host,
         port: options.port,
         ...(transaction ? { transaction } : {}),
         ...(lastDisplayCode === undefined ? {} : { lastDisplayCode }),
       });
+      if (failure instanceof TransactionOutcomeUnknown) await settle({ kind: 'unknown', error: failure });
+      else if (error instanceof ExchangeFailure && !error.mayHaveSent) await settle({ kind: 'not-sent', error: failure });
+      // Anything else after beforeSend leaves the journal entry open: recovery decides.
+      throw failure;
     } finally {
       ended.abort();
       detach();
     }
+    let attempt: Attempt<C>;
     try {
       const result = parseResponse(command, response);
       logger.debug(`${command} answered`, { status: result.status });
       if (key !== undefined && !encrypted) {
         if (result.ok) throw new JpayProtocolError('bad-crypto', `the terminal answered the encrypted ${command} in plain text`);
-        return { result, keyLost: true };
+        attempt = { result, keyLost: true };
+      } else {
+        attempt = { result, keyLost: false };
       }
-      return { result, keyLost: false };
     } catch (error) {
       // A response arrived but cannot be trusted or read: for a transaction that is an unknown outcome.
       if (!transaction) throw error;
@@ -193,8 +228,12 @@ export class CommandRunner {
         sentAt,
         ...(lastDisplayCode === undefined ? {} : { lastDisplayCode }),
       });
-      throw new TransactionOutcomeUnknown('awaiting-response', info, { cause: error });
+      const unknown = new TransactionOutcomeUnknown('awaiting-response', info, { cause: error });
+      await settle({ kind: 'unknown', error: unknown });
+      throw unknown;
     }
+    if (transaction) await settle({ kind: 'answered', result: attempt.result as ResponseTypes['transaction'] });
+    return attempt;
   }
 
   /** Login that must succeed (a prerequisite of another command). */

@@ -53,8 +53,8 @@ export interface ExchangeOptions {
   /** Longest silence between packets (transactions, runreset). */
   idleMs?: number;
   dispatcher: MessageDispatcher;
-  /** Called after connect, just before the first byte is written; throwing aborts with nothing sent. */
-  beforeSend?(): void;
+  /** Awaited after connect, just before the first byte is written; throwing aborts with nothing sent. */
+  beforeSend?(): void | Promise<void>;
   /** The command was handed to the OS. */
   onSent?(sentAt: Date): void;
   /** Aborts everything (the client is closing). */
@@ -112,10 +112,11 @@ class Exchange {
     try {
       if (o.kill.aborted) throw new JpayError('client closed');
       try {
-        o.beforeSend?.();
+        await o.beforeSend?.();
       } catch (error) {
         throw new ExchangeFailure('connect', 'aborted', error as Error, undefined);
       }
+      if (o.kill.aborted) throw new JpayError('client closed');
       this.phase = 'sending';
       this.sentAt = new Date();
       await socket.send(o.key ? encryptPacket(o.request, o.key) : o.request);

@@ -12,3 +12,4 @@ export * from './message-dispatch';
 export * from './admin-session';
 export * from './secure-session';
 export * from './redact';
+export * from './transaction-hooks';

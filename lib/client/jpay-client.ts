@@ -31,6 +31,7 @@ import { DispatchEvents } from './message-dispatch';
 import { JpayClientOptions, ResolvedOptions, validateHandlers, validateOptions } from './options';
 import { describeError, Redactor, SafeLogger } from './redact';
 import { SecureSession } from './secure-session';
+import { validateAnnotations, type TransactionAnnotations } from './transaction-hooks';
 
 /** The factory default admin password (§6); the terminal returns to it after resetpassword. */
 export const DEFAULT_ADMIN_PASSWORD = '12345678';
@@ -69,6 +70,8 @@ export interface TransactionOptions {
   signal?: AbortSignal;
   /** Override the client-wide handlers for this call, key by key. */
   handlers?: MessageHandlers;
+  /** Notes handed to the `transactionHooks` with this transaction (e.g. for a journal). */
+  annotations?: TransactionAnnotations;
 }
 
 export type RunResetOptions = TransactionOptions;
@@ -246,7 +249,10 @@ export class JpayClient extends EventEmitter<JpayClientEvents> {
 
   private callOptions(opts: SendOptions): CallOptions {
     const handlers = mergeHandlers(this.options.handlers, validateHandlers(opts.handlers, 'handlers'));
-    return opts.signal === undefined ? { handlers } : { handlers, signal: opts.signal };
+    const call: CallOptions = opts.signal === undefined ? { handlers } : { handlers, signal: opts.signal };
+    const annotations = validateAnnotations(opts.annotations, 'annotations');
+    if (annotations !== undefined) call.annotations = annotations;
+    return call;
   }
 
   private statusError(command: CommandName, result: ResponseBase): JpayStatusError {

@@ -4,6 +4,7 @@
  */
 import { JpayValidationError } from '../errors';
 import type { MessageHandlers } from './handlers';
+import { validateTransactionHooks, type TransactionHooks } from './transaction-hooks';
 
 export const DEFAULT_CLIENT_PORT = 4433;
 
@@ -48,6 +49,8 @@ export interface JpayClientOptions {
   /** Client-wide message handlers; per-call handlers override them key by key. */
   handlers?: MessageHandlers;
   logger?: Partial<ClientLogger>;
+  /** Awaited around every transaction's single send (a durable journal: lib/recovery). */
+  transactionHooks?: TransactionHooks;
 }
 
 export interface ResolvedOptions {
@@ -59,6 +62,7 @@ export interface ResolvedOptions {
   maxFrameSize: number | undefined;
   handlers: MessageHandlers;
   logger: Partial<ClientLogger> | undefined;
+  transactionHooks: TransactionHooks | undefined;
 }
 
 /** setTimeout's ceiling. */
@@ -86,7 +90,7 @@ export function validateHandlers(value: unknown, field: string): MessageHandlers
 
 export function validateOptions(options: unknown): ResolvedOptions {
   if (!isRecord(options)) throw new JpayValidationError('options', 'must be an object');
-  const { host, port, password, encrypt, timeouts, maxFrameSize, handlers, logger } = options;
+  const { host, port, password, encrypt, timeouts, maxFrameSize, handlers, logger, transactionHooks } = options;
   if (typeof host !== 'string' || host.trim() === '') throw new JpayValidationError('host', 'must be a non-empty string');
   if (port !== undefined && (!Number.isInteger(port) || (port as number) < 1 || (port as number) > 65535)) {
     throw new JpayValidationError('port', 'must be an integer 1..65535');
@@ -129,5 +133,6 @@ export function validateOptions(options: unknown): ResolvedOptions {
     maxFrameSize: maxFrameSize as number | undefined,
     handlers: validateHandlers(handlers, 'handlers'),
     logger: logger as Partial<ClientLogger> | undefined,
+    transactionHooks: validateTransactionHooks(transactionHooks, 'transactionHooks'),
   };
 }

@@ -7,6 +7,7 @@
  * jpay-dex code against this file.
  */
 import type { JpayClient } from '../../lib/client';
+import type { TerminalRecovery } from '../../lib/flow/recovery-terminal';
 import type { MessageHandlers } from '../../lib/client/handlers';
 import type {
   CardMessage,
@@ -91,6 +92,11 @@ export interface JpayTerminalApi {
   readonly handlerTimeoutMs: number;
   readonly closed: boolean;
   readonly state: TerminalState;
+  /**
+   * Outcome-unknown recovery (the config node's journal, its new-sale guard and the
+   * recovery procedure); undefined when the config node has recovery off.
+   */
+  readonly recovery?: TerminalRecovery;
 
   /**
    * Card/dex handlers. One handler of each kind answers per terminal: if several nodes

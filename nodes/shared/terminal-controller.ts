@@ -5,6 +5,7 @@
  */
 import { JpayClient, type JpayClientOptions } from '../../lib/client';
 import type { MessageHandlers } from '../../lib/client/handlers';
+import type { TerminalRecovery } from '../../lib/flow/recovery-terminal';
 import type { CardMessage, CardRequest, DexMessage, EmvTagValue, Language } from '../../lib/protocol/types';
 import type {
   ActiveTransaction,
@@ -20,7 +21,9 @@ import type {
 export interface TerminalControllerOptions {
   info: TerminalInfo;
   /** The client is made here, with this controller's card/dex handlers as its client-wide ones. */
-  client: Omit<JpayClientOptions, 'handlers'>;
+  client: Omit<JpayClientOptions, 'handlers' | 'transactionHooks'>;
+  /** Outcome-unknown recovery (journal, new-sale guard); absent = off. */
+  recovery?: TerminalRecovery;
   language: Language | 'auto';
   handlerTimeoutMs: number;
   /** Reports a problem the user should see (several handler nodes on one terminal…). */
@@ -33,6 +36,7 @@ export class TerminalController implements JpayTerminalApi {
   readonly client: JpayClient;
   readonly language: Language | 'auto';
   readonly handlerTimeoutMs: number;
+  readonly recovery: TerminalRecovery | undefined;
   readonly #warn: TerminalControllerOptions['warn'];
   readonly #card = new Map<string, CardHandler>();
   readonly #dex = new Map<string, DexHandler>();
@@ -45,7 +49,12 @@ export class TerminalController implements JpayTerminalApi {
     this.info = options.info;
     this.id = options.info.id;
     // Throws JpayValidationError (naming the field, never quoting a secret) on bad options.
-    this.client = new JpayClient({ ...options.client, handlers: this.#handlers(undefined) });
+    this.recovery = options.recovery;
+    this.client = new JpayClient({
+      ...options.client,
+      handlers: this.#handlers(undefined),
+      ...(this.recovery ? { transactionHooks: this.recovery.hooks } : {}),
+    });
     this.language = options.language;
     this.handlerTimeoutMs = options.handlerTimeoutMs;
     this.#warn = options.warn;
@@ -115,7 +124,10 @@ export class TerminalController implements JpayTerminalApi {
       clearTimeout(timer);
     }
     this.markClosed();
+    this.recovery?.abort();
     await this.client.close();
+    // After the client: the journal takes the last answers first.
+    await this.recovery?.close();
   }
 
   /** Marks the controller closed and tells the users. */

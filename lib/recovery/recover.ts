@@ -1,0 +1,182 @@
+/**
+ * The recovery procedure for one terminal (docs/reliability.md):
+ *  1. take the journal's unresolved entries for the terminal (oldest first);
+ *  2. wait until `settleMs` have passed since the last of them lost its answer (the
+ *     terminal may still be finishing it);
+ *  3. read the FULL report (admin password) and measure the terminal's clock;
+ *  4. match each entry against the report (match.ts) → approved / declined-or-not-recorded /
+ *     ambiguous, and journal the decision;
+ *  5. vending: an approved payment whose requester asked for it (annotation `reverse`, or
+ *     the `reverse: 'void-last'` option) is reversed with `void last` — only when its
+ *     receipt is the very last entry of the log, only for a card payment, and only if no
+ *     reversal was ever begun for it. Never anything else.
+ * Nothing here sends a payment: the library never resends a transaction.
+ */
+import { JpayError, TransactionOutcomeUnknown } from '../errors';
+import type { JpayClient } from '../client/jpay-client';
+import type { XReport } from '../protocol/types';
+import { receiptRef, type TransactionJournal } from './journal';
+import { DEFAULT_MATCH_OPTIONS, decide, findCandidates, refOf, type Candidate, type MatchOptions } from './match';
+import { terminalClock } from './terminal-time';
+import { ANNOTATION, terminalKey, type JournalEntry, type RecoveryRecord, type RecoveryResult, type ReversalResult } from './types';
+
+export interface RecoverOptions {
+  /** For entries without a `reverse` annotation: reverse an approved payment (vending). Default 'never'. */
+  reverse?: 'never' | 'void-last';
+  /** Minimum time between losing the answer and reading the report (default 45 s; see docs). */
+  settleMs?: number;
+  match?: Partial<MatchOptions>;
+  signal?: AbortSignal;
+  /** Host clock (tests). */
+  now?: () => number;
+}
+
+export const DEFAULT_SETTLE_MS = 45_000;
+
+function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (ms <= 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(new JpayError('recovery aborted'));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function wantsReverse(entry: JournalEntry, fallback: RecoverOptions['reverse']): boolean {
+  const own = entry.annotations[ANNOTATION.reverse];
+  const asked = typeof own === 'boolean' ? own : fallback === 'void-last';
+  return asked && (entry.request.type === 'purchase' || entry.request.type === 'purchase-with-cashback');
+}
+
+function isRecoveryVoid(entry: JournalEntry): boolean {
+  return entry.annotations[ANNOTATION.recovery] === 'reversal';
+}
+
+/** What an earlier void (journaled) says about the reversal. */
+function reversalFromEntry(v: JournalEntry): ReversalResult {
+  const base: ReversalResult = { attempted: true, state: 'unknown', entryId: v.id };
+  if (v.state === 'answered') {
+    base.state = v.approved ? 'done' : 'failed';
+    if (v.status !== undefined) base.status = v.status;
+    if (v.receipt) base.receipt = v.receipt;
+  } else if (v.state === 'recovered' && v.recovery) {
+    base.state = v.recovery.outcome === 'approved' ? 'done' : v.recovery.outcome === 'ambiguous' ? 'unknown' : 'failed';
+    if (v.recovery.receipt) base.receipt = v.recovery.receipt;
+  } else if (v.state === 'not-sent') {
+    base.attempted = false;
+    base.state = 'failed';
+    base.reason = 'not-sent';
+  }
+  return base;
+}
+
+/** Recovers every unresolved journal entry of the client's terminal. */
+export async function recoverTerminal(client: JpayClient, journal: TransactionJournal, options: RecoverOptions = {}): Promise<RecoveryResult[]> {
+  const terminal = terminalKey(client.host, client.port);
+  return journal.exclusive(terminal, () => recoverLocked(client, journal, terminal, options));
+}
+
+async function recoverLocked(client: JpayClient, journal: TransactionJournal, terminal: string, options: RecoverOptions): Promise<RecoveryResult[]> {
+  const now = options.now ?? Date.now;
+  const match: MatchOptions = { ...DEFAULT_MATCH_OPTIONS, ...options.match };
+  const entries = journal.unresolved(terminal).sort((a, b) => Date.parse(a.begunAt) - Date.parse(b.begunAt));
+  if (entries.length === 0) return [];
+
+  const settleMs = options.settleMs ?? DEFAULT_SETTLE_MS;
+  const lastLoss = Math.max(...entries.map((e) => Date.parse(e.unknownAt ?? e.begunAt)));
+  await delay(lastLoss + settleMs - now(), options.signal);
+
+  const report = await client.report('full');
+  const clock = terminalClock(report, now());
+  const claims = journal.claims(terminal);
+  const tid = report.header.tid;
+  // The newest entry of the log anchors the next sale; a void sent below moves it on.
+  const last = report.transactions.at(-1);
+  if (last) await journal.seen(terminal, refOf(last, tid));
+
+  const searches = entries.map((e) => findCandidates(e, report, clock, claims, match));
+  const results: RecoveryResult[] = [];
+  // Voids recovery sent earlier are settled first: their results tell the payments' reversal state.
+  const order = entries.map((_e, i) => i).sort((a, b) => Number(isRecoveryVoid(entries[b])) - Number(isRecoveryVoid(entries[a])));
+  for (const i of order) {
+    const entry = entries[i];
+    const contested = new Set<number>();
+    searches.forEach((s, j) => {
+      if (j !== i) for (const c of s.candidates) contested.add(c.index);
+    });
+    const changed = entry.tid !== undefined && tid !== undefined && entry.tid !== tid;
+    const decision = changed ? { outcome: 'ambiguous' as const, reason: 'terminal-changed' } : decide(searches[i].candidates, contested, tid);
+    const record: RecoveryRecord = { outcome: decision.outcome, at: new Date(now()).toISOString(), candidates: searches[i].candidates.length, reason: decision.reason };
+    if ('receipt' in decision && decision.receipt) record.receipt = decision.receipt;
+    if (record.outcome === 'approved' && wantsReverse(entry, options.reverse)) {
+      record.reversal = await reverse(client, journal, entry, report, searches[i].candidates);
+    }
+    await journal.recovered(entry.id, record);
+    results.push(toResult(entry, record));
+  }
+  return results.sort((a, b) => Date.parse(a.begunAt) - Date.parse(b.begunAt));
+}
+
+/** `void last`, only when it can reverse nothing but this payment. */
+async function reverse(client: JpayClient, journal: TransactionJournal, entry: JournalEntry, report: XReport, candidates: Candidate[]): Promise<ReversalResult> {
+  const earlier = journal.reversalsOf(entry.id);
+  if (earlier.length > 0) return reversalFromEntry(earlier[earlier.length - 1]);
+  const found = candidates[0];
+  if (!found) return { attempted: false, state: 'skipped', reason: 'no-receipt' };
+  if (found.index !== report.transactions.length - 1) return { attempted: false, state: 'skipped', reason: 'not-last-in-log' };
+  if (entry.request.sbp === true || found.entry.pan === undefined) return { attempted: false, state: 'skipped', reason: 'not-a-card-payment' };
+  if (found.entry.amount === undefined) return { attempted: false, state: 'skipped', reason: 'no-amount' };
+  const request = {
+    type: 'void' as const,
+    number: 'last' as const,
+    amount: found.entry.amount,
+    ...(entry.request.currency !== undefined ? { currency: entry.request.currency } : {}),
+  };
+  const annotations = { [ANNOTATION.recovery]: 'reversal', [ANNOTATION.reversalOf]: entry.id };
+  // Journaled here, before anything is sent, whether or not the client carries the journal's hooks.
+  const vid = await journal.begin({ request, host: client.host, port: client.port, encrypted: client.encrypted, annotations });
+  const settleOwn = async (settle: () => Promise<void>): Promise<void> => {
+    if (journal.isLive(vid)) await settle().catch(() => undefined);
+  };
+  try {
+    const result = await client.transaction(request, { annotations: { ...annotations, [ANNOTATION.journalEntry]: vid } });
+    await settleOwn(() => journal.answered(vid, result));
+    const out: ReversalResult = { attempted: true, state: result.approved ? 'done' : 'failed', status: result.status, entryId: vid };
+    const ref = receiptRef(result.receipt);
+    if (ref) out.receipt = ref;
+    return out;
+  } catch (error) {
+    const reason = error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 200) : 'error';
+    if (error instanceof TransactionOutcomeUnknown) {
+      await settleOwn(() => journal.unknown(vid, error));
+      return { attempted: true, state: 'unknown', reason, entryId: vid };
+    }
+    // Every other client error means nothing was sent.
+    await settleOwn(() => journal.notSent(vid, reason));
+    return { attempted: false, state: 'failed', reason, entryId: vid };
+  }
+}
+
+function toResult(entry: JournalEntry, record: RecoveryRecord): RecoveryResult {
+  const result: RecoveryResult = {
+    id: entry.id,
+    terminal: entry.terminal,
+    request: entry.request,
+    annotations: entry.annotations,
+    begunAt: entry.begunAt,
+    outcome: record.outcome,
+    candidates: record.candidates,
+    resolvedAt: record.at,
+  };
+  if (record.receipt) result.receipt = record.receipt;
+  if (record.reason) result.reason = record.reason;
+  if (record.reversal) result.reversal = record.reversal;
+  return result;
+}

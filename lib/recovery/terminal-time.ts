@@ -1,0 +1,33 @@
+/**
+ * The terminal's clock. Reports and receipts carry ISO local date-times with no zone, to
+ * the second. A full report's header carries the terminal's time "now", so reading a report
+ * also measures the offset between the terminal's local clock and the host's UTC clock:
+ * host instant + offset = terminal local time (compared as if it were UTC).
+ */
+import type { XReport } from '../protocol/types';
+
+const LOCAL_ISO = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})/;
+
+/** An ISO local date-time as milliseconds, read as if it were UTC; undefined if it is not one. */
+export function localIsoToMs(iso: string | undefined): number | undefined {
+  if (typeof iso !== 'string') return undefined;
+  const m = LOCAL_ISO.exec(iso);
+  if (!m) return undefined;
+  const [y, mo, d, h, mi, s] = m.slice(1).map(Number);
+  const ms = Date.UTC(y, mo - 1, d, h, mi, s);
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+export interface TerminalClock {
+  /** Terminal local time (as UTC ms) minus host UTC ms. */
+  offsetMs: number;
+  /** False when the report had no header time and the host's own zone was assumed. */
+  measured: boolean;
+}
+
+/** The offset measured from a report read at `readAtMs` (host clock). */
+export function terminalClock(report: XReport, readAtMs: number): TerminalClock {
+  const reported = localIsoToMs(report.header.time);
+  if (reported !== undefined) return { offsetMs: reported - readAtMs, measured: true };
+  return { offsetMs: -new Date(readAtMs).getTimezoneOffset() * 60_000, measured: false };
+}

@@ -1,0 +1,122 @@
+/**
+ * What the in-flight journal knows about each transaction, and what recovery concludes.
+ * No PAN (only the terminal's masked one, from a report), no password, no token.
+ */
+import type { OutcomeUnknownPhase } from '../errors';
+import type { TransactionAnnotations, TransactionStart } from '../client/transaction-hooks';
+
+/** `host:port` of a terminal: journal entries belong to one. */
+export type TerminalKey = string;
+
+export function terminalKey(host: string, port: number): TerminalKey {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/** A receipt as the journal keeps it: enough to find it again in a full report. */
+export interface ReceiptRef {
+  /** Receipt number as the terminal sent it (`000012`). */
+  seq?: string;
+  rrn?: string;
+  /** ISO local date-time on the terminal's clock. */
+  time?: string;
+  type?: string;
+  amount?: number;
+  approved?: boolean;
+  tid?: string;
+}
+
+export type JournalRequest = TransactionStart['request'];
+
+/**
+ * in-flight: recorded, sent (or about to be), no answer yet — after a crash, an unknown
+ * outcome too. answered / not-sent: final. unknown: sent, no usable answer. recovered:
+ * the recovery procedure (or a person) decided.
+ */
+export type EntryState = 'in-flight' | 'answered' | 'not-sent' | 'unknown' | 'recovered';
+
+export type RecoveryOutcome = 'approved' | 'declined-or-not-recorded' | 'ambiguous';
+
+export interface ReversalResult {
+  /** A `void last` was sent (by this recovery or an earlier one). */
+  attempted: boolean;
+  /** done: approved reversal; failed: the terminal refused it; unknown: its own outcome is unknown (journaled, recovered later). */
+  state: 'done' | 'failed' | 'unknown' | 'skipped';
+  /** Why no void was sent: the receipt is not the last in the log, an SBP payment… */
+  reason?: string;
+  /** Terminal status of the void, when it answered. */
+  status?: string;
+  receipt?: ReceiptRef;
+  /** Journal id of the void. */
+  entryId?: string;
+}
+
+export interface RecoveryRecord {
+  outcome: RecoveryOutcome;
+  /** Host clock, ISO. */
+  at: string;
+  receipt?: ReceiptRef;
+  /** How many report entries matched. */
+  candidates: number;
+  /** A short reason (`no-matching-receipt`, `several-candidates`, `terminal-changed`…). */
+  reason?: string;
+  reversal?: ReversalResult;
+  /** Decided by a person (resolveManually), not by reading the report. */
+  manual?: boolean;
+  note?: string;
+}
+
+export interface JournalEntry {
+  id: string;
+  terminal: TerminalKey;
+  request: JournalRequest;
+  annotations: TransactionAnnotations;
+  /** Host clock, ISO: when the record was made, just before the send. */
+  begunAt: string;
+  /** The newest receipt this journal knew from the terminal when the transaction began. */
+  anchor?: ReceiptRef;
+  /** The terminal's TID, when a receipt or report told it. */
+  tid?: string;
+  state: EntryState;
+  /** answered */
+  status?: string;
+  approved?: boolean;
+  receipt?: ReceiptRef;
+  /** not-sent */
+  reason?: string;
+  /** unknown */
+  unknownAt?: string;
+  phase?: OutcomeUnknownPhase;
+  lastDisplayCode?: string;
+  /** recovered */
+  recovery?: RecoveryRecord;
+}
+
+/** What recoverTerminal() returns per journal entry it looked at. */
+export interface RecoveryResult {
+  id: string;
+  terminal: TerminalKey;
+  request: JournalRequest;
+  annotations: TransactionAnnotations;
+  begunAt: string;
+  outcome: RecoveryOutcome;
+  /** The report entry found (masked PAN only). */
+  receipt?: ReceiptRef;
+  candidates: number;
+  reason?: string;
+  reversal?: ReversalResult;
+  resolvedAt: string;
+}
+
+/** Annotation keys the recovery layer reads. */
+export const ANNOTATION = {
+  /** true: an approved payment found by recovery is reversed with `void last` (vending). */
+  reverse: 'reverse',
+  /** `reversal`: a void sent by recovery itself (passes the new-sale guard). */
+  recovery: 'recovery',
+  /** Journal id of the payment a recovery void reverses. */
+  reversalOf: 'reversalOf',
+  /** Journal id the caller already began for this transaction (the hooks then do not begin another). */
+  journalEntry: 'journalEntry',
+} as const;
+
+export type { TransactionAnnotations };

@@ -1,0 +1,267 @@
+/**
+ * A fault-injecting TCP proxy between the client and the simulator. It reads the JPAY
+ * frames going both ways, so a fault strikes at an exact point of a transaction: before
+ * the command reaches the terminal, right after, at the first keepalive, at a display
+ * (D4: the host answered, nothing recorded yet), at the dex question, after the terminal
+ * recorded it (triggered from the simulator's `record` event), or on the response.
+ * Faults: drop (both sides closed; on the response: half of it, then closed), stall
+ * (nothing passes any more, nothing is closed), garbage (a non-XML frame to the client
+ * instead), restart (both sides closed at once; the caller restarts the simulator).
+ * Only the first `transaction` connection after arm() is hit; everything else passes.
+ */
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+import { FrameDecoder, encodeFrame } from '../../lib/codec/frame';
+import { childText } from '../../lib/codec/packet';
+import { parsePacket } from '../../lib/codec/xml';
+
+export const PHASES = ['before-send', 'after-send', 'keepalive', 'display', 'dex', 'after-record', 'response'] as const;
+export type Phase = (typeof PHASES)[number];
+export const FAULTS = ['drop', 'stall', 'garbage', 'restart'] as const;
+export type Fault = (typeof FAULTS)[number];
+
+export interface ArmedFault {
+  phase: Phase;
+  fault: Fault;
+}
+
+/** The display code `display` faults wait for: the host answered, the terminal has not recorded yet. */
+export const DISPLAY_CODE = 'D4';
+const MAX_FRAME = 16 * 1024 * 1024;
+const GARBAGE = Buffer.from('\u0000\u00ff<<line noise: not an XML packet>>', 'latin1');
+
+type Mode = 'pass' | 'stalled' | 'dead';
+
+function rootName(frame: Buffer): string {
+  const m = /^\s*(?:<\?xml[^>]*\?>\s*)?<([A-Za-z][\w.-]*)/.exec(frame.subarray(0, 256).toString('utf8'));
+  return m ? m[1] : '';
+}
+
+function displayCode(frame: Buffer): string | undefined {
+  try {
+    return childText(parsePacket(frame.toString('utf8')).body, 'code');
+  } catch {
+    return undefined;
+  }
+}
+
+class Pair {
+  mode: Mode = 'pass';
+  target = false;
+  private first = true;
+  private readonly fromClient = new FrameDecoder(MAX_FRAME);
+  private readonly fromTerminal = new FrameDecoder(MAX_FRAME);
+
+  constructor(
+    private readonly proxy: FaultProxy,
+    readonly client: net.Socket,
+    readonly upstream: net.Socket,
+  ) {
+    client.on('error', () => undefined);
+    upstream.on('error', () => undefined);
+    client.on('data', (chunk: Buffer) => this.onClientData(chunk));
+    upstream.on('data', (chunk: Buffer) => this.onTerminalData(chunk));
+    client.on('end', () => {
+      if (this.mode === 'pass') upstream.end();
+    });
+    upstream.on('end', () => {
+      if (this.mode === 'pass') client.end();
+    });
+    client.on('close', () => {
+      upstream.destroy();
+      proxy.forget(this);
+    });
+    upstream.on('close', () => {
+      // A stalled line stays open until the client gives up.
+      if (this.mode !== 'stalled') client.end();
+    });
+  }
+
+  destroy(): void {
+    this.client.destroy();
+    this.upstream.destroy();
+  }
+
+  private onClientData(chunk: Buffer): void {
+    if (this.mode !== 'pass') return;
+    let frames: Buffer[];
+    try {
+      frames = this.fromClient.push(chunk);
+    } catch {
+      this.destroy();
+      return;
+    }
+    for (const frame of frames) {
+      if (this.mode !== 'pass') return;
+      const first = this.first;
+      this.first = false;
+      const name = rootName(frame);
+      if (first && name === 'transaction') {
+        this.proxy.transactionsSeen += 1;
+        if (this.proxy.claimTarget(this)) {
+          if (this.proxy.armed?.phase === 'before-send') {
+            this.proxy.strike(this);
+            return;
+          }
+          this.proxy.commandForwarded = true;
+          if (this.proxy.armed?.phase === 'after-send') {
+            // Applied once the command is handed to the terminal's side of the line.
+            this.upstream.write(encodeFrame(frame, MAX_FRAME), () => this.proxy.strike(this));
+            continue;
+          }
+        }
+      }
+      this.upstream.write(encodeFrame(frame, MAX_FRAME));
+    }
+  }
+
+  private onTerminalData(chunk: Buffer): void {
+    if (this.mode !== 'pass') return;
+    let frames: Buffer[];
+    try {
+      frames = this.fromTerminal.push(chunk);
+    } catch {
+      this.destroy();
+      return;
+    }
+    for (const frame of frames) {
+      if (this.mode !== 'pass') return;
+      if (this.target && this.proxy.strikesAt(frame)) {
+        this.proxy.strike(this, frame);
+        return;
+      }
+      this.client.write(encodeFrame(frame, MAX_FRAME));
+    }
+  }
+}
+
+export interface FaultProxyEvents {
+  /** The armed fault struck (for `restart`: restart the simulator now). */
+  applied: [ArmedFault];
+}
+
+export class FaultProxy extends EventEmitter<FaultProxyEvents> {
+  armed: ArmedFault | undefined;
+  applied = false;
+  /** The targeted transaction command was passed on to the terminal. */
+  commandForwarded = false;
+  /** Every `transaction` command any client sent through the proxy. */
+  transactionsSeen = 0;
+  private targetPair: Pair | undefined;
+  private readonly pairs = new Set<Pair>();
+
+  private constructor(
+    private readonly server: net.Server,
+    readonly port: number,
+    private readonly upstreamPort: number,
+    private readonly upstreamHost: string,
+  ) {
+    super();
+    server.on('connection', (client) => this.onConnection(client));
+  }
+
+  static async start(upstreamPort: number, upstreamHost = '127.0.0.1'): Promise<FaultProxy> {
+    const server = net.createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    const address = server.address() as net.AddressInfo;
+    return new FaultProxy(server, address.port, upstreamPort, upstreamHost);
+  }
+
+  /** Arms a fault for the next transaction connection. */
+  arm(fault: ArmedFault): void {
+    this.armed = fault;
+    this.applied = false;
+    this.commandForwarded = false;
+    this.targetPair = undefined;
+  }
+
+  disarm(): void {
+    this.armed = undefined;
+    this.targetPair = undefined;
+  }
+
+  /** `after-record`: the simulator just recorded the targeted transaction. */
+  trigger(): boolean {
+    if (!this.armed || this.applied || this.armed.phase !== 'after-record' || !this.targetPair) return false;
+    this.strike(this.targetPair);
+    return true;
+  }
+
+  claimTarget(pair: Pair): boolean {
+    if (!this.armed || this.applied || this.targetPair) return false;
+    this.targetPair = pair;
+    pair.target = true;
+    return true;
+  }
+
+  strikesAt(frame: Buffer): boolean {
+    if (!this.armed || this.applied) return false;
+    const name = rootName(frame);
+    switch (this.armed.phase) {
+      case 'keepalive':
+        return name === 'keepalive' || name === 'keep-alive';
+      case 'display':
+        return name === 'display' && displayCode(frame) === DISPLAY_CODE;
+      case 'dex':
+        return name === 'dex';
+      case 'response':
+        return name === 'transaction';
+      default:
+        return false;
+    }
+  }
+
+  strike(pair: Pair, frame?: Buffer): void {
+    const armed = this.armed;
+    if (!armed || this.applied) return;
+    this.applied = true;
+    switch (armed.fault) {
+      case 'drop':
+        pair.mode = 'dead';
+        if (frame && armed.phase === 'response') {
+          const bytes = encodeFrame(frame, MAX_FRAME);
+          pair.client.write(bytes.subarray(0, Math.max(5, Math.floor(bytes.length / 2))), () => pair.client.destroy());
+        } else {
+          pair.client.destroy();
+        }
+        pair.upstream.end();
+        break;
+      case 'stall':
+        pair.mode = 'stalled';
+        break;
+      case 'garbage':
+        pair.mode = 'dead';
+        pair.client.write(encodeFrame(GARBAGE, MAX_FRAME));
+        break;
+      case 'restart':
+        pair.mode = 'dead';
+        pair.destroy();
+        break;
+    }
+    this.emit('applied', armed);
+  }
+
+  forget(pair: Pair): void {
+    this.pairs.delete(pair);
+  }
+
+  /** Closes every proxied connection (a terminal restart takes its connections with it). */
+  destroyConnections(): void {
+    for (const pair of this.pairs) pair.destroy();
+  }
+
+  async close(): Promise<void> {
+    this.destroyConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private onConnection(client: net.Socket): void {
+    client.setNoDelay(true);
+    const upstream = net.connect({ host: this.upstreamHost, port: this.upstreamPort });
+    upstream.setNoDelay(true);
+    this.pairs.add(new Pair(this, client, upstream));
+  }
+}
