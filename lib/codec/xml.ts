@@ -1,8 +1,10 @@
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { XMLParser, XMLValidator, type X2jOptions } from 'fast-xml-parser';
 import { JpayProtocolError, JpayValidationError } from '../errors';
+import { XML_ENTITY_DECODER } from './xml-entities';
 import { ATTRIBUTE_PREFIX, Packet, REPEATED_ELEMENTS, TEXT_KEY, XmlElement, XmlNode } from './packet';
 
-const parser = new XMLParser({
+/** The fast-xml-parser options parsePacket uses (the benchmarks compare against them). */
+export const XML_PARSER_OPTIONS: X2jOptions = {
   ignoreAttributes: false,
   attributeNamePrefix: ATTRIBUTE_PREFIX,
   textNodeName: TEXT_KEY,
@@ -11,42 +13,28 @@ const parser = new XMLParser({
   trimValues: true,
   ignoreDeclaration: true,
   ignorePiTags: true,
-  // Needed for numeric character references (`&#1055;`, `&#x41;`): an ASCII-only peer
-  // sends Cyrillic that way. It also decodes HTML names such as `&nbsp;`, which is harmless.
-  htmlEntities: true,
   processEntities: true,
-  jPath: true,
+  // One shared decoder (XML entities and numeric references): see xml-entities.ts.
+  entityDecoder: XML_ENTITY_DECODER,
+  // Callbacks get the parser's path matcher rather than a path string built per value.
+  jPath: false,
   // Never the root (a root named `line` stays one element) and never an attribute.
-  isArray: (name, jPath, _isLeaf, isAttribute) =>
-    !isAttribute && REPEATED_ELEMENTS.has(name) && typeof jPath === 'string' && jPath.includes('.'),
-});
+  isArray: (name, path, _isLeaf, isAttribute) =>
+    !isAttribute && REPEATED_ELEMENTS.has(name) && typeof path === 'object' && path.getDepth() > 1,
+};
+
+const parser = new XMLParser(XML_PARSER_OPTIONS);
 
 // DOCTYPE is refused outright: it is the door to entity expansion (billion laughs,
 // external entities) and no JPAY packet has one.
 const DOCTYPE = /<!DOCTYPE|<!ENTITY/i;
+// `<` followed by whitespace XML does not know (U+2028, U+00A0, U+FEFF…): the validator
+// trims it off the tag name and passes the tag, the parser then names the element "".
+const ODD_SPACE_AFTER_LT = /<\/?[^\S\t\n\r ]/;
 const XML_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 // Names that would touch an object's prototype machinery; the parser refuses them as
 // element names, so the serializer refuses them everywhere.
 const RESERVED_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
-/**
- * True when the text holds a character XML 1.0 cannot carry at all, escaped or not: C0
- * controls but tab, LF and CR; U+FFFE/U+FFFF; a lone surrogate.
- */
-function hasIllegalXmlChar(value: string): boolean {
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c < 0x20) {
-      if (c !== 0x09 && c !== 0x0a && c !== 0x0d) return true;
-    } else if (c >= 0xd800 && c <= 0xdbff) {
-      const next = value.charCodeAt(i + 1);
-      if (!(next >= 0xdc00 && next <= 0xdfff)) return true;
-      i++;
-    } else if ((c >= 0xdc00 && c <= 0xdfff) || c === 0xfffe || c === 0xffff) {
-      return true;
-    }
-  }
-  return false;
-}
 
 /**
  * The validator misses text after a self-closing root (`<a/>junk`), and the parser drops
@@ -66,6 +54,7 @@ function hasTextAfterRoot(text: string): boolean {
 export function parsePacket(text: string): Packet {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (DOCTYPE.test(text)) throw new JpayProtocolError('bad-xml', 'DOCTYPE and entity declarations are not allowed');
+  if (ODD_SPACE_AFTER_LT.test(text)) throw new JpayProtocolError('bad-xml', "malformed XML: whitespace after '<'");
   const valid = XMLValidator.validate(text);
   if (valid !== true) {
     throw new JpayProtocolError('bad-xml', `malformed XML: ${valid.err.msg} (line ${valid.err.line})`);
@@ -98,69 +87,113 @@ export function parsePacket(text: string): Packet {
   return { name, attrs, body };
 }
 
-function escapeText(value: string): string {
-  return value.replace(/[&<>"']/g, (c) =>
-    c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&apos;',
-  );
-}
+const ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+const escapeChar = (c: string): string => ESCAPES[c];
 
-function checkName(name: string, path: string): void {
-  if (!XML_NAME.test(name) || RESERVED_NAMES.has(name)) {
-    throw new JpayValidationError(path, `"${name.slice(0, 40)}" is not a valid XML name`);
-  }
-}
-
-/** Text content or an attribute value, escaped; anything but a string is refused. */
-function checkedText(value: unknown, path: string): string {
-  if (typeof value !== 'string') throw new JpayValidationError(path, 'must be a string');
-  if (hasIllegalXmlChar(value)) throw new JpayValidationError(path, 'contains a character XML cannot carry');
-  return escapeText(value);
-}
-
-function attributesOf(attrs: [string, unknown][], path: string): string {
-  let out = '';
-  for (const [key, value] of attrs) {
-    checkName(key, `${path}@${key}`);
-    out += ` ${key}="${checkedText(value, `${path}@${key}`)}"`;
-  }
-  return out;
-}
-
-function writeElement(name: string, node: XmlNode, path: string, out: string[]): void {
-  checkName(name, path);
-  if (typeof node === 'string') {
-    out.push(node === '' ? `<${name}/>` : `<${name}>${checkedText(node, path)}</${name}>`);
-    return;
-  }
-  if (node === null || typeof node !== 'object' || Array.isArray(node)) {
-    throw new JpayValidationError(path, 'must be a string or an element object');
-  }
-  const attrs: [string, unknown][] = [];
-  const children: [string, XmlNode | XmlNode[]][] = [];
-  let text = '';
-  for (const [key, value] of Object.entries(node)) {
-    if (key === TEXT_KEY) text = checkedText(value, `${path}.${TEXT_KEY}`);
-    else if (key.startsWith(ATTRIBUTE_PREFIX)) attrs.push([key.slice(ATTRIBUTE_PREFIX.length), value]);
-    else children.push([key, value]);
-  }
-  const open = `<${name}${attributesOf(attrs, path)}`;
-  if (children.length === 0 && text === '') {
-    out.push(`${open}/>`);
-    return;
-  }
-  out.push(`${open}>`);
-  if (text !== '') out.push(text);
-  writeChildren(children, path, out);
-  out.push(`</${name}>`);
-}
-
-function writeChildren(children: [string, XmlNode | XmlNode[]][], path: string, out: string[]): void {
-  for (const [key, value] of children) {
-    if (Array.isArray(value)) {
-      value.forEach((item, index) => writeElement(key, item, `${path}.${key}[${index}]`, out));
-    } else {
-      writeElement(key, value, `${path}.${key}`, out);
+/**
+ * The text escaped (the five XML entities), or undefined when it holds a character XML 1.0
+ * cannot carry at all, escaped or not: C0 controls but tab, LF and CR; U+FFFE/U+FFFF; a
+ * lone surrogate. One scan; most values need no escaping and are returned as they are.
+ */
+function escapeText(value: string): string | undefined {
+  let escape = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x20) {
+      if (c !== 0x09 && c !== 0x0a && c !== 0x0d) return undefined;
+    } else if (c === 0x26 || c === 0x3c || c === 0x3e || c === 0x22 || c === 0x27) {
+      escape = true;
+    } else if (c >= 0xd800) {
+      if (c <= 0xdbff) {
+        const next = value.charCodeAt(i + 1);
+        if (!(next >= 0xdc00 && next <= 0xdfff)) return undefined;
+        i++;
+      } else if (c <= 0xdfff || c === 0xfffe || c === 0xffff) {
+        return undefined;
+      }
     }
+  }
+  return escape ? value.replace(/[&<>"']/g, escapeChar) : value;
+}
+
+// Names repeat (a report has thousands of <t>): remember the ones already checked. Bounded,
+// so a caller serialising many distinct names cannot grow it without limit.
+const VALID_NAMES = new Set<string>();
+const VALID_NAMES_LIMIT = 2048;
+
+function isValidName(name: string): boolean {
+  if (VALID_NAMES.has(name)) return true;
+  if (!XML_NAME.test(name) || RESERVED_NAMES.has(name)) return false;
+  if (VALID_NAMES.size < VALID_NAMES_LIMIT) VALID_NAMES.add(name);
+  return true;
+}
+
+/**
+ * Writes elements into one string. The path of the element being written (for the field
+ * of a JpayValidationError, e.g. `transaction.receipt.header.line[1]`) is kept as a stack of
+ * segments and joined only when something is refused.
+ */
+class XmlWriter {
+  out = '';
+  private readonly path: string[] = [];
+
+  private fail(rule: string, suffix = ''): never {
+    throw new JpayValidationError(this.path.join('') + suffix, rule);
+  }
+
+  private name(name: string, suffix = ''): void {
+    if (!isValidName(name)) this.fail(`"${name.slice(0, 40)}" is not a valid XML name`, suffix);
+  }
+
+  /** Text content or an attribute value, escaped; anything but a string is refused. */
+  private text(value: unknown, suffix = ''): string {
+    if (typeof value !== 'string') this.fail('must be a string', suffix);
+    const escaped = escapeText(value);
+    if (escaped === undefined) this.fail('contains a character XML cannot carry', suffix);
+    return escaped;
+  }
+
+  /** One element; `segment` is its part of the path (`name`, `.name` or `.name[3]`). */
+  element(name: string, node: XmlNode, segment: string): void {
+    this.path.push(segment);
+    this.name(name);
+    if (typeof node === 'string') {
+      this.out += node === '' ? `<${name}/>` : `<${name}>${this.text(node)}</${name}>`;
+      this.path.pop();
+      return;
+    }
+    if (node === null || typeof node !== 'object' || Array.isArray(node)) this.fail('must be a string or an element object');
+    const keys = Object.keys(node);
+    let text = '';
+    let attrs = '';
+    let children = false;
+    for (const key of keys) {
+      if (key === TEXT_KEY) text = this.text(node[key], `.${TEXT_KEY}`);
+      else if (!key.startsWith(ATTRIBUTE_PREFIX)) children = true;
+    }
+    for (const key of keys) {
+      if (key === TEXT_KEY || !key.startsWith(ATTRIBUTE_PREFIX)) continue;
+      const attr = key.slice(ATTRIBUTE_PREFIX.length);
+      this.name(attr, `@${attr}`);
+      attrs += ` ${attr}="${this.text(node[key], `@${attr}`)}"`;
+    }
+    if (!children && text === '') {
+      this.out += `<${name}${attrs}/>`;
+      this.path.pop();
+      return;
+    }
+    this.out += `<${name}${attrs}>${text}`;
+    for (const key of keys) {
+      if (key === TEXT_KEY || key.startsWith(ATTRIBUTE_PREFIX)) continue;
+      const value = node[key];
+      if (Array.isArray(value)) {
+        for (let index = 0; index < value.length; index++) this.element(key, value[index], `.${key}[${index}]`);
+      } else {
+        this.element(key, value, `.${key}`);
+      }
+    }
+    this.out += `</${name}>`;
+    this.path.pop();
   }
 }
 
@@ -169,13 +202,13 @@ export function serializePacket(p: Packet): string {
   const root: XmlElement = {};
   for (const [key, value] of Object.entries(p.body)) define(root, key, value);
   for (const [key, value] of Object.entries(p.attrs)) define(root, `${ATTRIBUTE_PREFIX}${key}`, value);
-  const out: string[] = [];
-  writeElement(p.name, root, p.name, out);
-  return out.join('');
+  const writer = new XmlWriter();
+  writer.element(p.name, root, p.name);
+  return writer.out;
 }
 
 // A plain assignment of `__proto__` would set the prototype instead of a key; defining the
-// key makes checkName see (and refuse) it.
+// key makes the name check see (and refuse) it.
 function define(target: XmlElement, key: string, value: XmlNode | XmlNode[]): void {
   Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }

@@ -1,0 +1,123 @@
+/**
+ * Measurement 1 — command overhead: `testconnection` with a cached token (the simulator's
+ * own work is one status line) through JpayClient vs. the raw client sending the same
+ * bytes. Two identical simulated terminals in a child process, one per client, so neither
+ * client's login replaces the other's token or session key; every delay is off.
+ */
+import {
+  decodeServerHandshake,
+  decryptPacket,
+  deriveSessionKey,
+  encodeClientHandshake,
+  generateEphemeralKeyPair,
+} from '../lib/codec/crypto';
+import { childText, packet } from '../lib/codec/packet';
+import { parsePacket, serializePacket } from '../lib/codec/xml';
+import { JpayClient } from '../lib/client';
+import { buildRequest } from '../lib/protocol/requests';
+import { Child } from './child';
+import { encryptedBlock, frame, open, rawExchange, seal } from './raw-client';
+import { interleaveMetrics, median, type Comparison } from './stats';
+
+export interface CommandOverheadOptions {
+  encrypted: boolean;
+  /** Commands per round and side. */
+  iterations: number;
+  rounds: number;
+  /** Untimed commands per side before the first round (JIT, connection setup paths). */
+  warmup: number;
+}
+
+export interface CommandOverheadResult {
+  encrypted: boolean;
+  /** Round trip, µs (median of round medians). */
+  latency: Comparison;
+  /** CPU of the client process per command, µs. */
+  cpu: Comparison;
+}
+
+const PASSWORD = '12345678';
+const OK = Buffer.from('<status>ok</status>');
+
+interface RawSession {
+  token: string;
+  key?: Buffer;
+}
+
+/** Login over the raw path (setup, not timed): token, and the session key when encrypted. */
+async function rawLogin(port: number, encrypted: boolean): Promise<RawSession> {
+  if (!encrypted) {
+    const reply = await rawExchange(port, frame(serializePacket(packet('login', { password: PASSWORD }))));
+    const token = childText(parsePacket(reply.toString('utf8')).body, 'token');
+    if (!token) throw new Error('raw login failed');
+    return { token };
+  }
+  const pair = generateEphemeralKeyPair();
+  const request = packet('login', { password: PASSWORD }, { 'client-handshake': encodeClientHandshake(pair.publicKey) });
+  const reply = parsePacket((await rawExchange(port, frame(serializePacket(request)))).toString('utf8'));
+  const key = deriveSessionKey(pair.privateKey, decodeServerHandshake(reply.attrs['server-handshake'] ?? ''));
+  const token = childText(decryptPacket(reply, key).body, 'token');
+  if (!token) throw new Error('raw secure login failed');
+  return { token, key };
+}
+
+/** The raw client's command: pre-built bytes (plain) or the same inner XML sealed per call (encrypted). */
+function rawCommand(port: number, session: RawSession): () => Promise<void> {
+  const request = buildRequest('testconnection', { token: session.token });
+  const key = session.key;
+  if (!key) {
+    const bytes = frame(serializePacket(request));
+    return async () => {
+      const reply = await rawExchange(port, bytes);
+      if (reply.indexOf(OK) < 0) throw new Error('raw testconnection failed');
+    };
+  }
+  const inner = Buffer.from(serializePacket({ name: 'encrypted-data', attrs: {}, body: request.body }), 'utf8');
+  return async () => {
+    const bytes = frame(`<testconnection><encrypted>${seal(key, inner)}</encrypted></testconnection>`);
+    const reply = await rawExchange(port, bytes);
+    if (open(key, encryptedBlock(reply)).indexOf(OK) < 0) throw new Error('raw encrypted testconnection failed');
+  };
+}
+
+/** One round: `iterations` sequential commands; median round trip and CPU per command, µs. */
+async function round(command: () => Promise<void>, iterations: number): Promise<{ latency: number; cpu: number }> {
+  const samples: number[] = [];
+  const cpuBefore = process.cpuUsage();
+  for (let i = 0; i < iterations; i++) {
+    const start = process.hrtime.bigint();
+    await command();
+    samples.push(Number(process.hrtime.bigint() - start) / 1e3);
+  }
+  const cpu = process.cpuUsage(cpuBefore);
+  return { latency: median(samples), cpu: (cpu.user + cpu.system) / iterations };
+}
+
+export async function benchCommandOverhead(options: CommandOverheadOptions): Promise<CommandOverheadResult> {
+  const host = Child.start('sim-host.ts');
+  let client: JpayClient | undefined;
+  try {
+    const [subjectPort, baselinePort] = await host.call<number[]>('start', { count: 2 });
+    client = new JpayClient({ host: '127.0.0.1', port: subjectPort, password: PASSWORD, encrypt: options.encrypted });
+    const jpay = client;
+    const subject = async (): Promise<void> => {
+      await jpay.testConnection();
+    };
+    const baseline = rawCommand(baselinePort, await rawLogin(baselinePort, options.encrypted));
+    for (let i = 0; i < options.warmup; i++) {
+      await subject();
+      await baseline();
+    }
+    if (options.encrypted && !jpay.encrypted) throw new Error('JpayClient did not establish an encrypted session');
+    const result = await interleaveMetrics(
+      options.rounds,
+      ['latency', 'cpu'] as const,
+      () => round(subject, options.iterations),
+      () => round(baseline, options.iterations),
+    );
+    return { encrypted: options.encrypted, latency: result.latency, cpu: result.cpu };
+  } finally {
+    await client?.close();
+    await host.stop();
+  }
+}

@@ -1,0 +1,259 @@
+/**
+ * `npm run bench` (`-- --quick` for a run under a minute, `-- --only=codec,fleet` for a
+ * subset): every measurement against its baseline in one run, one table on stdout and
+ * bench/results/latest.json with the machine it ran on. See docs/benchmarks.md.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { benchCodec, type CodecCase, type CodecOptions, type CodecResult } from './codec';
+import { benchCommandOverhead, type CommandOverheadOptions, type CommandOverheadResult } from './command-overhead';
+import { benchFleet, type FleetOptions, type FleetResult } from './fleet';
+import { benchHandshake, type HandshakeOptions, type HandshakeResult } from './handshake';
+import { describeMachine } from './machine';
+import { benchMqtt, type MqttOptions, type MqttResult } from './mqtt';
+import { bytes, formatTable, ms, times, us, type Row } from './table';
+
+export const MEASUREMENTS = ['command', 'codec', 'fleet', 'handshake', 'mqtt'] as const;
+export type Measurement = (typeof MEASUREMENTS)[number];
+
+export interface Plan {
+  command: Omit<CommandOverheadOptions, 'encrypted'>;
+  codec: CodecOptions;
+  fleet: Omit<FleetOptions, 'memory'>[];
+  handshake: HandshakeOptions;
+  mqtt: MqttOptions;
+}
+
+export const FULL: Plan = {
+  command: { iterations: 300, rounds: 8, warmup: 300 },
+  codec: { reportTransactions: 10_000, receiptIterations: 2000, reportIterations: 2, rounds: 6 },
+  fleet: [
+    { terminals: 100, pairs: 3, roundMs: 8000, meanPauseMs: 1000 },
+    { terminals: 1000, pairs: 3, roundMs: 15_000, meanPauseMs: 5000 },
+  ],
+  handshake: { iterations: 100, rounds: 6 },
+  mqtt: { receipts: 1000, rounds: 6 },
+};
+
+export const QUICK: Plan = {
+  command: { iterations: 100, rounds: 4, warmup: 100 },
+  codec: { reportTransactions: 1000, receiptIterations: 300, reportIterations: 3, rounds: 4 },
+  fleet: [{ terminals: 100, pairs: 2, roundMs: 2500, meanPauseMs: 1000 }],
+  handshake: { iterations: 30, rounds: 4 },
+  mqtt: { receipts: 300, rounds: 4 },
+};
+
+const TARGET = {
+  plain: 1.5,
+  encrypted: 2,
+  codec: 1.3,
+  addedP99Ms: 5,
+  rssPerTerminal: 100 * 1024,
+  fleetTerminals: 1000,
+};
+
+function commandRows(r: CommandOverheadResult): Row[] {
+  const kind = r.encrypted ? 'encrypted' : 'plain';
+  const limit = r.encrypted ? TARGET.encrypted : TARGET.plain;
+  return [
+    {
+      measurement: `command round trip, ${kind} (testconnection)`,
+      subject: us(r.latency.subject),
+      baseline: us(r.latency.baseline),
+      ratio: times(r.latency.ratio),
+      target: `≤ ${limit}×`,
+      pass: r.latency.ratio <= limit,
+    },
+    {
+      measurement: `  client CPU per command, ${kind}`,
+      subject: us(r.cpu.subject),
+      baseline: us(r.cpu.baseline),
+      ratio: times(r.cpu.ratio),
+      target: '—',
+    },
+  ];
+}
+
+function codecRows(c: CodecCase): Row[] {
+  const label = `${c.name}, ${bytes(c.bytes)}`;
+  return [
+    {
+      measurement: `codec parse: ${label}`,
+      subject: us(c.parse.subject),
+      baseline: us(c.parse.baseline),
+      ratio: times(c.parse.ratio),
+      target: `≤ ${TARGET.codec}×`,
+      pass: c.parse.ratio <= TARGET.codec,
+    },
+    {
+      measurement: `codec build: ${label}`,
+      subject: us(c.build.subject),
+      baseline: us(c.build.baseline),
+      ratio: times(c.build.ratio),
+      target: `≤ ${TARGET.codec}×`,
+      pass: c.build.ratio <= TARGET.codec,
+    },
+  ];
+}
+
+function codecMemoryRows(r: CodecResult): Row[] {
+  const { subject, baseline } = r.memory;
+  return [
+    {
+      measurement: `  heap kept by a parsed ${r.report.name}`,
+      subject: bytes(subject.retainedHeap),
+      baseline: bytes(baseline.retainedHeap),
+      ratio: times(subject.retainedHeap / baseline.retainedHeap),
+      target: '—',
+    },
+    {
+      measurement: '  peak RSS growth while parsing it',
+      subject: bytes(subject.peakRssGrowth),
+      baseline: bytes(baseline.peakRssGrowth),
+      ratio: times(subject.peakRssGrowth / baseline.peakRssGrowth),
+      target: '—',
+    },
+  ];
+}
+
+function fleetRows(r: FleetResult): Row[] {
+  const n = r.terminals.toLocaleString('en-US');
+  const gated = r.terminals >= TARGET.fleetTerminals;
+  const rows: Row[] = [
+    {
+      measurement: `fleet ${n}: purchases/s (${r.offeredPerSecond.toFixed(0)}/s offered)`,
+      subject: r.client.throughput.toFixed(0),
+      baseline: r.raw.throughput.toFixed(0),
+      ratio: times(r.raw.throughput / r.client.throughput),
+      target: '—',
+    },
+    {
+      measurement: `fleet ${n}: p50 latency (added)`,
+      subject: ms(r.client.p50),
+      baseline: ms(r.raw.p50),
+      ratio: `+${ms(r.addedP50)}`,
+      target: '—',
+    },
+    {
+      measurement: `fleet ${n}: p99 latency (added)`,
+      subject: ms(r.client.p99),
+      baseline: ms(r.raw.p99),
+      ratio: `${r.addedP99 >= 0 ? '+' : ''}${ms(r.addedP99)}`,
+      target: `≤ +${TARGET.addedP99Ms} ms`,
+      ...(gated ? { pass: r.addedP99 <= TARGET.addedP99Ms } : {}),
+    },
+    {
+      measurement: `  client CPU per purchase`,
+      subject: us(r.client.cpuPerPurchase),
+      baseline: us(r.raw.cpuPerPurchase),
+      ratio: times(r.client.cpuPerPurchase / r.raw.cpuPerPurchase),
+      target: '—',
+    },
+  ];
+  if (r.memory) {
+    rows.push({
+      measurement: `fleet ${n}: RSS per idle terminal (heap)`,
+      subject: `${bytes(r.memory.rssPerTerminal)} (${bytes(r.memory.heapPerTerminal)})`,
+      baseline: '—',
+      ratio: '—',
+      target: `≤ ${bytes(TARGET.rssPerTerminal)}`,
+      ...(gated ? { pass: r.memory.rssPerTerminal <= TARGET.rssPerTerminal } : {}),
+    });
+  }
+  if (r.errors > 0) rows.push({ measurement: `fleet ${n}: failed purchases`, subject: String(r.errors), baseline: '', ratio: '', target: '0', pass: false });
+  return rows;
+}
+
+function handshakeRow(r: HandshakeResult): Row {
+  return {
+    measurement: `handshake: @noble/curves vs node:crypto ECDH${r.agree ? '' : ' (KEYS DIFFER)'}`,
+    subject: us(r.comparison.subject),
+    baseline: us(r.comparison.baseline),
+    ratio: times(r.comparison.ratio),
+    target: 'report',
+    ...(r.agree ? {} : { pass: false }),
+  };
+}
+
+function mqttRow(r: MqttResult): Row {
+  return {
+    measurement: 'receipts to MQTT: outbox vs MQTT.js QoS 1',
+    subject: `${us(r.comparison.subject)} (${r.receiptsPerSecond.subject.toFixed(0)}/s)`,
+    baseline: `${us(r.comparison.baseline)} (${r.receiptsPerSecond.baseline.toFixed(0)}/s)`,
+    ratio: times(r.comparison.ratio),
+    target: 'report',
+  };
+}
+
+export interface RunOptions {
+  plan: Plan;
+  only: readonly Measurement[];
+  log: (line: string) => void;
+}
+
+export interface RunOutput {
+  rows: Row[];
+  results: Partial<Record<Measurement, unknown>>;
+}
+
+export async function runAll({ plan, only, log }: RunOptions): Promise<RunOutput> {
+  const rows: Row[] = [];
+  const results: RunOutput['results'] = {};
+  const step = async <T>(name: Measurement, work: () => Promise<T>, toRows: (r: T) => Row[]): Promise<void> => {
+    if (!only.includes(name)) return;
+    log(`… ${name}`);
+    const result = await work();
+    results[name] = result;
+    rows.push(...toRows(result));
+  };
+  await step(
+    'command',
+    async () => [await benchCommandOverhead({ ...plan.command, encrypted: false }), await benchCommandOverhead({ ...plan.command, encrypted: true })],
+    (r) => r.flatMap(commandRows),
+  );
+  await step('codec', () => benchCodec(plan.codec), (r) => [...codecRows(r.receipt), ...codecRows(r.report), ...codecMemoryRows(r)]);
+  await step(
+    'fleet',
+    async () => {
+      const out: FleetResult[] = [];
+      for (const f of plan.fleet) out.push(await benchFleet({ ...f, memory: true }));
+      return out;
+    },
+    (r) => r.flatMap(fleetRows),
+  );
+  await step('handshake', () => benchHandshake(plan.handshake), (r) => [handshakeRow(r)]);
+  await step('mqtt', () => benchMqtt(plan.mqtt), (r) => [mqttRow(r)]);
+  return { rows, results };
+}
+
+function parseArgs(argv: readonly string[]): { quick: boolean; only: Measurement[] } {
+  const quick = argv.includes('--quick');
+  const onlyArg = argv.find((a) => a.startsWith('--only='));
+  const only = onlyArg ? (onlyArg.slice('--only='.length).split(',') as Measurement[]) : [...MEASUREMENTS];
+  for (const name of only) if (!MEASUREMENTS.includes(name)) throw new Error(`unknown measurement ${name} (${MEASUREMENTS.join(', ')})`);
+  return { quick, only };
+}
+
+async function main(): Promise<void> {
+  const { quick, only } = parseArgs(process.argv.slice(2));
+  const machine = describeMachine();
+  const started = Date.now();
+  const log = (line: string): void => void process.stderr.write(`${line}\n`);
+  log(`jpay bench (${quick ? 'quick' : 'full'}) on ${machine.cpu}, ${machine.cores} cores, node ${machine.node}, load ${machine.loadAverage.join(' ')}`);
+  const { rows, results } = await runAll({ plan: quick ? QUICK : FULL, only, log });
+  const seconds = Math.round((Date.now() - started) / 100) / 10;
+  process.stdout.write(`\n${formatTable(rows)}\n\n`);
+  const out = path.join(__dirname, 'results', 'latest.json');
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify({ mode: quick ? 'quick' : 'full', seconds, machine, rows, results }, null, 2)}\n`);
+  log(`${seconds} s; written ${path.relative(process.cwd(), out)}`);
+  const failed = rows.filter((r) => r.pass === false).length;
+  if (failed > 0) log(`${failed} target(s) missed`);
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 1;
+  });
+}
