@@ -166,7 +166,7 @@ function fleetRows(r: FleetResult): Row[] {
 
 function handshakeRow(r: HandshakeResult): Row {
   return {
-    measurement: `handshake: @noble/curves vs node:crypto ECDH${r.agree ? '' : ' (KEYS DIFFER)'}`,
+    measurement: `handshake: @noble/curves vs node:crypto ECDH (library uses ${r.library})${r.agree ? '' : ' (KEYS DIFFER)'}`,
     subject: us(r.comparison.subject),
     baseline: us(r.comparison.baseline),
     ratio: times(r.comparison.ratio),

@@ -44,6 +44,39 @@ const TOKEN_SET: ReadonlySet<string> = new Set(TOKEN_COMMANDS);
 /** A syntactically valid token, for checking parameters before the real token exists. */
 const PLACEHOLDER_TOKEN = '0'.repeat(32);
 const LONG_COMMANDS: ReadonlySet<CommandName> = new Set(['transaction', 'runreset']);
+/**
+ * The reason the dispatcher's signal aborts with when an exchange ends. Built once:
+ * abort() without a reason builds a DOMException with a stack on every command.
+ */
+const EXCHANGE_ENDED = new JpayError('the exchange ended');
+
+/** A request built (and so validated) ahead of the exchange, with the token it carries. */
+interface Prepared {
+  request: Packet;
+  token: string | undefined;
+}
+
+/**
+ * The signal that tells a running message handler the exchange ended. Created only when
+ * a handler asks for it: most commands see no terminal message at all.
+ */
+class ExchangeEnd {
+  private controller: AbortController | undefined;
+  private done = false;
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.done) this.controller.abort(EXCHANGE_ENDED);
+    }
+    return this.controller.signal;
+  }
+
+  end(): void {
+    this.done = true;
+    this.controller?.abort(EXCHANGE_ENDED);
+  }
+}
 
 interface Attempt<C extends CommandName> {
   result: ResponseTypes[C];
@@ -61,8 +94,10 @@ export class CommandRunner {
   async perform<C extends CommandName>(command: C, params: SendParams<C>, call: CallOptions): Promise<ResponseTypes[C]> {
     const { admin, secure } = this.d;
     if (command === 'login') return (await this.login(call)) as ResponseTypes[C];
-    // Everything that can be refused locally is refused before any byte goes out.
-    this.fill(command, params, PLACEHOLDER_TOKEN);
+    // Everything that can be refused locally is refused before any byte goes out. With a
+    // cached token this is the request the first attempt sends (built and validated once).
+    const token = isTokenCommand(command) ? (admin.token() ?? PLACEHOLDER_TOKEN) : undefined;
+    const prepared: Prepared = { request: this.build(command, params, token), token };
     const plainResetPassword = command === 'resetpassword' && !admin.hasPassword;
     if (secure.enabled && !secure.key && !plainResetPassword) admin.password(`${command} over an encrypted session (login)`);
     if (isTokenCommand(command) && !admin.token()) admin.password(`${command} (admin login)`);
@@ -71,7 +106,7 @@ export class CommandRunner {
     if (secure.enabled && !secure.key && !plainResetPassword) await this.loginOrThrow(call);
     if (isTokenCommand(command) && !admin.token()) await this.loginOrThrow(call);
 
-    let attempt = await this.attempt(command, params, call);
+    let attempt = await this.attempt(command, params, call, prepared);
     if (attempt.keyLost) {
       secure.drop();
       if (command === 'transaction') {
@@ -97,8 +132,8 @@ export class CommandRunner {
     if (signal?.aborted) throw new JpayAbortError();
   }
 
-  /** The request parameters with the token and the password added where the command carries them. */
-  private fill<C extends CommandName>(command: C, params: SendParams<C>, token: string | undefined): RequestParams[C] {
+  /** The request with the token and the password added where the command carries them; validated. */
+  private build<C extends CommandName>(command: C, params: SendParams<C>, token: string | undefined): Packet {
     const { admin } = this.d;
     const base = { ...(params as object) } as Record<string, unknown>;
     if (isTokenCommand(command)) {
@@ -110,12 +145,10 @@ export class CommandRunner {
     if (command === 'transaction' && (params as unknown as TransactionRequest).manual !== undefined) {
       base.password = admin.password('a transaction with manually entered card data');
     }
-    const filled = base as RequestParams[C];
-    buildRequest(command, filled); // validates (JpayValidationError naming the field)
-    return filled;
+    return buildRequest(command, base as RequestParams[C]); // validates (JpayValidationError naming the field)
   }
 
-  private dispatcher(command: CommandName, call: CallOptions, exchangeSignal: AbortSignal, onDisplay: (code: string) => void) {
+  private dispatcher(command: CommandName, call: CallOptions, ended: ExchangeEnd, onDisplay: (code: string) => void) {
     let cancelled = false;
     const onAbort = (): void => {
       cancelled = true;
@@ -129,7 +162,9 @@ export class CommandRunner {
       handlers: call.handlers,
       handlerMs: this.d.options.timeouts.handlerMs,
       logger: this.d.logger,
-      signal: exchangeSignal,
+      get signal() {
+        return ended.signal;
+      },
       emit: this.d.emit,
       cancelRequested: () => cancelled,
       onDisplay: (m) => onDisplay(m.code),
@@ -138,15 +173,16 @@ export class CommandRunner {
   }
 
   /** One exchange of the command with the current token and key. */
-  private async attempt<C extends CommandName>(command: C, params: SendParams<C>, call: CallOptions): Promise<Attempt<C>> {
+  private async attempt<C extends CommandName>(command: C, params: SendParams<C>, call: CallOptions, prepared?: Prepared): Promise<Attempt<C>> {
     const { options, secure, admin, logger } = this.d;
     const plainResetPassword = command === 'resetpassword' && !secure.key;
     const key = secure.enabled && !plainResetPassword ? secure.key : undefined;
-    const request = buildRequest(command, this.fill(command, params, admin.token()));
+    const token = isTokenCommand(command) ? admin.token() : undefined;
+    const request = prepared && prepared.token === token ? prepared.request : this.build(command, params, token);
     const transaction = command === 'transaction' ? (params as unknown as TransactionRequest) : undefined;
     let lastDisplayCode: string | undefined;
-    const ended = new AbortController();
-    const { dispatcher, detach } = this.dispatcher(command, call, ended.signal, (code) => (lastDisplayCode = code));
+    const ended = new ExchangeEnd();
+    const { dispatcher, detach } = this.dispatcher(command, call, ended, (code) => (lastDisplayCode = code));
     const hooks = transaction ? this.d.options.transactionHooks : undefined;
     /** Set once beforeSend ran: from then on the hooks hear how it ended. */
     let hooked: { ticket: unknown } | undefined;
@@ -206,7 +242,7 @@ export class CommandRunner {
       // Anything else after beforeSend leaves the journal entry open: recovery decides.
       throw failure;
     } finally {
-      ended.abort();
+      ended.end();
       detach();
     }
     let attempt: Attempt<C>;
@@ -251,8 +287,8 @@ export class CommandRunner {
     this.checkAbort(call.signal);
     const handshake = secure.enabled ? secure.begin() : undefined;
     const request = buildRequest('login', handshake ? { password, clientHandshake: handshake.clientHandshake } : { password });
-    const ended = new AbortController();
-    const { dispatcher, detach } = this.dispatcher('login', call, ended.signal, () => undefined);
+    const ended = new ExchangeEnd();
+    const { dispatcher, detach } = this.dispatcher('login', call, ended, () => undefined);
     logger.debug('sending login', { host: options.host, port: options.port, handshake: handshake !== undefined });
     let response: Packet;
     try {
@@ -271,7 +307,7 @@ export class CommandRunner {
     } catch (error) {
       throw mapFailure(error, { command: 'login', host: options.host, port: options.port });
     } finally {
-      ended.abort();
+      ended.end();
       detach();
     }
     const serverHandshake = response.attrs['server-handshake']?.trim();

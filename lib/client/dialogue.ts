@@ -90,6 +90,8 @@ class Exchange {
   private sentAt: Date | undefined;
   private timedOut = false;
   private readonly startedAt = Date.now();
+  private closed = false;
+  private onClosed: (() => void) | undefined;
 
   constructor(
     private readonly o: ExchangeOptions,
@@ -104,11 +106,10 @@ class Exchange {
     }, o.deadlineMs);
     const onKill = (): void => socket.destroy();
     o.kill.addEventListener('abort', onKill, { once: true });
-    // Rejects when the connection goes away, so a running handler does not hold us up.
-    const gone = new Promise<never>((_, reject) => {
-      socket.once('close', () => reject(new JpayError('connection closed by peer')));
+    socket.once('close', () => {
+      this.closed = true;
+      this.onClosed?.();
     });
-    gone.catch(() => undefined);
     try {
       if (o.kill.aborted) throw new JpayError('client closed');
       try {
@@ -128,7 +129,7 @@ class Exchange {
         if (raw.name === o.command) {
           // The login response is decrypted by the caller once it derived the key.
           const response = encrypted && o.key ? decryptPacket(raw, o.key) : raw;
-          await this.closeGracefully(gone);
+          await this.closeGracefully();
           return { response, encrypted, sentAt: this.sentAt };
         }
         this.phase = 'in-dialogue';
@@ -141,7 +142,9 @@ class Exchange {
         } else if (encrypted) {
           throw new JpayProtocolError('bad-crypto', `encrypted <${raw.name.slice(0, 64)}> message without a session key`);
         }
-        const answer = await Promise.race([o.dispatcher.answer(message), gone]);
+        // The connection going away ends the wait, so a running handler does not hold us up.
+        const answer = await Promise.race([o.dispatcher.answer(message), this.whenClosed()]);
+        if (!answer) throw new JpayError('connection closed by peer');
         await socket.send(o.key ? encryptPacket(answer, o.key) : answer);
       }
     } catch (error) {
@@ -157,17 +160,25 @@ class Exchange {
    * §3 step 6: the client closes. A FIN first, then wait (briefly) for the terminal to
    * close its side, so the next command's connection never overlaps this one.
    */
-  private async closeGracefully(gone: Promise<never>): Promise<void> {
+  private async closeGracefully(): Promise<void> {
+    this.socket.end();
+    if (this.closed) return;
     let timer: NodeJS.Timeout | undefined;
     const cap = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)));
-    this.socket.end();
     try {
-      await Promise.race([gone, cap]);
-    } catch {
-      // closed: what we wanted
+      await Promise.race([this.whenClosed(), cap]);
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * Resolves (with nothing) once the connection is closed. No error is built here: only
+   * the dialogue turns a close into one, and only when it happens.
+   */
+  private whenClosed(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise<void>((resolve) => (this.onClosed = resolve));
   }
 
   private receive(): Promise<Packet> {
