@@ -8,3 +8,4 @@ export * from './client';
 export { startSimulator } from './simulator';
 export type { SimulatorHandle, SimulatorOptions } from './simulator';
 export * from './recovery';
+export * from './publish';

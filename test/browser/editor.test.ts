@@ -5,6 +5,7 @@
  * README shows (docs/images/flow.png). Chromium missing is a failure, not a skip.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import os from 'node:os';
@@ -31,7 +32,10 @@ const SCREENSHOT = process.env.JPAY_UPDATE_SCREENSHOT
 
 const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { 'node-red': { nodes: Record<string, string> } };
 const ALL_TYPES = Object.keys(pkg['node-red'].nodes);
-const PALETTE_TYPES = ALL_TYPES.filter((t) => t !== 'jpay-terminal');
+const CONFIG_TYPES = ['jpay-terminal', 'jpay-mqtt-broker'];
+const PALETTE_TYPES = ALL_TYPES.filter((t) => !CONFIG_TYPES.includes(t));
+/** The config node each palette node's dialog must offer. */
+const CONFIG_FIELD: Record<string, string> = { 'jpay-publish': 'broker' };
 const EXAMPLES = readdirSync(path.join(ROOT, 'examples', 'flows'))
   .filter((f) => f.endsWith('.json'))
   .map((f) => f.replace(/\.json$/, ''));
@@ -53,6 +57,39 @@ function helpIntro(type: string): string {
     .replace(/\s+/g, ' ')
     .trim();
   return text.length > 60 ? text.slice(0, 60) : text;
+}
+
+/**
+ * `mosquitto_sub -v -C 1` on the demo's broker: resolves once subscribed (its debug output
+ * shows the SUBACK); `line` is the first message as `<topic> <payload>`.
+ */
+async function mosquittoSub(port: number, topic: string): Promise<{ line: Promise<string>; stop(): void }> {
+  // stdbuf: mosquitto_sub block-buffers a pipe, which would hide the SUBACK until it exits.
+  const child = spawn('stdbuf', ['-oL', 'mosquitto_sub', '-h', '127.0.0.1', '-p', String(port), '-t', topic, '-q', '1', '-v', '-d', '-C', '1', '-W', '60'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    const onData = (b: Buffer): void => {
+      out += b.toString();
+      if (/received SUBACK/.test(out)) {
+        child.stdout.off('data', onData);
+        resolve();
+      }
+    };
+    child.stdout.on('data', onData);
+    child.once('error', reject);
+    void exited.then((code) => reject(new Error(`mosquitto_sub exited (${code}) before subscribing: ${out}${err}`)));
+  });
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  const line = exited.then((code) => {
+    const message = out.split('\n').find((l) => l.startsWith(topic.split('/')[0] + '/'));
+    if (code !== 0 || !message) throw new Error(`mosquitto_sub exited (${code}) without a message: ${out}${err}`);
+    return message;
+  });
+  line.catch(() => undefined);
+  return { line, stop: () => child.kill('SIGKILL') };
 }
 
 function refused(port: number): Promise<boolean> {
@@ -144,7 +181,7 @@ describe('the Node-RED editor with the jpay nodes (headless Chromium, the npm st
     const categories = await page.evaluate((types) => types.map((t) => RED.nodes.getType(t)?.category), ALL_TYPES);
     assert.deepEqual(
       categories,
-      ALL_TYPES.map((t) => (t === 'jpay-terminal' ? 'config' : 'jpay')),
+      ALL_TYPES.map((t) => (CONFIG_TYPES.includes(t) ? 'config' : 'jpay')),
     );
     assert.deepEqual(errors, []);
   });
@@ -186,7 +223,7 @@ describe('the Node-RED editor with the jpay nodes (headless Chromium, the npm st
     assert.deepEqual(errors, []);
   });
 
-  it('opens the edit dialog of each node dragged from the palette, and of the jpay-terminal config node', async () => {
+  it('opens the edit dialog of each node dragged from the palette, and of the jpay-terminal and jpay-mqtt-broker config nodes', async () => {
     await openEditor();
     await page.evaluate(() => RED.workspaces.add());
     const chart = page.locator('#red-ui-workspace-chart');
@@ -218,7 +255,8 @@ describe('the Node-RED editor with the jpay nodes (headless Chromium, the npm st
       await tray.locator('#node-input-name').waitFor({ state: 'visible' });
       const text = await tray.innerText();
       assert.doesNotMatch(text, /\bjpay-[a-z]+\.[a-zA-Z]+\.[a-zA-Z]/, `${type}: an untranslated label in the dialog`);
-      assert.ok(await tray.locator('#node-input-terminal').count(), `${type}: the dialog offers the terminal`);
+      const field = CONFIG_FIELD[type] ?? 'terminal';
+      assert.ok(await tray.locator(`#node-input-${field}`).count(), `${type}: the dialog offers the ${field}`);
 
       if (type === 'jpay-transaction') {
         // The config node's dialog for a new terminal, through the + button next to the terminal.
@@ -228,6 +266,16 @@ describe('the Node-RED editor with the jpay nodes (headless Chromium, the npm st
         assert.equal(await page.locator('#node-config-input-password').getAttribute('type'), 'password');
         const config = await page.locator('.red-ui-tray').last().innerText();
         assert.doesNotMatch(config, /\bjpay-terminal\.[a-zA-Z]+\.[a-zA-Z]/, 'jpay-terminal: an untranslated label');
+        await page.locator('#node-config-dialog-cancel').click();
+        await page.locator('#node-config-input-host').waitFor({ state: 'detached' });
+      }
+      if (type === 'jpay-publish') {
+        // The broker config node's dialog, through the + button next to the broker.
+        await page.locator('#node-input-btn-broker-add').click();
+        await page.locator('#node-config-input-host').waitFor({ state: 'visible' });
+        assert.equal(await page.locator('#node-config-input-password').getAttribute('type'), 'password');
+        const config = await page.locator('.red-ui-tray').last().innerText();
+        assert.doesNotMatch(config, /\bjpay-mqtt-broker\.[a-zA-Z]+\.[a-zA-Z]/, 'jpay-mqtt-broker: an untranslated label');
         await page.locator('#node-config-dialog-cancel').click();
         await page.locator('#node-config-input-host').waitFor({ state: 'detached' });
       }
@@ -261,6 +309,28 @@ describe('the Node-RED editor with the jpay nodes (headless Chromium, the npm st
     assert.match(text, /approved: true/);
     assert.match(text, /status: "ok"/);
     assert.deepEqual(errors, []);
+  });
+
+  it('the MQTT tab publishes the receipt to the embedded broker: mosquitto_sub sees it, as the README shows', async () => {
+    const sub = await mosquittoSub((demo as DemoProcess).mqttPort, 'jpay/+/receipt');
+    try {
+      await openEditor();
+      await showTab('JPAY: receipts to MQTT');
+      const inject = await nodeIdByName('Pay 50.00 ₽');
+      await page.locator(`[id="${inject}"] .red-ui-flow-node-button`).click();
+      const line = await sub.line.catch((err: Error) => {
+        throw new Error(`${err.message}\n--- the demo printed:\n${(demo as DemoProcess).output()}`);
+      });
+      const space = line.indexOf(' ');
+      assert.equal(line.slice(0, space), 'jpay/demo/receipt');
+      const message = JSON.parse(line.slice(space + 1)) as { format: string; receiptId: string; receipt: { amountAuthorized: number; approved: boolean } };
+      assert.equal(message.format, 'jpay-receipt/1');
+      assert.equal(message.receipt.amountAuthorized, 5000);
+      assert.equal(message.receipt.approved, true);
+      assert.deepEqual(errors, []);
+    } finally {
+      sub.stop();
+    }
   });
 
   it('takes the screenshot of the vending flow with its receipt (docs/images/flow.png)', async () => {

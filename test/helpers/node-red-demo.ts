@@ -14,6 +14,8 @@ export interface DemoProcess {
   /** The editor, e.g. http://127.0.0.1:41234/ */
   editorUrl: string;
   simPort: number;
+  /** The embedded MQTT broker's port. */
+  mqttPort: number;
   userDir: string;
   pid: number;
   /** Everything the demo printed so far (stdout and stderr). */
@@ -50,7 +52,7 @@ export async function startDemoProcess(env: Record<string, string> = {}, timeout
   const ready = await new Promise<RegExpExecArray>((resolve, reject) => {
     const timer = setTimeout(() => finish(new Error(`the demo did not start within ${timeoutMs} ms:\n${output}`)), timeoutMs);
     const check = (): void => {
-      const m = /Node-RED editor\s+(http:\/\/\S+)[\s\S]*Terminal simulator\s+\S+:(\d+)[\s\S]*Ctrl-C/.exec(output);
+      const m = /Node-RED editor\s+(http:\/\/\S+)[\s\S]*Terminal simulator\s+\S+:(\d+)[\s\S]*MQTT broker\s+mqtt:\/\/\S+:(\d+)[\s\S]*Ctrl-C/.exec(output);
       if (m) finish(undefined, m);
     };
     const onExit = (code: number | null): void => finish(new Error(`the demo exited (${code}) before it was ready:\n${output}`));
@@ -74,6 +76,7 @@ export async function startDemoProcess(env: Record<string, string> = {}, timeout
   return {
     editorUrl: ready[1],
     simPort: Number(ready[2]),
+    mqttPort: Number(ready[3]),
     userDir,
     pid: child.pid as number,
     output: () => output,

@@ -1,0 +1,123 @@
+/** Options of createReceiptPublisher() and their translation to MQTT.js connect options. */
+import { randomBytes } from 'node:crypto';
+import type { IClientOptions } from 'mqtt';
+import { JpayValidationError } from '../errors';
+import { Secret } from '../protocol/secret';
+import { DEFAULT_OUTBOX_LIMITS, OutboxLimits } from './outbox';
+
+export interface PublisherTlsOptions {
+  /** CA certificate(s), PEM. Default: the system's. */
+  ca?: string | Buffer | (string | Buffer)[];
+  /** Client certificate and key (PEM) for mutual TLS. */
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  /** Default true. false accepts any server certificate (testing only). */
+  rejectUnauthorized?: boolean;
+  servername?: string;
+}
+
+export interface ReceiptPublisherOptions extends Partial<OutboxLimits> {
+  /** Broker URL: `mqtt://host:1883`, `mqtts://host:8883`, `ws://…`. Or give host/port/tls. */
+  url?: string;
+  host?: string;
+  /** Default 1883, or 8883 with TLS. */
+  port?: number;
+  /** true or TLS options: connect with `mqtts`. */
+  tls?: boolean | PublisherTlsOptions;
+  /** Default `jpay-publisher-<random>`. Must be unique on the broker. */
+  clientId?: string;
+  username?: string;
+  password?: string | Secret;
+  /** Topic prefix, one or more levels. Default `jpay`. */
+  prefix?: string;
+  /** The outbox journal file (created with its directory). One publisher per file. */
+  journalPath: string;
+  /**
+   * The terminal this publisher stands for: its status topic is set `online` on connect and
+   * carries the last will (`offline`). MQTT allows one will per connection.
+   */
+  terminalId?: string;
+  /** MQTT protocol version: 4 (3.1.1, default) or 5. */
+  protocolVersion?: 4 | 5;
+  keepaliveSeconds?: number;
+  /** Pause between reconnect attempts. Default 2000. */
+  reconnectPeriodMs?: number;
+  connectTimeoutMs?: number;
+  /** Receipts published but not yet acknowledged at a time. Default 20. */
+  maxInFlight?: number;
+  /** Largest receipt payload accepted. Default 256 KiB. */
+  maxPayloadBytes?: number;
+  /** How long close() waits for the broker to take the offline status. Default 2000. */
+  closeTimeoutMs?: number;
+}
+
+export interface ResolvedPublisherOptions {
+  url: string;
+  clientId: string;
+  limits: OutboxLimits;
+  maxInFlight: number;
+  maxPayloadBytes: number;
+  reconnectPeriodMs: number;
+  closeTimeoutMs: number;
+}
+
+function positiveInt(value: number | undefined, field: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value <= 0) throw new JpayValidationError(field, 'must be a positive integer');
+  return value;
+}
+
+export function brokerUrl(o: ReceiptPublisherOptions): string {
+  if (o.url !== undefined) {
+    if (!/^(mqtts?|wss?|tcp|ssl):\/\//.test(o.url)) throw new JpayValidationError('url', 'must start with mqtt://, mqtts://, ws:// or wss://');
+    return o.url;
+  }
+  const host = (o.host ?? '').trim();
+  if (host === '') throw new JpayValidationError('host', 'is required when url is not given');
+  const tls = o.tls !== undefined && o.tls !== false;
+  const port = positiveInt(o.port, 'port', tls ? 8883 : 1883);
+  if (port > 65535) throw new JpayValidationError('port', 'must be at most 65535');
+  return `${tls ? 'mqtts' : 'mqtt'}://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
+}
+
+export function resolveOptions(o: ReceiptPublisherOptions): ResolvedPublisherOptions {
+  if (typeof o.journalPath !== 'string' || o.journalPath.trim() === '') throw new JpayValidationError('journalPath', 'is required');
+  const clientId = o.clientId?.trim() || `jpay-publisher-${randomBytes(4).toString('hex')}`;
+  return {
+    url: brokerUrl(o),
+    clientId,
+    limits: {
+      maxQueued: positiveInt(o.maxQueued, 'maxQueued', DEFAULT_OUTBOX_LIMITS.maxQueued),
+      maxQueuedBytes: positiveInt(o.maxQueuedBytes, 'maxQueuedBytes', DEFAULT_OUTBOX_LIMITS.maxQueuedBytes),
+      compactAtBytes: positiveInt(o.compactAtBytes, 'compactAtBytes', DEFAULT_OUTBOX_LIMITS.compactAtBytes),
+    },
+    maxInFlight: positiveInt(o.maxInFlight, 'maxInFlight', 20),
+    maxPayloadBytes: positiveInt(o.maxPayloadBytes, 'maxPayloadBytes', 256 * 1024),
+    reconnectPeriodMs: positiveInt(o.reconnectPeriodMs, 'reconnectPeriodMs', 2000),
+    closeTimeoutMs: positiveInt(o.closeTimeoutMs, 'closeTimeoutMs', 2000),
+  };
+}
+
+export function mqttClientOptions(o: ReceiptPublisherOptions, r: ResolvedPublisherOptions, will: IClientOptions['will']): IClientOptions {
+  const password = o.password instanceof Secret ? o.password.reveal() : o.password;
+  const tls = typeof o.tls === 'object' ? o.tls : {};
+  const options: IClientOptions = {
+    clientId: r.clientId,
+    clean: true,
+    protocolVersion: o.protocolVersion ?? 4,
+    keepalive: o.keepaliveSeconds ?? 30,
+    reconnectPeriod: r.reconnectPeriodMs,
+    connectTimeout: o.connectTimeoutMs ?? 10_000,
+    // Events are progress only: never pile them up in memory while offline.
+    queueQoSZero: false,
+    will,
+  };
+  if (o.username !== undefined && o.username !== '') options.username = o.username;
+  if (password !== undefined && password !== '') options.password = password;
+  if (tls.ca !== undefined) options.ca = tls.ca as IClientOptions['ca'];
+  if (tls.cert !== undefined) options.cert = tls.cert;
+  if (tls.key !== undefined) options.key = tls.key;
+  if (tls.rejectUnauthorized !== undefined) options.rejectUnauthorized = tls.rejectUnauthorized;
+  if (tls.servername !== undefined) options.servername = tls.servername;
+  return options;
+}

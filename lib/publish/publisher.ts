@@ -1,0 +1,343 @@
+/**
+ * ReceiptPublisher: receipts to MQTT through the durable outbox (outbox.ts).
+ *
+ * publishReceipt() resolves once the receipt is fsync'd in the journal — report the
+ * transaction done only then. Receipts go out with QoS 1, in journal order, at most
+ * `maxInFlight` at a time; a receipt leaves the outbox only when the broker's PUBACK has
+ * arrived. After a restart every receipt without an ack is published again (same bytes,
+ * same receiptId): consumers may see duplicates, never a gap.
+ *
+ * Memory and disk stay bounded by maxQueued / maxQueuedBytes: beyond them publishReceipt()
+ * rejects with OutboxError('outbox-full') and the caller keeps the receipt.
+ */
+import { EventEmitter } from 'node:events';
+import mqtt, { type MqttClient } from 'mqtt';
+import { JpayValidationError } from '../errors';
+import type { Receipt } from '../protocol/types';
+import { OutboxError } from './errors';
+import type { StoredReceipt } from './journal-format';
+import { buildReceiptMessage } from './message';
+import { mqttClientOptions, ReceiptPublisherOptions, resolveOptions, ResolvedPublisherOptions } from './options';
+import { LoadReport, Outbox } from './outbox';
+import { sanitizeObject } from './sanitize';
+import { checkTerminalId, normalizePrefix, terminalTopics } from './topics';
+
+export type TerminalStatus = 'online' | 'offline' | 'busy';
+const STATUSES: readonly TerminalStatus[] = ['online', 'offline', 'busy'];
+
+export interface ReceiptProgress {
+  receiptId: string;
+  terminalId: string;
+  /** Receipts still waiting for the broker's acknowledgement. */
+  queued: number;
+}
+
+export interface PublishReceiptExtra {
+  /** Your own data, published under `meta` (scrubbed of secrets and full PANs). */
+  meta?: Record<string, unknown>;
+  /** Overrides the computed receiptId; it must be the same every time for the same receipt. */
+  receiptId?: string;
+}
+
+export interface PublishReceiptResult {
+  receiptId: string;
+  queued: number;
+  /** true when a receipt with this id was already waiting in the outbox (nothing added). */
+  alreadyQueued: boolean;
+}
+
+export interface ReceiptPublisherEvents {
+  connected: [];
+  offline: [];
+  queued: [ReceiptProgress];
+  sent: [ReceiptProgress];
+  /** Broker and journal trouble that does not lose receipts (auth refused, unreachable…). */
+  warning: [Error];
+}
+
+export type PublisherState = 'connecting' | 'connected' | 'offline' | 'closed';
+
+interface StatusEntry {
+  state: TerminalStatus;
+  detail?: string;
+  at: string;
+}
+
+const EVENT_TYPE = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
+
+function byN(a: StoredReceipt, b: StoredReceipt): number {
+  return a.n - b.n;
+}
+
+export class ReceiptPublisher extends EventEmitter<ReceiptPublisherEvents> {
+  readonly prefix: string;
+  readonly clientId: string;
+  readonly journalPath: string;
+  /** What opening the journal found (pending receipts, torn bytes, corrupt lines, backup). */
+  readonly loadReport: LoadReport;
+  readonly #outbox: Outbox;
+  readonly #options: ResolvedPublisherOptions;
+  readonly #client: MqttClient;
+  /** Stored and not yet acknowledged, by journal position. */
+  readonly #unacked = new Map<number, StoredReceipt>();
+  readonly #idsQueued = new Set<string>();
+  #sendQueue: StoredReceipt[] = [];
+  readonly #inFlight = new Map<number, StoredReceipt>();
+  #deferred: StoredReceipt[] = [];
+  #retryTimer: NodeJS.Timeout | undefined;
+  readonly #statuses = new Map<string, StatusEntry>();
+  #state: PublisherState = 'connecting';
+  #lastWarning = '';
+  #closing: Promise<void> | undefined;
+  #idleWaiters: (() => void)[] = [];
+
+  private constructor(options: ReceiptPublisherOptions, resolved: ResolvedPublisherOptions, prefix: string, outbox: Outbox) {
+    super();
+    this.prefix = prefix;
+    this.clientId = resolved.clientId;
+    this.journalPath = outbox.path;
+    this.loadReport = outbox.loadReport;
+    this.#outbox = outbox;
+    this.#options = resolved;
+    for (const record of outbox.pending()) this.#track(record);
+    let will: Parameters<typeof mqttClientOptions>[2];
+    if (options.terminalId !== undefined) {
+      const tid = checkTerminalId(options.terminalId);
+      this.#statuses.set(tid, { state: 'online', at: new Date().toISOString() });
+      will = {
+        topic: terminalTopics(prefix, tid).status,
+        payload: Buffer.from(JSON.stringify({ state: 'offline', reason: 'connection-lost', clientId: this.clientId })),
+        qos: 1,
+        retain: true,
+      };
+    }
+    this.#client = mqtt.connect(resolved.url, mqttClientOptions(options, resolved, will));
+    this.#client.on('connect', () => this.#onConnect());
+    this.#client.on('close', () => this.#setState('offline'));
+    this.#client.on('offline', () => this.#setState('offline'));
+    this.#client.on('error', (error) => this.#warn(error));
+  }
+
+  /** Opens the outbox journal (replaying what it holds) and starts connecting. */
+  static async create(options: ReceiptPublisherOptions): Promise<ReceiptPublisher> {
+    const resolved = resolveOptions(options);
+    const prefix = normalizePrefix(options.prefix);
+    if (options.terminalId !== undefined) checkTerminalId(options.terminalId);
+    let warn: (e: Error) => void = () => undefined;
+    const outbox = await Outbox.open(options.journalPath, resolved.limits, (e) => warn(e));
+    try {
+      const publisher = new ReceiptPublisher(options, resolved, prefix, outbox);
+      warn = (e) => publisher.#warn(e);
+      return publisher;
+    } catch (error) {
+      await outbox.close();
+      throw error;
+    }
+  }
+
+  /** Receipts stored and not yet acknowledged by the broker (including those in flight). */
+  get queued(): number {
+    return this.#unacked.size;
+  }
+
+  get state(): PublisherState {
+    return this.#state;
+  }
+
+  get connected(): boolean {
+    return this.#state === 'connected';
+  }
+
+  /**
+   * Stores the receipt durably, then publishes it (QoS 1) on `<prefix>/<terminalId>/receipt`.
+   * Resolves once it is on disk; rejects with JpayValidationError (bad input, schema) or
+   * OutboxError (outbox full, journal failure, closed) — then nothing was stored.
+   */
+  async publishReceipt(terminalId: string, receipt: Receipt, extra: PublishReceiptExtra = {}): Promise<PublishReceiptResult> {
+    if (this.#closing) throw new OutboxError('closed', 'the receipt publisher is closed');
+    const message = buildReceiptMessage(terminalId, receipt, { meta: extra.meta, receiptId: extra.receiptId });
+    const payload = JSON.stringify(message);
+    if (Buffer.byteLength(payload) > this.#options.maxPayloadBytes) {
+      throw new JpayValidationError('receipt', `is larger than ${this.#options.maxPayloadBytes} bytes as JSON`);
+    }
+    if (this.#idsQueued.has(message.receiptId)) return { receiptId: message.receiptId, queued: this.queued, alreadyQueued: true };
+    this.#idsQueued.add(message.receiptId);
+    let record: StoredReceipt;
+    try {
+      record = await this.#outbox.add({
+        receiptId: message.receiptId,
+        terminalId,
+        topic: terminalTopics(this.prefix, terminalId).receipt,
+        payload,
+      });
+    } catch (error) {
+      this.#idsQueued.delete(message.receiptId);
+      throw error;
+    }
+    this.#track(record);
+    this.emit('queued', { receiptId: record.receiptId, terminalId, queued: this.queued });
+    this.#pump();
+    return { receiptId: record.receiptId, queued: this.queued, alreadyQueued: false };
+  }
+
+  /**
+   * Publishes a progress event (QoS 0) on `<prefix>/<terminalId>/event`. Events are not
+   * stored: returns false (and drops it) while the broker is not connected.
+   */
+  publishEvent(terminalId: string, type: string, data?: Record<string, unknown>): boolean {
+    const topic = terminalTopics(this.prefix, terminalId).event;
+    if (typeof type !== 'string' || !EVENT_TYPE.test(type)) throw new JpayValidationError('type', 'must be a word of letters, digits, _ . - (max 64)');
+    if (!this.connected || this.#closing) return false;
+    const event: Record<string, unknown> = { type, at: new Date().toISOString() };
+    if (data !== undefined) event.data = sanitizeObject(data);
+    this.#client.publish(topic, JSON.stringify(event), { qos: 0, retain: false });
+    return true;
+  }
+
+  /**
+   * Sets the retained status of a terminal (`<prefix>/<terminalId>/status`, QoS 1). The
+   * latest status of each terminal is published again after every reconnect.
+   */
+  setStatus(terminalId: string, state: TerminalStatus, detail?: string): void {
+    checkTerminalId(terminalId);
+    if (!STATUSES.includes(state)) throw new JpayValidationError('state', 'must be online, offline or busy');
+    if (detail !== undefined && typeof detail !== 'string') throw new JpayValidationError('detail', 'must be a string');
+    const entry: StatusEntry = { state, at: new Date().toISOString() };
+    if (detail !== undefined && detail !== '') entry.detail = detail.slice(0, 200);
+    this.#statuses.set(terminalId, entry);
+    if (this.connected && !this.#closing) this.#publishStatus(terminalId, entry);
+  }
+
+  /**
+   * Publishes `offline` for every terminal with a status (waiting up to closeTimeoutMs),
+   * disconnects and closes the journal. Unacknowledged receipts stay in the journal.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    clearTimeout(this.#retryTimer);
+    const { closeTimeoutMs } = this.#options;
+    let graceful = false;
+    if (this.connected) {
+      const at = new Date().toISOString();
+      const acks = [...this.#statuses.keys()].map((tid) => this.#publishStatus(tid, { state: 'offline', at }, 'closed'));
+      const settled = await this.#within(closeTimeoutMs, Promise.all([...acks, this.#inFlightIdle()]));
+      graceful = settled !== false && settled.every((ok) => ok);
+    }
+    // A graceful DISCONNECT drops the will; a forced close lets the broker publish it.
+    await this.#within(closeTimeoutMs, new Promise<void>((resolve) => this.#client.end(!graceful, {}, () => resolve())));
+    this.#client.removeAllListeners();
+    this.#client.on('error', () => undefined);
+    await this.#outbox.close();
+    this.#setState('closed');
+  }
+
+  /** Resolves true once no receipt is in flight. */
+  #inFlightIdle(): Promise<boolean> {
+    if (this.#inFlight.size === 0) return Promise.resolve(true);
+    return new Promise((resolve) => this.#idleWaiters.push(() => resolve(true)));
+  }
+
+  async #within<T>(ms: number, work: Promise<T>): Promise<T | false> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), ms);
+    });
+    try {
+      return await Promise.race([work, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #publishStatus(terminalId: string, entry: StatusEntry, reason?: string): Promise<boolean> {
+    const payload: Record<string, unknown> = { state: entry.state, at: entry.at, clientId: this.clientId };
+    if (entry.detail !== undefined) payload.detail = entry.detail;
+    if (reason !== undefined) payload.reason = reason;
+    return new Promise((resolve) => {
+      this.#client.publish(terminalTopics(this.prefix, terminalId).status, JSON.stringify(payload), { qos: 1, retain: true }, (error) => {
+        if (error && !this.#closing) this.#warn(error);
+        resolve(!error);
+      });
+    });
+  }
+
+  #track(record: StoredReceipt): void {
+    this.#unacked.set(record.n, record);
+    this.#idsQueued.add(record.receiptId);
+    const last = this.#sendQueue[this.#sendQueue.length - 1];
+    this.#sendQueue.push(record);
+    if (last !== undefined && last.n > record.n) this.#sendQueue.sort(byN);
+  }
+
+  #pump(): void {
+    while (this.connected && !this.#closing && this.#inFlight.size < this.#options.maxInFlight && this.#sendQueue.length > 0) {
+      const record = this.#sendQueue.shift() as StoredReceipt;
+      if (!this.#unacked.has(record.n) || this.#inFlight.has(record.n)) continue;
+      this.#inFlight.set(record.n, record);
+      this.#client.publish(record.topic, record.payload, { qos: 1, retain: false }, (error) => this.#onPuback(record, error));
+    }
+  }
+
+  #onPuback(record: StoredReceipt, error: Error | undefined): void {
+    this.#inFlight.delete(record.n);
+    if (this.#inFlight.size === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
+    if (error) {
+      if (this.#closing) return;
+      // Refused or lost: try again after the next reconnect or retry period, never dropped.
+      this.#warn(error);
+      this.#deferred.push(record);
+      this.#retryTimer ??= setTimeout(() => {
+        this.#retryTimer = undefined;
+        this.#requeueDeferred();
+      }, this.#options.reconnectPeriodMs);
+      return;
+    }
+    if (!this.#unacked.delete(record.n)) return;
+    this.#idsQueued.delete(record.receiptId);
+    this.#outbox.ack(record.n).catch((e: Error) => this.#warn(e));
+    this.emit('sent', { receiptId: record.receiptId, terminalId: record.terminalId, queued: this.queued });
+    this.#pump();
+  }
+
+  #requeueDeferred(): void {
+    if (this.#deferred.length === 0) return;
+    this.#sendQueue = [...this.#deferred, ...this.#sendQueue].sort(byN);
+    this.#deferred = [];
+    this.#pump();
+  }
+
+  #onConnect(): void {
+    if (this.#closing) return;
+    this.#lastWarning = '';
+    this.#setState('connected');
+    for (const [tid, entry] of this.#statuses) void this.#publishStatus(tid, entry);
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    this.#requeueDeferred();
+    this.#pump();
+  }
+
+  #setState(state: PublisherState): void {
+    if (this.#state === state || this.#state === 'closed') return;
+    const was = this.#state;
+    this.#state = state;
+    if (state === 'connected') this.emit('connected');
+    else if (state === 'offline' && was !== 'offline' && !this.#closing) this.emit('offline');
+  }
+
+  #warn(error: Error): void {
+    // One warning per distinct problem per outage, not one per reconnect attempt.
+    if (error.message === this.#lastWarning) return;
+    this.#lastWarning = error.message;
+    this.emit('warning', error);
+  }
+}
+
+/** Opens the outbox journal and starts publishing. See ReceiptPublisherOptions. */
+export function createReceiptPublisher(options: ReceiptPublisherOptions): Promise<ReceiptPublisher> {
+  return ReceiptPublisher.create(options);
+}
