@@ -37,6 +37,9 @@ function pointAtDemo(nodes, services, ids) {
     } else if (n.type === 'mqtt-broker') {
       n.broker = services.mqttHost;
       n.port = String(services.mqttPort);
+    } else if (n.type === 'jpay-mqtt-broker') {
+      n.host = services.mqttHost;
+      n.port = String(services.mqttPort);
     }
   }
   return nodes;

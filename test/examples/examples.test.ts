@@ -3,6 +3,9 @@
  * dist/nodes) against the simulator over TCP, and its main path does what the example says.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { NodeMessage } from 'node-red';
 import type { TransactionPayload } from '../../lib/flow/transaction-output';
 import type { SReport, XReport } from '../../lib/protocol/types';
@@ -28,6 +31,7 @@ describe('examples/flows (real runtime, built nodes, simulator over TCP)', funct
   this.timeout(30000);
   let sim: SimulatorHandle | undefined;
   let broker: TestBroker | undefined;
+  let journalDir: string | undefined;
 
   afterEach(async () => {
     await helper.unload();
@@ -35,6 +39,8 @@ describe('examples/flows (real runtime, built nodes, simulator over TCP)', funct
     await broker?.close();
     sim = undefined;
     broker = undefined;
+    if (journalDir) rmSync(journalDir, { recursive: true, force: true });
+    journalDir = undefined;
   });
 
   async function load(prefix: string, options: SimulatorOptions = {}): Promise<LoadedExample> {
@@ -59,7 +65,7 @@ describe('examples/flows (real runtime, built nodes, simulator over TCP)', funct
         for (const port of (n.wires as string[][] | undefined) ?? []) for (const to of port) assert.ok(ids.has(to), `${file}: ${n.id} is wired to a missing node`);
       }
     }
-    for (const type of ['jpay-transaction', 'jpay-report', 'jpay-settlement', 'jpay-admin', 'jpay-card', 'jpay-dex']) {
+    for (const type of ['jpay-transaction', 'jpay-report', 'jpay-settlement', 'jpay-admin', 'jpay-card', 'jpay-dex', 'jpay-loyalty', 'jpay-publish']) {
       assert.ok(used.has(type), `no example uses ${type}`);
     }
   });
@@ -230,17 +236,25 @@ describe('examples/flows (real runtime, built nodes, simulator over TCP)', funct
     assert.equal(kernel.kernelTags['9F02'], '000000010000');
   });
 
-  it('08 MQTT: the approved receipt is published and read back', async () => {
+  it('08 MQTT: the receipt is stored in the outbox, published on jpay/demo/receipt and read back by the subscriber', async () => {
     broker = await startTestBroker();
     sim = await startTestSimulator();
-    const subscribed = broker.subscribed('jpay/demo/receipts');
-    const flow = await loadExample(exampleFile('08 - '), { sim, mqtt: broker }, PASSWORD);
+    journalDir = mkdtempSync(path.join(tmpdir(), 'jpay-example-08-'));
+    const subscribed = broker.subscribed('jpay/+/receipt');
+    const flow = await loadExample(exampleFile('08 - '), { sim, mqtt: broker, journalDir }, PASSWORD);
     await subscribed;
     flow.inject('Pay 50.00 ₽');
+    const stored = await flow.inbox('Stored in the outbox').next();
+    const receiptId = (stored as NodeMessage & { receiptId?: string }).receiptId;
+    assert.match(receiptId ?? '', /^[0-9]{8}-[0-9]{6}-\d{8}T\d{6}$/, 'the stable receipt id is on the msg');
     const received = await flow.inbox('Receipt received over MQTT').next();
-    assert.equal(received.topic, 'jpay/demo/receipts');
-    const receipt = received.payload as { amountAuthorized: number; pan: string };
-    assert.equal(receipt.amountAuthorized, 5000);
-    assert.match(receipt.pan, /^\*+1111$/, 'only the masked PAN is published');
+    assert.equal(received.topic, 'jpay/demo/receipt');
+    const message = received.payload as { format: string; receiptId: string; terminalId: string; receipt: { amountAuthorized: number; pan: string } };
+    assert.equal(message.format, 'jpay-receipt/1');
+    assert.equal(message.receiptId, receiptId);
+    assert.equal(message.terminalId, 'demo');
+    assert.equal(message.receipt.amountAuthorized, 5000);
+    assert.match(message.receipt.pan, /^\d{0,6}\*+1111$/, 'only the masked PAN is published');
+    assert.ok(readdirSync(journalDir).some((f) => f.startsWith('outbox-')), 'the outbox journal is in the directory given');
   });
 });

@@ -63,6 +63,8 @@ export interface Services {
   /** The simulator's control API (http request nodes that call http://127.0.0.1:4435/…). */
   controlUrl?: string;
   mqtt?: { host: string; port: number };
+  /** Where jpay-mqtt-broker nodes keep their outbox journal (a temporary directory). */
+  journalDir?: string;
 }
 
 /** The example as the test runs it: pointed at the services, outputs replaced by helpers. */
@@ -75,6 +77,8 @@ export function testFlow(nodes: readonly FlowNode[], services: Services): FlowNo
       n.url = n.url.replace(/^http:\/\/(?:127\.0\.0\.1|localhost):\d+/, services.controlUrl);
     }
     if (n.type === 'mqtt-broker' && services.mqtt) Object.assign(n, { broker: services.mqtt.host, port: String(services.mqtt.port) });
+    if (n.type === 'jpay-mqtt-broker' && services.mqtt) Object.assign(n, { host: services.mqtt.host, port: String(services.mqtt.port) });
+    if (n.type === 'jpay-mqtt-broker' && services.journalDir) n.journalFile = path.join(services.journalDir, `outbox-${n.id}.jsonl`);
     return n;
   });
 }
