@@ -6,6 +6,7 @@
  */
 import Ajv, { ValidateFunction } from 'ajv';
 import { JpayValidationError } from '../errors';
+import { CFT_FIELDS } from '../protocol/receipt';
 
 export const RECEIPT_MESSAGE_FORMAT = 'jpay-receipt/1';
 
@@ -42,16 +43,6 @@ const RECEIPT_STRING_FIELDS = [
   'record',
   'iface',
   'errorCode',
-] as const;
-
-const CFT_FIELDS = [
-  'localQrcId',
-  'pointId',
-  'mpiOperationStatusDescriptionEng',
-  'mpiOperationStatusDescriptionRus',
-  'qrcId',
-  'extEntityId',
-  'paymentPurpose',
 ] as const;
 
 export const RECEIPT_SCHEMA = {
