@@ -1,6 +1,7 @@
-import { XMLParser, XMLValidator, type X2jOptions } from 'fast-xml-parser';
+import { XMLParser, type X2jOptions } from 'fast-xml-parser';
 import { JpayProtocolError, JpayValidationError } from '../errors';
 import { XML_ENTITY_DECODER } from './xml-entities';
+import { checkWellFormed } from './xml-wellformed';
 import { ATTRIBUTE_PREFIX, Packet, REPEATED_ELEMENTS, TEXT_KEY, XmlElement, XmlNode } from './packet';
 
 /** The fast-xml-parser options parsePacket uses (the benchmarks compare against them). */
@@ -25,41 +26,19 @@ export const XML_PARSER_OPTIONS: X2jOptions = {
 
 const parser = new XMLParser(XML_PARSER_OPTIONS);
 
-// DOCTYPE is refused outright: it is the door to entity expansion (billion laughs,
-// external entities) and no JPAY packet has one.
-const DOCTYPE = /<!DOCTYPE|<!ENTITY/i;
-// `<` followed by whitespace XML does not know (U+2028, U+00A0, U+FEFF…): the validator
-// trims it off the tag name and passes the tag, the parser then names the element "".
-const ODD_SPACE_AFTER_LT = /<\/?[^\S\t\n\r ]/;
 const XML_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 // Names that would touch an object's prototype machinery; the parser refuses them as
 // element names, so the serializer refuses them everywhere.
 const RESERVED_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
 /**
- * The validator misses text after a self-closing root (`<a/>junk`), and the parser drops
- * it; only comments, processing instructions and whitespace may follow the root.
+ * Parse one packet's XML text. Throws JpayProtocolError('bad-xml') on anything malformed.
+ * fast-xml-parser is lenient, so the text is first checked strictly (xml-wellformed.ts:
+ * one root, balanced tags, quoted and unique attributes, valid references, no DOCTYPE).
  */
-function hasTextAfterRoot(text: string): boolean {
-  let end = text.trimEnd();
-  for (;;) {
-    const open = end.endsWith('-->') ? end.lastIndexOf('<!--') : end.endsWith('?>') ? end.lastIndexOf('<?') : -1;
-    if (open < 0) break;
-    end = end.slice(0, open).trimEnd();
-  }
-  return !end.endsWith('>');
-}
-
-/** Parse one packet's XML text. Throws JpayProtocolError('bad-xml') on anything malformed. */
 export function parsePacket(text: string): Packet {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  if (DOCTYPE.test(text)) throw new JpayProtocolError('bad-xml', 'DOCTYPE and entity declarations are not allowed');
-  if (ODD_SPACE_AFTER_LT.test(text)) throw new JpayProtocolError('bad-xml', "malformed XML: whitespace after '<'");
-  const valid = XMLValidator.validate(text);
-  if (valid !== true) {
-    throw new JpayProtocolError('bad-xml', `malformed XML: ${valid.err.msg} (line ${valid.err.line})`);
-  }
-  if (hasTextAfterRoot(text)) throw new JpayProtocolError('bad-xml', 'malformed XML: text after the root element');
+  checkWellFormed(text);
   let document: Record<string, unknown>;
   try {
     document = parser.parse(text) as Record<string, unknown>;
