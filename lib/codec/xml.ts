@@ -45,6 +45,11 @@ export function parsePacket(text: string): Packet {
   } catch (error) {
     throw new JpayProtocolError('bad-xml', `malformed XML: ${(error as Error).message}`, { cause: error });
   }
+  return packetFromDocument(document);
+}
+
+/** fast-xml-parser's document (one root) as a Packet: root attributes apart, no `__proto__`. */
+export function packetFromDocument(document: Record<string, unknown>): Packet {
   const roots = Object.keys(document);
   if (roots.length !== 1) throw new JpayProtocolError('bad-xml', `expected one root element, found ${roots.length}`);
   const name = roots[0];

@@ -9,8 +9,8 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { ATTRIBUTE_PREFIX, TEXT_KEY, type Packet, type XmlElement } from '../../../lib/codec/packet';
-import { parsePacket, XML_PARSER_OPTIONS } from '../../../lib/codec/xml';
+import type { Packet } from '../../../lib/codec/packet';
+import { packetFromDocument, parsePacket, XML_PARSER_OPTIONS } from '../../../lib/codec/xml';
 import { checkWellFormed, DOCTYPE_REFUSED } from '../../../lib/codec/xml-wellformed';
 import { JpayProtocolError } from '../../../lib/errors';
 import { anyPacketText, FIXTURE_TEXTS, fixtureText, mutatedText, XML_TOKENS, xmlish } from '../../fuzz/mutate';
@@ -53,25 +53,7 @@ function oldParsePacket(text: string): Packet {
   } catch (error) {
     throw new JpayProtocolError('bad-xml', `malformed XML: ${(error as Error).message}`);
   }
-  const roots = Object.keys(document);
-  if (roots.length !== 1) throw new JpayProtocolError('bad-xml', `expected one root element, found ${roots.length}`);
-  const name = roots[0];
-  const root = document[name];
-  const attrs: Record<string, string> = {};
-  const body: XmlElement = {};
-  if (Array.isArray(root)) throw new JpayProtocolError('bad-xml', 'expected one root element');
-  if (typeof root === 'string') {
-    if (root !== '') body[TEXT_KEY] = root;
-  } else if (root && typeof root === 'object') {
-    for (const [key, value] of Object.entries(root as XmlElement)) {
-      if (key.startsWith(ATTRIBUTE_PREFIX) && typeof value === 'string') {
-        const attr = key.slice(ATTRIBUTE_PREFIX.length);
-        if (attr === '__proto__') throw new JpayProtocolError('bad-xml', 'attribute name __proto__ is not allowed');
-        attrs[attr] = value;
-      } else body[key] = value;
-    }
-  }
-  return { name, attrs, body };
+  return packetFromDocument(document);
 }
 
 // ---- Helpers ----
