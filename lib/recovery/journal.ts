@@ -151,7 +151,7 @@ export class TransactionJournal {
     const lines: JournalLine[] = [];
     for (const entry of this.entries.values()) {
       const open = this.isUnresolved(entry) || this.needsReviewEntry(entry) || this.live.has(entry.id);
-      if (!open && Date.parse(entry.begunAt) < cutoff) {
+      if (!open && Date.parse(entry.begunAt) <= cutoff) {
         this.entries.delete(entry.id);
         continue;
       }

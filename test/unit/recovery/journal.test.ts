@@ -184,13 +184,15 @@ describe('recovery/TransactionJournal: the durable in-flight journal', () => {
   });
 
   it('compacts on open above the line limit', async () => {
-    journal = await TransactionJournal.open(file, { compactAbove: 4, keepResolvedMs: 0 });
+    // A frozen clock: an entry begun this very millisecond is already older than keepResolvedMs 0.
+    const frozen = { now: () => new Date('2026-01-01T00:00:00Z') };
+    journal = await TransactionJournal.open(file, { ...frozen, compactAbove: 4, keepResolvedMs: 0 });
     for (let i = 1; i <= 3; i++) {
       const id = await journal.begin(start(i * 100));
       await journal.answered(id, answer(receipt(String(i).padStart(6, '0'), i * 100)));
     }
     await journal.close();
-    journal = await TransactionJournal.open(file, { compactAbove: 4, keepResolvedMs: 0 });
+    journal = await TransactionJournal.open(file, { ...frozen, compactAbove: 4, keepResolvedMs: 0 });
     assert.equal(journal.list().length, 0);
     assert.equal(journal.anchor(TERMINAL)?.seq, '000003', 'the anchor survives');
     assert.equal((await lines(file)).length, 1);
