@@ -61,7 +61,6 @@ const FIELDS: readonly (readonly [string, FieldKey, Kind])[] = [
 
 export const PLAIN_TEXT_PAN = 'plain-text-pan';
 
-const KNOWN_WIRE_NAMES: ReadonlySet<string> = new Set([...FIELDS.map(([wire]) => wire), PLAIN_TEXT_PAN]);
 
 export const CFT_FIELDS: readonly (keyof SbpCftBlock)[] = [
   'localQrcId',
@@ -110,13 +109,22 @@ export function isReceiptApproved(r: Pick<Receipt, 'tstatus' | 'paymentStatus'>)
   return decisive?.trim().toLowerCase() === 'approved';
 }
 
+/** Receipt key and kind by wire name: parsing walks the children present, not the whole table. */
+const FIELD_BY_WIRE: ReadonlyMap<string, readonly [FieldKey, Kind]> = new Map(FIELDS.map(([wire, key, kind]) => [wire, [key, kind]]));
+
 /** A `<receipt>` element → Receipt. Unknown children (and unconvertible values) go into `extra`. */
 export function parseReceipt(el: XmlElement): Receipt {
   const receipt: Receipt = { header: lines(el, 'header'), footer: lines(el, 'footer'), approved: false };
   const target = receipt as unknown as Record<string, unknown>;
-  const extra: XmlElement = {};
-  for (const [wire, key, kind] of FIELDS) {
-    if (!Object.prototype.hasOwnProperty.call(el, wire) || kind === 'lines') continue;
+  let extra: XmlElement | undefined;
+  for (const wire of Object.keys(el)) {
+    const field = FIELD_BY_WIRE.get(wire);
+    if (field === undefined) {
+      if (wire !== PLAIN_TEXT_PAN) (extra ??= {})[wire] = el[wire];
+      continue;
+    }
+    const [key, kind] = field;
+    if (kind === 'lines') continue;
     if (kind === 'cft') {
       const cft = parseCft(el);
       if (cft) receipt.cft = cft;
@@ -124,17 +132,14 @@ export function parseReceipt(el: XmlElement): Receipt {
     }
     const raw = text(el, wire);
     const value = raw === undefined ? undefined : convert(raw, kind, wire);
-    if (value === undefined || (value === '' && kind !== 'text')) extra[wire] = el[wire];
+    if (value === undefined || (value === '' && kind !== 'text')) (extra ??= {})[wire] = el[wire];
     else target[key] = value;
-  }
-  for (const [name, node] of Object.entries(el)) {
-    if (!KNOWN_WIRE_NAMES.has(name)) extra[name] = node;
   }
   if (receipt.seq !== undefined && /^\d{1,9}$/.test(receipt.seq)) receipt.receiptNumber = Number(receipt.seq);
   receipt.approved = isReceiptApproved(receipt);
   const applicationName = decodeApplicationName(receipt);
   if (applicationName !== undefined) receipt.applicationName = applicationName;
-  if (Object.keys(extra).length > 0) receipt.extra = extra;
+  if (extra !== undefined) receipt.extra = extra;
   return receipt;
 }
 

@@ -33,7 +33,7 @@ function parseTransaction(p: Packet, base: ResponseBase): TransactionResult {
   const receipt = receiptElement === undefined ? undefined : parseReceipt(receiptElement);
   // §9 does not say where plain-text-pan sits; PROTOCOL.md lists it in the receipt. Read both.
   const pan = nonEmptyText(receiptElement, PLAIN_TEXT_PAN) ?? nonEmptyText(p.body, PLAIN_TEXT_PAN);
-  const result: TransactionResult = { ...base, approved: receipt?.approved === true };
+  const result: TransactionResult = { status: base.status, ok: base.ok, errors: base.errors, approved: receipt?.approved === true };
   if (receipt) result.receipt = receipt;
   if (pan !== undefined) result.plainTextPan = new Secret(pan);
   return result;

@@ -59,8 +59,11 @@ export function countFromWire(s: string, field = 'count'): number {
   return Number(text);
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1];
 }
 
 function two(n: number): string {
@@ -79,13 +82,14 @@ function checkDate(year: number, month: number, day: number, field: string, raw:
 export function dateTimeFromWire(s: string, field = 'datetime'): string {
   const text = checkString(s, field);
   if (!/^(\d{10}|\d{12})$/.test(text)) fail(field, `expected yymmddHHMMSS (12 digits), got ${show(s)}`);
-  const [yy, mo, dd, hh, mi, ss = 0] = (text.match(/\d\d/g) ?? []).map(Number);
-  const year = 2000 + yy;
-  checkDate(year, mo, dd, field, text);
-  if (hh > 23) fail(field, `hour ${two(hh)} is invalid in ${show(s)}`);
-  if (mi > 59) fail(field, `minute ${two(mi)} is invalid in ${show(s)}`);
-  if (ss > 59) fail(field, `second ${two(ss)} is invalid in ${show(s)}`);
-  return `${year}-${two(mo)}-${two(dd)}T${two(hh)}:${two(mi)}:${two(ss)}`;
+  const pair = (at: number): number => (text.charCodeAt(at) - 48) * 10 + text.charCodeAt(at + 1) - 48;
+  const year = 2000 + pair(0);
+  checkDate(year, pair(2), pair(4), field, text);
+  if (pair(6) > 23) fail(field, `hour ${text.slice(6, 8)} is invalid in ${show(s)}`);
+  if (pair(8) > 59) fail(field, `minute ${text.slice(8, 10)} is invalid in ${show(s)}`);
+  const seconds = text.length === 12 ? text.slice(10, 12) : '00';
+  if (Number(seconds) > 59) fail(field, `second ${seconds} is invalid in ${show(s)}`);
+  return `20${text.slice(0, 2)}-${text.slice(2, 4)}-${text.slice(4, 6)}T${text.slice(6, 8)}:${text.slice(8, 10)}:${seconds}`;
 }
 
 /** Local time of `date` as `yymmddHHMMSS`; only years 2000..2099 fit the wire format. */
