@@ -4,9 +4,9 @@
  * `baseline` = fast-xml-parser alone with the same options.
  */
 import { XMLParser } from 'fast-xml-parser';
-import { encodeFrame, FrameDecoder } from '../lib/codec/frame';
-import { parsePacket, XML_PARSER_OPTIONS } from '../lib/codec/xml';
-import { parseResponse } from '../lib/protocol/responses';
+import { encodeFrame, FrameDecoder } from '../dist/lib/codec/frame';
+import { parsePacket, XML_PARSER_OPTIONS } from '../dist/lib/codec/xml';
+import { parseResponse } from '../dist/lib/protocol/responses';
 import { serve } from './child';
 import { xreportResponseXml } from './fixtures';
 import { gc } from './gc';

@@ -6,11 +6,11 @@
  * heap a parsed X-report keeps and the peak RSS growth while parsing it (codec-memory.ts).
  */
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
-import { encodeFrame, FrameDecoder } from '../lib/codec/frame';
-import type { Packet } from '../lib/codec/packet';
-import { parsePacket, serializePacket, XML_PARSER_OPTIONS } from '../lib/codec/xml';
-import { parseResponse } from '../lib/protocol/responses';
-import type { CommandName } from '../lib/protocol/types';
+import { encodeFrame, FrameDecoder } from '../dist/lib/codec/frame';
+import type { Packet } from '../dist/lib/codec/packet';
+import { parsePacket, serializePacket, XML_PARSER_OPTIONS } from '../dist/lib/codec/xml';
+import { parseResponse } from '../dist/lib/protocol/responses';
+import type { CommandName } from '../dist/lib/protocol/types';
 import { receiptResponseXml, xreportResponseXml } from './fixtures';
 import { Child } from './child';
 import type { MemoryFigures } from './codec-memory';

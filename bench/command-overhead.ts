@@ -10,11 +10,11 @@ import {
   deriveSessionKey,
   encodeClientHandshake,
   generateEphemeralKeyPair,
-} from '../lib/codec/crypto';
-import { childText, packet } from '../lib/codec/packet';
-import { parsePacket, serializePacket } from '../lib/codec/xml';
-import { JpayClient } from '../lib/client';
-import { buildRequest } from '../lib/protocol/requests';
+} from '../dist/lib/codec/crypto';
+import { childText, packet } from '../dist/lib/codec/packet';
+import { parsePacket, serializePacket } from '../dist/lib/codec/xml';
+import { JpayClient } from '../dist/lib/client';
+import { buildRequest } from '../dist/lib/protocol/requests';
 import { Child } from './child';
 import { encryptedBlock, frame, open, rawExchange, seal } from './raw-client';
 import { interleaveMetrics, median, type Comparison } from './stats';

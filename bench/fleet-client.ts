@@ -6,9 +6,9 @@
  */
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { serializePacket } from '../lib/codec/xml';
-import { JpayClient } from '../lib/client';
-import { buildRequest } from '../lib/protocol/requests';
+import { serializePacket } from '../dist/lib/codec/xml';
+import { JpayClient } from '../dist/lib/client';
+import { buildRequest } from '../dist/lib/protocol/requests';
 import { serve } from './child';
 import { gc } from './gc';
 import { frame, rawExchange, rootName } from './raw-client';

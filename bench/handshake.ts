@@ -7,7 +7,7 @@
  */
 import { p256 } from '@noble/curves/nist.js';
 import { createECDH } from 'node:crypto';
-import { decodeServerHandshake, deriveSessionKey, encodeServerHandshake, generateEphemeralKeyPair } from '../lib/codec/crypto';
+import { decodeServerHandshake, deriveSessionKey, encodeServerHandshake, generateEphemeralKeyPair } from '../dist/lib/codec/crypto';
 import { interleave, timeSync, type Comparison } from './stats';
 
 /** Which implementation lib/codec/crypto.ts uses for key pairs and the shared secret. */

@@ -3,7 +3,7 @@
  * tells the parent their ports. Started by the command-overhead and fleet benchmarks.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { startSimulator, type SimulatorHandle } from '../lib/simulator';
+import { startSimulator, type SimulatorHandle } from '../dist/lib/simulator';
 import { serve } from './child';
 
 /** Every artificial delay off; generous deadlines so a loaded machine never times out. */
