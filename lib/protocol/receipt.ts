@@ -61,7 +61,6 @@ const FIELDS: readonly (readonly [string, FieldKey, Kind])[] = [
 
 export const PLAIN_TEXT_PAN = 'plain-text-pan';
 
-
 export const CFT_FIELDS: readonly (keyof SbpCftBlock)[] = [
   'localQrcId',
   'pointId',
