@@ -217,8 +217,12 @@ describe('the Node-RED editor with the jpay nodes (headless Chromium, the npm st
     await openEditor();
     await page.evaluate(() => RED.actions.invoke('core:show-examples-import-dialog'));
     const dialog = page.locator('.ui-dialog:visible');
-    await dialog.getByText('@jpaykit/node-red-jpay', { exact: true }).click();
-    await dialog.getByText('flows', { exact: true }).last().click();
+    // The tree has a root named "flows" too: look for our folder inside our module's item
+    // (label and children share one container), so a click before our children are drawn
+    // waits for them instead of hitting the root.
+    const moduleLabel = dialog.locator('.red-ui-treeList-label').filter({ has: page.getByText('@jpaykit/node-red-jpay', { exact: true }) });
+    await moduleLabel.click();
+    await moduleLabel.locator('xpath=..').getByText('flows', { exact: true }).click();
     for (const name of EXAMPLES) await dialog.getByText(name, { exact: true }).waitFor({ timeout: 10000 });
     assert.deepEqual(errors, []);
   });
