@@ -34,6 +34,8 @@ export function coreNode(file: string): NodeInitializer {
 
 export const TERMINAL_ID = 'term';
 export const TAB = 'f1';
+/** The longest deadline a handler node and the terminal accept: far past every test's timeout, so a test that gets its result shows nothing waited for it. */
+export const LONG_DEADLINE_MS = 60_000;
 
 export type FlowNode = { id: string; type: string } & Record<string, unknown>;
 

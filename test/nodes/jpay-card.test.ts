@@ -5,6 +5,7 @@ import type { SimulatorHandle } from '../../lib/simulator';
 import type { TransactionResult } from '../../lib/protocol/types';
 import { startTestSimulator } from '../helpers/sim-fixtures';
 import {
+  LONG_DEADLINE_MS,
   TERMINAL_ID,
   builtNode,
   coreNode,
@@ -44,11 +45,11 @@ describe('nodes/jpay-card (built, real runtime, simulator over TCP)', function (
     await sim.close();
   });
 
-  async function loadFlow(card: Record<string, unknown>, more: FlowNode[] = []): Promise<void> {
+  async function loadFlow(card: Record<string, unknown>, more: FlowNode[] = [], terminal: Record<string, unknown> = {}): Promise<void> {
     await helper.load(
       nodes,
       onTab([
-        terminalConfig(sim),
+        terminalConfig(sim, terminal),
         { id: 'card', type: 'jpay-card', terminal: TERMINAL_ID, timeout: 1500, readBlocks: '', wires: [['out']], ...card },
         { id: 'out', type: 'helper' },
         ...more,
@@ -137,7 +138,7 @@ describe('nodes/jpay-card (built, real runtime, simulator over TCP)', function (
     const deadlineWarning = nextCall(card, 'warn', (args) => args[0] === 'jpay-card.warn.deadline');
     const started = Date.now();
     const r = await terminalApi().client.transaction({ type: 'purchase', amount: 1200 });
-    assert.ok(Date.now() - started >= 150);
+    assert.ok(Date.now() - started >= 130, 'not before the deadline (less a timer-granularity allowance)');
     await deadlineWarning;
     // The dialogue was closed without a receipt: the simulator then took its default bank card.
     assert.equal(r.approved, true);
@@ -154,19 +155,24 @@ describe('nodes/jpay-card (built, real runtime, simulator over TCP)', function (
   });
 
   it('refuses an invalid answer through done(err) (Catch sees it) and answers the safe default at once', async () => {
-    await loadFlow({ timeout: 1900 }, [{ id: 'catch', type: 'catch', scope: ['card'], uncaught: false, wires: [['caught']] }, { id: 'caught', type: 'helper' }]);
+    // Deadlines far beyond the test's timeout: the result can only come from the refusal's own answer.
+    await loadFlow(
+      { timeout: LONG_DEADLINE_MS },
+      [{ id: 'catch', type: 'catch', scope: ['card'], uncaught: false, wires: [['caught']] }, { id: 'caught', type: 'helper' }],
+      { handlerTimeout: LONG_DEADLINE_MS },
+    );
     const card = helper.getNode('card');
     const out = inbox(helper.getNode('out'));
     const caught = inbox(helper.getNode('caught'));
     const result = terminalApi().client.transaction({ type: 'purchase', amount: 300 });
     const open = await out.next();
-    const answeredAt = Date.now();
     card.receive(reply(open, { action: 'write', block: 5, data: 'abc' }));
     const error = (await caught.next()).error as { message: string; source: { id: string } };
     assert.match(error.message, /msg\.payload\.data/);
     assert.equal(error.source.id, 'card');
     const r = await result;
-    assert.ok(Date.now() - answeredAt < 1500, 'the terminal did not wait for the deadline');
+    assert.ok(!warnings(card).includes('jpay-card.warn.deadline'), 'answered before any deadline');
+    assert.equal(r.approved, true, 'the bank card paid');
     assert.notEqual(r.receipt?.iface, 'mifare');
     assert.ok(warnings(card).includes('jpay-card.warn.invalid'));
     assert.equal(sim.mifareCard()?.read(5).ok, true);
@@ -174,7 +180,8 @@ describe('nodes/jpay-card (built, real runtime, simulator over TCP)', function (
   });
 
   it('a redeploy while the flow holds a question settles it and leaves the transaction to finish', async () => {
-    await loadFlow({ timeout: 1900 });
+    // Deadlines far beyond the test's timeout: the command can only end because the close settled it.
+    await loadFlow({ timeout: LONG_DEADLINE_MS }, [], { handlerTimeout: LONG_DEADLINE_MS });
     const out = inbox(helper.getNode('out'));
     const result = terminalApi().client.transaction({ type: 'purchase', amount: 400 });
     await out.next();
@@ -182,11 +189,9 @@ describe('nodes/jpay-card (built, real runtime, simulator over TCP)', function (
       () => 'resolved',
       () => 'rejected',
     );
-    const closedAt = Date.now();
     await helper.clearFlows();
-    // Either way the command ends at once: nothing waits for the closed node's deadline.
+    // Either way the command ends: nothing waits for the closed node's deadline.
     assert.ok(['resolved', 'rejected'].includes(await settled));
-    assert.ok(Date.now() - closedAt < 1500);
   });
 
   it('without a terminal the node reports it and fails its input', async () => {
