@@ -33,6 +33,7 @@ function parseTransaction(p: Packet, base: ResponseBase): TransactionResult {
   const receipt = receiptElement === undefined ? undefined : parseReceipt(receiptElement);
   // §9 does not say where plain-text-pan sits; PROTOCOL.md lists it in the receipt. Read both.
   const pan = nonEmptyText(receiptElement, PLAIN_TEXT_PAN) ?? nonEmptyText(p.body, PLAIN_TEXT_PAN);
+  // Written out rather than `{ ...base, approved }`: the spread cost ≈ 2 µs per receipt (docs/benchmarks.md).
   const result: TransactionResult = { status: base.status, ok: base.ok, errors: base.errors, approved: receipt?.approved === true };
   if (receipt) result.receipt = receipt;
   if (pan !== undefined) result.plainTextPan = new Secret(pan);

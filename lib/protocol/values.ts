@@ -88,7 +88,7 @@ export function dateTimeFromWire(s: string, field = 'datetime'): string {
   if (pair(6) > 23) fail(field, `hour ${text.slice(6, 8)} is invalid in ${show(s)}`);
   if (pair(8) > 59) fail(field, `minute ${text.slice(8, 10)} is invalid in ${show(s)}`);
   const seconds = text.length === 12 ? text.slice(10, 12) : '00';
-  if (Number(seconds) > 59) fail(field, `second ${seconds} is invalid in ${show(s)}`);
+  if (text.length === 12 && pair(10) > 59) fail(field, `second ${seconds} is invalid in ${show(s)}`);
   return `20${text.slice(0, 2)}-${text.slice(2, 4)}-${text.slice(4, 6)}T${text.slice(6, 8)}:${text.slice(8, 10)}:${seconds}`;
 }
 

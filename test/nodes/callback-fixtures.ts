@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Node, NodeInitializer, NodeMessage, NodeStatus } from 'node-red';
 import helper from 'node-red-node-test-helper';
+import { MAX_DEADLINE_MS } from '../../lib/flow/flow-msg';
 import type { SimulatorHandle } from '../../lib/simulator';
 import type { JpayTerminalApi } from '../../nodes/shared/terminal-api';
 import { TERMINAL_API_PROPERTY } from '../../nodes/shared/terminal-lookup';
@@ -34,8 +35,8 @@ export function coreNode(file: string): NodeInitializer {
 
 export const TERMINAL_ID = 'term';
 export const TAB = 'f1';
-/** The longest deadline a handler node and the terminal accept: far past every test's timeout, so a test that gets its result shows nothing waited for it. */
-export const LONG_DEADLINE_MS = 60_000;
+/** The longest deadline a handler node accepts: far past every test's timeout, so a test that gets its result shows nothing waited for it. */
+export const LONG_DEADLINE_MS = MAX_DEADLINE_MS;
 
 export type FlowNode = { id: string; type: string } & Record<string, unknown>;
 
