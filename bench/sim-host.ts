@@ -13,7 +13,7 @@ export const ZERO_DELAYS = {
   keepaliveIntervalMs: 1000,
   cardTimeoutMs: 60_000,
   answerTimeoutMs: 60_000,
-  commandTimeoutMs: 60_000,
+  firstPacketTimeoutMs: 60_000,
   frameTimeoutMs: 60_000,
   faultDelayMs: 0,
   resetKeepAliveIntervalMs: 1000,

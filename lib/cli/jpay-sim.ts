@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { JpayError, JpayValidationError } from '../errors';
-import { startSimulator, type SimulatorHandle, type SimulatorOptions } from '../simulator';
+import { MIFARE_CLOSE_MODES, startSimulator, type MifareCloseMode, type SimulatorHandle, type SimulatorOptions } from '../simulator';
 import type { SimulatorEvent } from '../simulator/events';
 
 export const HELP = `Usage: jpay-sim [options]
@@ -19,6 +19,13 @@ Network
       --control-port <n>      control HTTP API port (default 4435; 0 = random)
       --control-host <addr>   control API address (default 127.0.0.1)
       --no-control            do not start the control API
+      --max-connections <n>   simultaneous client connections (default 32); more are
+                              refused (closed) with a log line
+      --first-packet-timeout <ms>  a connection that sends no command this long after
+                              it opens is closed (default 5000)
+      --max-response-size <bytes>  largest response frame (default 16777216; a full
+                              report of 5,000 transactions is about 1.5 MiB, 2 MiB
+                              encrypted)
 
 Terminal
   -s, --scenario <file>       scenario JSON file (cards, outcomes, delays, SBP, dex, faults)
@@ -41,6 +48,10 @@ Behaviour
       --dex                   enable the dex (EMV data exchange) message
       --host-unreachable      start with the bank host unreachable
       --mifare-image <file>   lay a MIFARE Classic card (raw .mfd dump) in the field
+      --mifare-close-without-receipt <continue|end>
+                              after a card close without a receipt: go on detecting a
+                              bank card (continue, default) or end the transaction with
+                              status cancelled (end)
 
 Output
   -q, --quiet                 print only the listening line
@@ -59,6 +70,9 @@ const OPTIONS = {
   'control-port': { type: 'string' },
   'control-host': { type: 'string' },
   'no-control': { type: 'boolean' },
+  'max-connections': { type: 'string' },
+  'first-packet-timeout': { type: 'string' },
+  'max-response-size': { type: 'string' },
   scenario: { type: 'string', short: 's' },
   'log-file': { type: 'string', short: 'l' },
   password: { type: 'string' },
@@ -77,6 +91,7 @@ const OPTIONS = {
   dex: { type: 'boolean' },
   'host-unreachable': { type: 'boolean' },
   'mifare-image': { type: 'string' },
+  'mifare-close-without-receipt': { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -112,6 +127,8 @@ export function optionsFromArgs(args: string[]): { options: SimulatorOptions; qu
     controlHost: values['control-host'],
     scenario: values.scenario,
     logFile: values['log-file'],
+    maxConnections: integer(values['max-connections'], 'max-connections', 1, 65535),
+    maxResponseFrameSize: integer(values['max-response-size'], 'max-response-size', 1024, 0xffffffff),
   };
   const terminal: NonNullable<SimulatorOptions['terminal']> = {};
   if (values.password !== undefined) {
@@ -127,6 +144,7 @@ export function optionsFromArgs(args: string[]): { options: SimulatorOptions; qu
     keepaliveIntervalMs: integer(values['keepalive-interval'], 'keepalive-interval', 1),
     hostDelayMs: integer(values['host-delay'], 'host-delay'),
     cardTimeoutMs: integer(values['card-timeout'], 'card-timeout', 1),
+    firstPacketTimeoutMs: integer(values['first-packet-timeout'], 'first-packet-timeout', 1),
   };
   if (Object.values(timing).some((v) => v !== undefined)) options.timing = timing;
   if (values['no-auto-present']) options.autoPresent = false;
@@ -136,7 +154,16 @@ export function optionsFromArgs(args: string[]): { options: SimulatorOptions; qu
   }
   if (values.dex) options.dex = { enabled: true };
   if (values['host-unreachable']) options.hostReachable = false;
-  if (values['mifare-image'] !== undefined) options.mifare = { card: { imageFile: values['mifare-image'] } };
+  const mifare: NonNullable<SimulatorOptions['mifare']> = {};
+  if (values['mifare-image'] !== undefined) mifare.card = { imageFile: values['mifare-image'] };
+  const closeMode = values['mifare-close-without-receipt'];
+  if (closeMode !== undefined) {
+    if (!(MIFARE_CLOSE_MODES as readonly string[]).includes(closeMode)) {
+      throw new JpayValidationError('--mifare-close-without-receipt', `must be one of ${MIFARE_CLOSE_MODES.join(', ')}`);
+    }
+    mifare.closeWithoutReceipt = closeMode as MifareCloseMode;
+  }
+  if (Object.keys(mifare).length > 0) options.mifare = mifare;
   return { options, quiet: values.quiet ?? false, json: values.json ?? false, help: values.help ?? false, version: values.version ?? false };
 }
 
@@ -148,6 +175,10 @@ function describe(e: SimulatorEvent): string {
       return `  ${e.name}${e.code ? ` ${e.code}` : ''}${e.answer ? ` ← ${e.answer}` : ''}`;
     case 'record':
       return `  log: ${e.kind} #${e.seq} ${e.operation} ${e.tstatus} ${(e.amount / 100).toFixed(2)}`;
+    case 'connection-refused':
+      return `connection from ${e.remote} refused: ${e.open} connections open, the limit is ${e.max} (--max-connections)`;
+    case 'bad-input':
+      return `  bad input: ${e.reason}`;
     default:
       return `  ${e.type}: ${JSON.stringify({ ...e, type: undefined })}`;
   }

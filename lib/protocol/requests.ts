@@ -121,10 +121,30 @@ function optionalBoolean(command: CommandName, raw: string | undefined, field: s
   fail(command, 'formaterror', field, 'must be true or false');
 }
 
+/**
+ * §8.9: "the amount must be given as 12 digits with leading zeros, in kopecks". Anything
+ * else (`12300`, 13 digits, a sign, a decimal point) is a representation error, so
+ * `formaterror` (Appendix A: "ошибка представления данных"); `invalidarguments` is kept for
+ * well-formed values the operation cannot take (a void above what is left).
+ */
 function wireAmount(command: CommandName, raw: string | undefined, field: string): number | undefined {
   if (raw === undefined) return undefined;
-  if (!/^\d{1,12}$/.test(raw)) fail(command, 'formaterror', field, 'must be 12 digits of minor units');
+  if (!/^\d{12}$/.test(raw)) fail(command, 'formaterror', field, 'must be exactly 12 digits of minor units (kopecks) with leading zeros');
   return Number(raw);
+}
+
+/**
+ * §8.9 says "add the attribute forced = true" but its example writes an element
+ * `<forced>true</forced>`: both are read; the two given with different values is refused.
+ */
+function forcedFlag(command: CommandName, p: Packet): boolean | undefined {
+  const element = optionalBoolean(command, nonEmptyText(p.body, 'forced'), 'forced');
+  const raw = p.attrs.forced?.trim();
+  const attribute = optionalBoolean(command, raw === '' ? undefined : raw, 'forced');
+  if (element !== undefined && attribute !== undefined && element !== attribute) {
+    fail(command, 'invalidarguments', 'forced', 'is given twice (element and attribute) with different values');
+  }
+  return element ?? attribute;
 }
 
 function transactionType(command: CommandName, p: Packet): TransactionType {
@@ -163,7 +183,7 @@ function transactionParams(p: Packet): RequestParams['transaction'] {
     else if (/^\d{1,6}$/.test(number)) params.number = Number(number);
     else fail(c, 'formaterror', 'number', 'must be a receipt number (up to 6 digits) or last');
   }
-  const forced = optionalBoolean(c, nonEmptyText(b, 'forced'), 'forced');
+  const forced = forcedFlag(c, p);
   if (forced !== undefined) params.forced = forced;
   const sbp = optionalBoolean(c, p.attrs['force-sbp'], 'force-sbp');
   if (sbp !== undefined) params.sbp = sbp;

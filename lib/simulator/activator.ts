@@ -61,6 +61,13 @@ export class ActivatorServer {
 
   private accept(raw: Socket): void {
     raw.on('error', () => undefined);
+    // §10: the indicator turns to 1 when the activator connects, before it says anything.
+    const session = this.t.pendingReset;
+    if (session && !session.aborted) {
+      session.activatorConnected();
+      this.t.emitEvent({ type: 'activator', step: 'connected' });
+      raw.once('close', () => session.activatorDisconnected());
+    }
     const socket = new PacketSocket(raw, { maxFrameSize: this.t.config.maxFrameSize, frameTimeoutMs: this.t.config.timing.frameTimeoutMs });
     socket.on('error', (error) => this.t.emitEvent({ type: 'bad-input', reason: `activator: ${error.message}` }));
     this.sockets.add(socket);
@@ -78,7 +85,7 @@ export class ActivatorServer {
     const { timing } = this.t.config;
     let first: Packet;
     try {
-      first = await socket.receive(timing.commandTimeoutMs);
+      first = await socket.receive(timing.firstPacketTimeoutMs);
     } catch {
       socket.destroy();
       return;
@@ -88,12 +95,12 @@ export class ActivatorServer {
       return;
     }
     const session = this.t.pendingReset;
-    if (!session || session.connected || session.aborted) {
+    if (!session || session.started || session.aborted) {
       await socket.send(buildResponse('reset', 'failed', {}, ['no runreset is waiting for the activator']));
       return;
     }
-    session.activatorConnected();
-    this.t.emitEvent({ type: 'activator', step: 'connected' });
+    session.resetStarted();
+    this.t.emitEvent({ type: 'activator', step: 'reset' });
     let outcome: ResetOutcome;
     try {
       await this.initialise(socket, session);

@@ -92,12 +92,19 @@ export async function handleGetParameters(ctx: CommandContext): Promise<CommandR
   return { status: 'ok', body: { parameters: parametersToElement(ctx.terminal.parameters) } };
 }
 
-/** Host key for SAM AV2: 16 (AES-128 / 2K3DES) or 24 bytes (3K3DES), Base64. */
+/**
+ * Largest host key accepted. §8.15 sets no length (its example is cut off; this project's
+ * own example is 8 bytes); SAM AV2 keys are 16 or 24 bytes, AES-256 would be 32. The
+ * bound only keeps a client from parking arbitrary data in the terminal.
+ */
+export const MAX_HOST_KEY_BYTES = 64;
+
+/** Host key for SAM AV2 (§8.15): any non-empty Base64 key up to MAX_HOST_KEY_BYTES. */
 export async function handleSetHostKey(ctx: CommandContext, params: RequestParams['sethostkey']): Promise<CommandResult> {
+  // The request schema has already refused what is not Base64 (formaterror).
   const material = Buffer.from(params.material, 'base64');
-  const canonical = material.toString('base64') === params.material;
-  if (!canonical || (material.length !== 16 && material.length !== 24)) {
-    return { status: 'invalidarguments', errors: ['material: must be a Base64 key of 16 or 24 bytes'] };
+  if (material.length === 0 || material.length > MAX_HOST_KEY_BYTES) {
+    return { status: 'invalidarguments', errors: [`material: must be a Base64 key of 1 to ${MAX_HOST_KEY_BYTES} bytes`] };
   }
   ctx.terminal.hostKeys.set(params.name, material);
   return { status: 'ok' };

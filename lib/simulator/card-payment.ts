@@ -4,7 +4,7 @@
  * and the final display (03 / 1A / 07 with the amount).
  */
 import type { TransactionType } from '../protocol/types';
-import { TestCard, isExpired } from './cards';
+import { TestCard, isExpired, isLuhnValid } from './cards';
 import type { CommandContext, CommandResult } from './context';
 import { Detector } from './detection';
 import { runDex, type DexState } from './dex';
@@ -17,6 +17,9 @@ import { isOfflineDecline, type OutcomeSpec } from './outcome';
 import { receiptBody } from './receipts';
 import { cardData, commitRecord, newRecord } from './records';
 import { completeSbpPayment, hideQr, newQr, showQr, type SbpQr } from './sbp';
+
+/** The error-stack line of a transaction a MIFARE `close` without a receipt ended. */
+export const MIFARE_CLOSED_WITHOUT_RECEIPT = 'the card dialogue was closed without a receipt: no payment';
 
 export interface CardRequestInfo {
   type: TransactionType;
@@ -58,9 +61,13 @@ export async function cardPayment(
       }
       if (event.kind === 'mifare' && t.mifare) {
         const result = await runMifareDialogue(ctx, t.mifare);
-        if (result.receipt !== undefined && Object.keys(result.receipt).length > 0) {
+        if (result.receipt !== undefined) {
           if (qr) await hideQr(ctx);
           return { status: 'ok', body: mifareReceiptBody(result.receipt) };
+        }
+        if (result.end === 'close' && t.mifareCloseWithoutReceipt === 'end') {
+          if (qr) await hideQr(ctx);
+          throw new CommandAbort('cancelled', [MIFARE_CLOSED_WITHOUT_RECEIPT]);
         }
         detector.mifareDone();
         continue;
@@ -85,6 +92,15 @@ export async function cardPayment(
   }
   if (qr) await hideQr(ctx);
   return processCard(ctx, card, req, outcome, 'contactless');
+}
+
+/** A manually entered PAN the acquirer accepts (manual entry enabled, Luhn-valid). */
+export function manualPan(ctx: CommandContext, pan: string): string {
+  if (!ctx.terminal.config.terminal.manualEntry) {
+    throw new CommandAbort('notallowedinterface', ['manual card entry is not supported by the acquirer']);
+  }
+  if (!isLuhnValid(pan)) throw new CommandAbort('invalidarguments', ['pan: is not a valid card number']);
+  return pan;
 }
 
 /** From a read card (or manual entry) to the receipt. */

@@ -19,16 +19,33 @@ import { AnswerTimeout, CancelledByClient, ClientGone, CommandAbort, DropConnect
 import { CommandFaults, RESPONSE_FAULTS } from './faults';
 import type { Terminal } from './terminal';
 
+export function remoteOf(socket: Socket): string {
+  const address = socket.remoteAddress ?? 'unknown';
+  return `${address.includes(':') ? `[${address}]` : address}:${socket.remotePort ?? '?'}`;
+}
+
 const GARBAGE = Buffer.from('\u0000\u00ff<<garbage: this is not an XML packet>>\u0000', 'latin1');
+
+/**
+ * The framed response, or its size when it is above the response limit (the limit is
+ * larger than the one on incoming frames: a full report is the biggest thing sent).
+ */
+function responseFrame(packet: Packet, limit: number): Buffer | number {
+  const payload = Buffer.from(serializePacket(packet), 'utf8');
+  return payload.length > limit ? payload.length : encodeFrame(payload, limit);
+}
 
 export class Connection {
   readonly socket: PacketSocket;
+  /** `address:port` of the client, for log lines. */
+  readonly remote: string;
   private lingerTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly t: Terminal,
     raw: Socket,
   ) {
+    this.remote = remoteOf(raw);
     const { timing, maxFrameSize } = t.config;
     this.socket = new PacketSocket(raw, { maxFrameSize, frameTimeoutMs: timing.frameTimeoutMs });
     this.socket.on('error', (error) => this.t.emitEvent({ type: 'bad-input', reason: error.message }));
@@ -44,8 +61,9 @@ export class Connection {
   /** Serves the connection's one command; never rejects. */
   async serve(): Promise<void> {
     let first: Packet;
+    const deadline = this.t.config.timing.firstPacketTimeoutMs;
     try {
-      first = await this.socket.receive(this.t.config.timing.commandTimeoutMs);
+      first = await this.socket.receive(deadline);
     } catch (error) {
       if (error instanceof JpayProtocolError && error.code === 'bad-xml') {
         this.t.emitEvent({ type: 'bad-input', reason: error.message });
@@ -53,7 +71,11 @@ export class Connection {
         await this.sendAndClose(buildResponse('error', 'formaterror', {}, [error.message]));
         return;
       }
-      if (error instanceof ReceiveTimeoutError) this.t.emitEvent({ type: 'bad-input', reason: 'no command in time' });
+      if (error instanceof ReceiveTimeoutError) {
+        const reason = `connection from ${this.remote} closed: no command within ${deadline} ms (firstPacketTimeoutMs)`;
+        this.t.emitEvent({ type: 'bad-input', reason });
+        this.t.config.logger(reason);
+      }
       this.destroy();
       return;
     }
@@ -182,8 +204,16 @@ export class Connection {
     return sealWith ? encryptPacket(response, sealWith) : response;
   }
 
-  private async finish(command: string, result: CommandResult, key: Buffer | undefined, started: number, forcePlain: boolean): Promise<void> {
-    const packet = this.responsePacket(command, result, forcePlain ? undefined : key);
+  private async finish(command: string, answered: CommandResult, key: Buffer | undefined, started: number, forcePlain: boolean): Promise<void> {
+    const sealWith = forcePlain ? undefined : key;
+    let result = answered;
+    let frame = responseFrame(this.responsePacket(command, result, sealWith), this.t.config.maxResponseFrameSize);
+    if (typeof frame === 'number') {
+      const reason = `the ${command} response of ${frame} bytes exceeds the simulator's limit of ${this.t.config.maxResponseFrameSize} (maxResponseFrameSize)`;
+      this.t.config.logger(reason);
+      result = { status: 'systemerror', errors: [reason] };
+      frame = encodeFrame(serializePacket(this.responsePacket(command, result, sealWith)));
+    }
     this.t.emitEvent({
       type: 'command',
       command,
@@ -192,12 +222,13 @@ export class Connection {
       ms: Date.now() - started,
     });
     this.t.config.logger(`${command} → ${result.status}`);
-    await this.sendAndClose(packet);
+    await this.sendAndClose(frame);
   }
 
-  private async sendAndClose(packet: Packet): Promise<void> {
+  private async sendAndClose(response: Packet | Buffer): Promise<void> {
     try {
-      await this.socket.send(packet);
+      if (Buffer.isBuffer(response)) await this.socket.sendRaw(response);
+      else await this.socket.send(response);
     } catch {
       this.destroy();
       return;
@@ -215,10 +246,10 @@ export class Connection {
     else this.closeGracefully();
   }
 
-  /** Half-close; the client closes its side. A client that never does is cut off after the command timeout. */
+  /** Half-close; the client closes its side. A client that never does is cut off after the first-packet deadline. */
   private closeGracefully(): void {
     this.socket.end();
     if (this.socket.isClosed) return;
-    this.lingerTimer = setTimeout(() => this.destroy(), this.t.config.timing.commandTimeoutMs);
+    this.lingerTimer = setTimeout(() => this.destroy(), this.t.config.timing.firstPacketTimeoutMs);
   }
 }

@@ -3,16 +3,25 @@
  *   GET  /health, /state, /cards, /magic-amounts, /log, /events, /faults, /outcomes, /mifare
  *   POST /present {card?}            POST /outcomes {…}|[…]     POST /faults {kind,…}
  *   POST /sbp {outcome}              POST /mifare/remove        POST /mifare/return
- *   POST /reset                      PUT  /next-card {card}     PUT  /auto-present {enabled}
- *   PUT  /host {reachable}           PUT  /mifare {image?,…}    PUT  /settlement {…}
+ *   POST /reset                      POST /log/seed {count}     PUT  /next-card {card}
+ *   PUT  /auto-present {enabled}     PUT  /host {reachable}     PUT  /mifare {image?,…}
+ *   PUT  /settlement {…}             PUT  /mifare/close-without-receipt {mode}
  *   DELETE /outcomes, /faults, /log, /mifare
- * Errors: 400 {error, field}, 404, 405, 413.
+ * Errors: 400 {error, field}, 403, 404, 405, 409, 413, 415.
+ *
+ * Any web page the user opens can send requests to a port on localhost. So: a request
+ * with an `Origin` other than this API's own loopback origin gets 403 (a browser always
+ * sends one on a cross-origin POST); every POST and PUT must say `Content-Type:
+ * application/json` (415 otherwise), which a page cannot send cross-origin without a
+ * CORS preflight this API never grants; and while it listens on loopback, a `Host` that
+ * is not a loopback name gets 403 (DNS rebinding). A request never names a file: card
+ * images come in the body (hex/base64) or from the command line (--mifare-image).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import { JpayValidationError } from '../errors';
 import type { Controller } from './controller';
-import type { FaultSpec, MifareCardConfig, SbpOutcome, SettlementConfig } from './options';
+import type { FaultSpec, MifareCardConfig, MifareCloseMode, SbpOutcome, SettlementConfig } from './options';
 import type { OutcomeSpec } from './outcome';
 import { closeServer, listen } from './server';
 
@@ -59,6 +68,12 @@ function readBody(req: IncomingMessage): Promise<Json> {
   });
 }
 
+function integerField(body: Json, name: string): number {
+  const value = body[name];
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new HttpError(400, `${name}: must be an integer`, name);
+  return value;
+}
+
 function boolField(body: Json, name: string): boolean {
   const value = body[name];
   if (typeof value !== 'boolean') throw new HttpError(400, `${name}: must be true or false`, name);
@@ -77,9 +92,14 @@ export class ControlApi {
   private readonly sockets = new Set<Socket>();
   private readonly routes: Record<string, Route>;
 
+  /** The port this API listens on (for the same-origin check). */
+  private port: number | undefined;
+
   constructor(
     private readonly control: Controller,
     info: () => Json,
+    /** The address it listens on: loopback ones also get the Host check. */
+    private readonly listenHost: string,
   ) {
     const c = control;
     this.routes = {
@@ -92,6 +112,7 @@ export class ControlApi {
         await c.clearLog();
         return { ok: true };
       },
+      'POST /log/seed': async (b) => ({ records: await c.seedLog(integerField(b, 'count')) }),
       'GET /events': () => c.events(),
       'POST /present': (b) => c.presentCard(optionalString(b, 'card')),
       'PUT /next-card': (b) => {
@@ -130,8 +151,19 @@ export class ControlApi {
       },
       'GET /mifare': () => c.mifareState(),
       'PUT /mifare': async (b) => {
+        if ('imageFile' in b) {
+          throw new HttpError(
+            400,
+            'imageFile: is not accepted over the control API; send the card memory as hex or base64 in image, or start jpay-sim with --mifare-image FILE',
+            'imageFile',
+          );
+        }
         await c.insertMifareCard(b as MifareCardConfig);
         return c.mifareState();
+      },
+      'PUT /mifare/close-without-receipt': (b) => {
+        c.setMifareCloseWithoutReceipt(optionalString(b, 'mode') as MifareCloseMode);
+        return { ok: true, mode: b.mode };
       },
       'DELETE /mifare': () => {
         c.takeMifareCard();
@@ -169,11 +201,16 @@ export class ControlApi {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname.replace(/\/+$/, '') || '/';
     const route = this.routes[`${req.method ?? 'GET'} ${path}`];
     try {
+      this.checkOrigin(req);
       if (!route) {
         const known = Object.keys(this.routes).some((key) => key.endsWith(` ${path}`));
         throw new HttpError(known ? 405 : 404, known ? `${req.method} is not allowed on ${path}` : `no route ${path}`);
       }
-      const body = req.method === 'GET' || req.method === 'DELETE' ? {} : await readBody(req);
+      const withBody = req.method === 'POST' || req.method === 'PUT';
+      if (withBody && !isJson(req.headers['content-type'])) {
+        throw new HttpError(415, `${req.method} requests must have Content-Type: application/json`);
+      }
+      const body = withBody ? await readBody(req) : {};
       send(res, 200, (await route(body)) ?? { ok: true });
     } catch (error) {
       if (error instanceof HttpError) send(res, error.code, { error: error.message, ...(error.field ? { field: error.field } : {}) });
@@ -182,8 +219,32 @@ export class ControlApi {
     }
   }
 
-  listen(port: number, host: string): Promise<number> {
-    return listen(this.server, port, host);
+  /** 403 unless the request comes from no page (no Origin) or from this API's own origin, through a name we answer to. */
+  private checkOrigin(req: IncomingMessage): void {
+    const origin = req.headers.origin;
+    if (origin !== undefined && !this.isOwnOrigin(origin)) {
+      throw new HttpError(403, 'cross-origin requests are refused: the Origin header names another site');
+    }
+    if (isLoopback(this.listenHost) && !isLoopbackHost(hostnameOf(req.headers.host))) {
+      throw new HttpError(403, 'the Host header must name this machine (localhost, 127.0.0.1 or [::1])');
+    }
+  }
+
+  private isOwnOrigin(origin: string): boolean {
+    let url: URL;
+    try {
+      url = new URL(origin);
+    } catch {
+      return false;
+    }
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const ours = isLoopbackHost(host) || host === this.listenHost;
+    return url.protocol === 'http:' && ours && Number(url.port || 80) === this.port;
+  }
+
+  async listen(port: number, host: string): Promise<number> {
+    this.port = await listen(this.server, port, host);
+    return this.port;
   }
 
   async close(): Promise<void> {
@@ -197,4 +258,23 @@ function send(res: ServerResponse, code: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(code, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+function isJson(contentType: string | undefined): boolean {
+  return contentType?.split(';')[0].trim().toLowerCase() === 'application/json';
+}
+
+/** `localhost:4435` / `[::1]:4435` / `127.0.0.1` → the host name without port or brackets. */
+function hostnameOf(hostHeader: string | undefined): string {
+  if (hostHeader === undefined) return '';
+  const bracketed = /^\[([^\]]*)\]/.exec(hostHeader);
+  return bracketed ? bracketed[1] : hostHeader.replace(/:\d*$/, '');
+}
+
+function isLoopback(address: string): boolean {
+  return address === 'localhost' || address === '::1' || (isIP(address) === 4 && address.startsWith('127.'));
+}
+
+function isLoopbackHost(name: string): boolean {
+  return isLoopback(name.toLowerCase()) || name.toLowerCase().endsWith('.localhost');
 }

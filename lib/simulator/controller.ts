@@ -10,7 +10,8 @@ import type { SimulatorEvent } from './events';
 import type { QueuedFault } from './faults';
 import type { LogRecord } from './log';
 import { MAGIC_AMOUNTS } from './magic';
-import type { FaultSpec, MifareCardConfig, SbpOutcome, SettlementConfig } from './options';
+import { seedRecords } from './records';
+import { MIFARE_CLOSE_MODES, type FaultSpec, type MifareCardConfig, type MifareCloseMode, type SbpOutcome, type SettlementConfig } from './options';
 import type { OutcomeSpec } from './outcome';
 import { validateFault, validateMifareCard, validateOutcome } from './scenario';
 import type { Terminal } from './terminal';
@@ -133,6 +134,14 @@ export class Controller {
     return virtual;
   }
 
+  /** What a MIFARE `close` without a receipt does from now on: continue detecting a bank card, or end (cancelled). */
+  setMifareCloseWithoutReceipt(mode: MifareCloseMode): void {
+    if (!(MIFARE_CLOSE_MODES as readonly string[]).includes(mode)) {
+      throw new JpayValidationError('mode', `must be one of ${MIFARE_CLOSE_MODES.join(', ')}`);
+    }
+    this.t.mifareCloseWithoutReceipt = mode;
+  }
+
   /** Takes the MIFARE card away (it is no longer offered to transactions). */
   takeMifareCard(): VirtualMifareCard | undefined {
     const card = this.t.mifare;
@@ -161,6 +170,14 @@ export class Controller {
     return this.t.log.list();
   }
 
+  /**
+   * Adds `count` approved purchases to the log (1 to 100,000), e.g. for a full report of
+   * thousands of transactions. Returns the number of records in the log.
+   */
+  async seedLog(count: number): Promise<number> {
+    return seedRecords(this.t, count);
+  }
+
   /** Empties the log without a cutover (a control action, not the `clear` command). */
   async clearLog(): Promise<void> {
     await this.t.log.empty();
@@ -183,7 +200,7 @@ export class Controller {
       cardsQueued: t.presentedCards.length,
       nextCard: t.nextCard?.id ?? null,
       faults: t.faults.list(),
-      mifare: { present: t.mifare !== undefined, inField: t.mifare?.inField ?? false },
+      mifare: { present: t.mifare !== undefined, inField: t.mifare?.inField ?? false, closeWithoutReceipt: t.mifareCloseWithoutReceipt },
       sbp: { enabled: t.config.sbp.enabled, queued: t.sbpOutcomes.length },
       dex: { enabled: t.config.dex.enabled },
       log: { records: t.log.size, persistent: t.log.persistent, batch: t.log.batch },

@@ -8,5 +8,7 @@ export type SimulatorEvent =
   | { type: 'record'; kind: string; seq: number; operation: string; tstatus: string; amount: number }
   | { type: 'fault'; kind: string; command: string }
   | { type: 'bad-input'; reason: string }
+  /** A client connection over `maxConnections` was closed without being served. */
+  | { type: 'connection-refused'; remote: string; open: number; max: number }
   | { type: 'busy'; command: string; holder: string }
   | { type: 'activator'; step: string };

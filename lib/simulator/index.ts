@@ -39,7 +39,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const { scenario: _scenario, clock: _clock, logger: _logger, ...plain } = options;
   // The options' own scenario fields are validated like a scenario file.
   const own: Scenario = { ...plain } as Scenario;
-  for (const key of ['host', 'port', 'activatorPort', 'controlPort', 'controlHost', 'logFile', 'maxFrameSize', 'maxConnections', 'rsaModulusLength']) {
+  for (const key of ['host', 'port', 'activatorPort', 'controlPort', 'controlHost', 'logFile', 'maxFrameSize', 'maxResponseFrameSize', 'maxConnections', 'rsaModulusLength']) {
     delete (own as Record<string, unknown>)[key];
   }
   validateScenario(JSON.parse(JSON.stringify(own)) as unknown, 'options');
@@ -65,7 +65,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     activatorPort = await activator.listen(config.activatorPort, config.host);
     closers.push(() => activator.close());
     if (config.controlPort !== undefined) {
-      api = new ControlApi(controller, () => ({ port, activatorPort }));
+      api = new ControlApi(controller, () => ({ port, activatorPort }), config.controlHost);
       controlPort = await api.listen(config.controlPort, config.controlHost);
       const started = api;
       closers.push(() => started.close());
@@ -116,7 +116,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 }
 
 export { DEFAULT_ACTIVATOR_PORT, DEFAULT_PASSWORD, DEFAULT_PORT } from './options';
-export type { Scenario, SimulatorOptions, FaultSpec, SbpOutcome, MifareCardConfig } from './options';
+export type { Scenario, SimulatorOptions, FaultSpec, SbpOutcome, MifareCardConfig, MifareCloseMode } from './options';
+export { MIFARE_CLOSE_MODES, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_RESPONSE_FRAME_SIZE } from './options';
 export type { OutcomeSpec, DeclineReason, FaultKind, Cvm } from './outcome';
 export { DECLINE_REASONS, FAULT_KINDS } from './outcome';
 export { TEST_CARDS, type TestCard } from './cards';

@@ -1,8 +1,9 @@
 /**
  * The MIFARE `card` dialogue (§8.9, PROTOCOL.md §5.2): open → the client's read/write
  * requests, each answered with its result → close. A close with a receipt ends the
- * transaction with that receipt (plus `<iface>mifare</iface>`); a close without one, or
- * `notimplemented`, hands the terminal back to waiting for a bank card.
+ * transaction with that receipt (plus `<iface>mifare</iface>`); what a close without one
+ * does is the terminal's `mifare.closeWithoutReceipt` (card-payment.ts); `notimplemented`
+ * hands the terminal back to waiting for a bank card.
  */
 import type { XmlElement } from '../codec/packet';
 import type { VirtualMifareCard } from '../mifare/virtual-card';
@@ -15,6 +16,8 @@ import { CommandAbort } from './errors';
 const MAX_OPERATIONS = 4096;
 
 export interface MifareResult {
+  /** How the client ended the dialogue: `close`, or any other answer (notimplemented…). */
+  end: 'close' | 'other';
   receipt?: XmlElement;
   reads: number;
   writes: number;
@@ -31,7 +34,7 @@ export async function runMifareDialogue(ctx: CommandContext, card: VirtualMifare
     t.emitEvent({ type: 'fault', kind: 'card-removed', command: ctx.command });
     card.remove();
   }
-  const result: MifareResult = { reads: 0, writes: 0 };
+  const result: MifareResult = { end: 'other', reads: 0, writes: 0 };
   for (let i = 0; i < MAX_OPERATIONS; i++) {
     const answer = await ctx.dialogue.ask({ name: 'card', message });
     const parsed = parseCardAnswer(answer);
@@ -51,7 +54,8 @@ export async function runMifareDialogue(ctx: CommandContext, card: VirtualMifare
         break;
       }
       case 'close':
-        if (request.receipt !== undefined) result.receipt = request.receipt;
+        result.end = 'close';
+        if (request.receipt !== undefined && Object.keys(request.receipt).length > 0) result.receipt = request.receipt;
         return result;
       default:
         return result;

@@ -10,6 +10,9 @@ import type { Cvm, DeclineReason, FaultKind, OutcomeSpec } from './outcome';
 export const DEFAULT_PORT = 4433;
 export const DEFAULT_ACTIVATOR_PORT = 4434;
 export const DEFAULT_PASSWORD = '12345678';
+export const DEFAULT_MAX_FRAME_SIZE = 256 * 1024;
+export const DEFAULT_MAX_RESPONSE_FRAME_SIZE = 16 * 1024 * 1024;
+export const DEFAULT_MAX_CONNECTIONS = 32;
 
 export interface TerminalConfig {
   tid?: string;
@@ -43,8 +46,12 @@ export interface TimingConfig {
   cardTimeoutMs?: number;
   /** Longest wait for the client's answer to a message (ms). */
   answerTimeoutMs?: number;
-  /** Longest wait for the command after a connection opens (ms). */
-  commandTimeoutMs?: number;
+  /**
+   * First-packet deadline (ms): a connection must deliver its command this soon after it
+   * opens, and close after the response within the same time, else it is closed — an idle
+   * socket holds one of the `maxConnections` slots only this long.
+   */
+  firstPacketTimeoutMs?: number;
   /** Deadline for a frame from its first byte to its last (ms). */
   frameTimeoutMs?: number;
   /** How long the delay-response fault holds the response (ms). */
@@ -91,10 +98,20 @@ export interface MifareCardConfig {
   tearMode?: 'before' | 'after' | 'partial';
 }
 
+/**
+ * What the terminal does when the client ends the card dialogue with a `close` that
+ * carries no receipt (§8.9 does not say): `continue` = go on detecting a bank card (the
+ * default), `end` = end the transaction with status `cancelled` and no receipt.
+ */
+export const MIFARE_CLOSE_MODES = ['continue', 'end'] as const;
+export type MifareCloseMode = (typeof MIFARE_CLOSE_MODES)[number];
+
 export interface MifareConfig {
   enabled?: boolean;
   /** A card lying in the field at start. */
   card?: MifareCardConfig;
+  /** After a `close` without a receipt: continue detecting a bank card, or end (cancelled). */
+  closeWithoutReceipt?: MifareCloseMode;
 }
 
 export interface SettlementConfig {
@@ -156,9 +173,15 @@ export interface SimulatorOptions extends Scenario {
   scenario?: string | Scenario;
   /** Persist the transaction log here (atomic writes); in memory when absent. */
   logFile?: string;
-  /** Largest frame accepted (bytes, default 256 KiB). */
+  /** Largest frame accepted from a client or the activator (bytes, default 256 KiB). */
   maxFrameSize?: number;
-  /** Simultaneous client connections (default 32). */
+  /**
+   * Largest response frame sent (bytes, default 16 MiB): a full report of 5,000
+   * transactions is about 1.5 MiB plain, 2 MiB encrypted. A larger response is replaced
+   * by `systemerror`.
+   */
+  maxResponseFrameSize?: number;
+  /** Simultaneous client connections (default 32); more are refused (closed) with a log line. */
   maxConnections?: number;
   /** RSA key size for runreset's device keys (default 2048; tests may use 1024). */
   rsaModulusLength?: number;
@@ -174,7 +197,7 @@ export interface ResolvedTiming {
   hostDelayMs: number;
   cardTimeoutMs: number;
   answerTimeoutMs: number;
-  commandTimeoutMs: number;
+  firstPacketTimeoutMs: number;
   frameTimeoutMs: number;
   faultDelayMs: number;
   resetKeepAliveIntervalMs: number;
@@ -189,6 +212,7 @@ export interface ResolvedConfig {
   controlHost: string;
   logFile?: string;
   maxFrameSize: number;
+  maxResponseFrameSize: number;
   maxConnections: number;
   rsaModulusLength: number;
   clock: () => Date;
@@ -202,7 +226,7 @@ export interface ResolvedConfig {
   hostReachable: boolean;
   sbp: Required<SbpConfig>;
   dex: Required<DexConfig>;
-  mifare: { enabled: boolean; card?: MifareCardConfig };
+  mifare: { enabled: boolean; card?: MifareCardConfig; closeWithoutReceipt: MifareCloseMode };
   settlement: Required<SettlementConfig>;
   faults: FaultSpec[];
 }
@@ -213,7 +237,7 @@ export const DEFAULT_TIMING: ResolvedTiming = {
   hostDelayMs: 100,
   cardTimeoutMs: 30_000,
   answerTimeoutMs: 30_000,
-  commandTimeoutMs: 30_000,
+  firstPacketTimeoutMs: 5000,
   frameTimeoutMs: 10_000,
   faultDelayMs: 2000,
   resetKeepAliveIntervalMs: 1000,
@@ -279,8 +303,9 @@ export function resolveConfig(options: SimulatorOptions, scenario: Scenario = {}
     controlPort: options.controlPort,
     controlHost: options.controlHost ?? '127.0.0.1',
     logFile: options.logFile,
-    maxFrameSize: options.maxFrameSize ?? 256 * 1024,
-    maxConnections: options.maxConnections ?? 32,
+    maxFrameSize: options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE,
+    maxResponseFrameSize: options.maxResponseFrameSize ?? DEFAULT_MAX_RESPONSE_FRAME_SIZE,
+    maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
     rsaModulusLength: options.rsaModulusLength ?? 2048,
     clock: options.clock ?? (() => new Date()),
     logger: options.logger ?? (() => undefined),
@@ -314,7 +339,7 @@ export function resolveConfig(options: SimulatorOptions, scenario: Scenario = {}
       qrBaseUrl: s.sbp?.qrBaseUrl ?? 'https://qr.nspk.ru/',
     },
     dex: { enabled: s.dex?.enabled ?? false, kernelTags: s.dex?.kernelTags ?? DEFAULT_KERNEL_TAGS },
-    mifare: { enabled: s.mifare?.enabled ?? true, card: s.mifare?.card },
+    mifare: { enabled: s.mifare?.enabled ?? true, card: s.mifare?.card, closeWithoutReceipt: s.mifare?.closeWithoutReceipt ?? 'continue' },
     settlement: {
       hostDifference: s.settlement?.hostDifference ?? 0,
       batchUpload: s.settlement?.batchUpload ?? 'passed',

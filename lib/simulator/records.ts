@@ -1,7 +1,9 @@
 /** Building log records and committing them (where the drop-before-record fault strikes). */
+import { JpayValidationError } from '../errors';
 import type { TestCard } from './cards';
 import { expiryToAed, receiptPan } from './cards';
 import type { CommandContext } from './context';
+import type { Terminal } from './terminal';
 import { DropConnection } from './errors';
 import { isoLocal, newAuthNumber, newRrn } from './ids';
 import type { CardData, EntryMode, LogRecord, Operation, RecordKind } from './log';
@@ -43,7 +45,10 @@ export interface RecordInput {
 }
 
 export function newRecord(ctx: CommandContext, input: RecordInput): LogRecord {
-  const t = ctx.terminal;
+  return recordOf(ctx.terminal, input);
+}
+
+function recordOf(t: Terminal, input: RecordInput): LogRecord {
   const now = t.now();
   const decline = input.approved ? undefined : DECLINE_DEFAULTS[input.declineReason ?? 'onlinedeclined'];
   const sbp = input.kind === 'sbp';
@@ -92,4 +97,35 @@ export async function commitRecord(ctx: CommandContext, record: LogRecord): Prom
     tstatus: record.tstatus,
     amount: record.amount,
   });
+}
+
+/** The most records one seeding call adds (receipt numbers wrap after 999999). */
+export const MAX_SEED = 100_000;
+
+/** Cards the seeded records rotate through, so the report has several card types. */
+const SEED_CARDS = ['visa', 'mastercard', 'mir', 'unionpay'];
+
+/**
+ * Adds `count` approved card purchases to the log at once (control API `POST /log/seed`),
+ * e.g. to exercise a full report of thousands of transactions. Amounts vary, 1.00–999.99.
+ */
+export async function seedRecords(t: Terminal, count: number): Promise<number> {
+  if (!Number.isSafeInteger(count) || count < 1 || count > MAX_SEED) {
+    throw new JpayValidationError('count', `must be an integer from 1 to ${MAX_SEED}`);
+  }
+  const cards = SEED_CARDS.map((id) => t.card(id)).filter((c): c is TestCard => c !== undefined);
+  for (let i = 0; i < count; i++) {
+    const card = cards[i % cards.length] ?? t.defaultCard();
+    const record = recordOf(t, {
+      kind: 'card',
+      operation: 'purchase',
+      approved: true,
+      amount: 100 + ((i * 7919) % 99_900),
+      currency: t.config.terminal.currency,
+      entry: 'contactless',
+      card: cardData(card),
+    });
+    await t.log.append(record);
+  }
+  return t.log.size;
 }

@@ -1,6 +1,6 @@
 /**
- * void (§8.9): by receipt number (the card is presented again) or `last` (no card);
- * full or partial. Rules: no such record → transactionnotfound; a reversal or an SBP
+ * void (§8.9): by receipt number (the card is presented again, or its data typed in:
+ * pan, expired, password — then no card is asked for) or `last` (no card); full or partial. Rules: no such record → transactionnotfound; a reversal or an SBP
  * record → notreversible; not approved → notapproved; nothing left → alreadyreversed;
  * a partial amount above what is left → invalidarguments.
  */
@@ -9,12 +9,13 @@ import type { CommandContext, CommandResult } from './context';
 import { Detector } from './detection';
 import { CommandAbort } from './errors';
 import { failInPhase, hostExchange, show } from './host';
-import type { LogRecord } from './log';
+import type { EntryMode, LogRecord } from './log';
 import type { OutcomeSpec } from './outcome';
 import { receiptBody } from './receipts';
 import { commitRecord, newRecord } from './records';
 import { finalDisplay } from './display-script';
 import { receiptPan, type TestCard } from './cards';
+import { manualPan } from './card-payment';
 
 export function findReversible(ctx: CommandContext, number: number | 'last'): LogRecord {
   const log = ctx.terminal.log;
@@ -61,13 +62,22 @@ export async function voidTransaction(
   const amount = params.amount ?? remaining;
   if (amount <= 0 || amount > remaining) throw new CommandAbort('invalidarguments', ['amount: exceeds what is left of the transaction']);
   let pan: string | undefined;
-  if (number !== 'last') {
+  let entry: EntryMode = 'cardless';
+  if (params.manual) {
+    // Card data typed in (pan, expired, password): nothing to present (§8.9 A).
+    pan = manualPan(ctx, params.manual.pan);
+    if (original.card && receiptPan(pan) !== original.card.pan) {
+      throw new CommandAbort('failed', ['the card number does not match the original transaction']);
+    }
+    entry = 'manual';
+  } else if (number !== 'last') {
     const card = await presentOriginalCard(ctx, original, amount);
     if (original.card && receiptPan(card.pan) !== original.card.pan) {
       await show(ctx, '0C');
       throw new CommandAbort('failed', ['the card does not match the original transaction']);
     }
     pan = card.pan;
+    entry = 'contactless';
     await show(ctx, '16');
   }
   await failInPhase(ctx, outcome, 'card');
@@ -81,7 +91,7 @@ export async function voidTransaction(
     amount,
     amountOther: full ? original.amountOther : undefined,
     currency: original.currency,
-    entry: number === 'last' ? 'cardless' : 'contactless',
+    entry,
     card: original.card,
     declineReason: outcome?.declineReason,
     respCode: outcome?.respCode,

@@ -1,7 +1,7 @@
 /**
  * runreset (§10), client side: while the terminal waits for the activator on its port it
- * sends `<keep-alive><reset-connected-indicator>0</…>` periodically, 1 once the activator
- * has connected; any answer but ok aborts. The command answers when the activator
+ * sends `<keep-alive><reset-connected-indicator>0</…>` periodically, 1 while an activator
+ * is connected (from its TCP connection on, not from `<reset/>`); any answer but ok aborts. The command answers when the activator
  * dialogue (activator.ts) has finished.
  */
 import { packetStatus } from '../codec/packet';
@@ -15,7 +15,10 @@ export interface ResetOutcome {
 
 /** The meeting point of a runreset command and the activator connection. */
 export class ResetSession {
-  connected = false;
+  /** Activator connections open on the activator port since this runreset began. */
+  private connections = 0;
+  /** An activator sent `<reset/>`: the initialisation is under way (only one may run). */
+  started = false;
   private resolveDone: ((outcome: ResetOutcome) => void) | undefined;
   private wake: (() => void) | undefined;
   readonly done: Promise<ResetOutcome>;
@@ -27,9 +30,29 @@ export class ResetSession {
     });
   }
 
-  /** The activator sent `<reset/>`. */
+  /**
+   * `reset-connected-indicator`: §10 "is set to 1 when the activator connects to the
+   * terminal" — the TCP connection, before (and whether or not) `<reset/>` arrives. It
+   * falls back to 0 if every activator connection closes before a reset started.
+   */
+  get connected(): boolean {
+    return this.started || this.connections > 0;
+  }
+
+  /** An activator opened a connection on the activator port. */
   activatorConnected(): void {
-    this.connected = true;
+    this.connections += 1;
+    this.wake?.();
+  }
+
+  activatorDisconnected(): void {
+    this.connections = Math.max(0, this.connections - 1);
+    this.wake?.();
+  }
+
+  /** The activator sent `<reset/>`. */
+  resetStarted(): void {
+    this.started = true;
     this.wake?.();
   }
 
@@ -38,7 +61,7 @@ export class ResetSession {
     this.resolveDone = undefined;
   }
 
-  /** Resolves on the next change (connected / done). */
+  /** Resolves on the next change (connected / disconnected / started). */
   changed(): Promise<void> {
     return new Promise((resolve) => {
       this.wake = resolve;

@@ -1,5 +1,6 @@
 /** JSON Schema (draft-07, ajv v8) of a jpay-sim scenario file. See docs/simulator.md. */
 import { JPAY_STATUS_CODES } from '../protocol/status';
+import { MIFARE_CLOSE_MODES } from './options';
 import { CVMS, DECLINE_REASONS, FAULT_KINDS } from './outcome';
 
 const ms = { type: 'integer', minimum: 0, maximum: 2_147_483_647 } as const;
@@ -105,7 +106,7 @@ export const SCENARIO_SCHEMA = {
         hostDelayMs: ms,
         cardTimeoutMs: { ...ms, minimum: 1 },
         answerTimeoutMs: { ...ms, minimum: 1 },
-        commandTimeoutMs: { ...ms, minimum: 1 },
+        firstPacketTimeoutMs: { ...ms, minimum: 1 },
         frameTimeoutMs: { ...ms, minimum: 1 },
         faultDelayMs: ms,
         resetKeepAliveIntervalMs: { ...ms, minimum: 1 },
@@ -153,7 +154,7 @@ export const SCENARIO_SCHEMA = {
     mifare: {
       type: 'object',
       additionalProperties: false,
-      properties: { enabled: { type: 'boolean' }, card: mifareCard },
+      properties: { enabled: { type: 'boolean' }, card: mifareCard, closeWithoutReceipt: { enum: [...MIFARE_CLOSE_MODES] } },
     },
     settlement: {
       type: 'object',

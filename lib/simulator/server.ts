@@ -1,7 +1,11 @@
-/** The client port: accepts connections and serves one command on each. */
+/**
+ * The client port: accepts connections and serves one command on each. At most
+ * `maxConnections` are open at once; one more is closed at once with a log line (an idle
+ * one frees its slot after the first-packet deadline, see connection.ts).
+ */
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { Connection } from './connection';
+import { Connection, remoteOf } from './connection';
 import type { Terminal } from './terminal';
 
 export class TerminalServer {
@@ -11,11 +15,20 @@ export class TerminalServer {
 
   constructor(private readonly t: Terminal) {
     this.server = createServer((socket) => this.accept(socket));
-    this.server.maxConnections = t.config.maxConnections;
     this.server.on('error', (error) => t.config.logger(`server error: ${error.message}`));
   }
 
   private accept(socket: Socket): void {
+    const max = this.t.config.maxConnections;
+    if (this.connections.size >= max) {
+      const remote = remoteOf(socket);
+      socket.on('error', () => undefined);
+      socket.destroy();
+      const reason = `connection from ${remote} refused: ${this.connections.size} connections open, the limit is ${max} (maxConnections)`;
+      this.t.emitEvent({ type: 'connection-refused', remote, open: this.connections.size, max });
+      this.t.config.logger(reason);
+      return;
+    }
     socket.setNoDelay(true);
     const connection = new Connection(this.t, socket);
     this.connections.add(connection);

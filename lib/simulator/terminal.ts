@@ -11,7 +11,7 @@ import { DEFAULT_CARD_ID, TEST_CARDS, TestCard, cardForManualPan, findCard } fro
 import { FaultQueue } from './faults';
 import { kcv, newKey } from './ids';
 import type { TransactionLog } from './log';
-import type { ResolvedConfig, SbpOutcome, TestCardSpec } from './options';
+import type { MifareCloseMode, ResolvedConfig, SbpOutcome, TestCardSpec } from './options';
 import type { OutcomeSpec } from './outcome';
 import type { SimulatorEvent } from './events';
 import type { ResetSession } from './runreset';
@@ -36,6 +36,8 @@ export class Terminal extends EventEmitter<{ event: [SimulatorEvent] }> {
   readonly sbpOutcomes: SbpOutcome[] = [];
   nextCard: TestCard | undefined;
   mifare: VirtualMifareCard | undefined;
+  /** What a MIFARE `close` without a receipt does (the scenario's, changeable at run time). */
+  mifareCloseWithoutReceipt: MifareCloseMode;
   hostKeys = new Map<string, Buffer>();
   masterKeys = { pin: newKey(), mac: newKey() };
   /** The command holding the terminal (transaction, settlement, clear, runreset). */
@@ -56,6 +58,7 @@ export class Terminal extends EventEmitter<{ event: [SimulatorEvent] }> {
     this.parameters = { ...config.terminal.parameters };
     this.hostReachable = config.hostReachable;
     this.autoPresent = config.autoPresent;
+    this.mifareCloseWithoutReceipt = config.mifare.closeWithoutReceipt;
     this.outcomes.push(...config.outcomes);
     for (const fault of config.faults) this.faults.add(fault);
     this.initialSettlement = { ...config.settlement };
@@ -133,6 +136,7 @@ export class Terminal extends EventEmitter<{ event: [SimulatorEvent] }> {
     this.sessionKey = undefined;
     this.hostKeys.clear();
     this.mifare = undefined;
+    this.mifareCloseWithoutReceipt = this.config.mifare.closeWithoutReceipt;
     this.parameters = { ...this.config.terminal.parameters };
     Object.assign(this.config.settlement, this.initialSettlement);
   }

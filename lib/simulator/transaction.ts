@@ -4,8 +4,8 @@
  * manual entry or a presented card.
  */
 import type { RequestParams } from '../protocol/types';
-import { cardForManualPan, isLuhnValid, type TestCard } from './cards';
-import { cardPayment, processCard, type CardRequestInfo } from './card-payment';
+import { cardForManualPan, type TestCard } from './cards';
+import { cardPayment, manualPan, processCard, type CardRequestInfo } from './card-payment';
 import type { CommandContext, CommandResult } from './context';
 import { CommandAbort } from './errors';
 import { failInPhase, hostExchange, show } from './host';
@@ -61,9 +61,7 @@ export async function handleTransaction(ctx: CommandContext, params: RequestPara
   }
   if (params.type === 'refund' && params.forced === true) return forcedRefund(ctx, req, params.rrn, outcome);
   if (params.manual) {
-    if (!t.config.terminal.manualEntry) throw new CommandAbort('notallowedinterface', ['manual card entry is not supported by the acquirer']);
-    if (!isLuhnValid(params.manual.pan)) throw new CommandAbort('invalidarguments', ['pan: is not a valid card number']);
-    const card: TestCard = cardForManualPan(params.manual.pan, params.manual.expiry, t.cards);
+    const card: TestCard = cardForManualPan(manualPan(ctx, params.manual.pan), params.manual.expiry, t.cards);
     return processCard(ctx, card, req, outcome, 'manual');
   }
   const sbpOffered = params.sbp === undefined && t.config.sbp.enabled && params.type === 'purchase';

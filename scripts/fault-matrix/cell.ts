@@ -87,7 +87,7 @@ function simOptions(logFile: string, port: number): SimulatorOptions {
       hostDelayMs: 1,
       cardTimeoutMs: 5000,
       answerTimeoutMs: 5000,
-      commandTimeoutMs: 5000,
+      firstPacketTimeoutMs: 5000,
       frameTimeoutMs: 2000,
     },
   };

@@ -127,7 +127,7 @@ export async function startFuzzSimulator(logLines: string[]): Promise<SimulatorH
   return startTestSimulator({
     maxFrameSize: MAX_FRAME,
     logger: (line) => logLines.push(line),
-    timing: { commandTimeoutMs: 200, frameTimeoutMs: 150, answerTimeoutMs: 300, cardTimeoutMs: 500 },
+    timing: { firstPacketTimeoutMs: 200, frameTimeoutMs: 150, answerTimeoutMs: 300, cardTimeoutMs: 500 },
   });
 }
 

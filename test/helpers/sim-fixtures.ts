@@ -7,7 +7,7 @@ export const FAST_TIMING = {
   hostDelayMs: 1,
   cardTimeoutMs: 3000,
   answerTimeoutMs: 3000,
-  commandTimeoutMs: 3000,
+  firstPacketTimeoutMs: 3000,
   frameTimeoutMs: 2000,
   faultDelayMs: 50,
   resetKeepAliveIntervalMs: 20,

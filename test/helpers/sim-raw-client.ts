@@ -26,6 +26,8 @@ export interface RawOptions {
   timeoutMs?: number;
   /** Send this answer for the message in plain text even with a key (negative tests). */
   plainAnswers?: boolean;
+  /** Largest frame this client accepts (default: the codec's 1 MiB). */
+  maxFrameSize?: number;
 }
 
 export interface RawExchange {
@@ -42,15 +44,20 @@ export function defaultAnswer(message: Packet): XmlElement {
   return { status: 'notimplemented' };
 }
 
-export async function openSocket(port: number, host = '127.0.0.1'): Promise<PacketSocket> {
-  const socket: Socket = await new Promise((resolve, reject) => {
+/** A connected raw socket (plain net.Socket), e.g. one that stays idle. */
+export function connectRaw(port: number, host = '127.0.0.1'): Promise<Socket> {
+  return new Promise((resolve, reject) => {
     const s = connect({ port, host }, () => {
       s.off('error', reject);
       resolve(s);
     });
     s.once('error', reject);
   });
-  return new PacketSocket(socket, { frameTimeoutMs: 5000 });
+}
+
+export async function openSocket(port: number, host = '127.0.0.1', maxFrameSize?: number): Promise<PacketSocket> {
+  const socket = await connectRaw(port, host);
+  return new PacketSocket(socket, { frameTimeoutMs: 5000, ...(maxFrameSize === undefined ? {} : { maxFrameSize }) });
 }
 
 /** Displays codes of an exchange, in order. */
@@ -63,7 +70,7 @@ export function messageNames(exchange: RawExchange): string[] {
 }
 
 export async function rawCommand(port: number, command: Packet, options: RawOptions = {}): Promise<RawExchange> {
-  const socket = await openSocket(port);
+  const socket = await openSocket(port, '127.0.0.1', options.maxFrameSize);
   try {
     return await exchangeOn(socket, command, options);
   } finally {

@@ -164,9 +164,9 @@ describe('protocol commands: requests', () => {
     });
 
     it('accepts the same type as element and attribute, refuses two different ones', () => {
-      const same = parseRequest(packet('transaction', { type: 'purchase', amount: '1' }, { type: 'payment' }));
+      const same = parseRequest(packet('transaction', { type: 'purchase', amount: '000000000001' }, { type: 'payment' }));
       assert.equal(same.ok, true);
-      const different = parseRequest(packet('transaction', { type: 'refund', amount: '1' }, { type: 'purchase' }));
+      const different = parseRequest(packet('transaction', { type: 'refund', amount: '000000000001' }, { type: 'purchase' }));
       assert.deepEqual(different, {
         ok: false,
         failure: {
@@ -200,7 +200,7 @@ describe('protocol commands: requests', () => {
         command: 'transaction',
         status: 'formaterror',
         field: 'amount',
-        reason: 'must be 12 digits of minor units',
+        reason: 'must be exactly 12 digits of minor units (kopecks) with leading zeros',
       });
       assertHas(failure('<login><password>1234</password></login>'), {
         status: 'formaterror',
@@ -211,12 +211,12 @@ describe('protocol commands: requests', () => {
         field: 'number',
       });
       assertHas(
-        failure('<transaction force-sbp="yes"><type>purchase</type><amount>1</amount></transaction>'),
+        failure('<transaction force-sbp="yes"><type>purchase</type><amount>000000000001</amount></transaction>'),
         { status: 'formaterror', field: 'force-sbp' },
       );
       assertHas(
         failure(
-          '<transaction><type>purchase</type><amount>1</amount><pan>4000000010000001</pan><expired>1813</expired>' +
+          '<transaction><type>purchase</type><amount>000000000001</amount><pan>4000000010000001</pan><expired>1813</expired>' +
             '<password>12345678</password></transaction>',
         ),
         { status: 'formaterror', field: 'expired' },
@@ -234,7 +234,7 @@ describe('protocol commands: requests', () => {
         field: 'token',
         reason: 'is required',
       });
-      assertHas(failure('<transaction><amount>1</amount></transaction>'), {
+      assertHas(failure('<transaction><amount>000000000001</amount></transaction>'), {
         status: 'invalidarguments',
         field: 'type',
       });
@@ -247,7 +247,7 @@ describe('protocol commands: requests', () => {
         field: 'amount',
       });
       assertHas(
-        failure('<transaction><type>purchase-with-cashback</type><amount>1</amount></transaction>'),
+        failure('<transaction><type>purchase-with-cashback</type><amount>000000000001</amount></transaction>'),
         { status: 'invalidarguments', field: 'amount-other' },
       );
       assertHas(failure('<transaction><type>void</type></transaction>'), {
@@ -255,15 +255,15 @@ describe('protocol commands: requests', () => {
         field: 'number',
       });
       assertHas(
-        failure('<transaction><type>purchase</type><amount>1</amount><rrn>120157645346</rrn></transaction>'),
+        failure('<transaction><type>purchase</type><amount>000000000001</amount><rrn>120157645346</rrn></transaction>'),
         { status: 'invalidarguments', field: 'rrn' },
       );
       assertHas(
-        failure('<transaction><type>purchase</type><amount>1</amount><pan>4000000010000001</pan><expired>2612</expired></transaction>'),
+        failure('<transaction><type>purchase</type><amount>000000000001</amount><pan>4000000010000001</pan><expired>2612</expired></transaction>'),
         { status: 'invalidarguments', field: 'password' },
       );
       assertHas(
-        failure('<transaction><type>purchase</type><amount>1</amount><expired>2612</expired></transaction>'),
+        failure('<transaction><type>purchase</type><amount>000000000001</amount><expired>2612</expired></transaction>'),
         { status: 'invalidarguments', field: 'pan' },
       );
       assertHas(failure('<report><password>12345678</password><report-type>monthly</report-type></report>'), {
@@ -274,7 +274,7 @@ describe('protocol commands: requests', () => {
 
     it('never puts the PAN or password into a failure', () => {
       const f = failure(
-        '<transaction><type>purchase</type><amount>1</amount><pan>40000000100000019999</pan><expired>2612</expired>' +
+        '<transaction><type>purchase</type><amount>000000000001</amount><pan>40000000100000019999</pan><expired>2612</expired>' +
           '<password>12345678</password></transaction>',
       );
       assertHas(f, { status: 'formaterror', field: 'pan' });

@@ -69,15 +69,6 @@ describe('simulator admin commands', () => {
     assert.equal(errorTexts(down.response)[0], 'Host name is not found.');
   });
 
-  it('sethostkey takes a Base64 key of 16 or 24 bytes', async () => {
-    const token = await plainLogin(sim.port);
-    const good = await rawCommand(sim.port, packet('sethostkey', { token, name: 'hkey1', material: Buffer.alloc(16, 1).toString('base64') }));
-    assert.equal(status(good), 'ok');
-    const bad = await rawCommand(sim.port, packet('sethostkey', { token, name: 'hkey1', material: 'QWJj' }));
-    assert.equal(status(bad), 'invalidarguments');
-    assert.match(errorTexts(bad.response)[0], /^material:/);
-  });
-
   it('answers an unknown command notimplemented and a missing field invalidarguments naming it', async () => {
     const unknown = await rawCommand(sim.port, packet('directpayment', { amount: '000000000100' }));
     assert.equal(unknown.response.name, 'directpayment');

@@ -33,7 +33,7 @@ describe('jpay-sim command line', function () {
   });
 
   it('--help documents every option', () => {
-    for (const flag of ['--port', '--host', '--activator-port', '--control-port', '--no-control', '--scenario', '--log-file', '--password', '--card-delay', '--keepalive-interval', '--host-delay', '--card-timeout', '--no-auto-present', '--default-card', '--sbp', '--sbp-cft', '--sbp-delay', '--dex', '--host-unreachable', '--mifare-image', '--quiet', '--json', '--help', '--version', '--tid', '--mid', '--currency', '--control-host']) {
+    for (const flag of ['--port', '--host', '--activator-port', '--control-port', '--no-control', '--scenario', '--log-file', '--password', '--card-delay', '--keepalive-interval', '--host-delay', '--card-timeout', '--no-auto-present', '--default-card', '--sbp', '--sbp-cft', '--sbp-delay', '--dex', '--host-unreachable', '--mifare-image', '--quiet', '--json', '--help', '--version', '--tid', '--mid', '--currency', '--control-host', '--max-connections', '--first-packet-timeout', '--max-response-size', '--mifare-close-without-receipt']) {
       assert.ok(HELP.includes(flag), flag);
     }
   });
@@ -48,6 +48,20 @@ describe('jpay-sim command line', function () {
     assert.throws(() => optionsFromArgs(['--port', 'x']), /--port/);
     assert.throws(() => optionsFromArgs(['--password', '12']), /--password/);
     assert.throws(() => optionsFromArgs(['--bogus']));
+  });
+
+  it('maps the connection cap, the first-packet deadline, the response limit and the MIFARE close mode', () => {
+    const { options } = optionsFromArgs([
+      '--max-connections', '8', '--first-packet-timeout', '750', '--max-response-size', '4194304', '--mifare-close-without-receipt', 'end',
+    ]);
+    assert.equal(options.maxConnections, 8);
+    assert.equal(options.timing?.firstPacketTimeoutMs, 750);
+    assert.equal(options.maxResponseFrameSize, 4194304);
+    assert.equal(options.mifare?.closeWithoutReceipt, 'end');
+    assert.equal(options.mifare?.card, undefined);
+    assert.throws(() => optionsFromArgs(['--max-connections', '0']), /--max-connections/);
+    assert.throws(() => optionsFromArgs(['--first-packet-timeout', '0']), /--first-packet-timeout/);
+    assert.throws(() => optionsFromArgs(['--mifare-close-without-receipt', 'stop']), /--mifare-close-without-receipt: must be one of continue, end/);
   });
 
   it('prints the port, serves, and exits cleanly on SIGTERM', async () => {

@@ -1,17 +1,11 @@
 import assert from 'node:assert/strict';
 import { childElement, childText, packet } from '../../../lib/codec/packet';
 import type { SimulatorHandle } from '../../../lib/simulator';
+import { controlCall } from '../../helpers/sim-control';
 import { startTestSimulator } from '../../helpers/sim-fixtures';
 import { amountWire, rawCommand, status } from '../../helpers/sim-raw-client';
 
-async function call(sim: SimulatorHandle, method: string, path: string, body?: unknown): Promise<{ code: number; json: Record<string, unknown> & unknown[] }> {
-  const res = await fetch(`${sim.controlUrl}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { code: res.status, json: (await res.json()) as Record<string, unknown> & unknown[] };
-}
+const call = controlCall;
 
 describe('simulator control HTTP API', () => {
   let sim: SimulatorHandle;
@@ -84,7 +78,7 @@ describe('simulator control HTTP API', () => {
     assert.equal(status(await rawCommand(sim.port, packet('transaction', { type: 'purchase', amount: amountWire(100) }))), 'ok');
     assert.equal((await call(sim, 'GET', '/nope')).code, 404);
     assert.equal((await call(sim, 'DELETE', '/health')).code, 405);
-    const res = await fetch(`${sim.controlUrl}/outcomes`, { method: 'POST', body: '{oops' });
+    const res = await fetch(`${sim.controlUrl}/outcomes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{oops' });
     assert.equal(res.status, 400);
     await res.body?.cancel();
     assert.equal((await call(sim, 'PUT', '/host', { reachable: 'yes' })).json.field, 'reachable');

@@ -15,7 +15,7 @@ async function stillServes(sim: SimulatorHandle): Promise<void> {
 describe('simulator robustness', () => {
   let sim: SimulatorHandle;
   beforeEach(async () => {
-    sim = await startTestSimulator({ maxFrameSize: 4096, timing: { frameTimeoutMs: 50, commandTimeoutMs: 200 } });
+    sim = await startTestSimulator({ maxFrameSize: 4096, timing: { frameTimeoutMs: 50, firstPacketTimeoutMs: 200 } });
   });
   afterEach(async () => {
     await sim.close();
