@@ -53,6 +53,11 @@ export class Connection {
     raw.on('error', () => undefined);
   }
 
+  /** Closed, or being closed, by either side. */
+  get destroyed(): boolean {
+    return this.socket.isClosed || this.socket.socket.destroyed;
+  }
+
   destroy(): void {
     clearTimeout(this.lingerTimer);
     this.socket.destroy();
@@ -250,6 +255,12 @@ export class Connection {
   private closeGracefully(): void {
     this.socket.end();
     if (this.socket.isClosed) return;
-    this.lingerTimer = setTimeout(() => this.destroy(), this.t.config.timing.firstPacketTimeoutMs);
+    const deadline = this.t.config.timing.firstPacketTimeoutMs;
+    this.lingerTimer = setTimeout(() => {
+      const reason = `connection from ${this.remote} closed: not closed by the client within ${deadline} ms of the response (firstPacketTimeoutMs)`;
+      this.t.emitEvent({ type: 'bad-input', reason });
+      this.t.config.logger(reason);
+      this.destroy();
+    }, deadline);
   }
 }

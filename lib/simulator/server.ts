@@ -18,14 +18,21 @@ export class TerminalServer {
     this.server.on('error', (error) => t.config.logger(`server error: ${error.message}`));
   }
 
+  /** Connections still holding a slot: one the simulator has destroyed is free at once, before its 'close' event. */
+  private openConnections(): number {
+    for (const connection of this.connections) if (connection.destroyed) this.connections.delete(connection);
+    return this.connections.size;
+  }
+
   private accept(socket: Socket): void {
     const max = this.t.config.maxConnections;
-    if (this.connections.size >= max) {
+    const open = this.openConnections();
+    if (open >= max) {
       const remote = remoteOf(socket);
       socket.on('error', () => undefined);
       socket.destroy();
-      const reason = `connection from ${remote} refused: ${this.connections.size} connections open, the limit is ${max} (maxConnections)`;
-      this.t.emitEvent({ type: 'connection-refused', remote, open: this.connections.size, max });
+      const reason = `connection from ${remote} refused: ${open} connections open, the limit is ${max} (maxConnections)`;
+      this.t.emitEvent({ type: 'connection-refused', remote, open, max });
       this.t.config.logger(reason);
       return;
     }
@@ -42,7 +49,7 @@ export class TerminalServer {
   }
 
   get connectionCount(): number {
-    return this.connections.size;
+    return this.openConnections();
   }
 
   /** Stops accepting, destroys every connection, waits for the handlers to unwind. */

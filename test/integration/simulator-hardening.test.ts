@@ -15,10 +15,10 @@ import { controlCall } from '../helpers/sim-control';
 import { startTestSimulator } from '../helpers/sim-fixtures';
 import { amountWire, rawCommand, status } from '../helpers/sim-raw-client';
 
-/** A TCP connection that never sends a byte; resolves once connected. */
-function idleSocket(port: number): Promise<{ socket: Socket; closed: Promise<void> }> {
+/** A TCP connection that never sends a byte (with allowHalfOpen, never closes its side); resolves once connected. */
+function idleSocket(port: number, allowHalfOpen = false): Promise<{ socket: Socket; closed: Promise<void> }> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ port, host: '127.0.0.1' });
+    const socket = connect({ port, host: '127.0.0.1', allowHalfOpen });
     // A refused connection may be reset: that is its answer, not a test failure.
     socket.on('error', () => undefined);
     const closed = new Promise<void>((done) => socket.once('close', () => done()));
@@ -97,12 +97,17 @@ describe('simulator hardening', () => {
       assert.equal(status(await rawCommand(sim.port, packet('transaction', { type: 'purchase', amount: amountWire(100) }))), 'ok');
     });
 
-    it('a client that never closes after its response is cut off at the same deadline', async () => {
-      await start({ timing: { firstPacketTimeoutMs: 200 } });
-      const { socket, closed } = await idleSocket(sim.port);
+    it('a client that never closes after its response is cut off at the same deadline, freeing its slot', async () => {
+      await start({ maxConnections: 1, timing: { firstPacketTimeoutMs: 200 } });
+      const { socket } = await idleSocket(sim.port, true);
+      const ended = new Promise<void>((resolve) => socket.once('end', () => resolve()));
+      const cutOff = sim.waitForEvent((e) => e.type === 'bad-input' && /not closed by the client within 200 ms/.test(e.reason), 10_000);
       socket.write(encodeFrame('<resetpassword/>'));
       socket.resume();
-      await closed;
+      await ended;
+      await cutOff;
+      assert.equal(status(await rawCommand(sim.port, packet('login', { password: '12345678' }))), 'ok');
+      socket.destroy();
     });
   });
 
