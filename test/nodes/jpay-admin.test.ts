@@ -66,12 +66,13 @@ describe('nodes/jpay-admin (built, real runtime, simulator over TCP)', function 
 
   it('reports a terminal refusal (bad key) as JPAY_STATUS without the key material', async () => {
     const flow = await loadNode(sim, ADMIN);
-    const short = Buffer.alloc(8, 1).toString('base64');
-    flow.send({ command: 'sethostkey', payload: { name: 'k1', material: short } });
+    // The simulator takes keys of 1 to 64 bytes (§8.15 sets no length): 65 is refused.
+    const tooLong = Buffer.alloc(65, 1).toString('base64');
+    flow.send({ command: 'sethostkey', payload: { name: 'k1', material: tooLong } });
     const caught = await flow.caught.next();
     assert.equal(errorOf(caught).code, 'JPAY_STATUS');
     assert.match(errorOf(caught).message, /invalidarguments/);
-    assertNoSecrets([caught], [short]);
+    assertNoSecrets([caught], [tooLong]);
   });
 
   it('runs resetpassword and runreset only when allowed', async () => {
