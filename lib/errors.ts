@@ -5,6 +5,22 @@
  * PAN, a password or a token.
  */
 
+/**
+ * Protocol errors that refuse a connection or an answer for what it carries; each one is
+ * also the reason of an unknown transaction outcome (OutcomeUnknownReason):
+ *  - `queue-overflow`: the peer sent more than the connection holds for the reader (or
+ *    read nothing of what it was sent);
+ *  - `plain-text`: a packet inside an encrypted session that was not encrypted;
+ *  - `replayed-packet`: an encrypted packet whose IV was already used under the session key;
+ *  - `contradictory-answer`: the answer contradicts itself (two statuses, `failed` with an
+ *    approved receipt…);
+ *  - `mismatched-answer`: the answer does not fit the request (receipt type, currency);
+ *  - `stale-receipt`: the receipt number is not newer than the newest seen from the terminal;
+ *  - `receipt-time`: the receipt's time does not fit the transaction's on the terminal's clock.
+ */
+export const REFUSAL_CODES = ['queue-overflow', 'plain-text', 'replayed-packet', 'contradictory-answer', 'mismatched-answer', 'stale-receipt', 'receipt-time'] as const;
+export type RefusalCode = (typeof REFUSAL_CODES)[number];
+
 export type ProtocolErrorCode =
   | 'frame-too-large'
   | 'frame-timeout'
@@ -14,20 +30,7 @@ export type ProtocolErrorCode =
   | 'bad-handshake'
   | 'bad-crypto'
   | 'unexpected-packet'
-  /** The peer sent more than the connection holds for the reader (or read nothing of what it was sent). */
-  | 'queue-overflow'
-  /** A packet inside an encrypted session that was not encrypted. */
-  | 'plain-text'
-  /** An encrypted packet whose IV was already used under the session key: a copy. */
-  | 'replayed-packet'
-  /** The answer contradicts itself (two statuses, `failed` with an approved receipt…). */
-  | 'contradictory-answer'
-  /** The answer does not fit the request (receipt type, currency). */
-  | 'mismatched-answer'
-  /** The receipt number is not newer than the newest already seen from the terminal. */
-  | 'stale-receipt'
-  /** The receipt's time does not fit the transaction's time on the terminal's clock. */
-  | 'receipt-time';
+  | RefusalCode;
 
 export class JpayError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -114,47 +117,19 @@ export interface UnknownTransactionInfo {
 }
 
 /**
- * Why a transaction's outcome is unknown. The first four: no usable answer arrived. The
- * rest: an answer arrived and was refused, because it cannot be the terminal's answer to
- * this request — it may be a copy, an injection, or a terminal contradicting itself.
+ * Why a transaction's outcome is unknown: no usable answer arrived (`connection-lost`: the
+ * connection closed or broke; `timeout`: the deadline or the longest silence passed;
+ * `client-closed`; `protocol-error`: a frame or packet that cannot be read), or an answer
+ * arrived and was refused because it cannot be the terminal's answer to this request — a
+ * copy, an injection, a terminal contradicting itself (REFUSAL_CODES).
  */
-export type OutcomeUnknownReason =
-  /** The connection closed or broke before the answer. */
-  | 'connection-lost'
-  /** The transaction deadline, or the longest silence between packets, passed. */
-  | 'timeout'
-  /** The client was closed while the transaction ran. */
-  | 'client-closed'
-  /** A frame or packet that cannot be read (bad XML, bad frame, failed decryption). */
-  | 'protocol-error'
-  /** The terminal sent more than the client holds for one connection. */
-  | 'queue-overflow'
-  /** A plain-text packet inside an encrypted session. */
-  | 'plain-text'
-  /** An encrypted packet already seen under the session key. */
-  | 'replayed-packet'
-  /** The answer contradicts itself. */
-  | 'contradictory-answer'
-  /** The answer does not fit the request (receipt type, currency). */
-  | 'mismatched-answer'
-  /** The receipt number is not newer than the newest the client has seen from the terminal. */
-  | 'stale-receipt'
-  /** The receipt's time does not fit the transaction's time on the terminal's clock. */
-  | 'receipt-time';
+export type OutcomeUnknownReason = 'connection-lost' | 'timeout' | 'client-closed' | 'protocol-error' | RefusalCode;
 
-const REASON_BY_PROTOCOL_CODE: Partial<Record<ProtocolErrorCode, OutcomeUnknownReason>> = {
-  'queue-overflow': 'queue-overflow',
-  'plain-text': 'plain-text',
-  'replayed-packet': 'replayed-packet',
-  'contradictory-answer': 'contradictory-answer',
-  'mismatched-answer': 'mismatched-answer',
-  'stale-receipt': 'stale-receipt',
-  'receipt-time': 'receipt-time',
-};
+const REFUSALS: ReadonlySet<string> = new Set(REFUSAL_CODES);
 
 /** The reason a cause stands for: a refused answer names its check, any other protocol error is `protocol-error`. */
 export function outcomeUnknownReason(cause: unknown): OutcomeUnknownReason {
-  if (cause instanceof JpayProtocolError) return REASON_BY_PROTOCOL_CODE[cause.code] ?? 'protocol-error';
+  if (cause instanceof JpayProtocolError) return REFUSALS.has(cause.code) ? (cause.code as RefusalCode) : 'protocol-error';
   if (cause instanceof JpayTimeoutError) return 'timeout';
   return 'connection-lost';
 }

@@ -1,6 +1,6 @@
 // Human-readable summaries of the terminal's answers (stdout without --json).
 
-import { TransactionOutcomeUnknown, type OutcomeUnknownReason } from '../../errors';
+import { REFUSAL_CODES, TransactionOutcomeUnknown } from '../../errors';
 import { describeStatus, parseStatus } from '../../protocol/status';
 import { maskPan } from '../../protocol/secret';
 import type {
@@ -221,15 +221,10 @@ export function formatResponse(cli: string, invocation: Invocation, response: Re
   }
 }
 
-/** Reasons where an answer came and could not be trusted (a copy, an injection, a contradiction). */
-const REFUSED_ANSWERS: ReadonlySet<OutcomeUnknownReason> = new Set([
-  'plain-text',
-  'replayed-packet',
-  'contradictory-answer',
-  'mismatched-answer',
-  'stale-receipt',
-  'receipt-time',
-]);
+/** An answer came and could not be believed (a copy, an injection, a contradiction); a flood is not an answer. */
+function answerRefused(error: unknown): error is TransactionOutcomeUnknown {
+  return error instanceof TransactionOutcomeUnknown && error.reason !== 'queue-overflow' && (REFUSAL_CODES as readonly string[]).includes(error.reason);
+}
 
 export interface ErrorReport {
   /** The result line(s) for stdout, when the error is itself the answer (unknown outcome, a status). */
@@ -253,9 +248,8 @@ export function formatError(
       return { stderr: `${who}: ${message}\nSee: ${cli ? `jpay ${cli} --help` : 'jpay --help'}` };
     case 'unknown': {
       const what = invocation?.command === 'transaction' ? requestLine(invocation.request) : (cli ?? 'command');
-      const refused = error instanceof TransactionOutcomeUnknown && REFUSED_ANSWERS.has(error.reason);
-      const why = refused
-        ? `  The transaction was sent and its answer was refused (${(error as TransactionOutcomeUnknown).reason}): the card MAY have been charged.`
+      const why = answerRefused(error)
+        ? `  The transaction was sent and its answer was refused (${error.reason}): the card MAY have been charged.`
         : '  The transaction was sent but its answer did not arrive: the card MAY have been charged.';
       return {
         stdout: [
