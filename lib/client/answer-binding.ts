@@ -12,9 +12,11 @@
  *    terminal in the same numbering — card receipts of one TID, SBP receipts of the agent's
  *    TID (§8.10: numbered apart). Numbers have 6 digits and wrap: "newer" is less than half
  *    the range ahead. A number at or behind the mark is refused (`stale-receipt`), unless
- *    the receipt's time is also later than the mark's by more than the tolerance: that is a
- *    terminal whose numbering restarted (a settlement or a reinstall on some terminals),
- *    and a copy of an old answer cannot carry a current time.
+ *    the receipt's time is later than the mark's: the mark is the last receipt accepted,
+ *    so every receipt the client saw carries its time or an earlier one, and one issued
+ *    after it with a lower number comes from a terminal whose numbering restarted (a
+ *    reset, a reinstall; some terminals after a settlement). The time check above keeps a
+ *    clock set back from passing an old receipt off as later.
  *
  * A fresh client has no mark and no clock: the first answer only gets the zone-wide time
  * check. The marks and the clock live in memory; a `ReceiptWatermarkStore` (the recovery
@@ -143,7 +145,7 @@ export class AnswerBinder {
     const seq = receipt.receiptNumber;
     if (seq !== undefined && mark !== undefined && !isNewerReceiptNumber(seq, mark.seq)) {
       const markTime = localIsoToMs(mark.time);
-      const restarted = time !== undefined && markTime !== undefined && time > markTime + this.toleranceMs;
+      const restarted = time !== undefined && markTime !== undefined && time > markTime;
       if (!restarted) throw new JpayProtocolError('stale-receipt', `receipt number ${seq} is not newer than ${mark.seq}, the newest seen from this terminal`);
       this.logger.info('the terminal numbers its receipts anew', { numbering, seq, previous: mark.seq });
     }

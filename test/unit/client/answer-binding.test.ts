@@ -14,9 +14,12 @@ import { acceptLogin, approvedReceipt, recordingLogger, reply, Script, ScriptedT
 const PASSWORD = '24681357';
 const MINUTE = 60_000;
 
-/** A receipt stamped `offsetMs` from now on a terminal whose clock is the host's. */
+/** The time the receipts of one test are stamped with (to the second, like a terminal). */
+let stamp = Date.now();
+
+/** A receipt stamped `offsetMs` from the test's time on a terminal whose clock is the host's. */
 function receipt(amount: number, seq: number, extra: XmlElement = {}, offsetMs = 0): XmlElement {
-  return approvedReceipt(amount, { seq: String(seq).padStart(6, '0'), datetime: dateTimeToWire(new Date(Date.now() + offsetMs)), ...extra });
+  return approvedReceipt(amount, { seq: String(seq).padStart(6, '0'), datetime: dateTimeToWire(new Date(stamp + offsetMs)), ...extra });
 }
 
 function unknownBecause(reason: OutcomeUnknownReason) {
@@ -31,6 +34,10 @@ function unknownBecause(reason: OutcomeUnknownReason) {
 describe('JpayClient: every transaction answer is bound to its request', () => {
   let terminal: ScriptedTerminal | undefined;
   let client: JpayClient | undefined;
+
+  beforeEach(() => {
+    stamp = Date.now();
+  });
 
   async function setup(scripts: Script[], options: Partial<JpayClientOptions> = {}): Promise<JpayClient> {
     terminal = await ScriptedTerminal.start(scripts);
@@ -160,7 +167,15 @@ describe('JpayClient: every transaction answer is bound to its request', () => {
       assert.deepEqual(Object.keys(c.receiptWatermark.marks).sort(), ['card:1000000001', 'sbp:SBP00001']);
     });
 
-    it('a lower number with a time well after the mark is a terminal whose numbering restarted: accepted', async () => {
+    it('a lower number stamped after the mark (even by a second) is a terminal whose numbering restarted: accepted', async () => {
+      const c = await setup([reply('transaction', 'ok', receipt(9, 700)), reply('transaction', 'ok', receipt(9, 1, {}, 1_000)), reply('transaction', 'ok', receipt(9, 2, {}, 1_000)), reply('transaction', 'ok', receipt(9, 1, {}, 1_000))]);
+      for (let i = 0; i < 3; i++) assert.equal((await c.transaction({ type: 'purchase', amount: 9 })).approved, true);
+      // The receipt of the same second, seen already: a copy, not a restart.
+      await assert.rejects(c.transaction({ type: 'purchase', amount: 9 }), unknownBecause('stale-receipt'));
+      await terminal!.done();
+    });
+
+    it('a lower number with a time well after the stored mark (a client restarted meanwhile): accepted', async () => {
       const log = recordingLogger();
       const store: ReceiptWatermarkStore = {
         load: () => ({ marks: { 'card:1000000001': { seq: 500, time: dateTimeFromWire(dateTimeToWire(new Date(Date.now() - 60 * MINUTE))) } } }),
