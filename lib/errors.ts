@@ -5,6 +5,22 @@
  * PAN, a password or a token.
  */
 
+/**
+ * Protocol errors that refuse a connection or an answer for what it carries; each one is
+ * also the reason of an unknown transaction outcome (OutcomeUnknownReason):
+ *  - `queue-overflow`: the peer sent more than the connection holds for the reader (or
+ *    read nothing of what it was sent);
+ *  - `plain-text`: a packet inside an encrypted session that was not encrypted;
+ *  - `replayed-packet`: an encrypted packet whose IV was already used under the session key;
+ *  - `contradictory-answer`: the answer contradicts itself (two statuses, `failed` with an
+ *    approved receipt…);
+ *  - `mismatched-answer`: the answer does not fit the request (receipt type, currency);
+ *  - `stale-receipt`: the receipt number is not newer than the newest seen from the terminal;
+ *  - `receipt-time`: the receipt's time does not fit the transaction's on the terminal's clock.
+ */
+export const REFUSAL_CODES = ['queue-overflow', 'plain-text', 'replayed-packet', 'contradictory-answer', 'mismatched-answer', 'stale-receipt', 'receipt-time'] as const;
+export type RefusalCode = (typeof REFUSAL_CODES)[number];
+
 export type ProtocolErrorCode =
   | 'frame-too-large'
   | 'frame-timeout'
@@ -13,7 +29,8 @@ export type ProtocolErrorCode =
   | 'bad-packet'
   | 'bad-handshake'
   | 'bad-crypto'
-  | 'unexpected-packet';
+  | 'unexpected-packet'
+  | RefusalCode;
 
 export class JpayError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -100,17 +117,43 @@ export interface UnknownTransactionInfo {
 }
 
 /**
- * A transaction was (or may have been) sent and no response arrived. The terminal may
- * have charged the card. The library never resends it: recover by reading the
- * terminal's report, or reverse with `void last`.
+ * Why a transaction's outcome is unknown: no usable answer arrived (`connection-lost`: the
+ * connection closed or broke; `timeout`: the deadline or the longest silence passed;
+ * `client-closed`; `protocol-error`: a frame or packet that cannot be read), or an answer
+ * arrived and was refused because it cannot be the terminal's answer to this request — a
+ * copy, an injection, a terminal contradicting itself (REFUSAL_CODES).
+ */
+export type OutcomeUnknownReason = 'connection-lost' | 'timeout' | 'client-closed' | 'protocol-error' | RefusalCode;
+
+const REFUSALS: ReadonlySet<string> = new Set(REFUSAL_CODES);
+
+/** The reason a cause stands for: a refused answer names its check, any other protocol error is `protocol-error`. */
+export function outcomeUnknownReason(cause: unknown): OutcomeUnknownReason {
+  if (cause instanceof JpayProtocolError) return REFUSALS.has(cause.code) ? (cause.code as RefusalCode) : 'protocol-error';
+  if (cause instanceof JpayTimeoutError) return 'timeout';
+  return 'connection-lost';
+}
+
+/**
+ * A transaction was (or may have been) sent and no usable response arrived: none came, or
+ * the one that came was refused (`reason`). The terminal may have charged the card. The
+ * library never resends it: recover by reading the terminal's report, or reverse with
+ * `void last`.
  */
 export class TransactionOutcomeUnknown extends JpayError {
   readonly phase: OutcomeUnknownPhase;
+  readonly reason: OutcomeUnknownReason;
   readonly transaction: UnknownTransactionInfo;
-  constructor(phase: OutcomeUnknownPhase, transaction: UnknownTransactionInfo, options?: { cause?: unknown }) {
-    const reason = options?.cause instanceof Error ? `: ${options.cause.message}` : '';
-    super(`transaction outcome unknown (${phase})${reason}`, options);
+  constructor(
+    phase: OutcomeUnknownPhase,
+    transaction: UnknownTransactionInfo,
+    options?: { cause?: unknown; reason?: OutcomeUnknownReason },
+  ) {
+    const detail = options?.cause instanceof Error ? `: ${options.cause.message}` : '';
+    const reason = options?.reason ?? (options?.cause === undefined ? 'connection-lost' : outcomeUnknownReason(options.cause));
+    super(`transaction outcome unknown (${phase}, ${reason})${detail}`, options?.cause === undefined ? undefined : { cause: options.cause });
     this.phase = phase;
+    this.reason = reason;
     this.transaction = transaction;
   }
 }

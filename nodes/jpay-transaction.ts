@@ -133,6 +133,10 @@ export = function register(RED: NodeAPI): void {
           },
         });
         msg.payload = transactionPayload(result, request, { includePlainTextPan: config.includePan === true, language });
+        if (result.amountMismatch) {
+          node.warn(RED._(`${NS}.warnings.amountMismatch`, { requested: String(result.requestedAmount), authorized: String(result.authorizedAmount) }));
+        }
+        // Approved or not is the library's one decision (an answer that contradicts itself is an unknown outcome).
         if (result.approved) user.status('ok', `${NS}.status.approved`);
         else user.status('error', result.status === 'cancelled' ? `${NS}.status.cancelled` : `${NS}.status.declined`);
         send([msg, null]);

@@ -1,15 +1,15 @@
 /**
- * The fault matrix, report mode: every phase of a transaction × every fault, N runs per
- * cell against the simulator, each unknown outcome resolved by the recovery procedure and
- * checked against the simulator's log.
+ * The fault matrix, report mode: plain and encrypted sessions × every phase of a
+ * transaction × every fault (line faults and a man in the middle), N runs per cell against
+ * the simulator, each unknown outcome resolved by the recovery procedure and checked
+ * against the simulator's log.
  *
  *   node -r tsx/cjs scripts/fault-matrix.ts --runs 100 [--seed 1] [--concurrency 8] [--json]
  *
  * Prints the table (markdown) and exits 1 if any promise broke (a double charge, a silent
  * loss, an unknown outcome not resolved correctly…).
  */
-import { formatTable, runMatrix, totals, violations } from './fault-matrix/matrix';
-import { FAULTS, PHASES } from './fault-matrix/proxy';
+import { cellsOf, formatTable, runMatrix, totals, violations } from './fault-matrix/matrix';
 
 interface Args {
   runs: number;
@@ -49,7 +49,7 @@ async function main(): Promise<void> {
     concurrency: args.concurrency,
     onCell: (c) => {
       done += 1;
-      process.stderr.write(`[${done}/${PHASES.length * FAULTS.length}] ${c.phase} × ${c.fault}: ${c.runs} runs in ${c.ms} ms\n`);
+      process.stderr.write(`[${done}/${cellsOf().length}] ${c.session}: ${c.phase} × ${c.fault}: ${c.runs} runs in ${c.ms} ms\n`);
     },
   });
   const broken = violations(cells);

@@ -1,23 +1,26 @@
 /**
  * Runs one caller-level command to completion: the login it needs first (admin token,
- * encryption handshake), the exchange itself, and the single allowed repeat (after
- * `notauthorized` on a token command, or after the terminal lost the session key on a
- * non-transaction command). A transaction is never repeated.
+ * encryption handshake), the exchange itself, the checks on a transaction's answer
+ * (answer-binding.ts), and the single allowed repeat (after `notauthorized` on a token
+ * command, or after a plain-text failure to an encrypted command that only reads or sets
+ * up — the terminal lost its key). A transaction, a settlement and a clear are never
+ * repeated: a plain-text answer to them is an unknown outcome / a protocol error.
  */
 import { Packet } from '../codec/packet';
-import { decryptPacket, isEncryptedPacket } from '../codec/crypto';
-import { JpayError, JpayProtocolError, JpayStatusError, TransactionOutcomeUnknown } from '../errors';
+import { isEncryptedPacket } from '../codec/crypto';
+import { JpayError, JpayProtocolError, JpayStatusError, outcomeUnknownReason, TransactionOutcomeUnknown } from '../errors';
 import { buildRequest } from '../protocol/requests';
 import { parseResponse } from '../protocol/responses';
 import { CommandName, LoginResult, RequestParams, ResponseTypes, TOKEN_COMMANDS, TransactionRequest } from '../protocol/types';
 import { JpayAbortError } from './abort';
 import type { AdminSession } from './admin-session';
-import { ExchangeFailure, runExchange } from './dialogue';
+import type { AnswerBinder } from './answer-binding';
+import { ExchangeFailure, runExchange, type ExchangeOptions } from './dialogue';
 import { mapFailure, transactionInfo } from './failures';
 import { MessageHandlers } from './handlers';
 import { DispatchEvents, MessageDispatcher } from './message-dispatch';
 import type { ClientLogger, ResolvedOptions } from './options';
-import type { SecureSession } from './secure-session';
+import type { SecureSession, SessionCipher } from './secure-session';
 import { hookRequest, type TransactionAnnotations, type TransactionSettlement } from './transaction-hooks';
 
 /** Parameters a caller passes: the client adds the token and the password itself. */
@@ -34,6 +37,8 @@ export interface RunnerDeps {
   options: ResolvedOptions;
   admin: AdminSession;
   secure: SecureSession;
+  /** Checks every transaction answer against its request and the terminal's history. */
+  binder: AnswerBinder;
   logger: ClientLogger;
   emit<K extends keyof DispatchEvents>(event: K, payload: DispatchEvents[K]): void;
   /** Aborts when the client closes. */
@@ -44,6 +49,11 @@ const TOKEN_SET: ReadonlySet<string> = new Set(TOKEN_COMMANDS);
 /** A syntactically valid token, for checking parameters before the real token exists. */
 const PLACEHOLDER_TOKEN = '0'.repeat(32);
 const LONG_COMMANDS: ReadonlySet<CommandName> = new Set(['transaction', 'runreset']);
+/**
+ * Commands with an effect beyond the terminal's settings: a plain-text answer to them
+ * inside an encrypted session is never a reason to repeat them (the terminal may have done it).
+ */
+const NEVER_REPEATED: ReadonlySet<CommandName> = new Set(['transaction', 'settlement', 'clear']);
 /**
  * The reason the dispatcher's signal aborts with when an exchange ends. Built once:
  * abort() without a reason builds a DOMException with a stack on every command.
@@ -80,7 +90,7 @@ class ExchangeEnd {
 
 interface Attempt<C extends CommandName> {
   result: ResponseTypes[C];
-  /** Sent encrypted, answered in plain text with a failure: the terminal lost the key. */
+  /** Sent encrypted, answered in plain text with a failure: the terminal lost the key (the client dropped its own). */
   keyLost: boolean;
 }
 
@@ -94,6 +104,11 @@ export class CommandRunner {
   async perform<C extends CommandName>(command: C, params: SendParams<C>, call: CallOptions): Promise<ResponseTypes[C]> {
     const { admin, secure } = this.d;
     if (command === 'login') return (await this.login(call)) as ResponseTypes[C];
+    // The session's memory of IVs reached its bound: a new key (and an empty memory) first.
+    if (secure.cipher?.worn) {
+      this.d.logger.debug('session key worn; handshaking a new one', { command });
+      secure.drop();
+    }
     // Everything that can be refused locally is refused before any byte goes out. With a
     // cached token this is the request the first attempt sends (built and validated once).
     const token = isTokenCommand(command) ? (admin.token() ?? PLACEHOLDER_TOKEN) : undefined;
@@ -108,24 +123,23 @@ export class CommandRunner {
 
     let attempt = await this.attempt(command, params, call, prepared);
     if (attempt.keyLost) {
-      secure.drop();
-      if (command === 'transaction') {
-        this.d.logger.warn('terminal lost the session key; the next command handshakes again', { command });
-        return attempt.result;
-      }
       this.d.logger.warn('terminal lost the session key; handshaking again and repeating once', { command });
       await this.loginOrThrow(call);
       attempt = await this.attempt(command, params, call);
-      if (attempt.keyLost) secure.drop();
+      if (attempt.keyLost) throw this.plainTextError(command);
     }
     if (isTokenCommand(command) && command !== 'logout' && attempt.result.status === 'notauthorized') {
       this.d.logger.info('token refused; logging in again and repeating once', { command });
       admin.clearToken();
       await this.loginOrThrow(call);
       attempt = await this.attempt(command, params, call);
-      if (attempt.keyLost) secure.drop();
+      if (attempt.keyLost) throw this.plainTextError(command);
     }
     return attempt.result;
+  }
+
+  private plainTextError(command: CommandName): JpayProtocolError {
+    return new JpayProtocolError('plain-text', `the terminal answered the encrypted ${command} in plain text`);
   }
 
   private checkAbort(signal: AbortSignal | undefined): void {
@@ -176,7 +190,7 @@ export class CommandRunner {
   private async attempt<C extends CommandName>(command: C, params: SendParams<C>, call: CallOptions, prepared?: Prepared): Promise<Attempt<C>> {
     const { options, secure, admin, logger } = this.d;
     const plainResetPassword = command === 'resetpassword' && !secure.key;
-    const key = secure.enabled && !plainResetPassword ? secure.key : undefined;
+    const cipher: SessionCipher | undefined = secure.enabled && !plainResetPassword ? secure.cipher : undefined;
     const token = isTokenCommand(command) ? admin.token() : undefined;
     const request = prepared && prepared.token === token ? prepared.request : this.build(command, params, token);
     const transaction = command === 'transaction' ? (params as unknown as TransactionRequest) : undefined;
@@ -194,7 +208,7 @@ export class CommandRunner {
             request: hookRequest(transaction),
             host: options.host,
             port: options.port,
-            encrypted: key !== undefined,
+            encrypted: cipher !== undefined,
             annotations: call.annotations ?? {},
           })
         : undefined;
@@ -210,19 +224,17 @@ export class CommandRunner {
       }
     };
     const long = LONG_COMMANDS.has(command);
-    logger.debug(`sending ${command}`, { host: options.host, port: options.port, encrypted: key !== undefined });
+    logger.debug(`sending ${command}`, { host: options.host, port: options.port, encrypted: cipher !== undefined });
     let response: Packet;
     let encrypted: boolean;
     let sentAt: Date;
+    let receivedAt: Date;
     try {
-      ({ response, encrypted, sentAt } = await runExchange({
-        host: options.host,
-        port: options.port,
-        connectMs: options.timeouts.connectMs,
-        ...(options.maxFrameSize === undefined ? {} : { maxFrameSize: options.maxFrameSize }),
+      ({ response, encrypted, sentAt, receivedAt } = await runExchange({
+        ...this.connection(),
         command,
         request,
-        ...(key === undefined ? {} : { key }),
+        ...(cipher === undefined ? {} : { cipher }),
         deadlineMs: long ? options.timeouts.transactionMs : options.timeouts.commandMs,
         ...(long ? { idleMs: options.timeouts.idleMs } : {}),
         dispatcher,
@@ -246,14 +258,25 @@ export class CommandRunner {
       detach();
     }
     let attempt: Attempt<C>;
+    const window = { sentAt, receivedAt };
     try {
       const result = parseResponse(command, response);
       logger.debug(`${command} answered`, { status: result.status });
-      if (key !== undefined && !encrypted) {
-        if (result.ok) throw new JpayProtocolError('bad-crypto', `the terminal answered the encrypted ${command} in plain text`);
+      if (cipher !== undefined && !encrypted) {
+        // Anyone on the line can write plain text. It may be a terminal that lost its key
+        // (restarted: the next command handshakes again), never an answer to believe.
+        secure.drop();
+        if (result.ok || NEVER_REPEATED.has(command)) throw this.plainTextError(command);
         attempt = { result, keyLost: true };
       } else {
         attempt = { result, keyLost: false };
+      }
+      if (transaction) {
+        const tx = result as ResponseTypes['transaction'];
+        Object.assign(tx, await this.d.binder.bind(transaction, response, tx, window));
+        if (tx.amountMismatch) {
+          logger.warn('the terminal authorized another amount than requested', { requested: tx.requestedAmount, authorized: tx.authorizedAmount });
+        }
       }
     } catch (error) {
       // A response arrived but cannot be trusted or read: for a transaction that is an unknown outcome.
@@ -264,12 +287,28 @@ export class CommandRunner {
         sentAt,
         ...(lastDisplayCode === undefined ? {} : { lastDisplayCode }),
       });
-      const unknown = new TransactionOutcomeUnknown('awaiting-response', info, { cause: error });
+      const reason = error instanceof JpayProtocolError ? outcomeUnknownReason(error) : 'protocol-error';
+      logger.warn('transaction answer refused: outcome unknown', { reason, error: error instanceof Error ? error.message : String(error) });
+      const unknown = new TransactionOutcomeUnknown('awaiting-response', info, { cause: error, reason });
       await settle({ kind: 'unknown', error: unknown });
       throw unknown;
     }
+    if (command === 'report' && attempt.result.ok) {
+      const report = (attempt.result as ResponseTypes['report']).report;
+      if (report) await this.d.binder.observeReport(report, window);
+    }
     if (transaction) await settle({ kind: 'answered', result: attempt.result as ResponseTypes['transaction'] });
     return attempt;
+  }
+
+  /** Where to connect and what one connection may hold. */
+  private connection(): Pick<ExchangeOptions, 'host' | 'port' | 'connectMs' | 'maxFrameSize' | 'maxQueuedPackets' | 'maxQueuedBytes'> {
+    const { options } = this.d;
+    const limits: Pick<ExchangeOptions, 'maxFrameSize' | 'maxQueuedPackets' | 'maxQueuedBytes'> = {};
+    if (options.maxFrameSize !== undefined) limits.maxFrameSize = options.maxFrameSize;
+    if (options.maxQueuedPackets !== undefined) limits.maxQueuedPackets = options.maxQueuedPackets;
+    if (options.maxQueuedBytes !== undefined) limits.maxQueuedBytes = options.maxQueuedBytes;
+    return { host: options.host, port: options.port, connectMs: options.timeouts.connectMs, ...limits };
   }
 
   /** Login that must succeed (a prerequisite of another command). */
@@ -293,10 +332,7 @@ export class CommandRunner {
     let response: Packet;
     try {
       ({ response } = await runExchange({
-        host: options.host,
-        port: options.port,
-        connectMs: options.timeouts.connectMs,
-        ...(options.maxFrameSize === undefined ? {} : { maxFrameSize: options.maxFrameSize }),
+        ...this.connection(),
         command: 'login',
         request,
         deadlineMs: options.timeouts.commandMs,
@@ -311,10 +347,10 @@ export class CommandRunner {
       detach();
     }
     const serverHandshake = response.attrs['server-handshake']?.trim();
-    let key: Buffer | undefined;
+    let session: SessionCipher | undefined;
     if (handshake && serverHandshake) {
-      key = handshake.derive(serverHandshake);
-      if (isEncryptedPacket(response)) response = decryptPacket(response, key);
+      session = handshake.derive(serverHandshake);
+      if (isEncryptedPacket(response)) response = session.open(response);
     } else if (isEncryptedPacket(response)) {
       throw new JpayProtocolError('bad-crypto', 'encrypted login response without a handshake');
     }
@@ -324,11 +360,11 @@ export class CommandRunner {
       logger.info('login refused', { status: result.status });
       return result;
     }
-    if (handshake && !key) throw new JpayProtocolError('bad-handshake', 'the terminal did not answer the encryption handshake');
+    if (handshake && !session) throw new JpayProtocolError('bad-handshake', 'the terminal did not answer the encryption handshake');
     if (result.token === undefined) throw new JpayProtocolError('bad-packet', 'login response without a token');
     admin.setToken(result.token);
-    if (key) secure.install(key);
-    logger.debug('logged in', { encrypted: key !== undefined });
+    if (session) secure.install(session);
+    logger.debug('logged in', { encrypted: session !== undefined });
     return result;
   }
 }

@@ -4,7 +4,7 @@
  * JpayTimeoutError('connect') as its cause).
  */
 import net from 'node:net';
-import { PacketSocket } from '../codec/packet-socket';
+import { PacketSocket, type PacketSocketOptions } from '../codec/packet-socket';
 import { JpayConnectionError, JpayTimeoutError } from '../errors';
 
 export interface ConnectOptions {
@@ -12,6 +12,8 @@ export interface ConnectOptions {
   port: number;
   timeoutMs: number;
   maxFrameSize?: number;
+  maxQueuedPackets?: number;
+  maxQueuedBytes?: number;
   /** Destroys the attempt (client closing, caller aborting). */
   signal?: AbortSignal;
 }
@@ -36,7 +38,11 @@ export function openConnection(options: ConnectOptions): Promise<PacketSocket> {
       }
       // The PacketSocket reports later errors through receive()/send().
       socket.on('error', () => undefined);
-      resolve(new PacketSocket(socket, options.maxFrameSize === undefined ? {} : { maxFrameSize: options.maxFrameSize }));
+      const limits: PacketSocketOptions = {};
+      if (options.maxFrameSize !== undefined) limits.maxFrameSize = options.maxFrameSize;
+      if (options.maxQueuedPackets !== undefined) limits.maxQueuedPackets = options.maxQueuedPackets;
+      if (options.maxQueuedBytes !== undefined) limits.maxQueuedBytes = options.maxQueuedBytes;
+      resolve(new PacketSocket(socket, limits));
     };
     const onConnect = (): void => finish();
     const onError = (error: Error): void =>

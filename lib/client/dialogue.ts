@@ -7,11 +7,12 @@
  */
 import { Packet } from '../codec/packet';
 import { PacketSocket, ReceiveTimeoutError } from '../codec/packet-socket';
-import { decryptPacket, encryptPacket, isEncryptedPacket } from '../codec/crypto';
+import { isEncryptedPacket } from '../codec/crypto';
 import { JpayError, JpayProtocolError } from '../errors';
 import type { CommandName } from '../protocol/types';
 import { openConnection } from './connect';
 import type { MessageDispatcher } from './message-dispatch';
+import type { PacketCipher } from './secure-session';
 
 /** How long to wait for the terminal to close its side after the response. */
 const CLOSE_WAIT_MS = 1_000;
@@ -43,11 +44,13 @@ export interface ExchangeOptions {
   port: number;
   connectMs: number;
   maxFrameSize?: number;
+  maxQueuedPackets?: number;
+  maxQueuedBytes?: number;
   command: CommandName;
-  /** The command, plain; encrypted here when `key` is set. */
+  /** The command, plain; encrypted here when `cipher` is set. */
   request: Packet;
-  /** Session key: encrypt the command and answers, decrypt messages and the response. */
-  key?: Buffer;
+  /** The session: seals the command and answers, opens messages and the response (refusing copies). */
+  cipher?: PacketCipher;
   /** Whole exchange from connected to response. */
   deadlineMs: number;
   /** Longest silence between packets (transactions, runreset). */
@@ -62,11 +65,13 @@ export interface ExchangeOptions {
 }
 
 export interface ExchangeResult {
-  /** The response, decrypted when it was encrypted and a key was given. */
+  /** The response, decrypted when it was encrypted and a cipher was given. */
   response: Packet;
   /** Whether the response arrived encrypted. */
   encrypted: boolean;
   sentAt: Date;
+  /** When the response arrived. */
+  receivedAt: Date;
 }
 
 export async function runExchange(o: ExchangeOptions): Promise<ExchangeResult> {
@@ -78,6 +83,8 @@ export async function runExchange(o: ExchangeOptions): Promise<ExchangeResult> {
       timeoutMs: o.connectMs,
       signal: o.kill,
       ...(o.maxFrameSize === undefined ? {} : { maxFrameSize: o.maxFrameSize }),
+      ...(o.maxQueuedPackets === undefined ? {} : { maxQueuedPackets: o.maxQueuedPackets }),
+      ...(o.maxQueuedBytes === undefined ? {} : { maxQueuedBytes: o.maxQueuedBytes }),
     });
   } catch (error) {
     throw new ExchangeFailure('connect', o.kill.aborted ? 'closed' : 'connect', error as Error, undefined);
@@ -120,32 +127,34 @@ class Exchange {
       if (o.kill.aborted) throw new JpayError('client closed');
       this.phase = 'sending';
       this.sentAt = new Date();
-      await socket.send(o.key ? encryptPacket(o.request, o.key) : o.request);
+      await socket.send(o.cipher ? o.cipher.seal(o.request) : o.request);
       o.onSent?.(this.sentAt);
       this.phase = 'awaiting-response';
       for (;;) {
         const raw = await this.receive();
+        const receivedAt = new Date();
         const encrypted = isEncryptedPacket(raw);
         if (raw.name === o.command) {
-          // The login response is decrypted by the caller once it derived the key.
-          const response = encrypted && o.key ? decryptPacket(raw, o.key) : raw;
+          // The login response is decrypted by the caller once it derived the key; a plain
+          // response to an encrypted command is the caller's to judge (the terminal may have lost its key).
+          const response = encrypted && o.cipher ? o.cipher.open(raw) : raw;
           await this.closeGracefully();
-          return { response, encrypted, sentAt: this.sentAt };
+          return { response, encrypted, sentAt: this.sentAt, receivedAt };
         }
         this.phase = 'in-dialogue';
         let message = raw;
-        if (o.key) {
+        if (o.cipher) {
           if (!encrypted) {
-            throw new JpayProtocolError('bad-crypto', `plain <${raw.name.slice(0, 64)}> message during an encrypted command`);
+            throw new JpayProtocolError('plain-text', `plain-text <${raw.name.slice(0, 64)}> message inside an encrypted session`);
           }
-          message = decryptPacket(raw, o.key);
+          message = o.cipher.open(raw);
         } else if (encrypted) {
           throw new JpayProtocolError('bad-crypto', `encrypted <${raw.name.slice(0, 64)}> message without a session key`);
         }
         // The connection going away ends the wait, so a running handler does not hold us up.
         const answer = await Promise.race([o.dispatcher.answer(message), this.whenClosed()]);
         if (!answer) throw new JpayError('connection closed by peer');
-        await socket.send(o.key ? encryptPacket(answer, o.key) : answer);
+        await socket.send(o.cipher ? o.cipher.seal(answer) : answer);
       }
     } catch (error) {
       throw this.classify(error);

@@ -8,6 +8,7 @@ import {
   JpayError,
   JpayTimeoutError,
   OutcomeUnknownPhase,
+  outcomeUnknownReason,
   TransactionOutcomeUnknown,
   UnknownTransactionInfo,
 } from '../errors';
@@ -63,7 +64,8 @@ export function mapFailure(error: unknown, ctx: FailureContext): Error {
       sentAt: error.sentAt ?? new Date(),
       ...(ctx.lastDisplayCode === undefined ? {} : { lastDisplayCode: ctx.lastDisplayCode }),
     });
-    return new TransactionOutcomeUnknown(OUTCOME_PHASE[error.phase], info, { cause });
+    const reason = error.kind === 'closed' ? 'client-closed' : outcomeUnknownReason(cause);
+    return new TransactionOutcomeUnknown(OUTCOME_PHASE[error.phase], info, { cause, reason });
   }
 
   switch (error.kind) {

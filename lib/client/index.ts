@@ -11,5 +11,6 @@ export * from './failures';
 export * from './message-dispatch';
 export * from './admin-session';
 export * from './secure-session';
+export * from './answer-binding';
 export * from './redact';
 export * from './transaction-hooks';

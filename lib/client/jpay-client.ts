@@ -24,6 +24,7 @@ import type {
 } from '../protocol/types';
 import { JpayAbortError } from './abort';
 import { AdminSession } from './admin-session';
+import { AnswerBinder, type ReceiptWatermark } from './answer-binding';
 import { CommandQueue } from './command-queue';
 import { CallOptions, CommandRunner, SendParams } from './command-runner';
 import { KeepaliveInfo, mergeHandlers, MessageHandlers } from './handlers';
@@ -85,6 +86,7 @@ export class JpayClient extends EventEmitter<JpayClientEvents> {
   private readonly log: SafeLogger;
   private readonly admin: AdminSession;
   private readonly secure: SecureSession;
+  private readonly binder: AnswerBinder;
   private readonly queue = new CommandQueue();
   private readonly killer = new AbortController();
   private readonly runner: CommandRunner;
@@ -97,11 +99,13 @@ export class JpayClient extends EventEmitter<JpayClientEvents> {
     this.port = this.options.port;
     this.log = new SafeLogger(this.options.logger, this.redactor);
     this.admin = new AdminSession(this.options.password, this.redactor);
-    this.secure = new SecureSession(this.options.encrypt);
+    this.secure = new SecureSession(this.options.encrypt, this.options.maxSessionPackets);
+    this.binder = new AnswerBinder(`${this.host}:${this.port}`, this.options.receiptClockToleranceMs, this.log, this.options.receiptWatermarks);
     this.runner = new CommandRunner({
       options: this.options,
       admin: this.admin,
       secure: this.secure,
+      binder: this.binder,
       logger: this.log,
       emit: (event, payload) => this.safeEmit(event, payload),
       kill: this.killer.signal,
@@ -111,6 +115,11 @@ export class JpayClient extends EventEmitter<JpayClientEvents> {
   /** Whether a session key is held (encrypt: true, after a successful handshake). */
   get encrypted(): boolean {
     return this.secure.key !== undefined;
+  }
+
+  /** The newest receipt numbers and the terminal's clock as this client knows them (a copy). */
+  get receiptWatermark(): ReceiptWatermark {
+    return this.binder.snapshot();
   }
 
   /** Whether an admin token is cached. */

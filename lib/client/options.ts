@@ -3,7 +3,9 @@
  * JpayValidationError naming the field (never quoting a secret value).
  */
 import { JpayValidationError } from '../errors';
+import { DEFAULT_RECEIPT_CLOCK_TOLERANCE_MS, validateWatermarkStore, type ReceiptWatermarkStore } from './answer-binding';
 import type { MessageHandlers } from './handlers';
+import { DEFAULT_MAX_SESSION_PACKETS } from './secure-session';
 import { validateTransactionHooks, type TransactionHooks } from './transaction-hooks';
 
 export const DEFAULT_CLIENT_PORT = 4433;
@@ -46,6 +48,23 @@ export interface JpayClientOptions {
   timeouts?: Partial<ClientTimeouts>;
   /** Largest frame accepted from the terminal, bytes (default 1 MiB). */
   maxFrameSize?: number;
+  /**
+   * Packets the terminal may send ahead of the client's reading, per connection (default
+   * 64). Past it the connection is cut: a protocol error (`queue-overflow`), for a
+   * transaction an unknown outcome.
+   */
+  maxQueuedPackets?: number;
+  /** Bytes of those packets, and of answers the terminal does not read (default 4 MiB, at least 2 × maxFrameSize). */
+  maxQueuedBytes?: number;
+  /**
+   * Encrypted packets remembered under one session key to refuse copies (default 16,384).
+   * When reached, the next command handshakes a new key.
+   */
+  maxSessionPackets?: number;
+  /** How far a receipt's time may lie outside the transaction's time on the terminal's clock (default 5 min). */
+  receiptClockToleranceMs?: number;
+  /** Keeps the newest receipt number and the terminal's clock across restarts (e.g. the recovery journal). */
+  receiptWatermarks?: ReceiptWatermarkStore;
   /** Client-wide message handlers; per-call handlers override them key by key. */
   handlers?: MessageHandlers;
   logger?: Partial<ClientLogger>;
@@ -60,6 +79,11 @@ export interface ResolvedOptions {
   encrypt: boolean;
   timeouts: ClientTimeouts;
   maxFrameSize: number | undefined;
+  maxQueuedPackets: number | undefined;
+  maxQueuedBytes: number | undefined;
+  maxSessionPackets: number;
+  receiptClockToleranceMs: number;
+  receiptWatermarks: ReceiptWatermarkStore | undefined;
   handlers: MessageHandlers;
   logger: Partial<ClientLogger> | undefined;
   transactionHooks: TransactionHooks | undefined;
@@ -88,9 +112,16 @@ export function validateHandlers(value: unknown, field: string): MessageHandlers
   return value as MessageHandlers;
 }
 
+function positiveInteger(value: unknown, field: string, min: number): void {
+  if (value !== undefined && (!Number.isSafeInteger(value) || (value as number) < min)) {
+    throw new JpayValidationError(field, `must be an integer of at least ${min}`);
+  }
+}
+
 export function validateOptions(options: unknown): ResolvedOptions {
   if (!isRecord(options)) throw new JpayValidationError('options', 'must be an object');
   const { host, port, password, encrypt, timeouts, maxFrameSize, handlers, logger, transactionHooks } = options;
+  const { maxQueuedPackets, maxQueuedBytes, maxSessionPackets, receiptClockToleranceMs, receiptWatermarks } = options;
   if (typeof host !== 'string' || host.trim() === '') throw new JpayValidationError('host', 'must be a non-empty string');
   if (port !== undefined && (!Number.isInteger(port) || (port as number) < 1 || (port as number) > 65535)) {
     throw new JpayValidationError('port', 'must be an integer 1..65535');
@@ -116,6 +147,10 @@ export function validateOptions(options: unknown): ResolvedOptions {
   if (maxFrameSize !== undefined && (!Number.isInteger(maxFrameSize) || (maxFrameSize as number) < 64)) {
     throw new JpayValidationError('maxFrameSize', 'must be an integer of at least 64 bytes');
   }
+  positiveInteger(maxQueuedPackets, 'maxQueuedPackets', 1);
+  positiveInteger(maxQueuedBytes, 'maxQueuedBytes', 1);
+  positiveInteger(maxSessionPackets, 'maxSessionPackets', 1);
+  positiveInteger(receiptClockToleranceMs, 'receiptClockToleranceMs', 0);
   if (logger !== undefined) {
     if (!isRecord(logger)) throw new JpayValidationError('logger', 'must be an object with debug/info/warn functions');
     for (const method of LOGGER_METHODS) {
@@ -131,6 +166,11 @@ export function validateOptions(options: unknown): ResolvedOptions {
     encrypt: encrypt === true,
     timeouts: resolvedTimeouts,
     maxFrameSize: maxFrameSize as number | undefined,
+    maxQueuedPackets: maxQueuedPackets as number | undefined,
+    maxQueuedBytes: maxQueuedBytes as number | undefined,
+    maxSessionPackets: (maxSessionPackets as number | undefined) ?? DEFAULT_MAX_SESSION_PACKETS,
+    receiptClockToleranceMs: (receiptClockToleranceMs as number | undefined) ?? DEFAULT_RECEIPT_CLOCK_TOLERANCE_MS,
+    receiptWatermarks: validateWatermarkStore(receiptWatermarks, 'receiptWatermarks'),
     handlers: validateHandlers(handlers, 'handlers'),
     logger: logger as Partial<ClientLogger> | undefined,
     transactionHooks: validateTransactionHooks(transactionHooks, 'transactionHooks'),

@@ -147,6 +147,18 @@ export function encryptPacket(p: Packet, key: Buffer): Packet {
   return { name: p.name, attrs: p.attrs, body: { [ENCRYPTED_ELEMENT]: sealed.toString('base64') } };
 }
 
+/**
+ * The IV of a packet's `<encrypted>` block (16 bytes as a latin1 string, for a set of IVs
+ * already seen); undefined when the block is missing or too short. Decrypt first: only an
+ * authenticated block's IV means anything.
+ */
+export function packetIv(p: Packet): string | undefined {
+  const sealed = childText(p.body, ENCRYPTED_ELEMENT);
+  if (sealed === undefined) return undefined;
+  const bytes = Buffer.from(sealed, 'base64');
+  return bytes.length < TAG_LENGTH + IV_LENGTH ? undefined : bytes.toString('latin1', TAG_LENGTH, TAG_LENGTH + IV_LENGTH);
+}
+
 /** The inverse of encryptPacket; a tampered or foreign block is a bad-crypto error. */
 export function decryptPacket(p: Packet, key: Buffer): Packet {
   const sealed = childText(p.body, ENCRYPTED_ELEMENT);

@@ -6,12 +6,26 @@ import { Packet } from './packet';
 import { parsePacket, serializePacket } from './xml';
 
 export const DEFAULT_FRAME_TIMEOUT_MS = 10_000;
+/**
+ * Packets received and not yet taken by receive(). A JPAY peer sends one packet and waits
+ * for its answer (§3), so a handful is already generous; a peer far past it is flooding.
+ */
+export const DEFAULT_MAX_QUEUED_PACKETS = 64;
+/** Bytes of those packets (frame payloads), and of writes not yet handed to the OS. */
+export const DEFAULT_MAX_QUEUED_BYTES = 4 * 1024 * 1024;
 
 export interface PacketSocketOptions {
   /** Largest accepted frame payload in bytes (default 1 MiB). */
   maxFrameSize?: number;
   /** Longest time a frame may take from its first byte to its last (default 10 s). */
   frameTimeoutMs?: number;
+  /** Most packets held for receive() before the peer is cut off with `queue-overflow` (default 64). */
+  maxQueuedPackets?: number;
+  /**
+   * Most bytes held for receive(), and most bytes waiting to be written, before the
+   * connection is cut off with `queue-overflow` (default 4 MiB, at least twice maxFrameSize).
+   */
+  maxQueuedBytes?: number;
 }
 
 export interface PacketSocketEvents {
@@ -28,8 +42,8 @@ export interface PacketSocketEvents {
 }
 
 type Waiter = { resolve: (p: Packet) => void; reject: (e: Error) => void };
-/** What receive() will hand out next: a packet, or the bad-XML error of an invalid frame. */
-type Queued = { packet: Packet } | { invalid: JpayProtocolError };
+/** What receive() will hand out next: a packet, or the bad-XML error of an invalid frame; with its frame's size. */
+type Queued = ({ packet: Packet } | { invalid: JpayProtocolError }) & { bytes: number };
 
 // setTimeout fires at once for anything above this (and warns), so it is the ceiling.
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -42,6 +56,11 @@ export class PacketSocket extends EventEmitter<PacketSocketEvents> {
   private readonly decoder: FrameDecoder;
   private readonly maxFrameSize: number;
   private readonly frameTimeoutMs: number;
+  private readonly maxQueuedPackets: number;
+  private readonly maxQueuedBytes: number;
+  private queuedBytesNow = 0;
+  private peakPackets = 0;
+  private peakBytes = 0;
   private frameTimer: NodeJS.Timeout | undefined;
   /** frameStartedAt of the frame the running timer guards. */
   private timedFrameStart: number | undefined;
@@ -60,6 +79,14 @@ export class PacketSocket extends EventEmitter<PacketSocketEvents> {
     if (!(this.frameTimeoutMs > 0 && this.frameTimeoutMs <= MAX_TIMER_MS)) {
       throw new JpayValidationError('frameTimeoutMs', `must be a number of ms from 1 to ${MAX_TIMER_MS}`);
     }
+    this.maxQueuedPackets = options.maxQueuedPackets ?? DEFAULT_MAX_QUEUED_PACKETS;
+    if (!(Number.isInteger(this.maxQueuedPackets) && this.maxQueuedPackets >= 1)) {
+      throw new JpayValidationError('maxQueuedPackets', 'must be an integer of at least 1');
+    }
+    this.maxQueuedBytes = options.maxQueuedBytes ?? Math.max(DEFAULT_MAX_QUEUED_BYTES, 2 * this.maxFrameSize);
+    if (!(Number.isInteger(this.maxQueuedBytes) && this.maxQueuedBytes >= 1)) {
+      throw new JpayValidationError('maxQueuedBytes', 'must be an integer of at least 1');
+    }
     this.decoder = new FrameDecoder(this.maxFrameSize);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (error) => this.fail(error));
@@ -68,6 +95,21 @@ export class PacketSocket extends EventEmitter<PacketSocketEvents> {
 
   get isClosed(): boolean {
     return this.closed;
+  }
+
+  /** Packets received and waiting for receive(). */
+  get queuedPackets(): number {
+    return this.queue.length;
+  }
+
+  /** Frame bytes of those packets. */
+  get queuedBytes(): number {
+    return this.queuedBytesNow;
+  }
+
+  /** The most packets and bytes ever held at once on this connection (never above the limits). */
+  get peakQueue(): { packets: number; bytes: number } {
+    return { packets: this.peakPackets, bytes: this.peakBytes };
   }
 
   private onData(chunk: Buffer): void {
@@ -80,7 +122,10 @@ export class PacketSocket extends EventEmitter<PacketSocketEvents> {
     } catch (error) {
       broken = error as Error;
     }
-    for (const frame of frames) this.onFrame(frame);
+    for (const frame of frames) {
+      if (this.failure) return;
+      this.onFrame(frame);
+    }
     if (broken) {
       this.fail(broken);
       this.socket.destroy();
@@ -100,14 +145,36 @@ export class PacketSocket extends EventEmitter<PacketSocketEvents> {
       // was already waiting when the frame arrived.
       const waiter = this.waiters.shift();
       if (waiter) waiter.reject(invalid);
-      else if (this.listenerCount('packet') === 0) this.queue.push({ invalid });
+      else if (this.listenerCount('packet') === 0) this.enqueue({ invalid, bytes: frame.length });
       if (this.listenerCount('invalid') > 0) this.emit('invalid', invalid);
       return;
     }
     const waiter = this.waiters.shift();
     if (waiter) waiter.resolve(p);
     else if (this.listenerCount('packet') > 0) this.emit('packet', p);
-    else this.queue.push({ packet: p });
+    else this.enqueue({ packet: p, bytes: frame.length });
+  }
+
+  /** Holds a packet for receive(); a peer that runs past the limits is cut off. */
+  private enqueue(item: Queued): void {
+    const packets = this.queue.length + 1;
+    const bytes = this.queuedBytesNow + item.bytes;
+    if (packets > this.maxQueuedPackets || bytes > this.maxQueuedBytes) {
+      this.overflow(`the peer sent more than ${this.maxQueuedPackets} packets or ${this.maxQueuedBytes} bytes ahead of the reader`);
+      return;
+    }
+    this.queue.push(item);
+    this.queuedBytesNow = bytes;
+    if (packets > this.peakPackets) this.peakPackets = packets;
+    if (bytes > this.peakBytes) this.peakBytes = bytes;
+  }
+
+  /** The queue limit was passed: drop what is held, fail every waiter, cut the connection. */
+  private overflow(message: string): void {
+    this.queue.length = 0;
+    this.queuedBytesNow = 0;
+    this.fail(new JpayProtocolError('queue-overflow', message));
+    this.socket.destroy();
   }
 
   /** One deadline per frame, counted from that frame's first byte. */
@@ -175,6 +242,12 @@ export class PacketSocket extends EventEmitter<PacketSocketEvents> {
         reject(this.failure ?? new JpayError('connection is closed'));
         return;
       }
+      // Writes the peer does not read pile up in memory: past the limit the connection goes.
+      if (this.socket.writableLength + bytes.length > this.maxQueuedBytes) {
+        this.overflow(`more than ${this.maxQueuedBytes} bytes waiting to be written: the peer is not reading`);
+        reject(this.failure ?? new JpayError('connection is closed'));
+        return;
+      }
       this.socket.write(bytes, (error) => (error ? reject(error) : resolve()));
     });
   }
@@ -185,7 +258,10 @@ export class PacketSocket extends EventEmitter<PacketSocketEvents> {
    */
   receive(timeoutMs?: number): Promise<Packet> {
     const queued = this.queue.shift();
-    if (queued) return 'packet' in queued ? Promise.resolve(queued.packet) : Promise.reject(queued.invalid);
+    if (queued) {
+      this.queuedBytesNow -= queued.bytes;
+      return 'packet' in queued ? Promise.resolve(queued.packet) : Promise.reject(queued.invalid);
+    }
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new JpayError('connection closed by peer'));
     return new Promise<Packet>((resolve, reject) => {

@@ -12,6 +12,7 @@ import {
   JpayValidationError,
   TransactionOutcomeUnknown,
   type OutcomeUnknownPhase,
+  type OutcomeUnknownReason,
   type UnknownTransactionInfo,
 } from '../errors';
 
@@ -70,6 +71,8 @@ export interface OutcomeUnknownPayload {
   approved: false;
   outcomeUnknown: true;
   phase: OutcomeUnknownPhase;
+  /** Why: no answer (`connection-lost`, `timeout`…) or an answer refused (`replayed-packet`, `contradictory-answer`…). */
+  unknownReason: OutcomeUnknownReason;
   transaction: UnknownTransactionInfo;
   /** What to do about it. */
   advice: string;
@@ -81,6 +84,7 @@ export function outcomeUnknownPayload(err: TransactionOutcomeUnknown): OutcomeUn
     approved: false,
     outcomeUnknown: true,
     phase: err.phase,
+    unknownReason: err.reason,
     transaction: { ...err.transaction },
     advice: 'The card may have been charged. Do not repeat the payment: check the terminal report, or reverse with a void of "last".',
   };

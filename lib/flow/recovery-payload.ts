@@ -3,7 +3,7 @@
  * the payload of an outcome-unknown error that recovery could not settle. Plain data, no
  * card data beyond the terminal's masked PAN. Knows nothing of Node-RED.
  */
-import type { OutcomeUnknownPhase, TransactionOutcomeUnknown, UnknownTransactionInfo } from '../errors';
+import type { OutcomeUnknownPhase, OutcomeUnknownReason, TransactionOutcomeUnknown, UnknownTransactionInfo } from '../errors';
 import type { JournalRequest, ReceiptRef, RecoveryOutcome, RecoveryResult, ReversalResult } from '../recovery/types';
 import { outcomeUnknownPayload, type OutcomeUnknownPayload } from './errors';
 
@@ -29,6 +29,8 @@ export interface RecoveryPayload {
   source: RecoverySource;
   /** What the client knew when the answer was lost (for the node's own transaction). */
   phase?: OutcomeUnknownPhase;
+  /** Why the outcome was unknown: no answer, or an answer refused (see the node's help). */
+  unknownReason?: OutcomeUnknownReason;
   transaction?: UnknownTransactionInfo;
 }
 
@@ -51,6 +53,7 @@ export function recoveryPayload(result: RecoveryResult, source: RecoverySource, 
   if (result.reason) payload.reason = result.reason;
   if (err) {
     payload.phase = err.phase;
+    payload.unknownReason = err.reason;
     payload.transaction = { ...err.transaction };
   }
   return payload;

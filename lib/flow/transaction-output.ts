@@ -1,7 +1,9 @@
 /**
  * A TransactionResult → the `msg.payload` of jpay-transaction's first output. Plain data
  * only (no Secret, no Buffer), so a debug node or an MQTT node can take it as it is. The
- * full PAN is left out unless the node's opt-in is set.
+ * full PAN is left out unless the node's opt-in is set. Approved, declined or unknown is
+ * the client's decision (lib/protocol/transaction-answer.ts): an answer that contradicts
+ * itself never gets here, it is a TransactionOutcomeUnknown.
  */
 import { describeStatus, isStatusCode } from '../protocol/status';
 import type { Language, Receipt, TransactionResult } from '../protocol/types';
@@ -15,6 +17,12 @@ export interface TransactionPayload {
   ok: boolean;
   /** True only if a receipt is present and approved. */
   approved: boolean;
+  /** What was asked, minor units (absent for a void without an amount). */
+  requestedAmount?: number;
+  /** What the receipt authorized, minor units: the amount that moved. */
+  authorizedAmount?: number;
+  /** Set when the receipt authorized another amount than requested (a dex answer may change 9F02). */
+  amountMismatch?: true;
   receipt?: Receipt;
   /** The terminal's error stack, decoded. */
   errors: string[];
@@ -46,6 +54,9 @@ export function transactionPayload(
     errors: [...result.errors],
     request: { ...request },
   };
+  if (result.requestedAmount !== undefined) payload.requestedAmount = result.requestedAmount;
+  if (result.authorizedAmount !== undefined) payload.authorizedAmount = result.authorizedAmount;
+  if (result.amountMismatch) payload.amountMismatch = true;
   if (result.receipt) payload.receipt = result.receipt;
   if (options.includePlainTextPan && result.plainTextPan) payload.plainTextPan = result.plainTextPan.reveal();
   return payload;

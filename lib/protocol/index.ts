@@ -12,3 +12,4 @@ export * from './receipt';
 export * from './report';
 export * from './parameters';
 export * from './messages';
+export * from './transaction-answer';

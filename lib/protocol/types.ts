@@ -178,6 +178,12 @@ export interface TransactionResult extends ResponseBase {
   /** True only if a receipt is present and it is approved (§8.9). */
   approved: boolean;
   receipt?: Receipt;
+  /** What the request asked for, minor units (set by the client; absent for a void without an amount). */
+  requestedAmount?: number;
+  /** What the receipt authorized (amount-authorized), minor units: the amount that moved. */
+  authorizedAmount?: number;
+  /** Set when the receipt authorized another amount than requested (e.g. a dex answer changed 9F02). */
+  amountMismatch?: true;
 }
 
 export interface TotalsPair {

@@ -92,6 +92,22 @@ export function dateTimeFromWire(s: string, field = 'datetime'): string {
   return `20${text.slice(0, 2)}-${text.slice(2, 4)}-${text.slice(4, 6)}T${text.slice(6, 8)}:${text.slice(8, 10)}:${seconds}`;
 }
 
+const LOCAL_ISO = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})/;
+
+/**
+ * An ISO local date-time (receipts and reports carry no zone) as milliseconds, read as if
+ * it were UTC; undefined if it is not one. Differences of such values are the terminal's
+ * own clock; against the host's clock they differ by the terminal's offset.
+ */
+export function localIsoToMs(iso: string | undefined): number | undefined {
+  if (typeof iso !== 'string') return undefined;
+  const m = LOCAL_ISO.exec(iso);
+  if (!m) return undefined;
+  const [y, mo, d, h, mi, s] = m.slice(1).map(Number);
+  const ms = Date.UTC(y, mo - 1, d, h, mi, s);
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
 /** Local time of `date` as `yymmddHHMMSS`; only years 2000..2099 fit the wire format. */
 export function dateTimeToWire(date: Date, field = 'datetime'): string {
   if (!(date instanceof Date) || Number.isNaN(date.getTime())) fail(field, 'expected a valid Date');

@@ -5,18 +5,10 @@
  * host instant + offset = terminal local time (compared as if it were UTC).
  */
 import type { XReport } from '../protocol/types';
+import { localIsoToMs } from '../protocol/values';
 
-const LOCAL_ISO = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})/;
-
-/** An ISO local date-time as milliseconds, read as if it were UTC; undefined if it is not one. */
-export function localIsoToMs(iso: string | undefined): number | undefined {
-  if (typeof iso !== 'string') return undefined;
-  const m = LOCAL_ISO.exec(iso);
-  if (!m) return undefined;
-  const [y, mo, d, h, mi, s] = m.slice(1).map(Number);
-  const ms = Date.UTC(y, mo - 1, d, h, mi, s);
-  return Number.isFinite(ms) ? ms : undefined;
-}
+// The reading of a zone-less time lives with the other wire values; re-exported for recovery's users.
+export { localIsoToMs };
 
 export interface TerminalClock {
   /** Terminal local time (as UTC ms) minus host UTC ms. */

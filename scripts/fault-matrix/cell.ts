@@ -1,10 +1,12 @@
 /**
- * One cell of the fault matrix: a phase × a fault, `runs` purchases in a row against one
- * simulator (persistent log file) behind the fault proxy, through a JpayClient that
- * journals every transaction. Each run: arm the fault, buy, and if the outcome is unknown
- * run the recovery procedure; then compare what the client and the recovery said with
- * the simulator's log (the truth). Runs differ by amount, approved/declined and vending
- * (reverse an approved unknown) from a seeded generator, so a cell is reproducible.
+ * One cell of the fault matrix: a session (plain or encrypted) × a phase × a fault, `runs`
+ * purchases in a row against one simulator (persistent log file) behind the fault proxy,
+ * through one long-lived JpayClient that journals every transaction (a first, unarmed
+ * purchase gives the proxy an answer to replay). Each run: arm the fault, buy, and if the
+ * outcome is unknown run the recovery procedure; then compare what the client and the
+ * recovery said with the simulator's log (the truth). Runs differ by amount,
+ * approved/declined and vending (reverse an approved unknown) from a seeded generator, so
+ * a cell is reproducible.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -16,7 +18,10 @@ import { startSimulator, type LogRecord, type SimulatorHandle, type SimulatorOpt
 import type { TransactionResult } from '../../lib/protocol/types';
 import { FaultProxy, type Fault, type Phase } from './proxy';
 
+export type Session = 'plain' | 'encrypted';
+
 export interface CellOptions {
+  session?: Session;
   phase: Phase;
   fault: Fault;
   runs: number;
@@ -24,6 +29,7 @@ export interface CellOptions {
 }
 
 export interface CellStats {
+  session: Session;
   phase: Phase;
   fault: Fault;
   runs: number;
@@ -132,7 +138,9 @@ class CommandWatch {
 
 export async function runCell(options: CellOptions): Promise<CellStats> {
   const started = Date.now();
+  const session = options.session ?? 'plain';
   const stats: CellStats = {
+    session,
     phase: options.phase,
     fault: options.fault,
     runs: 0,
@@ -167,6 +175,7 @@ export async function runCell(options: CellOptions): Promise<CellStats> {
     host: '127.0.0.1',
     port: proxy.port,
     password: PASSWORD,
+    encrypt: session === 'encrypted',
     transactionHooks: recovery.hooks,
     timeouts: { connectMs: 2000, commandMs: 5000, transactionMs: 10_000, idleMs: 300, handlerMs: 200 },
   });
@@ -189,6 +198,8 @@ export async function runCell(options: CellOptions): Promise<CellStats> {
   });
 
   try {
+    // Unarmed: what a long-lived client has behind it, and an answer for `replay` to play back.
+    await client.transaction({ type: 'purchase', amount: AMOUNTS[0] }, { annotations: { run: 0 } });
     for (let run = 1; run <= options.runs; run++) {
       stats.runs += 1;
       const approve = random() < 0.5;

@@ -1,15 +1,40 @@
-/** The whole matrix: every phase × every fault, cells run side by side, and its table. */
-import { runCell, type CellStats } from './cell';
+/**
+ * The whole matrix: every session × every phase × every fault that applies to it, cells run
+ * side by side, and its table. Encrypted sessions leave out the display phase (the proxy
+ * cannot read an encrypted display code) and `contradict` (it cannot write inside the
+ * encryption: that is `garbage`); plain sessions leave out `inject-plain` (without
+ * encryption a forged answer cannot be told from the terminal's: the reason to encrypt).
+ */
+import { runCell, type CellStats, type Session } from './cell';
 import { FAULTS, PHASES, type Fault, type Phase } from './proxy';
+
+export const SESSIONS: readonly Session[] = ['plain', 'encrypted'];
+
+export function applies(session: Session, phase: Phase, fault: Fault): boolean {
+  if (session === 'encrypted') return phase !== 'display' && fault !== 'contradict';
+  return fault !== 'inject-plain';
+}
 
 export interface MatrixOptions {
   runs: number;
   seed?: number;
   /** Cells run at the same time (default 8). */
   concurrency?: number;
+  sessions?: readonly Session[];
   phases?: readonly Phase[];
   faults?: readonly Fault[];
   onCell?(stats: CellStats): void;
+}
+
+/** The cells a matrix runs, in table order. */
+export function cellsOf(options: Pick<MatrixOptions, 'sessions' | 'phases' | 'faults'> = {}): { session: Session; phase: Phase; fault: Fault }[] {
+  const out: { session: Session; phase: Phase; fault: Fault }[] = [];
+  for (const session of options.sessions ?? SESSIONS) {
+    for (const phase of options.phases ?? PHASES) {
+      for (const fault of options.faults ?? FAULTS) if (applies(session, phase, fault)) out.push({ session, phase, fault });
+    }
+  }
+  return out;
 }
 
 export interface MatrixTotals {
@@ -42,10 +67,11 @@ export const PHASE_LABEL: Readonly<Record<Phase, string>> = {
 };
 
 export async function runMatrix(options: MatrixOptions): Promise<CellStats[]> {
-  const phases = options.phases ?? PHASES;
-  const faults = options.faults ?? FAULTS;
   const seed = options.seed ?? 1;
-  const jobs = phases.flatMap((phase, p) => faults.map((fault, f) => ({ phase, fault, seed: seed * 1000 + p * 10 + f })));
+  const jobs = cellsOf(options).map((cell) => ({
+    ...cell,
+    seed: seed * 10_000 + SESSIONS.indexOf(cell.session) * 1000 + PHASES.indexOf(cell.phase) * 10 + FAULTS.indexOf(cell.fault),
+  }));
   const results: CellStats[] = new Array(jobs.length);
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -91,7 +117,7 @@ export function totals(cells: readonly CellStats[]): MatrixTotals {
 export function violations(cells: readonly CellStats[]): string[] {
   const out: string[] = [];
   for (const c of cells) {
-    const where = `${c.phase} × ${c.fault}`;
+    const where = `${c.session}: ${c.phase} × ${c.fault}`;
     if (c.doubleCharges) out.push(`${where}: ${c.doubleCharges} double charge(s)`);
     if (c.silentLosses) out.push(`${where}: ${c.silentLosses} silent loss(es)`);
     if (c.wrong) out.push(`${where}: ${c.wrong} result(s) contradict the log`);
@@ -114,8 +140,9 @@ function pad(s: string, n: number): string {
 
 /** Markdown: one row per cell (phase × fault), and a totals row. */
 export function formatTable(cells: readonly CellStats[]): string {
-  const head = ['phase', 'fault', 'runs', 'struck', 'answered', 'not sent', 'unknown', 'resolved ✓', '…approved', 'ambiguous', 'wrong', 'double charges', 'silent losses', 'reversed (vending)'];
+  const head = ['session', 'phase', 'fault', 'runs', 'struck', 'answered', 'not sent', 'unknown', 'resolved ✓', '…approved', 'ambiguous', 'wrong', 'double charges', 'silent losses', 'reversed (vending)'];
   const rows = cells.map((c) => [
+    c.session,
     PHASE_LABEL[c.phase],
     c.fault,
     c.runs,
@@ -132,7 +159,7 @@ export function formatTable(cells: readonly CellStats[]): string {
     c.reversed,
   ].map(String));
   const t = totals(cells);
-  rows.push(['**total**', '', t.runs, t.struck, t.answered, t.notSent, t.unknown, t.resolvedCorrectly, t.recoveredApproved, t.ambiguous, t.wrong, t.doubleCharges, t.silentLosses, t.reversed].map(String));
+  rows.push(['**total**', '', '', t.runs, t.struck, t.answered, t.notSent, t.unknown, t.resolvedCorrectly, t.recoveredApproved, t.ambiguous, t.wrong, t.doubleCharges, t.silentLosses, t.reversed].map(String));
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cols: string[]): string => `| ${cols.map((c, i) => pad(c, widths[i])).join(' | ')} |`;
   return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');

@@ -4,20 +4,25 @@
  * the command reaches the terminal, right after, at the first keepalive, at a display
  * (D4: the host answered, nothing recorded yet), at the dex question, after the terminal
  * recorded it (triggered from the simulator's `record` event), or on the response.
- * Faults: drop (both sides closed; on the response: half of it, then closed), stall
+ * Line faults: drop (both sides closed; on the response: half of it, then closed), stall
  * (nothing passes any more, nothing is closed), garbage (a non-XML frame to the client
  * instead), restart (both sides closed at once; the caller restarts the simulator).
+ * A man in the middle, who holds no key: replay (the last transaction answer the client
+ * received, played back instead), inject-plain (a forged plain-text `failed` answer),
+ * contradict (an answer with two statuses, `failed` first: on the response phase the
+ * terminal's own answer with a `failed` added, its receipt kept). From the strike on,
+ * nothing more passes to the client; the terminal sees the client go once it closes.
  * Only the first `transaction` connection after arm() is hit; everything else passes.
  */
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { FrameDecoder, encodeFrame } from '../../lib/codec/frame';
-import { childText } from '../../lib/codec/packet';
-import { parsePacket } from '../../lib/codec/xml';
+import { childText, packet } from '../../lib/codec/packet';
+import { parsePacket, serializePacket } from '../../lib/codec/xml';
 
 export const PHASES = ['before-send', 'after-send', 'keepalive', 'display', 'dex', 'after-record', 'response'] as const;
 export type Phase = (typeof PHASES)[number];
-export const FAULTS = ['drop', 'stall', 'garbage', 'restart'] as const;
+export const FAULTS = ['drop', 'stall', 'garbage', 'restart', 'replay', 'inject-plain', 'contradict'] as const;
 export type Fault = (typeof FAULTS)[number];
 
 export interface ArmedFault {
@@ -29,6 +34,23 @@ export interface ArmedFault {
 export const DISPLAY_CODE = 'D4';
 const MAX_FRAME = 16 * 1024 * 1024;
 const GARBAGE = Buffer.from('\u0000\u00ff<<line noise: not an XML packet>>', 'latin1');
+/** What anyone on the line can write: a plain-text failure (a terminal that lost its key answers like this). */
+const FORGED_FAILURE = Buffer.from('<transaction><status>failed</status></transaction>', 'utf8');
+
+/** The frame with a `failed` status before its own; a forged answer with two statuses when there is none. */
+function contradiction(frame: Buffer | undefined): Buffer {
+  if (frame && rootName(frame) === 'transaction') {
+    try {
+      const p = parsePacket(frame.toString('utf8'));
+      const own = p.body.status;
+      const body = { ...p.body, status: ['failed', ...(own === undefined ? [] : Array.isArray(own) ? own : [own])] };
+      return Buffer.from(serializePacket(packet(p.name, body, { ...p.attrs })), 'utf8');
+    } catch {
+      // Not readable (encrypted or broken): forged below.
+    }
+  }
+  return Buffer.from('<transaction><status>failed</status><status>ok</status></transaction>', 'utf8');
+}
 
 type Mode = 'pass' | 'stalled' | 'dead';
 
@@ -130,6 +152,7 @@ class Pair {
         this.proxy.strike(this, frame);
         return;
       }
+      if (rootName(frame) === 'transaction') this.proxy.lastAnswer = frame;
       this.client.write(encodeFrame(frame, MAX_FRAME));
     }
   }
@@ -147,6 +170,8 @@ export class FaultProxy extends EventEmitter<FaultProxyEvents> {
   commandForwarded = false;
   /** Every `transaction` command any client sent through the proxy. */
   transactionsSeen = 0;
+  /** The last transaction answer that reached a client (what `replay` plays back). */
+  lastAnswer: Buffer | undefined;
   private targetPair: Pair | undefined;
   private readonly pairs = new Set<Pair>();
 
@@ -240,6 +265,14 @@ export class FaultProxy extends EventEmitter<FaultProxyEvents> {
         pair.mode = 'dead';
         pair.destroy();
         break;
+      case 'replay':
+      case 'inject-plain':
+      case 'contradict': {
+        pair.mode = 'dead';
+        const forged = armed.fault === 'replay' ? (this.lastAnswer ?? FORGED_FAILURE) : armed.fault === 'inject-plain' ? FORGED_FAILURE : contradiction(frame);
+        pair.client.write(encodeFrame(forged, MAX_FRAME));
+        break;
+      }
     }
     this.emit('applied', armed);
   }

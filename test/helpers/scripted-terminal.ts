@@ -45,6 +45,8 @@ export class ScriptedConnection {
   command = '';
   /** The last command arrived encrypted (and decrypted with the terminal's key). */
   encrypted = false;
+  /** The last packet received, as it came over the wire (still encrypted): for replaying it. */
+  lastRaw: Packet | undefined;
   readonly closed: Promise<void>;
 
   constructor(
@@ -68,6 +70,7 @@ export class ScriptedConnection {
   /** The next packet from the client (a command or an answer); asserts its root name when given. */
   async expect(name?: string): Promise<Packet> {
     const raw = await this.socket.receive(EXPECT_TIMEOUT_MS);
+    this.lastRaw = raw;
     const { packet: p, encrypted } = this.unwrap(raw);
     this.terminal.received.push({ conn: this.index, packet: p, encrypted });
     if (name !== undefined && p.name !== name) throw new Error(`conn ${this.index}: expected <${name}>, got <${p.name}>`);
@@ -86,6 +89,11 @@ export class ScriptedConnection {
 
   async send(p: Packet, opts: { plain?: boolean } = {}): Promise<void> {
     await this.socket.send(this.wrap(p, opts.plain));
+  }
+
+  /** The response packet respond() would send, sealed like it (for sending it again later). */
+  sealedResponse(status: string, body: XmlElement = {}): Packet {
+    return this.wrap(buildResponse(this.command, status, body));
   }
 
   /** The response to the command: root = the command's name. */

@@ -1,8 +1,9 @@
 /**
- * The fault matrix, short form (CI): every phase of a transaction × drop / stall /
- * garbage / terminal restart, a few runs per cell, against the simulator behind a
- * fault-injecting proxy. The report mode (scripts/fault-matrix.ts --runs 100) runs the
- * same cells longer. FAULT_MATRIX_RUNS overrides the runs per cell.
+ * The fault matrix, short form (CI): plain and encrypted sessions × every phase of a
+ * transaction × drop / stall / garbage / terminal restart and a man in the middle (replay,
+ * plain-text injection, a contradictory answer), a few runs per cell, against the
+ * simulator behind a fault-injecting proxy. The report mode (scripts/fault-matrix.ts
+ * --runs 100) runs the same cells longer. FAULT_MATRIX_RUNS overrides the runs per cell.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -13,19 +14,28 @@ import { promisify } from 'node:util';
 import { packet } from '../../lib/codec/packet';
 import { PacketSocket } from '../../lib/codec/packet-socket';
 import { runCell } from '../../scripts/fault-matrix/cell';
-import { formatTable, runMatrix, totals, violations } from '../../scripts/fault-matrix/matrix';
-import { FAULTS, FaultProxy, PHASES } from '../../scripts/fault-matrix/proxy';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import { JpayClient } from '../../lib/client';
+import { TransactionOutcomeUnknown } from '../../lib/errors';
+import { TransactionRecovery } from '../../lib/recovery';
+import { startSimulator, type SimulatorHandle } from '../../lib/simulator';
+import { cellsOf, formatTable, runMatrix, totals, violations } from '../../scripts/fault-matrix/matrix';
+import { FaultProxy } from '../../scripts/fault-matrix/proxy';
 
 const RUNS = Number(process.env.FAULT_MATRIX_RUNS ?? 3);
 
 describe('fault matrix (short form)', function () {
   this.timeout(120_000);
 
-  it(`every phase × every fault, ${RUNS} runs each: 0 double charges, 0 silent losses, every unknown resolved correctly`, async () => {
+  it(`plain and encrypted × every phase × every fault, ${RUNS} runs each: 0 double charges, 0 silent losses, every unknown resolved correctly`, async () => {
     const cells = await runMatrix({ runs: RUNS, seed: 7, concurrency: 8 });
     const t = totals(cells);
     assert.deepEqual(violations(cells), [], formatTable(cells));
-    assert.equal(cells.length, PHASES.length * FAULTS.length);
+    assert.equal(cells.length, cellsOf().length);
+    assert.ok(cells.some((c) => c.session === 'encrypted' && c.fault === 'replay'));
+    assert.ok(cells.some((c) => c.session === 'encrypted' && c.fault === 'inject-plain'));
+    assert.ok(cells.some((c) => c.session === 'plain' && c.fault === 'contradict'));
     assert.equal(t.runs, cells.length * RUNS);
     assert.equal(t.struck, t.runs, 'the fault struck in every run');
     assert.equal(t.doubleCharges, 0);
@@ -37,7 +47,7 @@ describe('fault matrix (short form)', function () {
       assert.equal(c.unknown, c.runs, `${c.phase} × ${c.fault}: every answer lost`);
     }
     assert.ok(t.recoveredApproved > 0, 'some unknowns were approved payments');
-    assert.match(formatTable(cells), /\| \*\*total\*\* +\| +\| \d+/);
+    assert.match(formatTable(cells), /\| \*\*total\*\* +\| +\| +\| \d+/);
   });
 
   it('is reproducible: the same seed gives the same counts', async () => {
@@ -45,6 +55,60 @@ describe('fault matrix (short form)', function () {
     const b = await runCell({ phase: 'response', fault: 'garbage', runs: 4, seed: 11 });
     const pick = (c: typeof a): number[] => [c.unknown, c.resolvedCorrectly, c.recoveredApproved, c.reversed];
     assert.deepEqual(pick(a), pick(b));
+  });
+
+  describe('a man in the middle without the key (issue 11, cases 1 and 2)', () => {
+    let sim: SimulatorHandle;
+    let proxy: FaultProxy;
+    let recovery: TransactionRecovery;
+    let client: JpayClient;
+    let dir: string;
+
+    beforeEach(async () => {
+      dir = await mkdtemp(path.join(os.tmpdir(), 'jpay-mitm-'));
+      sim = await startSimulator({ host: '127.0.0.1', port: 0, activatorPort: 0, timing: { cardDelayMs: 1, hostDelayMs: 1 } });
+      proxy = await FaultProxy.start(sim.port);
+      recovery = await TransactionRecovery.open(path.join(dir, 'journal.jsonl'), { settleMs: 0 });
+      client = new JpayClient({ host: '127.0.0.1', port: proxy.port, password: '12345678', encrypt: true, transactionHooks: recovery.hooks });
+    });
+
+    afterEach(async () => {
+      await client.close();
+      await recovery.close();
+      await proxy.close();
+      await sim.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    it("drops the 5,000.00 purchase's answer and replays the 100.00 one's ciphertext: unknown (replayed-packet), never approved; recovery finds the 5,000.00", async () => {
+      assert.equal((await client.transaction({ type: 'purchase', amount: 10_000 })).approved, true);
+      proxy.arm({ phase: 'response', fault: 'replay' });
+      await assert.rejects(client.transaction({ type: 'purchase', amount: 500_000 }), (e: unknown) => {
+        assert.ok(e instanceof TransactionOutcomeUnknown);
+        assert.equal(e.reason, 'replayed-packet');
+        return true;
+      });
+      assert.equal(proxy.applied, true);
+      const [found] = await recovery.recover(client);
+      const big = sim.log().find((r) => r.amount === 500_000)!;
+      assert.equal(found.outcome, 'approved');
+      assert.equal(Number(found.receipt?.seq), big.seq);
+      assert.deepEqual(sim.log().map((r) => [r.amount, r.tstatus]), [[10_000, 'approved'], [500_000, 'approved']]);
+    });
+
+    it("replaces the charged payment's answer with a plain-text failed: unknown (plain-text), never failed; recovery finds it charged", async () => {
+      proxy.arm({ phase: 'response', fault: 'inject-plain' });
+      await assert.rejects(client.transaction({ type: 'purchase', amount: 4_200 }), (e: unknown) => {
+        assert.ok(e instanceof TransactionOutcomeUnknown);
+        assert.equal(e.reason, 'plain-text');
+        return true;
+      });
+      assert.equal(client.encrypted, false, 'the key is dropped: the next command handshakes again');
+      const [found] = await recovery.recover(client);
+      assert.equal(found.outcome, 'approved');
+      assert.deepEqual(sim.log().map((r) => [r.amount, r.tstatus]), [[4_200, 'approved']]);
+      assert.equal(client.encrypted, true);
+    });
   });
 
   describe('the fault proxy', () => {
@@ -129,10 +193,11 @@ describe('fault matrix (short form)', function () {
     const root = path.resolve(__dirname, '../..');
     const { stdout } = await promisify(execFile)(process.execPath, ['-r', 'tsx/cjs', 'scripts/fault-matrix.ts', '--runs', '1', '--concurrency', '28'], {
       cwd: root,
-      timeout: 60_000,
+      timeout: 90_000,
     });
     assert.match(stdout, /Fault matrix: 1 runs per cell/);
-    assert.match(stdout, /\| during the response +\| restart +\| 1 /);
+    assert.match(stdout, /\| plain +\| during the response +\| restart +\| 1 /);
+    assert.match(stdout, /\| encrypted +\| during the response +\| replay +\| 1 /);
     assert.match(stdout, /double charges: 0 · silent losses: 0/);
     assert.match(stdout, /All promises held\./);
   });

@@ -1,5 +1,6 @@
 // Human-readable summaries of the terminal's answers (stdout without --json).
 
+import { REFUSAL_CODES, TransactionOutcomeUnknown } from '../../errors';
 import { describeStatus, parseStatus } from '../../protocol/status';
 import { maskPan } from '../../protocol/secret';
 import type {
@@ -55,10 +56,11 @@ function safePan(pan: string | undefined): string | undefined {
   return /^\d{12,19}$/.test(pan.replace(/\s+/g, '')) ? maskPan(pan) : pan;
 }
 
-function requestLine(request: TransactionRequest): string {
+/** The request in one line; with a result, the amount is the one the receipt authorized. */
+function requestLine(request: TransactionRequest, result?: ResponseTypes['transaction']): string {
   const parts: string[] = [request.type];
   if (request.number !== undefined) parts.push(`#${request.number}`);
-  const amount = money(request.amount, request.currency);
+  const amount = money(result?.authorizedAmount ?? result?.receipt?.amountAuthorized ?? request.amount, request.currency);
   if (amount !== undefined) parts.push(amount);
   if (request.amountOther !== undefined) parts.push(`cashback ${money(request.amountOther, request.currency)}`);
   if (request.sbp === true) parts.push('(SBP)');
@@ -89,8 +91,13 @@ function receiptRows(r: Receipt): string[] {
 }
 
 export function formatTransaction(request: TransactionRequest, r: ResponseTypes['transaction']): string {
-  const verdict = r.ok && r.approved ? 'APPROVED' : 'DECLINED';
-  const lines = [`${verdict}  ${requestLine(request)}`];
+  // The client decided: an answer that contradicts itself is an unknown outcome, never here.
+  const verdict = r.approved ? 'APPROVED' : 'DECLINED';
+  const lines = [`${verdict}  ${requestLine(request, r)}`];
+  if (r.amountMismatch && r.requestedAmount !== undefined && r.authorizedAmount !== undefined) {
+    const currency = r.receipt?.currency ?? request.currency;
+    lines.push(`  WARNING: the terminal authorized ${money(r.authorizedAmount, currency)}, not the ${money(r.requestedAmount, currency)} requested`);
+  }
   if (!r.ok) lines.push(`  terminal status  ${statusText(r.status)}`);
   if (r.receipt !== undefined) lines.push(...receiptRows(r.receipt));
   else if (r.ok) lines.push('  (no receipt)');
@@ -214,6 +221,11 @@ export function formatResponse(cli: string, invocation: Invocation, response: Re
   }
 }
 
+/** An answer came and could not be believed (a copy, an injection, a contradiction); a flood is not an answer. */
+function answerRefused(error: unknown): error is TransactionOutcomeUnknown {
+  return error instanceof TransactionOutcomeUnknown && error.reason !== 'queue-overflow' && (REFUSAL_CODES as readonly string[]).includes(error.reason);
+}
+
 export interface ErrorReport {
   /** The result line(s) for stdout, when the error is itself the answer (unknown outcome, a status). */
   stdout?: string;
@@ -236,10 +248,13 @@ export function formatError(
       return { stderr: `${who}: ${message}\nSee: ${cli ? `jpay ${cli} --help` : 'jpay --help'}` };
     case 'unknown': {
       const what = invocation?.command === 'transaction' ? requestLine(invocation.request) : (cli ?? 'command');
+      const why = answerRefused(error)
+        ? `  The transaction was sent and its answer was refused (${error.reason}): the card MAY have been charged.`
+        : '  The transaction was sent but its answer did not arrive: the card MAY have been charged.';
       return {
         stdout: [
           `OUTCOME UNKNOWN  ${what}`,
-          '  The transaction was sent but its answer did not arrive: the card MAY have been charged.',
+          why,
           '  Do not simply repeat it. Check what happened with:  jpay report --full',
           '  and reverse it if needed with:                      jpay void --number last',
         ].join('\n'),

@@ -61,7 +61,7 @@ function errorDetails(error: unknown, redact: Redactor): Record<string, unknown>
   if (!(error instanceof Error)) return { type: 'Error', message: redact(String(error)) };
   const details: Record<string, unknown> = { type: error.name, message: redact(error.message) };
   // Typed library errors carry their facts as fields (code, phase, status, field, rule…).
-  for (const key of ['code', 'phase', 'timeoutMs', 'status', 'errors', 'field', 'rule', 'host', 'port', 'command']) {
+  for (const key of ['code', 'phase', 'reason', 'timeoutMs', 'status', 'errors', 'field', 'rule', 'host', 'port', 'command']) {
     const value = (error as unknown as Record<string, unknown>)[key];
     if (value === undefined) continue;
     details[key] = typeof value === 'string' ? redact(value) : Array.isArray(value) ? value.map((v) => redact(String(v))) : value;

@@ -34,7 +34,9 @@ export interface Verdict {
 
 export function responseVerdict(invocation: Invocation, response: ResponseBase): Verdict {
   if (invocation.command === 'transaction') {
-    const approved = response.ok && (response as ResponseTypes['transaction']).approved;
+    // The client's decision, as the library and the nodes have it: an answer that
+    // contradicts itself (failed with an approved receipt…) never resolves, it is unknown.
+    const approved = (response as ResponseTypes['transaction']).approved;
     return approved ? { kind: 'approved', exitCode: EXIT_OK } : { kind: 'declined', exitCode: EXIT_DECLINED };
   }
   if (!response.ok) return { kind: 'failed', exitCode: EXIT_DECLINED };

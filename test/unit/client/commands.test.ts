@@ -79,7 +79,7 @@ describe('JpayClient commands', () => {
   it('transaction resolves for every status: approved, declined, and a non-ok status', async () => {
     const c = await setup([
       reply('transaction', 'ok', approvedReceipt(12300)),
-      reply('transaction', 'ok', approvedReceipt(500, { tstatus: 'declined', 'decline-reason': 'onlinedeclined' })),
+      reply('transaction', 'ok', approvedReceipt(500, { seq: '000010', tstatus: 'declined', 'decline-reason': 'onlinedeclined' })),
       reply('transaction', 'notapproved', {}, { errors: ['declined by issuer'] }),
     ]);
     const approved = await c.transaction({ type: 'purchase', amount: 12300 });

@@ -95,7 +95,9 @@ describe('JpayClient secure session (encrypt: true)', () => {
     assert.deepEqual(terminal!.commands.map((p) => p.name), ['login', 'getparameters', 'login', 'getparameters']);
   });
 
-  it('terminal lost the key during a transaction: the failure is returned, the next command handshakes first', async () => {
+  it('a plain-text failed answer to an encrypted transaction is an unknown outcome (plain-text), never failed; the next command handshakes first', async () => {
+    // A terminal that lost its key answers like this — and so does anyone on the line who
+    // wants a charged payment reported as failed (issue 11, case 2).
     const c = await setup([
       acceptLogin(),
       async (conn) => {
@@ -106,8 +108,11 @@ describe('JpayClient secure session (encrypt: true)', () => {
       acceptLogin(),
       reply('settlement', 'ok', { sreport: {} }),
     ]);
-    const r = await c.transaction({ type: 'purchase', amount: 100 });
-    assert.equal(r.status, 'failed');
+    await assert.rejects(c.transaction({ type: 'purchase', amount: 100 }), (e: unknown) => {
+      assert.ok(e instanceof TransactionOutcomeUnknown);
+      assert.equal(e.reason, 'plain-text');
+      return true;
+    });
     assert.equal(c.encrypted, false);
     await c.settlement();
     await terminal!.done();
@@ -163,11 +168,17 @@ describe('JpayClient secure session (encrypt: true)', () => {
         await conn.respond('ok', approvedReceipt(100), { plain: true });
       },
     ]);
-    for (let i = 0; i < 3; i++) {
+    const expected = [
+      ['bad-crypto', 'protocol-error'],
+      ['plain-text', 'plain-text'],
+      ['plain-text', 'plain-text'],
+    ];
+    for (const [code, reason] of expected) {
       await assert.rejects(c.transaction({ type: 'purchase', amount: 100 }), (e: unknown) => {
         assert.ok(e instanceof TransactionOutcomeUnknown);
         assert.ok(e.cause instanceof JpayProtocolError);
-        assert.equal(e.cause.code, 'bad-crypto');
+        assert.equal(e.cause.code, code);
+        assert.equal(e.reason, reason);
         return true;
       });
     }

@@ -270,8 +270,62 @@ describe('codec/PacketSocket over TCP', () => {
   it('refuses nonsensical options', async () => {
     const pair = await tcpPair();
     pairs.push(pair);
-    for (const options of [{ frameTimeoutMs: 0 }, { frameTimeoutMs: Number.NaN }, { frameTimeoutMs: Infinity }, { maxFrameSize: -1 }]) {
+    const bad = [{ frameTimeoutMs: 0 }, { frameTimeoutMs: Number.NaN }, { frameTimeoutMs: Infinity }, { maxFrameSize: -1 }, { maxQueuedPackets: 0 }, { maxQueuedBytes: 1.5 }];
+    for (const options of bad) {
       assert.throws(() => new PacketSocket(pair.client, options), JpayValidationError, JSON.stringify(options));
     }
+  });
+
+  describe('bounded memory (issue 11, case 4)', () => {
+    const TINY = frameOf(packet('k'));
+
+    it('a peer flooding packets nobody reads is cut off with queue-overflow; the queue never held more than the limit', async () => {
+      const { pair, server } = await rawClient({ maxQueuedPackets: 16 });
+      const failed = once(server, 'error');
+      const closed = closeOf(server);
+      // 100,000 packets in one go: without a bound every one of them would be held.
+      pair.client.write(Buffer.concat(Array.from({ length: 100_000 }, () => TINY)));
+      const [error] = await failed;
+      protocolError('queue-overflow')(error);
+      await closed;
+      assert.equal(server.queuedPackets, 0, 'what was held is let go');
+      assert.equal(server.peakQueue.packets, 16);
+      await assert.rejects(server.receive(), protocolError('queue-overflow'));
+    });
+
+    it('counts bytes too: frames that fit the packet limit but not the byte limit', async () => {
+      const big = frameOf(packet('display', { msg: 'x'.repeat(300) }));
+      const { pair, server } = await rawClient({ maxQueuedPackets: 1000, maxQueuedBytes: 1000 });
+      const failed = once(server, 'error');
+      pair.client.write(Buffer.concat([big, big, big, big]));
+      protocolError('queue-overflow')((await failed)[0]);
+      assert.ok(server.peakQueue.bytes <= 1000 && server.peakQueue.bytes >= 900, String(server.peakQueue.bytes));
+    });
+
+    it('what receive() takes makes room again; the byte count follows', async () => {
+      const { pair, server } = await rawClient({ maxQueuedPackets: 4 });
+      for (let round = 0; round < 3; round++) {
+        await writeAndArrive(pair, Buffer.concat([TINY, TINY, TINY, TINY]));
+        while (server.queuedPackets < 4) await new Promise((resolve) => setImmediate(resolve));
+        assert.equal(server.queuedBytes, 4 * (TINY.length - 4));
+        for (let i = 0; i < 4; i++) assert.equal((await server.receive()).name, 'k');
+        assert.equal(server.queuedBytes, 0);
+      }
+      assert.equal(server.isClosed, false);
+    });
+
+    it('writes a peer does not read pile up only to the byte limit: then the connection goes with queue-overflow', async () => {
+      const { pair, server } = await rawClient({ maxQueuedBytes: 256 * 1024 });
+      pair.client.pause();
+      const chunk = Buffer.alloc(64 * 1024, 1);
+      let refused: unknown;
+      // Until the kernel's buffers are full writes leave at once; then they queue in memory.
+      for (let sent = 0; sent < 256 * 1024 * 1024 && refused === undefined; sent += chunk.length) {
+        server.sendRaw(chunk).catch((e: unknown) => (refused ??= e));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      protocolError('queue-overflow')(refused);
+      assert.ok(server.socket.writableLength <= 256 * 1024 || server.socket.destroyed);
+    });
   });
 });

@@ -47,5 +47,8 @@ describe('flow/errors', () => {
     assert.equal(payload.transaction.amount, 15000);
     assert.equal(payload.transaction.lastDisplayCode, 'D4');
     assert.equal(payload.phase, 'awaiting-response');
+    assert.equal(payload.unknownReason, 'connection-lost');
+    const refused = new TransactionOutcomeUnknown('awaiting-response', err.transaction, { cause: new JpayProtocolError('replayed-packet', 'a copy') });
+    assert.equal(outcomeUnknownPayload(refused).unknownReason, 'replayed-packet');
   });
 });

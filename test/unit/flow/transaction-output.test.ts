@@ -28,6 +28,13 @@ describe('flow/transaction-output', () => {
     assert.ok(!JSON.stringify(p).includes(PAN));
   });
 
+  it('carries the requested and the authorized amount, and the mismatch flag only when set', () => {
+    const changed = transactionPayload(result({ requestedAmount: 500_000, authorizedAmount: 1, amountMismatch: true }), { type: 'purchase', amount: 500_000 }, { includePlainTextPan: false, language: 'en' });
+    assert.deepEqual([changed.requestedAmount, changed.authorizedAmount, changed.amountMismatch], [500_000, 1, true]);
+    const same = transactionPayload(result({ requestedAmount: 1500, authorizedAmount: 1500 }), { type: 'purchase', amount: 1500 }, { includePlainTextPan: false, language: 'en' });
+    assert.equal('amountMismatch' in same, false);
+  });
+
   it('reveals the full PAN only on opt-in', () => {
     const p = transactionPayload(result(), { type: 'purchase', amount: 1500 }, { includePlainTextPan: true, language: 'en' });
     assert.equal(p.plainTextPan, PAN);

@@ -131,7 +131,7 @@ describe('recovery: the client transaction hooks', () => {
       async (conn) => {
         const p = await conn.expect('transaction');
         assert.equal(p.body.pan, '4111111111111111', 'the terminal gets the card data');
-        await conn.respond('ok', approvedReceipt(9));
+        await conn.respond('ok', approvedReceipt(9, { seq: '000010' }));
       },
     ];
     const c = await setup(scripts, { transactionHooks: { beforeSend: (s) => starts.push(s.request) } });
@@ -201,7 +201,7 @@ describe('recovery: the client transaction hooks', () => {
             conn.drop();
           },
           nothingSent,
-          reply('transaction', 'ok', approvedReceipt(1)),
+          reply('transaction', 'ok', approvedReceipt(1, { type: 'purchasereversal' })),
         ],
         { transactionHooks: journalHooks(j, { policy: 'block' }) },
       );
