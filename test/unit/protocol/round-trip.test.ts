@@ -363,6 +363,11 @@ const RESPONSE_ROWS: Row<AnyResponse>[] = [
     xml: '<loadworkkeys><status>ok</status><net-change-receipt><rrn>1</rrn></net-change-receipt></loadworkkeys>',
   },
   {
+    name: 'loadworkkeys: the host down, no receipts',
+    object: { command: 'loadworkkeys', response: { status: 'communicationerror', ok: false, errors: ['Host name is not found.'] } },
+    xml: `<loadworkkeys><status>communicationerror</status><error-stack><error>${hex('Host name is not found.')}</error></error-stack></loadworkkeys>`,
+  },
+  {
     name: 'loadmasterkeys.response.xml',
     object: { command: 'loadmasterkeys', response: { ...ok, receipt: { pinKcv: '123456', macKcv: '789ABC' } } },
     xml: vendor('loadmasterkeys.response.xml'),
@@ -667,6 +672,11 @@ const RESPONSE_ROWS: Row<AnyResponse>[] = [
       `<error-stack><error>${hex('batch upload failed')}</error></error-stack></settlement>`,
   },
   {
+    name: 'settlement: status ok, but settlement-result failed: not passed',
+    object: { command: 'settlement', response: { ...ok, report: { hostTotal: -100, settlementResult: 'failed', passed: false } } },
+    xml: '<settlement><status>ok</status><sreport><amount>C000000000100</amount><settlement-result>failed</settlement-result></sreport></settlement>',
+  },
+  {
     name: 'clear.response.xml (no settlement-result: the status decides passed)',
     object: {
       command: 'clear',
@@ -686,6 +696,11 @@ const RESPONSE_ROWS: Row<AnyResponse>[] = [
       },
     },
     xml: vendor('clear.response.xml'),
+  },
+  {
+    name: 'clear: the cutover failed, an empty sreport (no settlement-result: the failing status decides)',
+    object: { command: 'clear', response: { status: 'communicationerror', ok: false, errors: [], report: { passed: false } } },
+    xml: '<clear><status>communicationerror</status><sreport/></clear>',
   },
   { name: 'resetpassword ok', object: { command: 'resetpassword', response: ok }, xml: '<resetpassword><status>ok</status></resetpassword>' },
   {
