@@ -6,9 +6,9 @@
  */
 import type { RequestParams, SReport } from '../protocol/types';
 import type { Answer, CommandContext } from './context';
-import { DropConnection } from './errors';
 import { hostDown, HOST_UNREACHABLE } from './host';
 import { isoLocal, newAuthNumber, newRrn } from './ids';
+import { recordPoint } from './records';
 import { approvedRecords, buildXReport, grandTotals } from './reports';
 
 export async function handleReport(ctx: CommandContext, params: RequestParams['report']): Promise<Answer<'report'>> {
@@ -22,12 +22,8 @@ export async function handleReport(ctx: CommandContext, params: RequestParams['r
 
 /** Effects are applied here, where the drop faults strike. */
 async function emptyLog(ctx: CommandContext): Promise<void> {
-  const t = ctx.terminal;
-  if (ctx.faults.take('drop-before-record')) {
-    t.emitEvent({ type: 'fault', kind: 'drop-before-record', command: ctx.command });
-    throw new DropConnection('drop-before-record');
-  }
-  await t.log.empty();
+  recordPoint(ctx);
+  await ctx.terminal.log.empty();
 }
 
 export async function handleSettlement(ctx: CommandContext, params: RequestParams['settlement']): Promise<Answer<'settlement'>> {
