@@ -18,7 +18,7 @@ import { parseSReport, parseXReport, sreportToElement, xreportToElement } from '
 import { isCommandName } from './schemas';
 import { Secret } from './secret';
 import { decodeErrorStack, encodeErrorText, parseStatus } from './status';
-import { CommandName, ResponseBase, ResponseTypes, SReport, TransactionResult } from './types';
+import { CommandName, ResponseBase, ResponseToWrite, ResponseTypes, SReport, TransactionResult } from './types';
 
 /** Status (raw and ok) and the decoded error stack of any answer or response. */
 export function parseResponseBase(p: Packet): ResponseBase {
@@ -125,7 +125,7 @@ export function buildResponse(
   return packet(command, out, attrs);
 }
 
-type BodyWriter<C extends CommandName> = (r: ResponseTypes[C]) => { body: XmlElement; attrs?: Record<string, string> };
+type BodyWriter<C extends CommandName> = (r: ResponseToWrite<C>) => { body: XmlElement; attrs?: Record<string, string> };
 
 const none = (): { body: XmlElement } => ({ body: {} });
 
@@ -165,7 +165,7 @@ const WRITERS: { [C in CommandName]: BodyWriter<C> } = {
  * Terminal side: a typed result → its response packet (the inverse of parseResponse).
  * `ok` and derived fields are ignored; `status` and `errors` are written as given.
  */
-export function responseToPacket<C extends CommandName>(command: C, result: ResponseTypes[C]): Packet {
+export function responseToPacket<C extends CommandName>(command: C, result: ResponseToWrite<C>): Packet {
   if (!isCommandName(command)) throw new JpayValidationError('command', 'is not a JPAY command');
   const { body, attrs } = (WRITERS[command] as BodyWriter<C>)(result);
   return buildResponse(command, result.status, body, result.errors ?? [], attrs ?? {});

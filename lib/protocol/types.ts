@@ -322,6 +322,21 @@ export interface ResponseTypes {
   runreset: ResponseBase;
 }
 
+/** T with the keys K optional. */
+type WithOptional<T, K extends keyof T> = Omit<T, K> & Partial<Pick<T, K>>;
+
+/** A receipt to write: what the parser derives (approved, receiptNumber, applicationName) may be left out. */
+export type ReceiptToWrite = WithOptional<Receipt, 'approved' | 'receiptNumber' | 'applicationName'>;
+
+/**
+ * A response as the terminal side writes it (responseToPacket): ResponseTypes[C], where
+ * what the parser derives (`ok`, a transaction's `approved`, a receipt's derived fields)
+ * and an empty error stack may be left out.
+ */
+export type ResponseToWrite<C extends CommandName> = C extends 'transaction'
+  ? WithOptional<Omit<TransactionResult, 'receipt'>, 'ok' | 'errors' | 'approved'> & { receipt?: ReceiptToWrite }
+  : WithOptional<ResponseTypes[C], 'ok' | 'errors'>;
+
 // ---- Messages from the terminal during a command ----
 
 export interface DisplayMessage {

@@ -13,14 +13,15 @@ import { PacketSocket } from '../codec/packet-socket';
 import {
   buildCertificateRequest,
   buildConfigCredentialsQuery,
-  buildResponse,
   certificateRequestName,
   parseCertificateAnswer,
   parseConfigCredentialsAnswer,
 } from '../protocol';
+import type { JpayStatusCode } from '../protocol/status';
 import { CERTIFICATE_REQUEST_NAMES, type CertificateRequestName } from '../protocol/types';
+import { statusPacket, type StatusAnswer } from './context';
 import { newKey } from './ids';
-import type { ResetOutcome, ResetSession } from './runreset';
+import type { ResetSession } from './runreset';
 import { closeServer, listen } from './server';
 import type { Terminal } from './terminal';
 
@@ -28,7 +29,7 @@ const generateRsa = promisify(generateKeyPair);
 
 class ActivatorFailure extends Error {
   constructor(
-    readonly status: string,
+    readonly status: JpayStatusCode,
     message: string,
   ) {
     super(message);
@@ -91,20 +92,20 @@ export class ActivatorServer {
       return;
     }
     if (first.name !== 'reset') {
-      await socket.send(buildResponse(first.name, 'notimplemented', {}, ['only <reset/> is served on the activator port']));
+      await socket.send(statusPacket(first.name, { status: 'notimplemented', errors: ['only <reset/> is served on the activator port'] }));
       return;
     }
     const session = this.t.pendingReset;
     if (!session || session.started || session.aborted) {
-      await socket.send(buildResponse('reset', 'failed', {}, ['no runreset is waiting for the activator']));
+      await socket.send(statusPacket('reset', { status: 'failed', errors: ['no runreset is waiting for the activator'] }));
       return;
     }
     session.resetStarted();
     this.t.emitEvent({ type: 'activator', step: 'reset' });
-    let outcome: ResetOutcome;
+    let outcome: StatusAnswer;
     try {
       await this.initialise(socket, session);
-      outcome = { status: 'ok', errors: [] };
+      outcome = { status: 'ok' };
     } catch (error) {
       outcome =
         error instanceof ActivatorFailure

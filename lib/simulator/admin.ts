@@ -5,20 +5,19 @@
  * access.ts before these run.
  */
 import { decodeClientHandshake, deriveSessionKey, encodeServerHandshake, generateEphemeralKeyPair } from '../codec/crypto';
-import { masterKeysToElement, parametersToElement, workKeysToElements } from '../protocol';
 import type { RequestParams } from '../protocol/types';
-import type { CommandContext, CommandResult } from './context';
+import type { Answer, CommandContext, StatusAnswer } from './context';
 import { hostDown, HOST_UNREACHABLE } from './host';
 import { newKey, newRrn, newToken } from './ids';
 import { DEFAULT_PASSWORD } from './options';
 
-export async function handleLogin(ctx: CommandContext, params: RequestParams['login']): Promise<CommandResult> {
+export async function handleLogin(ctx: CommandContext, params: RequestParams['login']): Promise<Answer<'login'>> {
   const t = ctx.terminal;
   // A wrong password changes nothing: no token, and the session key stays.
   if (!t.log.checkPassword(params.password)) return { status: 'notauthorized' };
   if (params.clientHandshake === undefined) {
     t.token = newToken();
-    return { status: 'ok', body: { token: t.token } };
+    return { status: 'ok', token: t.token };
   }
   let peer: Uint8Array;
   try {
@@ -30,15 +29,10 @@ export async function handleLogin(ctx: CommandContext, params: RequestParams['lo
   const key = deriveSessionKey(pair.privateKey, peer);
   t.sessionKey = key;
   t.token = newToken();
-  return {
-    status: 'ok',
-    body: { token: t.token },
-    attrs: { 'server-handshake': encodeServerHandshake(pair.publicKey) },
-    responseKey: key,
-  };
+  return { status: 'ok', token: t.token, serverHandshake: encodeServerHandshake(pair.publicKey), responseKey: key };
 }
 
-export async function handleLogout(ctx: CommandContext): Promise<CommandResult> {
+export async function handleLogout(ctx: CommandContext): Promise<Answer<'logout'>> {
   // Ends the token, not the session key (PROTOCOL.md §8).
   ctx.terminal.token = undefined;
   return { status: 'ok' };
@@ -46,7 +40,7 @@ export async function handleLogout(ctx: CommandContext): Promise<CommandResult> 
 
 const PASSWORD = /^\d{8}$/;
 
-export async function handleChangePassword(ctx: CommandContext, params: RequestParams['changepassword']): Promise<CommandResult> {
+export async function handleChangePassword(ctx: CommandContext, params: RequestParams['changepassword']): Promise<Answer<'changepassword'>> {
   const t = ctx.terminal;
   if (!t.log.checkPassword(params.password)) return { status: 'notauthorized' };
   if (!PASSWORD.test(params.newPassword)) return { status: 'invalidarguments', errors: ['newpassword: must be 8 digits'] };
@@ -54,42 +48,42 @@ export async function handleChangePassword(ctx: CommandContext, params: RequestP
   return { status: 'ok' };
 }
 
-export async function handleResetPassword(ctx: CommandContext): Promise<CommandResult> {
+export async function handleResetPassword(ctx: CommandContext): Promise<Answer<'resetpassword'>> {
   await ctx.terminal.log.setPassword(DEFAULT_PASSWORD);
   return { status: 'ok' };
 }
 
-async function talkToHost(ctx: CommandContext, what: string): Promise<CommandResult | undefined> {
+async function talkToHost(ctx: CommandContext, what: string): Promise<StatusAnswer | undefined> {
   await ctx.dialogue.pause(ctx.terminal.config.timing.hostDelayMs);
   if (hostDown(ctx)) return { status: 'communicationerror', errors: [HOST_UNREACHABLE, `${what} could not be reached`] };
   return undefined;
 }
 
-export async function handleUpdateConfiguration(ctx: CommandContext): Promise<CommandResult> {
+export async function handleUpdateConfiguration(ctx: CommandContext): Promise<Answer<'updateconfiguration'>> {
   return (await talkToHost(ctx, 'the configuration server')) ?? { status: 'ok' };
 }
 
-export async function handleLoadWorkKeys(ctx: CommandContext): Promise<CommandResult> {
+export async function handleLoadWorkKeys(ctx: CommandContext): Promise<Answer<'loadworkkeys'>> {
   const failed = await talkToHost(ctx, 'the acquirer host');
   if (failed) return failed;
   const now = ctx.terminal.now();
-  return { status: 'ok', body: workKeysToElements({ macChangeRrn: newRrn(now), netChangeRrn: newRrn(now) }) };
+  return { status: 'ok', receipt: { macChangeRrn: newRrn(now), netChangeRrn: newRrn(now) } };
 }
 
-export async function handleLoadMasterKeys(ctx: CommandContext): Promise<CommandResult> {
+export async function handleLoadMasterKeys(ctx: CommandContext): Promise<Answer<'loadmasterkeys'>> {
   const t = ctx.terminal;
   const failed = await talkToHost(ctx, 'the key loading server');
   if (failed) return failed;
   t.masterKeys = { pin: newKey(), mac: newKey() };
-  return { status: 'ok', body: { receipt: masterKeysToElement(t.masterKcvs()) } };
+  return { status: 'ok', receipt: t.masterKcvs() };
 }
 
-export async function handleTestConnection(ctx: CommandContext): Promise<CommandResult> {
+export async function handleTestConnection(ctx: CommandContext): Promise<Answer<'testconnection'>> {
   return (await talkToHost(ctx, 'the acquirer host')) ?? { status: 'ok' };
 }
 
-export async function handleGetParameters(ctx: CommandContext): Promise<CommandResult> {
-  return { status: 'ok', body: { parameters: parametersToElement(ctx.terminal.parameters) } };
+export async function handleGetParameters(ctx: CommandContext): Promise<Answer<'getparameters'>> {
+  return { status: 'ok', parameters: ctx.terminal.parameters };
 }
 
 /**
@@ -100,7 +94,7 @@ export async function handleGetParameters(ctx: CommandContext): Promise<CommandR
 export const MAX_HOST_KEY_BYTES = 64;
 
 /** Host key for SAM AV2 (§8.15): any non-empty Base64 key up to MAX_HOST_KEY_BYTES. */
-export async function handleSetHostKey(ctx: CommandContext, params: RequestParams['sethostkey']): Promise<CommandResult> {
+export async function handleSetHostKey(ctx: CommandContext, params: RequestParams['sethostkey']): Promise<Answer<'sethostkey'>> {
   // The request schema has already refused what is not Base64 (formaterror).
   const material = Buffer.from(params.material, 'base64');
   if (material.length === 0 || material.length > MAX_HOST_KEY_BYTES) {

@@ -5,16 +5,16 @@
  */
 import type { TransactionType } from '../protocol/types';
 import { TestCard, isExpired, isLuhnValid } from './cards';
-import type { CommandContext, CommandResult } from './context';
+import type { Answer, CommandContext } from './context';
 import { Detector } from './detection';
 import { runDex, type DexState } from './dex';
 import { CommandAbort } from './errors';
 import { failInPhase, hostExchange, show } from './host';
 import type { EntryMode, Operation } from './log';
-import { mifareReceiptBody, runMifareDialogue } from './mifare-dialogue';
+import { mifareReceipt, runMifareDialogue } from './mifare-dialogue';
 import { finalDisplay } from './display-script';
 import { isOfflineDecline, type OutcomeSpec } from './outcome';
-import { receiptBody } from './receipts';
+import { receiptAnswer } from './receipts';
 import { cardData, commitRecord, newRecord } from './records';
 import { completeSbpPayment, hideQr, newQr, showQr, type SbpQr } from './sbp';
 
@@ -39,7 +39,7 @@ export async function cardPayment(
   req: CardRequestInfo,
   outcome: OutcomeSpec | undefined,
   options: CardPaymentOptions,
-): Promise<CommandResult> {
+): Promise<Answer<'transaction'>> {
   const t = ctx.terminal;
   const amountShown = { amount: req.amount, currency: req.currency };
   await show(ctx, '15', amountShown);
@@ -63,7 +63,7 @@ export async function cardPayment(
         const result = await runMifareDialogue(ctx, t.mifare);
         if (result.receipt !== undefined) {
           if (qr) await hideQr(ctx);
-          return { status: 'ok', body: mifareReceiptBody(result.receipt) };
+          return { status: 'ok', receipt: mifareReceipt(result.receipt) };
         }
         if (result.end === 'close' && t.mifareCloseWithoutReceipt === 'end') {
           if (qr) await hideQr(ctx);
@@ -110,7 +110,7 @@ export async function processCard(
   req: CardRequestInfo,
   queued: OutcomeSpec | undefined,
   entry: EntryMode,
-): Promise<CommandResult> {
+): Promise<Answer<'transaction'>> {
   const t = ctx.terminal;
   let outcome = queued ?? card.outcome;
   if (outcome === undefined && isExpired(card.expiry, t.now())) {
@@ -158,5 +158,5 @@ export async function processCard(
   });
   await commitRecord(ctx, record);
   await show(ctx, finalDisplay(approved, state.card.cvm === 'signature'), { amount: record.amount, currency: record.currency });
-  return { status: 'ok', body: receiptBody(t, record, ctx.dialogue.encrypted ? card.pan : undefined) };
+  return receiptAnswer(t, record, ctx.dialogue.encrypted ? card.pan : undefined);
 }

@@ -1,5 +1,5 @@
 /** Command dispatch: access rules (§5–§7), the busy lock, and the handler of each command. */
-import type { CommandName, RequestParams } from '../protocol/types';
+import type { CommandName } from '../protocol/types';
 import { TOKEN_COMMANDS } from '../protocol/types';
 import type { ParsedRequest } from '../protocol';
 import {
@@ -14,12 +14,10 @@ import {
   handleTestConnection,
   handleUpdateConfiguration,
 } from './admin';
-import type { CommandContext, CommandResult } from './context';
+import type { Answer, CommandContext, Handler } from './context';
 import { handleRunreset } from './runreset';
 import { handleClear, handleReport, handleSettlement } from './settlement';
 import { handleTransaction } from './transaction';
-
-type Handler<C extends CommandName> = (ctx: CommandContext, params: RequestParams[C]) => Promise<CommandResult>;
 
 const HANDLERS: { [C in CommandName]: Handler<C> } = {
   login: handleLogin,
@@ -49,7 +47,7 @@ const TOKEN_SET: ReadonlySet<string> = new Set(TOKEN_COMMANDS);
 
 export const BUSY_ERROR = 'terminal is busy: another operation is in progress';
 
-export async function dispatch(ctx: CommandContext, request: ParsedRequest): Promise<CommandResult> {
+export async function dispatch(ctx: CommandContext, request: ParsedRequest): Promise<Answer<CommandName>> {
   const t = ctx.terminal;
   if (TOKEN_SET.has(request.command)) {
     const token = (request.params as { token?: string }).token;

@@ -11,9 +11,10 @@ import { serializePacket } from '../codec/xml';
 import type { Packet } from '../codec/packet';
 import { PacketSocket, ReceiveTimeoutError } from '../codec/packet-socket';
 import { JpayProtocolError } from '../errors';
-import { buildResponse, parseRequest } from '../protocol';
+import { isCommandName, parseRequest, responseToPacket } from '../protocol';
+import type { CommandName } from '../protocol/types';
 import { EFFECT_COMMANDS, dispatch } from './commands';
-import type { CommandContext, CommandResult } from './context';
+import { statusPacket, type Answer, type CommandContext } from './context';
 import { Dialogue } from './dialogue';
 import { AnswerTimeout, CancelledByClient, ClientGone, CommandAbort, DropConnection } from './errors';
 import { CommandFaults, RESPONSE_FAULTS } from './faults';
@@ -73,7 +74,7 @@ export class Connection {
       if (error instanceof JpayProtocolError && error.code === 'bad-xml') {
         this.t.emitEvent({ type: 'bad-input', reason: error.message });
         // The command's name is unknown: the answer's root says what went wrong.
-        await this.sendAndClose(buildResponse('error', 'formaterror', {}, [error.message]));
+        await this.sendAndClose(statusPacket('error', { status: 'formaterror', errors: [error.message] }));
         return;
       }
       if (error instanceof ReceiveTimeoutError) {
@@ -132,7 +133,7 @@ export class Connection {
       this.drop(ctx, 'drop-before-record');
       return;
     }
-    let result: CommandResult;
+    let result: Answer<CommandName>;
     try {
       result = await dispatch(ctx, parsed.request);
     } catch (error) {
@@ -161,7 +162,7 @@ export class Connection {
   }
 
   /** Applies a response-stage fault; true when the response must not be sent normally. */
-  private async responseFault(ctx: CommandContext, result: CommandResult, key: Buffer | undefined): Promise<boolean> {
+  private async responseFault(ctx: CommandContext, result: Answer<CommandName>, key: Buffer | undefined): Promise<boolean> {
     for (const kind of RESPONSE_FAULTS) {
       const fault = ctx.faults.take(kind);
       if (!fault) continue;
@@ -203,13 +204,14 @@ export class Connection {
     return false;
   }
 
-  private responsePacket(command: string, result: CommandResult, key: Buffer | undefined): Packet {
-    const response = buildResponse(command, result.status, result.body ?? {}, result.errors ?? [], result.attrs ?? {});
+  /** Through the protocol's response writer; a root that is no command (bad input) gets a status-only answer. */
+  private responsePacket(command: string, result: Answer<CommandName>, key: Buffer | undefined): Packet {
+    const response = isCommandName(command) ? responseToPacket(command, result) : statusPacket(command, result);
     const sealWith = result.responseKey ?? key;
     return sealWith ? encryptPacket(response, sealWith) : response;
   }
 
-  private async finish(command: string, answered: CommandResult, key: Buffer | undefined, started: number, forcePlain: boolean): Promise<void> {
+  private async finish(command: string, answered: Answer<CommandName>, key: Buffer | undefined, started: number, forcePlain: boolean): Promise<void> {
     const sealWith = forcePlain ? undefined : key;
     let result = answered;
     let frame = responseFrame(this.responsePacket(command, result, sealWith), this.t.config.maxResponseFrameSize);

@@ -1,6 +1,8 @@
 /** What a command handler gets and returns. */
-import type { XmlElement } from '../codec/packet';
-import type { CommandName } from '../protocol/types';
+import type { Packet } from '../codec/packet';
+import { buildResponse } from '../protocol/responses';
+import type { JpayStatusCode } from '../protocol/status';
+import type { CommandName, RequestParams, ResponseToWrite } from '../protocol/types';
 import type { Dialogue } from './dialogue';
 import type { CommandFaults } from './faults';
 import type { Terminal } from './terminal';
@@ -12,20 +14,28 @@ export interface CommandContext {
   faults: CommandFaults;
 }
 
-export interface CommandResult {
-  status: string;
-  body?: XmlElement;
+/** A status the simulator sends and its error stack: an Appendix A code, so a typo does not compile. */
+export interface StatusAnswer {
+  status: JpayStatusCode;
   errors?: string[];
-  /** Root attributes of the response (login: server-handshake). */
-  attrs?: Record<string, string>;
-  /** Encrypt the response with this key instead of the command's (login with a handshake). */
-  responseKey?: Buffer;
 }
 
-export function ok(body?: XmlElement): CommandResult {
-  return body === undefined ? { status: 'ok' } : { status: 'ok', body };
-}
+/**
+ * The typed response a handler returns; the connection writes it with the protocol's
+ * responseToPacket. A status-only answer fits every command.
+ */
+export type Answer<C extends CommandName> = ResponseToWrite<C> &
+  StatusAnswer & {
+    /** Encrypt the response with this key instead of the command's (login with a handshake). */
+    responseKey?: Buffer;
+  };
 
-export function failure(status: string, ...errors: string[]): CommandResult {
-  return { status, errors };
+export type Handler<C extends CommandName> = (ctx: CommandContext, params: RequestParams[C]) => Promise<Answer<C>>;
+
+/**
+ * The one raw response the simulator writes: a status-only answer to a packet whose root
+ * is no command (bad XML, an unknown root, the activator port).
+ */
+export function statusPacket(name: string, answer: StatusAnswer): Packet {
+  return buildResponse(name, answer.status, {}, answer.errors);
 }

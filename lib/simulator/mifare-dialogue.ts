@@ -7,8 +7,8 @@
  */
 import type { XmlElement } from '../codec/packet';
 import type { VirtualMifareCard } from '../mifare/virtual-card';
-import { parseCardAnswer } from '../protocol';
-import type { CardMessage, CardRequest } from '../protocol/types';
+import { parseCardAnswer, parseReceipt } from '../protocol';
+import type { CardMessage, CardRequest, ReceiptToWrite } from '../protocol/types';
 import type { CommandContext } from './context';
 import { CommandAbort } from './errors';
 
@@ -64,10 +64,7 @@ export async function runMifareDialogue(ctx: CommandContext, card: VirtualMifare
   throw new CommandAbort('failed', [`card dialogue exceeded ${MAX_OPERATIONS} operations`]);
 }
 
-/** The transaction response body for a completed MIFARE payment. */
-export function mifareReceiptBody(receipt: XmlElement): XmlElement {
-  const children: XmlElement = {};
-  for (const [name, node] of Object.entries(receipt)) if (name !== 'iface') children[name] = node;
-  children.iface = 'mifare';
-  return { receipt: children };
+/** The receipt of a completed MIFARE payment: the client's own receipt data, marked `iface` mifare. */
+export function mifareReceipt(receipt: XmlElement): ReceiptToWrite {
+  return { ...parseReceipt(receipt), iface: 'mifare' };
 }

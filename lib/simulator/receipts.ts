@@ -1,7 +1,7 @@
 /** Log record → the `receipt` of a transaction response (§8.9, §8.10). */
-import type { XmlElement } from '../codec/packet';
-import { receiptToElement } from '../protocol';
-import type { Receipt } from '../protocol/types';
+import { Secret } from '../protocol/secret';
+import type { ReceiptToWrite } from '../protocol/types';
+import type { Answer } from './context';
 import type { LogRecord, Operation, ReceiptType } from './log';
 import type { Terminal } from './terminal';
 
@@ -17,9 +17,9 @@ export function seqText(seq: number): string {
   return String(seq).padStart(6, '0');
 }
 
-export function recordToReceipt(t: Terminal, r: LogRecord): Partial<Receipt> {
+export function recordToReceipt(t: Terminal, r: LogRecord): ReceiptToWrite {
   const cfg = t.config.terminal;
-  const base: Partial<Receipt> = {
+  const base: ReceiptToWrite = {
     header: cfg.header,
     footer: cfg.footer,
     tid: r.tid,
@@ -69,8 +69,9 @@ export function recordToReceipt(t: Terminal, r: LogRecord): Partial<Receipt> {
   return base;
 }
 
-/** `{ receipt: … }` for the response body; plain-text-pan only when the caller passes it (encrypted sessions). */
-export function receiptBody(t: Terminal, r: LogRecord, plainTextPan?: string): XmlElement {
-  const receipt = receiptToElement(recordToReceipt(t, r), plainTextPan === undefined ? {} : { plainTextPan });
-  return { receipt };
+/** The transaction's answer with the record's receipt; plain-text-pan only when the caller passes it (encrypted sessions). */
+export function receiptAnswer(t: Terminal, r: LogRecord, plainTextPan?: string): Answer<'transaction'> {
+  const answer: Answer<'transaction'> = { status: 'ok', receipt: recordToReceipt(t, r) };
+  if (plainTextPan !== undefined) answer.plainTextPan = new Secret(plainTextPan);
+  return answer;
 }

@@ -81,13 +81,17 @@ function recordOf(t: Terminal, input: RecordInput): LogRecord {
   return record;
 }
 
-/** Writes the record to the log; the drop-before-record fault closes the connection first. */
+/** The record point of a command (a record, or the emptied log): the drop-before-record fault closes the connection here. */
+export function recordPoint(ctx: CommandContext): void {
+  if (!ctx.faults.take('drop-before-record')) return;
+  ctx.terminal.emitEvent({ type: 'fault', kind: 'drop-before-record', command: ctx.command });
+  throw new DropConnection('drop-before-record');
+}
+
+/** Writes the record to the log, at the record point. */
 export async function commitRecord(ctx: CommandContext, record: LogRecord): Promise<void> {
   const t = ctx.terminal;
-  if (ctx.faults.take('drop-before-record')) {
-    t.emitEvent({ type: 'fault', kind: 'drop-before-record', command: ctx.command });
-    throw new DropConnection('drop-before-record');
-  }
+  recordPoint(ctx);
   await t.log.append(record);
   t.emitEvent({
     type: 'record',

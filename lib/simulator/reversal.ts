@@ -5,13 +5,13 @@
  * a partial amount above what is left → invalidarguments.
  */
 import type { TransactionRequest } from '../protocol/types';
-import type { CommandContext, CommandResult } from './context';
+import type { Answer, CommandContext } from './context';
 import { Detector } from './detection';
 import { CommandAbort } from './errors';
 import { failInPhase, hostExchange, show } from './host';
 import type { EntryMode, LogRecord } from './log';
 import type { OutcomeSpec } from './outcome';
-import { receiptBody } from './receipts';
+import { receiptAnswer } from './receipts';
 import { commitRecord, newRecord } from './records';
 import { finalDisplay } from './display-script';
 import { receiptPan, type TestCard } from './cards';
@@ -53,7 +53,7 @@ export async function voidTransaction(
   ctx: CommandContext,
   params: TransactionRequest,
   outcome: OutcomeSpec | undefined,
-): Promise<CommandResult> {
+): Promise<Answer<'transaction'>> {
   const t = ctx.terminal;
   const number = params.number;
   if (number === undefined) throw new CommandAbort('invalidarguments', ['number: the receipt number (or last) is required']);
@@ -99,5 +99,5 @@ export async function voidTransaction(
   });
   await commitRecord(ctx, record);
   await show(ctx, finalDisplay(approved, false), { amount, currency: original.currency });
-  return { status: 'ok', body: receiptBody(t, record, ctx.dialogue.encrypted ? pan : undefined) };
+  return receiptAnswer(t, record, ctx.dialogue.encrypted ? pan : undefined);
 }

@@ -5,13 +5,8 @@
  * dialogue (activator.ts) has finished.
  */
 import { packetStatus } from '../codec/packet';
-import type { CommandContext, CommandResult } from './context';
+import type { Answer, CommandContext, StatusAnswer } from './context';
 import { CommandAbort } from './errors';
-
-export interface ResetOutcome {
-  status: string;
-  errors: string[];
-}
 
 /** The meeting point of a runreset command and the activator connection. */
 export class ResetSession {
@@ -19,9 +14,9 @@ export class ResetSession {
   private connections = 0;
   /** An activator sent `<reset/>`: the initialisation is under way (only one may run). */
   started = false;
-  private resolveDone: ((outcome: ResetOutcome) => void) | undefined;
+  private resolveDone: ((outcome: StatusAnswer) => void) | undefined;
   private wake: (() => void) | undefined;
-  readonly done: Promise<ResetOutcome>;
+  readonly done: Promise<StatusAnswer>;
   aborted = false;
 
   constructor() {
@@ -56,7 +51,7 @@ export class ResetSession {
     this.wake?.();
   }
 
-  finish(outcome: ResetOutcome): void {
+  finish(outcome: StatusAnswer): void {
     this.resolveDone?.(outcome);
     this.resolveDone = undefined;
   }
@@ -69,7 +64,7 @@ export class ResetSession {
   }
 }
 
-export async function handleRunreset(ctx: CommandContext): Promise<CommandResult> {
+export async function handleRunreset(ctx: CommandContext): Promise<Answer<'runreset'>> {
   const t = ctx.terminal;
   const timing = t.config.timing;
   const session = new ResetSession();
@@ -93,7 +88,7 @@ export async function handleRunreset(ctx: CommandContext): Promise<CommandResult
       });
       const event = await Promise.race([tick, session.changed().then(() => 'changed' as const), session.done]);
       clearTimeout(timer);
-      if (typeof event === 'object') return event.status === 'ok' ? { status: 'ok' } : { status: event.status, errors: event.errors };
+      if (typeof event === 'object') return event;
     }
   } finally {
     clearTimeout(timer);

@@ -7,14 +7,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SbpCftBlock } from '../protocol/types';
-import type { CommandContext, CommandResult } from './context';
+import type { Answer, CommandContext } from './context';
 import { Detector } from './detection';
 import { CommandAbort } from './errors';
 import { failInPhase, hostDown, HOST_UNREACHABLE } from './host';
 import { randomAlnum, randomDigits } from './ids';
 import type { LogRecord } from './log';
 import type { OutcomeSpec } from './outcome';
-import { receiptBody } from './receipts';
+import { receiptAnswer } from './receipts';
 import { commitRecord, newRecord } from './records';
 
 export interface SbpQr {
@@ -59,7 +59,7 @@ export async function completeSbpPayment(
   result: 'approved' | 'declined',
   payment: SbpPayment,
   outcome: OutcomeSpec | undefined,
-): Promise<CommandResult> {
+): Promise<Answer<'transaction'>> {
   const t = ctx.terminal;
   await failInPhase(ctx, outcome, 'card');
   await failInPhase(ctx, outcome, 'host');
@@ -79,11 +79,11 @@ export async function completeSbpPayment(
     sbp: { localQrcId, qrcId: qr.qrcId, ...(t.config.sbp.cft ? { cft: cftBlock(localQrcId, qr.qrcId, approved) } : {}) },
   });
   await commitRecord(ctx, record);
-  return { status: 'ok', body: receiptBody(t, record) };
+  return receiptAnswer(t, record);
 }
 
 /** force-sbp="true" purchase: only the QR code is offered. */
-export async function sbpOnlyPurchase(ctx: CommandContext, payment: SbpPayment, outcome: OutcomeSpec | undefined): Promise<CommandResult> {
+export async function sbpOnlyPurchase(ctx: CommandContext, payment: SbpPayment, outcome: OutcomeSpec | undefined): Promise<Answer<'transaction'>> {
   const qr = newQr(ctx);
   await showQr(ctx, qr);
   let shown = true;
@@ -118,7 +118,7 @@ export async function sbpRefund(
   ctx: CommandContext,
   refund: SbpPayment & { rrn?: string },
   outcome: OutcomeSpec | undefined,
-): Promise<CommandResult> {
+): Promise<Answer<'transaction'>> {
   const t = ctx.terminal;
   if (refund.rrn === undefined) throw new CommandAbort('invalidarguments', ['rrn: the SBP payment reference (localQrcId) is required']);
   const original: LogRecord | undefined = t.log.findByRrn('sbp', refund.rrn, 'purchase');
@@ -151,5 +151,5 @@ export async function sbpRefund(
     },
   });
   await commitRecord(ctx, record);
-  return { status: 'ok', body: receiptBody(t, record) };
+  return receiptAnswer(t, record);
 }

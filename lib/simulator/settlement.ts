@@ -5,33 +5,28 @@
  * clear empties it unconditionally (and the cutover reports the host's state).
  */
 import type { RequestParams, SReport } from '../protocol/types';
-import { sreportToElement, xreportToElement } from '../protocol';
-import type { CommandContext, CommandResult } from './context';
-import { DropConnection } from './errors';
+import type { Answer, CommandContext } from './context';
 import { hostDown, HOST_UNREACHABLE } from './host';
 import { isoLocal, newAuthNumber, newRrn } from './ids';
+import { recordPoint } from './records';
 import { approvedRecords, buildXReport, grandTotals } from './reports';
 
-export async function handleReport(ctx: CommandContext, params: RequestParams['report']): Promise<CommandResult> {
+export async function handleReport(ctx: CommandContext, params: RequestParams['report']): Promise<Answer<'report'>> {
   const t = ctx.terminal;
   if (!t.log.checkPassword(params.password)) return { status: 'notauthorized' };
   if (params.reportType !== 'brief' && params.reportType !== 'full') {
     return { status: 'invalidarguments', errors: ['report-type: must be brief or full'] };
   }
-  return { status: 'ok', body: { xreport: xreportToElement(buildXReport(t, params.reportType === 'full')) } };
+  return { status: 'ok', report: buildXReport(t, params.reportType === 'full') };
 }
 
 /** Effects are applied here, where the drop faults strike. */
 async function emptyLog(ctx: CommandContext): Promise<void> {
-  const t = ctx.terminal;
-  if (ctx.faults.take('drop-before-record')) {
-    t.emitEvent({ type: 'fault', kind: 'drop-before-record', command: ctx.command });
-    throw new DropConnection('drop-before-record');
-  }
-  await t.log.empty();
+  recordPoint(ctx);
+  await ctx.terminal.log.empty();
 }
 
-export async function handleSettlement(ctx: CommandContext, params: RequestParams['settlement']): Promise<CommandResult> {
+export async function handleSettlement(ctx: CommandContext, params: RequestParams['settlement']): Promise<Answer<'settlement'>> {
   const t = ctx.terminal;
   if (!t.log.checkPassword(params.password)) return { status: 'notauthorized' };
   await ctx.dialogue.pause(t.config.timing.hostDelayMs);
@@ -67,7 +62,7 @@ export async function handleSettlement(ctx: CommandContext, params: RequestParam
   }
   if (uploadFailed) {
     report.settlementResult = 'failed';
-    return { status: 'batchuploadfailed', body: { sreport: sreportToElement(report) }, errors: ['batch upload failed'] };
+    return { status: 'batchuploadfailed', report, errors: ['batch upload failed'] };
   }
   if (cfg.cutover) {
     report.covRespCode = '00';
@@ -75,10 +70,10 @@ export async function handleSettlement(ctx: CommandContext, params: RequestParam
   }
   report.settlementResult = 'passed';
   await emptyLog(ctx);
-  return { status: 'ok', body: { sreport: sreportToElement(report) } };
+  return { status: 'ok', report };
 }
 
-export async function handleClear(ctx: CommandContext, params: RequestParams['clear']): Promise<CommandResult> {
+export async function handleClear(ctx: CommandContext, params: RequestParams['clear']): Promise<Answer<'clear'>> {
   const t = ctx.terminal;
   if (!t.log.checkPassword(params.password)) return { status: 'notauthorized' };
   const now = t.now();
@@ -99,5 +94,5 @@ export async function handleClear(ctx: CommandContext, params: RequestParams['cl
     // The log is gone either way; only the cutover failed.
     return { status: 'communicationerror', errors: [HOST_UNREACHABLE, 'cutover failed; the local log was cleared'] };
   }
-  return { status: 'ok', body: { sreport: sreportToElement(report) } };
+  return { status: 'ok', report };
 }

@@ -6,13 +6,13 @@
 import type { RequestParams } from '../protocol/types';
 import { cardForManualPan, type TestCard } from './cards';
 import { cardPayment, manualPan, processCard, type CardRequestInfo } from './card-payment';
-import type { CommandContext, CommandResult } from './context';
+import type { Answer, CommandContext } from './context';
 import { CommandAbort } from './errors';
 import { failInPhase, hostExchange, show } from './host';
 import type { Operation } from './log';
 import { magicOutcome } from './magic';
 import type { OutcomeSpec } from './outcome';
-import { receiptBody } from './receipts';
+import { receiptAnswer } from './receipts';
 import { commitRecord, newRecord } from './records';
 import { voidTransaction } from './reversal';
 import { sbpOnlyPurchase, sbpRefund } from './sbp';
@@ -30,7 +30,7 @@ export function takeOutcome(ctx: CommandContext, amount: number | undefined): Ou
   return outcome;
 }
 
-export async function handleTransaction(ctx: CommandContext, params: RequestParams['transaction']): Promise<CommandResult> {
+export async function handleTransaction(ctx: CommandContext, params: RequestParams['transaction']): Promise<Answer<'transaction'>> {
   const t = ctx.terminal;
   if (params.manual && (params.password === undefined || !t.log.checkPassword(params.password))) {
     return { status: 'notauthorized' };
@@ -74,7 +74,7 @@ async function forcedRefund(
   req: CardRequestInfo,
   rrn: string | undefined,
   outcome: OutcomeSpec | undefined,
-): Promise<CommandResult> {
+): Promise<Answer<'transaction'>> {
   const t = ctx.terminal;
   if (!t.config.terminal.forcedRefund) throw new CommandAbort('notimplemented', ['refund without the card is not supported by the acquirer']);
   const original = rrn === undefined ? undefined : t.log.findByRrn('card', rrn);
@@ -94,5 +94,5 @@ async function forcedRefund(
   });
   await commitRecord(ctx, record);
   await show(ctx, finalDisplay(approved, false), { amount: req.amount, currency: req.currency });
-  return { status: 'ok', body: receiptBody(t, record) };
+  return receiptAnswer(t, record);
 }

@@ -2,14 +2,13 @@ import assert from 'node:assert/strict';
 import { packet } from '../../../lib/codec/packet';
 import { parsePacket, serializePacket } from '../../../lib/codec/xml';
 import { JpayValidationError } from '../../../lib/errors';
-import { parseParameters, parametersToElement } from '../../../lib/protocol/parameters';
+import { parseParameters } from '../../../lib/protocol/parameters';
 import { parseReceipt, receiptToElement } from '../../../lib/protocol/receipt';
-import { parseSReport, parseXReport, sreportToElement, xreportToElement } from '../../../lib/protocol/report';
+import { parseSReport, parseXReport, xreportToElement } from '../../../lib/protocol/report';
 import type { XReport } from '../../../lib/protocol/types';
-import { canonical, example } from './commands-examples.helper';
+import { example } from './commands-examples.helper';
 
-const asPacket = (name: string, body: ReturnType<typeof receiptToElement>) => packet(name, body);
-
+// Receipts, reports and parameters written and read back whole: round-trip.test.ts.
 describe('protocol commands: receipt, reports, parameters', () => {
   it('receipt.sbp-cft.xml: CFT block, Cyrillic, error-code', () => {
     const r = parseReceipt(example('receipt.sbp-cft.xml').body);
@@ -41,16 +40,6 @@ describe('protocol commands: receipt, reports, parameters', () => {
       },
       errorCode: 'ok',
     });
-  });
-
-  it('receipt.sbp-cft.xml round-trips (empty header/footer are left out)', () => {
-    const original = example('receipt.sbp-cft.xml');
-    const body = { ...original.body };
-    delete body.header;
-    delete body.footer;
-    const rebuilt = asPacket('receipt', receiptToElement(parseReceipt(original.body)));
-    // Same elements and values; the document orders auth-number/resp-code differently here.
-    assert.deepEqual(parsePacket(serializePacket(rebuilt)).body, body);
   });
 
   it('decodes cdcvm/signature, application name, and keeps unknown children in extra', () => {
@@ -129,11 +118,6 @@ describe('protocol commands: receipt, reports, parameters', () => {
     assert.equal(receiptToElement(r, { plainTextPan: '4000000010000001' })['plain-text-pan'], '4000000010000001');
   });
 
-  it('xreport round-trips through xreportToElement', () => {
-    const el = example('report.response.xml').body.xreport as Record<string, never>;
-    assert.equal(canonical(packet('xreport', xreportToElement(parseXReport(el)))), canonical(packet('xreport', el)));
-  });
-
   it('xreport: a brief report (no transactions), missing totals read as 0', () => {
     const brief = parseXReport({ header: { tid: '1' }, totals: { 'card-type': [{ rid: 'R', name: 'N' }] } });
     assert.deepEqual(brief.transactions, []);
@@ -159,17 +143,12 @@ describe('protocol commands: receipt, reports, parameters', () => {
     assert.deepEqual(parseXReport(parsePacket(serializePacket(packet('xreport', el))).body), report);
   });
 
-  it('sreport: signed totals, tolerant of garbage, round trip', () => {
-    const el = example('settlement.response.xml').body.sreport as Record<string, never>;
-    const s = parseSReport(el);
-    assert.equal(canonical(packet('sreport', sreportToElement(s))), canonical(packet('sreport', el)));
+  it('sreport: tolerant of garbage', () => {
     const odd = parseSReport({ amount: 'X1', 'orig-amount': 'C000000000001', tnum: '', datetime: '999999999999' });
     assert.deepEqual(odd, { terminalTotal: -1, passed: true });
   });
 
-  it('parameters round-trip; the document typo ccert is read as cccert', () => {
-    const el = example('getparameters.response.xml').body.parameters as Record<string, never>;
-    assert.equal(canonical(packet('parameters', parametersToElement(parseParameters(el)))), canonical(packet('parameters', el)));
+  it('parameters: the document typo ccert is read as cccert', () => {
     assert.deepEqual(parseParameters({ ccert: '01.01.2030' }), { cccert: '01.01.2030' });
   });
 });

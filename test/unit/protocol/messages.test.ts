@@ -1,34 +1,25 @@
 import assert from 'node:assert/strict';
 import { packet, type Packet } from '../../../lib/codec/packet';
-import { parsePacket, serializePacket } from '../../../lib/codec/xml';
+import { parsePacket } from '../../../lib/codec/xml';
 import { JpayProtocolError, JpayValidationError } from '../../../lib/errors';
 import {
-  buildActivatorReset,
   buildCardAnswer,
-  buildCertificateAnswer,
   buildCertificateRequest,
-  buildConfigCredentialsAnswer,
-  buildConfigCredentialsQuery,
   buildDexAnswer,
-  buildMessageAnswer,
   isCertificateAnswerOk,
   isConfigCredentialsOk,
   isConfigCredentialsQuery,
-  messageToPacket,
   parseCardAnswer,
   parseCertificateAnswer,
   parseCertificateRequest,
   parseConfigCredentialsAnswer,
   parseDexAnswer,
   parseMessage,
-  parseMessageAnswer,
 } from '../../../lib/protocol/messages';
-import type { CardRequest, TerminalMessage } from '../../../lib/protocol/types';
 import { canonical, example } from './commands-examples.helper';
 
 const badPacket = (e: unknown): boolean => e instanceof JpayProtocolError && e.code === 'bad-packet';
 const xml = (s: string): Packet => parsePacket(s);
-const BLOCK = Buffer.from('00112233445566778899aabbccddeeff', 'hex');
 
 describe('protocol messages', () => {
   describe('parseMessage: the example messages', () => {
@@ -135,101 +126,16 @@ describe('protocol messages', () => {
     });
   });
 
-  it('messageToPacket is the inverse of parseMessage', () => {
-    const messages: TerminalMessage[] = [
-      { name: 'keepalive' },
-      { name: 'keep-alive', message: { activatorConnected: true } },
-      { name: 'keep-alive', message: { activatorConnected: false } },
-      {
-        name: 'display',
-        message: { code: 'D1', language: 'ruen', text: 'Связь', uiStatus: '03', holdTime: '000010', valueQualifier: '10', amount: 5, currency: '643' },
-      },
-      { name: 'display', message: { code: '1E' } },
-      { name: 'dex', message: { kernelTags: [{ name: '5A', value: '4000000010000001' }, { name: '9F02', value: '000000012300' }] } },
-      { name: 'displayqrcode', message: { show: true, url: 'https://qr.nspk.ru/x?a=1&b=2' } },
-      { name: 'displayqrcode', message: { show: false } },
-      { name: 'card', message: { code: 'open', blockId: 4, data: BLOCK } },
-      { name: 'card', message: { code: 'open', blockId: 255 } },
-      { name: 'card', message: { code: 'read', ok: true, status: 'ok', data: BLOCK } },
-      { name: 'card', message: { code: 'write', ok: false, status: 'failed' } },
-    ];
-    for (const m of messages) {
-      const wire = parsePacket(serializePacket(messageToPacket(m)));
-      assert.deepEqual(parseMessage(wire), m, JSON.stringify(m));
-    }
-    // The example messages come back out unchanged.
-    for (const file of [
-      'keepalive.message.xml',
-      'runreset.message-keep-alive.xml',
-      'dex.message.xml',
-      'displayqrcode.message-show.xml',
-      'displayqrcode.message-hide.xml',
-      'card.message-open.xml',
-      'card.message-read-result.xml',
-      'card.message-write-result.xml',
-    ]) {
-      const parsed = parseMessage(example(file));
-      assert.ok(parsed);
-      // The examples' `AbqR4t==` has non-zero padding bits; its canonical Base64 is `AbqR4g==`.
-      const expected = canonical(example(file)).replace('AbqR4t==', 'AbqR4g==');
-      assert.equal(canonical(messageToPacket(parsed)), expected, file);
-    }
-  });
-
   describe('answers', () => {
-    it('message answers', () => {
-      assert.equal(canonical(buildMessageAnswer('keepalive', 'ok')), canonical(example('keepalive.answer.xml')));
-      assert.deepEqual(parseMessageAnswer(example('keepalive.answer.xml')), { name: 'keepalive', status: 'ok' });
-      assert.deepEqual(parseMessageAnswer(buildMessageAnswer('keep-alive', 'cancelled')), {
-        name: 'keep-alive',
-        status: 'cancelled',
-      });
-    });
-
-    it('dex answer: example, round trip, validation of the tags', () => {
+    it('dex answer: the tags are validated', () => {
       const tags = [{ name: '9F06', value: '000000001000' }];
-      assert.equal(canonical(buildDexAnswer('ok', tags)), canonical(example('dex.answer.xml')));
-      assert.deepEqual(parseDexAnswer(example('dex.answer.xml')), { status: 'ok', terminalTags: tags });
       assert.equal(canonical(buildDexAnswer('ok')), '<dex><status>ok</status></dex>');
-      assert.deepEqual(parseDexAnswer(buildDexAnswer('ok', [])), { status: 'ok', terminalTags: [] });
       assert.throws(
         () => buildDexAnswer('ok', [tags[0], { name: '9F02', value: '123' }]),
         (e: unknown) => e instanceof JpayValidationError && e.field === 'terminalTags[1]',
       );
       assert.throws(() => buildDexAnswer('ok', [{ name: 'ZZ', value: '00' }]), JpayValidationError);
       assert.throws(() => parseDexAnswer(xml('<dex><status>ok</status><terminal-tags><tag name="9F02"/></terminal-tags></dex>')), badPacket);
-    });
-
-    it('card answers: the examples', () => {
-      assert.equal(canonical(buildCardAnswer({ code: 'read', blockId: 0 })), canonical(example('card.answer-read.xml')));
-      const close = example('card.answer-close.xml');
-      const receipt = close.body.receipt as Record<string, string>;
-      assert.equal(canonical(buildCardAnswer({ code: 'close', receipt })), canonical(close));
-      assert.deepEqual(parseCardAnswer(close), { code: 'close', receipt });
-      assert.deepEqual(parseCardAnswer(example('card.answer-read.xml')), { code: 'read', blockId: 0 });
-      // The example's payload was shortened to 4 bytes: not a 16-byte block.
-      assert.deepEqual(parseCardAnswer(example('card.answer-write.xml')), {
-        code: 'invalid',
-        reason: 'payload must be 16 bytes, got 4',
-      });
-    });
-
-    it('card answers round-trip', () => {
-      const requests: CardRequest[] = [
-        { code: 'read', blockId: 255 },
-        { code: 'write', blockId: 1, data: BLOCK },
-        { code: 'close' },
-        { code: 'close', receipt: { status: 'approved', balance: { value: '100' } } },
-        { code: 'notimplemented' },
-      ];
-      for (const r of requests) {
-        assert.deepEqual(parseCardAnswer(parsePacket(serializePacket(buildCardAnswer(r)))), r, r.code);
-      }
-      assert.equal(canonical(buildCardAnswer({ code: 'notimplemented' })), '<card><status>notimplemented</status></card>');
-      assert.equal(
-        canonical(buildCardAnswer({ code: 'write', blockId: 1, data: BLOCK })),
-        `<card><code>write</code><block-id>1</block-id><payload>${BLOCK.toString('base64')}</payload></card>`,
-      );
     });
 
     it('card answers: invalid input', () => {
@@ -253,53 +159,26 @@ describe('protocol messages', () => {
   describe('runreset activator dialogue (§10)', () => {
     const KEY = '30820122300D06092A864886F70D01010105000382010F00';
 
-    it('certificate request: example, misspelling, both directions', () => {
-      const req = parseCertificateRequest(example('activator.signconfigclientcertificate-message.xml'));
-      assert.deepEqual(req, {
-        name: 'signconfigclientcertificate',
-        rootName: 'signconfigclientcertificate',
-        key: KEY,
-        deviceIdentifier: 'IMS0000000009',
-      });
-      assert.equal(canonical(buildCertificateRequest(req)), canonical(example('activator.signconfigclientcertificate-message.xml')));
-      const misspelled = parseCertificateRequest(
-        xml(`<signconfigcientcertificate><key>${KEY}</key><device-identifier>D</device-identifier></signconfigcientcertificate>`),
-      );
-      assert.equal(misspelled?.name, 'signconfigclientcertificate');
-      assert.equal(misspelled?.rootName, 'signconfigcientcertificate');
-      for (const name of ['signkeyloaderclientcertificate', 'signacquirerclientcertificate'] as const) {
-        const p = buildCertificateRequest({ name, key: KEY, deviceIdentifier: 'IMS1' });
-        assert.equal(p.name, name);
-        assert.deepEqual(parseCertificateRequest(p), { name, rootName: name, key: KEY, deviceIdentifier: 'IMS1' });
-      }
+    it('certificate request: malformed ones', () => {
       assert.equal(parseCertificateRequest(xml('<reset/>')), undefined);
       assert.throws(() => parseCertificateRequest(xml('<signacquirerclientcertificate><key>XY</key><device-identifier>D</device-identifier></signacquirerclientcertificate>')), badPacket);
       assert.throws(() => parseCertificateRequest(xml(`<signacquirerclientcertificate><key>${KEY}</key></signacquirerclientcertificate>`)), badPacket);
       assert.throws(() => buildCertificateRequest({ name: 'signacquirerclientcertificate', key: 'nothex', deviceIdentifier: 'D' }), JpayValidationError);
     });
 
-    it('certificate answer', () => {
-      const file = example('activator.signconfigclientcertificate-answer.xml');
-      const answer = parseCertificateAnswer(file);
-      assert.deepEqual(answer, { cert: 'AB12C4ED', ca: '56AE54C6' });
-      assert.equal(isCertificateAnswerOk(answer), true);
-      assert.equal(canonical(buildCertificateAnswer('signconfigclientcertificate', answer)), canonical(file));
-      const failed = parseCertificateAnswer(buildCertificateAnswer('signkeyloaderclientcertificate', { status: 'failed' }));
-      assert.deepEqual(failed, { status: 'failed' });
-      assert.equal(isCertificateAnswerOk(failed), false);
+    it('certificate answer: usable only with cert and ca and no failing status', () => {
+      assert.equal(isCertificateAnswerOk(parseCertificateAnswer(example('activator.signconfigclientcertificate-answer.xml'))), true);
+      assert.equal(isCertificateAnswerOk({ status: 'failed' }), false);
+      assert.equal(isCertificateAnswerOk({ status: 'failed', cert: 'AB', ca: 'CD' }), false);
+      assert.equal(isCertificateAnswerOk({ cert: 'AB' }), false);
     });
 
-    it('config credentials query and answer', () => {
-      assert.equal(canonical(buildConfigCredentialsQuery()), '<queryconfigcredentials/>');
-      assert.equal(isConfigCredentialsQuery(buildConfigCredentialsQuery()), true);
+    it('config credentials: the query is recognised; the answer is usable only when complete', () => {
+      assert.equal(isConfigCredentialsQuery(packet('queryconfigcredentials')), true);
       assert.equal(isConfigCredentialsQuery(packet('reset')), false);
-      const file = example('activator.queryconfigcredentials-answer.xml');
-      const creds = parseConfigCredentialsAnswer(file);
-      assert.deepEqual(creds, { cert: 'AB1234', sign: 'CDEF5678', url: 'https://myconfig.server' });
-      assert.equal(isConfigCredentialsOk(creds), true);
-      assert.equal(canonical(buildConfigCredentialsAnswer(creds)), canonical(file));
+      assert.equal(isConfigCredentialsOk(parseConfigCredentialsAnswer(example('activator.queryconfigcredentials-answer.xml'))), true);
       assert.equal(isConfigCredentialsOk(parseConfigCredentialsAnswer(packet('queryconfigcredentials', { status: 'failed' }))), false);
-      assert.equal(canonical(buildActivatorReset()), '<reset/>');
+      assert.equal(isConfigCredentialsOk({ cert: 'AB', sign: 'CD' }), false);
     });
   });
 });
