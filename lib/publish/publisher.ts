@@ -150,7 +150,8 @@ export class ReceiptPublisher extends EventEmitter<ReceiptPublisherEvents> {
 
   /** Receipts stored and not yet acknowledged by the broker (including those in flight). */
   get queued(): number {
-    return this.#unacked.size;
+    // Written but still syncing is not stored yet (it may be refused).
+    return this.#unacked.size - this.#syncing.size;
   }
 
   get state(): PublisherState {
