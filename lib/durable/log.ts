@@ -30,6 +30,13 @@ import { DurableLogError, fsFailure } from './errors';
 import { nodeFs, type DurableFile, type DurableFs } from './fs';
 import { encodeRecord, FORMAT_VERSION, isBlank, isCurrentFormat, scanRecords, type Damage, type EncodedRecord } from './record';
 
+/** Thrown by a `decode` that meets a record version newer than it knows: the open fails ('newer-format'). */
+export class NewerRecordVersion extends Error {
+  constructor(readonly version: number) {
+    super(`record version ${version}`);
+  }
+}
+
 export type DamagePolicy =
   /** Damaged records are copied to `<file>.quarantine`, reported and left out. */
   | 'quarantine'
@@ -49,7 +56,7 @@ export interface DurableLogOptions<V> {
   fs?: DurableFs;
   /** Permissions of files the log creates (default 0600). */
   mode?: number;
-  /** Checks a stored value; throws when it is not one (the record then counts as damaged). */
+  /** Checks a stored value; throws when it is not one (the record then counts as damaged), NewerRecordVersion for a version it does not know. */
   decode: (value: unknown, key: string) => V;
   damaged: DamagePolicy;
   /** Reads a file of an earlier format: undefined when it is not one. May throw. */
@@ -197,7 +204,10 @@ export class DurableLog<V> {
       let value: V;
       try {
         value = options.decode(record.value, record.key);
-      } catch {
+      } catch (error) {
+        if (error instanceof NewerRecordVersion) {
+          throw new DurableLogError('newer-format', file, `${file}: line ${record.line} is a record of version ${error.version}, written by a newer version of this library`);
+        }
         harmful.push({ line: record.line, offset: record.offset, length: record.bytes - 1, reason: 'format' });
         continue;
       }

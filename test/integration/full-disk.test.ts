@@ -9,6 +9,7 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { OutboxError } from '../../lib/publish/errors';
 import { Outbox } from '../../lib/publish/outbox';
+import { JournalError, TransactionJournal, terminalKey } from '../../lib/recovery';
 import { mountTmpfs, type Tmpfs } from '../helpers/tmpfs';
 
 const entry = (i: number) => ({ receiptId: `T1-${i}`, terminalId: 'T1', topic: 'jpay/T1/receipt', payload: JSON.stringify({ i, lines: 'x'.repeat(700) }) });
@@ -86,5 +87,33 @@ describe('integration: a full disk (tmpfs)', function () {
     o = await openOutbox();
     assert.ok(o.fileBytes < before, 'rewritten once there is room');
     assert.deepEqual(o.pending().map((p) => p.receiptId), ['T1-35', 'T1-36', 'T1-37', 'T1-38', 'T1-39']);
+  });
+
+  it('journal: begin() refuses cleanly on a full disk (nothing is sent), every entry before is intact, reopening works', async () => {
+    const journalFile = path.join(disk.dir, 'journal.jsonl');
+    const ballast = disk.fill(disk.free() - 16 * 1024);
+    let journal = await TransactionJournal.open(journalFile);
+    opened.push(journal);
+    const start = (amount: number) => ({ request: { type: 'purchase' as const, amount }, host: '10.0.0.5', port: 4433, encrypted: false, annotations: { order: 'x'.repeat(200) } });
+    const begun: string[] = [];
+    let refusal: unknown;
+    for (let i = 1; i < 1000 && refusal === undefined; i++) {
+      try {
+        begun.push(await journal.begin(start(i)));
+      } catch (error) {
+        refusal = error;
+      }
+    }
+    assert.ok(refusal instanceof JournalError, String(refusal));
+    await assert.rejects(journal.begin(start(5000)), JournalError);
+    // Room again, same process: the next entry must not land behind a torn one.
+    rmSync(ballast);
+    const next = await journal.begin(start(6000));
+    await journal.close();
+
+    journal = await TransactionJournal.open(journalFile);
+    opened.push(journal);
+    assert.deepEqual(journal.unresolved(terminalKey('10.0.0.5', 4433)).map((e) => e.id), [...begun, next]);
+    assert.equal(journal.loadReport.tornBytes, 0);
   });
 });
