@@ -605,6 +605,8 @@ export class DurableLog<V> {
       )
       .join('\n');
     try {
+      // Synced before the damaged records can leave the log; a new file's name is made
+      // durable by the directory sync of the compaction that drops them.
       const existing = await this.#fs.readFile(file);
       const out = await this.#fs.open(file, { mode: this.#mode });
       try {
@@ -613,7 +615,6 @@ export class DurableLog<V> {
       } finally {
         await out.close().catch(() => undefined);
       }
-      if (existing === undefined) await this.#fs.syncDirectory(path.dirname(file));
     } catch (error) {
       this.#warn(fsFailure(error, file, `copying ${this.#toQuarantine.length} damaged record(s) of ${this.file} to`));
       return false;

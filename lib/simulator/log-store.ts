@@ -7,6 +7,7 @@
  */
 import { JpayError } from '../errors';
 import { DurableLogError } from '../durable/errors';
+import type { DurableFs } from '../durable/fs';
 import { DurableLog } from '../durable/log';
 import type { LogRecord } from './log';
 
@@ -61,9 +62,9 @@ function legacy(bytes: Buffer, file: string): [string, Value][] {
 export class LogStore {
   private constructor(private readonly log: DurableLog<Value>) {}
 
-  static async open(file: string): Promise<LogStore> {
+  static async open(file: string, fs?: DurableFs): Promise<LogStore> {
     try {
-      return new LogStore(await DurableLog.open<Value>(file, { decode, damaged: 'refuse', legacy: (bytes) => ({ entries: legacy(bytes, file) }) }));
+      return new LogStore(await DurableLog.open<Value>(file, { fs, decode, damaged: 'refuse', legacy: (bytes) => ({ entries: legacy(bytes, file) }) }));
     } catch (error) {
       if (!(error instanceof DurableLogError)) throw error;
       throw new JpayError(`log file ${error.message}`, { cause: error });

@@ -7,6 +7,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Cvm, DeclineReason } from './outcome';
 import type { SbpCftBlock } from '../protocol/types';
+import type { DurableFs } from '../durable/fs';
 import { LogStore, type LogMeta } from './log-store';
 
 export type RecordKind = 'card' | 'sbp';
@@ -85,9 +86,9 @@ export class TransactionLog {
   }
 
   /** Opens the log; a file that exists but is not a valid log is an error (never silently replaced). */
-  static async open(file: string | undefined, initialPassword: string): Promise<TransactionLog> {
+  static async open(file: string | undefined, initialPassword: string, options: { fs?: DurableFs } = {}): Promise<TransactionLog> {
     if (file === undefined) return new TransactionLog(undefined, initialPassword);
-    const store = await LogStore.open(file);
+    const store = await LogStore.open(file, options.fs);
     const log = new TransactionLog(store, initialPassword);
     const { meta, records } = store.load();
     if (meta) {

@@ -30,6 +30,8 @@ export interface Faults {
   spaceLimit?: number;
   /** Return an error to make this fdatasync fail. */
   sync?: (file: string, index: number) => Error | undefined;
+  /** fdatasync waits for this (a slow disk). */
+  syncGate?: Promise<void>;
   rename?: (from: string, to: string) => Error | undefined;
   open?: (file: string) => Error | undefined;
   syncDirectory?: (dir: string) => Error | undefined;
@@ -225,6 +227,7 @@ class FaultyFile implements DurableFile {
 
   async datasync(): Promise<void> {
     this.fs.check(this.generation, this.file);
+    await this.fs.faults.syncGate;
     await this.real.datasync();
     this.fs.syncInode(this.inode, this.#fd, this.file);
   }

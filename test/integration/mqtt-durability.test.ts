@@ -13,6 +13,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createReceiptPublisher, type ReceiptMessage, type ReceiptPublisher } from '../../lib/publish';
 import type { Receipt } from '../../lib/protocol/types';
+import { OutboxError } from '../../lib/publish';
+import { errno, FaultyFs } from '../helpers/faulty-fs';
 import { startMosquitto, TestSubscriber, type MosquittoBroker } from '../helpers/mosquitto';
 
 const receipt = (seq: number, amount = 100 * seq): Receipt => ({
@@ -137,5 +139,44 @@ describe('integration: MQTT durability and where the guarantee ends', function (
     if (!p.connected) await once(p, 'connected');
     await Promise.all([1, 2, 3, 4, 5].map((seq) => p.publishReceipt('T1', receipt(seq))));
     await sub.waitFor((m) => m.length >= 5, 10_000, 'five receipts');
+  });
+
+  it('a receipt goes to the broker while its sync runs; a PUBACK that comes first is applied once it is stored', async () => {
+    broker = await startMosquitto();
+    const sub = await subscriber();
+    const fs = new FaultyFs();
+    const p = await publisher({ fs });
+    if (!p.connected) await once(p, 'connected');
+    const events: string[] = [];
+    p.on('queued', (e) => events.push(`queued ${e.queued}`));
+    p.on('sent', (e) => events.push(`sent ${e.queued}`));
+    let release!: () => void;
+    fs.faults = { syncGate: new Promise<void>((resolve) => (release = resolve)) };
+    const stored = p.publishReceipt('T1', receipt(1));
+    await sub.waitFor((m) => m.length === 1, 10_000, 'the receipt, before its sync finished');
+    assert.equal(p.queued, 0, 'not counted as stored yet');
+    assert.deepEqual(events, []);
+    release();
+    fs.faults = {};
+    assert.equal((await stored).receiptId, idOf(1));
+    assert.deepEqual(events, ['queued 1', 'sent 0']);
+    await p.close();
+    assert.equal(readFileSync(journalPath).length, 0, 'acknowledged: nothing left in the outbox');
+  });
+
+  it('a failed sync: publishReceipt rejects (the receipt may have reached the broker), nothing stays queued, later receipts are refused until a restart', async () => {
+    broker = await startMosquitto();
+    const fs = new FaultyFs();
+    const p = await publisher({ fs });
+    if (!p.connected) await once(p, 'connected');
+    fs.faults = { sync: () => errno('EIO', 'I/O error') };
+    await assert.rejects(p.publishReceipt('T1', receipt(1)), (e: unknown) => e instanceof OutboxError && e.code === 'journal-failed' && /not stored/.test(e.message));
+    assert.equal(p.queued, 0);
+    fs.faults = {};
+    await assert.rejects(p.publishReceipt('T1', receipt(2)), (e: unknown) => e instanceof OutboxError && e.code === 'journal-failed');
+    await p.close();
+    const again = await publisher();
+    assert.equal(again.queued, 0, 'the refused receipt was cut off the journal');
+    await again.publishReceipt('T1', receipt(3));
   });
 });

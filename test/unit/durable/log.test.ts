@@ -304,6 +304,35 @@ describe('durable/log: the one append-only log', () => {
       assert.equal(log.report.quarantinePath, `${path.resolve(file)}.quarantine`);
     });
 
+    it('the quarantine copy is durable before the damaged record leaves the log', async () => {
+      let log = await open();
+      await log.put('a', { n: 10005 });
+      await log.put('b', { n: 2 });
+      await log.close();
+      logs.splice(0);
+      writeFileSync(file, readFileSync(file, 'utf8').replace('10005', '90005'));
+      log = await open();
+      await log.compact();
+      await cut();
+      assert.match(readFileSync(`${file}.quarantine`, 'utf8'), /90005/);
+      assert.deepEqual(keys(await open()), ['b']);
+    });
+
+    it('an earlier-format file is rewritten durably: a power cut right after the migration loses nothing', async () => {
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, 'OLD a=1 b=2\n');
+      const legacy = (bytes: Buffer) => ({ entries: [...bytes.toString().matchAll(/(\w)=(\d)/g)].map((m) => [m[1], { n: Number(m[2]) }] as const) });
+      const log = await open({ legacy });
+      assert.equal(log.report.migrated, true);
+      await cut();
+      const again = await open({ legacy });
+      assert.equal(again.report.migrated, false);
+      assert.deepEqual([...again.entries()], [
+        ['a', { n: 1 }],
+        ['b', { n: 2 }],
+      ]);
+    });
+
     it('with policy refuse an edited record fails the open and the file is left as it is', async () => {
       const log = await open();
       await log.put('a', { n: 10005 });
@@ -406,6 +435,25 @@ describe('durable/log: the one append-only log', () => {
       fs.faults = { syncDirectory: () => errno('EIO') };
       await assert.rejects(log.compact(), (e: unknown) => e instanceof DurableLogError && e.code === 'broken');
       await assert.rejects(log.put('b', { n: 1 }), /reopened/);
+    });
+
+    it('right after a compaction a power cut loses nothing (the new file is synced before it replaces the old one)', async () => {
+      const log = await open();
+      for (let i = 0; i < 10; i++) await log.put(`k${i}`, { n: i });
+      for (let i = 0; i < 8; i++) await log.remove(`k${i}`);
+      await log.compact();
+      await cut();
+      assert.deepEqual(keys(await open()), ['k8', 'k9']);
+    });
+
+    it('truncating an empty log is synced before anything is written after it', async () => {
+      const log = await open({ compactAtBytes: 1 });
+      await log.put('a', { n: 1 });
+      const from = fs.ops.length;
+      await log.remove('a');
+      await log.put('b', { n: 2 });
+      const ops = opsSince(from);
+      assert.deepEqual(ops.slice(ops.indexOf('truncate'), ops.indexOf('truncate') + 2), ['truncate', 'datasync'], ops.join(','));
     });
 
     it('an empty log is truncated on close', async () => {

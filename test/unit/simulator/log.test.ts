@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { scanRecords } from '../../../lib/durable';
 import { TransactionLog, type LogRecord } from '../../../lib/simulator/log';
+import { FaultyFs } from '../../helpers/faulty-fs';
 
 function record(seq: number, overrides: Partial<LogRecord> = {}): LogRecord {
   return {
@@ -149,5 +150,21 @@ describe('simulator transaction log', () => {
     await writeFile(file, edited);
     await assert.rejects(TransactionLog.open(file, '12345678'), /log file .*log.json: line 3 does not match its checksum/);
     assert.equal(await readFile(file, 'utf8'), edited);
+  });
+
+  it('a recorded transaction and a changed password survive a power cut (each change is synced before the response)', async () => {
+    const fs = new FaultyFs();
+    const file = join(dir, 'log.json');
+    const log = await TransactionLog.open(file, '12345678', { fs });
+    log.takeSeq('card');
+    await log.append(record(1));
+    await log.setPassword('11112222');
+    fs.powerCut();
+    await log.close();
+    const again = await TransactionLog.open(file, '12345678', { fs });
+    assert.deepEqual(again.list().map((r) => r.seq), [1]);
+    assert.equal(again.takeSeq('card'), 2);
+    assert.equal(again.checkPassword('11112222'), true);
+    await again.close();
   });
 });
