@@ -10,8 +10,8 @@
  *   nothing written before it is touched. If even the cut fails, or a sync fails, the log
  *   refuses further writes (`broken`) until it is reopened.
  * - Group commit: writes queued while one is on the disk go out together, one write and
- *   one sync. A deferred write (`sync: false`) resolves once written and is synced with the
- *   next synced write, by a timer within `syncDelayMs`, or on close.
+ *   one sync. A deferred change (`sync: false`) costs no I/O of its own: its record goes
+ *   out with the next synced write, by a timer within `syncDelayMs`, or on close.
  * - Every record carries a CRC-32C. On open, a torn tail is cut off; a record that does not
  *   match its checksum (edited, damaged) is either quarantined (copied to
  *   `<file>.quarantine`, reported, left out of the state) or makes the open fail, as the
@@ -89,9 +89,10 @@ export interface OpenReport {
 
 export interface WriteOptions {
   /**
-   * true (default): resolves once the record is fdatasync'd. false: resolves once it is
-   * written — it survives a crash of the process, and a power cut once it is synced (with
-   * the next synced write, within syncDelayMs, or on close).
+   * true (default): resolves once the record is written and fdatasync'd. false (deferred):
+   * resolves once the change is in the state; its record is written and synced with the
+   * next synced write, within syncDelayMs, or on close — a crash or a power cut before
+   * that loses it. For changes whose loss costs only a repetition (an ack: a duplicate).
    */
   sync?: boolean;
   /** Called once the bytes are in the file, before the sync: work that may overlap it. */
@@ -128,8 +129,8 @@ export class DurableLog<V> {
   #handle: DurableFile;
   #size: number;
   #needsNewline: boolean;
-  /** Written since the last sync. */
-  #dirty = false;
+  /** Records of deferred changes, applied to the state, not yet written. */
+  #deferred: Buffer[] = [];
   #syncTimer: NodeJS.Timeout | undefined;
   readonly #queue: Job<V>[] = [];
   #running: Promise<void> | undefined;
@@ -354,7 +355,7 @@ export class DurableLog<V> {
     clearTimeout(this.#syncTimer);
     try {
       if (!this.#broken) {
-        if (this.#live.size === 0 && this.#size > 0) await this.#truncateEmpty();
+        if (this.#live.size === 0 && (this.#size > 0 || this.#deferred.length > 0)) await this.#truncateEmpty();
         else await this.#syncNow();
       }
     } catch (error) {
@@ -416,7 +417,31 @@ export class DurableLog<V> {
       for (const job of batch) job.reject(refused);
       return;
     }
-    const parts: Buffer[] = this.#needsNewline ? [NEWLINE] : [];
+    const synced = batch.filter((job) => job.options.sync !== false);
+    if (synced.length > 0 && !(await this.#writeSynced(batch, synced))) {
+      // The synced changes were refused; the deferred ones of the batch still apply.
+      this.#defer(batch.filter((job) => job.options.sync === false));
+      return;
+    }
+    if (synced.length === 0) this.#defer(batch);
+  }
+
+  /** Applies deferred changes and keeps their records for the next write. */
+  #defer(jobs: Extract<Job<V>, { kind: 'write' }>[]): void {
+    if (jobs.length === 0) return;
+    for (const job of jobs) {
+      for (const record of job.records) {
+        this.#apply(record);
+        this.#deferred.push(record.line);
+      }
+      job.resolve();
+    }
+    this.#scheduleSync();
+  }
+
+  /** Writes the deferred records and the batch's in one write, then syncs. False when refused. */
+  async #writeSynced(batch: Extract<Job<V>, { kind: 'write' }>[], synced: Extract<Job<V>, { kind: 'write' }>[]): Promise<boolean> {
+    const parts: Buffer[] = this.#needsNewline ? [NEWLINE, ...this.#deferred] : [...this.#deferred];
     for (const job of batch) for (const record of job.records) parts.push(record.line);
     const data = parts.length === 1 ? parts[0] : Buffer.concat(parts);
     const start = this.#size;
@@ -425,40 +450,36 @@ export class DurableLog<V> {
     } catch (error) {
       await this.#cutBack(start);
       const failure = fsFailure(error, this.file, 'writing');
-      for (const job of batch) job.reject(failure);
-      return;
+      for (const job of synced) job.reject(failure);
+      return false;
     }
     this.#size = start + data.length;
     this.#needsNewline = false;
-    for (const job of batch) {
+    for (const job of synced) {
       try {
         job.options.onWritten?.();
       } catch {
         // The caller's work; the write itself stands.
       }
     }
-    if (batch.some((job) => job.options.sync !== false)) {
-      try {
-        await this.#handle.datasync();
-      } catch (error) {
-        // The data's fate is unknown (the kernel may have dropped it): stop here, and cut
-        // the batch off so its records, refused to their callers, do not come back.
-        this.#broken = fsFailure(error, this.file, 'syncing', 'broken');
-        await this.#cutBack(start);
-        for (const job of batch) job.reject(this.#broken);
-        return;
-      }
-      this.#dirty = false;
-      clearTimeout(this.#syncTimer);
-      this.#syncTimer = undefined;
-    } else {
-      this.#dirty = true;
-      this.#scheduleSync();
+    try {
+      await this.#handle.datasync();
+    } catch (error) {
+      // The data's fate is unknown (the kernel may have dropped it): stop here, and cut
+      // the batch off so its records, refused to their callers, do not come back.
+      this.#broken = fsFailure(error, this.file, 'syncing', 'broken');
+      await this.#cutBack(start);
+      for (const job of synced) job.reject(this.#broken);
+      return false;
     }
+    this.#deferred = [];
+    clearTimeout(this.#syncTimer);
+    this.#syncTimer = undefined;
     for (const job of batch) {
       for (const record of job.records) this.#apply(record);
       job.resolve();
     }
+    return true;
   }
 
   /** Removes a failed write's bytes, durably; if that fails the log is broken. */
@@ -502,16 +523,27 @@ export class DurableLog<V> {
     this.#syncTimer.unref();
   }
 
+  /** Writes and syncs the deferred records. */
   async #syncNow(): Promise<void> {
     if (this.#broken) throw this.#refusal();
-    if (!this.#dirty) return;
+    if (this.#deferred.length === 0) return;
+    const data = Buffer.concat(this.#needsNewline ? [NEWLINE, ...this.#deferred] : this.#deferred);
+    const start = this.#size;
+    try {
+      await writeFully(this.#handle, data, start);
+    } catch (error) {
+      await this.#cutBack(start);
+      throw fsFailure(error, this.file, 'writing');
+    }
+    this.#size = start + data.length;
+    this.#needsNewline = false;
     try {
       await this.#handle.datasync();
     } catch (error) {
       this.#broken = fsFailure(error, this.file, 'syncing', 'broken');
       throw this.#broken;
     }
-    this.#dirty = false;
+    this.#deferred = [];
   }
 
   // ---- Compaction and quarantine ----
@@ -533,7 +565,7 @@ export class DurableLog<V> {
       throw new DurableLogError('io', this.file, `${this.file}: damaged records are not yet copied to ${this.#quarantinePath()}, so the file is not compacted`);
     }
     if (this.#live.size === 0) {
-      if (this.#size > 0) await this.#truncateEmpty();
+      if (this.#size > 0 || this.#deferred.length > 0) await this.#truncateEmpty();
       return;
     }
     const temp = `${this.file}.compact.tmp`;
@@ -570,7 +602,7 @@ export class DurableLog<V> {
     this.#handle = out;
     this.#size = size;
     this.#needsNewline = false;
-    this.#dirty = false;
+    this.#deferred = [];
     this.#compactRetryAt = 0;
     await old.close().catch(() => undefined);
     try {
@@ -587,7 +619,7 @@ export class DurableLog<V> {
     await this.#handle.datasync();
     this.#size = 0;
     this.#needsNewline = false;
-    this.#dirty = false;
+    this.#deferred = [];
   }
 
   #quarantinePath(): string {

@@ -44,7 +44,7 @@ export interface ReceiptPublisherOptions extends Partial<OutboxLimits> {
   /** Pause between reconnect attempts. Default 2000. */
   reconnectPeriodMs?: number;
   connectTimeoutMs?: number;
-  /** Receipts published but not yet acknowledged at a time. Default 20. */
+  /** Receipts published but not yet acknowledged at a time. Default 100 (a burst is not held to one broker round trip per 20). */
   maxInFlight?: number;
   /**
    * Receipts per second while a backlog is replayed (what waits when the connection comes
@@ -110,7 +110,7 @@ export function resolveOptions(o: ReceiptPublisherOptions): ResolvedPublisherOpt
       maxQueuedBytes: positiveInt(o.maxQueuedBytes, 'maxQueuedBytes', DEFAULT_OUTBOX_LIMITS.maxQueuedBytes),
       compactAtBytes: positiveInt(o.compactAtBytes, 'compactAtBytes', DEFAULT_OUTBOX_LIMITS.compactAtBytes),
     },
-    maxInFlight: positiveInt(o.maxInFlight, 'maxInFlight', 20),
+    maxInFlight: positiveInt(o.maxInFlight, 'maxInFlight', 100),
     replayRate: replayRate(o.replayRate),
     maxPayloadBytes: positiveInt(o.maxPayloadBytes, 'maxPayloadBytes', 256 * 1024),
     reconnectPeriodMs: positiveInt(o.reconnectPeriodMs, 'reconnectPeriodMs', 2000),

@@ -6,10 +6,11 @@
  * recovery searches after) and every receipt already accounted for ("claims").
  *
  * Storage: a durable log (lib/durable; records: journal-file.ts), one record per entry,
- * rewritten at each step. begin and a recovery's decision are synced before they resolve;
- * the outcome of an answered, lost or unsent transaction is written at once and synced
- * with the next begin or within 100 ms — after a power cut in between, the entry is
- * found in flight and recovered from the terminal's report, as any interrupted sale.
+ * rewritten at each step. begin, an answer and a recovery's decision are synced before
+ * they resolve: an answered sale is never found "in flight" after a power cut, so its
+ * result, already delivered, is never recovered and delivered again. A lost or unsent
+ * outcome is written at once and synced with the next step or within 100 ms: after a
+ * power cut in between the entry is in flight, i.e. unresolved — the same thing.
  *
  * Cost per sale is O(1): unresolved entries are indexed per terminal, a step replaces one
  * record, and resolved entries older than `keepResolvedMs` are dropped as the journal runs
@@ -198,7 +199,7 @@ export class TransactionJournal {
     const entry: JournalEntry = { ...this.mustExist(id), state: 'answered', status: result.status, approved: result.approved };
     const ref = receiptRef(result.receipt);
     if (ref) entry.receipt = ref;
-    await this.settle(id, () => this.writeEntry(entry, 'answered', false));
+    await this.settle(id, () => this.writeEntry(entry, 'answered', true));
   }
 
   async unknown(id: string, error: TransactionOutcomeUnknown): Promise<void> {
