@@ -154,7 +154,10 @@ export class TransactionJournal {
     try {
       for (const [, record] of log.entries()) journal.load(record);
       journal.reportOpen(log.report);
-      if (log.report.puts + log.report.removals > (options.compactAbove ?? DEFAULT_COMPACT_ABOVE)) await journal.compact(journal.keepResolvedMs);
+      if (log.report.puts + log.report.removals > (options.compactAbove ?? DEFAULT_COMPACT_ABOVE)) {
+        // Best effort: opening never needs free space; the log compacts itself later.
+        await journal.compact(journal.keepResolvedMs).catch((error: Error) => journal.warn(`journal ${journal.path}: compaction postponed: ${error.message}`));
+      }
     } catch (error) {
       await log.close();
       throw error;

@@ -316,6 +316,21 @@ describe('recovery/TransactionJournal: the durable in-flight journal', () => {
       assert.deepEqual(journal.list().map((e) => e.id), [a, b]);
     });
 
+    it('opens on a full disk even when it is due for compaction (the compaction waits)', async () => {
+      journal = await openWith();
+      for (let i = 0; i < 6; i++) {
+        const id = await journal.begin(start(i + 1));
+        await journal.answered(id, answer(receipt(String(i + 1).padStart(6, '0'), i + 1)));
+      }
+      const open = await journal.begin(start(99));
+      await journal.close();
+      fs.faults = { spaceLimit: 0 };
+      const warnings: string[] = [];
+      journal = await openWith({ compactAbove: 2, keepResolvedMs: 0, warn: (m) => warnings.push(m) });
+      assert.deepEqual(journal.unresolved(TERMINAL).map((e) => e.id), [open]);
+      assert.match(warnings.join('\n'), /compaction postponed.*disk is full/);
+    });
+
     it('a failed sync refuses every later begin until the journal is reopened', async () => {
       journal = await openWith();
       fs.faults = { sync: () => errno('EIO') };
