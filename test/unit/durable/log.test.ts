@@ -288,14 +288,21 @@ describe('durable/log: the one append-only log', () => {
   });
 
   describe('damage', () => {
-    it('an edited record is quarantined, reported and left out; the rest is kept', async () => {
-      let log = await open();
+    /** A closed log of two records whose first (n: 10005) was edited on disk to 90005; returns the file's text. */
+    const editFirstRecord = async (): Promise<string> => {
+      const log = await open();
       await log.put('a', { n: 10005 });
       await log.put('b', { n: 2 });
       await log.close();
       logs.splice(0);
-      writeFileSync(file, readFileSync(file, 'utf8').replace('10005', '90005'));
-      log = await open();
+      const edited = readFileSync(file, 'utf8').replace('10005', '90005');
+      writeFileSync(file, edited);
+      return edited;
+    };
+
+    it('an edited record is quarantined, reported and left out; the rest is kept', async () => {
+      await editFirstRecord();
+      const log = await open();
       assert.deepEqual(keys(log), ['b']);
       assert.deepEqual(log.report.damaged.map((d) => [d.line, d.reason]), [[1, 'checksum']]);
       const quarantined = JSON.parse(readFileSync(`${file}.quarantine`, 'utf8').trim()) as { text: string; reason: string; line: number };
@@ -305,13 +312,8 @@ describe('durable/log: the one append-only log', () => {
     });
 
     it('the quarantine copy is durable before the damaged record leaves the log', async () => {
-      let log = await open();
-      await log.put('a', { n: 10005 });
-      await log.put('b', { n: 2 });
-      await log.close();
-      logs.splice(0);
-      writeFileSync(file, readFileSync(file, 'utf8').replace('10005', '90005'));
-      log = await open();
+      await editFirstRecord();
+      const log = await open();
       await log.compact();
       await cut();
       assert.match(readFileSync(`${file}.quarantine`, 'utf8'), /90005/);
@@ -334,13 +336,7 @@ describe('durable/log: the one append-only log', () => {
     });
 
     it('with policy refuse an edited record fails the open and the file is left as it is', async () => {
-      const log = await open();
-      await log.put('a', { n: 10005 });
-      await log.put('b', { n: 2 });
-      await log.close();
-      logs.splice(0);
-      const edited = readFileSync(file, 'utf8').replace('10005', '90005');
-      writeFileSync(file, edited);
+      const edited = await editFirstRecord();
       await assert.rejects(open({ damaged: 'refuse' }), (e: unknown) => e instanceof DurableLogError && e.code === 'damaged' && /line 1 does not match its checksum/.test(e.message));
       assert.equal(readFileSync(file, 'utf8'), edited);
       assert.equal(existsSync(`${file}.quarantine`), false);
