@@ -324,7 +324,10 @@ export class DurableLog<V> {
     return this.write([encodeRecord<V>(key, undefined)], options);
   }
 
-  /** Writes changes in order, in one write (and one sync). The state changes only once they are stored. */
+  /**
+   * Writes changes in order, in one write and one sync. The state changes once they are
+   * stored — a deferred batch (`sync: false`) once the queue reaches it, with no I/O.
+   */
   write(records: readonly EncodedRecord<V>[], options: WriteOptions = {}): Promise<void> {
     const refused = this.#refusal();
     if (refused) return Promise.reject(refused);
