@@ -18,6 +18,8 @@ interface JpayMqttBrokerDef extends NodeDef {
   journalFile?: string;
   /** Terminal id whose status topic carries this connection's last will. */
   statusTerminal?: string;
+  /** Receipts per second while a backlog is replayed (empty: the library's default; 0: no limit). */
+  replayRate?: string | number;
 }
 
 type Credentials = { username: string; password: string };
@@ -64,6 +66,7 @@ export = function register(RED: NodeAPI): void {
       prefix: text(config.prefix) || undefined,
       journalPath,
       terminalId: text(config.statusTerminal) || undefined,
+      replayRate: text(String(config.replayRate ?? '')) === '' ? undefined : Number(config.replayRate),
     }).then(
       (publisher) => {
         if (publisher.loadReport.pending > 0) node.log(RED._(`${NS}.log.replay`, { count: publisher.loadReport.pending }));

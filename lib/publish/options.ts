@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { IClientOptions } from 'mqtt';
 import { JpayValidationError } from '../errors';
 import { Secret } from '../protocol/secret';
+import type { DurableFs } from '../durable/fs';
 import { DEFAULT_OUTBOX_LIMITS, OutboxLimits } from './outbox';
 
 export interface PublisherTlsOptions {
@@ -43,8 +44,17 @@ export interface ReceiptPublisherOptions extends Partial<OutboxLimits> {
   /** Pause between reconnect attempts. Default 2000. */
   reconnectPeriodMs?: number;
   connectTimeoutMs?: number;
-  /** Receipts published but not yet acknowledged at a time. Default 20. */
+  /** Receipts published but not yet acknowledged at a time. Default 100 (a burst is not held to one broker round trip per 20). */
   maxInFlight?: number;
+  /**
+   * Receipts per second while a backlog is replayed (what waits when the connection comes
+   * up, after an outage or a restart). Default 100; 0 = no limit. Keep it below what the
+   * broker queues per subscriber (Mosquitto max_queued_messages, EMQX mqueue max_len) for
+   * the time a subscriber may be away. Receipts stored while caught up go out at once.
+   */
+  replayRate?: number;
+  /** The journal's file system (tests inject faults). */
+  fs?: DurableFs;
   /** Largest receipt payload accepted. Default 256 KiB. */
   maxPayloadBytes?: number;
   /** How long close() waits for the broker to take the offline status. Default 2000. */
@@ -56,14 +66,23 @@ export interface ResolvedPublisherOptions {
   clientId: string;
   limits: OutboxLimits;
   maxInFlight: number;
+  replayRate: number;
   maxPayloadBytes: number;
   reconnectPeriodMs: number;
   closeTimeoutMs: number;
 }
 
+export const DEFAULT_REPLAY_RATE = 100;
+
 function positiveInt(value: number | undefined, field: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (!Number.isSafeInteger(value) || value <= 0) throw new JpayValidationError(field, 'must be a positive integer');
+  return value;
+}
+
+function replayRate(value: number | undefined): number {
+  if (value === undefined) return DEFAULT_REPLAY_RATE;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new JpayValidationError('replayRate', 'must be a number of receipts per second, 0 or more (0: no limit)');
   return value;
 }
 
@@ -91,7 +110,8 @@ export function resolveOptions(o: ReceiptPublisherOptions): ResolvedPublisherOpt
       maxQueuedBytes: positiveInt(o.maxQueuedBytes, 'maxQueuedBytes', DEFAULT_OUTBOX_LIMITS.maxQueuedBytes),
       compactAtBytes: positiveInt(o.compactAtBytes, 'compactAtBytes', DEFAULT_OUTBOX_LIMITS.compactAtBytes),
     },
-    maxInFlight: positiveInt(o.maxInFlight, 'maxInFlight', 20),
+    maxInFlight: positiveInt(o.maxInFlight, 'maxInFlight', 100),
+    replayRate: replayRate(o.replayRate),
     maxPayloadBytes: positiveInt(o.maxPayloadBytes, 'maxPayloadBytes', 256 * 1024),
     reconnectPeriodMs: positiveInt(o.reconnectPeriodMs, 'reconnectPeriodMs', 2000),
     closeTimeoutMs: positiveInt(o.closeTimeoutMs, 'closeTimeoutMs', 2000),

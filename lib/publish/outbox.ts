@@ -1,24 +1,38 @@
 /**
- * The durable outbox: an fsync'd append-only journal of receipts not yet acknowledged by
- * the broker (format: journal-format.ts).
+ * The durable outbox: the receipts not yet acknowledged by the broker, in a durable log
+ * (lib/durable; record format: journal-format.ts).
  *
- * - add() resolves only after the receipt line is written and fdatasync'd. Concurrent adds
- *   share one write + sync (group commit).
- * - ack() appends an ack line without a sync of its own: losing it in a power cut only
- *   means the receipt is published again (a duplicate, which consumers drop by receiptId).
- * - Compaction keeps the file bounded: once nothing is pending it is truncated; once it is
- *   over `compactAtBytes` and at least half acked, the pending lines are rewritten to a
- *   temporary file that replaces it atomically (rename + directory sync).
- * - Opening tolerates a torn last line (dropped) and skips corrupt lines, keeping a copy of
- *   the damaged file beside it (`<journal>.corrupt-<time>`), then compacts.
- * - A failed write is cut back off the file; if even that fails, the outbox refuses every
- *   further add (never a journal with a hole in its middle).
+ * - add() resolves only after the whole receipt record is written and fdatasync'd.
+ *   Concurrent adds share one write and one sync (group commit). `onWritten` is told as
+ *   soon as the bytes are in the file, so the publisher can send while the sync runs.
+ * - ack() removes the receipt without a sync of its own (synced with the next add, or
+ *   within 100 ms): losing it in a power cut only means the receipt is published again (a
+ *   duplicate, which consumers drop by receiptId).
+ * - A failed write (disk full, I/O error) rejects the adds of that write and leaves
+ *   nothing of them in the file; a failed sync also makes the outbox refuse further adds
+ *   until it is reopened.
+ * - A damaged or edited record is never published: on open it is copied to
+ *   `<journal>.quarantine`, left out and reported (loadReport).
+ * - The file stays bounded: rewritten with the pending receipts only (on open when it
+ *   holds anything else; while running once it is over `compactAtBytes` and at least half
+ *   acknowledged), truncated when nothing is pending (on close, or once over the limit).
+ * - A journal of the earlier format (JSON lines without checksums) is read and rewritten.
  */
-import { promises as fs } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
-import path from 'node:path';
-import { encodeAckLine, encodeReceiptLine, JournalScan, scanJournal, StoredReceipt } from './journal-format';
+import type { DurableFs } from '../durable/fs';
+import { DurableLog } from '../durable/log';
+import { DurableLogError } from '../durable/errors';
 import { OutboxError } from './errors';
+import {
+  decodeOutboxValue,
+  outboxKey,
+  outboxN,
+  outboxValue,
+  scanLegacyJournal,
+  storedReceipt,
+  type LegacyScan,
+  type OutboxValue,
+  type StoredReceipt,
+} from './journal-format';
 
 export interface OutboxLimits {
   /** Most receipts held unacknowledged. */
@@ -35,7 +49,25 @@ export const DEFAULT_OUTBOX_LIMITS: OutboxLimits = {
   compactAtBytes: 1024 * 1024,
 };
 
-export type LoadReport = Omit<JournalScan, 'pending' | 'clean'> & { pending: number; backupPath?: string };
+export interface LoadReport {
+  /** Receipts waiting to be published. */
+  pending: number;
+  /** Highest receipt position read. */
+  lastN: number;
+  /** Receipt records and acknowledgements read. */
+  receiptLines: number;
+  ackLines: number;
+  /** Damaged or edited records: left out, kept in `backupPath`. */
+  corruptLines: number;
+  /** Bytes of a torn last write (its add never resolved), cut off. */
+  tornBytes: number;
+  /** Zero bytes skipped where unsynced writes were lost in a power cut. */
+  zeroedBytes: number;
+  /** Where the damaged records are: `<journal>.quarantine` (earlier format: a copy of the whole file, `<journal>.corrupt-<time>`). */
+  backupPath?: string;
+  /** The journal was in the earlier format and has been rewritten. */
+  migrated: boolean;
+}
 
 export interface OutboxEntry {
   receiptId: string;
@@ -44,113 +76,85 @@ export interface OutboxEntry {
   payload: string;
 }
 
-type Op =
-  | { kind: 'add'; record: StoredReceipt; line: string; resolve: (r: StoredReceipt) => void; reject: (e: Error) => void }
-  | { kind: 'ack'; n: number; resolve: () => void; reject: (e: Error) => void };
-
-/** Journals open in this process: two writers on one file would corrupt it. */
-const openJournals = new Set<string>();
-
-async function syncDirectory(dir: string): Promise<void> {
-  let handle: FileHandle | undefined;
-  try {
-    handle = await fs.open(dir, 'r');
-    await handle.sync();
-  } catch {
-    // Not supported everywhere (Windows); the rename itself is still atomic.
-  } finally {
-    await handle?.close();
-  }
+export interface OutboxOptions {
+  /** The file system (tests). */
+  fs?: DurableFs;
 }
 
-async function writeFileDurably(file: string, data: string): Promise<void> {
-  const handle = await fs.open(file, 'w');
-  try {
-    await handle.writeFile(data);
-    await handle.datasync();
-  } finally {
-    await handle.close();
-  }
+function loadReport(log: DurableLog<OutboxValue>, legacy: LegacyScan | undefined, pending: StoredReceipt[]): LoadReport {
+  const r = log.report;
+  const report: LoadReport = {
+    pending: pending.length,
+    lastN: pending.reduce((max, p) => Math.max(max, p.n), legacy?.lastN ?? 0),
+    receiptLines: legacy?.receiptLines ?? r.puts,
+    ackLines: legacy?.ackLines ?? r.removals,
+    corruptLines: legacy?.corruptLines ?? r.damaged.filter((d) => d.reason !== 'zeroed').length,
+    tornBytes: legacy?.tornBytes ?? r.tornBytes,
+    zeroedBytes: r.zeroedBytes,
+    migrated: r.migrated,
+  };
+  const backup = r.legacyCopyPath ?? r.quarantinePath;
+  if (backup !== undefined) report.backupPath = backup;
+  return report;
 }
 
 export class Outbox {
   readonly path: string;
   readonly loadReport: LoadReport;
+  readonly #log: DurableLog<OutboxValue>;
   readonly #limits: OutboxLimits;
   readonly #live = new Map<number, StoredReceipt>();
-  readonly #queue: Op[] = [];
-  #handle: FileHandle;
-  #size: number;
   #liveBytes = 0;
   #reservedCount = 0;
   #reservedBytes = 0;
   #nextN: number;
-  #running: Promise<void> | undefined;
-  #broken: Error | undefined;
   #closed = false;
-  readonly #warn: (error: Error) => void;
 
-  private constructor(file: string, handle: FileHandle, size: number, scan: JournalScan, report: LoadReport, limits: OutboxLimits, warn: (e: Error) => void) {
-    this.path = file;
-    this.#handle = handle;
-    this.#size = size;
+  private constructor(log: DurableLog<OutboxValue>, limits: OutboxLimits, legacy: LegacyScan | undefined) {
+    this.path = log.file;
+    this.#log = log;
     this.#limits = limits;
-    this.#warn = warn;
-    this.#nextN = scan.lastN + 1;
-    this.loadReport = report;
-    for (const r of scan.pending) {
-      this.#live.set(r.n, r);
-      this.#liveBytes += r.bytes;
+    for (const [key, value] of log.entries()) {
+      const n = outboxN(key) as number;
+      const record = storedReceipt(n, value, log.encode(key, value).line.length);
+      this.#live.set(n, record);
+      this.#liveBytes += record.bytes;
     }
+    const pending = this.pending();
+    this.loadReport = loadReport(log, legacy, pending);
+    this.#nextN = this.loadReport.lastN + 1;
   }
 
-  /** Opens (creating if needed) the journal, repairs/compacts it, and loads what is pending. */
-  static async open(file: string, limits: Partial<OutboxLimits> = {}, warn: (e: Error) => void = () => undefined): Promise<Outbox> {
-    const resolved = path.resolve(file);
-    if (openJournals.has(resolved)) throw new OutboxError('journal-in-use', `outbox journal ${resolved} is already open in this process`);
-    openJournals.add(resolved);
+  /** Opens (creating if needed) the journal, repairs or migrates it, and loads what is pending. */
+  static async open(file: string, limits: Partial<OutboxLimits> = {}, warn: (e: Error) => void = () => undefined, options: OutboxOptions = {}): Promise<Outbox> {
+    const resolved = { ...DEFAULT_OUTBOX_LIMITS, ...limits };
+    let legacy: LegacyScan | undefined;
+    let log: DurableLog<OutboxValue>;
     try {
-      await fs.mkdir(path.dirname(resolved), { recursive: true });
-      let text = '';
-      let existed = true;
-      try {
-        text = await fs.readFile(resolved, 'utf8');
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-        existed = false;
-      }
-      const scan = scanJournal(text);
-      const { pending: _pending, clean: _clean, ...counts } = scan;
-      const report: LoadReport = { ...counts, pending: scan.pending.length };
-      if (scan.corruptLines > 0) {
-        report.backupPath = `${resolved}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-        await fs.copyFile(resolved, report.backupPath);
-      }
-      if (!scan.clean) await Outbox.#rewrite(resolved, scan.pending);
-      const handle = await fs.open(resolved, 'a');
-      if (!existed) await syncDirectory(path.dirname(resolved));
-      const { size } = await handle.stat();
-      return new Outbox(resolved, handle, size, scan, report, { ...DEFAULT_OUTBOX_LIMITS, ...limits }, warn);
+      log = await DurableLog.open<OutboxValue>(file, {
+        fs: options.fs,
+        decode: decodeOutboxValue,
+        damaged: 'quarantine',
+        compactAtBytes: resolved.compactAtBytes,
+        warn: (e) => warn(new OutboxError('journal-failed', `outbox journal: ${e.message}`, { cause: e })),
+        legacy: (bytes) => {
+          legacy = scanLegacyJournal(bytes.toString('utf8'));
+          return {
+            entries: legacy.pending.map((r) => [outboxKey(r.n), outboxValue(r)] as const),
+            ...(legacy.corruptLines > 0 ? { keepCopyAs: `.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}` } : {}),
+          };
+        },
+      });
     } catch (error) {
-      openJournals.delete(resolved);
-      if (error instanceof OutboxError) throw error;
-      throw new OutboxError('journal-failed', `cannot open outbox journal ${resolved}: ${(error as Error).message}`, { cause: error });
+      if (error instanceof DurableLogError && error.code === 'in-use') {
+        throw new OutboxError('journal-in-use', `outbox journal ${error.file} is already open in this process`, { cause: error });
+      }
+      throw new OutboxError('journal-failed', `cannot open outbox journal ${file}: ${(error as Error).message}`, { cause: error });
     }
-  }
-
-  static async #rewrite(file: string, records: Iterable<StoredReceipt>): Promise<number> {
-    const tmp = `${file}.tmp`;
-    let data = '';
-    for (const r of records) data += encodeReceiptLine(r);
-    try {
-      await writeFileDurably(tmp, data);
-      await fs.rename(tmp, file);
-    } catch (error) {
-      await fs.rm(tmp, { force: true }).catch(() => undefined);
-      throw error;
-    }
-    await syncDirectory(path.dirname(file));
-    return Buffer.byteLength(data);
+    const outbox = new Outbox(log, resolved, legacy);
+    // Anything but pending receipts in the file (acks, damage): rewrite it now if there is room.
+    if (log.fileBytes > log.liveBytes) await log.compact().catch((e: Error) => warn(new OutboxError('journal-failed', `compacting the outbox journal failed: ${e.message}`, { cause: e })));
+    return outbox;
   }
 
   /** Receipts held (written or being written) and not acknowledged. */
@@ -164,23 +168,26 @@ export class Outbox {
 
   /** Current journal file size. */
   get fileBytes(): number {
-    return this.#size;
+    return this.#log.fileBytes;
   }
 
   /** Unacknowledged receipts on disk, in journal order. */
   pending(): StoredReceipt[] {
-    return [...this.#live.values()];
+    return [...this.#live.values()].sort((a, b) => a.n - b.n);
   }
 
-  /** Appends a receipt; resolves once it is on disk. Rejects with OutboxError (nothing stored). */
-  add(entry: OutboxEntry): Promise<StoredReceipt> {
+  /**
+   * Appends a receipt; resolves once it is on disk. `onWritten` is called when its bytes
+   * are in the file, before the sync. Rejects with OutboxError: then the receipt is not
+   * stored (it may have been handed to the broker already, from onWritten).
+   */
+  add(entry: OutboxEntry, onWritten?: (record: StoredReceipt) => void): Promise<StoredReceipt> {
     if (this.#closed) return Promise.reject(new OutboxError('closed', 'the outbox is closed'));
-    if (this.#broken) {
-      return Promise.reject(new OutboxError('journal-failed', `the outbox journal failed earlier: ${this.#broken.message}`, { cause: this.#broken }));
-    }
-    const base = { n: this.#nextN, ...entry };
-    const line = encodeReceiptLine(base);
-    const record: StoredReceipt = { ...base, bytes: Buffer.byteLength(line) };
+    const broken = this.#log.broken;
+    if (broken) return Promise.reject(new OutboxError('journal-failed', `the outbox journal failed earlier: ${broken.message}`, { cause: broken }));
+    const n = this.#nextN;
+    const encoded = this.#log.encode(outboxKey(n), outboxValue(entry));
+    const record: StoredReceipt = { n, ...entry, bytes: encoded.line.length };
     const { maxQueued, maxQueuedBytes } = this.#limits;
     if (this.count + 1 > maxQueued || this.bytes + record.bytes > maxQueuedBytes) {
       return Promise.reject(
@@ -193,136 +200,37 @@ export class Outbox {
     this.#nextN++;
     this.#reservedCount++;
     this.#reservedBytes += record.bytes;
-    return new Promise<StoredReceipt>((resolve, reject) => {
-      this.#queue.push({ kind: 'add', record, line, resolve, reject });
-      this.#kick();
-    });
+    const unreserve = (): void => {
+      this.#reservedCount--;
+      this.#reservedBytes -= record.bytes;
+    };
+    return this.#log.write([encoded], { onWritten: onWritten && (() => onWritten(record)) }).then(
+      () => {
+        unreserve();
+        this.#live.set(n, record);
+        this.#liveBytes += record.bytes;
+        return record;
+      },
+      (error: Error) => {
+        unreserve();
+        const why = error instanceof DurableLogError && error.code === 'no-space' ? 'the disk is full' : error.message;
+        throw new OutboxError('journal-failed', `writing the outbox journal failed (${why}); the receipt was not stored`, { cause: error });
+      },
+    );
   }
 
   /** Marks a receipt acknowledged. Unknown or already acknowledged numbers are ignored. */
-  ack(n: number): Promise<void> {
-    if (this.#closed || this.#broken || !this.#live.has(n)) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ kind: 'ack', n, resolve, reject });
-      this.#kick();
-    });
+  async ack(n: number): Promise<void> {
+    const record = this.#live.get(n);
+    if (this.#closed || this.#log.broken || !record) return;
+    await this.#log.remove(outboxKey(n), { sync: false });
+    if (this.#live.delete(n)) this.#liveBytes -= record.bytes;
   }
 
   /** Waits for queued writes, then closes the file. Pending receipts stay in the journal. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    while (this.#running) await this.#running;
-    await this.#handle.close().catch(() => undefined);
-    openJournals.delete(this.path);
-  }
-
-  #kick(): void {
-    if (this.#running) return;
-    this.#running = this.#drain().finally(() => {
-      this.#running = undefined;
-    });
-  }
-
-  async #drain(): Promise<void> {
-    while (this.#queue.length > 0) {
-      const batch = this.#queue.splice(0);
-      await this.#writeBatch(batch);
-      if (!this.#broken) await this.#maybeCompact();
-    }
-  }
-
-  async #writeBatch(batch: Op[]): Promise<void> {
-    let data = '';
-    let needsSync = false;
-    const acked = new Set<number>();
-    for (const op of batch) {
-      if (op.kind === 'add') {
-        data += op.line;
-        needsSync = true;
-      } else if (this.#live.has(op.n) && !acked.has(op.n)) {
-        data += encodeAckLine(op.n);
-        acked.add(op.n);
-      }
-    }
-    const before = this.#size;
-    try {
-      if (this.#broken) throw this.#broken;
-      if (data !== '') {
-        await this.#handle.write(data);
-        this.#size += Buffer.byteLength(data);
-      }
-      if (needsSync) await this.#handle.datasync();
-    } catch (error) {
-      await this.#cutBack(before, error as Error);
-      const failure =
-        error instanceof OutboxError ? error : new OutboxError('journal-failed', `writing the outbox journal failed: ${(error as Error).message}`, { cause: error });
-      for (const op of batch) {
-        if (op.kind === 'add') this.#unreserve(op.record);
-        op.reject(failure);
-      }
-      return;
-    }
-    for (const op of batch) {
-      if (op.kind === 'add') {
-        this.#unreserve(op.record);
-        this.#live.set(op.record.n, op.record);
-        this.#liveBytes += op.record.bytes;
-        op.resolve(op.record);
-      } else {
-        const record = this.#live.get(op.n);
-        if (record) {
-          this.#live.delete(op.n);
-          this.#liveBytes -= record.bytes;
-        }
-        op.resolve();
-      }
-    }
-  }
-
-  #unreserve(record: StoredReceipt): void {
-    this.#reservedCount--;
-    this.#reservedBytes -= record.bytes;
-  }
-
-  /** Removes a partial write so no torn line sits in the middle of the journal. */
-  async #cutBack(size: number, cause: Error): Promise<void> {
-    if (this.#broken) return;
-    try {
-      await this.#handle.truncate(size);
-      await this.#handle.datasync();
-      this.#size = size;
-    } catch {
-      this.#broken = cause;
-    }
-  }
-
-  async #maybeCompact(): Promise<void> {
-    try {
-      if (this.#live.size === 0 && this.#size > 0) {
-        await this.#handle.truncate(0);
-        await this.#handle.datasync();
-        this.#size = 0;
-      } else if (this.#size >= this.#limits.compactAtBytes && this.#liveBytes * 2 <= this.#size) {
-        const size = await Outbox.#rewrite(this.path, this.#live.values());
-        // The old handle points at the replaced file: switch to the new one.
-        const handle = await fs.open(this.path, 'a');
-        await this.#handle.close().catch(() => undefined);
-        this.#handle = handle;
-        this.#size = size;
-      }
-    } catch (error) {
-      this.#warn(new OutboxError('journal-failed', `compacting the outbox journal failed: ${(error as Error).message}`, { cause: error }));
-      if (!(await this.#stillWritable())) this.#broken = error as Error;
-    }
-  }
-
-  async #stillWritable(): Promise<boolean> {
-    try {
-      const [onDisk, viaHandle] = await Promise.all([fs.stat(this.path), this.#handle.stat()]);
-      return onDisk.ino === viaHandle.ino;
-    } catch {
-      return false;
-    }
+    await this.#log.close();
   }
 }

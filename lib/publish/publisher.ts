@@ -3,9 +3,14 @@
  *
  * publishReceipt() resolves once the receipt is fsync'd in the journal — report the
  * transaction done only then. Receipts go out with QoS 1, in journal order, at most
- * `maxInFlight` at a time; a receipt leaves the outbox only when the broker's PUBACK has
- * arrived. After a restart every receipt without an ack is published again (same bytes,
- * same receiptId): consumers may see duplicates, never a gap.
+ * `maxInFlight` at a time; a receipt is handed to MQTT as soon as its bytes are in the
+ * journal (the sync and the broker round trip overlap) and leaves the outbox only when
+ * the broker's PUBACK has arrived. After a restart every receipt without an ack is
+ * published again (same bytes, same receiptId): consumers may see duplicates, never a gap.
+ *
+ * A backlog — what waits when the connection comes up — is replayed at most
+ * `replayRate` receipts per second, so that a broker's per-subscriber queue
+ * (Mosquitto's max_queued_messages) is not flooded for a subscriber that reconnects late.
  *
  * Memory and disk stay bounded by maxQueued / maxQueuedBytes: beyond them publishReceipt()
  * rejects with OutboxError('outbox-full') and the caller keeps the receipt.
@@ -19,6 +24,7 @@ import type { StoredReceipt } from './journal-format';
 import { buildReceiptMessage } from './message';
 import { mqttClientOptions, ReceiptPublisherOptions, resolveOptions, ResolvedPublisherOptions } from './options';
 import { LoadReport, Outbox } from './outbox';
+import { RatePacer } from './pacer';
 import { sanitizeObject } from './sanitize';
 import { checkTerminalId, normalizePrefix, terminalTopics } from './topics';
 
@@ -85,6 +91,12 @@ export class ReceiptPublisher extends EventEmitter<ReceiptPublisherEvents> {
   readonly #inFlight = new Map<number, StoredReceipt>();
   #deferred: StoredReceipt[] = [];
   #retryTimer: NodeJS.Timeout | undefined;
+  /** Written, not yet synced: a PUBACK for one of these waits for the sync (ackedEarly). */
+  readonly #syncing = new Set<number>();
+  readonly #ackedEarly = new Set<number>();
+  readonly #pacer: RatePacer;
+  /** A backlog is being replayed (paced) until the send queue runs empty. */
+  #replaying = false;
   readonly #statuses = new Map<string, StatusEntry>();
   #state: PublisherState = 'connecting';
   #lastWarning = '';
@@ -99,6 +111,7 @@ export class ReceiptPublisher extends EventEmitter<ReceiptPublisherEvents> {
     this.loadReport = outbox.loadReport;
     this.#outbox = outbox;
     this.#options = resolved;
+    this.#pacer = new RatePacer(resolved.replayRate, () => this.#pump());
     for (const record of outbox.pending()) this.#track(record);
     let will: Parameters<typeof mqttClientOptions>[2];
     if (options.terminalId !== undefined) {
@@ -124,7 +137,7 @@ export class ReceiptPublisher extends EventEmitter<ReceiptPublisherEvents> {
     const prefix = normalizePrefix(options.prefix);
     if (options.terminalId !== undefined) checkTerminalId(options.terminalId);
     let warn: (e: Error) => void = () => undefined;
-    const outbox = await Outbox.open(options.journalPath, resolved.limits, (e) => warn(e));
+    const outbox = await Outbox.open(options.journalPath, resolved.limits, (e) => warn(e), options.fs ? { fs: options.fs } : {});
     try {
       const publisher = new ReceiptPublisher(options, resolved, prefix, outbox);
       warn = (e) => publisher.#warn(e);
@@ -137,7 +150,8 @@ export class ReceiptPublisher extends EventEmitter<ReceiptPublisherEvents> {
 
   /** Receipts stored and not yet acknowledged by the broker (including those in flight). */
   get queued(): number {
-    return this.#unacked.size;
+    // Written but still syncing is not stored yet (it may be refused).
+    return this.#unacked.size - this.#syncing.size;
   }
 
   get state(): PublisherState {
@@ -162,21 +176,27 @@ export class ReceiptPublisher extends EventEmitter<ReceiptPublisherEvents> {
     }
     if (this.#idsQueued.has(message.receiptId)) return { receiptId: message.receiptId, queued: this.queued, alreadyQueued: true };
     this.#idsQueued.add(message.receiptId);
+    let written: StoredReceipt | undefined;
     let record: StoredReceipt;
     try {
-      record = await this.#outbox.add({
-        receiptId: message.receiptId,
-        terminalId,
-        topic: terminalTopics(this.prefix, terminalId).receipt,
-        payload,
-      });
+      record = await this.#outbox.add(
+        { receiptId: message.receiptId, terminalId, topic: terminalTopics(this.prefix, terminalId).receipt, payload },
+        (stored) => {
+          // In the file, not yet synced: send it now, the sync and the round trip overlap.
+          written = stored;
+          this.#syncing.add(stored.n);
+          this.#track(stored);
+          this.#pump();
+        },
+      );
     } catch (error) {
+      if (written) this.#untrack(written);
       this.#idsQueued.delete(message.receiptId);
       throw error;
     }
-    this.#track(record);
+    this.#syncing.delete(record.n);
     this.emit('queued', { receiptId: record.receiptId, terminalId, queued: this.queued });
-    this.#pump();
+    if (this.#ackedEarly.delete(record.n)) this.#acknowledged(record);
     return { receiptId: record.receiptId, queued: this.queued, alreadyQueued: false };
   }
 
@@ -219,6 +239,7 @@ export class ReceiptPublisher extends EventEmitter<ReceiptPublisherEvents> {
 
   async #close(): Promise<void> {
     clearTimeout(this.#retryTimer);
+    this.#pacer.stop();
     const { closeTimeoutMs } = this.#options;
     let graceful = false;
     if (this.connected) {
@@ -273,13 +294,26 @@ export class ReceiptPublisher extends EventEmitter<ReceiptPublisherEvents> {
     if (last !== undefined && last.n > record.n) this.#sendQueue.sort(byN);
   }
 
+  /** Forgets a receipt whose add failed after it was written (the write was cut back). */
+  #untrack(record: StoredReceipt): void {
+    this.#syncing.delete(record.n);
+    this.#ackedEarly.delete(record.n);
+    this.#unacked.delete(record.n);
+  }
+
   #pump(): void {
     while (this.connected && !this.#closing && this.#inFlight.size < this.#options.maxInFlight && this.#sendQueue.length > 0) {
-      const record = this.#sendQueue.shift() as StoredReceipt;
-      if (!this.#unacked.has(record.n) || this.#inFlight.has(record.n)) continue;
+      const record = this.#sendQueue[0];
+      if (!this.#unacked.has(record.n) || this.#inFlight.has(record.n)) {
+        this.#sendQueue.shift();
+        continue;
+      }
+      if (this.#replaying && !this.#pacer.take()) return;
+      this.#sendQueue.shift();
       this.#inFlight.set(record.n, record);
       this.#client.publish(record.topic, record.payload, { qos: 1, retain: false }, (error) => this.#onPuback(record, error));
     }
+    if (this.#sendQueue.length === 0 && this.#deferred.length === 0) this.#replaying = false;
   }
 
   #onPuback(record: StoredReceipt, error: Error | undefined): void {
@@ -296,11 +330,21 @@ export class ReceiptPublisher extends EventEmitter<ReceiptPublisherEvents> {
       }, this.#options.reconnectPeriodMs);
       return;
     }
+    if (this.#syncing.has(record.n)) {
+      // The broker has it before our sync finished: acknowledge once it is stored.
+      this.#ackedEarly.add(record.n);
+      this.#pump();
+      return;
+    }
+    this.#acknowledged(record);
+    this.#pump();
+  }
+
+  #acknowledged(record: StoredReceipt): void {
     if (!this.#unacked.delete(record.n)) return;
     this.#idsQueued.delete(record.receiptId);
     this.#outbox.ack(record.n).catch((e: Error) => this.#warn(e));
     this.emit('sent', { receiptId: record.receiptId, terminalId: record.terminalId, queued: this.queued });
-    this.#pump();
   }
 
   #requeueDeferred(): void {
@@ -317,6 +361,9 @@ export class ReceiptPublisher extends EventEmitter<ReceiptPublisherEvents> {
     for (const [tid, entry] of this.#statuses) void this.#publishStatus(tid, entry);
     clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
+    // What waits now is a backlog: replayed at the paced rate until the queue runs empty.
+    this.#replaying = this.#sendQueue.length + this.#deferred.length > 0;
+    this.#pacer.reset();
     this.#requeueDeferred();
     this.#pump();
   }

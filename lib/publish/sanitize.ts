@@ -90,6 +90,13 @@ function maskRun(run: string): string {
 
 /** Masks Luhn-valid 13–19 digit card numbers in free text. */
 export function maskPansInText(text: string): string {
+  // Fewer than 13 digits in all cannot hold a card number: most receipt fields (cheap check).
+  let digits = 0;
+  for (let i = 0; i < text.length && digits < 13; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) digits++;
+  }
+  if (digits < 13) return text;
   return text.replace(/\d(?:[ -]?\d)*/g, (run) => (run.replace(/\D/g, '').length < 13 ? run : maskRun(run)));
 }
 

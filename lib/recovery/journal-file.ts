@@ -1,32 +1,76 @@
 /**
- * The journal's file: JSON lines, append-only, each append written and fsync'd before it
- * resolves (a write-ahead log). A crash can leave only a torn last line — a write that was
- * never acknowledged — which open() cuts off. Anything else that does not parse stops the
- * open: a journal is never silently shortened. Compaction writes a new file beside it,
- * fsyncs it, renames it over the old one and fsyncs the directory.
+ * The journal's records in its durable log (lib/durable; docs/reliability.md, "The
+ * transaction journal's records"). Two kinds of key:
+ *
+ *   e:<id>        the entry as it stands after its latest step:
+ *                 {"v":1,"seq":7,"op":"answered","at":"…","id":"…","terminal":"…",
+ *                  "request":{…},"annotations":{…},"begunAt":"…","state":"answered",…}
+ *   a:<terminal>  the terminal's newest known receipt, when no kept entry carries it:
+ *                 {"v":1,"seq":9,"op":"anchor","terminal":"…","at":"…","receipt":{…}}
+ *
+ * `op` is the step that wrote the record (begin, answered, unknown, not-sent, recovered,
+ * anchor), `seq` orders the steps (the anchor is the receipt of the highest seq). `v` is
+ * the record version: a reader refuses a higher one. A new field that older readers may
+ * ignore keeps v 1; a new state or a changed meaning raises it.
+ *
+ * Earlier format (read once and rewritten): JSON lines, one per step, `{"v":1,"op":…}`.
  */
-import { constants, promises as fs } from 'node:fs';
-import path from 'node:path';
+import { NewerRecordVersion } from '../durable/log';
 import { JournalError } from './errors';
+import type { EntryState, JournalEntry, ReceiptRef, TerminalKey } from './types';
 
-export type JournalLine = Record<string, unknown> & { v: 1; op: string };
+export const JOURNAL_RECORD_VERSION = 1;
 
-async function syncDirectory(dir: string): Promise<void> {
-  let handle: fs.FileHandle | undefined;
-  try {
-    handle = await fs.open(dir, constants.O_RDONLY);
-    await handle.sync();
-  } catch {
-    // Some platforms cannot fsync a directory; the rename is still atomic there.
-  } finally {
-    await handle?.close().catch(() => undefined);
-  }
+export type EntryOp = 'begin' | 'answered' | 'unknown' | 'not-sent' | 'recovered';
+
+export type EntryRecord = JournalEntry & { v: 1; seq: number; op: EntryOp; at: string };
+
+export interface AnchorRecord {
+  v: 1;
+  seq: number;
+  op: 'anchor';
+  terminal: TerminalKey;
+  at: string;
+  receipt: ReceiptRef;
 }
 
-function parseLines(text: string, file: string): { lines: JournalLine[]; keepBytes: number; terminated: boolean } {
+export type JournalRecord = EntryRecord | AnchorRecord;
+
+export const entryKey = (id: string): string => `e:${id}`;
+export const anchorKey = (terminal: TerminalKey): string => `a:${terminal}`;
+
+const STATES: readonly EntryState[] = ['in-flight', 'answered', 'not-sent', 'unknown', 'recovered'];
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Checks a record read from the log (it passed its checksum: this guards against a foreign or newer file). */
+export function decodeJournalRecord(value: unknown, key: string): JournalRecord {
+  if (!isObject(value)) throw new Error('not a journal record');
+  if (typeof value.v === 'number' && value.v > JOURNAL_RECORD_VERSION) throw new NewerRecordVersion(value.v);
+  if (value.v !== 1 || typeof value.seq !== 'number' || typeof value.at !== 'string') throw new Error('not a journal record');
+  if (value.op === 'anchor') {
+    if (key !== anchorKey(String(value.terminal)) || !isObject(value.receipt)) throw new Error('not an anchor record');
+    return value as unknown as AnchorRecord;
+  }
+  if (
+    key !== entryKey(String(value.id)) ||
+    typeof value.terminal !== 'string' ||
+    !isObject(value.request) ||
+    !isObject(value.annotations) ||
+    typeof value.begunAt !== 'string' ||
+    !STATES.includes(value.state as EntryState)
+  ) {
+    throw new Error('not a journal entry record');
+  }
+  return value as unknown as EntryRecord;
+}
+
+// ---- The earlier format ----
+
+/** A line of the earlier format: one step. */
+export type JournalLine = Record<string, unknown> & { v: 1; op: string };
+
+function parseLegacyLines(text: string, file: string): JournalLine[] {
   const lines: JournalLine[] = [];
-  let keepBytes = 0;
-  let terminated = true;
   const parts = text.split('\n');
   for (let i = 0; i < parts.length; i++) {
     const raw = parts[i];
@@ -45,111 +89,59 @@ function parseLines(text: string, file: string): { lines: JournalLine[]; keepByt
       throw new JournalError(`journal ${file}: line ${i + 1} is not a version 1 journal record`, file);
     }
     lines.push(line as JournalLine);
-    keepBytes += Buffer.byteLength(raw, 'utf8') + (last ? 0 : 1);
-    terminated = !last;
   }
-  return { lines, keepBytes, terminated };
+  return lines;
 }
 
-export class JournalFile {
-  private handle: fs.FileHandle;
-  private tail: Promise<void> = Promise.resolve();
-  private closed = false;
-  /** True when the file's last byte is not a newline (only after a torn tail we kept). */
-  private needsNewline: boolean;
-
-  private constructor(
-    readonly file: string,
-    handle: fs.FileHandle,
-    needsNewline: boolean,
-  ) {
-    this.handle = handle;
-    this.needsNewline = needsNewline;
-  }
-
-  /** Opens (creating it and its folder if needed) and returns the records already in it. */
-  static async open(file: string): Promise<{ journal: JournalFile; lines: JournalLine[] }> {
-    const resolved = path.resolve(file);
-    const dir = path.dirname(resolved);
-    try {
-      await fs.mkdir(dir, { recursive: true });
-    } catch (error) {
-      throw new JournalError(`cannot create the folder of journal ${resolved}`, resolved, { cause: error });
+/** The state an earlier-format journal describes: its entries (in order) and anchors. */
+export function readLegacyJournal(text: string, file: string): { entries: JournalEntry[]; anchors: Map<TerminalKey, ReceiptRef> } {
+  const entries = new Map<string, JournalEntry>();
+  const anchors = new Map<TerminalKey, ReceiptRef>();
+  for (const line of parseLegacyLines(text, file)) {
+    const at = typeof line.at === 'string' ? line.at : new Date().toISOString();
+    if (line.op === 'anchor') {
+      if (typeof line.terminal === 'string' && isObject(line.receipt)) anchors.set(line.terminal, line.receipt as ReceiptRef);
+      continue;
     }
-    let text: string | undefined;
-    try {
-      text = await fs.readFile(resolved, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new JournalError(`cannot read journal ${resolved}`, resolved, { cause: error });
+    const id = line.id;
+    if (typeof id !== 'string') continue;
+    if (line.op === 'begin') {
+      const entry: JournalEntry = {
+        id,
+        terminal: String(line.terminal),
+        request: line.request as JournalEntry['request'],
+        annotations: (line.annotations as JournalEntry['annotations']) ?? {},
+        begunAt: at,
+        state: 'in-flight',
+      };
+      if (line.anchor) entry.anchor = line.anchor as ReceiptRef;
+      if (typeof line.tid === 'string') entry.tid = line.tid;
+      entries.set(id, entry);
+      continue;
     }
-    const { lines, keepBytes, terminated } = text === undefined ? { lines: [], keepBytes: 0, terminated: true } : parseLines(text, resolved);
-    const handle = await fs.open(resolved, 'a+', 0o600);
-    try {
-      const size = (await handle.stat()).size;
-      if (text !== undefined && keepBytes < size) {
-        // The torn tail of an unacknowledged write: cut it off, durably.
-        await handle.truncate(keepBytes);
-        await handle.sync();
+    const entry = entries.get(id);
+    if (!entry) continue;
+    if (line.op === 'answered') {
+      entry.state = 'answered';
+      entry.status = String(line.status);
+      entry.approved = line.approved === true;
+      if (isObject(line.receipt)) {
+        entry.receipt = line.receipt as ReceiptRef;
+        anchors.set(entry.terminal, entry.receipt);
       }
-      if (text === undefined) {
-        await handle.sync();
-        await syncDirectory(dir);
-      }
-    } catch (error) {
-      await handle.close().catch(() => undefined);
-      throw new JournalError(`cannot prepare journal ${resolved}`, resolved, { cause: error });
+    } else if (line.op === 'unknown') {
+      entry.state = 'unknown';
+      entry.unknownAt = at;
+      if (typeof line.phase === 'string') entry.phase = line.phase as JournalEntry['phase'];
+      if (typeof line.lastDisplayCode === 'string') entry.lastDisplayCode = line.lastDisplayCode;
+    } else if (line.op === 'not-sent') {
+      entry.state = 'not-sent';
+      entry.reason = String(line.reason ?? '');
+    } else if (line.op === 'recovered') {
+      const { v: _v, op: _op, id: _id, ...record } = line;
+      entry.state = 'recovered';
+      entry.recovery = record as unknown as JournalEntry['recovery'];
     }
-    return { journal: new JournalFile(resolved, handle, !terminated), lines };
   }
-
-  /** Appends the records as lines and fsyncs; resolves once they are on disk. */
-  append(lines: readonly JournalLine[]): Promise<void> {
-    return this.serial(async () => {
-      const text = (this.needsNewline ? '\n' : '') + lines.map((l) => `${JSON.stringify(l)}\n`).join('');
-      const buffer = Buffer.from(text, 'utf8');
-      let written = 0;
-      while (written < buffer.length) {
-        const { bytesWritten } = await this.handle.write(buffer, written, buffer.length - written);
-        written += bytesWritten;
-      }
-      await this.handle.sync();
-      this.needsNewline = false;
-    });
-  }
-
-  /** Replaces the whole file atomically with these records (compaction). */
-  rewrite(lines: readonly JournalLine[]): Promise<void> {
-    return this.serial(async () => {
-      const temp = `${this.file}.${process.pid}.tmp`;
-      const out = await fs.open(temp, 'w', 0o600);
-      try {
-        await out.writeFile(lines.map((l) => `${JSON.stringify(l)}\n`).join(''), 'utf8');
-        await out.sync();
-      } finally {
-        await out.close();
-      }
-      await fs.rename(temp, this.file);
-      await syncDirectory(path.dirname(this.file));
-      const old = this.handle;
-      this.handle = await fs.open(this.file, 'a+', 0o600);
-      this.needsNewline = false;
-      await old.close().catch(() => undefined);
-    });
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.tail.catch(() => undefined);
-    await this.handle.close().catch(() => undefined);
-  }
-
-  private serial(work: () => Promise<void>): Promise<void> {
-    if (this.closed) return Promise.reject(new JournalError(`journal ${this.file} is closed`, this.file));
-    const run = this.tail.then(work, work);
-    this.tail = run.catch(() => undefined);
-    return run.catch((error: unknown) => {
-      throw error instanceof JournalError ? error : new JournalError(`journal ${this.file}: write failed`, this.file, { cause: error });
-    });
-  }
+  return { entries: [...entries.values()], anchors };
 }

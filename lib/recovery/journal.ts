@@ -1,38 +1,63 @@
 /**
  * TransactionJournal: the durable in-flight journal. Before a transaction is sent it is
- * recorded (begin, fsync'd); an answer marks it answered, a lost answer marks it unknown
+ * recorded (begin, fdatasync'd); an answer marks it answered, a lost answer marks it unknown
  * and leaves it unresolved until the recovery procedure (recover.ts) or a person decides.
  * It also remembers the newest receipt seen from each terminal (the "anchor" a later
  * recovery searches after) and every receipt already accounted for ("claims").
  *
- * One journal file per process: two journals on one file would interleave their writes.
+ * Storage: a durable log (lib/durable; records: journal-file.ts), one record per entry,
+ * rewritten at each step. begin, an answer and a recovery's decision are synced before
+ * they resolve: an answered sale is never found "in flight" after a power cut, so its
+ * result, already delivered, is never recovered and delivered again. A lost or unsent
+ * outcome is written at once and synced with the next step or within 100 ms: after a
+ * power cut in between the entry is in flight, i.e. unresolved — the same thing.
+ *
+ * Cost per sale is O(1): unresolved entries are indexed per terminal, a step replaces one
+ * record, and resolved entries older than `keepResolvedMs` are dropped as the journal runs
+ * (the log compacts itself when half of its file is superseded).
+ *
+ * One journal file per process (a second open is refused): two writers would interleave.
  */
 import { randomUUID } from 'node:crypto';
 import type { TransactionOutcomeUnknown } from '../errors';
 import type { TransactionStart } from '../client/transaction-hooks';
+import type { DurableFs } from '../durable/fs';
+import { DurableLog, type OpenReport } from '../durable/log';
+import { DurableLogError } from '../durable/errors';
+import type { EncodedRecord } from '../durable/record';
 import type { Receipt, TransactionResult } from '../protocol/types';
 import { JournalError } from './errors';
-import { JournalFile, type JournalLine } from './journal-file';
 import {
-  ANNOTATION,
-  terminalKey,
-  type JournalEntry,
-  type ReceiptRef,
-  type RecoveryRecord,
-  type TerminalKey,
-} from './types';
+  anchorKey,
+  decodeJournalRecord,
+  entryKey,
+  readLegacyJournal,
+  type AnchorRecord,
+  type EntryOp,
+  type EntryRecord,
+  type JournalRecord,
+} from './journal-file';
+import { ANNOTATION, terminalKey, type JournalEntry, type ReceiptRef, type RecoveryRecord, type TerminalKey } from './types';
 
 export interface JournalOptions {
   /** Host clock (tests). */
   now?: () => Date;
-  /** Compact on open when the file holds more lines than this (default 5000). */
+  /** Compact on open when the file holds more records than this (default 5000). */
   compactAbove?: number;
-  /** Resolved entries younger than this survive compaction, as claims (default 7 days). */
+  /** Resolved entries younger than this are kept, as claims (default 7 days). */
   keepResolvedMs?: number;
+  /** The log rewrites itself once its file is this big and half superseded (default 1 MiB). */
+  compactAtBytes?: number;
+  /** The file system (tests inject faults). */
+  fs?: DurableFs;
+  /** Told what opening found that loses nothing (writes lost in a power cut, a torn tail) and trouble of the background work. */
+  warn?: (message: string) => void;
 }
 
 const DEFAULT_COMPACT_ABOVE = 5000;
 const DAY_MS = 86_400_000;
+/** Resolved entries past keepResolvedMs are dropped at most this often while running. */
+const EXPIRE_EVERY_MS = 60_000;
 
 /** A receipt that can be found in the terminal's bank log (MIFARE receipts are the client's own). */
 export function receiptRef(receipt: Receipt | undefined): ReceiptRef | undefined {
@@ -52,37 +77,101 @@ function clone<T>(value: T): T {
   return structuredClone(value);
 }
 
+/** The entry part of a record. */
+function entryOf(record: EntryRecord): JournalEntry {
+  const { v: _v, seq: _seq, op: _op, at: _at, ...entry } = record;
+  return entry;
+}
+
+interface Anchor {
+  receipt: ReceiptRef;
+  /** Step that set it: the anchor is the receipt of the latest step. */
+  seq: number;
+  /** The entry whose answer carries it (no anchor record needed while that entry is kept). */
+  from?: string;
+}
+
+function addTo(index: Map<TerminalKey, Set<string>>, terminal: TerminalKey, id: string): void {
+  let set = index.get(terminal);
+  if (!set) index.set(terminal, (set = new Set()));
+  set.add(id);
+}
+
+function removeFrom(index: Map<TerminalKey, Set<string>>, terminal: TerminalKey, id: string): void {
+  const set = index.get(terminal);
+  if (set?.delete(id) && set.size === 0) index.delete(terminal);
+}
+
 export class TransactionJournal {
   private readonly entries = new Map<string, JournalEntry>();
-  private readonly anchors = new Map<TerminalKey, ReceiptRef>();
+  /** Step number of each entry's record. */
+  private readonly entrySeq = new Map<string, number>();
+  private readonly anchors = new Map<TerminalKey, Anchor>();
+  /** Terminals with an anchor record in the log (as queued). */
+  private readonly anchorRecords = new Set<TerminalKey>();
   private readonly tids = new Map<TerminalKey, string>();
   /** Entries this process began and has not settled: in flight right now, not leftovers. */
   private readonly live = new Set<string>();
+  /** In flight or unknown, per terminal: unresolved unless live. */
+  private readonly open = new Map<TerminalKey, Set<string>>();
+  /** Recovered as ambiguous, per terminal. */
+  private readonly review = new Map<TerminalKey, Set<string>>();
   private readonly locks = new Map<TerminalKey, Promise<void>>();
   private readonly now: () => Date;
+  private readonly keepResolvedMs: number;
+  private readonly warn: (message: string) => void;
+  private seq = 0;
+  private lastExpiry: number;
 
   private constructor(
-    private readonly file: JournalFile,
+    private readonly log: DurableLog<JournalRecord>,
     options: JournalOptions,
   ) {
     this.now = options.now ?? (() => new Date());
+    this.keepResolvedMs = options.keepResolvedMs ?? 7 * DAY_MS;
+    this.warn = options.warn ?? (() => undefined);
+    this.lastExpiry = this.now().getTime();
   }
 
   static async open(file: string, options: JournalOptions = {}): Promise<TransactionJournal> {
-    const { journal: handle, lines } = await JournalFile.open(file);
-    const journal = new TransactionJournal(handle, options);
+    let log: DurableLog<JournalRecord>;
     try {
-      for (const line of lines) journal.apply(line);
-      if (lines.length > (options.compactAbove ?? DEFAULT_COMPACT_ABOVE)) await journal.compact(options.keepResolvedMs ?? 7 * DAY_MS);
+      log = await DurableLog.open<JournalRecord>(file, {
+        fs: options.fs,
+        compactAtBytes: options.compactAtBytes,
+        decode: decodeJournalRecord,
+        // A journal with a hole could hide a payment whose outcome is unknown: never trust one.
+        damaged: 'refuse',
+        legacy: (bytes) => ({ entries: legacyRecords(bytes.toString('utf8'), file) }),
+        warn: (e) => options.warn?.(e.message),
+      });
     } catch (error) {
-      await handle.close();
+      if (error instanceof JournalError) throw error;
+      const message = error instanceof DurableLogError && error.code === 'in-use' ? `journal ${error.file} is already open in this process` : `cannot open journal ${file}: ${(error as Error).message}`;
+      throw new JournalError(message, error instanceof DurableLogError ? error.file : file, { cause: error });
+    }
+    const journal = new TransactionJournal(log, options);
+    try {
+      for (const [, record] of log.entries()) journal.load(record);
+      journal.reportOpen(log.report);
+      if (log.report.puts + log.report.removals > (options.compactAbove ?? DEFAULT_COMPACT_ABOVE)) {
+        // Best effort: opening never needs free space; the log compacts itself later.
+        await journal.compact(journal.keepResolvedMs).catch((error: Error) => journal.warn(`journal ${journal.path}: compaction postponed: ${error.message}`));
+      }
+    } catch (error) {
+      await log.close();
       throw error;
     }
     return journal;
   }
 
   get path(): string {
-    return this.file.file;
+    return this.log.file;
+  }
+
+  /** What opening the file found (torn tail, writes lost in a power cut, migration). */
+  get loadReport(): OpenReport {
+    return this.log.report;
   }
 
   // ---- Writing ----
@@ -91,45 +180,45 @@ export class TransactionJournal {
   async begin(start: TransactionStart): Promise<string> {
     const terminal = terminalKey(start.host, start.port);
     const id = randomUUID();
-    const line: JournalLine = {
-      v: 1,
-      op: 'begin',
+    const entry: JournalEntry = {
       id,
-      at: this.now().toISOString(),
       terminal,
       request: clone(start.request),
       annotations: { ...start.annotations },
+      begunAt: this.now().toISOString(),
+      state: 'in-flight',
     };
     const anchor = this.anchors.get(terminal);
-    if (anchor) line.anchor = clone(anchor);
+    if (anchor) entry.anchor = clone(anchor.receipt);
     const tid = this.tids.get(terminal);
-    if (tid) line.tid = tid;
-    await this.write(line);
+    if (tid) entry.tid = tid;
+    await this.writeEntry(entry, 'begin', true);
     this.live.add(id);
+    this.expireLater();
     return id;
   }
 
   async answered(id: string, result: TransactionResult): Promise<void> {
-    const line: JournalLine = { v: 1, op: 'answered', id, at: this.now().toISOString(), status: result.status, approved: result.approved };
+    const entry: JournalEntry = { ...this.mustExist(id), state: 'answered', status: result.status, approved: result.approved };
     const ref = receiptRef(result.receipt);
-    if (ref) line.receipt = ref;
-    await this.settle(id, line);
+    if (ref) entry.receipt = ref;
+    await this.settle(id, () => this.writeEntry(entry, 'answered', true));
   }
 
   async unknown(id: string, error: TransactionOutcomeUnknown): Promise<void> {
-    const line: JournalLine = { v: 1, op: 'unknown', id, at: this.now().toISOString(), phase: error.phase };
-    if (error.transaction.lastDisplayCode !== undefined) line.lastDisplayCode = error.transaction.lastDisplayCode;
-    await this.settle(id, line);
+    const entry: JournalEntry = { ...this.mustExist(id), state: 'unknown', unknownAt: this.now().toISOString(), phase: error.phase };
+    if (error.transaction.lastDisplayCode !== undefined) entry.lastDisplayCode = error.transaction.lastDisplayCode;
+    await this.settle(id, () => this.writeEntry(entry, 'unknown', false));
   }
 
   async notSent(id: string, reason: string): Promise<void> {
-    await this.settle(id, { v: 1, op: 'not-sent', id, at: this.now().toISOString(), reason: reason.slice(0, 200) });
+    const entry: JournalEntry = { ...this.mustExist(id), state: 'not-sent', reason: reason.slice(0, 200) };
+    await this.settle(id, () => this.writeEntry(entry, 'not-sent', false));
   }
 
-  /** The recovery's decision for an entry. */
+  /** The recovery's decision for an entry (synced: a decision is not taken twice). */
   async recovered(id: string, record: RecoveryRecord): Promise<void> {
-    this.mustExist(id);
-    await this.write({ v: 1, op: 'recovered', id, ...clone(record) });
+    await this.writeEntry({ ...this.mustExist(id), state: 'recovered', recovery: clone(record) }, 'recovered', true);
   }
 
   /**
@@ -142,27 +231,27 @@ export class TransactionJournal {
 
   /** The newest entry of a terminal's log, seen in a report: the next transaction's anchor. */
   async seen(terminal: TerminalKey, receipt: ReceiptRef): Promise<void> {
-    await this.write({ v: 1, op: 'anchor', terminal, at: this.now().toISOString(), receipt: clone(receipt) });
+    const record: AnchorRecord = { v: 1, seq: ++this.seq, op: 'anchor', terminal, at: this.now().toISOString(), receipt: clone(receipt) };
+    this.anchorRecords.add(terminal);
+    await this.write([this.log.encode(anchorKey(terminal), record)], false);
+    this.load(record);
   }
 
-  /** Rewrites the file with what still matters: open entries, recent ones (claims) and the anchors. */
-  async compact(keepResolvedMs = 7 * DAY_MS): Promise<void> {
-    const cutoff = this.now().getTime() - keepResolvedMs;
-    const lines: JournalLine[] = [];
-    for (const entry of this.entries.values()) {
-      const open = this.isUnresolved(entry) || this.needsReviewEntry(entry) || this.live.has(entry.id);
-      if (!open && Date.parse(entry.begunAt) <= cutoff) {
-        this.entries.delete(entry.id);
-        continue;
-      }
-      lines.push(...entryLines(entry));
+  /**
+   * Drops resolved entries older than keepResolvedMs (keeping open ones, those needing
+   * review, and the anchors), then rewrites the file with what is left.
+   */
+  async compact(keepResolvedMs = this.keepResolvedMs): Promise<void> {
+    await this.expire(keepResolvedMs);
+    try {
+      await this.log.compact();
+    } catch (error) {
+      throw this.failure(error);
     }
-    for (const [terminal, receipt] of this.anchors) lines.push({ v: 1, op: 'anchor', terminal, at: this.now().toISOString(), receipt });
-    await this.file.rewrite(lines);
   }
 
   async close(): Promise<void> {
-    await this.file.close();
+    await this.log.close();
   }
 
   // ---- Reading ----
@@ -178,12 +267,12 @@ export class TransactionJournal {
 
   /** Sent (or maybe sent) with no known outcome: unknown, or in flight in an earlier run of the process. */
   unresolved(terminal?: TerminalKey): JournalEntry[] {
-    return this.list(terminal).filter((e) => this.isUnresolved(e));
+    return this.indexed(this.open, terminal).filter((e) => !this.live.has(e.id));
   }
 
   /** Recovery could not tell (ambiguous): a person must look. Does not block new sales. */
   needsReview(terminal?: TerminalKey): JournalEntry[] {
-    return this.list(terminal).filter((e) => this.needsReviewEntry(e));
+    return this.indexed(this.review, terminal);
   }
 
   isLive(id: string): boolean {
@@ -192,7 +281,7 @@ export class TransactionJournal {
 
   anchor(terminal: TerminalKey): ReceiptRef | undefined {
     const a = this.anchors.get(terminal);
-    return a && clone(a);
+    return a && clone(a.receipt);
   }
 
   /** Receipts of this terminal already accounted for (answered or recovered entries). */
@@ -230,12 +319,12 @@ export class TransactionJournal {
 
   // ---- Internals ----
 
-  private isUnresolved(e: JournalEntry): boolean {
-    return e.state === 'unknown' || (e.state === 'in-flight' && !this.live.has(e.id));
-  }
-
-  private needsReviewEntry(e: JournalEntry): boolean {
-    return e.state === 'recovered' && e.recovery?.outcome === 'ambiguous';
+  /** Entries of an index, oldest first, as copies. */
+  private indexed(index: Map<TerminalKey, Set<string>>, terminal: TerminalKey | undefined): JournalEntry[] {
+    const ids = terminal === undefined ? [...index.values()].flatMap((s) => [...s]) : [...(index.get(terminal) ?? [])];
+    const out = ids.map((id) => this.entries.get(id) as JournalEntry);
+    if (terminal === undefined) out.sort((a, b) => (this.entrySeq.get(a.id) ?? 0) - (this.entrySeq.get(b.id) ?? 0));
+    return out.map(clone);
   }
 
   private mustExist(id: string): JournalEntry {
@@ -244,106 +333,119 @@ export class TransactionJournal {
     return entry;
   }
 
-  private async settle(id: string, line: JournalLine): Promise<void> {
-    this.mustExist(id);
+  private async settle(id: string, write: () => Promise<void>): Promise<void> {
     try {
-      await this.write(line);
+      await write();
     } finally {
       // Even if the write failed, this process no longer has it in flight: a restart recovers it.
       this.live.delete(id);
     }
   }
 
-  private async write(line: JournalLine): Promise<void> {
-    await this.file.append([line]);
-    this.apply(line);
+  private async writeEntry(entry: JournalEntry, op: EntryOp, sync: boolean): Promise<void> {
+    const record: EntryRecord = { v: 1, seq: ++this.seq, op, at: this.now().toISOString(), ...entry };
+    const records = [this.log.encode(entryKey(entry.id), record)];
+    // This answer is the terminal's anchor now: a separate anchor record is superseded (removed after it).
+    if (op === 'answered' && entry.receipt && this.anchorRecords.delete(entry.terminal)) records.push(this.log.encode(anchorKey(entry.terminal), undefined));
+    await this.write(records, sync);
+    this.load(record);
   }
 
-  /** Applies one record to the in-memory state (on open, and after each write). */
-  private apply(line: JournalLine): void {
-    const at = typeof line.at === 'string' ? line.at : this.now().toISOString();
-    if (line.op === 'anchor') {
-      const receipt = line.receipt as ReceiptRef | undefined;
-      if (typeof line.terminal === 'string' && receipt) this.setAnchor(line.terminal, receipt);
-      return;
-    }
-    const id = line.id;
-    if (typeof id !== 'string') return;
-    if (line.op === 'begin') {
-      const entry: JournalEntry = {
-        id,
-        terminal: String(line.terminal),
-        request: line.request as JournalEntry['request'],
-        annotations: (line.annotations as JournalEntry['annotations']) ?? {},
-        begunAt: at,
-        state: 'in-flight',
-      };
-      if (line.anchor) entry.anchor = line.anchor as ReceiptRef;
-      if (typeof line.tid === 'string') entry.tid = line.tid;
-      this.entries.set(id, entry);
-      return;
-    }
-    const entry = this.entries.get(id);
-    if (!entry) return; // compacted away: nothing to update
-    switch (line.op) {
-      case 'answered': {
-        entry.state = 'answered';
-        entry.status = String(line.status);
-        entry.approved = line.approved === true;
-        const receipt = line.receipt as ReceiptRef | undefined;
-        if (receipt) {
-          entry.receipt = receipt;
-          this.setAnchor(entry.terminal, receipt);
-        }
-        break;
-      }
-      case 'unknown':
-        entry.state = 'unknown';
-        entry.unknownAt = at;
-        if (typeof line.phase === 'string') entry.phase = line.phase as JournalEntry['phase'];
-        if (typeof line.lastDisplayCode === 'string') entry.lastDisplayCode = line.lastDisplayCode;
-        break;
-      case 'not-sent':
-        entry.state = 'not-sent';
-        entry.reason = String(line.reason ?? '');
-        break;
-      case 'recovered': {
-        const { v: _v, op: _op, id: _id, ...record } = line;
-        entry.state = 'recovered';
-        entry.recovery = record as unknown as RecoveryRecord;
-        break;
-      }
-      default:
-        break;
+  private async write(records: EncodedRecord<JournalRecord>[], sync: boolean): Promise<void> {
+    try {
+      await this.log.write(records, { sync });
+    } catch (error) {
+      throw this.failure(error);
     }
   }
 
-  private setAnchor(terminal: TerminalKey, receipt: ReceiptRef): void {
-    this.anchors.set(terminal, receipt);
-    if (receipt.tid) this.tids.set(terminal, receipt.tid);
+  private failure(error: unknown): JournalError {
+    if (error instanceof JournalError) return error;
+    const closed = error instanceof DurableLogError && error.code === 'closed';
+    return new JournalError(closed ? `journal ${this.path} is closed` : `journal ${this.path}: write failed (${(error as Error).message})`, this.path, { cause: error });
+  }
+
+  /** Applies one stored record to the in-memory state (on open, and after each write). */
+  private load(record: JournalRecord): void {
+    this.seq = Math.max(this.seq, record.seq);
+    if (record.op === 'anchor') {
+      this.anchorRecords.add(record.terminal);
+      this.setAnchor(record.terminal, { receipt: record.receipt, seq: record.seq });
+      return;
+    }
+    const entry = entryOf(record);
+    const old = this.entries.get(entry.id);
+    if (old) {
+      removeFrom(this.open, old.terminal, old.id);
+      removeFrom(this.review, old.terminal, old.id);
+    }
+    this.entries.set(entry.id, entry);
+    this.entrySeq.set(entry.id, record.seq);
+    if (entry.state === 'in-flight' || entry.state === 'unknown') addTo(this.open, entry.terminal, entry.id);
+    if (entry.state === 'recovered' && entry.recovery?.outcome === 'ambiguous') addTo(this.review, entry.terminal, entry.id);
+    if (entry.state === 'answered' && entry.receipt) this.setAnchor(entry.terminal, { receipt: entry.receipt, seq: record.seq, from: entry.id });
+  }
+
+  private setAnchor(terminal: TerminalKey, anchor: Anchor): void {
+    const current = this.anchors.get(terminal);
+    if (current && current.seq > anchor.seq) return;
+    this.anchors.set(terminal, anchor);
+    if (anchor.receipt.tid) this.tids.set(terminal, anchor.receipt.tid);
+  }
+
+  private reportOpen(report: OpenReport): void {
+    if (report.zeroedBytes > 0) this.warn(`journal ${this.path}: ${report.zeroedBytes} zero bytes skipped (writes lost in a power cut); affected entries count as in flight`);
+    if (report.tornBytes > 0) this.warn(`journal ${this.path}: a torn last write (${report.tornBytes} bytes) was cut off`);
+  }
+
+  private expireLater(): void {
+    const now = this.now().getTime();
+    if (now - this.lastExpiry < EXPIRE_EVERY_MS) return;
+    this.lastExpiry = now;
+    this.expire(this.keepResolvedMs).catch((error: unknown) => this.warn(`journal ${this.path}: dropping old entries failed: ${(error as Error).message}`));
+  }
+
+  /** Removes resolved entries begun before the cutoff; an anchor one of them carries gets its own record first. */
+  private async expire(keepResolvedMs: number): Promise<void> {
+    const cutoff = this.now().getTime() - keepResolvedMs;
+    const gone: JournalEntry[] = [];
+    const anchored: Anchor[] = [];
+    const records: EncodedRecord<JournalRecord>[] = [];
+    for (const entry of this.entries.values()) {
+      if (Date.parse(entry.begunAt) > cutoff) break; // begun in order: the rest are younger
+      const keep = entry.state === 'in-flight' || entry.state === 'unknown' || this.live.has(entry.id) || this.review.get(entry.terminal)?.has(entry.id);
+      if (keep) continue;
+      const anchor = this.anchors.get(entry.terminal);
+      if (anchor?.from === entry.id) {
+        const record: AnchorRecord = { v: 1, seq: anchor.seq, op: 'anchor', terminal: entry.terminal, at: this.now().toISOString(), receipt: anchor.receipt };
+        records.push(this.log.encode(anchorKey(entry.terminal), record));
+        this.anchorRecords.add(entry.terminal);
+        anchored.push(anchor);
+      }
+      records.push(this.log.encode(entryKey(entry.id), undefined));
+      gone.push(entry);
+    }
+    if (records.length === 0) return;
+    await this.write(records, false);
+    for (const anchor of anchored) anchor.from = undefined;
+    for (const entry of gone) {
+      this.entries.delete(entry.id);
+      this.entrySeq.delete(entry.id);
+    }
   }
 }
 
-/** An entry as the lines that rebuild it (compaction). */
-function entryLines(e: JournalEntry): JournalLine[] {
-  const begin: JournalLine = { v: 1, op: 'begin', id: e.id, at: e.begunAt, terminal: e.terminal, request: e.request, annotations: e.annotations };
-  if (e.anchor) begin.anchor = e.anchor;
-  if (e.tid) begin.tid = e.tid;
-  const lines: JournalLine[] = [begin];
-  if (e.state === 'answered') {
-    const line: JournalLine = { v: 1, op: 'answered', id: e.id, at: e.begunAt, status: e.status, approved: e.approved };
-    if (e.receipt) line.receipt = e.receipt;
-    lines.push(line);
-  } else if (e.state === 'not-sent') {
-    lines.push({ v: 1, op: 'not-sent', id: e.id, at: e.begunAt, reason: e.reason ?? '' });
-  } else if (e.state === 'unknown') {
-    const line: JournalLine = { v: 1, op: 'unknown', id: e.id, at: e.unknownAt ?? e.begunAt };
-    if (e.phase) line.phase = e.phase;
-    if (e.lastDisplayCode) line.lastDisplayCode = e.lastDisplayCode;
-    lines.push(line);
-  } else if (e.state === 'recovered' && e.recovery) {
-    if (e.unknownAt) lines.push({ v: 1, op: 'unknown', id: e.id, at: e.unknownAt, ...(e.phase ? { phase: e.phase } : {}) });
-    lines.push({ v: 1, op: 'recovered', id: e.id, ...e.recovery });
+/** The earlier format's state as records of this one. */
+function legacyRecords(text: string, file: string): [string, JournalRecord][] {
+  const { entries, anchors } = readLegacyJournal(text, file);
+  const out: [string, JournalRecord][] = [];
+  let seq = 0;
+  for (const entry of entries) {
+    const op: EntryOp = entry.state === 'in-flight' ? 'begin' : entry.state;
+    out.push([entryKey(entry.id), { v: 1, seq: ++seq, op, at: entry.begunAt, ...entry }]);
   }
-  return lines;
+  for (const [terminal, receipt] of anchors) {
+    out.push([anchorKey(terminal), { v: 1, seq: ++seq, op: 'anchor', terminal, at: new Date().toISOString(), receipt }]);
+  }
+  return out;
 }

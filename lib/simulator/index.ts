@@ -54,7 +54,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const closers: (() => Promise<void>)[] = [];
   const closeAll = async (): Promise<void> => {
     for (const close of closers.splice(0).reverse()) await close().catch(() => undefined);
-    await log.flush().catch(() => undefined);
+    await log.close().catch(() => undefined);
   };
   let port: number;
   let activatorPort: number;

@@ -1,14 +1,14 @@
 /**
  * The terminal's transaction log: receipt numbering (card and SBP separately), the
  * records the reports and reversals use, and the admin password hash. In memory by
- * default; with a file it is loaded at start and rewritten atomically after each change,
- * before the command's response goes out. No full PAN is ever stored.
+ * default; with a file it is loaded at start and each change is appended and synced
+ * (log-store.ts) before the command's response goes out. No full PAN is ever stored.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { JpayError } from '../errors';
 import type { Cvm, DeclineReason } from './outcome';
 import type { SbpCftBlock } from '../protocol/types';
-import { LogStore } from './log-store';
+import type { DurableFs } from '../durable/fs';
+import { LogStore, type LogMeta } from './log-store';
 
 export type RecordKind = 'card' | 'sbp';
 export type Operation = 'purchase' | 'refund' | 'purchase-with-cashback' | 'purchase-reversal' | 'refund-reversal';
@@ -63,16 +63,6 @@ export interface LogRecord {
   sbp?: { localQrcId: string; qrcId: string; cft?: SbpCftBlock };
 }
 
-interface LogFile {
-  format: 'jpay-sim-log';
-  version: 1;
-  nextSeq: number;
-  nextSbpSeq: number;
-  batch: number;
-  password?: { salt: string; hash: string };
-  records: LogRecord[];
-}
-
 const MAX_SEQ = 999_999;
 
 function hashPassword(password: string, salt: Buffer): string {
@@ -81,24 +71,43 @@ function hashPassword(password: string, salt: Buffer): string {
 
 export class TransactionLog {
   private records: LogRecord[] = [];
+  /** Each record's key in the store. */
+  private readonly keys = new WeakMap<LogRecord, string>();
   private nextSeq = 1;
   private nextSbpSeq = 1;
   private batchNumber = 1;
+  private nextKey = 1;
   private password: { salt: string; hash: string };
   private readonly store: LogStore | undefined;
 
-  private constructor(file: string | undefined, initialPassword: string) {
-    this.store = file === undefined ? undefined : new LogStore(file);
+  private constructor(store: LogStore | undefined, initialPassword: string) {
+    this.store = store;
     this.password = TransactionLog.makeHash(initialPassword);
   }
 
   /** Opens the log; a file that exists but is not a valid log is an error (never silently replaced). */
-  static async open(file: string | undefined, initialPassword: string): Promise<TransactionLog> {
-    const log = new TransactionLog(file, initialPassword);
-    if (log.store) {
-      const text = await log.store.read();
-      if (text !== undefined) log.load(text, log.store.file);
-      else await log.persist();
+  static async open(file: string | undefined, initialPassword: string, options: { fs?: DurableFs } = {}): Promise<TransactionLog> {
+    if (file === undefined) return new TransactionLog(undefined, initialPassword);
+    const store = await LogStore.open(file, options.fs);
+    const log = new TransactionLog(store, initialPassword);
+    const { meta, records } = store.load();
+    if (meta) {
+      log.nextSeq = meta.nextSeq;
+      log.nextSbpSeq = meta.nextSbpSeq;
+      log.batchNumber = meta.batch;
+      log.nextKey = meta.nextKey;
+      if (meta.password) log.password = meta.password;
+      for (const [key, record] of records) {
+        log.records.push(record);
+        log.keys.set(record, key);
+      }
+    } else {
+      try {
+        await log.persist([]);
+      } catch (error) {
+        await store.close();
+        throw error;
+      }
     }
     return log;
   }
@@ -106,25 +115,6 @@ export class TransactionLog {
   private static makeHash(password: string): { salt: string; hash: string } {
     const salt = randomBytes(16);
     return { salt: salt.toString('hex'), hash: hashPassword(password, salt) };
-  }
-
-  private load(text: string, file: string): void {
-    let data: LogFile;
-    try {
-      data = JSON.parse(text) as LogFile;
-    } catch (error) {
-      throw new JpayError(`log file ${file} is not valid JSON: ${(error as Error).message}`);
-    }
-    if (data?.format !== 'jpay-sim-log' || data.version !== 1 || !Array.isArray(data.records)) {
-      throw new JpayError(`log file ${file} is not a jpay-sim log (format/version/records)`);
-    }
-    this.records = data.records;
-    this.nextSeq = Number.isInteger(data.nextSeq) ? data.nextSeq : 1;
-    this.nextSbpSeq = Number.isInteger(data.nextSbpSeq) ? data.nextSbpSeq : 1;
-    this.batchNumber = Number.isInteger(data.batch) ? data.batch : 1;
-    if (data.password && typeof data.password.salt === 'string' && typeof data.password.hash === 'string') {
-      this.password = data.password;
-    }
   }
 
   get persistent(): boolean {
@@ -178,21 +168,32 @@ export class TransactionLog {
 
   /** Appends a record (and applies its effect on the original, if any), then persists. */
   async append(record: LogRecord): Promise<void> {
-    this.records.push(structuredClone(record));
+    const copy = structuredClone(record);
+    const key = `r:${this.nextKey++}`;
+    this.records.push(copy);
+    this.keys.set(copy, key);
+    const changed: [string, LogRecord][] = [[key, copy]];
     if (record.originalSeq !== undefined && record.tstatus === 'approved') {
       const original = this.find(record.kind, record.originalSeq);
-      if (original) original.reversedAmount += record.amount;
+      if (original) {
+        // A new object: the stored one is the store's.
+        const updated = { ...original, reversedAmount: original.reversedAmount + record.amount };
+        this.records[this.records.indexOf(original)] = updated;
+        const originalKey = this.keys.get(original) as string;
+        this.keys.set(updated, originalKey);
+        changed.push([originalKey, updated]);
+      }
     }
-    await this.persist();
+    await this.persist(changed);
   }
 
   /** Deletes every record (settlement after success, clear); numbering continues, the batch advances. */
   async empty(): Promise<number> {
-    const count = this.records.length;
+    const gone = this.records;
     this.records = [];
     this.batchNumber += 1;
-    await this.persist();
-    return count;
+    await this.persist(gone.map((r) => [this.keys.get(r) as string, undefined]));
+    return gone.length;
   }
 
   checkPassword(candidate: string): boolean {
@@ -203,34 +204,40 @@ export class TransactionLog {
 
   async setPassword(password: string): Promise<void> {
     this.password = TransactionLog.makeHash(password);
-    await this.persist();
+    await this.persist([]);
   }
 
   /** Back to the first start: no records, numbering from 1, the given password. */
   async reset(password: string): Promise<void> {
+    const gone = this.records;
     this.records = [];
     this.nextSeq = 1;
     this.nextSbpSeq = 1;
     this.batchNumber = 1;
     this.password = TransactionLog.makeHash(password);
-    await this.persist();
+    await this.persist(gone.map((r) => [this.keys.get(r) as string, undefined]));
   }
 
+  /** Resolves when every queued write is on disk. */
   async flush(): Promise<void> {
     await this.store?.flush();
   }
 
-  private async persist(): Promise<void> {
+  /** Writes what is queued and closes the file (the simulator's close). */
+  async close(): Promise<void> {
+    await this.store?.close();
+  }
+
+  /** Stores the numbering and password, then the changed records (undefined: removed). */
+  private async persist(changed: [string, LogRecord | undefined][]): Promise<void> {
     if (!this.store) return;
-    const data: LogFile = {
-      format: 'jpay-sim-log',
-      version: 1,
+    const meta: LogMeta = {
       nextSeq: this.nextSeq,
       nextSbpSeq: this.nextSbpSeq,
       batch: this.batchNumber,
+      nextKey: this.nextKey,
       password: this.password,
-      records: this.records,
     };
-    await this.store.write(`${JSON.stringify(data, null, 1)}\n`);
+    await this.store.write(meta, changed);
   }
 }

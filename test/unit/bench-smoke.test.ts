@@ -10,6 +10,7 @@ import { benchFleet } from '../../bench/fleet';
 import { benchHandshake } from '../../bench/handshake';
 import { describeMachine } from '../../bench/machine';
 import { benchMqtt } from '../../bench/mqtt';
+import { benchRecovery } from '../../bench/recovery';
 import { runAll, QUICK } from '../../bench/run';
 import { allFinite, type Comparison } from '../../bench/stats';
 import { formatTable } from '../../bench/table';
@@ -67,9 +68,20 @@ describe('bench (smoke: well-formed numbers, no timing assertions)', function ()
 
   it('receipts to MQTT: outbox vs plain MQTT.js against a local mosquitto', async function () {
     if (!existsSync(MOSQUITTO)) this.skip();
-    const r = await benchMqtt({ receipts: 5, rounds: 2 });
+    const r = await benchMqtt({ receipts: 5, sequential: 3, rounds: 2 });
     assertComparison(r.comparison, 2);
+    assert.equal(r.sequential[0].medium, 'disk');
+    for (const s of r.sequential) assertComparison(s.comparison, 2);
     assert.ok(allFinite([r.receiptsPerSecond.subject, r.receiptsPerSecond.baseline]));
+  });
+
+  it('a sale with the journal vs without, with an empty and a preloaded journal', async () => {
+    const r = await benchRecovery({ sales: 3, rounds: 2, resolvedEntries: 20 });
+    assert.deepEqual(r.cases.slice(0, 2).map((c) => [c.medium, c.resolvedEntries]), [['disk', 0], ['disk', 20]]);
+    for (const c of r.cases) {
+      assertComparison(c.latency, 2);
+      assert.ok(c.journalBytes > 0);
+    }
   });
 
   it('runner: rows with a target carry a verdict, and the table has one line per row', async () => {

@@ -3,9 +3,13 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { OutboxError } from '../../../lib/publish/errors';
-import { encodeAckLine, encodeReceiptLine } from '../../../lib/publish/journal-format';
+import { encodeRecord } from '../../../lib/durable';
+import { encodeAckLine, encodeReceiptLine, outboxValue, type StoredReceipt } from '../../../lib/publish/journal-format';
 import { Outbox } from '../../../lib/publish/outbox';
+import { errno, FaultyFs } from '../../helpers/faulty-fs';
 
+/** A receipt's record in the current format. */
+const recordLine = (r: Omit<StoredReceipt, 'bytes'>): string => encodeRecord(String(r.n), outboxValue(r)).line.toString('utf8');
 const entry = (i: number) => ({ receiptId: `T1-${i}`, terminalId: 'T1', topic: 'jpay/T1/receipt', payload: JSON.stringify({ i }) });
 
 describe('publish: durable outbox journal', () => {
@@ -35,7 +39,7 @@ describe('publish: durable outbox journal', () => {
     let o = await openOutbox();
     const r = await o.add(entry(1));
     assert.equal(r.n, 1);
-    assert.equal(readFileSync(file, 'utf8'), encodeReceiptLine(r));
+    assert.equal(readFileSync(file, 'utf8'), recordLine(r));
     o = await reopen(o);
     assert.deepEqual(o.pending().map((p) => p.receiptId), ['T1-1']);
     assert.equal(o.pending()[0].payload, '{"i":1}');
@@ -132,7 +136,7 @@ describe('publish: durable outbox journal', () => {
   });
 
   it('refuses beyond maxQueuedBytes', async () => {
-    const lineBytes = encodeReceiptLine({ n: 1, ...entry(1) }).length;
+    const lineBytes = recordLine({ n: 1, ...entry(1) }).length;
     const o = await openOutbox({ maxQueuedBytes: lineBytes * 2 + 10 });
     await o.add(entry(1));
     await assert.rejects(
@@ -160,5 +164,114 @@ describe('publish: durable outbox journal', () => {
     const o = await openOutbox();
     await o.close();
     await assert.rejects(o.add(entry(1)), (e: unknown) => e instanceof OutboxError && e.code === 'closed');
+  });
+
+  describe('checksums, power cuts and a full disk (faulty file system)', () => {
+    let fs: FaultyFs;
+    const openWith = async (limits = {}, warn?: (e: Error) => void): Promise<Outbox> => {
+      const o = await Outbox.open(file, limits, warn, { fs });
+      open.push(o);
+      return o;
+    };
+    /** The power fails: files go back to what was synced; the outbox object is abandoned. */
+    const powerCut = async (): Promise<void> => {
+      fs.powerCut();
+      for (const o of open.splice(0)) await o.close();
+      fs.faults = {};
+    };
+
+    beforeEach(() => {
+      fs = new FaultyFs();
+    });
+
+    it('an edited record (amount 10005 → 90005) is quarantined and reported, never loaded for publishing', async () => {
+      let o = await openWith();
+      await o.add({ ...entry(1), payload: JSON.stringify({ amountAuthorized: 10005 }) });
+      await o.add(entry(2));
+      await o.close();
+      writeFileSync(file, readFileSync(file, 'utf8').replace('10005', '90005'));
+      o = await openWith();
+      assert.deepEqual(o.pending().map((p) => p.receiptId), ['T1-2']);
+      assert.equal(o.loadReport.corruptLines, 1);
+      assert.equal(o.loadReport.backupPath, `${file}.quarantine`);
+      assert.match(readFileSync(`${file}.quarantine`, 'utf8'), /90005/);
+      assert.doesNotMatch(readFileSync(file, 'utf8'), /90005|10005/, 'the journal was rewritten without it');
+    });
+
+    it('every receipt add() resolved survives a power cut (each add is fdatasync’d before it resolves)', async () => {
+      const o = await openWith();
+      const syncs = fs.syncs(file);
+      for (let i = 1; i <= 3; i++) await o.add(entry(i));
+      assert.equal(fs.syncs(file) - syncs, 3, 'one sync per receipt added one at a time');
+      await Promise.all([4, 5, 6].map((i) => o.add(entry(i))));
+      await powerCut();
+      assert.deepEqual((await openWith()).pending().map((p) => p.receiptId), ['T1-1', 'T1-2', 'T1-3', 'T1-4', 'T1-5', 'T1-6']);
+    });
+
+    it('an ack is not synced on its own; the next add makes it durable', async () => {
+      const o = await openWith();
+      const a = await o.add(entry(1));
+      const syncs = fs.syncs(file);
+      await o.ack(a.n);
+      assert.equal(fs.syncs(file), syncs, 'no sync for the ack');
+      await o.add(entry(2));
+      await powerCut();
+      assert.deepEqual((await openWith()).pending().map((p) => p.receiptId), ['T1-2']);
+    });
+
+    it('after a compaction, receipts added later survive a power cut', async () => {
+      const o = await openWith({ compactAtBytes: 1500 });
+      const records = [];
+      for (let i = 0; i < 20; i++) records.push(await o.add(entry(i)));
+      for (const r of records.slice(0, 18)) await o.ack(r.n);
+      assert.ok(o.fileBytes < 1500);
+      await o.add(entry(20));
+      await powerCut();
+      assert.deepEqual((await openWith()).pending().map((p) => p.receiptId), ['T1-18', 'T1-19', 'T1-20']);
+    });
+
+    it('disk full with short writes: the add rejects, nothing stored before it is lost, nothing merges after it', async () => {
+      let o = await openWith();
+      await o.add(entry(1));
+      fs.faults = { maxWrite: 16, spaceLimit: fs.used() + 90 };
+      await assert.rejects(o.add(entry(2)), (e: unknown) => e instanceof OutboxError && e.code === 'journal-failed' && /disk is full.*not stored/.test(e.message));
+      fs.faults = {};
+      await o.add(entry(3));
+      await o.close();
+      o = await openWith();
+      assert.deepEqual(o.pending().map((p) => p.receiptId), ['T1-1', 'T1-3']);
+      assert.equal(o.loadReport.corruptLines + o.loadReport.tornBytes, 0);
+    });
+
+    it('a failed sync rejects the add and every later one until the outbox is reopened', async () => {
+      let o = await openWith();
+      await o.add(entry(1));
+      fs.faults = { sync: () => errno('EIO', 'I/O error') };
+      await assert.rejects(o.add(entry(2)), (e: unknown) => e instanceof OutboxError && e.code === 'journal-failed');
+      fs.faults = {};
+      await assert.rejects(o.add(entry(3)), (e: unknown) => e instanceof OutboxError && e.code === 'journal-failed' && /failed earlier/.test(e.message));
+      await o.close();
+      o = await openWith();
+      assert.deepEqual(o.pending().map((p) => p.receiptId), ['T1-1']);
+      await o.add(entry(4));
+    });
+
+    it('a journal of the earlier format is migrated on open: pending receipts kept, in order, durably', async () => {
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, [1, 2, 3].map((i) => encodeReceiptLine({ n: i, ...entry(i) })).join('') + encodeAckLine(2));
+      let o = await openWith();
+      assert.equal(o.loadReport.migrated, true);
+      assert.deepEqual(o.pending().map((p) => [p.n, p.receiptId]), [
+        [1, 'T1-1'],
+        [3, 'T1-3'],
+      ]);
+      assert.equal(readFileSync(file, 'utf8'), recordLine({ n: 1, ...entry(1) }) + recordLine({ n: 3, ...entry(3) }));
+      const next = await o.add(entry(4));
+      assert.equal(next.n, 4);
+      await powerCut();
+      o = await openWith();
+      assert.equal(o.loadReport.migrated, false);
+      assert.deepEqual(o.pending().map((p) => p.receiptId), ['T1-1', 'T1-3', 'T1-4']);
+    });
   });
 });
