@@ -9,11 +9,12 @@ import { benchCodec, type CodecCase, type CodecOptions, type CodecResult } from 
 import { benchCommandOverhead, type CommandOverheadOptions, type CommandOverheadResult } from './command-overhead';
 import { benchFleet, type FleetOptions, type FleetResult } from './fleet';
 import { benchHandshake, type HandshakeOptions, type HandshakeResult } from './handshake';
+import { benchLoadTime, type LoadTimeOptions, type LoadTimeResult } from './load-time';
 import { describeMachine } from './machine';
 import { benchMqtt, type MqttOptions, type MqttResult } from './mqtt';
 import { bytes, formatTable, ms, times, us, type Row } from './table';
 
-export const MEASUREMENTS = ['command', 'codec', 'fleet', 'handshake', 'mqtt'] as const;
+export const MEASUREMENTS = ['command', 'codec', 'fleet', 'handshake', 'mqtt', 'load'] as const;
 export type Measurement = (typeof MEASUREMENTS)[number];
 
 export interface Plan {
@@ -22,6 +23,7 @@ export interface Plan {
   fleet: Omit<FleetOptions, 'memory'>[];
   handshake: HandshakeOptions;
   mqtt: MqttOptions;
+  load: LoadTimeOptions;
 }
 
 export const FULL: Plan = {
@@ -33,6 +35,7 @@ export const FULL: Plan = {
   ],
   handshake: { iterations: 100, rounds: 6 },
   mqtt: { receipts: 1000, rounds: 6 },
+  load: { requireRuns: 21, nodeRedRuns: 9 },
 };
 
 export const QUICK: Plan = {
@@ -41,6 +44,7 @@ export const QUICK: Plan = {
   fleet: [{ terminals: 100, pairs: 2, roundMs: 2500, meanPauseMs: 1000 }],
   handshake: { iterations: 30, rounds: 4 },
   mqtt: { receipts: 300, rounds: 4 },
+  load: { requireRuns: 7, nodeRedRuns: 3 },
 };
 
 const TARGET = {
@@ -50,6 +54,8 @@ const TARGET = {
   addedP99Ms: 5,
   rssPerTerminal: 100 * 1024,
   fleetTerminals: 1000,
+  requireMain: 1.5,
+  nodeRedStart: 1.05,
 };
 
 function commandRows(r: CommandOverheadResult): Row[] {
@@ -185,6 +191,27 @@ function mqttRow(r: MqttResult): Row {
   };
 }
 
+function loadRows(r: LoadTimeResult): Row[] {
+  return [
+    {
+      measurement: 'load: require() of the package main vs node -e 0',
+      subject: ms(r.require.subject),
+      baseline: ms(r.require.baseline),
+      ratio: times(r.require.ratio),
+      target: `≤ ${TARGET.requireMain}×`,
+      pass: r.require.ratio <= TARGET.requireMain,
+    },
+    {
+      measurement: 'load: Node-RED start with the package vs without',
+      subject: ms(r.nodeRed.subject),
+      baseline: ms(r.nodeRed.baseline),
+      ratio: times(r.nodeRed.ratio),
+      target: `≤ ${TARGET.nodeRedStart}×`,
+      pass: r.nodeRed.ratio <= TARGET.nodeRedStart,
+    },
+  ];
+}
+
 export interface RunOptions {
   plan: Plan;
   only: readonly Measurement[];
@@ -223,6 +250,7 @@ export async function runAll({ plan, only, log }: RunOptions): Promise<RunOutput
   );
   await step('handshake', () => benchHandshake(plan.handshake), (r) => [handshakeRow(r)]);
   await step('mqtt', () => benchMqtt(plan.mqtt), (r) => [mqttRow(r)]);
+  await step('load', () => benchLoadTime(plan.load), loadRows);
   return { rows, results };
 }
 

@@ -22,7 +22,7 @@ import {
 import { parseReceipt, receiptToElement } from '../../../lib/protocol/receipt';
 import { buildRequest, parseRequest } from '../../../lib/protocol/requests';
 import { parseResponse, responseToPacket } from '../../../lib/protocol/responses';
-import { isCommandName } from '../../../lib/protocol/schemas';
+import { isCommandName } from '../../../lib/protocol/validation';
 import { packet } from '../../../lib/codec/packet';
 import { canonical, example, exampleNames } from './commands-examples.helper';
 
