@@ -70,6 +70,17 @@ describe('package: the tarball (npm pack)', function () {
     assert.deepEqual(unresolved, []);
   });
 
+  it('README and docs import only the documented paths (package.json exports)', () => {
+    const documented = new Set(Object.keys(PKG.exports).filter((key) => key !== './package.json').map((key) => (key === '.' ? PKG.name : `${PKG.name}/${key.slice(2)}`)));
+    const texts = ['README.md', ...readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+    const undocumented: string[] = [];
+    for (const file of texts) {
+      const text = readFileSync(path.join(ROOT, file), 'utf8');
+      for (const [, id] of text.matchAll(/(?:from\s+|require\(\s*)['"](@jpaykit\/node-red-jpay[^'"]*)['"]/g)) if (!documented.has(id)) undocumented.push(`${file}: ${id}`);
+    }
+    assert.deepEqual(undocumented, []);
+  });
+
   it('carries nothing useless: no source maps, no TypeScript sources, no tests or tooling', () => {
     const useless = packed.files.filter(
       (file) =>
