@@ -81,6 +81,19 @@ describe('package: the tarball (npm pack)', function () {
     assert.deepEqual(undocumented, []);
   });
 
+  it('passes the flow library scorecard checks that can run offline (scripts/scorecard.js, docs/releasing.md)', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { scorecard } = require('../../scripts/scorecard.js') as { scorecard: (dir: string, o: { online: boolean }) => { id: string; result: string; detail?: string }[] };
+    const checks = scorecard(packed.unpacked, { online: false });
+    assert.deepEqual(
+      checks.map((c) => c.id),
+      ['P01', 'P02', 'P03', 'P04', 'P05', 'P06', 'P07', 'P08', 'N01', 'N02', 'D01', 'D02', 'D03'],
+    );
+    assert.deepEqual(checks.filter((c) => c.result === 'fail'), []);
+    // The one deliberate deviation (docs/releasing.md): engines says what is tested.
+    assert.deepEqual(checks.filter((c) => c.result === 'deviation').map((c) => c.id), ['P07']);
+  });
+
   it('carries nothing useless: no source maps, no TypeScript sources, no tests or tooling', () => {
     const useless = packed.files.filter(
       (file) =>
