@@ -8,6 +8,7 @@ import { benchCodec } from '../../bench/codec';
 import { benchCommandOverhead } from '../../bench/command-overhead';
 import { benchFleet } from '../../bench/fleet';
 import { benchHandshake } from '../../bench/handshake';
+import { benchLoadTime } from '../../bench/load-time';
 import { describeMachine } from '../../bench/machine';
 import { benchMqtt } from '../../bench/mqtt';
 import { runAll, QUICK } from '../../bench/run';
@@ -70,6 +71,13 @@ describe('bench (smoke: well-formed numbers, no timing assertions)', function ()
     const r = await benchMqtt({ receipts: 5, rounds: 2 });
     assertComparison(r.comparison, 2);
     assert.ok(allFinite([r.receiptsPerSecond.subject, r.receiptsPerSecond.baseline]));
+  });
+
+  it('load time: require() of the main and Node-RED with the package, as positive times and ratios', async () => {
+    const r = await benchLoadTime({ requireRuns: 1, nodeRedRuns: 1 });
+    for (const side of [r.require, r.nodeRed]) {
+      assert.ok(allFinite([side.subject, side.baseline, side.ratio]) && side.subject > 0 && side.baseline > 0);
+    }
   });
 
   it('runner: rows with a target carry a verdict, and the table has one line per row', async () => {
