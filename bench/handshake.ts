@@ -35,7 +35,7 @@ export async function benchHandshake(options: HandshakeOptions): Promise<Handsha
     const privateKey = p256.utils.randomSecretKey();
     p256.getPublicKey(privateKey, false);
     const point = Buffer.from(peerHandshake, 'base64').subarray(1);
-    p256.Point.fromHex(point).assertValidity();
+    p256.Point.fromBytes(point).assertValidity();
     return Buffer.from(p256.getSharedSecret(privateKey, point, true).subarray(1));
   };
   const library = (): Buffer => {

@@ -9,12 +9,13 @@ import { benchCodec, type CodecCase, type CodecOptions, type CodecResult } from 
 import { benchCommandOverhead, type CommandOverheadOptions, type CommandOverheadResult } from './command-overhead';
 import { benchFleet, type FleetOptions, type FleetResult } from './fleet';
 import { benchHandshake, type HandshakeOptions, type HandshakeResult } from './handshake';
+import { benchLoadTime, type LoadTimeOptions, type LoadTimeResult } from './load-time';
 import { describeMachine } from './machine';
 import { benchMqtt, type MqttOptions, type MqttResult } from './mqtt';
 import { benchRecovery, type RecoveryOptions, type RecoveryResult } from './recovery';
 import { bytes, formatTable, ms, times, us, type Row } from './table';
 
-export const MEASUREMENTS = ['command', 'codec', 'fleet', 'handshake', 'mqtt', 'recovery'] as const;
+export const MEASUREMENTS = ['command', 'codec', 'fleet', 'handshake', 'mqtt', 'recovery', 'load'] as const;
 export type Measurement = (typeof MEASUREMENTS)[number];
 
 export interface Plan {
@@ -24,6 +25,7 @@ export interface Plan {
   handshake: HandshakeOptions;
   mqtt: MqttOptions;
   recovery: RecoveryOptions;
+  load: LoadTimeOptions;
 }
 
 export const FULL: Plan = {
@@ -36,6 +38,8 @@ export const FULL: Plan = {
   handshake: { iterations: 100, rounds: 6 },
   mqtt: { receipts: 1000, sequential: 300, rounds: 6 },
   recovery: { sales: 100, rounds: 6, resolvedEntries: 10_000 },
+  mqtt: { receipts: 1000, rounds: 6 },
+  load: { requireRuns: 21, nodeRedRuns: 9 },
 };
 
 export const QUICK: Plan = {
@@ -45,6 +49,8 @@ export const QUICK: Plan = {
   handshake: { iterations: 30, rounds: 4 },
   mqtt: { receipts: 300, sequential: 100, rounds: 4 },
   recovery: { sales: 40, rounds: 4, resolvedEntries: 2000 },
+  mqtt: { receipts: 300, rounds: 4 },
+  load: { requireRuns: 7, nodeRedRuns: 3 },
 };
 
 const TARGET = {
@@ -57,6 +63,8 @@ const TARGET = {
   mqttBurst: 1.3,
   mqttOneAtATime: 2,
   saleWithJournal: 1.15,
+  requireMain: 1.5,
+  nodeRedStart: 1.05,
 };
 
 function commandRows(r: CommandOverheadResult): Row[] {
@@ -226,6 +234,27 @@ function recoveryRows(r: RecoveryResult): Row[] {
   return [...sales, floor];
 }
 
+function loadRows(r: LoadTimeResult): Row[] {
+  return [
+    {
+      measurement: 'load: require() of the package main vs node -e 0',
+      subject: ms(r.require.subject),
+      baseline: ms(r.require.baseline),
+      ratio: times(r.require.ratio),
+      target: `≤ ${TARGET.requireMain}×`,
+      pass: r.require.ratio <= TARGET.requireMain,
+    },
+    {
+      measurement: 'load: Node-RED start with the package vs without',
+      subject: ms(r.nodeRed.subject),
+      baseline: ms(r.nodeRed.baseline),
+      ratio: times(r.nodeRed.ratio),
+      target: `≤ ${TARGET.nodeRedStart}×`,
+      pass: r.nodeRed.ratio <= TARGET.nodeRedStart,
+    },
+  ];
+}
+
 export interface RunOptions {
   plan: Plan;
   only: readonly Measurement[];
@@ -265,6 +294,7 @@ export async function runAll({ plan, only, log }: RunOptions): Promise<RunOutput
   await step('handshake', () => benchHandshake(plan.handshake), (r) => [handshakeRow(r)]);
   await step('mqtt', () => benchMqtt(plan.mqtt), mqttRows);
   await step('recovery', () => benchRecovery(plan.recovery), recoveryRows);
+  await step('load', () => benchLoadTime(plan.load), loadRows);
   return { rows, results };
 }
 

@@ -4,8 +4,15 @@
  */
 import path from 'node:path';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { createReceiptPublisher, type ReceiptPublisher } from '../lib/publish';
+import { onFirstUse } from '../lib/lazy';
+import type * as Publish from '../lib/publish';
+import type { ReceiptPublisher } from '../lib/publish';
 import { BROKER_API_PROPERTY, type BrokerState, type BrokerUser, type JpayMqttBrokerApi } from './shared/mqtt-broker-api';
+
+// The publisher (with the MQTT client) loads when the first broker node is created, not
+// when Node-RED starts.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const publish = onFirstUse(() => require('../lib/publish') as typeof Publish);
 
 interface JpayMqttBrokerDef extends NodeDef {
   host: string;
@@ -56,7 +63,7 @@ export = function register(RED: NodeAPI): void {
       }
     };
 
-    const ready: Promise<ReceiptPublisher> = createReceiptPublisher({
+    const ready: Promise<ReceiptPublisher> = publish().createReceiptPublisher({
       host: text(config.host),
       port,
       tls: tls ? { rejectUnauthorized: config.tlsVerify !== false } : undefined,

@@ -6,7 +6,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { ERROR_CODES, JpayFlowError, toFlowError } from '../lib/flow/errors';
 import { JpayValidationError } from '../lib/errors';
-import { OutboxError } from '../lib/publish';
+import { OutboxError } from '../lib/publish/errors';
 import type { Receipt } from '../lib/protocol/types';
 import { getBroker, type BrokerState, type BrokerUser } from './shared/mqtt-broker-api';
 

@@ -1,10 +1,13 @@
 'use strict';
-// Build: compile TypeScript, then copy each node's editor HTML, icons and locales next to
-// its compiled .js, where Node-RED looks for them. The output is assembled in a staging
+// Build: compile TypeScript, replace the schema validators with ajv's standalone code
+// (scripts/build/validators.js), then copy each node's editor HTML, icons and locales next
+// to its compiled .js, where Node-RED looks for them. The output is assembled in a staging
 // folder and swapped into dist/ at the end, so a running test never sees a half-built dist.
+// `npm pack` and `npm publish` run it (prepack), so the tarball always carries a fresh dist/.
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
+const { writeStandaloneValidators } = require('./build/validators');
 
 const root = path.resolve(__dirname, '..');
 const dist = path.join(root, 'dist');
@@ -21,6 +24,7 @@ try {
     [require.resolve('typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.json'), '--outDir', staging],
     { stdio: 'inherit' },
   );
+  writeStandaloneValidators(staging);
   const nodesSrc = path.join(root, 'nodes');
   const nodesOut = path.join(staging, 'nodes');
   fs.mkdirSync(nodesOut, { recursive: true });

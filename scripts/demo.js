@@ -6,7 +6,7 @@
 const { spawn } = require('node:child_process');
 const path = require('node:path');
 const { configFromEnv } = require('./demo/config');
-const { startDemo } = require('./demo/start');
+const { checkPorts, startDemo } = require('./demo/start');
 
 function banner(demo) {
   const mqtt = demo.mqtt.external ? `${demo.mqtt.url} (yours, JPAY_DEMO_MQTT_URL)` : `${demo.mqtt.url} (embedded)`;
@@ -81,6 +81,8 @@ async function main(argv) {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 
+  // A taken port is told at once, not after a build of half a minute.
+  await checkPorts(config);
   if (!args.has('--no-build')) {
     console.log('Building the package (npm run build)…');
     try {

@@ -7,10 +7,16 @@
  * than @noble/curves: docs/benchmarks.md); @noble/curves validates a received point.
  */
 import { createCipheriv, createDecipheriv, createECDH, randomBytes, type ECDH } from 'node:crypto';
-import { p256 } from '@noble/curves/nist.js';
+import type * as Nist from '@noble/curves/nist.js';
 import { JpayProtocolError } from '../errors';
+import { onFirstUse } from '../lazy';
 import { Packet, childText } from './packet';
 import { parsePacket, serializePacket } from './xml';
+
+// Loaded at the first handshake: most sessions are not encrypted, and @noble/curves (an
+// ES module) takes longer to load than the whole client.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const nist = onFirstUse(() => require('@noble/curves/nist.js') as typeof Nist);
 
 const POINT_LENGTH = 65;
 /** RFC 4492 ServerECDHParams header: curve_type named_curve(3), secp256r1(23), point length. */
@@ -68,7 +74,7 @@ function decodeHandshake(base64: string, header: Buffer, side: string): Uint8Arr
   const point = bytes.subarray(header.length);
   if (point[0] !== 0x04) throw new JpayProtocolError('bad-handshake', `${side} handshake point must be uncompressed`);
   try {
-    p256.Point.fromHex(point).assertValidity();
+    nist().p256.Point.fromBytes(point).assertValidity();
   } catch (error) {
     throw new JpayProtocolError('bad-handshake', `${side} handshake key is not a valid secp256r1 point`, { cause: error });
   }

@@ -1,5 +1,6 @@
-import { XMLParser, type X2jOptions } from 'fast-xml-parser';
+import type { X2jOptions, XMLParser } from 'fast-xml-parser';
 import { JpayProtocolError, JpayValidationError } from '../errors';
+import { onFirstUse } from '../lazy';
 import { XML_ENTITY_DECODER } from './xml-entities';
 import { checkWellFormed } from './xml-wellformed';
 import { ATTRIBUTE_PREFIX, Packet, REPEATED_ELEMENTS, TEXT_KEY, XmlElement, XmlNode } from './packet';
@@ -24,7 +25,11 @@ export const XML_PARSER_OPTIONS: X2jOptions = {
     !isAttribute && REPEATED_ELEMENTS.has(name) && typeof path === 'object' && path.getDepth() > 1,
 };
 
-const parser = new XMLParser(XML_PARSER_OPTIONS);
+// Made at the first parse, so that loading the package does not load the parser.
+const parser = onFirstUse(
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  (): XMLParser => new (require('fast-xml-parser') as typeof import('fast-xml-parser')).XMLParser(XML_PARSER_OPTIONS),
+);
 
 const XML_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 // Names that would touch an object's prototype machinery; the parser refuses them as
@@ -41,7 +46,7 @@ export function parsePacket(text: string): Packet {
   checkWellFormed(text);
   let document: Record<string, unknown>;
   try {
-    document = parser.parse(text) as Record<string, unknown>;
+    document = parser().parse(text) as Record<string, unknown>;
   } catch (error) {
     throw new JpayProtocolError('bad-xml', `malformed XML: ${(error as Error).message}`, { cause: error });
   }

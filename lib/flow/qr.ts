@@ -3,7 +3,12 @@
  * are. The encoding itself (ISO/IEC 18004, byte mode, level M) is qrcode-generator's: a
  * small, dependency-free, long-maintained encoder beats carrying our own.
  */
-import qrcode from 'qrcode-generator';
+import type QrCodeGenerator from 'qrcode-generator';
+import { onFirstUse } from '../lazy';
+
+// Loaded at the first QR code (SBP payments only), not with the package.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const qrcode = onFirstUse(() => require('qrcode-generator') as typeof QrCodeGenerator);
 
 /** Byte-mode capacity of a version-40 symbol at error correction level M. */
 export const QR_MAX_BYTES = 2331;
@@ -19,7 +24,7 @@ export class QrTooLongError extends Error {
 export function qrMatrix(text: string): boolean[][] {
   const bytes = Buffer.from(text, 'utf8');
   if (bytes.length > QR_MAX_BYTES) throw new QrTooLongError(bytes.length);
-  const code = qrcode(0, 'M');
+  const code = qrcode()(0, 'M');
   // qrcode-generator's default byte conversion keeps the low 8 bits of each char, so a
   // latin1 string of the UTF-8 bytes encodes exactly those bytes (no global setting touched).
   code.addData(bytes.toString('latin1'), 'Byte');

@@ -6,6 +6,7 @@ export * from './display';
 export * from './emv-tags';
 export * from './values';
 export * from './schemas';
+export * from './validation';
 export * from './requests';
 export * from './responses';
 export * from './receipt';

@@ -5,7 +5,7 @@
 import { packet, Packet, XmlElement } from '../codec/packet';
 import { JpayValidationError } from '../errors';
 import { nonEmptyText, put, text } from './fields';
-import { findRequestProblem, isCommandName, validateRequest, ValidationProblem } from './schemas';
+import { findRequestProblem, isCommandName, validateRequest, ValidationProblem } from './validation';
 import { CommandName, RequestParams, TRANSACTION_TYPES, TransactionRequest, TransactionType } from './types';
 import { amountToWire } from './values';
 

@@ -15,7 +15,7 @@ import {
 } from './parameters';
 import { parseReceipt, PLAIN_TEXT_PAN, receiptToElement } from './receipt';
 import { parseSReport, parseXReport, sreportToElement, xreportToElement } from './report';
-import { isCommandName } from './schemas';
+import { isCommandName } from './validation';
 import { Secret } from './secret';
 import { decodeErrorStack, encodeErrorText, parseStatus } from './status';
 import { CommandName, ResponseBase, ResponseToWrite, ResponseTypes, SReport, TransactionResult } from './types';

@@ -1,5 +1,8 @@
 /**
- * JSON Schemas (ajv v8) for every command's RequestParams, and validateRequest().
+ * JSON Schemas (ajv v8) for every command's RequestParams: the rulebook that
+ * validateRequest() (validation.ts) applies. The build compiles them into plain
+ * JavaScript with ajv's standalone code (request-validators.ts says how), so the package
+ * never compiles a schema at load.
  *
  * Every property schema carries a `description` that doubles as the plain-English rule
  * reported in a JpayValidationError; `then` branches that add `required` carry the rule
@@ -14,9 +17,8 @@
  * Decision (password on transaction): the admin password is required with manual card
  * entry and refused without it, so the password never goes on the wire needlessly.
  */
-import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
-import { JpayValidationError } from '../errors';
-import { COMMAND_NAMES, CommandName, RequestParams, TRANSACTION_TYPES } from './types';
+import type { Options } from 'ajv';
+import { CommandName, TRANSACTION_TYPES } from './types';
 import { MAX_WIRE_AMOUNT } from './values';
 
 export type JsonSchema = Readonly<Record<string, unknown>>;
@@ -218,100 +220,5 @@ export const REQUEST_SCHEMAS: Readonly<Record<CommandName, JsonSchema>> = {
   runreset: tokenOnly,
 };
 
-const ajv = new Ajv({ allErrors: false, verbose: true, strict: true, strictTypes: false, strictRequired: false });
-
-const VALIDATORS = Object.fromEntries(
-  COMMAND_NAMES.map((command) => [command, ajv.compile(REQUEST_SCHEMAS[command])]),
-) as Record<CommandName, ValidateFunction>;
-
-/**
- * format: the value is malformed (wrong type, pattern, range); missing: a required field is
- * absent; not-allowed: the value or field is not allowed here (enum, type-specific rules).
- */
-export type ValidationProblemKind = 'format' | 'missing' | 'not-allowed' | 'unknown-field';
-
-export interface ValidationProblem {
-  /** Readable path of the parameter (`amount`, `manual.expiry`). */
-  field: string;
-  /** The rule, in plain English, without the value. */
-  rule: string;
-  kind: ValidationProblemKind;
-}
-
-function pathOf(instancePath: string, child?: string): string {
-  const parts = instancePath.split('/').filter((p) => p !== '');
-  if (child !== undefined) parts.push(child);
-  return parts.length === 0 ? 'params' : parts.join('.');
-}
-
-function describedRule(error: ErrorObject): string | undefined {
-  const parent: unknown = error.parentSchema;
-  if (parent && typeof parent === 'object' && 'description' in parent) {
-    const d = (parent as { description?: unknown }).description;
-    if (typeof d === 'string') return d;
-  }
-  return undefined;
-}
-
-// With allErrors false ajv stops at the first failure but also reports the wrappers
-// (`if` after a failed then/else, `anyOf` after its failed branches). The anyOf error
-// carries the property's own description; an `if` error adds nothing.
-function pickError(errors: readonly ErrorObject[]): ErrorObject {
-  const useful = errors.filter((e) => e.keyword !== 'if');
-  const combinator = [...useful].reverse().find((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
-  return combinator ?? useful[0] ?? errors[0];
-}
-
-function problemOf(error: ErrorObject): ValidationProblem {
-  switch (error.keyword) {
-    case 'required': {
-      const missing = String((error.params as { missingProperty?: unknown }).missingProperty);
-      return { field: pathOf(error.instancePath, missing), rule: describedRule(error) ?? 'is required', kind: 'missing' };
-    }
-    case 'additionalProperties': {
-      const extra = String((error.params as { additionalProperty?: unknown }).additionalProperty);
-      return { field: pathOf(error.instancePath, extra), rule: 'is not a known parameter', kind: 'unknown-field' };
-    }
-    case 'not':
-      return { field: pathOf(error.instancePath), rule: describedRule(error) ?? 'is not allowed here', kind: 'not-allowed' };
-    default: {
-      const described = describedRule(error);
-      const typeSpecific = error.schemaPath.includes('/allOf/');
-      const kind: ValidationProblemKind =
-        typeSpecific || error.keyword === 'enum' || error.keyword === 'const' ? 'not-allowed' : 'format';
-      if (error.instancePath === '' && error.keyword === 'type') {
-        return { field: 'params', rule: 'must be an object', kind: 'format' };
-      }
-      // ajv's own messages quote the schema (`must match pattern "^\d{8}$"`), never the data.
-      return { field: pathOf(error.instancePath), rule: described ?? error.message ?? 'is invalid', kind };
-    }
-  }
-}
-
-// `{ currency: undefined }` means "not given" in JavaScript (and is how optional fields
-// arrive from spread defaults), so undefined-valued properties are dropped before validation.
-function withoutUndefined(value: unknown): unknown {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = withoutUndefined(v);
-  return out;
-}
-
-export function isCommandName(name: unknown): name is CommandName {
-  return typeof name === 'string' && (COMMAND_NAMES as readonly string[]).includes(name);
-}
-
-/** The first problem with a command's parameters, or undefined when they are valid. */
-export function findRequestProblem(command: string, params: unknown): ValidationProblem | undefined {
-  if (!isCommandName(command)) return { field: 'command', rule: 'is not a JPAY command', kind: 'format' };
-  const validate = VALIDATORS[command];
-  const value = params === undefined && command === 'resetpassword' ? {} : withoutUndefined(params);
-  if (validate(value)) return undefined;
-  return problemOf(pickError(validate.errors ?? []));
-}
-
-/** Throws JpayValidationError(field, rule) unless params are valid for the command. */
-export function validateRequest<C extends CommandName>(command: C, params: unknown): asserts params is RequestParams[C] {
-  const problem = findRequestProblem(command, params);
-  if (problem) throw new JpayValidationError(problem.field, problem.rule);
-}
+/** ajv's options for REQUEST_SCHEMAS: `verbose` gives each error its schema, whose description is the rule. */
+export const REQUEST_AJV_OPTIONS: Readonly<Options> = { allErrors: false, verbose: true, strict: true, strictTypes: false, strictRequired: false };

@@ -2,8 +2,10 @@
 // The embedded MQTT broker (aedes), used when no external broker is configured.
 const net = require('node:net');
 
-function startBroker(host, port) {
-  const aedes = require('aedes')();
+async function startBroker(host, port) {
+  // aedes is an ES module: require() of it needs Node 20.19 or later (package.json engines).
+  const { Aedes } = require('aedes');
+  const aedes = await Aedes.createBroker();
   const server = net.createServer(aedes.handle);
   return new Promise((resolve, reject) => {
     server.once('error', (err) => {

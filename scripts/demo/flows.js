@@ -70,7 +70,7 @@ function readJson(file, fallback) {
     return JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (err) {
     if (err.code === 'ENOENT') return fallback;
-    throw new Error(`${file}: ${err.message} (delete it, or start with JPAY_DEMO_RESET=1)`);
+    throw new Error(`${file}: ${err.message} (delete it, or start with JPAY_DEMO_RESET=1)`, { cause: err });
   }
 }
 

@@ -29,7 +29,7 @@ async function assertPortsFree(ports) {
       await probe(p.host, p.port);
     } catch (err) {
       if (err && err.code === 'EADDRINUSE') throw new PortInUseError(p.what, p.host, p.port, p.env);
-      if (err && err.code === 'EACCES') throw new Error(`Port ${p.port} (${p.what}) needs privileges: set ${p.env} to a port above 1023`);
+      if (err && err.code === 'EACCES') throw new Error(`Port ${p.port} (${p.what}) needs privileges: set ${p.env} to a port above 1023`, { cause: err });
       throw err;
     }
   }

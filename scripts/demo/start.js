@@ -36,6 +36,11 @@ function portList(config) {
   return list;
 }
 
+/** Rejects with a PortInUseError naming the port and its variable when one is taken. */
+function checkPorts(config) {
+  return assertPortsFree(portList(config));
+}
+
 function assertBuilt(root) {
   const missing = ['dist/lib/simulator/index.js', 'dist/nodes/jpay-terminal.js'].filter((f) => !fs.existsSync(path.join(root, f)));
   if (missing.length > 0) throw new Error(`${missing.join(', ')} missing: run \`npm run build\` first (npm start does)`);
@@ -117,4 +122,4 @@ async function startDemo(config, log = () => undefined) {
   }
 }
 
-module.exports = { startDemo, simulatorOptions };
+module.exports = { startDemo, simulatorOptions, checkPorts };

@@ -56,7 +56,7 @@ export function expectTyped<R>(where: string, fn: () => R, allowed: (e: unknown)
     result = fn();
   } catch (error) {
     if (!allowed(error)) {
-      if (error instanceof JpayError) throw new Error(`${where}: unexpected ${errorKey(error)}: ${error.message}`);
+      if (error instanceof JpayError) throw new Error(`${where}: unexpected ${errorKey(error)}: ${error.message}`, { cause: error });
       throw new UntypedError(where, error);
     }
     seen(error);

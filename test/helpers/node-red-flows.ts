@@ -9,16 +9,15 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Node, NodeInitializer, NodeMessage } from 'node-red';
-import helper from 'node-red-node-test-helper';
+import { CORE_NODES_DIR, helper } from './node-red-runtime';
 
-helper.init(require.resolve('node-red'));
 export { helper };
 
 const load = createRequire(__filename);
 const ROOT = path.resolve(__dirname, '../..');
 export const EXAMPLES_DIR = path.join(ROOT, 'examples', 'flows');
 const DIST_NODES = path.join(ROOT, 'dist', 'nodes');
-const CORE = path.join(path.dirname(require.resolve('@node-red/nodes/package.json')), 'core');
+const CORE = CORE_NODES_DIR;
 
 /** Core node types → their module (relative to @node-red/nodes/core). */
 const CORE_MODULES: Record<string, string> = {

@@ -1,8 +1,6 @@
 /** An in-process MQTT broker (aedes) on a random port, for flows with MQTT nodes. */
 import { createServer, type AddressInfo } from 'node:net';
-import { createBroker } from 'aedes';
-
-type Aedes = ReturnType<typeof createBroker>;
+import { Aedes } from 'aedes';
 
 export interface TestBroker {
   host: string;
@@ -14,7 +12,7 @@ export interface TestBroker {
 }
 
 export async function startTestBroker(): Promise<TestBroker> {
-  const broker = createBroker();
+  const broker = await Aedes.createBroker();
   const server = createServer(broker.handle);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

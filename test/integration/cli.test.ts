@@ -300,9 +300,11 @@ describe('jpay CLI (child process against the simulator)', function () {
 
   it('--cancel-after cancels through the next keepalive and reports the final answer', async () => {
     const s = await simulator({ autoPresent: false });
-    const r = await jpay(['--port', String(s.port), 'purchase', '--amount', '1', '--cancel-after', '0.3']);
+    // --cancel-after counts from the CLI's start: leave a loaded machine ample time to send
+    // the command first (0.3 s was sometimes too short, and the cancel then came before the send).
+    const r = await jpay(['--port', String(s.port), 'purchase', '--amount', '1', '--cancel-after', '1.5']);
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, /\[cancel\] --cancel-after 0\.3 s/);
+    assert.match(r.stderr, /\[cancel\] --cancel-after 1\.5 s/);
     assert.match(r.stderr, /\[keepalive\] \d+ \(answering: cancelled\)/);
     assert.match(r.stdout, /^DECLINED/);
     assert.match(r.stdout, /terminal status +cancelled/);

@@ -9,13 +9,12 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Node, NodeInitializer, NodeMessage, NodeStatus } from 'node-red';
-import helper from 'node-red-node-test-helper';
 import { MAX_DEADLINE_MS } from '../../lib/flow/flow-msg';
 import type { SimulatorHandle } from '../../lib/simulator';
 import type { JpayTerminalApi } from '../../nodes/shared/terminal-api';
 import { TERMINAL_API_PROPERTY } from '../../nodes/shared/terminal-lookup';
+import { CORE_NODES_DIR, helper } from '../helpers/node-red-runtime';
 
-helper.init(require.resolve('node-red'));
 export { helper };
 
 const load = createRequire(__filename);
@@ -30,7 +29,7 @@ export function builtNode(type: string): NodeInitializer {
 
 /** A core node module (function, change…) for flows that need one. */
 export function coreNode(file: string): NodeInitializer {
-  return load(path.join(path.dirname(require.resolve('@node-red/nodes/package.json')), 'core', file)) as NodeInitializer;
+  return load(path.join(CORE_NODES_DIR, file)) as NodeInitializer;
 }
 
 export const TERMINAL_ID = 'term';

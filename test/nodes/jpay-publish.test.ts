@@ -135,13 +135,13 @@ describe('nodes/jpay-publish + jpay-mqtt-broker (built, real runtime, mosquitto)
 
   it('receipts stored while the broker was down are published after a redeploy', async () => {
     await broker.stop();
-    let flow = await load();
+    const flow = await load();
     await statusMatching(flow.pub, (s) => s.fill === 'red', 'offline');
     flow.pub.receive(resultMsg(7));
     await flow.out.next();
     await helper.unload();
     await broker.start();
-    flow = await load();
+    await load();
     await sub.waitFor((m) => m.some((x) => x.topic === 'shop/vm-1/receipt' && x.payload.includes(idOf(7))), 15_000, 'the stored receipt');
   });
 

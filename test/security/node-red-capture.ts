@@ -4,15 +4,17 @@
  * Catch and helper nodes get), and, read from the test helper's spies before unload, every
  * status, warn/error/log/debug/trace call and every RED.log entry.
  */
-import { hooks } from '@node-red/util';
+import type * as NodeRedUtil from '@node-red/util';
 import type { Node } from 'node-red';
 import type { helper as Helper } from '../helpers/node-red-flows';
+import { resolveNodeRed } from '../helpers/node-red-runtime';
 import { textOf } from './scanner';
 
 type Recorder = (source: string, text: string) => void;
 
-// The typings know only the hook names without a label.
-const runtimeHooks = hooks as unknown as {
+// The hooks of the Node-RED the tests run on; the typings know only the hook names without a label.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const runtimeHooks = (require(resolveNodeRed('@node-red/util')) as typeof NodeRedUtil).hooks as unknown as {
   add<E>(id: string, handler: (event: E) => void): void;
   remove(id: string): void;
 };

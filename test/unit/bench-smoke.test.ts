@@ -8,6 +8,7 @@ import { benchCodec } from '../../bench/codec';
 import { benchCommandOverhead } from '../../bench/command-overhead';
 import { benchFleet } from '../../bench/fleet';
 import { benchHandshake } from '../../bench/handshake';
+import { benchLoadTime } from '../../bench/load-time';
 import { describeMachine } from '../../bench/machine';
 import { benchMqtt } from '../../bench/mqtt';
 import { benchRecovery } from '../../bench/recovery';
@@ -81,6 +82,13 @@ describe('bench (smoke: well-formed numbers, no timing assertions)', function ()
     for (const c of r.cases) {
       assertComparison(c.latency, 2);
       assert.ok(c.journalBytes > 0);
+    }
+  });
+
+  it('load time: require() of the main and Node-RED with the package, as positive times and ratios', async () => {
+    const r = await benchLoadTime({ requireRuns: 1, nodeRedRuns: 1 });
+    for (const side of [r.require, r.nodeRed]) {
+      assert.ok(allFinite([side.subject, side.baseline, side.ratio]) && side.subject > 0 && side.baseline > 0);
     }
   });
 

@@ -1,26 +1,85 @@
 /**
  * The package as a user loads it: `main` (dist/lib/index.js, CommonJS, built by
- * `npm run build`) exports what the README's examples import, and nothing of Node-RED.
+ * `npm run build`) with plain `require()` on the Node running the tests, and the request
+ * validators the build generates (ajv standalone) from lib/protocol/schemas.ts.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { findRequestProblem } from '../../lib/protocol/validation';
+import type * as Validation from '../../lib/protocol/validation';
 
 const ROOT = path.resolve(__dirname, '../..');
 const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { main: string };
+const DIST_VALIDATORS = path.join(ROOT, 'dist', 'lib', 'protocol', 'request-validators.js');
+
+const TOKEN = 'DE9773A8CB888560AB0F89C07623FE03';
+
+/** Valid and invalid parameters of every kind of rule: types, patterns, ranges, if/then/else, unknown fields. */
+const CASES: [string, unknown][] = [
+  ['login', { password: '12345678' }],
+  ['login', { password: '1234' }],
+  ['login', {}],
+  ['login', { password: '12345678', clientHandshake: 'not base64!' }],
+  ['logout', { token: TOKEN }],
+  ['logout', { token: 'xyz' }],
+  ['changepassword', { token: TOKEN, password: '12345678' }],
+  ['transaction', { type: 'purchase', amount: 100 }],
+  ['transaction', { type: 'purchase', amount: 1.5 }],
+  ['transaction', { type: 'purchase', amount: -1 }],
+  ['transaction', { type: 'purchase' }],
+  ['transaction', { type: 'sale', amount: 1 }],
+  ['transaction', { type: 'purchase', amount: 1, amountOther: 1 }],
+  ['transaction', { type: 'purchase-with-cashback', amount: 1 }],
+  ['transaction', { type: 'void' }],
+  ['transaction', { type: 'void', number: 'first' }],
+  ['transaction', { type: 'void', number: 'last' }],
+  ['transaction', { type: 'refund', amount: 1, rrn: '123' }],
+  ['transaction', { type: 'refund', amount: 1, rrn: '123', sbp: true }],
+  ['transaction', { type: 'purchase', amount: 1, forced: true }],
+  ['transaction', { type: 'purchase', amount: 1, manual: { pan: '4000000010000001', expiry: '2612' } }],
+  ['transaction', { type: 'purchase', amount: 1, manual: { pan: '4000000010000001', expiry: '2613' }, password: '12345678' }],
+  ['transaction', { type: 'purchase', amount: 1, password: '12345678' }],
+  ['transaction', { type: 'void', number: 1, sbp: true }],
+  ['transaction', { type: 'purchase', amount: 1, colour: 'red' }],
+  ['report', { password: '12345678', reportType: 'weekly' }],
+  ['resetpassword', undefined],
+  ['sethostkey', { token: TOKEN, name: 'k\u0001', material: 'QUJDRA==' }],
+  ['nosuchcommand', {}],
+  ['transaction', 'not an object'],
+];
 
 describe('package entry (the built main, loaded by plain require)', () => {
-  it('exports the client, the simulator, recovery, the receipt publisher and the typed errors', () => {
+  it('exports the client, the errors and the protocol objects; the simulator, recovery and publisher load only when read', () => {
     const script = `
       const lib = require(${JSON.stringify(path.join(ROOT, pkg.main))});
-      const names = ['JpayClient', 'startSimulator', 'TransactionRecovery', 'createReceiptPublisher', 'JpayValidationError', 'TransactionOutcomeUnknown', 'parsePacket', 'encodeFrame'];
+      const loaded = () => Object.keys(require.cache);
+      const heavy = (files) => files.filter((f) => /[\\\\/](mqtt|@noble|fast-xml-parser)[\\\\/]|[\\\\/]dist[\\\\/]lib[\\\\/](simulator|recovery|publish)[\\\\/]/.test(f));
+      const atLoad = heavy(loaded());
+      const names = ['JpayClient', 'JpayValidationError', 'TransactionOutcomeUnknown', 'validateRequest', 'describeStatus', 'startSimulator', 'TransactionRecovery', 'createReceiptPublisher'];
       const missing = names.filter((n) => typeof lib[n] !== 'function');
-      const nodeRed = Object.keys(require.cache).filter((f) => /[\\\\/]node-red[\\\\/]|@node-red/.test(f));
-      process.stdout.write(JSON.stringify({ missing, nodeRed }));
+      const internal = ['CommandRunner', 'runExchange', 'MessageDispatcher', 'ExchangeFailure', 'parsePacket', 'encodeFrame'].filter((n) => n in lib);
+      const nodeRed = loaded().filter((f) => /[\\\\/]node-red[\\\\/]|@node-red/.test(f));
+      process.stdout.write(JSON.stringify({ atLoad, afterUse: heavy(loaded()).length > 0, missing, internal, nodeRed }));
     `;
-    const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8' })) as { missing: string[]; nodeRed: string[] };
+    const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8' })) as Record<string, unknown>;
+    assert.deepEqual(out.atLoad, [], 'heavy modules loaded by require() of the main');
+    assert.equal(out.afterUse, true, 'reading the lazy names loads their modules');
     assert.deepEqual(out.missing, []);
+    assert.deepEqual(out.internal, [], 'internals exported by the main');
     assert.deepEqual(out.nodeRed, [], 'the library pulls in no Node-RED module');
+  });
+
+  it('the built request validators are ajv standalone code, and decide exactly as the schemas do', () => {
+    const generated = readFileSync(DIST_VALIDATORS, 'utf8');
+    assert.match(generated, /ajv standalone/);
+    const requires = [...generated.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]);
+    assert.ok(requires.every((r) => r.startsWith('ajv/dist/runtime/')), `the generated code requires only ajv's runtime helpers: ${requires.join(', ')}`);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const built = require(path.join(ROOT, 'dist', 'lib', 'protocol', 'validation.js')) as typeof Validation;
+    for (const [command, params] of CASES) {
+      assert.deepEqual(built.findRequestProblem(command, params), findRequestProblem(command, params), `${command} ${JSON.stringify(params)}`);
+    }
   });
 });

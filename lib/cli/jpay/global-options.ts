@@ -13,4 +13,5 @@ export const GLOBAL_OPTIONS: Readonly<Record<string, CliOption>> = {
   timeout: { type: 'string', value: 'S', description: 'give up after S seconds (per command; whole transaction)' },
   json: { type: 'boolean', description: 'print the result as one JSON object on stdout' },
   help: { type: 'boolean', description: 'show help (also after a command: jpay purchase --help)' },
+  version: { type: 'boolean', description: 'print the version of jpay and exit' },
 };

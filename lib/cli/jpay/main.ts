@@ -12,6 +12,7 @@ import { commandNameOf, parseCommandLine, type GlobalOptions, wantsJson } from '
 import { errorVerdict, responseVerdict } from './outcome';
 import { Progress } from './progress';
 import { makeRedactor, type Redactor, type Secrets } from './redact';
+import { packageVersion } from '../version';
 
 export interface CliIo {
   argv: readonly string[];
@@ -76,9 +77,14 @@ function reportError(
 ): ExitCode {
   const verdict = errorVerdict(invocation, error);
   const text = formatError(cli, invocation, error, verdict.kind, redact);
-  out.line(text.stderr);
-  if (json) out.json(errorJson(cli, invocation, error, verdict, redact));
-  else if (text.stdout !== undefined) out.result(text.stdout);
+  if (json) {
+    // A script reads the JSON on stdout; a person watching gets one line.
+    out.line(text.stderr.split('\n')[0]);
+    out.json(errorJson(cli, invocation, error, verdict, redact));
+  } else {
+    out.line(text.stderr);
+    if (text.stdout !== undefined) out.result(text.stdout);
+  }
   return verdict.exitCode;
 }
 
@@ -95,6 +101,10 @@ export async function main(io: CliIo): Promise<ExitCode> {
   }
   if (parsed.kind === 'help') {
     io.stdout(parsed.text);
+    return 0;
+  }
+  if (parsed.kind === 'version') {
+    io.stdout(`${packageVersion()}\n`);
     return 0;
   }
   return runCommand(io, out, parsed.spec.name, parsed.global, parsed.invocation, diagnostics);

@@ -20,6 +20,7 @@ export interface GlobalOptions {
 
 export type CommandLine =
   | { kind: 'help'; text: string }
+  | { kind: 'version' }
   | { kind: 'run'; spec: CommandSpec; global: GlobalOptions; invocation: Invocation };
 
 type ParseOptions = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
@@ -93,15 +94,17 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   const name = argv[at];
   if (name === undefined || name === '--' || name === '-') {
     if (before.help === true) return { kind: 'help', text: globalHelp() };
-    throw new UsageError('no command given; see jpay --help');
+    if (before.version === true) return { kind: 'version' };
+    throw new UsageError('no command given');
   }
   const spec = findCommand(name);
   if (spec === undefined) {
     if (before.help === true) return { kind: 'help', text: globalHelp() };
-    throw new UsageError(`unknown command '${name.slice(0, 40)}'; see jpay --help`);
+    throw new UsageError(`unknown command '${name.slice(0, 40)}'`);
   }
   const after = parse(argv.slice(at + 1), { ...GLOBAL_OPTIONS, ...spec.options }, spec.name);
   if (before.help === true || after.help === true) return { kind: 'help', text: commandHelp(spec) };
+  if (before.version === true || after.version === true) return { kind: 'version' };
   const merged: OptionValues = { ...before };
   for (const [k, v] of Object.entries(after)) if (v !== undefined) merged[k] = v;
   const global = globalOptions(merged, env);

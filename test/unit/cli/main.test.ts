@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { CliIo, main, secretsOf } from '../../../lib/cli/jpay/main';
 
 function io(argv: string[], env: NodeJS.ProcessEnv = {}): CliIo & { out: string; err: string } {
@@ -50,5 +52,40 @@ describe('cli main (in process, no network)', () => {
     const x = io(['11112222'], { JPAY_PASSWORD: '11112222' });
     assert.equal(await main(x), 2);
     assert.match(x.err, /unknown command '\[redacted\]'/);
+  });
+
+  it('--version prints the package version on stdout, with or without a command', async () => {
+    const { version } = JSON.parse(readFileSync(path.resolve(__dirname, '../../../package.json'), 'utf8')) as { version: string };
+    for (const argv of [['--version'], ['purchase', '--version']]) {
+      const x = io(argv);
+      assert.equal(await main(x), 0);
+      assert.equal(x.out, `${version}\n`);
+      assert.equal(x.err, '');
+    }
+  });
+
+  it('a usage error is told once: the message, then where to look', async () => {
+    for (const [argv, message, hint] of [
+      [[], 'jpay: no command given', 'See: jpay --help'],
+      [['pay'], "jpay: unknown command 'pay'", 'See: jpay --help'],
+    ] as const) {
+      const x = io([...argv]);
+      assert.equal(await main(x), 2);
+      assert.equal(x.err, `${message}\n${hint}\n`);
+      assert.equal(x.out, '');
+    }
+  });
+
+  it('with --json an error is one JSON object on stdout and one human line on stderr', async () => {
+    const usage = io(['--json', 'pay']);
+    assert.equal(await main(usage), 2);
+    assert.equal(usage.err, "jpay: unknown command 'pay'\n");
+    assert.equal((JSON.parse(usage.out) as { outcome: string }).outcome, 'usage');
+    // Not sent (refused before connecting): the text form adds a second line saying so.
+    const refused = io(['--json', '--port', '1', '--timeout', '2', 'purchase', '--amount', '1']);
+    assert.equal(await main(refused), 3);
+    assert.equal(refused.err.split('\n').filter(Boolean).length, 1, refused.err);
+    assert.match(refused.err, /^jpay purchase: cannot connect/);
+    assert.equal((JSON.parse(refused.out) as { error: { type: string } }).error.type, 'JpayConnectionError');
   });
 });

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { JpayValidationError } from '../../../lib/errors';
 import { buildRequest } from '../../../lib/protocol/requests';
-import { REQUEST_SCHEMAS, validateRequest } from '../../../lib/protocol/schemas';
+import { REQUEST_SCHEMAS } from '../../../lib/protocol/schemas';
+import { validateRequest } from '../../../lib/protocol/validation';
 import { COMMAND_NAMES } from '../../../lib/protocol/types';
 
 const TOKEN = 'DE9773A8CB888560AB0F89C07623FE03';

@@ -1,0 +1,126 @@
+/**
+ * Start-up cost of the package, as same-run ratios of wall-clock times of fresh processes:
+ * - `require()` of the package main against a bare `node -e 0`;
+ * - Node-RED's start (until it serves the editor) with the package installed in its user
+ *   directory against the same start without it.
+ * The two sides alternate, run after run, so drift in the machine's load hits both alike.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { median } from './stats';
+
+const ROOT = path.resolve(__dirname, '..');
+
+export interface LoadTimeOptions {
+  /** Runs of each side of the require() comparison. */
+  requireRuns: number;
+  /** Runs of each side of the Node-RED start comparison. */
+  nodeRedRuns: number;
+}
+
+export interface Ratio {
+  subject: number;
+  baseline: number;
+  ratio: number;
+}
+
+export interface LoadTimeResult {
+  require: Ratio;
+  nodeRed: Ratio;
+}
+
+function timeProcess(args: string[]): number {
+  const start = process.hrtime.bigint();
+  const run = spawnSync(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  const elapsed = Number(process.hrtime.bigint() - start) / 1e6;
+  if (run.status !== 0) throw new Error(`node ${args.join(' ')} failed: ${run.stderr.toString()}`);
+  return elapsed;
+}
+
+function compare(runs: number, subject: () => Promise<number> | number, baseline: () => Promise<number> | number): Promise<Ratio> {
+  return (async () => {
+    const s: number[] = [];
+    const b: number[] = [];
+    await baseline(); // warm the file cache for both sides
+    await subject();
+    for (let i = 0; i < runs; i += 1) {
+      b.push(await baseline());
+      s.push(await subject());
+    }
+    const subjectMs = median(s);
+    const baselineMs = median(b);
+    return { subject: subjectMs, baseline: baselineMs, ratio: subjectMs / baselineMs };
+  })();
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** Milliseconds from spawning Node-RED until it logs that its server runs. */
+async function timeNodeRed(userDir: string): Promise<number> {
+  const port = await freePort();
+  const red = require.resolve('node-red/red.js');
+  const start = process.hrtime.bigint();
+  const child = spawn(process.execPath, [red, '--userDir', userDir, '--port', String(port), 'flows.json'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      let out = '';
+      child.stdout.setEncoding('utf8');
+      child.stdout.on('data', (chunk: string) => {
+        out += chunk;
+        if (out.includes('Server now running')) resolve(Number(process.hrtime.bigint() - start) / 1e6);
+        if (/\[error\]/.test(out)) reject(new Error(`Node-RED logged an error:\n${out}`));
+      });
+      child.once('exit', (code) => reject(new Error(`Node-RED exited (${code}) before it started:\n${out}`)));
+    });
+  } finally {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  }
+}
+
+function userDir(withPackage: boolean): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'jpay-bench-nr-'));
+  writeFileSync(path.join(dir, 'flows.json'), '[]');
+  if (withPackage) {
+    mkdirSync(path.join(dir, 'node_modules', '@jpaykit'), { recursive: true });
+    symlinkSync(ROOT, path.join(dir, 'node_modules', '@jpaykit', 'node-red-jpay'), 'dir');
+  }
+  return dir;
+}
+
+export async function benchLoadTime(options: LoadTimeOptions): Promise<LoadTimeResult> {
+  const main = path.join(ROOT, 'dist', 'lib', 'index.js');
+  const requireRatio = await compare(
+    options.requireRuns,
+    () => timeProcess(['-e', `require(${JSON.stringify(main)})`]),
+    () => timeProcess(['-e', '0']),
+  );
+  const withDir = userDir(true);
+  const withoutDir = userDir(false);
+  try {
+    const nodeRed = await compare(
+      options.nodeRedRuns,
+      () => timeNodeRed(withDir),
+      () => timeNodeRed(withoutDir),
+    );
+    return { require: requireRatio, nodeRed };
+  } finally {
+    rmSync(withDir, { recursive: true, force: true });
+    rmSync(withoutDir, { recursive: true, force: true });
+  }
+}
