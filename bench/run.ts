@@ -38,7 +38,6 @@ export const FULL: Plan = {
   handshake: { iterations: 100, rounds: 6 },
   mqtt: { receipts: 1000, sequential: 300, rounds: 6 },
   recovery: { sales: 100, rounds: 6, resolvedEntries: 10_000 },
-  mqtt: { receipts: 1000, rounds: 6 },
   load: { requireRuns: 21, nodeRedRuns: 9 },
 };
 
@@ -49,7 +48,6 @@ export const QUICK: Plan = {
   handshake: { iterations: 30, rounds: 4 },
   mqtt: { receipts: 300, sequential: 100, rounds: 4 },
   recovery: { sales: 40, rounds: 4, resolvedEntries: 2000 },
-  mqtt: { receipts: 300, rounds: 4 },
   load: { requireRuns: 7, nodeRedRuns: 3 },
 };
 

@@ -29,7 +29,7 @@ import {
 import { parseReceipt, receiptToElement } from '../../../lib/protocol/receipt';
 import { buildRequest, parseRequest, type ParsedRequest } from '../../../lib/protocol/requests';
 import { parseResponse, responseToPacket } from '../../../lib/protocol/responses';
-import { isCommandName } from '../../../lib/protocol/schemas';
+import { isCommandName } from '../../../lib/protocol/validation';
 import { Secret } from '../../../lib/protocol/secret';
 import { COMMAND_NAMES, MESSAGE_NAMES } from '../../../lib/protocol/types';
 import type {
