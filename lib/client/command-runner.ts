@@ -11,6 +11,7 @@ import { isEncryptedPacket } from '../codec/crypto';
 import { JpayError, JpayProtocolError, JpayStatusError, outcomeUnknownReason, TransactionOutcomeUnknown } from '../errors';
 import { buildRequest } from '../protocol/requests';
 import { parseResponse } from '../protocol/responses';
+import { findRequestProblem } from '../protocol/schemas';
 import { CommandName, LoginResult, RequestParams, ResponseTypes, TOKEN_COMMANDS, TransactionRequest } from '../protocol/types';
 import { JpayAbortError } from './abort';
 import type { AdminSession } from './admin-session';
@@ -362,6 +363,12 @@ export class CommandRunner {
     }
     if (handshake && !session) throw new JpayProtocolError('bad-handshake', 'the terminal did not answer the encryption handshake');
     if (result.token === undefined) throw new JpayProtocolError('bad-packet', 'login response without a token');
+    // Refused here rather than on every token command after it; the rule never quotes the token.
+    const tokenProblem = findRequestProblem('logout', { token: result.token });
+    if (tokenProblem) {
+      admin.clearToken();
+      throw new JpayProtocolError('bad-packet', `login response token: ${tokenProblem.rule}`);
+    }
     admin.setToken(result.token);
     if (session) secure.install(session);
     logger.debug('logged in', { encrypted: session !== undefined });
