@@ -22,6 +22,7 @@ import { buildResponse } from '../../lib/protocol/responses';
 
 export const TEST_TOKEN = 'C0FFEE00C0FFEE00C0FFEE00C0FFEE00';
 const EXPECT_TIMEOUT_MS = 5_000;
+const SCRIPT_MAX_FRAME_SIZE = 64 * 1024 * 1024;
 
 export interface ReceivedPacket {
   /** Connection number, from 0. */
@@ -176,7 +177,8 @@ export class ScriptedTerminal {
     const index = this.connections++;
     this.open += 1;
     this.maxConcurrent = Math.max(this.maxConcurrent, this.open);
-    const conn = new ScriptedConnection(index, new PacketSocket(socket), this);
+    // Large enough to send a report of tens of thousands of transactions: the client's limits are under test.
+    const conn = new ScriptedConnection(index, new PacketSocket(socket, { maxFrameSize: SCRIPT_MAX_FRAME_SIZE }), this);
     // The client's FIN ends its use of the connection (it closes after the response).
     let counted = true;
     const finished = (): void => {
