@@ -74,7 +74,7 @@ async function terminalFloodsClient(frames: number): Promise<{ cut: boolean; sen
 }
 
 async function clientFloodsSimulator(frames: number): Promise<{ cut: boolean; sent: number }> {
-  const sim = await startSimulator({ port: 0, activatorPort: 0, timing: { commandTimeoutMs: 600_000 } });
+  const sim = await startSimulator({ port: 0, activatorPort: 0, timing: { firstPacketTimeoutMs: 600_000 } });
   let cut = false;
   sim.on('event', (e) => {
     if (e.type === 'bad-input' && /more than \d+ packets/.test(e.reason)) cut = true;

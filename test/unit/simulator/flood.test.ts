@@ -16,7 +16,7 @@ describe('simulator: bounded memory per connection', () => {
   let sim: SimulatorHandle;
   beforeEach(async () => {
     // A long linger after the response: without a bound the flood would be held for a minute.
-    sim = await startTestSimulator({ timing: { commandTimeoutMs: 60_000 } });
+    sim = await startTestSimulator({ timing: { firstPacketTimeoutMs: 60_000 } });
   });
   afterEach(async () => {
     await sim.close();
