@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { JpayClient, type ClientTimeouts, DEFAULT_TIMEOUTS, type JpayClientOptions } from '../../../lib/client';
 import { TCP_KEEPALIVE_DELAY_MS } from '../../../lib/client/connect';
-import { packet } from '../../../lib/codec/packet';
+import { packet, type XmlElement } from '../../../lib/codec/packet';
 import { JpayProtocolError, JpayTimeoutError, JpayValidationError, TransactionOutcomeUnknown, timeoutMessage } from '../../../lib/errors';
 import { DEFAULT_MAX_REPORT_FRAME_SIZE, MAX_CLIENT_FRAME_SIZE } from '../../../lib/client/options';
 import { DEFAULT_MAX_FRAME_SIZE } from '../../../lib/codec/frame';
@@ -260,7 +260,7 @@ describe('JpayClient limits: idle, caps, TCP keep-alive and frame sizes (issue 1
   }
 
   /** A report answer of about `bytes` (a padded header title). */
-  function reportOf(bytes: number): Record<string, unknown> {
+  function reportOf(bytes: number): XmlElement {
     const line = 'x'.repeat(1000);
     return { xreport: { header: { title: { line: Array.from({ length: Math.ceil(bytes / 1013) }, () => line) } } } };
   }
