@@ -6,7 +6,6 @@
  */
 import assert from 'node:assert/strict';
 import type { NodeMessage } from 'node-red';
-import type { SimulatorHandle } from '../../lib/simulator';
 import { TERMINAL_ID, builtNode, coreNode, helper, inbox, onTab, terminalConfig, type FlowNode, type Inbox, type TerminalAddress } from './callback-fixtures';
 
 export { helper, TERMINAL_ID };
