@@ -140,11 +140,13 @@ export class TerminalController implements JpayTerminalApi {
     this.#closed = true;
     this.#card.clear();
     this.#dex.clear();
-    // Nobody will learn how a command still running ends.
-    this.#endCommand('unknown');
   }
 
-  /** The end of the running command; handlers are only ever asked while one runs (one at a time per client). */
+  /**
+   * The end of the running command; handlers are only ever asked while one runs (one at a
+   * time per client), and every command ends with 'command-end' — the one a closing client
+   * abandons too.
+   */
   #ended(): Promise<TransactionEnd> {
     if (!this.#commandEnd) {
       let resolve!: (end: TransactionEnd) => void;
