@@ -246,6 +246,44 @@ export function keepalive(): Packet {
   return packet('keepalive');
 }
 
+/** A passed settlement's answer body. */
+export const SETTLEMENT_PASSED: XmlElement = {
+  sreport: { 'resp-code': '000', 'orig-amount': 'D000000010000', amount: 'D000000010000', tnum: '1', 'settlement-result': 'passed' },
+};
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** `count` keep-alives `everyMs` apart, each answered ok; resolves with their answers. */
+export async function keepAlives(conn: ScriptedConnection, count: number, everyMs: number): Promise<Packet[]> {
+  const answers: Packet[] = [];
+  for (let i = 0; i < count; i++) {
+    await sleep(everyMs);
+    answers.push(await conn.message(keepalive()));
+  }
+  return answers;
+}
+
+/** Keep-alives `everyMs` apart until the client hangs up (a terminal that never finishes). */
+export async function keepAlivesUntilHangUp(conn: ScriptedConnection, everyMs = 10): Promise<void> {
+  try {
+    for (;;) {
+      await conn.message(keepalive());
+      await sleep(everyMs);
+    }
+  } catch {
+    // the client hung up
+  }
+}
+
+/** A settlement over a slow bank link: `count` keep-alives `everyMs` apart, then passed. */
+export function slowSettlement(count: number, everyMs: number): Script {
+  return async (conn) => {
+    await conn.expect('settlement');
+    await keepAlives(conn, count, everyMs);
+    await conn.respond('ok', SETTLEMENT_PASSED);
+  };
+}
+
 /** An approved card receipt body for a transaction response. */
 export function approvedReceipt(amount = 12300, extra: XmlElement = {}): XmlElement {
   return {

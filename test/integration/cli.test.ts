@@ -7,7 +7,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { packet } from '../../lib/codec/packet';
 import { startSimulator, type SimulatorHandle, type SimulatorOptions } from '../../lib/simulator';
-import { acceptLogin, keepalive, reply, type ScriptedConnection, ScriptedTerminal } from '../helpers/scripted-terminal';
+import { acceptLogin, keepAlivesUntilHangUp, reply, ScriptedTerminal, slowSettlement } from '../helpers/scripted-terminal';
 
 const ROOT = path.resolve(__dirname, '../..');
 const CLI = path.join(ROOT, 'lib/cli/jpay.ts');
@@ -417,19 +417,6 @@ describe('jpay CLI (child process against the simulator)', function () {
       terminal = undefined;
     });
 
-    const SREPORT = { sreport: { 'resp-code': '000', 'orig-amount': 'D000000010000', amount: 'D000000010000', tnum: '1', 'settlement-result': 'passed' } };
-    const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-    async function keepAlivesUntilHangUp(conn: ScriptedConnection): Promise<void> {
-      try {
-        for (;;) {
-          await conn.message(keepalive());
-          await sleep(50);
-        }
-      } catch {
-        // the client hung up
-      }
-    }
-
     it("keeps and sends back the token of §8.1's example (18 digits), and never prints it", async () => {
       const token = '392480923040932923';
       const parameters = { parameters: { tid: '10000001', sn: 'SN-1' } };
@@ -448,16 +435,7 @@ describe('jpay CLI (child process against the simulator)', function () {
     });
 
     it('a settlement that sends keep-alives for longer than --idle-timeout succeeds: each one restarts it', async () => {
-      terminal = await ScriptedTerminal.start([
-        async (conn) => {
-          await conn.expect('settlement');
-          for (let i = 0; i < 8; i++) {
-            await sleep(100);
-            await conn.message(keepalive());
-          }
-          await conn.respond('ok', SREPORT);
-        },
-      ]);
+      terminal = await ScriptedTerminal.start([slowSettlement(8, 100)]);
       const r = await jpay(['--port', String(terminal.port), '--idle-timeout', '0.3', 'settlement'], { JPAY_PASSWORD: PASSWORD });
       await terminal.done();
       assert.equal(r.code, 0, r.stderr);
@@ -483,7 +461,7 @@ describe('jpay CLI (child process against the simulator)', function () {
       terminal = await ScriptedTerminal.start([
         async (conn) => {
           await conn.expect('settlement');
-          await keepAlivesUntilHangUp(conn);
+          await keepAlivesUntilHangUp(conn, 50);
         },
       ]);
       const r = await jpay(['--port', String(terminal.port), '--timeout', '0.5', '--json', 'settlement'], { JPAY_PASSWORD: PASSWORD });

@@ -8,12 +8,10 @@ import assert from 'node:assert/strict';
 import { packet } from '../../lib/codec/packet';
 import type { OutcomeUnknownPayload } from '../../lib/flow/errors';
 import type { SReport } from '../../lib/protocol/types';
-import { keepalive, ScriptedTerminal, type Script } from '../helpers/scripted-terminal';
+import { ScriptedTerminal, type Script, slowSettlement } from '../helpers/scripted-terminal';
 import { PASSWORD, errorOf, helper, loadNode } from './command-fixtures';
 
 const LIMITS = { idleTimeout: '300', commandTimeout: '20000', transactionTimeout: '20000' };
-const SREPORT = { sreport: { 'resp-code': '000', 'orig-amount': 'D000000010000', amount: 'D000000010000', tnum: '1', 'settlement-result': 'passed' } };
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('nodes: the terminal limits (built, real runtime, scripted terminal over TCP)', function () {
   this.timeout(15000);
@@ -32,14 +30,7 @@ describe('nodes: the terminal limits (built, real runtime, scripted terminal ove
 
   it('jpay-settlement: keep-alives for longer than the idle limit pass; then silence fails naming the idle limit', async () => {
     const at = await start([
-      async (conn) => {
-        await conn.expect('settlement');
-        for (let i = 0; i < 8; i++) {
-          await sleep(100);
-          await conn.message(keepalive());
-        }
-        await conn.respond('ok', SREPORT);
-      },
+      slowSettlement(8, 100),
       async (conn) => {
         await conn.expect('settlement');
         await conn.stall();

@@ -13,7 +13,18 @@ import { packet, type XmlElement } from '../../../lib/codec/packet';
 import { JpayProtocolError, JpayTimeoutError, JpayValidationError, TransactionOutcomeUnknown, timeoutMessage } from '../../../lib/errors';
 import { DEFAULT_MAX_REPORT_FRAME_SIZE, MAX_CLIENT_FRAME_SIZE } from '../../../lib/client/options';
 import { DEFAULT_MAX_FRAME_SIZE } from '../../../lib/codec/frame';
-import { acceptLogin, approvedReceipt, keepalive, reply, type Script, ScriptedConnection, ScriptedTerminal } from '../../helpers/scripted-terminal';
+import {
+  acceptLogin,
+  approvedReceipt,
+  keepalive,
+  keepAlives,
+  keepAlivesUntilHangUp,
+  reply,
+  type Script,
+  ScriptedTerminal,
+  SETTLEMENT_PASSED,
+  slowSettlement,
+} from '../../helpers/scripted-terminal';
 
 const PASSWORD = '24681357';
 /** Real seconds become milliseconds × 2: 40 s → 80 ms. */
@@ -32,31 +43,6 @@ function scaledDefaults(): Partial<ClientTimeouts> {
 const realMs = (seconds: number): number => (seconds * 1000) / SCALE;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A keep-alive every `everyS` seconds for `forS` seconds (scaled), each answered ok. */
-async function keepAlivesFor(conn: ScriptedConnection, everyS: number, forS: number): Promise<number> {
-  let sent = 0;
-  for (let t = 0; t < forS; t += everyS) {
-    await sleep(realMs(everyS));
-    const answer = await conn.message(keepalive());
-    assert.equal(answer.body.status, 'ok');
-    sent += 1;
-  }
-  return sent;
-}
-
-/** Sends keep-alives until the client hangs up. */
-async function keepAlivesForever(conn: ScriptedConnection): Promise<void> {
-  try {
-    for (;;) {
-      await conn.message(keepalive());
-      await sleep(10);
-    }
-  } catch {
-    // the client hung up
-  }
-}
-
-const SREPORT = { sreport: { 'resp-code': '000', 'orig-amount': 'D000000010000', amount: 'D000000010000', tnum: '1', 'settlement-result': 'passed' } };
 
 describe('JpayClient limits: idle, caps, TCP keep-alive and frame sizes (issue 13)', () => {
   let terminal: ScriptedTerminal | undefined;
@@ -82,42 +68,30 @@ describe('JpayClient limits: idle, caps, TCP keep-alive and frame sizes (issue 1
   });
 
   it('a settlement over a slow bank link: keep-alives every 5 s for 40 s, then passed (default limits, scaled)', async () => {
-    let sent = 0;
-    const c = await setup(
-      [
-        async (conn) => {
-          await conn.expect('settlement');
-          sent = await keepAlivesFor(conn, 5, 40);
-          await conn.respond('ok', SREPORT);
-        },
-      ],
-      { timeouts: scaledDefaults() },
-    );
+    // A keep-alive every 5 s for 40 s.
+    const c = await setup([slowSettlement(40 / 5, realMs(5))], { timeouts: scaledDefaults() });
     const ticks: string[] = [];
     c.on('keepalive', (info) => ticks.push(info.command));
     const report = await c.settlement();
     assert.equal(report.passed, true);
     await terminal!.done();
-    assert.equal(sent, 8);
     assert.deepEqual(ticks, Array(8).fill('settlement'));
+    assert.deepEqual(terminal!.received.slice(1).map((r) => [r.packet.name, r.packet.body.status]), Array(8).fill(['keepalive', 'ok']));
   });
 
   it('keep-alives extend the idle limit of every command, each gap below it and the whole well above it', async () => {
     const idleMs = 80;
     const slow =
-      (command: string, body: Record<string, unknown>): Script =>
+      (command: string, body: XmlElement): Script =>
       async (conn) => {
         await conn.expect(command);
-        for (let i = 0; i < 6; i++) {
-          await sleep(idleMs / 2);
-          await conn.message(keepalive());
-        }
-        await conn.respond('ok', body as never);
+        await keepAlives(conn, 6, idleMs / 2);
+        await conn.respond('ok', body);
       };
     const c = await setup(
       [
         slow('report', { xreport: { header: {} } }),
-        slow('clear', SREPORT),
+        slow('clear', SETTLEMENT_PASSED),
         acceptLogin(),
         slow('loadworkkeys', {}),
         slow('updateconfiguration', {}),
@@ -198,16 +172,16 @@ describe('JpayClient limits: idle, caps, TCP keep-alive and frame sizes (issue 1
     const c = await setup([
       async (conn) => {
         await conn.expect('settlement');
-        await keepAlivesForever(conn);
+        await keepAlivesUntilHangUp(conn);
       },
       async (conn) => {
         await conn.expect('transaction');
-        await keepAlivesForever(conn);
+        await keepAlivesUntilHangUp(conn);
       },
       acceptLogin(),
       async (conn) => {
         await conn.expect('runreset');
-        await keepAlivesForever(conn);
+        await keepAlivesUntilHangUp(conn);
       },
     ], { timeouts: { idleMs: 1_000, commandMs: 150, transactionMs: 200 } });
     await assert.rejects(c.settlement(), (e: unknown) => {
