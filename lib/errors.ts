@@ -70,14 +70,37 @@ export class JpayConnectionError extends JpayError {
   }
 }
 
-export type TimeoutPhase = 'connect' | 'command' | 'transaction' | 'frame' | 'handler';
+/**
+ * The limit that fired: `connect` (timeouts.connectMs), `idle` (timeouts.idleMs: nothing
+ * from the terminal for that long, during any command), `command` (timeouts.commandMs: the
+ * cap of a whole command other than a transaction or runreset), `transaction`
+ * (timeouts.transactionMs: the cap of a whole transaction or runreset), `frame` (one frame
+ * from its first byte to its last), `handler` (timeouts.handlerMs).
+ */
+export type TimeoutPhase = 'connect' | 'idle' | 'command' | 'transaction' | 'frame' | 'handler';
 
-/** A deadline passed for a command that is not a transaction (safe to run again). */
+/** How each limit is named in every message (library, CLI, nodes). */
+export const TIMEOUT_LIMITS: Readonly<Record<TimeoutPhase, { name: string; what: string }>> = {
+  connect: { name: 'connect limit', what: 'no TCP connection (timeouts.connectMs)' },
+  idle: { name: 'idle limit', what: 'nothing from the terminal for that long (timeouts.idleMs)' },
+  command: { name: 'command cap', what: 'the command did not finish (timeouts.commandMs)' },
+  transaction: { name: 'transaction cap', what: 'the transaction or runreset did not finish (timeouts.transactionMs)' },
+  frame: { name: 'frame limit', what: 'a frame did not complete' },
+  handler: { name: 'handler limit', what: 'the message handler did not answer (timeouts.handlerMs)' },
+};
+
+/** `idle limit of 180000 ms reached: nothing from the terminal for that long (timeouts.idleMs)`. */
+export function timeoutMessage(phase: TimeoutPhase, timeoutMs: number): string {
+  const limit = TIMEOUT_LIMITS[phase];
+  return `${limit.name} of ${timeoutMs} ms reached: ${limit.what}`;
+}
+
+/** A limit passed (`phase` names it). For a command that is not a transaction it is safe to run again. */
 export class JpayTimeoutError extends JpayError {
   readonly phase: TimeoutPhase;
   readonly timeoutMs: number;
   constructor(phase: TimeoutPhase, timeoutMs: number) {
-    super(`${phase} timed out after ${timeoutMs} ms`);
+    super(timeoutMessage(phase, timeoutMs));
     this.phase = phase;
     this.timeoutMs = timeoutMs;
   }

@@ -77,6 +77,12 @@ export = function register(RED: NodeAPI): void {
         return;
       case 'unreadable':
         user.status('error', `${NS}.status.unreadable`);
+        return;
+      case 'unpaid':
+        user.status('error', `${NS}.status.unpaid`);
+        return;
+      case 'compensated':
+        user.status('ok', RED._(`${NS}.status.compensated`, { summary: summary(p) }));
     }
   }
 

@@ -11,15 +11,16 @@ import { isEncryptedPacket } from '../codec/crypto';
 import { JpayError, JpayProtocolError, JpayStatusError, outcomeUnknownReason, TransactionOutcomeUnknown } from '../errors';
 import { buildRequest } from '../protocol/requests';
 import { parseResponse } from '../protocol/responses';
+import { findRequestProblem } from '../protocol/schemas';
 import { CommandName, LoginResult, RequestParams, ResponseTypes, TOKEN_COMMANDS, TransactionRequest } from '../protocol/types';
 import { JpayAbortError } from './abort';
 import type { AdminSession } from './admin-session';
 import type { AnswerBinder } from './answer-binding';
 import { ExchangeFailure, runExchange, type ExchangeOptions } from './dialogue';
-import { mapFailure, transactionInfo } from './failures';
+import { type FrameLimitOption, mapFailure, transactionInfo } from './failures';
 import { MessageHandlers } from './handlers';
 import { DispatchEvents, MessageDispatcher } from './message-dispatch';
-import type { ClientLogger, ResolvedOptions } from './options';
+import { REPORT_FRAME_COMMANDS, type ClientLogger, type ResolvedOptions } from './options';
 import type { SecureSession, SessionCipher } from './secure-session';
 import { hookRequest, type TransactionAnnotations, type TransactionSettlement } from './transaction-hooks';
 
@@ -48,6 +49,7 @@ export interface RunnerDeps {
 const TOKEN_SET: ReadonlySet<string> = new Set(TOKEN_COMMANDS);
 /** A syntactically valid token, for checking parameters before the real token exists. */
 const PLACEHOLDER_TOKEN = '0'.repeat(32);
+/** Commands under the transaction cap (timeouts.transactionMs); the others are under the command cap. */
 const LONG_COMMANDS: ReadonlySet<CommandName> = new Set(['transaction', 'runreset']);
 /**
  * Commands with an effect beyond the terminal's settings: a plain-text answer to them
@@ -92,6 +94,13 @@ interface Attempt<C extends CommandName> {
   result: ResponseTypes[C];
   /** Sent encrypted, answered in plain text with a failure: the terminal lost the key (the client dropped its own). */
   keyLost: boolean;
+}
+
+/** The frame limit of a command's connection, and the option that sets it. */
+function frameLimit(options: ResolvedOptions, command: CommandName): { bytes: number; option: FrameLimitOption } {
+  return REPORT_FRAME_COMMANDS.has(command)
+    ? { bytes: options.maxReportFrameSize, option: 'maxReportFrameSize' }
+    : { bytes: options.maxFrameSize, option: 'maxFrameSize' };
 }
 
 export function isTokenCommand(command: CommandName): boolean {
@@ -231,12 +240,13 @@ export class CommandRunner {
     let receivedAt: Date;
     try {
       ({ response, encrypted, sentAt, receivedAt } = await runExchange({
-        ...this.connection(),
+        ...this.connection(command),
         command,
         request,
         ...(cipher === undefined ? {} : { cipher }),
         deadlineMs: long ? options.timeouts.transactionMs : options.timeouts.commandMs,
-        ...(long ? { idleMs: options.timeouts.idleMs } : {}),
+        cap: long ? 'transaction' : 'command',
+        idleMs: options.timeouts.idleMs,
         dispatcher,
         beforeSend,
         kill: this.d.kill,
@@ -246,6 +256,7 @@ export class CommandRunner {
         command,
         host: options.host,
         port: options.port,
+        frameLimit: frameLimit(options, command).option,
         ...(transaction ? { transaction } : {}),
         ...(lastDisplayCode === undefined ? {} : { lastDisplayCode }),
       });
@@ -301,11 +312,12 @@ export class CommandRunner {
     return attempt;
   }
 
-  /** Where to connect and what one connection may hold. */
-  private connection(): Pick<ExchangeOptions, 'host' | 'port' | 'connectMs' | 'maxFrameSize' | 'maxQueuedPackets' | 'maxQueuedBytes'> {
+  /** Where to connect and what one connection of `command` may hold. */
+  private connection(command: CommandName): Pick<ExchangeOptions, 'host' | 'port' | 'connectMs' | 'maxFrameSize' | 'maxQueuedPackets' | 'maxQueuedBytes'> {
     const { options } = this.d;
-    const limits: Pick<ExchangeOptions, 'maxFrameSize' | 'maxQueuedPackets' | 'maxQueuedBytes'> = {};
-    if (options.maxFrameSize !== undefined) limits.maxFrameSize = options.maxFrameSize;
+    const limits: Pick<ExchangeOptions, 'maxFrameSize' | 'maxQueuedPackets' | 'maxQueuedBytes'> = {
+      maxFrameSize: frameLimit(options, command).bytes,
+    };
     if (options.maxQueuedPackets !== undefined) limits.maxQueuedPackets = options.maxQueuedPackets;
     if (options.maxQueuedBytes !== undefined) limits.maxQueuedBytes = options.maxQueuedBytes;
     return { host: options.host, port: options.port, connectMs: options.timeouts.connectMs, ...limits };
@@ -332,16 +344,18 @@ export class CommandRunner {
     let response: Packet;
     try {
       ({ response } = await runExchange({
-        ...this.connection(),
+        ...this.connection('login'),
         command: 'login',
         request,
         deadlineMs: options.timeouts.commandMs,
+        cap: 'command',
+        idleMs: options.timeouts.idleMs,
         dispatcher,
         beforeSend: () => this.checkAbort(call.signal),
         kill: this.d.kill,
       }));
     } catch (error) {
-      throw mapFailure(error, { command: 'login', host: options.host, port: options.port });
+      throw mapFailure(error, { command: 'login', host: options.host, port: options.port, frameLimit: 'maxFrameSize' });
     } finally {
       ended.end();
       detach();
@@ -362,6 +376,12 @@ export class CommandRunner {
     }
     if (handshake && !session) throw new JpayProtocolError('bad-handshake', 'the terminal did not answer the encryption handshake');
     if (result.token === undefined) throw new JpayProtocolError('bad-packet', 'login response without a token');
+    // Refused here rather than on every token command after it; the rule never quotes the token.
+    const tokenProblem = findRequestProblem('logout', { token: result.token });
+    if (tokenProblem) {
+      admin.clearToken();
+      throw new JpayProtocolError('bad-packet', `login response token: ${tokenProblem.rule}`);
+    }
     admin.setToken(result.token);
     if (session) secure.install(session);
     logger.debug('logged in', { encrypted: session !== undefined });

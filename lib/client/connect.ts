@@ -18,6 +18,14 @@ export interface ConnectOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * TCP keep-alive probes start after this much silence on the socket. A terminal may stay
+ * silent for minutes (the idle limit), so a terminal that lost power or its cable would be
+ * noticed only then; the probes (Node sets 1 s apart, 10 of them) notice a dead peer in
+ * about 25 s, while a live but quiet terminal answers them and keeps its connection.
+ */
+export const TCP_KEEPALIVE_DELAY_MS = 15_000;
+
 export function openConnection(options: ConnectOptions): Promise<PacketSocket> {
   const { host, port, timeoutMs } = options;
   return new Promise<PacketSocket>((resolve, reject) => {
@@ -36,6 +44,7 @@ export function openConnection(options: ConnectOptions): Promise<PacketSocket> {
         reject(error);
         return;
       }
+      socket.setKeepAlive(true, TCP_KEEPALIVE_DELAY_MS);
       // The PacketSocket reports later errors through receive()/send().
       socket.on('error', () => undefined);
       const limits: PacketSocketOptions = {};

@@ -8,7 +8,7 @@
 import { Packet } from '../codec/packet';
 import { PacketSocket, ReceiveTimeoutError } from '../codec/packet-socket';
 import { isEncryptedPacket } from '../codec/crypto';
-import { JpayError, JpayProtocolError } from '../errors';
+import { JpayError, JpayProtocolError, JpayTimeoutError } from '../errors';
 import type { CommandName } from '../protocol/types';
 import { openConnection } from './connect';
 import type { MessageDispatcher } from './message-dispatch';
@@ -19,16 +19,16 @@ const CLOSE_WAIT_MS = 1_000;
 
 export type ExchangePhase = 'connect' | 'sending' | 'awaiting-response' | 'in-dialogue';
 
-/** timeout: the whole-exchange deadline; idle: silence between packets; closed: the client was closed. */
+/** timeout: the whole-exchange cap; idle: silence from the terminal; closed: the client was closed. */
 export type FailureKind = 'connect' | 'aborted' | 'timeout' | 'idle' | 'protocol' | 'connection' | 'closed';
 
+/** Timeouts (`timeout`, `idle`) carry a JpayTimeoutError naming the limit that fired as `error`. */
 export class ExchangeFailure extends JpayError {
   constructor(
     readonly phase: ExchangePhase,
     readonly kind: FailureKind,
     readonly error: Error,
     readonly sentAt: Date | undefined,
-    readonly timeoutMs?: number,
   ) {
     super(error.message, { cause: error });
   }
@@ -51,10 +51,16 @@ export interface ExchangeOptions {
   request: Packet;
   /** The session: seals the command and answers, opens messages and the response (refusing copies). */
   cipher?: PacketCipher;
-  /** Whole exchange from connected to response. */
+  /** The cap of the whole exchange, from connected to response (never extended). */
   deadlineMs: number;
-  /** Longest silence between packets (transactions, runreset). */
-  idleMs?: number;
+  /** Which limit the cap is: `command` or `transaction` (transactions and runreset). */
+  cap: 'command' | 'transaction';
+  /**
+   * Longest silence from the terminal: from the command sent to its first packet, and
+   * between packets. Every message (a keep-alive, a display…) starts it again (§3: the
+   * terminal may send keep-alives during any long operation, and need not).
+   */
+  idleMs: number;
   dispatcher: MessageDispatcher;
   /** Awaited after connect, just before the first byte is written; throwing aborts with nothing sent. */
   beforeSend?(): void | Promise<void>;
@@ -193,8 +199,8 @@ class Exchange {
   private receive(): Promise<Packet> {
     const remaining = Math.max(1, this.o.deadlineMs - (Date.now() - this.startedAt));
     const idle = this.o.idleMs;
-    // The overall deadline destroys the socket; a receive timeout here is the idle one.
-    return idle !== undefined && idle < remaining ? this.socket.receive(idle) : this.socket.receive();
+    // The cap destroys the socket; a receive timeout here is the idle limit.
+    return idle < remaining ? this.socket.receive(idle) : this.socket.receive();
   }
 
   private classify(error: unknown): ExchangeFailure {
@@ -202,8 +208,8 @@ class Exchange {
     const e = error instanceof Error ? error : new JpayError(String(error));
     const { phase, sentAt } = this;
     if (this.o.kill.aborted) return new ExchangeFailure(phase, 'closed', new JpayError('client closed', { cause: e }), sentAt);
-    if (this.timedOut) return new ExchangeFailure(phase, 'timeout', e, sentAt, this.o.deadlineMs);
-    if (e instanceof ReceiveTimeoutError) return new ExchangeFailure(phase, 'idle', e, sentAt, this.o.idleMs);
+    if (this.timedOut) return new ExchangeFailure(phase, 'timeout', new JpayTimeoutError(this.o.cap, this.o.deadlineMs), sentAt);
+    if (e instanceof ReceiveTimeoutError) return new ExchangeFailure(phase, 'idle', new JpayTimeoutError('idle', this.o.idleMs), sentAt);
     if (e instanceof JpayProtocolError) return new ExchangeFailure(phase, 'protocol', e, sentAt);
     return new ExchangeFailure(phase, 'connection', e, sentAt);
   }

@@ -6,7 +6,7 @@
 import {
   JpayConnectionError,
   JpayError,
-  JpayTimeoutError,
+  JpayProtocolError,
   OutcomeUnknownPhase,
   outcomeUnknownReason,
   TransactionOutcomeUnknown,
@@ -15,10 +15,14 @@ import {
 import type { CommandName, TransactionRequest } from '../protocol/types';
 import { ExchangeFailure, ExchangePhase } from './dialogue';
 
+/** The option that set the frame limit of the connection. */
+export type FrameLimitOption = 'maxFrameSize' | 'maxReportFrameSize';
+
 export interface FailureContext {
   command: CommandName;
   host: string;
   port: number;
+  frameLimit: FrameLimitOption;
   /** Set for a transaction: what to report when its outcome is unknown. */
   transaction?: TransactionRequest;
   lastDisplayCode?: string;
@@ -45,19 +49,24 @@ export function transactionInfo(
   return info;
 }
 
-export function mapFailure(error: unknown, ctx: FailureContext): Error {
-  if (!(error instanceof ExchangeFailure)) return error instanceof Error ? error : new JpayError(String(error));
+/** A frame over the limit names the option that sets it. */
+function namedFrameLimit(error: JpayProtocolError, option: FrameLimitOption): JpayProtocolError {
+  return new JpayProtocolError('frame-too-large', `${error.message} (${option})`, { cause: error });
+}
+
+export function mapFailure(thrown: unknown, ctx: FailureContext): Error {
+  if (!(thrown instanceof ExchangeFailure)) return thrown instanceof Error ? thrown : new JpayError(String(thrown));
+  let error = thrown;
   const { command, host, port } = ctx;
   if (error.kind === 'aborted' || error.kind === 'connect') return error.error;
   if (!error.mayHaveSent) return new JpayError(`client closed before ${command} was sent`, { cause: error.error });
+  if (error.error instanceof JpayProtocolError && error.error.code === 'frame-too-large') {
+    error = new ExchangeFailure(error.phase, error.kind, namedFrameLimit(error.error, ctx.frameLimit), error.sentAt);
+  }
 
   if (ctx.transaction && error.phase !== 'connect') {
-    const cause =
-      error.kind === 'timeout' || error.kind === 'idle'
-        ? new JpayTimeoutError('transaction', error.timeoutMs ?? 0)
-        : error.kind === 'closed'
-          ? new JpayError('client closed during the transaction', { cause: error.error })
-          : error.error;
+    // A timeout's error is a JpayTimeoutError naming the limit that fired (idle or cap).
+    const cause = error.kind === 'closed' ? new JpayError('client closed during the transaction', { cause: error.error }) : error.error;
     const info = transactionInfo(ctx.transaction, {
       host,
       port,
@@ -71,7 +80,6 @@ export function mapFailure(error: unknown, ctx: FailureContext): Error {
   switch (error.kind) {
     case 'timeout':
     case 'idle':
-      return new JpayTimeoutError('command', error.timeoutMs ?? 0);
     case 'protocol':
       return error.error;
     case 'closed':

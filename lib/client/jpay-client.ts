@@ -4,7 +4,7 @@
  * typed errors. Knows nothing of Node-RED.
  */
 import { EventEmitter } from 'node:events';
-import { JpayError, JpayProtocolError, JpayStatusError } from '../errors';
+import { JpayError, JpayProtocolError, JpayStatusError, TransactionOutcomeUnknown } from '../errors';
 import type {
   CardMessage,
   CommandName,
@@ -53,7 +53,23 @@ export interface CommandEndEvent {
   ok: boolean;
   /** `Name: message` of the error the call rejected with (secrets redacted). */
   error?: string;
+  /** transaction: an answer arrived and it is approved (the client's one decision, TransactionResult.approved). */
+  approved?: boolean;
+  /** transaction: it was (or may have been) sent and no usable answer came (TransactionOutcomeUnknown). */
+  outcomeUnknown?: boolean;
   durationMs: number;
+}
+
+/**
+ * How a transaction ended, for those whose work depends on it (a loyalty card credited
+ * before the bank's answer): `approved`, `not-approved` (declined, cancelled, any other
+ * status, or refused before sending), or `unknown` (sent, no usable answer).
+ */
+export type TransactionEnd = 'approved' | 'not-approved' | 'unknown';
+
+export function transactionEndOf(e: Pick<CommandEndEvent, 'approved' | 'outcomeUnknown'>): TransactionEnd {
+  if (e.outcomeUnknown === true) return 'unknown';
+  return e.approved === true ? 'approved' : 'not-approved';
 }
 
 export interface JpayClientEvents {
@@ -308,12 +324,14 @@ export class JpayClient extends EventEmitter<JpayClientEvents> {
             const clean = this.redactor.error(error);
             const end: CommandEndEvent = { command, ...where, ok: false, error: describeError(clean), durationMs: Date.now() - startedAt };
             if (clean instanceof JpayStatusError) end.status = clean.status;
+            if (command === 'transaction') end.outcomeUnknown = clean instanceof TransactionOutcomeUnknown;
             this.log.info(`${command} failed`, { error: end.error });
             this.safeEmit('command-end', end);
             throw clean;
           }
           const end: CommandEndEvent = { command, ...where, ok: true, durationMs: Date.now() - startedAt };
           if (result !== undefined) end.status = result.status;
+          if (command === 'transaction') end.approved = (result as unknown as TransactionResult | undefined)?.approved === true;
           this.log.debug(`${command} done`, { status: end.status, durationMs: end.durationMs });
           this.safeEmit('command-end', end);
           return result;

@@ -2,22 +2,55 @@
  * JpayClient options: their shape, defaults and validation. Invalid options throw
  * JpayValidationError naming the field (never quoting a secret value).
  */
+import { DEFAULT_MAX_FRAME_SIZE } from '../codec/frame';
 import { JpayValidationError } from '../errors';
 import { DEFAULT_RECEIPT_CLOCK_TOLERANCE_MS, validateWatermarkStore, type ReceiptWatermarkStore } from './answer-binding';
+import type { CommandName } from '../protocol/types';
 import type { MessageHandlers } from './handlers';
 import { DEFAULT_MAX_SESSION_PACKETS } from './secure-session';
 import { validateTransactionHooks, type TransactionHooks } from './transaction-hooks';
 
 export const DEFAULT_CLIENT_PORT = 4433;
 
+/**
+ * Frames the terminal sends for report, settlement and clear: the answers that grow with
+ * its transaction log (a full report lists every transaction, ~311 bytes each, ~415
+ * encrypted). The document states no log capacity; 16 MiB holds ~40,000 transactions
+ * encrypted, ~53,000 plain (5,000 make 1.56 MB, 2.07 MB encrypted), and is what jpay-sim
+ * sends at most. A settlement's or clear's answer is small as the document shows it, but
+ * it is the one answer to an operation that cannot be undone: it is never refused for a
+ * size a report may have.
+ */
+export const DEFAULT_MAX_REPORT_FRAME_SIZE = 16 * 1024 * 1024;
+/** The most either frame limit may be set to: one frame is held whole in memory. */
+export const MAX_CLIENT_FRAME_SIZE = 256 * 1024 * 1024;
+/** Commands under maxReportFrameSize; every other frame (all messages too) is under maxFrameSize. */
+export const REPORT_FRAME_COMMANDS: ReadonlySet<CommandName> = new Set(['report', 'settlement', 'clear']);
+
+/**
+ * The limits of one command (each error names the one that fired: JpayTimeoutError.phase).
+ * The terminal may send keep-alives during any long operation, and need not (§3: «может
+ * получить»): so every message starts the idle limit again, for every command, and only
+ * the caps bound a command that keeps sending them.
+ */
 export interface ClientTimeouts {
   /** TCP connect (default 5 s). */
   connectMs: number;
-  /** Whole non-transaction command, from connected to response (default 30 s). */
+  /**
+   * Cap of a whole command other than a transaction or runreset, from connected to
+   * response; messages do not extend it (default 10 min: a settlement may upload the
+   * whole log over a slow bank link).
+   */
   commandMs: number;
-  /** Whole transaction including its dialogue; also runreset (default 300 s). */
+  /** Cap of a whole transaction (its card/PIN/host dialogue included) or runreset (default 10 min). */
   transactionMs: number;
-  /** Longest silence between two packets from the terminal during a transaction or runreset (default 60 s). */
+  /**
+   * Longest silence from the terminal during any command: from the command sent to the
+   * first packet, and between packets (default 3 min: longer than a terminal's card
+   * detection timeout, its PIN entry timeout, or its bank host's answer with one
+   * reconnect, each of which it may spend without a word). TCP keep-alive notices a
+   * terminal that is gone well before.
+   */
   idleMs: number;
   /** How long a message handler may take before the safe default answer is sent (default 2 s). */
   handlerMs: number;
@@ -25,9 +58,9 @@ export interface ClientTimeouts {
 
 export const DEFAULT_TIMEOUTS: Readonly<ClientTimeouts> = Object.freeze({
   connectMs: 5_000,
-  commandMs: 30_000,
-  transactionMs: 300_000,
-  idleMs: 60_000,
+  commandMs: 600_000,
+  transactionMs: 600_000,
+  idleMs: 180_000,
   handlerMs: 2_000,
 });
 
@@ -46,8 +79,13 @@ export interface JpayClientOptions {
   /** Encrypt every command (ECDHE handshake at login, §9). */
   encrypt?: boolean;
   timeouts?: Partial<ClientTimeouts>;
-  /** Largest frame accepted from the terminal, bytes (default 1 MiB). */
+  /**
+   * Largest frame accepted from the terminal, bytes, except for report, settlement and
+   * clear (default 1 MiB: a receipt, parameters or a message is a few KiB).
+   */
   maxFrameSize?: number;
+  /** Largest frame accepted during report, settlement and clear, bytes (default 16 MiB). */
+  maxReportFrameSize?: number;
   /**
    * Packets the terminal may send ahead of the client's reading, per connection (default
    * 64). Past it the connection is cut: a protocol error (`queue-overflow`), for a
@@ -78,7 +116,8 @@ export interface ResolvedOptions {
   password: string | undefined;
   encrypt: boolean;
   timeouts: ClientTimeouts;
-  maxFrameSize: number | undefined;
+  maxFrameSize: number;
+  maxReportFrameSize: number;
   maxQueuedPackets: number | undefined;
   maxQueuedBytes: number | undefined;
   maxSessionPackets: number;
@@ -118,10 +157,16 @@ function positiveInteger(value: unknown, field: string, min: number): void {
   }
 }
 
+function frameSize(value: unknown, field: string): void {
+  if (value !== undefined && (!Number.isInteger(value) || (value as number) < 64 || (value as number) > MAX_CLIENT_FRAME_SIZE)) {
+    throw new JpayValidationError(field, `must be an integer number of bytes from 64 to ${MAX_CLIENT_FRAME_SIZE}`);
+  }
+}
+
 export function validateOptions(options: unknown): ResolvedOptions {
   if (!isRecord(options)) throw new JpayValidationError('options', 'must be an object');
   const { host, port, password, encrypt, timeouts, maxFrameSize, handlers, logger, transactionHooks } = options;
-  const { maxQueuedPackets, maxQueuedBytes, maxSessionPackets, receiptClockToleranceMs, receiptWatermarks } = options;
+  const { maxQueuedPackets, maxQueuedBytes, maxSessionPackets, receiptClockToleranceMs, receiptWatermarks, maxReportFrameSize } = options;
   if (typeof host !== 'string' || host.trim() === '') throw new JpayValidationError('host', 'must be a non-empty string');
   if (port !== undefined && (!Number.isInteger(port) || (port as number) < 1 || (port as number) > 65535)) {
     throw new JpayValidationError('port', 'must be an integer 1..65535');
@@ -144,9 +189,8 @@ export function validateOptions(options: unknown): ResolvedOptions {
       resolvedTimeouts[key as keyof ClientTimeouts] = value as number;
     }
   }
-  if (maxFrameSize !== undefined && (!Number.isInteger(maxFrameSize) || (maxFrameSize as number) < 64)) {
-    throw new JpayValidationError('maxFrameSize', 'must be an integer of at least 64 bytes');
-  }
+  frameSize(maxFrameSize, 'maxFrameSize');
+  frameSize(maxReportFrameSize, 'maxReportFrameSize');
   positiveInteger(maxQueuedPackets, 'maxQueuedPackets', 1);
   positiveInteger(maxQueuedBytes, 'maxQueuedBytes', 1);
   positiveInteger(maxSessionPackets, 'maxSessionPackets', 1);
@@ -165,7 +209,8 @@ export function validateOptions(options: unknown): ResolvedOptions {
     password: password as string | undefined,
     encrypt: encrypt === true,
     timeouts: resolvedTimeouts,
-    maxFrameSize: maxFrameSize as number | undefined,
+    maxFrameSize: (maxFrameSize as number | undefined) ?? DEFAULT_MAX_FRAME_SIZE,
+    maxReportFrameSize: (maxReportFrameSize as number | undefined) ?? DEFAULT_MAX_REPORT_FRAME_SIZE,
     maxQueuedPackets: maxQueuedPackets as number | undefined,
     maxQueuedBytes: maxQueuedBytes as number | undefined,
     maxSessionPackets: (maxSessionPackets as number | undefined) ?? DEFAULT_MAX_SESSION_PACKETS,

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
-import { JpayError, JpayProtocolError, JpayValidationError } from '../errors';
+import { JpayError, JpayProtocolError, JpayValidationError, timeoutMessage } from '../errors';
 import { DEFAULT_MAX_FRAME_SIZE, FrameDecoder, encodeFrame } from './frame';
 import { Packet } from './packet';
 import { parsePacket, serializePacket } from './xml';
@@ -187,7 +187,7 @@ export class PacketSocket extends EventEmitter<PacketSocketEvents> {
     const remaining = Math.max(0, this.frameTimeoutMs - (Date.now() - started));
     this.frameTimer = setTimeout(() => {
       this.frameTimer = undefined;
-      this.fail(new JpayProtocolError('frame-timeout', `frame not completed within ${this.frameTimeoutMs} ms`));
+      this.fail(new JpayProtocolError('frame-timeout', timeoutMessage('frame', this.frameTimeoutMs)));
       this.socket.destroy();
     }, remaining);
   }

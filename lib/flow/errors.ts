@@ -13,6 +13,7 @@ import {
   TransactionOutcomeUnknown,
   type OutcomeUnknownPhase,
   type OutcomeUnknownReason,
+  type TimeoutPhase,
   type UnknownTransactionInfo,
 } from '../errors';
 
@@ -73,13 +74,15 @@ export interface OutcomeUnknownPayload {
   phase: OutcomeUnknownPhase;
   /** Why: no answer (`connection-lost`, `timeout`…) or an answer refused (`replayed-packet`, `contradictory-answer`…). */
   unknownReason: OutcomeUnknownReason;
+  /** For a timeout, the limit that fired: `idle` (the terminal went silent) or `transaction` (the cap). */
+  limit?: TimeoutPhase;
   transaction: UnknownTransactionInfo;
   /** What to do about it. */
   advice: string;
 }
 
 export function outcomeUnknownPayload(err: TransactionOutcomeUnknown): OutcomeUnknownPayload {
-  return {
+  const payload: OutcomeUnknownPayload = {
     status: 'unknown',
     approved: false,
     outcomeUnknown: true,
@@ -88,4 +91,6 @@ export function outcomeUnknownPayload(err: TransactionOutcomeUnknown): OutcomeUn
     transaction: { ...err.transaction },
     advice: 'The card may have been charged. Do not repeat the payment: check the terminal report, or reverse with a void of "last".',
   };
+  if (err.cause instanceof JpayTimeoutError) payload.limit = err.cause.phase;
+  return payload;
 }

@@ -1,19 +1,22 @@
 /**
  * The state behind one jpay-loyalty node, without Node-RED: the program, the operation
  * armed from the input (with its expiry), the uncertain dialogues waiting for their card,
- * and the card handler that runs each whole dialogue through a CardIoBridge.
+ * what cards owe back for unpaid transactions (loyalty-compensation.ts), and the card
+ * handler that runs each whole dialogue through a CardIoBridge.
  *
  * An armed operation is used by the first dialogue that reaches a card of the program
  * (whatever its outcome); it stays armed when the card could not be read or was refused
  * (blank, foreign, corrupted), so the right card can be tapped, until it expires.
  */
+import type { TransactionEnd } from '../client/jpay-client';
 import type { CardMessage, CardRequest } from '../protocol/types';
 import type { LoyaltyCardIo } from '../mifare/loyalty';
 import { CardIoBridge, type CardOpen, type CloseRequest } from './loyalty-bridge';
 import type { LoyaltyProgram } from './loyalty-config';
 import type { PendingOperation } from './loyalty-input';
 import type { TransactionInfo } from './loyalty-rules';
-import { type LoyaltyReport, type UncertainEntry, runLoyaltySession } from './loyalty-session';
+import { addOwed, type OwedEntry, reversalOf, unpaidPayload } from './loyalty-compensation';
+import { type AppliedChange, type LoyaltyReport, type UncertainEntry, runLoyaltySession } from './loyalty-session';
 
 export interface LoyaltyControllerOptions<T> {
   program: LoyaltyProgram;
@@ -37,11 +40,14 @@ export interface Armed<T> {
 export interface CardContext {
   signal?: AbortSignal;
   transaction?: { nodeId: string; msgid?: string; request: { type: string; amount?: number } };
+  /** How the transaction the card came with ended (the terminal's HandlerContext.ended). */
+  ended?: Promise<TransactionEnd>;
 }
 
 interface OpenContext<T> {
   armed?: Armed<T>;
   transaction?: TransactionInfo;
+  ended?: Promise<TransactionEnd>;
 }
 
 function transactionInfo(context: CardContext): TransactionInfo | undefined {
@@ -58,6 +64,9 @@ export class LoyaltyController<T = unknown> {
   readonly #options: LoyaltyControllerOptions<T>;
   readonly #bridge: CardIoBridge<OpenContext<T>>;
   readonly #uncertain = new Map<number, UncertainEntry<T>>();
+  readonly #owed = new Map<number, OwedEntry<T>>();
+  /** Members whose card each running transaction changed (keyed by its end). */
+  readonly #changed = new WeakMap<Promise<TransactionEnd>, Set<number>>();
   #armed: Armed<T> | undefined;
   #expiry: NodeJS.Timeout | undefined;
   /** The armed operation a running dialogue is applying (it does not expire meanwhile). */
@@ -81,6 +90,11 @@ export class LoyaltyController<T = unknown> {
   /** Member ids whose last dialogue is uncertain (the next tap settles it). */
   get uncertainMembers(): number[] {
     return [...this.#uncertain.keys()];
+  }
+
+  /** What each member's card owes back for unpaid transactions (taken back at its next tap). */
+  get owed(): ReadonlyMap<number, Readonly<OwedEntry<T>>> {
+    return new Map(this.#owed);
   }
 
   /** Arms an operation for the next card; returns the one it replaces. */
@@ -113,6 +127,7 @@ export class LoyaltyController<T = unknown> {
     const open: OpenContext<T> = {};
     if (this.#armed !== undefined) open.armed = this.#armed;
     if (transaction !== undefined) open.transaction = transaction;
+    if (context.ended !== undefined) open.ended = context.ended;
     return this.#bridge.handle(message, context.signal, open);
   }
 
@@ -140,12 +155,20 @@ export class LoyaltyController<T = unknown> {
   async #run(io: LoyaltyCardIo, open: CardOpen, context: OpenContext<T> | undefined): Promise<CloseRequest> {
     this.#options.started?.();
     const armed = context?.armed;
+    const ended = context?.ended;
+    let changed: Set<number> | undefined;
+    if (ended !== undefined) {
+      changed = this.#changed.get(ended) ?? new Set<number>();
+      this.#changed.set(ended, changed);
+    }
     const work = runLoyaltySession<T>(io, {
       program: this.program,
       pending: armed,
       transaction: context?.transaction,
       open,
       uncertain: this.#uncertain,
+      owed: this.#owed,
+      ...(changed ? { changedThisTransaction: changed } : {}),
     });
     this.#options.track?.(work.then(() => undefined, () => undefined));
     this.#inUse = armed;
@@ -162,6 +185,31 @@ export class LoyaltyController<T = unknown> {
       if (expired) this.#options.expired?.(armed);
     }
     for (const report of result.reports) this.#options.report(report);
+    const applied = result.applied;
+    if (applied !== undefined && ended !== undefined) {
+      changed?.add(applied.memberId);
+      // The terminal ends every command (closing included): this never waits for ever.
+      const settled = ended.then((end) => this.#transactionEnded(applied, end));
+      this.#options.track?.(settled);
+    }
     return result.close;
+  }
+
+  /** A changed card's transaction ended: unpaid, the change is owed back and reported. */
+  #transactionEnded(applied: AppliedChange<T>, end: TransactionEnd): void {
+    if (end !== 'not-approved') return;
+    const owed = reversalOf(applied.amounts);
+    if (applied.uncertain) {
+      // Owed only if the write landed: the next tap settles it and takes it back then.
+      const entry = this.#uncertain.get(applied.memberId);
+      if (entry?.outcome === applied.outcome) entry.unpaid = true;
+    } else {
+      const entry: OwedEntry<T> = { change: owed, operation: applied.payload.operation };
+      if (applied.payload.transaction) entry.transaction = applied.payload.transaction;
+      if (applied.origin !== undefined) entry.origin = applied.origin;
+      addOwed(this.#owed, applied.memberId, entry);
+    }
+    const payload = unpaidPayload(applied.payload, owed);
+    this.#options.report(applied.origin !== undefined ? { payload, origin: applied.origin } : { payload });
   }
 }

@@ -9,7 +9,7 @@ import { amountToWire } from '../protocol/values';
 import type { LoyaltyOperationName } from './loyalty-input';
 import type { TransactionInfo } from './loyalty-rules';
 
-export type LoyaltyStatus = LoyaltyOutcomeStatus | 'settled';
+export type LoyaltyStatus = LoyaltyOutcomeStatus | 'settled' | 'unpaid' | 'compensated';
 export type SettledResult = 'committed' | 'not-committed' | 'unknown';
 
 /** The purses as the card holds them; `counter` counts committed operations mod 256. */
@@ -24,7 +24,9 @@ export interface LoyaltyPayload {
    * committed | not-committed (the card holds `before`) | uncertain (the card left during
    * the commit write: tap it again) | refused (a rule; nothing written) | rejected-card
    * (blank, foreign or corrupted; nothing written) | unreadable | settled (an earlier
-   * uncertain dialogue, now decided: see `settled`).
+   * uncertain dialogue, now decided: see `settled`) | unpaid (the transaction this committed
+   * change belonged to ended without a payment: `owed` is taken back at the card's next
+   * tap) | compensated (that was done now).
    */
   status: LoyaltyStatus;
   operation: LoyaltyOperationName;
@@ -54,6 +56,21 @@ export interface LoyaltyPayload {
   error?: { code: string; message: string };
   /** For status `settled`: what the earlier uncertain dialogue turned out to be. */
   settled?: SettledResult;
+  /**
+   * unpaid: what the card owes back for this transaction, as signed changes to its purses
+   * (earned points come back as negative `points`, a debit as positive `balance`).
+   */
+  owed?: PurseChange;
+  /** compensated, when the card could not give all of it back (the points were spent since). */
+  shortfall?: PurseChange;
+  /** The outcome is that of taking back what an unpaid transaction had changed. */
+  compensation?: boolean;
+}
+
+/** Signed changes to the purses. */
+export interface PurseChange {
+  points: number;
+  balance: number;
 }
 
 export function purseState(state: LoyaltyState | undefined): PurseState | undefined {

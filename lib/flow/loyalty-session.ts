@@ -1,9 +1,12 @@
 /**
  * One loyalty card dialogue, from `open` to `close`, on the card's io: read the layout's
  * blocks, refuse a blank/foreign/corrupted card without writing, settle an earlier
- * uncertain dialogue of the same card, decide the operation, run it (the driver repairs,
- * writes, verifies), and choose the closing request: an approved receipt when the card
- * completed the transaction, else a plain close (the terminal goes on to a bank card).
+ * uncertain dialogue of the same card, take back what an unpaid transaction left on it
+ * (loyalty-compensation.ts), decide the operation, run it (the driver repairs, writes,
+ * verifies), and choose the closing request: an approved receipt when the card completed
+ * the transaction, else a plain close — after which the terminal may go on to a bank card
+ * or end the transaction `cancelled`: the change is conditional on the transaction's end
+ * either way (`applied`).
  */
 import {
   type LoyaltyCardIo,
@@ -18,11 +21,12 @@ import {
   runLoyaltyIssue,
   settleUncertain,
 } from '../mifare/loyalty';
+import { addOwed, compensationOperation, isNothing, type OwedEntry, reversalOf } from './loyalty-compensation';
 import type { CardOpen, CloseRequest } from './loyalty-bridge';
 import type { LoyaltyProgram } from './loyalty-config';
 import type { LoyaltyOperationName, PendingOperation } from './loyalty-input';
 import { type IntendedAmounts, type LoyaltyPayload, loyaltyReceipt, outcomePayload, settledPayload } from './loyalty-output';
-import { type TransactionInfo, decideOperation } from './loyalty-rules';
+import { type Decision, type TransactionInfo, decideOperation } from './loyalty-rules';
 
 /** An uncertain dialogue waiting for its card to come back, by member id. */
 export interface UncertainEntry<T = unknown> {
@@ -30,6 +34,20 @@ export interface UncertainEntry<T = unknown> {
   payload: LoyaltyPayload;
   amounts: IntendedAmounts;
   /** Whatever the caller attached (the node: the msg that set the operation). */
+  origin?: T;
+  /** Its transaction ended without a payment: if it turns out committed, it is owed back. */
+  unpaid?: boolean;
+  /** It was itself a taking back: if it turns out not committed, this is owed again. */
+  restores?: OwedEntry<T>;
+}
+
+/** The change a dialogue committed (or may have: `uncertain`), which stands only if its transaction is paid. */
+export interface AppliedChange<T = unknown> {
+  memberId: number;
+  amounts: IntendedAmounts;
+  payload: LoyaltyPayload;
+  uncertain: boolean;
+  outcome: LoyaltyOutcome;
   origin?: T;
 }
 
@@ -45,6 +63,13 @@ export interface SessionInput<T = unknown> {
   open?: CardOpen;
   /** Shared across dialogues; this one reads, settles and adds entries. */
   uncertain: Map<number, UncertainEntry<T>>;
+  /** Shared across dialogues: what members' cards owe back for unpaid transactions; this one takes it back. */
+  owed?: Map<number, OwedEntry<T>>;
+  /**
+   * Members whose card this same transaction already changed: a terminal that goes on
+   * detecting after a `close` may find the card again, and it is then only read.
+   */
+  changedThisTransaction?: ReadonlySet<number>;
 }
 
 export interface SessionResult<T = unknown> {
@@ -53,9 +78,13 @@ export interface SessionResult<T = unknown> {
   reports: LoyaltyReport<T>[];
   /** The pending operation was used (false: it stays armed for the next card). */
   consumed: boolean;
+  /** What this dialogue changed on the card, conditional on its transaction being paid. */
+  applied?: AppliedChange<T>;
 }
 
 const CLOSE: CloseRequest = { code: 'close' };
+/** A card this transaction already changed, found again: read (and repaired) only, whatever is armed. */
+const READ_ONLY: Decision = { operation: 'inquiry', source: 'auto', change: {}, completes: false };
 /** The statuses at which a pending operation has been used (tried on a card of ours). */
 const USES_PENDING = new Set<LoyaltyOutcome['status']>(['committed', 'not-committed', 'uncertain', 'refused']);
 
@@ -124,11 +153,20 @@ function finish<T>(input: SessionInput<T>, outcome: LoyaltyOutcome, meta: Meta, 
   if (outcome.uncertain && outcome.memberId !== undefined) {
     input.uncertain.set(outcome.memberId, { outcome, payload, amounts: intendedAmounts(meta.change), origin });
   }
-  return {
+  const result: SessionResult<T> = {
     close: paid ? { code: 'close', receipt: loyaltyReceipt(payload) } : CLOSE,
     reports,
     consumed: meta.source === 'input' && USES_PENDING.has(outcome.status),
   };
+  const amounts = outcome.committed ? appliedAmounts(outcome) : intendedAmounts(meta.change);
+  if (meta.operation !== 'issue' && outcome.memberId !== undefined && (outcome.committed || outcome.uncertain) && !isNothing(reversalOf(amounts))) {
+    result.applied = { memberId: outcome.memberId, amounts, payload, uncertain: outcome.uncertain, outcome, ...(origin !== undefined ? { origin } : {}) };
+  }
+  return result;
+}
+
+function appliedAmounts(o: LoyaltyOutcome): IntendedAmounts {
+  return { earned: o.pointsEarned, redeemed: o.pointsRedeemed, debited: o.debited, credited: o.credited };
 }
 
 /** Settles an earlier uncertain dialogue of this card, if there is one. */
@@ -140,6 +178,54 @@ function settle<T>(input: SessionInput<T>, card: OkCard, reports: LoyaltyReport<
   const result = settleUncertain(entry.outcome, card);
   const payload = settledPayload(entry.payload, entry.amounts, result, card.state);
   reports.push(entry.origin !== undefined ? { payload, origin: entry.origin } : { payload });
+  if (input.owed === undefined) return;
+  if (entry.unpaid && result === 'committed') {
+    const owed: OwedEntry<T> = { change: reversalOf(entry.amounts), operation: entry.payload.operation };
+    if (entry.payload.transaction) owed.transaction = entry.payload.transaction;
+    if (entry.origin !== undefined) owed.origin = entry.origin;
+    addOwed(input.owed, memberId, owed);
+  }
+  if (entry.restores && result === 'not-committed') addOwed(input.owed, memberId, entry.restores);
+}
+
+/** Whether the dialogue goes on after taking back what the card owed, and whether the card changed. */
+type TakeBack = { goOn: true; changed: boolean } | { goOn: false };
+
+/**
+ * Takes back what the card owes for unpaid transactions: one verified write, reported as
+ * `compensated` (with the shortfall when points were spent since). If the card leaves
+ * first, it is still owed (or, when the write may have landed, the next tap settles it).
+ */
+async function takeBack<T>(io: LoyaltyCardIo, input: SessionInput<T>, card: OkCard, blocks: Map<number, Buffer>, reports: LoyaltyReport<T>[]): Promise<TakeBack> {
+  const memberId = card.state.memberId;
+  const owed = input.owed?.get(memberId);
+  if (input.owed === undefined || owed === undefined) return { goOn: true, changed: false };
+  input.owed.delete(memberId);
+  const { layout } = input.program;
+  const { operation, shortfall } = compensationOperation(layout, card.state, owed.change);
+  const outcome = await runLoyaltyDialogue(io, layout, operation, { known: blocks });
+  const payload = outcomePayload(outcome, {
+    operation: owed.operation,
+    source: 'auto',
+    programId: layout.programId,
+    paid: false,
+    transaction: owed.transaction,
+  });
+  payload.compensation = true;
+  if (outcome.status === 'committed') {
+    payload.status = 'compensated';
+    if (!isNothing(shortfall)) payload.shortfall = shortfall;
+  }
+  reports.push(owed.origin !== undefined ? { payload, origin: owed.origin } : { payload });
+  if (outcome.status === 'committed') return { goOn: true, changed: outcome.writes > 0 };
+  if (outcome.uncertain) {
+    const entry: UncertainEntry<T> = { outcome, payload, amounts: intendedAmounts(operation), restores: owed };
+    if (owed.origin !== undefined) entry.origin = owed.origin;
+    input.uncertain.set(memberId, entry);
+  } else {
+    input.owed.set(memberId, owed);
+  }
+  return { goOn: false };
 }
 
 /** Runs the dialogue. Never throws for a card or rule problem: the reports say what happened. */
@@ -149,15 +235,25 @@ export async function runLoyaltySession<T>(io: LoyaltyCardIo, input: SessionInpu
   const reports: LoyaltyReport<T>[] = [];
   const pending = input.pending?.operation;
 
-  const read = await readBlocks(io, program, input.open);
   const source = pending !== undefined ? 'input' : 'auto';
-  if (!read.ok) {
-    const error = new LoyaltyError('card-unreadable', 'card', read.reason);
+  const unreadable = (reason: string): SessionResult<T> => {
+    const error = new LoyaltyError('card-unreadable', 'card', reason);
     const operation = pending?.operation ?? 'inquiry';
     return finish(input, failedOutcome('unreadable', 'unread', error), { operation, source, completes: false, change: {} }, reports);
+  };
+  let read = await readBlocks(io, program, input.open);
+  if (!read.ok) return unreadable(read.reason);
+  let decoded = decodeCard(layout, read.blocks);
+  if (decoded.kind === 'ok' && decoded.state.programId === layout.programId) {
+    settle(input, decoded, reports);
+    const step = await takeBack(io, input, decoded, read.blocks, reports);
+    if (!step.goOn) return { close: CLOSE, reports, consumed: false };
+    if (step.changed) {
+      read = await readBlocks(io, program, undefined);
+      if (!read.ok) return unreadable(read.reason);
+      decoded = decodeCard(layout, read.blocks);
+    }
   }
-  const decoded = decodeCard(layout, read.blocks);
-  if (decoded.kind === 'ok' && decoded.state.programId === layout.programId) settle(input, decoded, reports);
 
   if (pending?.operation === 'issue') {
     const { memberId, points, balance } = pending;
@@ -177,7 +273,8 @@ export async function runLoyaltySession<T>(io: LoyaltyCardIo, input: SessionInpu
     return finish(input, outcome, { operation, source, completes: false, change: {} }, reports);
   }
 
-  const decision = decideOperation(program, card.state, pending, input.transaction);
+  const repeated = input.changedThisTransaction?.has(card.state.memberId) === true;
+  const decision = repeated ? READ_ONLY : decideOperation(program, card.state, pending, input.transaction);
   let outcome: LoyaltyOutcome;
   if (decision.refusal !== undefined) {
     outcome = { ...failedOutcome('refused', 'ok', decision.refusal), memberId: card.state.memberId, before: card.state, after: card.state };

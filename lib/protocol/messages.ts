@@ -83,13 +83,15 @@ function parseDisplay(body: XmlElement): DisplayMessage {
   return m;
 }
 
+/**
+ * Decision (card results without a status): §8.9 says a read result is ok with the block in
+ * `payload`, else failed, and a write result ok or failed; its examples always carry the
+ * status. A result without one is read by what it carries: a read with a block is ok, a
+ * read without one failed; a write nobody confirmed counts as not written (`missing`) —
+ * a driver that must know reads the block back.
+ */
 function parseCardMessage(body: XmlElement): CardMessage {
   const code = nonEmptyText(body, 'code')?.toLowerCase();
-  const status = (): string => {
-    const s = nonEmptyText(body, 'status');
-    if (s === undefined) bad('status is missing', `card ${code}`);
-    return s;
-  };
   switch (code) {
     case undefined:
       return bad('code is missing', 'card');
@@ -99,13 +101,13 @@ function parseCardMessage(body: XmlElement): CardMessage {
       return data === undefined ? m : { ...m, data };
     }
     case 'read': {
-      const s = status();
       const data = payload(text(body, 'payload'), 'card read');
+      const s = nonEmptyText(body, 'status') ?? (data === undefined ? 'failed' : 'ok');
       const m: CardMessage = { code: 'read', ok: s === 'ok', status: s };
       return data === undefined ? m : { ...m, data };
     }
     case 'write': {
-      const s = status();
+      const s = nonEmptyText(body, 'status') ?? 'missing';
       return { code: 'write', ok: s === 'ok', status: s };
     }
     default:

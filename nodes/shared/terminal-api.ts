@@ -6,7 +6,7 @@
  * Stable contract: jpay-transaction, jpay-report, jpay-settlement, jpay-admin, jpay-card and
  * jpay-dex code against this file.
  */
-import type { JpayClient } from '../../lib/client';
+import type { JpayClient, TransactionEnd } from '../../lib/client';
 import type { TerminalRecovery } from '../../lib/flow/recovery-terminal';
 import type { MessageHandlers } from '../../lib/client/handlers';
 import type {
@@ -36,6 +36,12 @@ export interface HandlerContext {
   signal: AbortSignal;
   /** Set when the question arises during a transaction started by a jpay-transaction node. */
   transaction?: ActiveTransaction;
+  /**
+   * Resolves once the command the question belongs to has ended, with how its payment
+   * went. A card `close` without a receipt may be followed by a bank payment or may end
+   * the transaction `cancelled` (terminals differ, the document is silent): only this says.
+   */
+  ended: Promise<TransactionEnd>;
 }
 
 /**

@@ -3,7 +3,7 @@
  * registrations, and the state broadcast to its user nodes. No Node-RED imports: the node
  * file gives it the client options and a warn function.
  */
-import { JpayClient, type JpayClientOptions } from '../../lib/client';
+import { JpayClient, type JpayClientOptions, type TransactionEnd, transactionEndOf } from '../../lib/client';
 import type { MessageHandlers } from '../../lib/client/handlers';
 import type { TerminalRecovery } from '../../lib/flow/recovery-terminal';
 import type { CardMessage, CardRequest, DexMessage, EmvTagValue, Language } from '../../lib/protocol/types';
@@ -44,6 +44,8 @@ export class TerminalController implements JpayTerminalApi {
   readonly #whenNoUsers: (() => void)[] = [];
   #state: TerminalState = { state: 'idle' };
   #closed = false;
+  /** The end of the running command, for the handlers asked during it (made on the first question). */
+  #commandEnd: { promise: Promise<TransactionEnd>; resolve(end: TransactionEnd): void } | undefined;
 
   constructor(options: TerminalControllerOptions) {
     this.info = options.info;
@@ -59,9 +61,10 @@ export class TerminalController implements JpayTerminalApi {
     this.handlerTimeoutMs = options.handlerTimeoutMs;
     this.#warn = options.warn;
     this.client.on('command-start', (e) => this.#setState({ state: 'busy', command: e.command }));
-    this.client.on('command-end', (e) =>
-      this.#setState(e.error?.startsWith('JpayConnectionError') ? { state: 'unreachable', error: e.error } : { state: 'idle' }),
-    );
+    this.client.on('command-end', (e) => {
+      this.#endCommand(transactionEndOf(e));
+      this.#setState(e.error?.startsWith('JpayConnectionError') ? { state: 'unreachable', error: e.error } : { state: 'idle' });
+    });
   }
 
   get closed(): boolean {
@@ -139,8 +142,30 @@ export class TerminalController implements JpayTerminalApi {
     this.#dex.clear();
   }
 
+  /**
+   * The end of the running command; handlers are only ever asked while one runs (one at a
+   * time per client), and every command ends with 'command-end' — the one a closing client
+   * abandons too.
+   */
+  #ended(): Promise<TransactionEnd> {
+    if (!this.#commandEnd) {
+      let resolve!: (end: TransactionEnd) => void;
+      const promise = new Promise<TransactionEnd>((r) => (resolve = r));
+      this.#commandEnd = { promise, resolve };
+    }
+    return this.#commandEnd.promise;
+  }
+
+  #endCommand(end: TransactionEnd): void {
+    this.#commandEnd?.resolve(end);
+    this.#commandEnd = undefined;
+  }
+
   #handlers(active: ActiveTransaction | undefined): Pick<MessageHandlers, 'card' | 'dex'> {
-    const context = (signal: AbortSignal): HandlerContext => (active ? { terminalId: this.id, signal, transaction: active } : { terminalId: this.id, signal });
+    const context = (signal: AbortSignal): HandlerContext => {
+      const base = { terminalId: this.id, signal, ended: this.#ended() };
+      return active ? { ...base, transaction: active } : base;
+    };
     return {
       card: (m: CardMessage, signal: AbortSignal): Promise<CardRequest> => this.#answerCard(m, context(signal)),
       dex: (m: DexMessage, signal: AbortSignal): Promise<EmvTagValue[]> => this.#answerDex(m, context(signal)),

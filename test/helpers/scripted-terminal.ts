@@ -22,6 +22,7 @@ import { buildResponse } from '../../lib/protocol/responses';
 
 export const TEST_TOKEN = 'C0FFEE00C0FFEE00C0FFEE00C0FFEE00';
 const EXPECT_TIMEOUT_MS = 5_000;
+const SCRIPT_MAX_FRAME_SIZE = 64 * 1024 * 1024;
 
 export interface ReceivedPacket {
   /** Connection number, from 0. */
@@ -176,7 +177,8 @@ export class ScriptedTerminal {
     const index = this.connections++;
     this.open += 1;
     this.maxConcurrent = Math.max(this.maxConcurrent, this.open);
-    const conn = new ScriptedConnection(index, new PacketSocket(socket), this);
+    // Large enough to send a report of tens of thousands of transactions: the client's limits are under test.
+    const conn = new ScriptedConnection(index, new PacketSocket(socket, { maxFrameSize: SCRIPT_MAX_FRAME_SIZE }), this);
     // The client's FIN ends its use of the connection (it closes after the response).
     let counted = true;
     const finished = (): void => {
@@ -242,6 +244,44 @@ export function acceptLogin(token = TEST_TOKEN): Script {
 
 export function keepalive(): Packet {
   return packet('keepalive');
+}
+
+/** A passed settlement's answer body. */
+export const SETTLEMENT_PASSED: XmlElement = {
+  sreport: { 'resp-code': '000', 'orig-amount': 'D000000010000', amount: 'D000000010000', tnum: '1', 'settlement-result': 'passed' },
+};
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** `count` keep-alives `everyMs` apart, each answered ok; resolves with their answers. */
+export async function keepAlives(conn: ScriptedConnection, count: number, everyMs: number): Promise<Packet[]> {
+  const answers: Packet[] = [];
+  for (let i = 0; i < count; i++) {
+    await sleep(everyMs);
+    answers.push(await conn.message(keepalive()));
+  }
+  return answers;
+}
+
+/** Keep-alives `everyMs` apart until the client hangs up (a terminal that never finishes). */
+export async function keepAlivesUntilHangUp(conn: ScriptedConnection, everyMs = 10): Promise<void> {
+  try {
+    for (;;) {
+      await conn.message(keepalive());
+      await sleep(everyMs);
+    }
+  } catch {
+    // the client hung up
+  }
+}
+
+/** A settlement over a slow bank link: `count` keep-alives `everyMs` apart, then passed. */
+export function slowSettlement(count: number, everyMs: number): Script {
+  return async (conn) => {
+    await conn.expect('settlement');
+    await keepAlives(conn, count, everyMs);
+    await conn.respond('ok', SETTLEMENT_PASSED);
+  };
 }
 
 /** An approved card receipt body for a transaction response. */

@@ -25,7 +25,7 @@ export function mountTmpfs(sizeBytes: number): Tmpfs | { cannot: string } {
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
     const why = `cannot mount a tmpfs (root needed): ${((error as { stderr?: Buffer }).stderr?.toString() || (error as Error).message).trim()}`;
-    if (process.env.CI) throw new Error(`${why} — the full-disk tests must run in CI`);
+    if (process.env.CI) throw new Error(`${why} — the full-disk tests must run in CI`, { cause: error });
     return { cannot: why };
   }
   let fillers = 0;

@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
+import { packet } from '../../lib/codec/packet';
 import { startSimulator, type SimulatorHandle, type SimulatorOptions } from '../../lib/simulator';
+import { acceptLogin, keepAlivesUntilHangUp, reply, ScriptedTerminal, slowSettlement } from '../helpers/scripted-terminal';
 
 const ROOT = path.resolve(__dirname, '../..');
 const CLI = path.join(ROOT, 'lib/cli/jpay.ts');
@@ -409,5 +411,78 @@ describe('jpay CLI (child process against the simulator)', function () {
       assert.deepEqual(commandEvents(s), []);
       assert.deepEqual(s.log(), []);
     });
+  });
+  describe('a terminal that does what the vendor document allows (issue 13)', () => {
+    let terminal: ScriptedTerminal | undefined;
+    afterEach(async () => {
+      await terminal?.close();
+      terminal = undefined;
+    });
+
+    it("keeps and sends back the token of §8.1's example (18 digits), and never prints it", async () => {
+      const token = '392480923040932923';
+      const parameters = { parameters: { tid: '10000001', sn: 'SN-1' } };
+      terminal = await ScriptedTerminal.start([acceptLogin(token), reply('getparameters', 'ok', parameters), acceptLogin(token), reply('getparameters', 'ok', parameters)]);
+      const env = { JPAY_PASSWORD: PASSWORD };
+      const human = await jpay(['--port', String(terminal.port), 'getparameters'], env);
+      const json = await jpay(['--port', String(terminal.port), 'getparameters', '--json'], env);
+      await terminal.done();
+      for (const r of [human, json]) {
+        assert.equal(r.code, 0, r.stderr);
+        assert.ok(!r.stdout.includes(token) && !r.stderr.includes(token));
+      }
+      assert.match(human.stdout, /tid +10000001/);
+      assert.equal(parseOneJson(json.stdout).outcome, 'ok');
+      assert.deepEqual(terminal.commands.filter((c) => c.name === 'getparameters').map((c) => c.body.token), [token, token]);
+    });
+
+    it('a settlement that sends keep-alives for longer than --idle-timeout succeeds: each one restarts it', async () => {
+      terminal = await ScriptedTerminal.start([slowSettlement(8, 100)]);
+      const r = await jpay(['--port', String(terminal.port), '--idle-timeout', '0.3', 'settlement'], { JPAY_PASSWORD: PASSWORD });
+      await terminal.done();
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^SETTLEMENT: PASSED/);
+      assert.match(r.stderr, /\[keepalive\] 8/);
+    });
+
+    it('a terminal silent past --idle-timeout during a purchase: UNKNOWN, naming the idle limit and its flag', async () => {
+      terminal = await ScriptedTerminal.start([
+        async (conn) => {
+          await conn.expect('transaction');
+          await conn.message(packet('display', { code: '15' }));
+          await conn.stall();
+        },
+      ]);
+      const r = await jpay(['--port', String(terminal.port), '--idle-timeout', '0.3', 'purchase', '--amount', '1']);
+      assert.equal(r.code, 3, r.stderr);
+      assert.match(r.stdout, /^OUTCOME UNKNOWN/);
+      assert.match(r.stderr, /idle limit of 300 ms reached: nothing from the terminal for that long \(timeouts\.idleMs\) \(set with --idle-timeout S\)/);
+    });
+
+    it('a settlement that sends keep-alives for ever stops at --timeout, naming the command cap', async () => {
+      terminal = await ScriptedTerminal.start([
+        async (conn) => {
+          await conn.expect('settlement');
+          await keepAlivesUntilHangUp(conn, 50);
+        },
+      ]);
+      const r = await jpay(['--port', String(terminal.port), '--timeout', '0.5', '--json', 'settlement'], { JPAY_PASSWORD: PASSWORD });
+      assert.equal(r.code, 3, r.stderr);
+      assert.match(r.stderr, /command cap of 500 ms reached: the command did not finish \(timeouts\.commandMs\) \(set with --timeout S\)/);
+      const error = parseOneJson(r.stdout).error as { phase: string; timeoutMs: number };
+      assert.deepEqual([error.phase, error.timeoutMs], ['command', 500]);
+    });
+
+    for (const encrypt of [false, true]) {
+      it(`a full report of 5,000 transactions (${encrypt ? 'encrypted, 2.07 MB' : 'plain, 1.56 MB'}): above 1 MiB, within the report limit`, async () => {
+        const s = await simulator();
+        await s.seedLog(5000);
+        const r = await jpay(['--port', String(s.port), ...(encrypt ? ['--encrypt'] : []), 'report', '--full', '--json'], { JPAY_PASSWORD: PASSWORD });
+        assert.equal(r.code, 0, r.stderr);
+        const report = (parseOneJson(r.stdout).result as { report: { transactions: unknown[]; grandTotals: { totalCount: number } } }).report;
+        assert.equal(report.transactions.length, 5000);
+        assert.equal(report.grandTotals.totalCount, 5000);
+      });
+    }
   });
 });

@@ -48,7 +48,10 @@ export function onTab(nodes: FlowNode[]): FlowNode[] {
   return [{ id: TAB, type: 'tab', label: 'test' }, ...placed];
 }
 
-export function terminalConfig(sim: SimulatorHandle, extra: Record<string, unknown> = {}): FlowNode {
+/** Where the terminal is: the simulator, or a scripted terminal (`{host: '127.0.0.1', port}`). */
+export type TerminalAddress = Pick<SimulatorHandle, 'host' | 'port'>;
+
+export function terminalConfig(sim: TerminalAddress, extra: Record<string, unknown> = {}): FlowNode {
   return { id: TERMINAL_ID, type: 'jpay-terminal', name: 'sim', host: sim.host, port: sim.port, handlerTimeout: 2000, ...extra };
 }
 

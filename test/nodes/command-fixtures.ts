@@ -6,8 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import type { NodeMessage } from 'node-red';
-import type { SimulatorHandle } from '../../lib/simulator';
-import { TERMINAL_ID, builtNode, coreNode, helper, inbox, onTab, terminalConfig, type FlowNode, type Inbox } from './callback-fixtures';
+import { TERMINAL_ID, builtNode, coreNode, helper, inbox, onTab, terminalConfig, type FlowNode, type Inbox, type TerminalAddress } from './callback-fixtures';
 
 export { helper, TERMINAL_ID };
 
@@ -35,7 +34,7 @@ export interface Loaded {
 }
 
 /** Loads `node` (id `dut`) with its outputs wired to helpers, plus a Catch node. */
-export async function loadNode(sim: SimulatorHandle, node: Record<string, unknown> & { type: string }, terminal: Record<string, unknown> = {}): Promise<Loaded> {
+export async function loadNode(sim: TerminalAddress, node: Record<string, unknown> & { type: string }, terminal: Record<string, unknown> = {}): Promise<Loaded> {
   const flow: FlowNode[] = [
     terminalConfig(sim, terminal),
     { id: 'dut', terminal: TERMINAL_ID, wires: [['out'], ['progress']], ...node },

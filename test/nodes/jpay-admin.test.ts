@@ -3,6 +3,7 @@ import type { AdminPayload } from '../../lib/flow/admin-run';
 import type { SimulatorHandle } from '../../lib/simulator';
 import { startTestSimulator } from '../helpers/sim-fixtures';
 import { runActivator } from '../helpers/sim-activator';
+import { acceptLogin, reply, ScriptedTerminal } from '../helpers/scripted-terminal';
 import { statuses, terminalApi } from './callback-fixtures';
 import { PASSWORD, assertNoSecrets, errorOf, helper, loadNode, type Loaded } from './command-fixtures';
 
@@ -92,6 +93,22 @@ describe('nodes/jpay-admin (built, real runtime, simulator over TCP)', function 
     assert.deepEqual((await flow.out.next()).payload, { command: 'runreset', ok: true });
     assert.ok(statuses(helper.getNode('dut')).some((s) => s.text === 'jpay-admin.status.waitingActivator'));
     assert.deepEqual(await run(flow, 'resetpassword'), { command: 'resetpassword', ok: true });
+  });
+
+  it("keeps the token login returned when it is not 32 hex digits (§8.1's example: 18 digits) and never shows it", async () => {
+    const token = '392480923040932923';
+    const terminal = await ScriptedTerminal.start([acceptLogin(token), reply('getparameters', 'ok', { parameters: { tid: '00012345' } }), reply('testconnection')]);
+    try {
+      const flow = await loadNode({ host: '127.0.0.1', port: terminal.port }, ADMIN);
+      const params = await run(flow, 'getparameters');
+      assert.ok(params.command === 'getparameters' && params.parameters.tid === '00012345');
+      assert.deepEqual(await run(flow, 'testconnection'), { command: 'testconnection', ok: true });
+      await terminal.done();
+      assert.deepEqual(terminal.commands.slice(1).map((c) => c.body.token), [token, token]);
+      assertNoSecrets(flow.all, [PASSWORD, token]);
+    } finally {
+      await terminal.close();
+    }
   });
 
   it('refuses an unknown msg.command', async () => {

@@ -154,6 +154,39 @@ describe('nodes/jpay-card (built, real runtime, simulator over TCP)', function (
     await nextCall(card, 'warn', (args) => args[0] === 'jpay-card.warn.nothing-pending');
   });
 
+  for (const mode of ['continue', 'end'] as const) {
+    it(`a close without a receipt when the terminal then ${mode === 'continue' ? 'goes on to a bank card' : 'ends the transaction (cancelled, nothing charged)'}`, async () => {
+      sim.setMifareCloseWithoutReceipt(mode);
+      await loadFlow({ timeout: LONG_DEADLINE_MS }, [], { handlerTimeout: LONG_DEADLINE_MS });
+      const card = helper.getNode('card');
+      const out = inbox(helper.getNode('out'));
+      const result = terminalApi().client.transaction({ type: 'purchase', amount: 900 });
+      card.receive(reply(await out.next(), { action: 'close' }));
+      const r = await result;
+      if (mode === 'continue') {
+        assert.deepEqual([r.status, r.approved, r.receipt?.amountAuthorized], ['ok', true, 900]);
+        assert.notEqual(r.receipt?.iface, 'mifare');
+        assert.equal(sim.log().length, 1);
+      } else {
+        assert.deepEqual([r.status, r.ok, r.approved, r.receipt], ['cancelled', false, false, undefined]);
+        assert.match(r.errors.join(' '), /closed without a receipt: no payment/);
+        assert.deepEqual(sim.log(), []);
+      }
+      assert.deepEqual(statuses(card).at(-1), { fill: 'green', shape: 'dot', text: 'jpay-card.status.closedPlain' });
+      assert.equal(out.msgs.length, 1);
+    });
+  }
+
+  it("the safe default on a missed deadline (close, no receipt) with a terminal that then ends the transaction: cancelled, nothing charged", async () => {
+    sim.setMifareCloseWithoutReceipt('end');
+    await loadFlow({ timeout: 100 });
+    const deadlineWarning = nextCall(helper.getNode('card'), 'warn', (args) => args[0] === 'jpay-card.warn.deadline');
+    const r = await terminalApi().client.transaction({ type: 'purchase', amount: 1200 });
+    assert.deepEqual([r.status, r.approved], ['cancelled', false]);
+    assert.deepEqual(sim.log(), []);
+    await deadlineWarning;
+  });
+
   it('refuses an invalid answer through done(err) (Catch sees it) and answers the safe default at once', async () => {
     // Deadlines far beyond the test's timeout: the result can only come from the refusal's own answer.
     await loadFlow(

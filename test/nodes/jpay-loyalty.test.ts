@@ -352,6 +352,61 @@ describe('nodes/jpay-loyalty (built, real runtime, simulator over TCP)', functio
     assert.deepEqual(next.after, { points: 60, balance: 3000, counter: 2 });
   });
 
+  it("a terminal that ends the transaction at a close without a receipt ('end'): cancelled, nothing charged, the earned points taken back at the next tap", async () => {
+    const card = await issuedCard(5, 10, 1000);
+    const { out, purchase, node } = await load({}, card);
+    sim.setMifareCloseWithoutReceipt('end');
+    const result = await purchase(25050);
+    assert.deepEqual([result.status, result.approved, result.receipt], ['cancelled', false, undefined]);
+    assert.deepEqual(sim.log(), [], 'nothing was charged');
+    const earned = await out.next();
+    assert.deepEqual([earned.topic, loyalty(earned).operation, loyalty(earned).earned, loyalty(earned).paid], ['loyalty/committed', 'earn', 250, false]);
+    const unpaid = await out.next();
+    assert.equal(unpaid.topic, 'loyalty/unpaid');
+    assert.deepEqual([loyalty(unpaid).memberId, loyalty(unpaid).owed], [5, { points: -250, balance: 0 }]);
+    assert.deepEqual(statuses(node).at(-1), { fill: 'red', shape: 'ring', text: 'jpay-loyalty.status.unpaid' });
+    assert.equal(stateOf(card).points, 260, 'the card is written only in the field');
+
+    // Another terminal (or this one set otherwise) goes on to a bank card after a plain close.
+    sim.setMifareCloseWithoutReceipt('continue');
+    const paid = await purchase(25050);
+    assert.equal(paid.approved, true);
+    assert.notEqual(paid.receipt?.iface, 'mifare', 'the bank card paid');
+    const compensated = loyalty(await out.next());
+    assert.deepEqual([compensated.status, compensated.compensation, compensated.redeemed, compensated.before?.points, compensated.after?.points], ['compensated', true, 250, 260, 10]);
+    const again = loyalty(await out.next());
+    assert.deepEqual([again.status, again.operation, again.earned, again.after?.points], ['committed', 'earn', 250, 260]);
+    assert.equal(out.msgs.length, 4, 'a paid transaction owes nothing');
+    assert.equal(stateOf(card).points, 260);
+    assert.deepEqual(sim.log().map((r) => r.amount), [25050]);
+  });
+
+  it("'end': a payment the card completes closes with its receipt and stands", async () => {
+    const card = await issuedCard(6, 0, 50000);
+    const { out, purchase } = await load({}, card);
+    sim.setMifareCloseWithoutReceipt('end');
+    const result = await purchase(12000);
+    assert.deepEqual([result.approved, result.receipt?.iface], [true, 'mifare']);
+    assert.deepEqual([loyalty(await out.next()).operation, stateOf(card).balance], ['pay', 38000]);
+    await purchase(500); // the card pays again: nothing was owed from the first
+    assert.deepEqual(out.msgs.map((m) => m.topic), ['loyalty/committed', 'loyalty/committed']);
+  });
+
+  it("'continue': a bank payment declined after the tap earned points is taken back the same way", async () => {
+    const card = await issuedCard(7, 0, 0);
+    const { out, purchase } = await load({}, card);
+    sim.queueOutcome({ declineReason: 'onlinedeclined' });
+    const declined = await purchase(5000);
+    assert.deepEqual([declined.status, declined.approved], ['ok', false]);
+    const earned = loyalty(await out.next());
+    const unpaid = loyalty(await out.next());
+    assert.deepEqual([earned.status, earned.earned, unpaid.status, unpaid.owed], ['committed', 50, 'unpaid', { points: -50, balance: 0 }]);
+    assert.equal(stateOf(card).points, 50);
+    await purchase(1000);
+    assert.deepEqual([loyalty(await out.next()).status, loyalty(await out.next()).earned], ['compensated', 10]);
+    assert.equal(stateOf(card).points, 10);
+  });
+
   it('validates its configuration and its input', async () => {
     sim = await startTestSimulator({ mifare: { enabled: true } });
     await helper.load(

@@ -1,6 +1,6 @@
 // Human-readable summaries of the terminal's answers (stdout without --json).
 
-import { REFUSAL_CODES, TransactionOutcomeUnknown } from '../../errors';
+import { JpayTimeoutError, REFUSAL_CODES, type TimeoutPhase, TransactionOutcomeUnknown } from '../../errors';
 import { describeStatus, parseStatus } from '../../protocol/status';
 import { maskPan } from '../../protocol/secret';
 import type {
@@ -226,6 +226,22 @@ function answerRefused(error: unknown): error is TransactionOutcomeUnknown {
   return error instanceof TransactionOutcomeUnknown && error.reason !== 'queue-overflow' && (REFUSAL_CODES as readonly string[]).includes(error.reason);
 }
 
+/** The flag that sets each limit a timeout can name. */
+const LIMIT_FLAGS: Partial<Record<TimeoutPhase, string>> = { idle: '--idle-timeout S', command: '--timeout S', transaction: '--timeout S' };
+
+/** ` (set with --idle-timeout S)` when the error (or what it wraps) is a timeout a flag sets. */
+function limitHint(error: unknown): string {
+  let current: unknown = error;
+  for (let depth = 0; current instanceof Error && depth < 3; depth++) {
+    if (current instanceof JpayTimeoutError) {
+      const flag = LIMIT_FLAGS[current.phase];
+      return flag === undefined ? '' : ` (set with ${flag})`;
+    }
+    current = current.cause;
+  }
+  return '';
+}
+
 export interface ErrorReport {
   /** The result line(s) for stdout, when the error is itself the answer (unknown outcome, a status). */
   stdout?: string;
@@ -241,7 +257,7 @@ export function formatError(
   kind: string,
   redact: (s: string) => string,
 ): ErrorReport {
-  const message = redact(error instanceof Error ? error.message : String(error));
+  const message = redact(error instanceof Error ? error.message : String(error)) + limitHint(error);
   const who = cli ? `jpay ${cli}` : 'jpay';
   switch (kind) {
     case 'usage':

@@ -10,7 +10,12 @@ export const GLOBAL_OPTIONS: Readonly<Record<string, CliOption>> = {
   port: { type: 'string', value: 'PORT', description: `terminal port (default ${DEFAULT_PORT}, or env JPAY_PORT)` },
   password: { type: 'string', value: 'P', description: 'admin password, 8 digits (or env JPAY_PASSWORD; never printed)' },
   encrypt: { type: 'boolean', description: 'encrypted session (ECDH key exchange at login, then AES-GCM)' },
-  timeout: { type: 'string', value: 'S', description: 'give up after S seconds (per command; whole transaction)' },
+  timeout: { type: 'string', value: 'S', description: 'cap: give up after S seconds, keep-alives or not (the whole command or transaction; default 600)' },
+  'idle-timeout': {
+    type: 'string',
+    value: 'S',
+    description: 'give up when the terminal sends nothing for S seconds (each keep-alive or display restarts it; default 180)',
+  },
   json: { type: 'boolean', description: 'print the result as one JSON object on stdout' },
   help: { type: 'boolean', description: 'show help (also after a command: jpay purchase --help)' },
   version: { type: 'boolean', description: 'print the version of jpay and exit' },

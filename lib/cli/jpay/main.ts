@@ -41,14 +41,16 @@ export function secretsOf(argv: readonly string[], env: NodeJS.ProcessEnv): Secr
   return { hidden, pans };
 }
 
-function timeoutsFor(timeoutMs: number | undefined): Partial<ClientTimeouts> {
-  if (timeoutMs === undefined) return {};
+/** --timeout caps the whole command (and every shorter limit); --idle-timeout sets the idle limit. */
+function timeoutsFor(timeoutMs: number | undefined, idleMs: number | undefined): Partial<ClientTimeouts> {
+  const out: Partial<ClientTimeouts> = idleMs === undefined ? {} : { idleMs };
+  if (timeoutMs === undefined) return out;
   const cap = (ms: number): number => Math.min(ms, timeoutMs);
   return {
     connectMs: cap(DEFAULT_TIMEOUTS.connectMs),
     commandMs: timeoutMs,
     transactionMs: timeoutMs,
-    idleMs: cap(DEFAULT_TIMEOUTS.idleMs),
+    idleMs: idleMs ?? cap(DEFAULT_TIMEOUTS.idleMs),
     handlerMs: cap(DEFAULT_TIMEOUTS.handlerMs),
   };
 }
@@ -126,7 +128,7 @@ async function runCommand(
       port: global.port,
       password: global.password?.reveal(),
       encrypt: global.encrypt,
-      timeouts: timeoutsFor(global.timeoutMs),
+      timeouts: timeoutsFor(global.timeoutMs, global.idleTimeoutMs),
       logger: { warn: (msg) => out.line(`jpay: warning: ${msg}`) },
     });
   } catch (error) {

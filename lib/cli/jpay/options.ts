@@ -15,6 +15,7 @@ export interface GlobalOptions {
   password?: Secret;
   encrypt: boolean;
   timeoutMs?: number;
+  idleTimeoutMs?: number;
   json: boolean;
 }
 
@@ -83,6 +84,7 @@ function globalOptions(values: OptionValues, env: NodeJS.ProcessEnv): GlobalOpti
     password: passwordText === undefined || passwordText === '' ? undefined : new Secret(passwordText),
     encrypt: values.encrypt === true,
     timeoutMs: parseSeconds(text('timeout'), '--timeout'),
+    idleTimeoutMs: parseSeconds(text('idle-timeout'), '--idle-timeout'),
     json: values.json === true,
   };
 }

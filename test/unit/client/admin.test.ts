@@ -3,7 +3,7 @@ import { inspect } from 'node:util';
 import { JpayClient, JpayClientOptions } from '../../../lib/client';
 import { childText, packet } from '../../../lib/codec/packet';
 import { encodeFrame } from '../../../lib/codec/frame';
-import { JpayStatusError, JpayValidationError } from '../../../lib/errors';
+import { JpayProtocolError, JpayStatusError, JpayValidationError } from '../../../lib/errors';
 import { acceptLogin, recordingLogger, reply, Script, ScriptedTerminal, TEST_TOKEN } from '../../helpers/scripted-terminal';
 
 const PASSWORD = '97531864';
@@ -34,6 +34,39 @@ describe('JpayClient admin session', () => {
       await assert.rejects(call(), (e: unknown) => e instanceof JpayValidationError && e.field === 'password');
     }
     assert.equal(terminal.connections, 0);
+  });
+
+  it("keeps and sends back the token login returned, as in §8.1's example (18 digits, not 32 hex)", async () => {
+    const token = '392480923040932923';
+    const log = recordingLogger();
+    const c = await setup(
+      [acceptLogin(token), reply('getparameters', 'ok', { parameters: { tid: '10000001' } }), reply('testconnection'), reply('changepassword')],
+      { logger: log.logger },
+    );
+    assert.equal((await c.getParameters()).tid, '10000001');
+    await c.testConnection();
+    await c.changePassword(NEW_PASSWORD);
+    await terminal!.done();
+    assert.deepEqual(terminal!.commands.map((p) => p.name), ['login', 'getparameters', 'testconnection', 'changepassword']);
+    for (const command of terminal!.commands.slice(1)) assert.equal(childText(command.body, 'token'), token);
+    assert.ok(!log.text().includes(token), 'the token never reaches a log line');
+  });
+
+  it('a login response whose token is not safe to echo is a protocol error; no token command goes out with it', async () => {
+    for (const token of ['abc<def&ghi', '1234', 'x'.repeat(129)]) {
+      const c = await setup([acceptLogin(token)]);
+      await assert.rejects(c.getParameters(), (e: unknown) => {
+        assert.ok(e instanceof JpayProtocolError && e.code === 'bad-packet', String(e));
+        assert.match(e.message, /^login response token: must be the token login returned/);
+        assert.ok(!e.message.includes(token));
+        return true;
+      });
+      assert.equal(c.loggedIn, false);
+      await terminal!.done();
+      assert.deepEqual(terminal!.commands.map((p) => p.name), ['login']);
+      await client!.close();
+      await terminal!.close();
+    }
   });
 
   it('on notauthorized logs in again once and repeats the command', async () => {

@@ -16,11 +16,11 @@ describe('JpayClient options', () => {
     const o = validateOptions({ host: 'terminal.local' });
     assert.equal(o.port, 4433);
     assert.equal(o.encrypt, false);
-    assert.deepEqual(o.timeouts, { connectMs: 5000, commandMs: 30000, transactionMs: 300000, idleMs: 60000, handlerMs: 2000 });
+    assert.deepEqual(o.timeouts, { connectMs: 5000, commandMs: 600000, transactionMs: 600000, idleMs: 180000, handlerMs: 2000 });
     assert.deepEqual(o.timeouts, DEFAULT_TIMEOUTS);
     const partial = validateOptions({ host: 'h', timeouts: { idleMs: 10 } });
     assert.equal(partial.timeouts.idleMs, 10);
-    assert.equal(partial.timeouts.commandMs, 30000);
+    assert.equal(partial.timeouts.commandMs, 600000);
   });
 
   it('names the offending field and never quotes the password', () => {

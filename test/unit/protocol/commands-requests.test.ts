@@ -94,7 +94,7 @@ describe('protocol commands: requests', () => {
         ),
         { status: 'formaterror', field: 'expired' },
       );
-      assertHas(failure(`<logout><token>${TOKEN.slice(1)}</token></logout>`), {
+      assertHas(failure(`<logout><token>${TOKEN.slice(0, 7)}</token></logout>`), {
         status: 'formaterror',
         field: 'token',
       });

@@ -123,11 +123,14 @@ describe('protocol commands: request validation', () => {
     }
     assertRefused('changepassword', { token: TOKEN, password: PASSWORD, newPassword: '1' }, 'newPassword', /8 digits/);
     assertRefused('changepassword', { token: TOKEN, password: PASSWORD }, 'newPassword', /required/);
-    for (const bad of [TOKEN.slice(1), `${TOKEN}0`, 'G'.repeat(32)]) {
-      assertRefused('logout', { token: bad }, 'token', /32 hexadecimal/);
+    // Whatever login returned (§6 says 32 hex, §8.1's example is 18 digits), within what is safe to echo.
+    for (const good of [TOKEN, TOKEN.toLowerCase(), '392480923040932923', 'G'.repeat(32), 'abc-DEF_123.456+/=', '12345678', 'x'.repeat(128)]) {
+      validateRequest('logout', { token: good });
+    }
+    for (const bad of ['', '1234567', 'x'.repeat(129), 'abc def12345', 'abc<def12345', 'abc>def12345', 'abc&def12345', 'abc"def12345', "abc'def12345", 'abc\ndef12345', 'токен-12345678', 12345678]) {
+      assertRefused('logout', { token: bad }, 'token', /token login returned/);
     }
     assertRefused('getparameters', {}, 'token', /required/);
-    validateRequest('logout', { token: TOKEN.toLowerCase() });
   });
 
   it('report type, login handshake, sethostkey name and material', () => {
@@ -156,7 +159,7 @@ describe('protocol commands: request validation', () => {
       ['transaction', manual({ pan: '4000000010000001' }, { password: '1234567' }), '4000000010000001'],
       ['transaction', manual({ pan: '4000000010000001' }, { password: '1234567' }), '1234567'],
       ['login', { password: '123456789' }, '123456789'],
-      ['logout', { token: `${TOKEN}AB` }, TOKEN],
+      ['logout', { token: `${TOKEN}<AB` }, TOKEN],
       ['changepassword', { token: TOKEN, password: PASSWORD, newPassword: '99999' }, PASSWORD],
     ];
     for (const [command, params, secret] of secrets) {

@@ -105,6 +105,16 @@ describe('protocol messages', () => {
       });
     });
 
+    it('card results without a status are read by what they carry (§8.9: ok with the block, else failed)', () => {
+      assert.deepEqual(parseMessage(xml('<card><code>read</code><payload>AAAAAAAAAAAAAAAAAAAAAA==</payload></card>')), {
+        name: 'card',
+        message: { code: 'read', ok: true, status: 'ok', data: Buffer.alloc(16) },
+      });
+      assert.deepEqual(parseMessage(xml('<card><code>read</code></card>')), { name: 'card', message: { code: 'read', ok: false, status: 'failed' } });
+      // A write nobody confirmed is not counted as written.
+      assert.deepEqual(parseMessage(xml('<card><code>write</code></card>')), { name: 'card', message: { code: 'write', ok: false, status: 'missing' } });
+    });
+
     it('malformed card messages are bad packets', () => {
       for (const bad of [
         '<card><block-id>0</block-id></card>',
@@ -113,7 +123,6 @@ describe('protocol messages', () => {
         '<card><code>open</code><block-id>-1</block-id></card>',
         '<card><code>open</code><block-id>1.5</block-id></card>',
         '<card><code>open</code><block-id>0</block-id><payload>not base64!</payload></card>',
-        '<card><code>read</code><payload>AAAA</payload></card>',
         '<card><code>erase</code></card>',
       ]) {
         assert.throws(() => parseMessage(xml(bad)), badPacket, bad);
