@@ -11,7 +11,7 @@ import { isEncryptedPacket } from '../codec/crypto';
 import { JpayError, JpayProtocolError, JpayStatusError, outcomeUnknownReason, TransactionOutcomeUnknown } from '../errors';
 import { buildRequest } from '../protocol/requests';
 import { parseResponse } from '../protocol/responses';
-import { findRequestProblem } from '../protocol/schemas';
+import { findRequestProblem } from '../protocol/validation';
 import { CommandName, LoginResult, RequestParams, ResponseTypes, TOKEN_COMMANDS, TransactionRequest } from '../protocol/types';
 import { JpayAbortError } from './abort';
 import type { AdminSession } from './admin-session';
