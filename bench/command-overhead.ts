@@ -1,8 +1,10 @@
 /**
  * Measurement 1 — command overhead: `testconnection` with a cached token (the simulator's
- * own work is one status line) through JpayClient vs. the raw client sending the same
- * bytes. Two identical simulated terminals in a child process, one per client, so neither
- * client's login replaces the other's token or session key; every delay is off.
+ * own work is one status line) through JpayClient vs. the hand-written client that frames
+ * the request and parses the answer with fast-xml-parser (hand-client.ts: the baseline of
+ * the target), and vs. the raw client sending pre-built bytes without a parse (reported).
+ * Three identical simulated terminals in a child process, one per client, so no client's
+ * login replaces another's token or session key; every delay is off.
  */
 import {
   decodeServerHandshake,
@@ -16,8 +18,9 @@ import { parsePacket, serializePacket } from '../dist/lib/codec/xml';
 import { JpayClient } from '../dist/lib/client';
 import { buildRequest } from '../dist/lib/protocol/requests';
 import { Child } from './child';
+import { handTestConnection } from './hand-client';
 import { encryptedBlock, frame, open, rawExchange, seal } from './raw-client';
-import { interleaveMetrics, median, type Comparison } from './stats';
+import { interleaveSides, median, type Comparison } from './stats';
 
 export interface CommandOverheadOptions {
   encrypted: boolean;
@@ -30,10 +33,12 @@ export interface CommandOverheadOptions {
 
 export interface CommandOverheadResult {
   encrypted: boolean;
-  /** Round trip, µs (median of round medians). */
+  /** Round trip, µs (median of round medians), vs. the hand client. */
   latency: Comparison;
-  /** CPU of the client process per command, µs. */
+  /** CPU of the client process per command, µs, vs. the hand client. */
   cpu: Comparison;
+  /** The same against the raw client (no parse). */
+  raw: { latency: Comparison; cpu: Comparison };
 }
 
 const PASSWORD = '12345678';
@@ -97,25 +102,22 @@ export async function benchCommandOverhead(options: CommandOverheadOptions): Pro
   const host = Child.start('sim-host.ts');
   let client: JpayClient | undefined;
   try {
-    const [subjectPort, baselinePort] = await host.call<number[]>('start', { count: 2 });
+    const [subjectPort, handPort, rawPort] = await host.call<number[]>('start', { count: 3 });
     client = new JpayClient({ host: '127.0.0.1', port: subjectPort, password: PASSWORD, encrypt: options.encrypted });
     const jpay = client;
     const subject = async (): Promise<void> => {
       await jpay.testConnection();
     };
-    const baseline = rawCommand(baselinePort, await rawLogin(baselinePort, options.encrypted));
+    const hand = handTestConnection(handPort, await rawLogin(handPort, options.encrypted));
+    const raw = rawCommand(rawPort, await rawLogin(rawPort, options.encrypted));
     for (let i = 0; i < options.warmup; i++) {
       await subject();
-      await baseline();
+      await hand();
+      await raw();
     }
     if (options.encrypted && !jpay.encrypted) throw new Error('JpayClient did not establish an encrypted session');
-    const result = await interleaveMetrics(
-      options.rounds,
-      ['latency', 'cpu'] as const,
-      () => round(subject, options.iterations),
-      () => round(baseline, options.iterations),
-    );
-    return { encrypted: options.encrypted, latency: result.latency, cpu: result.cpu };
+    const [vsHand, vsRaw] = await interleaveSides(options.rounds, ['latency', 'cpu'] as const, [subject, hand, raw].map((c) => () => round(c, options.iterations)));
+    return { encrypted: options.encrypted, latency: vsHand.latency, cpu: vsHand.cpu, raw: vsRaw };
   } finally {
     await client?.close();
     await host.stop();

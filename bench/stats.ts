@@ -73,27 +73,29 @@ export async function interleave(
 
 export type Metrics<K extends string> = Record<K, number>;
 
-/** Like interleave(), for rounds that measure several metrics at once: one Comparison per metric. */
-export async function interleaveMetrics<K extends string>(
+/**
+ * Like interleave(), for rounds that measure several metrics at once, of a subject
+ * (sides[0]) and one or more baselines; the order rotates from round to round so drift
+ * hits every side alike. Per baseline, one Comparison per metric.
+ */
+export async function interleaveSides<K extends string>(
   rounds: number,
   keys: readonly K[],
-  subject: () => Promise<Metrics<K>>,
-  baseline: () => Promise<Metrics<K>>,
-): Promise<Record<K, Comparison>> {
-  const s: Metrics<K>[] = [];
-  const b: Metrics<K>[] = [];
+  sides: readonly (() => Promise<Metrics<K>>)[],
+): Promise<Record<K, Comparison>[]> {
+  const measured: Metrics<K>[][] = sides.map(() => []);
   for (let round = 0; round < rounds; round++) {
-    if (round % 2 === 0) {
-      s.push(await subject());
-      b.push(await baseline());
-    } else {
-      b.push(await baseline());
-      s.push(await subject());
+    for (let k = 0; k < sides.length; k++) {
+      const i = (k + round) % sides.length;
+      measured[i].push(await sides[i]());
     }
   }
-  const out = {} as Record<K, Comparison>;
-  for (const key of keys) out[key] = compare(s.map((m, i) => ({ subject: m[key], baseline: b[i][key] })));
-  return out;
+  const [s, ...baselines] = measured;
+  return baselines.map((b) => {
+    const out = {} as Record<K, Comparison>;
+    for (const key of keys) out[key] = compare(s.map((m, i) => ({ subject: m[key], baseline: b[i][key] })));
+    return out;
+  });
 }
 
 export function compare(rounds: Paired[]): Comparison {

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { JpayError, JpayValidationError } from '../errors';
 import { MIFARE_CLOSE_MODES, startSimulator, type MifareCloseMode, type SimulatorHandle, type SimulatorOptions } from '../simulator';
 import type { SimulatorEvent } from '../simulator/events';
+import { validateFields } from '../protocol/validation';
 
 export const HELP = `Usage: jpay-sim [options]
 
@@ -132,7 +133,7 @@ export function optionsFromArgs(args: string[]): { options: SimulatorOptions; qu
   };
   const terminal: NonNullable<SimulatorOptions['terminal']> = {};
   if (values.password !== undefined) {
-    if (!/^\d{8}$/.test(values.password)) throw new JpayValidationError('--password', 'must be 8 digits');
+    validateFields('login', { password: values.password }, (field) => `--${field}`);
     terminal.password = values.password;
   }
   if (values.tid !== undefined) terminal.tid = values.tid;

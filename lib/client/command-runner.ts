@@ -11,8 +11,8 @@ import { isEncryptedPacket } from '../codec/crypto';
 import { JpayError, JpayProtocolError, JpayStatusError, outcomeUnknownReason, TransactionOutcomeUnknown } from '../errors';
 import { buildRequest } from '../protocol/requests';
 import { parseResponse } from '../protocol/responses';
-import { findRequestProblem } from '../protocol/validation';
-import { CommandName, LoginResult, RequestParams, ResponseTypes, TOKEN_COMMANDS, TransactionRequest } from '../protocol/types';
+import { carriesPassword, findRequestProblem, isTokenCommand, PLACEHOLDER_TOKEN } from '../protocol/validation';
+import { CommandName, LoginResult, RequestParams, ResponseTypes, TransactionRequest } from '../protocol/types';
 import { JpayAbortError } from './abort';
 import type { AdminSession } from './admin-session';
 import type { AnswerBinder } from './answer-binding';
@@ -46,9 +46,6 @@ export interface RunnerDeps {
   kill: AbortSignal;
 }
 
-const TOKEN_SET: ReadonlySet<string> = new Set(TOKEN_COMMANDS);
-/** A syntactically valid token, for checking parameters before the real token exists. */
-const PLACEHOLDER_TOKEN = '0'.repeat(32);
 /** Commands under the transaction cap (timeouts.transactionMs); the others are under the command cap. */
 const LONG_COMMANDS: ReadonlySet<CommandName> = new Set(['transaction', 'runreset']);
 /**
@@ -101,10 +98,6 @@ function frameLimit(options: ResolvedOptions, command: CommandName): { bytes: nu
   return REPORT_FRAME_COMMANDS.has(command)
     ? { bytes: options.maxReportFrameSize, option: 'maxReportFrameSize' }
     : { bytes: options.maxFrameSize, option: 'maxFrameSize' };
-}
-
-export function isTokenCommand(command: CommandName): boolean {
-  return TOKEN_SET.has(command);
 }
 
 export class CommandRunner {
@@ -163,10 +156,8 @@ export class CommandRunner {
       if (token === undefined) throw new JpayError(`no admin token for ${command}`);
       base.token = token;
     }
-    if (command === 'changepassword') base.password = admin.password('changepassword');
-    if (command === 'report' || command === 'settlement' || command === 'clear') base.password = admin.password(command);
-    if (command === 'transaction' && (params as unknown as TransactionRequest).manual !== undefined) {
-      base.password = admin.password('a transaction with manually entered card data');
+    if (carriesPassword(command, params)) {
+      base.password = admin.password(command === 'transaction' ? 'a transaction with manually entered card data' : command);
     }
     return buildRequest(command, base as RequestParams[C]); // validates (JpayValidationError naming the field)
   }

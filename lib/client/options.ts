@@ -6,6 +6,7 @@ import { DEFAULT_MAX_FRAME_SIZE } from '../codec/frame';
 import { JpayValidationError } from '../errors';
 import { DEFAULT_RECEIPT_CLOCK_TOLERANCE_MS, validateWatermarkStore, type ReceiptWatermarkStore } from './answer-binding';
 import type { CommandName } from '../protocol/types';
+import { validateFields } from '../protocol/validation';
 import type { MessageHandlers } from './handlers';
 import { DEFAULT_MAX_SESSION_PACKETS } from './secure-session';
 import { validateTransactionHooks, type TransactionHooks } from './transaction-hooks';
@@ -171,9 +172,7 @@ export function validateOptions(options: unknown): ResolvedOptions {
   if (port !== undefined && (!Number.isInteger(port) || (port as number) < 1 || (port as number) > 65535)) {
     throw new JpayValidationError('port', 'must be an integer 1..65535');
   }
-  if (password !== undefined && (typeof password !== 'string' || !/^\d{8}$/.test(password))) {
-    throw new JpayValidationError('password', 'must be exactly 8 digits');
-  }
+  if (password !== undefined) validateFields('login', { password });
   if (encrypt !== undefined && typeof encrypt !== 'boolean') throw new JpayValidationError('encrypt', 'must be a boolean');
   const resolvedTimeouts: ClientTimeouts = { ...DEFAULT_TIMEOUTS };
   if (timeouts !== undefined) {

@@ -2,9 +2,11 @@
  * jpay-admin's input → one admin command with its parameters. The command comes from
  * `msg.command` or the node's setting; secrets (a new password, host key material) come
  * only from `msg.payload` and are taken out of the msg at once (see redactAdminPayload).
+ * Their rules are the protocol's (lib/protocol/schemas.ts); errors name the msg field.
  * Knows nothing of Node-RED.
  */
 import { JpayValidationError } from '../errors';
+import { validateSendParams } from '../protocol/validation';
 
 export const ADMIN_COMMANDS = [
   'getparameters',
@@ -70,21 +72,15 @@ export function buildAdminRequest(msg: { command?: unknown; payload?: unknown },
     fail('command', `${command} is not allowed: tick "Allow reset commands" in the node's settings`);
   }
   const payload = payloadObject(msg.payload);
-  if (command === 'changepassword') {
-    const newPassword = payload.newPassword;
-    if (typeof newPassword !== 'string' || !/^\d{8}$/.test(newPassword)) fail('msg.payload.newPassword', 'must be a string of 8 digits');
-    return { command, newPassword };
-  }
+  const params: Record<string, unknown> = {};
+  if (command === 'changepassword') params.newPassword = payload.newPassword;
   if (command === 'sethostkey') {
     const name = payload.name ?? (config.hostKeyName?.trim() || undefined);
-    if (typeof name !== 'string' || name.trim() === '') fail('msg.payload.name', 'is required (the host key name)');
-    const material = payload.material;
-    if (typeof material !== 'string' || material === '' || !/^[A-Za-z0-9+/]+={0,2}$/.test(material) || material.length % 4 !== 0) {
-      fail('msg.payload.material', 'must be the key material in Base64');
-    }
-    return { command, name: name.trim(), material };
+    params.name = typeof name === 'string' ? name.trim() : name;
+    params.material = payload.material;
   }
-  return { command };
+  validateSendParams(command, params, (field) => `msg.payload.${field}`);
+  return { command, ...params } as AdminRequest;
 }
 
 /** A copy of msg.payload without its secret fields (the msg a Catch node may see keeps no secret). */

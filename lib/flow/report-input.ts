@@ -5,15 +5,14 @@
  */
 import { JpayValidationError } from '../errors';
 import type { ReportType } from '../protocol/types';
+import { validateFields } from '../protocol/validation';
 
+/** msg.reportType, else the node's setting, else brief; the rule is the protocol's. */
 export function resolveReportType(msgReportType: unknown, configured: string | undefined): ReportType {
-  if (msgReportType !== undefined && msgReportType !== null && msgReportType !== '') {
-    if (msgReportType !== 'brief' && msgReportType !== 'full') throw new JpayValidationError('msg.reportType', 'must be "brief" or "full"');
-    return msgReportType;
-  }
-  if (configured === 'full') return 'full';
-  if (configured === undefined || configured === '' || configured === 'brief') return 'brief';
-  throw new JpayValidationError('reportType', 'must be "brief" or "full"');
+  const fromMsg = msgReportType !== undefined && msgReportType !== null && msgReportType !== '';
+  const reportType = fromMsg ? msgReportType : configured === undefined || configured === '' ? 'brief' : configured;
+  validateFields('report', { reportType }, fromMsg ? (field) => `msg.${field}` : undefined);
+  return reportType as ReportType;
 }
 
 export type SettlementOperation = 'settlement' | 'clear';

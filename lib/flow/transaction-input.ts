@@ -1,10 +1,14 @@
 /**
- * `msg.payload` + the editor's defaults → a TransactionRequest, checked before a byte is
- * sent. Every refusal is a JpayValidationError naming the field (`msg.payload.amount`).
- * Knows nothing of Node-RED.
+ * `msg.payload` + the editor's defaults → a TransactionRequest. This file only converts
+ * (a numeric currency, a receipt number given as text, the editor's strings); every rule
+ * about a field is the protocol's (lib/protocol/schemas.ts), checked before a byte is sent
+ * and reported as a JpayValidationError naming the field as the flow wrote it
+ * (`msg.payload.amount`, or `amount` for an editor default). Knows nothing of Node-RED.
  */
 import { JpayValidationError } from '../errors';
-import { TRANSACTION_TYPES, type TransactionRequest, type TransactionType } from '../protocol/types';
+import type { TransactionRequest } from '../protocol/types';
+import { validateFields, validateSendParams, type FieldNamer } from '../protocol/validation';
+import { numberIfDigits } from '../protocol/values';
 
 /** The request a flow may ask for: no manual card entry (that needs a PAN in a msg). */
 export type FlowTransactionRequest = Omit<TransactionRequest, 'manual'>;
@@ -22,159 +26,64 @@ export interface TransactionDefaultsConfig {
   sbp?: string;
 }
 
-/** The largest amount the wire format carries (12 digits). */
-export const MAX_AMOUNT = 999_999_999_999;
-const MAX_RECEIPT_NUMBER = 999_999;
-const PAYLOAD_FIELDS = ['type', 'amount', 'amountOther', 'currency', 'rrn', 'number', 'forced', 'sbp'] as const;
-type PayloadField = (typeof PAYLOAD_FIELDS)[number];
+/** Manual card entry: a flow never carries card data in a msg. */
+const CARD_DATA_FIELDS: ReadonlySet<string> = new Set(['manual', 'pan', 'expiry', 'cardholder']);
+const inPayload: FieldNamer = (field) => `msg.payload.${field}`;
 
-function fail(field: string, rule: string): never {
-  throw new JpayValidationError(field, rule);
+/** ISO 4217 codes are 3 digits with leading zeros; a flow may give 36 for "036". */
+function currencyText(value: unknown): unknown {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 999 ? String(value).padStart(3, '0') : value;
 }
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
+function editorText(value: string | number | undefined): string | number | undefined {
+  if (typeof value !== 'string') return value;
+  const s = value.trim();
+  return s === '' ? undefined : s;
 }
 
-export function isTransactionType(v: unknown): v is TransactionType {
-  return typeof v === 'string' && (TRANSACTION_TYPES as readonly string[]).includes(v);
-}
-
-/** An amount in minor units: a safe non-negative integer of at most 12 digits. Strings and floats are refused. */
-export function checkAmount(value: unknown, field: string): number {
-  if (typeof value !== 'number') {
-    fail(field, `must be an integer number of minor units (kopecks), got ${typeof value === 'string' ? 'a string' : typeof value}`);
-  }
-  if (!Number.isInteger(value)) fail(field, `must be an integer number of minor units (kopecks), got ${value}`);
-  if (value < 0) fail(field, 'must not be negative');
-  if (value > MAX_AMOUNT) fail(field, `must be at most ${MAX_AMOUNT}`);
-  return value;
-}
-
-function checkCurrency(value: unknown, field: string): string {
-  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 999) {
-    return String(value).padStart(3, '0');
-  }
-  if (typeof value === 'string' && /^\d{3}$/.test(value)) return value;
-  return fail(field, 'must be an ISO 4217 numeric code of 3 digits, e.g. "643"');
-}
-
-function checkRrn(value: unknown, field: string): string {
-  if (typeof value !== 'string' || !/^[0-9A-Za-z]{1,12}$/.test(value)) fail(field, 'must be a string of up to 12 letters or digits');
-  return value;
-}
-
-function checkNumber(value: unknown, field: string): number | 'last' {
-  if (value === 'last') return 'last';
-  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_RECEIPT_NUMBER) return value;
-  if (typeof value === 'string' && /^\d{1,6}$/.test(value)) return Number(value);
-  return fail(field, 'must be a receipt number (up to 6 digits) or "last"');
-}
-
-function checkBoolean(value: unknown, field: string): boolean {
-  if (typeof value !== 'boolean') fail(field, 'must be true or false');
-  return value;
-}
-
-/** The editor's defaults, checked the same way (a bad default is reported when the node starts). */
+/** The editor's defaults, each checked by its own rule (a bad default is reported when the node starts). */
 export function parseTransactionDefaults(config: TransactionDefaultsConfig): Partial<FlowTransactionRequest> {
-  const out: Partial<FlowTransactionRequest> = {};
-  const type = config.txType ?? 'purchase';
-  if (!isTransactionType(type)) fail('type', `must be one of ${TRANSACTION_TYPES.join(', ')}`);
-  out.type = type;
-  const amount = editorInteger(config.amount, 'amount');
-  if (amount !== undefined) out.amount = amount;
-  const other = editorInteger(config.amountOther, 'amountOther');
-  if (other !== undefined) out.amountOther = other;
-  if (nonEmpty(config.currency)) out.currency = checkCurrency(config.currency.trim(), 'currency');
-  if (nonEmpty(config.rrn)) out.rrn = checkRrn(config.rrn.trim(), 'rrn');
-  if (nonEmpty(config.number)) out.number = checkNumber(config.number.trim(), 'number');
-  if (config.forced === true) out.forced = true;
-  if (config.sbp === 'only') out.sbp = true;
-  else if (config.sbp === 'off') out.sbp = false;
-  else if (config.sbp !== undefined && config.sbp !== '' && config.sbp !== 'auto') fail('sbp', 'must be auto, only or off');
-  return out;
+  let sbp: boolean | undefined;
+  if (config.sbp === 'only') sbp = true;
+  else if (config.sbp === 'off') sbp = false;
+  else if (config.sbp !== undefined && config.sbp !== '' && config.sbp !== 'auto') throw new JpayValidationError('sbp', 'must be auto, only or off');
+  const defaults = {
+    type: config.txType ?? 'purchase',
+    amount: numberIfDigits(editorText(config.amount)),
+    amountOther: numberIfDigits(editorText(config.amountOther)),
+    currency: editorText(config.currency),
+    rrn: editorText(config.rrn),
+    number: numberIfDigits(editorText(config.number)),
+    forced: config.forced === true ? true : undefined,
+    sbp,
+  };
+  validateFields('transaction', defaults);
+  return withoutUndefined(defaults) as Partial<FlowTransactionRequest>;
 }
 
-function nonEmpty(s: string | undefined): s is string {
-  return typeof s === 'string' && s.trim() !== '';
-}
-
-function editorInteger(v: string | number | undefined, field: string): number | undefined {
-  if (v === undefined || v === '') return undefined;
-  if (typeof v === 'number') return checkAmount(v, field);
-  const s = v.trim();
-  if (s === '') return undefined;
-  if (!/^\d+$/.test(s)) fail(field, 'must be an integer number of minor units (kopecks)');
-  return checkAmount(Number(s), field);
+function withoutUndefined(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 }
 
 /**
- * Builds the request. A plain-object payload overrides the defaults field by field; any
- * other payload (an inject timestamp, a string) is ignored and the defaults alone apply.
- * When the payload names a different `type` than the editor's, no default applies: the
- * payload describes the whole transaction (a default amount must never leak into a void).
+ * Builds the request. A plain-object payload overrides the defaults field by field (a
+ * null or undefined field is not given); any other payload (an inject timestamp, a string)
+ * is ignored and the defaults alone apply. When the payload names a different `type` than
+ * the editor's, no default applies: the payload describes the whole transaction (a default
+ * amount must never leak into a void).
  */
 export function buildTransactionRequest(payload: unknown, defaults: Partial<FlowTransactionRequest>): FlowTransactionRequest {
-  const given: Partial<Record<PayloadField, unknown>> = {};
-  if (isPlainObject(payload)) {
+  const given: Record<string, unknown> = {};
+  if (typeof payload === 'object' && payload !== null && !Array.isArray(payload) && !Buffer.isBuffer(payload)) {
     for (const [key, value] of Object.entries(payload)) {
-      if (!(PAYLOAD_FIELDS as readonly string[]).includes(key)) {
-        fail(`msg.payload.${key}`, key === 'pan' ? 'manual card entry is not accepted from a msg' : 'unknown field');
-      }
-      if (value !== undefined && value !== null) given[key as PayloadField] = value;
+      if (CARD_DATA_FIELDS.has(key)) throw new JpayValidationError(inPayload(key), 'manual card entry is not accepted from a msg');
+      if (value !== undefined && value !== null) given[key] = value;
     }
   }
-  const f = (name: PayloadField): string => `msg.payload.${name}`;
-
-  let type: TransactionType;
-  if (given.type === undefined) {
-    if (defaults.type === undefined) fail(f('type'), `is required (${TRANSACTION_TYPES.join(', ')})`);
-    type = defaults.type;
-  } else {
-    if (!isTransactionType(given.type)) fail(f('type'), `must be one of ${TRANSACTION_TYPES.join(', ')}`);
-    type = given.type;
-  }
-  const base: Partial<FlowTransactionRequest> = type === defaults.type ? defaults : {};
-
-  const req: FlowTransactionRequest = { type };
-  const amount = given.amount !== undefined ? checkAmount(given.amount, f('amount')) : base.amount;
-  const amountOther = given.amountOther !== undefined ? checkAmount(given.amountOther, f('amountOther')) : base.amountOther;
-  const currency = given.currency !== undefined ? checkCurrency(given.currency, f('currency')) : base.currency;
-  const rrn = given.rrn !== undefined ? checkRrn(given.rrn, f('rrn')) : base.rrn;
-  const number = given.number !== undefined ? checkNumber(given.number, f('number')) : base.number;
-  const forced = given.forced !== undefined ? checkBoolean(given.forced, f('forced')) : base.forced;
-  const sbp = given.sbp !== undefined ? checkBoolean(given.sbp, f('sbp')) : base.sbp;
-
-  if (type === 'void') {
-    if (number === undefined) fail(f('number'), 'is required for a void (a receipt number or "last")');
-    req.number = number;
-    if (amount !== undefined) req.amount = positive(amount, f('amount'));
-  } else {
-    if (amount === undefined) fail(f('amount'), `is required for ${type}`);
-    req.amount = positive(amount, f('amount'));
-    if (number !== undefined) fail(f('number'), 'is only for a void');
-  }
-  if (type === 'purchase-with-cashback') {
-    if (amountOther === undefined) fail(f('amountOther'), 'is required for purchase-with-cashback (the cashback amount)');
-    req.amountOther = positive(amountOther, f('amountOther'));
-  } else if (amountOther !== undefined) {
-    fail(f('amountOther'), 'is only for purchase-with-cashback');
-  }
-  if (rrn !== undefined) {
-    if (type !== 'refund') fail(f('rrn'), 'is only for a refund');
-    req.rrn = rrn;
-  }
-  if (forced !== undefined) {
-    if (forced && type !== 'refund') fail(f('forced'), 'is only for a refund');
-    if (forced) req.forced = true;
-  }
-  if (currency !== undefined) req.currency = currency;
-  if (sbp !== undefined) req.sbp = sbp;
-  return req;
-}
-
-function positive(n: number, field: string): number {
-  if (n === 0) fail(field, 'must be greater than 0');
-  return n;
+  if (given.currency !== undefined) given.currency = currencyText(given.currency);
+  if (given.number !== undefined) given.number = numberIfDigits(given.number);
+  const type = given.type ?? defaults.type;
+  const request = type === defaults.type ? { ...defaults, ...given } : given;
+  validateSendParams('transaction', request, inPayload);
+  return request as FlowTransactionRequest;
 }

@@ -1,5 +1,5 @@
 /**
- * The compiled validator of each command's request schema (schemas.ts).
+ * The compiled validator of each command's request schema and field schema (schemas.ts).
  *
  * Run from source (the tests, through tsx), this module compiles the schemas with ajv as it
  * loads. The build replaces its compiled output with ajv's standalone code generated from
@@ -7,11 +7,13 @@
  * ajv's compiler nor compiles a schema at start-up. The exports stay exactly these.
  */
 import Ajv, { type ValidateFunction } from 'ajv';
-import { REQUEST_AJV_OPTIONS, REQUEST_SCHEMAS } from './schemas';
+import { FIELD_SCHEMAS, REQUEST_AJV_OPTIONS, REQUEST_SCHEMAS, type JsonSchema } from './schemas';
 import { COMMAND_NAMES, type CommandName } from './types';
 
-const ajv = new Ajv({ ...REQUEST_AJV_OPTIONS });
+function compileAll(schemas: Readonly<Record<CommandName, JsonSchema>>): Readonly<Record<CommandName, ValidateFunction>> {
+  const ajv = new Ajv({ ...REQUEST_AJV_OPTIONS });
+  return Object.fromEntries(COMMAND_NAMES.map((command) => [command, ajv.compile(schemas[command])])) as Record<CommandName, ValidateFunction>;
+}
 
-export const REQUEST_VALIDATORS = Object.fromEntries(
-  COMMAND_NAMES.map((command) => [command, ajv.compile(REQUEST_SCHEMAS[command])]),
-) as Readonly<Record<CommandName, ValidateFunction>>;
+export const REQUEST_VALIDATORS = compileAll(REQUEST_SCHEMAS);
+export const FIELD_VALIDATORS = compileAll(FIELD_SCHEMAS);

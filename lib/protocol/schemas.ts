@@ -1,6 +1,8 @@
 /**
- * JSON Schemas (ajv v8) for every command's RequestParams: the rulebook that
- * validateRequest() (validation.ts) applies. The build compiles them into plain
+ * JSON Schemas (ajv v8) for every command's RequestParams: the one rulebook of every field a
+ * command carries. The library (validation.ts), the flow's inputs and the CLI apply it; they
+ * only convert what their users type (msg and editor defaults, major-unit amounts, flags)
+ * into parameters and name the fields their way. The build compiles the schemas into plain
  * JavaScript with ajv's standalone code (request-validators.ts says how), so the package
  * never compiles a schema at load.
  *
@@ -9,10 +11,15 @@
  * for the missing field. Rules never contain the offending value (passwords, tokens and
  * PANs pass through here).
  *
- * Decision (rrn): a card refund's RRN is ISO 8583 field 37, exactly 12 characters. An SBP
- * refund (`sbp: true`) carries the SBP agent's reference instead — the CFT agent's
- * localQrcId, duplicated in the receipt's `rrn` (e.g. `232796`) — so with `sbp: true` the
- * rrn may be 1..12 characters. In both cases only printable ASCII without spaces, `<` or `&`.
+ * Decision (rrn, docs/protocol.md D21): §8.9 gives a refund's rrn as 12 characters (a card
+ * RRN, ISO 8583 field 37). An SBP refund (`sbp: true`, force-sbp="true") carries the SBP
+ * agent's reference instead, whose format the agent defines (§8.10): the CFT agent's
+ * localQrcId, duplicated in the receipt's `rrn` (e.g. `232796`). So a card refund's rrn is
+ * exactly 12 characters and an SBP refund's 1 to 12; in both cases printable ASCII without
+ * spaces, `<` or `&` (a receipt's rrn is echoed as the terminal printed it).
+ *
+ * Decision (amounts): an amount is 1 to 999999999999 minor units. Zero is refused: a
+ * purchase, refund or cashback of nothing, or a partial void of nothing, is a mistake.
  *
  * Decision (password on transaction): the admin password is required with manual card
  * entry and refused without it, so the password never goes on the wire needlessly.
@@ -25,9 +32,9 @@ export type JsonSchema = Readonly<Record<string, unknown>>;
 
 const AMOUNT: JsonSchema = {
   type: 'integer',
-  minimum: 0,
+  minimum: 1,
   maximum: MAX_WIRE_AMOUNT,
-  description: `must be an integer number of minor units (kopecks) from 0 to ${MAX_WIRE_AMOUNT}`,
+  description: `must be an integer number of minor units (kopecks) from 1 to ${MAX_WIRE_AMOUNT}`,
 };
 
 // Decision (token): §6 says 16 random bytes as hex, but §8.1's own example returns
@@ -153,7 +160,7 @@ const TRANSACTION: JsonSchema = {
           rrn: {
             minLength: 12,
             maxLength: 12,
-            description: 'must be exactly 12 characters (an SBP refund, sbp: true, accepts 1 to 12)',
+            description: "must be the payment's RRN, exactly 12 characters (an SBP refund takes the SBP id, 1 to 12)",
           },
         },
       },
@@ -226,5 +233,17 @@ export const REQUEST_SCHEMAS: Readonly<Record<CommandName, JsonSchema>> = {
   runreset: tokenOnly,
 };
 
-/** ajv's options for REQUEST_SCHEMAS: `verbose` gives each error its schema, whose description is the rule. */
+/**
+ * Each command's fields with their own rules only: no field required, no rule between
+ * fields. For values checked before the rest of a request exists (the flow's editor
+ * defaults, the CLI's admin password).
+ */
+export const FIELD_SCHEMAS = Object.fromEntries(
+  Object.entries(REQUEST_SCHEMAS).map(([command, schema]): [string, JsonSchema] => [
+    command,
+    { type: 'object', additionalProperties: false, properties: schema.properties },
+  ]),
+) as Readonly<Record<CommandName, JsonSchema>>;
+
+/** ajv's options for REQUEST_SCHEMAS and FIELD_SCHEMAS: `verbose` gives each error its schema, whose description is the rule. */
 export const REQUEST_AJV_OPTIONS: Readonly<Options> = { allErrors: false, verbose: true, strict: true, strictTypes: false, strictRequired: false };

@@ -1,18 +1,17 @@
 /**
- * validateRequest(): a command's parameters against its schema (schemas.ts), reported as
- * the first problem's field and plain-English rule, never the offending value.
+ * A command's parameters against the rulebook (schemas.ts), reported as the first problem's
+ * field and plain-English rule, never the offending value. The library, the flow's inputs
+ * and the CLI all validate here; each names a field the way its user typed it (FieldNamer).
  */
 import type { ErrorObject } from 'ajv';
 import { JpayValidationError } from '../errors';
 import { onFirstUse } from '../lazy';
 import type * as RequestValidators from './request-validators';
-import { COMMAND_NAMES, CommandName, RequestParams } from './types';
+import { COMMAND_NAMES, CommandName, RequestParams, TOKEN_COMMANDS } from './types';
 
 // The compiled validators (the largest module of the client) load at the first validation.
-const validators = onFirstUse(
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  () => (require('./request-validators') as typeof RequestValidators).REQUEST_VALIDATORS,
-);
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const compiled = onFirstUse(() => require('./request-validators') as typeof RequestValidators);
 
 /**
  * format: the value is malformed (wrong type, pattern, range); missing: a required field is
@@ -67,8 +66,9 @@ function problemOf(error: ErrorObject): ValidationProblem {
     default: {
       const described = describedRule(error);
       const typeSpecific = error.schemaPath.includes('/allOf/');
-      const kind: ValidationProblemKind =
-        typeSpecific || error.keyword === 'enum' || error.keyword === 'const' ? 'not-allowed' : 'format';
+      // A number out of range is well-formed but not allowed (an amount of zero).
+      const notAllowed = ['enum', 'const', 'minimum', 'maximum'].includes(error.keyword);
+      const kind: ValidationProblemKind = typeSpecific || notAllowed ? 'not-allowed' : 'format';
       if (error.instancePath === '' && error.keyword === 'type') {
         return { field: 'params', rule: 'must be an object', kind: 'format' };
       }
@@ -87,21 +87,82 @@ function withoutUndefined(value: unknown): unknown {
   return out;
 }
 
+const COMMAND_SET: ReadonlySet<string> = new Set(COMMAND_NAMES);
+const TOKEN_SET: ReadonlySet<string> = new Set(TOKEN_COMMANDS);
+
 export function isCommandName(name: unknown): name is CommandName {
-  return typeof name === 'string' && (COMMAND_NAMES as readonly string[]).includes(name);
+  return typeof name === 'string' && COMMAND_SET.has(name);
 }
 
-/** The first problem with a command's parameters, or undefined when they are valid. */
-export function findRequestProblem(command: string, params: unknown): ValidationProblem | undefined {
+export function isTokenCommand(command: CommandName): boolean {
+  return TOKEN_SET.has(command);
+}
+
+/**
+ * Whether the request carries the admin password, which the client adds (a caller never
+ * gives it): changepassword (the current one), report, settlement, clear, and a
+ * transaction with manual card entry. login carries the password it is given.
+ */
+export function carriesPassword(command: CommandName, params: unknown): boolean {
+  switch (command) {
+    case 'changepassword':
+    case 'report':
+    case 'settlement':
+    case 'clear':
+      return true;
+    case 'transaction':
+      return typeof params === 'object' && params !== null && (params as { manual?: unknown }).manual !== undefined;
+    default:
+      return false;
+  }
+}
+
+/** A syntactically valid token and password, standing in for the ones the client adds. */
+export const PLACEHOLDER_TOKEN = '0'.repeat(32);
+const PLACEHOLDER_PASSWORD = '0'.repeat(8);
+
+/** How a caller names a parameter for its user: `msg.payload.amount`, `--cashback`. */
+export type FieldNamer = (field: string) => string;
+
+function find(set: 'REQUEST_VALIDATORS' | 'FIELD_VALIDATORS', command: string, params: unknown): ValidationProblem | undefined {
   if (!isCommandName(command)) return { field: 'command', rule: 'is not a JPAY command', kind: 'format' };
-  const validate = validators()[command];
+  const validate = compiled()[set][command];
   const value = params === undefined && command === 'resetpassword' ? {} : withoutUndefined(params);
   if (validate(value)) return undefined;
   return problemOf(pickError(validate.errors ?? []));
 }
 
+function raise(problem: ValidationProblem | undefined, nameOf: FieldNamer | undefined): void {
+  if (problem) throw new JpayValidationError(nameOf ? nameOf(problem.field) : problem.field, problem.rule);
+}
+
+/** The first problem with a command's parameters, or undefined when they are valid. */
+export function findRequestProblem(command: string, params: unknown): ValidationProblem | undefined {
+  return find('REQUEST_VALIDATORS', command, params);
+}
+
 /** Throws JpayValidationError(field, rule) unless params are valid for the command. */
-export function validateRequest<C extends CommandName>(command: C, params: unknown): asserts params is RequestParams[C] {
-  const problem = findRequestProblem(command, params);
-  if (problem) throw new JpayValidationError(problem.field, problem.rule);
+export function validateRequest<C extends CommandName>(command: C, params: unknown, nameOf?: FieldNamer): asserts params is RequestParams[C] {
+  raise(findRequestProblem(command, params), nameOf);
+}
+
+/**
+ * validateRequest() for what a caller of the client gives (JpayClient.send's parameters):
+ * the token and the admin password, which the client adds, are taken as valid.
+ */
+export function validateSendParams(command: CommandName, params: unknown, nameOf?: FieldNamer): void {
+  const base = params === undefined ? {} : params;
+  if (typeof base !== 'object' || base === null || Array.isArray(base)) return raise(findRequestProblem(command, base), nameOf);
+  const full: Record<string, unknown> = { ...base };
+  if (isTokenCommand(command)) full.token = PLACEHOLDER_TOKEN;
+  if (carriesPassword(command, base)) full.password = PLACEHOLDER_PASSWORD;
+  raise(findRequestProblem(command, full), nameOf);
+}
+
+/**
+ * Each given field against its own rule, none required and no rule between fields: for
+ * parts of a request checked before the rest exists (a flow node's editor defaults).
+ */
+export function validateFields(command: CommandName, params: Readonly<Record<string, unknown>>, nameOf?: FieldNamer): void {
+  raise(find('FIELD_VALIDATORS', command, params), nameOf);
 }

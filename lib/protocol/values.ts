@@ -133,11 +133,12 @@ export function expiryYYMMDDToIso(s: string, field = 'aed'): string {
   return `${year}-${two(mo)}-${two(dd)}`;
 }
 
-/** Manual-entry expiry `expired`: 4 digits YYMM with a month 01..12. */
-export function isYYMM(s: unknown): boolean {
-  if (typeof s !== 'string' || !/^\d{4}$/.test(s)) return false;
-  const month = Number(s.slice(2));
-  return month >= 1 && month <= 12;
+/**
+ * A number typed as digits (`000009`, an editor's `15000`) as that number; any other value
+ * as it is, for the rules to judge. Up to 15 digits: beyond, a double is no longer exact.
+ */
+export function numberIfDigits(value: unknown): unknown {
+  return typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : value;
 }
 
 export interface ApplicationNameFields {

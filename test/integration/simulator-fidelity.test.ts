@@ -99,6 +99,15 @@ describe('simulator fidelity to the vendor document', () => {
         assert.match(errorTexts(x.response)[0], new RegExp(`^${field}: must be exactly 12 digits`));
         assert.equal(x.messages.length, 0, 'refused before any message');
       }
+      // Twelve zeros are well-formed, but an amount of nothing is not allowed (docs/protocol.md D25).
+      for (const [body, field] of [
+        [{ type: 'purchase', amount: amountWire(0) }, 'amount'],
+        [{ type: 'purchase-with-cashback', amount: amountWire(5000), 'amount-other': amountWire(0) }, 'amount-other'],
+      ] as [XmlElement, string][]) {
+        const x = await rawCommand(sim.port, tx(body));
+        assert.equal(status(x), 'invalidarguments', JSON.stringify(body));
+        assert.match(errorTexts(x.response)[0], new RegExp(`^${field}: must be an integer number of minor units \\(kopecks\\) from 1 to`));
+      }
       assert.equal(sim.log().length, 0);
       const ok = await rawCommand(sim.port, tx({ type: 'purchase-with-cashback', amount: amountWire(5000), 'amount-other': amountWire(1000) }));
       assert.equal(status(ok), 'ok');

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { findRequestProblem } from '../../lib/protocol/validation';
+import type { CommandName } from '../../lib/protocol/types';
+import { findRequestProblem, validateFields } from '../../lib/protocol/validation';
 import type * as Validation from '../../lib/protocol/validation';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -80,6 +81,18 @@ describe('package entry (the built main, loaded by plain require)', () => {
     const built = require(path.join(ROOT, 'dist', 'lib', 'protocol', 'validation.js')) as typeof Validation;
     for (const [command, params] of CASES) {
       assert.deepEqual(built.findRequestProblem(command, params), findRequestProblem(command, params), `${command} ${JSON.stringify(params)}`);
+      // The field validators (each field's own rule, the editor defaults' check): the same errors from both.
+      const fieldsError = (validate: typeof validateFields): string | undefined => {
+        try {
+          validate(command as CommandName, params as Record<string, unknown>);
+          return undefined;
+        } catch (error) {
+          return (error as Error).message;
+        }
+      };
+      assert.equal(fieldsError(built.validateFields), fieldsError(validateFields), `fields of ${command} ${JSON.stringify(params)}`);
     }
+    assert.throws(() => built.validateFields('transaction', { amount: 0 }), (e: unknown) => (e as { field?: unknown }).field === 'amount');
+    built.validateFields('transaction', { rrn: '232796' });
   });
 });

@@ -1,32 +1,27 @@
 // Amounts typed by people: major units as a decimal string (`123.45`) → integer minor units.
-// Parsed as text, digit by digit: a float never touches the value.
+// Parsed as text, digit by digit: a float never touches the value. The range (and zero) is
+// the protocol's rule (lib/protocol/schemas.ts), checked on the request.
 
-import { MAX_WIRE_AMOUNT } from '../../protocol/values';
 import { UsageError } from './usage-error';
 
 const MAJOR_AMOUNT = /^(\d+)(?:\.(\d{1,2}))?$/;
 
 /**
- * `123.45` → 12345, `0.1` → 10, `1` → 100. Refuses signs, exponents, more than two decimals,
- * spaces, an empty string, zero (unless allowZero) and anything over 12 digits of minor units.
- * `flag` names the option in the message (`--amount`).
+ * `123.45` → 12345, `0.1` → 10, `1` → 100; undefined when the option was not given.
+ * Refuses what is not written as major units with at most two decimals: signs, exponents,
+ * spaces, an empty string. `flag` names the option in the message (`--amount`).
  */
-export function parseMajorAmount(raw: string | undefined, flag: string, allowZero = false): number {
-  if (raw === undefined || raw === '') throw new UsageError(`${flag}: an amount is required, e.g. ${flag} 123.45`);
+export function parseMajorAmount(raw: string | undefined, flag: string): number | undefined {
+  if (raw === undefined) return undefined;
   const m = MAJOR_AMOUNT.exec(raw);
   if (m === null) {
     throw new UsageError(
-      `${flag}: ${JSON.stringify(raw)} is not an amount; write major units with at most two decimals, e.g. 123.45`,
+      `${flag}: ${JSON.stringify(raw.slice(0, 40))} is not an amount; write major units with at most two decimals, e.g. 123.45`,
     );
   }
-  const whole = m[1].replace(/^0+(?=\d)/, '');
-  const minorDigits = `${whole}${(m[2] ?? '').padEnd(2, '0')}`.replace(/^0+(?=\d)/, '');
-  if (minorDigits.length > 12 || Number(minorDigits) > MAX_WIRE_AMOUNT) {
-    throw new UsageError(`${flag}: ${JSON.stringify(raw)} is too large (at most ${formatMinor(MAX_WIRE_AMOUNT)})`);
-  }
-  const minor = Number(minorDigits);
-  if (minor === 0 && !allowZero) throw new UsageError(`${flag}: the amount must be greater than zero`);
-  return minor;
+  // Beyond 15 digits a double is no longer exact, and the value is far past any amount anyway.
+  const minorDigits = `${m[1]}${(m[2] ?? '').padEnd(2, '0')}`.replace(/^0+(?=\d)/, '');
+  return minorDigits.length > 15 ? Number.MAX_SAFE_INTEGER : Number(minorDigits);
 }
 
 /** 12345 → `123.45`, -5 → `-0.05` (integer arithmetic on the digits). */

@@ -1,9 +1,13 @@
 // The command table: every `jpay` command, its options, and how its parsed options become
-// one typed invocation. Everything here is pure: it validates input and sends nothing.
+// one typed invocation. Everything here is pure: it sends nothing. The options are only
+// converted (major-unit amounts, flags); every rule about a parameter is the protocol's
+// (lib/protocol/schemas.ts), and its errors name the option the user typed (`--cashback`).
 
-import type { ReportType, TransactionRequest, TransactionType } from '../../protocol/types';
+import { JpayValidationError } from '../../errors';
+import type { CommandName, ReportType, TransactionRequest, TransactionType } from '../../protocol/types';
 import { Secret } from '../../protocol/secret';
-import { isYYMM } from '../../protocol/values';
+import { validateSendParams, type FieldNamer } from '../../protocol/validation';
+import { numberIfDigits } from '../../protocol/values';
 import { parseMajorAmount } from './amount';
 import { UsageError } from './usage-error';
 
@@ -69,17 +73,33 @@ function str(values: OptionValues, name: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-function required(values: OptionValues, name: string, command: string): string {
-  const v = str(values, name);
-  if (v === undefined || v === '') throw new UsageError(`--${name} is required`, command);
-  return v;
+/** Parameter paths whose option has another name. */
+const OPTION_OF: Readonly<Record<string, string>> = {
+  amountOther: 'cashback',
+  newPassword: 'new',
+  manual: 'pan',
+  'manual.pan': 'pan',
+  'manual.expiry': 'expiry',
+  'manual.cardholder': 'cardholder',
+};
+
+/** The option that sets a parameter: `amountOther` → `--cashback`. */
+export const optionOf: FieldNamer = (field) => `--${OPTION_OF[field] ?? field}`;
+
+/** Runs a check of the protocol's rules; its JpayValidationError (naming the option) becomes a usage error. */
+export function asUsage(check: () => void, cli?: string): void {
+  try {
+    check();
+  } catch (error) {
+    if (error instanceof JpayValidationError) throw new UsageError(error.message, cli);
+    throw error;
+  }
 }
 
-function currency(values: OptionValues, command: string): string | undefined {
-  const v = str(values, 'currency');
-  if (v === undefined) return undefined;
-  if (!/^\d{3}$/.test(v)) throw new UsageError('--currency: expected 3 digits (ISO 4217 numeric, e.g. 643)', command);
-  return v;
+/** The parameters the client will be given, checked against the protocol's rules. */
+function checked<P extends object>(command: CommandName, params: P, cli: string): P {
+  asUsage(() => validateSendParams(command, params, optionOf), cli);
+  return params;
 }
 
 /** Positive seconds (decimals allowed) → milliseconds. Not money, so a float is fine here. */
@@ -91,13 +111,6 @@ export function parseSeconds(raw: string | undefined, flag: string, command?: st
   return Math.round(Number(raw) * 1000);
 }
 
-function rrn(values: OptionValues, command: string): string | undefined {
-  const v = str(values, 'rrn');
-  if (v === undefined) return undefined;
-  if (!/^[\x21-\x7e]{12}$/.test(v)) throw new UsageError('--rrn: expected 12 characters', command);
-  return v;
-}
-
 /** Drops undefined members so requests compare and print cleanly. */
 function compact<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
@@ -105,7 +118,11 @@ function compact<T extends object>(o: T): T {
 
 function transaction(request: TransactionRequest, values: OptionValues, command: string): Invocation {
   const cancelAfterMs = parseSeconds(str(values, 'cancel-after'), '--cancel-after', command);
-  return compact({ command: 'transaction' as const, request: compact(request), cancelAfterMs });
+  return compact({ command: 'transaction' as const, request: checked('transaction', compact(request), command), cancelAfterMs });
+}
+
+function amount(values: OptionValues, name: string): number | undefined {
+  return parseMajorAmount(str(values, name), `--${name}`);
 }
 
 function simple(name: SimpleCommand, summary: string, needsPassword: boolean, details?: string): CommandSpec {
@@ -128,9 +145,6 @@ const MANUAL_TYPES: Readonly<Record<string, TransactionType>> = {
   cashback: 'purchase-with-cashback',
 };
 
-const PASSWORD_RULE = /^\d{8}$/;
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
 export const COMMANDS: readonly CommandSpec[] = [
   simple('login', 'log in with the admin password (checks it; with --encrypt also the key exchange)', true),
   simple('logout', 'log in, then end the admin session', true),
@@ -147,9 +161,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     needsPassword: true,
     transaction: false,
     plan(values) {
-      const next = required(values, 'new', 'changepassword');
-      if (!PASSWORD_RULE.test(next)) throw new UsageError('--new: the password must be 8 digits', 'changepassword');
-      return { command: 'changepassword', newPassword: new Secret(next) };
+      const { newPassword } = checked('changepassword', { newPassword: str(values, 'new') }, 'changepassword');
+      return { command: 'changepassword', newPassword: new Secret(newPassword as string) };
     },
   },
   simple(
@@ -170,10 +183,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     transaction: false,
     details: 'The key material is secret: use --encrypt so it never crosses the network in clear.',
     plan(values) {
-      const name = required(values, 'name', 'sethostkey');
-      const material = required(values, 'material', 'sethostkey');
-      if (!BASE64.test(material)) throw new UsageError('--material: expected Base64', 'sethostkey');
-      return { command: 'sethostkey', name, material: new Secret(material) };
+      const { name, material } = checked('sethostkey', { name: str(values, 'name'), material: str(values, 'material') }, 'sethostkey');
+      return { command: 'sethostkey', name: name as string, material: new Secret(material as string) };
     },
   },
   simple(
@@ -200,12 +211,7 @@ export const COMMANDS: readonly CommandSpec[] = [
         throw new UsageError('--sbp and --no-sbp exclude each other', 'purchase');
       }
       const sbp = values.sbp === true ? true : values['no-sbp'] === true ? false : undefined;
-      const request: TransactionRequest = {
-        type: 'purchase',
-        amount: parseMajorAmount(str(values, 'amount'), '--amount'),
-        currency: currency(values, 'purchase'),
-        sbp,
-      };
+      const request: TransactionRequest = { type: 'purchase', amount: amount(values, 'amount'), currency: str(values, 'currency'), sbp };
       return transaction(request, values, 'purchase');
     },
   },
@@ -215,7 +221,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     synopsis: '--amount A [--rrn R] [--forced] [--sbp] [--currency CODE] [--cancel-after SECONDS]',
     options: {
       amount: { type: 'string', value: 'A', description: 'amount in major units, e.g. 123.45' },
-      rrn: { type: 'string', value: 'R', description: 'RRN of the original payment (12 characters)' },
+      rrn: { type: 'string', value: 'R', description: 'RRN of the original payment (12 characters; with --sbp its SBP id, 1 to 12)' },
       forced: { type: 'boolean', description: 'refund without the card' },
       sbp: { type: 'boolean', description: 'refund an SBP payment (give its localQrcId as --rrn)' },
       currency: CURRENCY,
@@ -226,9 +232,9 @@ export const COMMANDS: readonly CommandSpec[] = [
     plan(values) {
       const request: TransactionRequest = {
         type: 'refund',
-        amount: parseMajorAmount(str(values, 'amount'), '--amount'),
-        currency: currency(values, 'refund'),
-        rrn: rrn(values, 'refund'),
+        amount: amount(values, 'amount'),
+        currency: str(values, 'currency'),
+        rrn: str(values, 'rrn'),
         forced: values.forced === true ? true : undefined,
         sbp: values.sbp === true ? true : undefined,
       };
@@ -247,16 +253,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     needsPassword: false,
     transaction: true,
     plan(values) {
-      const raw = required(values, 'number', 'void');
-      if (raw !== 'last' && !/^\d{1,6}$/.test(raw)) {
-        throw new UsageError("--number: expected a receipt number (up to 6 digits) or 'last'", 'void');
-      }
-      const amount = str(values, 'amount');
-      const request: TransactionRequest = {
-        type: 'void',
-        number: raw === 'last' ? 'last' : Number(raw),
-        amount: amount === undefined ? undefined : parseMajorAmount(amount, '--amount'),
-      };
+      const request = { type: 'void', number: numberIfDigits(str(values, 'number')), amount: amount(values, 'amount') } as TransactionRequest;
       return transaction(request, values, 'void');
     },
   },
@@ -275,9 +272,9 @@ export const COMMANDS: readonly CommandSpec[] = [
     plan(values) {
       const request: TransactionRequest = {
         type: 'purchase-with-cashback',
-        amount: parseMajorAmount(str(values, 'amount'), '--amount'),
-        amountOther: parseMajorAmount(str(values, 'cashback'), '--cashback'),
-        currency: currency(values, 'cashback'),
+        amount: amount(values, 'amount'),
+        amountOther: amount(values, 'cashback'),
+        currency: str(values, 'currency'),
       };
       return transaction(request, values, 'cashback');
     },
@@ -301,37 +298,18 @@ export const COMMANDS: readonly CommandSpec[] = [
     needsPassword: true,
     transaction: true,
     plan(values) {
-      const typeName = required(values, 'type', 'manual');
-      const type = Object.hasOwn(MANUAL_TYPES, typeName) ? MANUAL_TYPES[typeName] : undefined;
-      if (type === undefined) throw new UsageError('--type: expected purchase, refund or cashback', 'manual');
-      const amount = parseMajorAmount(str(values, 'amount'), '--amount');
-      const pan = required(values, 'pan', 'manual');
-      // The message never repeats the value: it is a card number.
-      if (!/^\d{12,19}$/.test(pan)) throw new UsageError('--pan: expected 12 to 19 digits', 'manual');
-      const expiry = required(values, 'expiry', 'manual');
-      if (!isYYMM(expiry)) throw new UsageError('--expiry: expected YYMM, e.g. 2712', 'manual');
-      const cashback = str(values, 'cashback');
-      if (type === 'purchase-with-cashback' && cashback === undefined) {
-        throw new UsageError('--cashback is required with --type cashback', 'manual');
-      }
-      if (type !== 'purchase-with-cashback' && cashback !== undefined) {
-        throw new UsageError('--cashback is only for --type cashback', 'manual');
-      }
-      if (type !== 'refund' && values.rrn !== undefined) {
-        throw new UsageError('--rrn is only for --type refund', 'manual');
-      }
-      const cardholder = str(values, 'cardholder');
-      if (cardholder !== undefined && !/^[\x20-\x7e]{1,26}$/.test(cardholder)) {
-        throw new UsageError('--cardholder: expected 1 to 26 printable ASCII characters', 'manual');
-      }
-      const request: TransactionRequest = {
+      const typeName = str(values, 'type');
+      const type = typeName === undefined || !Object.hasOwn(MANUAL_TYPES, typeName) ? undefined : MANUAL_TYPES[typeName];
+      if (typeName !== undefined && type === undefined) throw new UsageError('--type: expected purchase, refund or cashback', 'manual');
+      const manual = { pan: str(values, 'pan'), expiry: str(values, 'expiry'), cardholder: str(values, 'cardholder') };
+      const request = {
         type,
-        amount,
-        amountOther: cashback === undefined ? undefined : parseMajorAmount(cashback, '--cashback'),
-        currency: currency(values, 'manual'),
-        rrn: rrn(values, 'manual'),
-        manual: compact({ pan, expiry, cardholder }),
-      };
+        amount: amount(values, 'amount'),
+        amountOther: amount(values, 'cashback'),
+        currency: str(values, 'currency'),
+        rrn: str(values, 'rrn'),
+        manual: compact(manual),
+      } as TransactionRequest;
       return transaction(request, values, 'manual');
     },
   },

@@ -4,7 +4,8 @@
 
 import { parseArgs } from 'node:util';
 import { Secret } from '../../protocol/secret';
-import { CliOption, CommandSpec, findCommand, Invocation, OptionValues, parseSeconds } from './commands';
+import { validateFields } from '../../protocol/validation';
+import { asUsage, CliOption, CommandSpec, findCommand, Invocation, optionOf, OptionValues, parseSeconds } from './commands';
 import { DEFAULT_HOST, DEFAULT_PORT, GLOBAL_OPTIONS } from './global-options';
 import { commandHelp, globalHelp } from './usage';
 import { UsageError } from './usage-error';
@@ -75,13 +76,11 @@ function globalOptions(values: OptionValues, env: NodeJS.ProcessEnv): GlobalOpti
   const port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
   if (!(port >= 1 && port <= 65535)) throw new UsageError('--port: expected a TCP port number 1..65535');
   const passwordText = text('password') ?? env.JPAY_PASSWORD;
-  if (passwordText !== undefined && !/^\d{8}$/.test(passwordText)) {
-    throw new UsageError('--password: the admin password must be 8 digits');
-  }
+  if (passwordText !== undefined) asUsage(() => validateFields('login', { password: passwordText }, optionOf));
   return {
     host,
     port,
-    password: passwordText === undefined || passwordText === '' ? undefined : new Secret(passwordText),
+    password: passwordText === undefined ? undefined : new Secret(passwordText),
     encrypt: values.encrypt === true,
     timeoutMs: parseSeconds(text('timeout'), '--timeout'),
     idleTimeoutMs: parseSeconds(text('idle-timeout'), '--idle-timeout'),

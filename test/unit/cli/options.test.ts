@@ -62,7 +62,7 @@ describe('cli command line', () => {
       refuses(['--port', 'x', 'resetpassword'], /--port/);
       refuses(['--timeout', '0', 'resetpassword'], /--timeout/);
       refuses(['--timeout', '-1', 'resetpassword'], /--timeout/);
-      const e = refuses(['--password', 'secret99', 'report'], /--password: the admin password must be 8 digits/);
+      const e = refuses(['--password', 'secret99', 'report'], /--password: must be exactly 8 digits/);
       assert.ok(!e.message.includes('secret99'));
     });
 
@@ -141,8 +141,11 @@ describe('cli command line', () => {
         refuses(['cashback', '--amount', '1', `--cashback=${bad}`], /^--cashback/);
         refuses(['void', '--number', '1', `--amount=${bad}`], /^--amount/);
       }
-      refuses(['purchase'], /^--amount: an amount is required/);
+      refuses(['purchase'], /^--amount: is required for a purchase/);
       refuses(['purchase', '--amount', '-1'], /--amount/);
+      for (const range of ['0', '0.00', '10000000000.00', '9'.repeat(30)]) {
+        refuses(['purchase', '--amount', range], /^--amount: must be an integer number of minor units \(kopecks\) from 1 to 999999999999$/);
+      }
     });
 
     it('refund with rrn, forced and sbp', () => {
@@ -154,7 +157,13 @@ describe('cli command line', () => {
         command: 'transaction',
         request: { type: 'refund', amount: 500, rrn: 'AS1000670LSS', sbp: true },
       });
-      refuses(['refund', '--amount', '5', '--rrn', '123'], /--rrn: expected 12 characters/);
+      // The help says to give an SBP payment's id as --rrn: 232796 is the vendor's example.
+      assert.deepEqual(run(['refund', '--amount', '5', '--sbp', '--rrn', '232796']).invocation, {
+        command: 'transaction',
+        request: { type: 'refund', amount: 500, rrn: '232796', sbp: true },
+      });
+      refuses(['refund', '--amount', '5', '--rrn', '123'], /^--rrn: must be .*exactly 12 characters/);
+      refuses(['refund', '--amount', '5', '--sbp', '--rrn', '1234567890123'], /^--rrn: /);
     });
 
     it('void by number or last, optionally partial', () => {
@@ -166,7 +175,7 @@ describe('cli command line', () => {
         command: 'transaction',
         request: { type: 'void', number: 9, amount: 50 },
       });
-      refuses(['void'], /--number is required/);
+      refuses(['void'], /^--number: is required for a void/);
       refuses(['void', '--number', '1234567'], /--number/);
       refuses(['void', '--number', 'first'], /--number/);
     });
@@ -176,7 +185,7 @@ describe('cli command line', () => {
         command: 'transaction',
         request: { type: 'purchase-with-cashback', amount: 1000, amountOther: 250 },
       });
-      refuses(['cashback', '--amount', '10'], /--cashback: an amount is required/);
+      refuses(['cashback', '--amount', '10'], /^--cashback: is required for a purchase-with-cashback/);
     });
 
     it('manual entry validates the card data and never repeats the PAN', () => {
@@ -190,12 +199,12 @@ describe('cli command line', () => {
         request: { type: 'purchase-with-cashback', amount: 100, amountOther: 100, manual: { pan: '4000000000000002', expiry: '2712' } },
       });
       refuses([...base, '--type', 'void', '--pan', '4000000000000002'], /--type/);
-      refuses([...base, '--type', 'cashback', '--pan', '4000000000000002'], /--cashback is required/);
-      refuses([...base, '--type', 'purchase', '--pan', '4000000000000002', '--rrn', '123456789012'], /--rrn is only/);
-      const e = refuses([...base, '--type', 'purchase', '--pan', '40000000000000021234'], /--pan: expected 12 to 19 digits/);
+      refuses([...base, '--type', 'cashback', '--pan', '4000000000000002'], /^--cashback: is required/);
+      refuses([...base, '--type', 'purchase', '--pan', '4000000000000002', '--rrn', '123456789012'], /^--rrn: is only allowed on a refund/);
+      const e = refuses([...base, '--type', 'purchase', '--pan', '40000000000000021234'], /^--pan: must be 12 to 19 digits/);
       assert.ok(!e.message.includes('4000000000'));
       refuses(['--password', '12345678', 'manual', '--type', 'purchase', '--amount', '1', '--pan', '4000000000000002', '--expiry', '2713'], /--expiry/);
-      refuses(['--password', '12345678', 'manual', '--type', 'purchase', '--amount', '1', '--expiry', '2712'], /--pan is required/);
+      refuses(['--password', '12345678', 'manual', '--type', 'purchase', '--amount', '1', '--expiry', '2712'], /^--pan: is required/);
     });
   });
 
@@ -219,8 +228,8 @@ describe('cli command line', () => {
       if (inv.command !== 'changepassword') return;
       assert.equal(inv.newPassword.reveal(), '87654321');
       assert.ok(!JSON.stringify(inv).includes('87654321'));
-      refuses([...pw, 'changepassword'], /--new is required/);
-      const e = refuses([...pw, 'changepassword', '--new', 'abc12345'], /--new: the password must be 8 digits/);
+      refuses([...pw, 'changepassword'], /^--new: is required/);
+      const e = refuses([...pw, 'changepassword', '--new', 'abc12345'], /^--new: must be exactly 8 digits/);
       assert.ok(!e.message.includes('abc12345'));
     });
 
@@ -231,8 +240,8 @@ describe('cli command line', () => {
       assert.equal(inv.name, 'host1');
       assert.equal(inv.material.reveal(), 'AAECAwQ=');
       assert.ok(!JSON.stringify(inv).includes('AAECAwQ='));
-      refuses([...pw, 'sethostkey', '--name', 'host1', '--material', 'not base64!'], /--material: expected Base64/);
-      refuses([...pw, 'sethostkey', '--material', 'AAECAwQ='], /--name is required/);
+      refuses([...pw, 'sethostkey', '--name', 'host1', '--material', 'not base64!'], /^--material: must be the key material in Base64/);
+      refuses([...pw, 'sethostkey', '--material', 'AAECAwQ='], /^--name: is required/);
     });
   });
 });

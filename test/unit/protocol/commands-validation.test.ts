@@ -40,14 +40,15 @@ describe('protocol commands: request validation', () => {
     assert.deepEqual(Object.keys(REQUEST_SCHEMAS).sort(), [...COMMAND_NAMES].sort());
   });
 
-  it('amounts: integers 0..999999999999 only (no floats, negatives, strings)', () => {
-    for (const bad of [1.5, -1, '100', 1e12, Number.NaN, Infinity, null]) {
+  it('amounts: integers 1..999999999999 only (no zero, floats, negatives, strings)', () => {
+    for (const bad of [0, 1.5, -1, '100', 1e12, Number.NaN, Infinity, null]) {
       assertRefused('transaction', purchase({ amount: bad }), 'amount', /integer number of minor units/);
     }
-    for (const bad of [0.5, -3, '1']) {
+    for (const bad of [0, 0.5, -3, '1']) {
       assertRefused('transaction', { type: 'purchase-with-cashback', amount: 1, amountOther: bad }, 'amountOther');
     }
-    validateRequest('transaction', purchase({ amount: 0 }));
+    for (const bad of [0, 1.5]) assertRefused('transaction', { type: 'void', number: 1, amount: bad }, 'amount');
+    validateRequest('transaction', purchase({ amount: 1 }));
     validateRequest('transaction', purchase({ amount: 999999999999 }));
   });
 
@@ -105,9 +106,10 @@ describe('protocol commands: request validation', () => {
     for (const bad of ['12345678901', '12345678901234567890', '4000 0000 1000 0001', '400000001000000a']) {
       assertRefused('transaction', manual({ pan: bad }), 'manual.pan', /12 to 19 digits/);
     }
-    for (const bad of ['2600', '2613', '261', '12-26']) {
+    for (const bad of ['2600', '2613', '261', '12-26', '1813', '1800', '180', '18055', 1805]) {
       assertRefused('transaction', manual({ expiry: bad }), 'manual.expiry', /YYMM/);
     }
+    for (const good of ['1805', '2912']) validateRequest('transaction', manual({ expiry: good }));
     assertRefused('transaction', manual({ cardholder: 'A'.repeat(27) }), 'manual.cardholder', /26/);
     assertRefused('transaction', manual({ cardholder: 'ИВАН' }), 'manual.cardholder', /printable/);
     assertRefused('transaction', purchase({ manual: { pan: PAN } , password: PASSWORD }), 'manual.expiry', /required/);

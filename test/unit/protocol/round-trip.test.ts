@@ -165,8 +165,8 @@ const REQUEST_ROWS: Row<ParsedRequest>[] = [
   },
   {
     name: 'transaction: SBP refund by the SBP id (a short rrn), force-sbp="true"',
-    object: { command: 'transaction', params: { type: 'refund', amount: 0, rrn: '232796', sbp: true } },
-    xml: '<transaction force-sbp="true"><type>refund</type><amount>000000000000</amount><rrn>232796</rrn></transaction>',
+    object: { command: 'transaction', params: { type: 'refund', amount: 110, rrn: '232796', sbp: true } },
+    xml: '<transaction force-sbp="true"><type>refund</type><amount>000000000110</amount><rrn>232796</rrn></transaction>',
   },
   {
     name: 'transaction: refund, SBP not offered (force-sbp="false", never a type attribute)',

@@ -7,7 +7,6 @@ import {
   dateTimeToWire,
   decodeApplicationName,
   expiryYYMMDDToIso,
-  isYYMM,
   signedAmountFromWire,
   signedAmountToWire,
 } from '../../../lib/protocol/values';
@@ -139,16 +138,6 @@ describe('protocol/values', () => {
       assert.equal(expiryYYMMDDToIso('211231'), '2021-12-31');
       throwsNaming(() => expiryYYMMDDToIso('200431'), 'aed');
       throwsNaming(() => expiryYYMMDDToIso('2003', 'expiry'), 'expiry');
-    });
-
-    it('checks the manual-entry expiry YYMM', () => {
-      assert.equal(isYYMM('1805'), true);
-      assert.equal(isYYMM('2912'), true);
-      assert.equal(isYYMM('1813'), false);
-      assert.equal(isYYMM('1800'), false);
-      assert.equal(isYYMM('180'), false);
-      assert.equal(isYYMM('18055'), false);
-      assert.equal(isYYMM(1805), false);
     });
   });
 
