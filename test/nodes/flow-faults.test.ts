@@ -9,9 +9,7 @@ import assert from 'node:assert/strict';
 import type { NodeMessage } from 'node-red';
 import type { TransactionPayload } from '../../lib/flow/transaction-output';
 import type { SimulatorEvent, SimulatorHandle, SimulatorOptions } from '../../lib/simulator';
-import { startTestSimulator } from '../helpers/sim-fixtures';
-import { LONG_DEADLINE_MS, TERMINAL_ID, builtNode, coreNode, helper, inbox, onTab, terminalConfig, type FlowNode, type Inbox } from './callback-fixtures';
-import { activeResources } from './command-fixtures';
+import { activeResources, builtNode, coreNode, helper, inbox, LONG_DEADLINE_MS, nodeTestbed, onTab, TERMINAL_ID, terminalConfig, type FlowNode, type Inbox } from './fixtures';
 
 const NODES = [
   builtNode('jpay-terminal'),
@@ -55,17 +53,11 @@ function txTimeline(sim: SimulatorHandle): string[] {
 
 describe('nodes: flow faults (built nodes, real runtime, simulator over TCP)', function () {
   this.timeout(20_000);
-  let sim: SimulatorHandle | undefined;
+  const bed = nodeTestbed();
   let before: Record<string, number>;
 
   beforeEach(() => {
     before = activeResources();
-  });
-
-  afterEach(async () => {
-    await helper.unload();
-    await sim?.close();
-    sim = undefined;
   });
 
   function withinBaseline(after: Record<string, number>): boolean {
@@ -74,9 +66,7 @@ describe('nodes: flow faults (built nodes, real runtime, simulator over TCP)', f
 
   /** Unloads the flow, closes the simulator, and compares sockets and timers with the start. */
   async function assertNothingLeaks(): Promise<void> {
-    await helper.unload();
-    await sim?.close();
-    sim = undefined;
+    await bed.stop();
     // A closed handle leaves the list in the loop's close phase, a turn or two after close() resolved.
     let after = activeResources();
     for (let turn = 0; turn < 20 && !withinBaseline(after); turn++) {
@@ -88,9 +78,8 @@ describe('nodes: flow faults (built nodes, real runtime, simulator over TCP)', f
     assert.ok((after.Timeout ?? 0) <= (before.Timeout ?? 0) + 1, `timers ${JSON.stringify(before)} → ${JSON.stringify(after)}`);
   }
 
-  async function simulator(options: SimulatorOptions = {}): Promise<SimulatorHandle> {
-    sim = await startTestSimulator({ terminal: { password: PASSWORD }, ...options });
-    return sim;
+  function simulator(options: SimulatorOptions = {}): Promise<SimulatorHandle> {
+    return bed.start({ terminal: { password: PASSWORD }, ...options });
   }
 
   /** jpay-transaction `pay` + a `kind` handler node whose flow is the faulty function. */

@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
 import type { AdminPayload } from '../../lib/flow/admin-run';
-import type { SimulatorHandle } from '../../lib/simulator';
-import { startTestSimulator } from '../helpers/sim-fixtures';
 import { runActivator } from '../helpers/sim-activator';
 import { acceptLogin, reply, ScriptedTerminal } from '../helpers/scripted-terminal';
-import { statuses, terminalApi } from './callback-fixtures';
-import { PASSWORD, assertNoSecrets, errorOf, helper, loadNode, type Loaded } from './command-fixtures';
+import { assertNoSecrets, errorOf, helper, loadNode, nodeTestbed, PASSWORD, statuses, terminalApi, type Loaded } from './fixtures';
 
 const ADMIN = { type: 'jpay-admin', command: 'msg', hostKeyName: '', allowReset: false };
 const KEY = Buffer.from('00112233445566778899aabbccddeeff', 'hex').toString('base64');
@@ -20,19 +17,10 @@ async function run(flow: Loaded, command: string, payload: unknown = {}): Promis
 
 describe('nodes/jpay-admin (built, real runtime, simulator over TCP)', function () {
   this.timeout(15000);
-  let sim: SimulatorHandle;
-
-  beforeEach(async () => {
-    sim = await startTestSimulator({ terminal: { password: PASSWORD, tid: '00012345' } });
-  });
-
-  afterEach(async () => {
-    await helper.unload();
-    await sim.close();
-  });
+  const bed = nodeTestbed({ terminal: { password: PASSWORD, tid: '00012345' } });
 
   it('runs the token commands chosen by msg.command, with typed results', async () => {
-    const flow = await loadNode(sim, ADMIN);
+    const flow = await loadNode(bed.sim, ADMIN);
     const params = await run(flow, 'getparameters');
     assert.ok(params.command === 'getparameters' && params.parameters.tid === '00012345');
     assert.deepEqual(await run(flow, 'testconnection'), { command: 'testconnection', ok: true });
@@ -46,13 +34,13 @@ describe('nodes/jpay-admin (built, real runtime, simulator over TCP)', function 
   });
 
   it('uses the command set in the dialog when msg.command is absent', async () => {
-    const flow = await loadNode(sim, { ...ADMIN, command: 'testconnection' });
+    const flow = await loadNode(bed.sim, { ...ADMIN, command: 'testconnection' });
     flow.send({ payload: 1 });
     assert.deepEqual((await flow.out.next()).payload, { command: 'testconnection', ok: true });
   });
 
   it('changes the password and sets a host key without ever echoing the secrets', async () => {
-    const flow = await loadNode(sim, { ...ADMIN, hostKeyName: 'sam-host' }, { encrypt: true });
+    const flow = await loadNode(bed.sim, { ...ADMIN, hostKeyName: 'sam-host' }, { encrypt: true });
     assert.deepEqual(await run(flow, 'changepassword', { newPassword: NEW_PASSWORD, note: 'rotation' }), { command: 'changepassword', ok: true });
     // The shared client goes on with the new password.
     await terminalApi().client.report('brief');
@@ -66,7 +54,7 @@ describe('nodes/jpay-admin (built, real runtime, simulator over TCP)', function 
   });
 
   it('reports a terminal refusal (bad key) as JPAY_STATUS without the key material', async () => {
-    const flow = await loadNode(sim, ADMIN);
+    const flow = await loadNode(bed.sim, ADMIN);
     // The simulator takes keys of 1 to 64 bytes (§8.15 sets no length): 65 is refused.
     const tooLong = Buffer.alloc(65, 1).toString('base64');
     flow.send({ command: 'sethostkey', payload: { name: 'k1', material: tooLong } });
@@ -77,18 +65,18 @@ describe('nodes/jpay-admin (built, real runtime, simulator over TCP)', function 
   });
 
   it('runs resetpassword and runreset only when allowed', async () => {
-    let flow = await loadNode(sim, ADMIN);
+    let flow = await loadNode(bed.sim, ADMIN);
     flow.send({ command: 'resetpassword' });
     const refused = errorOf(await flow.caught.next());
     assert.equal(refused.code, 'JPAY_VALIDATION');
     assert.match(refused.message, /Allow reset/);
-    assert.equal(sim.events().filter((e) => e.type === 'command').length, 0);
+    assert.equal(bed.sim.events().filter((e) => e.type === 'command').length, 0);
     await helper.unload();
 
-    flow = await loadNode(sim, { ...ADMIN, allowReset: true });
+    flow = await loadNode(bed.sim, { ...ADMIN, allowReset: true });
     flow.send({ command: 'runreset' });
-    await sim.waitForEvent((e) => e.type === 'activator' || (e.type === 'message' && e.name === 'keep-alive'), 5000).catch(() => undefined);
-    const activator = await runActivator(sim.activatorPort);
+    await bed.sim.waitForEvent((e) => e.type === 'activator' || (e.type === 'message' && e.name === 'keep-alive'), 5000).catch(() => undefined);
+    const activator = await runActivator(bed.sim.activatorPort);
     assert.ok(activator.requests.length >= 3);
     assert.deepEqual((await flow.out.next()).payload, { command: 'runreset', ok: true });
     assert.ok(statuses(helper.getNode('dut')).some((s) => s.text === 'jpay-admin.status.waitingActivator'));
@@ -112,7 +100,7 @@ describe('nodes/jpay-admin (built, real runtime, simulator over TCP)', function 
   });
 
   it('refuses an unknown msg.command', async () => {
-    const flow = await loadNode(sim, ADMIN);
+    const flow = await loadNode(bed.sim, ADMIN);
     flow.send({ command: 'format-disk' });
     const err = errorOf(await flow.caught.next());
     assert.equal(err.code, 'JPAY_VALIDATION');

@@ -1,24 +1,8 @@
 import assert from 'node:assert/strict';
 import type { NodeMessage } from 'node-red';
 import type { CardEventPayload } from '../../lib/flow/card-answers';
-import type { SimulatorHandle } from '../../lib/simulator';
 import type { TransactionResult } from '../../lib/protocol/types';
-import { startTestSimulator } from '../helpers/sim-fixtures';
-import {
-  LONG_DEADLINE_MS,
-  TERMINAL_ID,
-  builtNode,
-  coreNode,
-  helper,
-  inbox,
-  nextCall,
-  onTab,
-  statuses,
-  terminalApi,
-  terminalConfig,
-  warnings,
-  type FlowNode,
-} from './callback-fixtures';
+import { builtNode, coreNode, helper, inbox, LONG_DEADLINE_MS, nextCall, nodeTestbed, onTab, statuses, TERMINAL_ID, terminalApi, terminalConfig, warnings, type FlowNode } from './fixtures';
 
 const nodes = [builtNode('jpay-terminal'), builtNode('jpay-card'), coreNode('function/10-function.js')];
 const BLOCK = Buffer.from('4a5041592d4c4f59414c54592d303432', 'hex');
@@ -34,22 +18,13 @@ function reply(msg: NodeMessage, payload: unknown): NodeMessage {
 
 describe('nodes/jpay-card (built, real runtime, simulator over TCP)', function () {
   this.timeout(15000);
-  let sim: SimulatorHandle;
-
-  beforeEach(async () => {
-    sim = await startTestSimulator({ mifare: { enabled: true, card: {} } });
-  });
-
-  afterEach(async () => {
-    await helper.unload();
-    await sim.close();
-  });
+  const bed = nodeTestbed({ mifare: { enabled: true, card: {} } });
 
   async function loadFlow(card: Record<string, unknown>, more: FlowNode[] = [], terminal: Record<string, unknown> = {}): Promise<void> {
     await helper.load(
       nodes,
       onTab([
-        terminalConfig(sim, terminal),
+        terminalConfig(bed.sim, terminal),
         { id: 'card', type: 'jpay-card', terminal: TERMINAL_ID, timeout: 1500, readBlocks: '', wires: [['out']], ...card },
         { id: 'out', type: 'helper' },
         ...more,
@@ -87,7 +62,7 @@ describe('nodes/jpay-card (built, real runtime, simulator over TCP)', function (
     assert.equal(r.approved, true);
     assert.equal(r.receipt?.iface, 'mifare');
     assert.equal(r.receipt?.extra?.['loyalty-points'], '42');
-    assert.deepEqual(sim.mifareCard()?.read(5), { ok: true, data: BLOCK });
+    assert.deepEqual(bed.sim.mifareCard()?.read(5), { ok: true, data: BLOCK });
     assert.equal(out.msgs.length, 3);
 
     const shown = statuses(card).map((s) => s.text);
@@ -117,7 +92,7 @@ describe('nodes/jpay-card (built, real runtime, simulator over TCP)', function (
   });
 
   it('reads the blocks listed for open before it asks the flow, once', async () => {
-    sim.mifareCard()?.write(8, BLOCK);
+    bed.sim.mifareCard()?.write(8, BLOCK);
     await loadFlow({ readBlocks: '4, 5, 8' });
     const card = helper.getNode('card');
     const out = inbox(helper.getNode('out'));
@@ -156,7 +131,7 @@ describe('nodes/jpay-card (built, real runtime, simulator over TCP)', function (
 
   for (const mode of ['continue', 'end'] as const) {
     it(`a close without a receipt when the terminal then ${mode === 'continue' ? 'goes on to a bank card' : 'ends the transaction (cancelled, nothing charged)'}`, async () => {
-      sim.setMifareCloseWithoutReceipt(mode);
+      bed.sim.setMifareCloseWithoutReceipt(mode);
       await loadFlow({ timeout: LONG_DEADLINE_MS }, [], { handlerTimeout: LONG_DEADLINE_MS });
       const card = helper.getNode('card');
       const out = inbox(helper.getNode('out'));
@@ -166,11 +141,11 @@ describe('nodes/jpay-card (built, real runtime, simulator over TCP)', function (
       if (mode === 'continue') {
         assert.deepEqual([r.status, r.approved, r.receipt?.amountAuthorized], ['ok', true, 900]);
         assert.notEqual(r.receipt?.iface, 'mifare');
-        assert.equal(sim.log().length, 1);
+        assert.equal(bed.sim.log().length, 1);
       } else {
         assert.deepEqual([r.status, r.ok, r.approved, r.receipt], ['cancelled', false, false, undefined]);
         assert.match(r.errors.join(' '), /closed without a receipt: no payment/);
-        assert.deepEqual(sim.log(), []);
+        assert.deepEqual(bed.sim.log(), []);
       }
       assert.deepEqual(statuses(card).at(-1), { fill: 'green', shape: 'dot', text: 'jpay-card.status.closedPlain' });
       assert.equal(out.msgs.length, 1);
@@ -178,12 +153,12 @@ describe('nodes/jpay-card (built, real runtime, simulator over TCP)', function (
   }
 
   it("the safe default on a missed deadline (close, no receipt) with a terminal that then ends the transaction: cancelled, nothing charged", async () => {
-    sim.setMifareCloseWithoutReceipt('end');
+    bed.sim.setMifareCloseWithoutReceipt('end');
     await loadFlow({ timeout: 100 });
     const deadlineWarning = nextCall(helper.getNode('card'), 'warn', (args) => args[0] === 'jpay-card.warn.deadline');
     const r = await terminalApi().client.transaction({ type: 'purchase', amount: 1200 });
     assert.deepEqual([r.status, r.approved], ['cancelled', false]);
-    assert.deepEqual(sim.log(), []);
+    assert.deepEqual(bed.sim.log(), []);
     await deadlineWarning;
   });
 
@@ -208,8 +183,8 @@ describe('nodes/jpay-card (built, real runtime, simulator over TCP)', function (
     assert.equal(r.approved, true, 'the bank card paid');
     assert.notEqual(r.receipt?.iface, 'mifare');
     assert.ok(warnings(card).includes('jpay-card.warn.invalid'));
-    assert.equal(sim.mifareCard()?.read(5).ok, true);
-    assert.deepEqual(sim.mifareCard()?.read(5), { ok: true, data: Buffer.alloc(16) }, 'nothing was written');
+    assert.equal(bed.sim.mifareCard()?.read(5).ok, true);
+    assert.deepEqual(bed.sim.mifareCard()?.read(5), { ok: true, data: Buffer.alloc(16) }, 'nothing was written');
   });
 
   it('a redeploy while the flow holds a question settles it and leaves the transaction to finish', async () => {

@@ -1,23 +1,7 @@
 import assert from 'node:assert/strict';
 import type { NodeMessage } from 'node-red';
 import type { DexEventPayload } from '../../lib/flow/dex-rules';
-import type { SimulatorHandle } from '../../lib/simulator';
-import { startTestSimulator } from '../helpers/sim-fixtures';
-import {
-  LONG_DEADLINE_MS,
-  TERMINAL_ID,
-  builtNode,
-  coreNode,
-  helper,
-  inbox,
-  nextCall,
-  onTab,
-  statuses,
-  terminalApi,
-  terminalConfig,
-  warnings,
-  type FlowNode,
-} from './callback-fixtures';
+import { builtNode, coreNode, helper, inbox, LONG_DEADLINE_MS, nextCall, nodeTestbed, onTab, statuses, TERMINAL_ID, terminalApi, terminalConfig, warnings, type FlowNode } from './fixtures';
 
 const nodes = [builtNode('jpay-terminal'), builtNode('jpay-dex'), coreNode('function/10-function.js')];
 const PAN = '4000000000000002';
@@ -36,22 +20,13 @@ function payloadOf(msg: NodeMessage): DexEventPayload {
 
 describe('nodes/jpay-dex (built, real runtime, simulator over TCP)', function () {
   this.timeout(15000);
-  let sim: SimulatorHandle;
-
-  beforeEach(async () => {
-    sim = await startTestSimulator({ dex: { enabled: true, kernelTags: KERNEL_TAGS }, mifare: { enabled: false } });
-  });
-
-  afterEach(async () => {
-    await helper.unload();
-    await sim.close();
-  });
+  const bed = nodeTestbed({ dex: { enabled: true, kernelTags: KERNEL_TAGS }, mifare: { enabled: false } });
 
   async function loadFlow(dex: Record<string, unknown>, more: FlowNode[] = [], terminal: Record<string, unknown> = {}): Promise<void> {
     await helper.load(
       nodes,
       onTab([
-        terminalConfig(sim, terminal),
+        terminalConfig(bed.sim, terminal),
         { id: 'dex', type: 'jpay-dex', terminal: TERMINAL_ID, mode: 'flow', timeout: 1000, rules: STATIC_RULES, wires: [['out']], ...dex },
         { id: 'out', type: 'helper' },
         { id: 'catch', type: 'catch', scope: ['dex'], uncaught: false, wires: [['caught']] },

@@ -19,7 +19,7 @@ import { type TearMode, VirtualMifareCard } from '../../lib/mifare/virtual-card'
 import type { SimulatorHandle } from '../../lib/simulator';
 import { exampleFile, loadExample } from '../helpers/node-red-flows';
 import { startTestSimulator } from '../helpers/sim-fixtures';
-import { TERMINAL_ID, builtNode, helper, inbox, nextCall, onTab, statuses, terminalConfig, warnings, type FlowNode, type Inbox } from './callback-fixtures';
+import { builtNode, helper, inbox, nextCall, onTab, statuses, TERMINAL_ID, terminalConfig, warnings, type FlowNode, type Inbox } from './fixtures';
 
 const nodes = [builtNode('jpay-terminal'), builtNode('jpay-transaction'), builtNode('jpay-loyalty')];
 const PROGRAM = 42;

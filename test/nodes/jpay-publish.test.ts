@@ -8,11 +8,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Node, NodeMessage, NodeStatus } from 'node-red';
 import type { ReceiptMessage } from '../../lib/publish';
-import type { SimulatorHandle } from '../../lib/simulator';
 import type { Receipt } from '../../lib/protocol/types';
 import { MosquittoBroker, startMosquitto, TestSubscriber } from '../helpers/mosquitto';
-import { startTestSimulator } from '../helpers/sim-fixtures';
-import { builtNode, coreNode, helper, inbox, onTab, statuses, terminalConfig, TERMINAL_ID, type FlowNode, type Inbox } from './callback-fixtures';
+import { builtNode, coreNode, helper, inbox, nodeTestbed, onTab, statuses, TERMINAL_ID, terminalConfig, type FlowNode, type Inbox } from './fixtures';
 
 const NODES = [builtNode('jpay-mqtt-broker'), builtNode('jpay-publish'), coreNode('common/25-catch.js')];
 const E2E_NODES = [...NODES, builtNode('jpay-terminal'), builtNode('jpay-transaction')];
@@ -59,7 +57,7 @@ describe('nodes/jpay-publish + jpay-mqtt-broker (built, real runtime, mosquitto)
   let broker: MosquittoBroker;
   let sub: TestSubscriber;
   let dir: string;
-  let sim: SimulatorHandle | undefined;
+  const bed = nodeTestbed();
 
   beforeEach(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'jpay-node-pub-'));
@@ -67,9 +65,6 @@ describe('nodes/jpay-publish + jpay-mqtt-broker (built, real runtime, mosquitto)
     sub = await TestSubscriber.connect(broker.url, ['shop/#']);
   });
   afterEach(async () => {
-    await helper.unload();
-    await sim?.close();
-    sim = undefined;
     await sub.close();
     await broker.dispose();
     rmSync(dir, { recursive: true, force: true });
@@ -167,7 +162,7 @@ describe('nodes/jpay-publish + jpay-mqtt-broker (built, real runtime, mosquitto)
   });
 
   it('end to end: a jpay-transaction on the simulator publishes its receipt', async () => {
-    sim = await startTestSimulator();
+    const sim = await bed.start();
     const { out } = await load(
       [{ id: 'tx', type: 'jpay-transaction', terminal: TERMINAL_ID, txType: 'purchase', amount: '15000', currency: '', sbp: 'auto', wires: [['pub'], [], []] }],
       E2E_NODES,

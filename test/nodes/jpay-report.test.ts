@@ -1,25 +1,13 @@
 import assert from 'node:assert/strict';
-import type { SimulatorHandle } from '../../lib/simulator';
 import type { XReport } from '../../lib/protocol/types';
-import { startTestSimulator } from '../helpers/sim-fixtures';
-import { statuses, terminalApi } from './callback-fixtures';
-import { PASSWORD, assertNoSecrets, errorOf, helper, loadNode } from './command-fixtures';
+import { assertNoSecrets, errorOf, helper, loadNode, nodeTestbed, PASSWORD, statuses, terminalApi } from './fixtures';
 
 describe('nodes/jpay-report (built, real runtime, simulator over TCP)', function () {
   this.timeout(15000);
-  let sim: SimulatorHandle;
-
-  beforeEach(async () => {
-    sim = await startTestSimulator({ terminal: { password: PASSWORD } });
-  });
-
-  afterEach(async () => {
-    await helper.unload();
-    await sim.close();
-  });
+  const bed = nodeTestbed({ terminal: { password: PASSWORD } });
 
   it('reads the brief report, or the full one when msg.reportType asks', async () => {
-    const flow = await loadNode(sim, { type: 'jpay-report', reportType: 'brief' });
+    const flow = await loadNode(bed.sim, { type: 'jpay-report', reportType: 'brief' });
     await terminalApi().client.transaction({ type: 'purchase', amount: 12345 });
     flow.send({ payload: 'go' });
     const brief = await flow.out.next();
@@ -39,9 +27,8 @@ describe('nodes/jpay-report (built, real runtime, simulator over TCP)', function
 
   it('sends a wrong password error to the Catch node as JPAY_STATUS', async () => {
     await helper.unload();
-    await sim.close();
-    sim = await startTestSimulator({ terminal: { password: '11112222' } });
-    const flow = await loadNode(sim, { type: 'jpay-report', reportType: 'brief' });
+    await bed.start({ terminal: { password: '11112222' } });
+    const flow = await loadNode(bed.sim, { type: 'jpay-report', reportType: 'brief' });
     flow.send({ payload: 'go' });
     const caught = await flow.caught.next();
     assert.equal(errorOf(caught).code, 'JPAY_STATUS');
@@ -50,7 +37,7 @@ describe('nodes/jpay-report (built, real runtime, simulator over TCP)', function
   });
 
   it('refuses an unknown msg.reportType', async () => {
-    const flow = await loadNode(sim, { type: 'jpay-report', reportType: 'brief' });
+    const flow = await loadNode(bed.sim, { type: 'jpay-report', reportType: 'brief' });
     flow.send({ reportType: 'weekly' });
     const err = errorOf(await flow.caught.next());
     assert.equal(err.code, 'JPAY_VALIDATION');

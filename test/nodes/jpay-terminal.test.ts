@@ -4,8 +4,7 @@ import type { TransactionPayload } from '../../lib/flow/transaction-output';
 import type { SimulatorHandle } from '../../lib/simulator';
 import type { TerminalState } from '../../nodes/shared/terminal-api';
 import { startTestSimulator } from '../helpers/sim-fixtures';
-import { TAB, inbox, onTab, terminalApi, terminalConfig, warnings } from './callback-fixtures';
-import { ALL_NODES, PASSWORD, TERMINAL_ID, helper } from './command-fixtures';
+import { ALL_NODES, helper, inbox, onTab, PASSWORD, TAB, TERMINAL_ID, terminalApi, terminalConfig, warnings } from './fixtures';
 
 const tx = (id: string, amount: string): Record<string, unknown> & { id: string; type: string } => ({
   id,

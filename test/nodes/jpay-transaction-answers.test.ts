@@ -14,8 +14,7 @@ import type { TransactionPayload } from '../../lib/flow/transaction-output';
 import type { SimulatorHandle } from '../../lib/simulator';
 import { FaultProxy } from '../../scripts/fault-matrix/proxy';
 import { startTestSimulator } from '../helpers/sim-fixtures';
-import { builtNode, inbox, onTab, statuses, terminalConfig, warnings, type FlowNode, type Inbox } from './callback-fixtures';
-import { ALL_NODES, PASSWORD, TERMINAL_ID, helper } from './command-fixtures';
+import { ALL_NODES, builtNode, helper, inbox, onTab, PASSWORD, statuses, TERMINAL_ID, terminalConfig, warnings, type FlowNode, type Inbox } from './fixtures';
 
 describe('nodes/jpay-transaction: contradictory answers and the authorized amount', function () {
   this.timeout(15000);

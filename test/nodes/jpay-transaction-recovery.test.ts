@@ -9,8 +9,7 @@ import type { RecoveryPayload, UnsettledPayload } from '../../lib/flow/recovery-
 import { TransactionRecovery } from '../../lib/recovery';
 import type { SimulatorHandle } from '../../lib/simulator';
 import { startTestSimulator } from '../helpers/sim-fixtures';
-import { inbox, onTab, statuses, terminalConfig, type FlowNode, type Inbox } from './callback-fixtures';
-import { ALL_NODES, PASSWORD, TERMINAL_ID, assertNoSecrets, errorOf, helper } from './command-fixtures';
+import { ALL_NODES, assertNoSecrets, errorOf, helper, inbox, onTab, PASSWORD, statuses, TERMINAL_ID, terminalConfig, type FlowNode, type Inbox } from './fixtures';
 
 interface Flow {
   out: Inbox;

@@ -3,10 +3,8 @@ import type { NodeMessage, NodeStatus } from 'node-red';
 import type { OutcomeUnknownPayload } from '../../lib/flow/errors';
 import type { ProgressPayload } from '../../lib/flow/progress';
 import type { TransactionPayload } from '../../lib/flow/transaction-output';
-import { TEST_CARDS, type SimulatorHandle } from '../../lib/simulator';
-import { startTestSimulator } from '../helpers/sim-fixtures';
-import { statuses } from './callback-fixtures';
-import { PASSWORD, activeResources, assertNoSecrets, errorOf, helper, loadNode, type Loaded } from './command-fixtures';
+import { TEST_CARDS } from '../../lib/simulator';
+import { activeResources, assertNoSecrets, errorOf, helper, loadNode, nodeTestbed, PASSWORD, statuses, type Loaded } from './fixtures';
 
 const TX = { type: 'jpay-transaction', txType: 'purchase', amount: '15000', currency: '', sbp: 'auto' };
 
@@ -27,15 +25,10 @@ async function nextProgress(flow: Loaded, match: (p: ProgressPayload) => boolean
 
 describe('nodes/jpay-transaction (built, real runtime, simulator over TCP)', function () {
   this.timeout(15000);
-  let sim: SimulatorHandle;
-
-  afterEach(async () => {
-    await helper.unload();
-    await sim.close();
-  });
+  const bed = nodeTestbed();
 
   it('runs a purchase with the editor defaults: result, progress and status', async () => {
-    sim = await startTestSimulator({ terminal: { password: PASSWORD, language: 'ruen' } });
+    const sim = await bed.start({ terminal: { password: PASSWORD, language: 'ruen' } });
     const flow = await loadNode(sim, TX);
     flow.send({ payload: 1712345678901, topic: 'order-1' });
     const msg = await flow.out.next();
@@ -60,7 +53,7 @@ describe('nodes/jpay-transaction (built, real runtime, simulator over TCP)', fun
   });
 
   it('runs refund, void last and purchase with cashback; msg fields override the defaults', async () => {
-    sim = await startTestSimulator({ terminal: { password: PASSWORD } });
+    const sim = await bed.start({ terminal: { password: PASSWORD } });
     const flow = await loadNode(sim, TX);
     flow.send({ payload: { amount: 2500 } });
     const purchase = result(await flow.out.next());
@@ -85,7 +78,7 @@ describe('nodes/jpay-transaction (built, real runtime, simulator over TCP)', fun
   });
 
   it('gives a declined card on output 1 with approved false', async () => {
-    sim = await startTestSimulator();
+    const sim = await bed.start();
     const flow = await loadNode(sim, TX);
     flow.send({ payload: { amount: 77741 } });
     const r = result(await flow.out.next());
@@ -96,7 +89,7 @@ describe('nodes/jpay-transaction (built, real runtime, simulator over TCP)', fun
   });
 
   it('refuses a float amount before anything is sent; the Catch node gets JPAY_VALIDATION', async () => {
-    sim = await startTestSimulator();
+    const sim = await bed.start();
     const flow = await loadNode(sim, TX);
     flow.send({ payload: { amount: 150.5 } });
     flow.send({ payload: { amount: '150' } });
@@ -111,7 +104,7 @@ describe('nodes/jpay-transaction (built, real runtime, simulator over TCP)', fun
   });
 
   it('cancels a running transaction with msg.cancel', async () => {
-    sim = await startTestSimulator({ autoPresent: false, timing: { keepaliveIntervalMs: 20, cardTimeoutMs: 10000 } });
+    const sim = await bed.start({ autoPresent: false, timing: { keepaliveIntervalMs: 20, cardTimeoutMs: 10000 } });
     const flow = await loadNode(sim, TX);
     flow.send({ payload: { amount: 1000 } });
     await nextProgress(flow, (p) => p.event === 'keepalive');
@@ -126,7 +119,7 @@ describe('nodes/jpay-transaction (built, real runtime, simulator over TCP)', fun
   });
 
   it('reports an unknown outcome as a distinct error carrying what is known', async () => {
-    sim = await startTestSimulator();
+    const sim = await bed.start();
     const flow = await loadNode(sim, TX);
     flow.send({ payload: { amount: 77781 } }); // drop-after-record: charged, no response
     const caught = await flow.caught.next();
@@ -143,7 +136,7 @@ describe('nodes/jpay-transaction (built, real runtime, simulator over TCP)', fun
   });
 
   it('shows the SBP QR code as a ready image, then hides it', async () => {
-    sim = await startTestSimulator({ sbp: { enabled: true, payDelayMs: 50 } });
+    const sim = await bed.start({ sbp: { enabled: true, payDelayMs: 50 } });
     const flow = await loadNode(sim, { ...TX, sbp: 'only' });
     flow.send({ payload: { amount: 4200 } });
     const r = result(await flow.out.next());
@@ -159,7 +152,7 @@ describe('nodes/jpay-transaction (built, real runtime, simulator over TCP)', fun
   });
 
   it('keeps the full PAN out of msg unless the node opts in (encrypted terminal)', async () => {
-    sim = await startTestSimulator({ terminal: { password: PASSWORD } });
+    const sim = await bed.start({ terminal: { password: PASSWORD } });
     const pan = TEST_CARDS.find((c) => c.id === 'visa')?.pan ?? '';
     assert.match(pan, /^\d{16}$/);
     let flow = await loadNode(sim, TX, { encrypt: true });
@@ -176,7 +169,7 @@ describe('nodes/jpay-transaction (built, real runtime, simulator over TCP)', fun
   });
 
   it('fails with JPAY_CONNECTION when the terminal is unreachable, and shows it', async () => {
-    sim = await startTestSimulator();
+    const sim = await bed.start();
     const port = sim.port;
     await sim.close();
     const flow = await loadNode(sim, TX, { port, connectTimeout: 500 });
@@ -184,11 +177,10 @@ describe('nodes/jpay-transaction (built, real runtime, simulator over TCP)', fun
     const err = errorOf(await flow.caught.next());
     assert.equal(err.code, 'JPAY_CONNECTION');
     assert.deepEqual(statuses(helper.getNode('dut')).at(-1), { fill: 'red', shape: 'ring', text: 'jpay-transaction.status.error' });
-    sim = await startTestSimulator();
   });
 
   it('closes cleanly on redeploy while a transaction waits for a card', async () => {
-    sim = await startTestSimulator({ autoPresent: false, timing: { keepaliveIntervalMs: 20, cardTimeoutMs: 10000 } });
+    const sim = await bed.start({ autoPresent: false, timing: { keepaliveIntervalMs: 20, cardTimeoutMs: 10000 } });
     const before = activeResources();
     const flow = await loadNode(sim, TX);
     flow.send({ payload: { amount: 1000 } });
@@ -204,7 +196,7 @@ describe('nodes/jpay-transaction (built, real runtime, simulator over TCP)', fun
   });
 
   it('fails every input without a terminal', async () => {
-    sim = await startTestSimulator();
+    const sim = await bed.start();
     const flow = await loadNode(sim, { ...TX, terminal: 'missing' });
     flow.send({ payload: { amount: 100 } });
     assert.equal(errorOf(await flow.caught.next()).code, 'JPAY_NO_TERMINAL');

@@ -9,12 +9,13 @@ import { packet } from '../../lib/codec/packet';
 import type { OutcomeUnknownPayload } from '../../lib/flow/errors';
 import type { SReport } from '../../lib/protocol/types';
 import { ScriptedTerminal, type Script, slowSettlement } from '../helpers/scripted-terminal';
-import { PASSWORD, errorOf, helper, loadNode } from './command-fixtures';
+import { errorOf, loadNode, nodeTestbed, PASSWORD } from './fixtures';
 
 const LIMITS = { idleTimeout: '300', commandTimeout: '20000', transactionTimeout: '20000' };
 
 describe('nodes: the terminal limits (built, real runtime, scripted terminal over TCP)', function () {
   this.timeout(15000);
+  nodeTestbed(); // the flow unloaded after each test
   let terminal: ScriptedTerminal | undefined;
 
   async function start(scripts: Script[]): Promise<{ host: string; port: number }> {
@@ -23,7 +24,6 @@ describe('nodes: the terminal limits (built, real runtime, scripted terminal ove
   }
 
   afterEach(async () => {
-    await helper.unload();
     await terminal?.close();
     terminal = undefined;
   });

@@ -1,36 +1,23 @@
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
-import { JpayClient, JpayClientOptions } from '../../../lib/client';
 import { childText, packet } from '../../../lib/codec/packet';
 import { encodeFrame } from '../../../lib/codec/frame';
 import { JpayProtocolError, JpayStatusError, JpayValidationError } from '../../../lib/errors';
-import { acceptLogin, recordingLogger, reply, Script, ScriptedTerminal, TEST_TOKEN } from '../../helpers/scripted-terminal';
+import { acceptLogin, recordingLogger, reply, TEST_TOKEN } from '../../helpers/scripted-terminal';
+import { scriptedClient } from '../../helpers/client-fixture';
 
 const PASSWORD = '97531864';
 const NEW_PASSWORD = '11223344';
 const OTHER_TOKEN = 'DEADBEEFDEADBEEFDEADBEEFDEADBEEF';
 
 describe('JpayClient admin session', () => {
-  let terminal: ScriptedTerminal | undefined;
-  let client: JpayClient | undefined;
-
-  async function setup(scripts: Script[], options: Partial<JpayClientOptions> = {}): Promise<JpayClient> {
-    terminal = await ScriptedTerminal.start(scripts);
-    client = new JpayClient({ host: '127.0.0.1', port: terminal.port, password: PASSWORD, ...options });
-    return client;
-  }
-
-  afterEach(async () => {
-    await client?.close();
-    await terminal?.close();
-    client = undefined;
-    terminal = undefined;
-  });
+  const fx = scriptedClient({ password: PASSWORD });
+  const { setup } = fx;
 
   it('a token command without a password is refused before any byte is sent', async () => {
-    terminal = await ScriptedTerminal.start([]);
-    client = new JpayClient({ host: '127.0.0.1', port: terminal.port });
-    for (const call of [() => client!.getParameters(), () => client!.login(), () => client!.runReset(), () => client!.settlement()]) {
+    const terminal = await fx.start([]);
+    const client = fx.client();
+    for (const call of [() => client.getParameters(), () => client.login(), () => client.runReset(), () => client.settlement()]) {
       await assert.rejects(call(), (e: unknown) => e instanceof JpayValidationError && e.field === 'password');
     }
     assert.equal(terminal.connections, 0);
@@ -46,9 +33,9 @@ describe('JpayClient admin session', () => {
     assert.equal((await c.getParameters()).tid, '10000001');
     await c.testConnection();
     await c.changePassword(NEW_PASSWORD);
-    await terminal!.done();
-    assert.deepEqual(terminal!.commands.map((p) => p.name), ['login', 'getparameters', 'testconnection', 'changepassword']);
-    for (const command of terminal!.commands.slice(1)) assert.equal(childText(command.body, 'token'), token);
+    await fx.terminal.done();
+    assert.deepEqual(fx.terminal.commands.map((p) => p.name), ['login', 'getparameters', 'testconnection', 'changepassword']);
+    for (const command of fx.terminal.commands.slice(1)) assert.equal(childText(command.body, 'token'), token);
     assert.ok(!log.text().includes(token), 'the token never reaches a log line');
   });
 
@@ -62,10 +49,9 @@ describe('JpayClient admin session', () => {
         return true;
       });
       assert.equal(c.loggedIn, false);
-      await terminal!.done();
-      assert.deepEqual(terminal!.commands.map((p) => p.name), ['login']);
-      await client!.close();
-      await terminal!.close();
+      await fx.terminal.done();
+      assert.deepEqual(fx.terminal.commands.map((p) => p.name), ['login']);
+      await fx.reset();
     }
   });
 
@@ -77,26 +63,26 @@ describe('JpayClient admin session', () => {
       reply('testconnection'),
     ]);
     await c.testConnection();
-    await terminal!.done();
-    const names = terminal!.commands.map((p) => p.name);
+    await fx.terminal.done();
+    const names = fx.terminal.commands.map((p) => p.name);
     assert.deepEqual(names, ['login', 'testconnection', 'login', 'testconnection']);
-    assert.equal(childText(terminal!.commands[1].body, 'token'), TEST_TOKEN);
-    assert.equal(childText(terminal!.commands[3].body, 'token'), OTHER_TOKEN);
+    assert.equal(childText(fx.terminal.commands[1].body, 'token'), TEST_TOKEN);
+    assert.equal(childText(fx.terminal.commands[3].body, 'token'), OTHER_TOKEN);
   });
 
   it('repeats only once: a second notauthorized is a JpayStatusError', async () => {
     const c = await setup([acceptLogin(), reply('getparameters', 'notauthorized'), acceptLogin(), reply('getparameters', 'notauthorized')]);
     await assert.rejects(c.getParameters(), (e: unknown) => e instanceof JpayStatusError && e.status === 'notauthorized');
-    await terminal!.done();
-    assert.equal(terminal!.connections, 4);
+    await fx.terminal.done();
+    assert.equal(fx.terminal.connections, 4);
   });
 
   it('never repeats a transaction on notauthorized', async () => {
     const c = await setup([reply('transaction', 'notauthorized')]);
     const r = await c.transaction({ type: 'purchase', amount: 100, manual: { pan: '4000000010000001', expiry: '2812' } });
     assert.equal(r.status, 'notauthorized');
-    await terminal!.done();
-    assert.equal(terminal!.connections, 1);
+    await fx.terminal.done();
+    assert.equal(fx.terminal.connections, 1);
   });
 
   it('a refused login is a JpayStatusError and caches no token', async () => {
@@ -104,7 +90,7 @@ describe('JpayClient admin session', () => {
     await assert.rejects(c.login(), (e: unknown) => e instanceof JpayStatusError && e.command === 'login' && e.status === 'notauthorized');
     await assert.rejects(c.getParameters(), (e: unknown) => e instanceof JpayStatusError && e.command === 'login');
     assert.equal(c.loggedIn, false);
-    await terminal!.done();
+    await fx.terminal.done();
   });
 
   it('logout clears the token: the next token command logs in again; without a token logout sends nothing', async () => {
@@ -115,32 +101,32 @@ describe('JpayClient admin session', () => {
     assert.equal(c.loggedIn, false);
     await c.logout();
     await c.testConnection();
-    await terminal!.done();
+    await fx.terminal.done();
     assert.deepEqual(
-      terminal!.commands.map((p) => p.name),
+      fx.terminal.commands.map((p) => p.name),
       ['login', 'logout', 'login', 'testconnection'],
     );
-    assert.equal(childText(terminal!.commands[1].body, 'token'), TEST_TOKEN);
+    assert.equal(childText(fx.terminal.commands[1].body, 'token'), TEST_TOKEN);
   });
 
   it('changePassword carries token, password and newpassword; the client then uses the new password', async () => {
     const c = await setup([acceptLogin(), reply('changepassword'), reply('report', 'ok', { xreport: { header: {} } })]);
     await c.changePassword(NEW_PASSWORD);
     await c.report();
-    await terminal!.done();
-    const change = terminal!.commands[1];
+    await fx.terminal.done();
+    const change = fx.terminal.commands[1];
     assert.equal(childText(change.body, 'token'), TEST_TOKEN);
     assert.equal(childText(change.body, 'password'), PASSWORD);
     assert.equal(childText(change.body, 'newpassword'), NEW_PASSWORD);
-    assert.equal(childText(terminal!.commands[2].body, 'password'), NEW_PASSWORD);
+    assert.equal(childText(fx.terminal.commands[2].body, 'password'), NEW_PASSWORD);
   });
 
   it('a failed changePassword keeps the old password', async () => {
     const c = await setup([acceptLogin(), reply('changepassword', 'invalidarguments'), reply('settlement', 'ok', { sreport: {} })]);
     await assert.rejects(c.changePassword(NEW_PASSWORD), JpayStatusError);
     await c.settlement();
-    await terminal!.done();
-    assert.equal(childText(terminal!.commands[2].body, 'password'), PASSWORD);
+    await fx.terminal.done();
+    assert.equal(childText(fx.terminal.commands[2].body, 'password'), PASSWORD);
   });
 
   it('the password and the token never appear in an error, a log line or an event', async () => {
@@ -213,7 +199,7 @@ describe('JpayClient admin session', () => {
     await collect(c.settlement());
     await collect(c.report());
     await collect(c.changePassword(NEW_PASSWORD));
-    await terminal!.done();
+    await fx.terminal.done();
     texts.push(log.text());
     const all = texts.join('\n');
     assert.ok(all.length > 200);

@@ -5,11 +5,12 @@
  * unknown outcome with the reason named — never approved, never declined.
  */
 import assert from 'node:assert/strict';
-import { JpayClient, JpayClientOptions, isNewerReceiptNumber, type ReceiptWatermark, type ReceiptWatermarkStore } from '../../../lib/client';
+import { JpayClient, isNewerReceiptNumber, type ReceiptWatermark, type ReceiptWatermarkStore } from '../../../lib/client';
 import { childText, packet, Packet, XmlElement } from '../../../lib/codec/packet';
 import { TransactionOutcomeUnknown, type OutcomeUnknownReason } from '../../../lib/errors';
 import { dateTimeFromWire, dateTimeToWire } from '../../../lib/protocol/values';
-import { acceptLogin, approvedReceipt, recordingLogger, reply, Script, ScriptedTerminal } from '../../helpers/scripted-terminal';
+import { acceptLogin, approvedReceipt, recordingLogger, reply } from '../../helpers/scripted-terminal';
+import { scriptedClient } from '../../helpers/client-fixture';
 
 const PASSWORD = '24681357';
 const MINUTE = 60_000;
@@ -32,24 +33,11 @@ function unknownBecause(reason: OutcomeUnknownReason) {
 }
 
 describe('JpayClient: every transaction answer is bound to its request', () => {
-  let terminal: ScriptedTerminal | undefined;
-  let client: JpayClient | undefined;
+  const fx = scriptedClient({ password: PASSWORD });
+  const { setup } = fx;
 
   beforeEach(() => {
     stamp = Date.now();
-  });
-
-  async function setup(scripts: Script[], options: Partial<JpayClientOptions> = {}): Promise<JpayClient> {
-    terminal = await ScriptedTerminal.start(scripts);
-    client = new JpayClient({ host: '127.0.0.1', port: terminal.port, password: PASSWORD, ...options });
-    return client;
-  }
-
-  afterEach(async () => {
-    await client?.close();
-    await terminal?.close();
-    client = undefined;
-    terminal = undefined;
   });
 
   describe('encrypted sessions: a copy of an earlier packet is refused', () => {
@@ -73,7 +61,7 @@ describe('JpayClient: every transaction answer is bound to its request', () => {
       );
       assert.equal((await c.transaction({ type: 'purchase', amount: 10_000 })).status, 'cancelled');
       await assert.rejects(c.transaction({ type: 'purchase', amount: 500_000 }), unknownBecause('replayed-packet'));
-      await terminal!.done();
+      await fx.terminal.done();
     });
 
     it("the client's own encrypted answer reflected back as a terminal message is refused", async () => {
@@ -91,7 +79,7 @@ describe('JpayClient: every transaction answer is bound to its request', () => {
         { encrypt: true },
       );
       await assert.rejects(c.transaction({ type: 'purchase', amount: 100 }), unknownBecause('replayed-packet'));
-      await terminal!.done();
+      await fx.terminal.done();
     });
 
     it('remembers a bounded number of IVs: at the bound the next command handshakes a new key (an empty memory)', async () => {
@@ -100,10 +88,10 @@ describe('JpayClient: every transaction answer is bound to its request', () => {
         { encrypt: true, maxSessionPackets: 4 },
       );
       for (const amount of [1, 2, 3]) assert.equal((await c.transaction({ type: 'purchase', amount })).approved, true);
-      await terminal!.done();
+      await fx.terminal.done();
       // Each transaction seals its command and opens its response: 2 IVs. After two, 4 are remembered.
-      assert.deepEqual(terminal!.commands.map((p) => p.name), ['login', 'transaction', 'transaction', 'login', 'transaction']);
-      assert.notEqual(terminal!.commands[0].attrs['client-handshake'], terminal!.commands[3].attrs['client-handshake']);
+      assert.deepEqual(fx.terminal.commands.map((p) => p.name), ['login', 'transaction', 'transaction', 'login', 'transaction']);
+      assert.notEqual(fx.terminal.commands[0].attrs['client-handshake'], fx.terminal.commands[3].attrs['client-handshake']);
     });
 
     it('a single command far past the bound (a keepalive flood under one key) is cut off: unknown (queue-overflow)', async () => {
@@ -119,7 +107,7 @@ describe('JpayClient: every transaction answer is bound to its request', () => {
         { encrypt: true, maxSessionPackets: 2 },
       );
       await assert.rejects(c.transaction({ type: 'purchase', amount: 100 }), unknownBecause('queue-overflow'));
-      await terminal?.close();
+      await fx.terminal.close();
     });
   });
 
@@ -129,7 +117,7 @@ describe('JpayClient: every transaction answer is bound to its request', () => {
       const c = await setup([reply('transaction', 'ok', old), reply('transaction', 'ok', old)]);
       assert.equal((await c.transaction({ type: 'purchase', amount: 10_000 })).approved, true);
       await assert.rejects(c.transaction({ type: 'purchase', amount: 10_000 }), unknownBecause('stale-receipt'));
-      await terminal!.done();
+      await fx.terminal.done();
       const mark = c.receiptWatermark.marks['card:1000000001'];
       assert.equal(mark.seq, 41);
       assert.equal(mark.time, dateTimeFromWire(childText(old.receipt as XmlElement, 'datetime')!));
@@ -146,7 +134,7 @@ describe('JpayClient: every transaction answer is bound to its request', () => {
       assert.equal((await c.transaction({ type: 'void', number: 'last' })).approved, true);
       assert.equal((await c.transaction({ type: 'refund', amount: 5 })).approved, true);
       await assert.rejects(c.transaction({ type: 'purchase', amount: 5 }), unknownBecause('stale-receipt'));
-      await terminal!.done();
+      await fx.terminal.done();
     });
 
     it('SBP receipts are numbered apart from card receipts', async () => {
@@ -163,7 +151,7 @@ describe('JpayClient: every transaction answer is bound to its request', () => {
       ]);
       for (let i = 0; i < 3; i++) assert.equal((await c.transaction({ type: 'purchase', amount: 7 })).approved, true);
       await assert.rejects(c.transaction({ type: 'purchase', amount: 7 }), unknownBecause('stale-receipt'));
-      await terminal!.done();
+      await fx.terminal.done();
       assert.deepEqual(Object.keys(c.receiptWatermark.marks).sort(), ['card:1000000001', 'sbp:SBP00001']);
     });
 
@@ -172,7 +160,7 @@ describe('JpayClient: every transaction answer is bound to its request', () => {
       for (let i = 0; i < 3; i++) assert.equal((await c.transaction({ type: 'purchase', amount: 9 })).approved, true);
       // The receipt of the same second, seen already: a copy, not a restart.
       await assert.rejects(c.transaction({ type: 'purchase', amount: 9 }), unknownBecause('stale-receipt'));
-      await terminal!.done();
+      await fx.terminal.done();
     });
 
     it('a lower number with a time well after the stored mark (a client restarted meanwhile): accepted', async () => {
@@ -209,16 +197,16 @@ describe('JpayClient: every transaction answer is bound to its request', () => {
       assert.equal((await c.transaction({ type: 'purchase', amount: 5 })).approved, true, 'a terminal 13 h ahead (UTC+13)');
       await c.close();
       // A new client: no clock measured yet, only the zones bound the time.
-      client = new JpayClient({ host: '127.0.0.1', port: terminal!.port, password: PASSWORD });
+      const client = fx.client({ password: PASSWORD });
       await assert.rejects(client.transaction({ type: 'purchase', amount: 5 }), unknownBecause('receipt-time'));
-      await terminal!.done();
+      await fx.terminal.done();
     });
 
     it('once the clock is measured, an answer from half an hour before the transaction is refused — an old answer the client never saw', async () => {
       const c = await setup([reply('transaction', 'ok', receipt(100, 10)), reply('transaction', 'ok', receipt(10_000, 11, {}, -30 * MINUTE))]);
       await c.transaction({ type: 'purchase', amount: 100 });
       await assert.rejects(c.transaction({ type: 'purchase', amount: 10_000 }), unknownBecause('receipt-time'));
-      await terminal!.done();
+      await fx.terminal.done();
     });
 
     it('a report read re-measures the clock (a terminal whose clock was set back)', async () => {
@@ -232,14 +220,14 @@ describe('JpayClient: every transaction answer is bound to its request', () => {
       await c.transaction({ type: 'purchase', amount: 100 });
       await c.report('brief');
       assert.equal((await c.transaction({ type: 'purchase', amount: 100 })).approved, true);
-      await terminal!.done();
+      await fx.terminal.done();
     });
 
     it('the tolerance is an option', async () => {
       const c = await setup([reply('transaction', 'ok', receipt(100, 30)), reply('transaction', 'ok', receipt(100, 31, {}, -2 * MINUTE))], { receiptClockToleranceMs: 30_000 });
       await c.transaction({ type: 'purchase', amount: 100 });
       await assert.rejects(c.transaction({ type: 'purchase', amount: 100 }), unknownBecause('receipt-time'));
-      await terminal!.done();
+      await fx.terminal.done();
     });
   });
 
@@ -266,10 +254,10 @@ describe('JpayClient: every transaction answer is bound to its request', () => {
       assert.equal(saved[1].marks['card:1000000001'].seq, 71);
       assert.ok(saved[1].clock && saved[1].clock.minOffsetMs <= saved[1].clock.maxOffsetMs);
       await c.close();
-      client = new JpayClient({ host: '127.0.0.1', port: terminal!.port, password: PASSWORD, receiptWatermarks: store });
+      const client = fx.client({ password: PASSWORD, receiptWatermarks: store });
       await assert.rejects(client.transaction({ type: 'purchase', amount: 100 }), unknownBecause('stale-receipt'));
       assert.equal(loads, 2);
-      await terminal!.done();
+      await fx.terminal.done();
     });
 
     it('a store that fails is logged and changes nothing; a bad shape is ignored', async () => {
@@ -304,7 +292,7 @@ describe('JpayClient: every transaction answer is bound to its request', () => {
       it(`${name}: unknown (mismatched-answer)`, async () => {
         const c = await setup([reply('transaction', 'ok', body)]);
         await assert.rejects(c.transaction(request), unknownBecause('mismatched-answer'));
-        await terminal!.done();
+        await fx.terminal.done();
       });
     }
 
@@ -322,7 +310,7 @@ describe('JpayClient: every transaction answer is bound to its request', () => {
       await c.transaction({ type: 'purchase', amount: 100, currency: '643' });
       const sbp = await c.transaction({ type: 'purchase', amount: 100, sbp: true });
       assert.equal(sbp.approved, true);
-      await terminal!.done();
+      await fx.terminal.done();
     });
   });
 
@@ -352,7 +340,7 @@ describe('JpayClient: every transaction answer is bound to its request', () => {
           },
         ]);
         await assert.rejects(c.transaction({ type: 'purchase', amount: 100 }), unknownBecause('contradictory-answer'));
-        await terminal!.done();
+        await fx.terminal.done();
       });
     }
 
@@ -367,7 +355,7 @@ describe('JpayClient: every transaction answer is bound to its request', () => {
       assert.equal((await c.transaction({ type: 'purchase', amount: 100 })).status, 'cancelled');
       assert.equal((await c.transaction({ type: 'purchase', amount: 100 })).approved, true);
       assert.equal((await c.transaction({ type: 'purchase', amount: 100 })).approved, true);
-      await terminal!.done();
+      await fx.terminal.done();
     });
   });
 
@@ -384,7 +372,7 @@ describe('JpayClient: every transaction answer is bound to its request', () => {
       const same = await c.transaction({ type: 'purchase', amount: 500_000 });
       assert.equal(same.authorizedAmount, 500_000);
       assert.equal(same.amountMismatch, undefined);
-      await terminal!.done();
+      await fx.terminal.done();
     });
 
     it('cashback: amount-authorized with or without the cashback both match; a void without an amount has no requested amount', async () => {
@@ -400,7 +388,7 @@ describe('JpayClient: every transaction answer is bound to its request', () => {
       assert.equal(v.requestedAmount, undefined);
       assert.equal(v.authorizedAmount, 100);
       assert.equal(v.amountMismatch, undefined);
-      await terminal!.done();
+      await fx.terminal.done();
     });
   });
 });

@@ -1,28 +1,15 @@
 import assert from 'node:assert/strict';
-import { JpayClient } from '../../../lib/client';
 import { childText } from '../../../lib/codec/packet';
 import { JpayProtocolError, JpayStatusError } from '../../../lib/errors';
 import { encodeErrorText } from '../../../lib/protocol/status';
-import { acceptLogin, approvedReceipt, reply, Script, ScriptedTerminal, TEST_TOKEN } from '../../helpers/scripted-terminal';
+import { acceptLogin, approvedReceipt, reply, TEST_TOKEN } from '../../helpers/scripted-terminal';
+import { scriptedClient } from '../../helpers/client-fixture';
 
 const PASSWORD = '24681357';
 
 describe('JpayClient commands', () => {
-  let terminal: ScriptedTerminal | undefined;
-  let client: JpayClient | undefined;
-
-  async function setup(scripts: Script[], extra: Partial<ConstructorParameters<typeof JpayClient>[0]> = {}): Promise<JpayClient> {
-    terminal = await ScriptedTerminal.start(scripts);
-    client = new JpayClient({ host: '127.0.0.1', port: terminal.port, password: PASSWORD, ...extra });
-    return client;
-  }
-
-  afterEach(async () => {
-    await client?.close();
-    await terminal?.close();
-    client = undefined;
-    terminal = undefined;
-  });
+  const fx = scriptedClient({ password: PASSWORD });
+  const { setup } = fx;
 
   it('connects per command: login, then the token command on its own connection, then closes', async () => {
     const c = await setup([
@@ -31,9 +18,9 @@ describe('JpayClient commands', () => {
     ]);
     const params = await c.getParameters();
     assert.deepEqual(params, { sn: 'SN1', tid: '1000000001', app: '1.2.3' });
-    await terminal!.done();
-    assert.equal(terminal!.connections, 2);
-    const [login, cmd] = terminal!.commands;
+    await fx.terminal.done();
+    assert.equal(fx.terminal.connections, 2);
+    const [login, cmd] = fx.terminal.commands;
     assert.equal(childText(login.body, 'password'), PASSWORD);
     assert.equal(childText(cmd.body, 'token'), TEST_TOKEN);
     assert.equal(c.loggedIn, true);
@@ -43,9 +30,9 @@ describe('JpayClient commands', () => {
     const c = await setup([acceptLogin(), reply('testconnection'), reply('updateconfiguration')]);
     await c.testConnection();
     await c.updateConfiguration();
-    await terminal!.done();
+    await fx.terminal.done();
     assert.deepEqual(
-      terminal!.commands.map((p) => p.name),
+      fx.terminal.commands.map((p) => p.name),
       ['login', 'testconnection', 'updateconfiguration'],
     );
   });
@@ -58,7 +45,7 @@ describe('JpayClient commands', () => {
     ]);
     assert.deepEqual(await c.loadWorkKeys(), { macChangeRrn: '123456789123', netChangeRrn: '023456789120' });
     assert.deepEqual(await c.loadMasterKeys(), { pinKcv: '123456', macKcv: '789ABC' });
-    await terminal!.done();
+    await fx.terminal.done();
   });
 
   it('a non-ok status on a non-transaction command throws JpayStatusError with the decoded error stack', async () => {
@@ -73,7 +60,7 @@ describe('JpayClient commands', () => {
       assert.deepEqual(e.errors, ['Host name is not found.']);
       return true;
     });
-    await terminal!.done();
+    await fx.terminal.done();
   });
 
   it('transaction resolves for every status: approved, declined, and a non-ok status', async () => {
@@ -93,8 +80,8 @@ describe('JpayClient commands', () => {
     assert.equal(failed.ok, false);
     assert.equal(failed.status, 'notapproved');
     assert.deepEqual(failed.errors, ['declined by issuer']);
-    await terminal!.done();
-    const sent = terminal!.commands[0];
+    await fx.terminal.done();
+    const sent = fx.terminal.commands[0];
     assert.equal(childText(sent.body, 'amount'), '000000012300');
     assert.equal(childText(sent.body, 'password'), undefined, 'a card-present transaction carries no password');
   });
@@ -102,9 +89,9 @@ describe('JpayClient commands', () => {
   it('a manual-entry transaction carries the admin password', async () => {
     const c = await setup([reply('transaction', 'ok', approvedReceipt(100))]);
     await c.transaction({ type: 'purchase', amount: 100, manual: { pan: '4000000010000001', expiry: '2812' } });
-    await terminal!.done();
-    assert.equal(childText(terminal!.commands[0].body, 'password'), PASSWORD);
-    assert.equal(childText(terminal!.commands[0].body, 'pan'), '4000000010000001');
+    await fx.terminal.done();
+    assert.equal(childText(fx.terminal.commands[0].body, 'password'), PASSWORD);
+    assert.equal(childText(fx.terminal.commands[0].body, 'pan'), '4000000010000001');
   });
 
   it('report, settlement and clear carry the password and return their reports', async () => {
@@ -123,25 +110,25 @@ describe('JpayClient commands', () => {
     assert.equal(s.terminalTotal, 12300);
     const cl = await c.clear();
     assert.equal(cl.passed, true);
-    await terminal!.done();
-    const [rep, set, clr] = terminal!.commands;
+    await fx.terminal.done();
+    const [rep, set, clr] = fx.terminal.commands;
     assert.equal(childText(rep.body, 'report-type'), 'full');
     for (const p of [rep, set, clr]) assert.equal(childText(p.body, 'password'), PASSWORD);
-    assert.ok(!terminal!.commands.some((p) => p.name === 'login'), 'password commands need no login');
+    assert.ok(!fx.terminal.commands.some((p) => p.name === 'login'), 'password commands need no login');
   });
 
   it('report without <xreport> is a protocol error', async () => {
     const c = await setup([reply('report', 'ok')]);
     await assert.rejects(c.report(), (e: unknown) => e instanceof JpayProtocolError && e.code === 'bad-packet');
-    await terminal!.done();
+    await fx.terminal.done();
   });
 
   it('resetPassword sends an empty command; the client then uses the factory password', async () => {
     const c = await setup([reply('resetpassword'), acceptLogin(), reply('testconnection')]);
     await c.resetPassword();
     await c.testConnection();
-    await terminal!.done();
-    const [reset, login] = terminal!.commands;
+    await fx.terminal.done();
+    const [reset, login] = fx.terminal.commands;
     assert.deepEqual(reset.body, {});
     assert.equal(childText(login.body, 'password'), '12345678');
   });
@@ -149,8 +136,8 @@ describe('JpayClient commands', () => {
   it('setHostKey sends name and material with the token', async () => {
     const c = await setup([acceptLogin(), reply('sethostkey')]);
     await c.setHostKey('hkey1', 'AbcdEFGH');
-    await terminal!.done();
-    const p = terminal!.commands[1];
+    await fx.terminal.done();
+    const p = fx.terminal.commands[1];
     assert.equal(childText(p.body, 'name'), 'hkey1');
     assert.equal(childText(p.body, 'material'), 'AbcdEFGH');
     assert.equal(childText(p.body, 'token'), TEST_TOKEN);
@@ -162,19 +149,19 @@ describe('JpayClient commands', () => {
     assert.equal(r.ok, false);
     assert.equal(r.status, 'failed');
     assert.deepEqual(r.errors, ['host down']);
-    await terminal!.done();
+    await fx.terminal.done();
   });
 
   it('a response with an unknown status keeps its raw value', async () => {
     const c = await setup([acceptLogin(), reply('testconnection', 'weirdstatus')]);
     await assert.rejects(c.testConnection(), (e: unknown) => e instanceof JpayStatusError && e.status === 'weirdstatus');
-    await terminal!.done();
+    await fx.terminal.done();
   });
 
   it('the error stack survives hex encoding of non-ASCII text', async () => {
     const c = await setup([acceptLogin(), reply('testconnection', 'failed', {}, { errors: ['Нет связи'] })]);
     await assert.rejects(c.testConnection(), (e: unknown) => e instanceof JpayStatusError && e.errors[0] === 'Нет связи');
-    await terminal!.done();
+    await fx.terminal.done();
     assert.equal(encodeErrorText('A'), '41');
   });
 });

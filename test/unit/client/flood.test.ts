@@ -9,23 +9,16 @@ import assert from 'node:assert/strict';
 import { JpayClient } from '../../../lib/client';
 import { encodeFrame } from '../../../lib/codec/frame';
 import { JpayProtocolError, TransactionOutcomeUnknown } from '../../../lib/errors';
-import { approvedReceipt, reply, ScriptedTerminal } from '../../helpers/scripted-terminal';
+import { approvedReceipt, reply } from '../../helpers/scripted-terminal';
+import { scriptedClient } from '../../helpers/client-fixture';
 
 const KEEPALIVE = encodeFrame('<keepalive/>');
 
 describe('JpayClient: bounded memory per connection', () => {
-  let terminal: ScriptedTerminal | undefined;
-  let client: JpayClient | undefined;
-
-  afterEach(async () => {
-    await client?.close();
-    await terminal?.close();
-    client = undefined;
-    terminal = undefined;
-  });
+  const fx = scriptedClient();
 
   it('a keepalive flood the terminal never waits the answers of: unknown (queue-overflow), then the next command works', async () => {
-    terminal = await ScriptedTerminal.start([
+    const terminal = await fx.start([
       async (conn) => {
         await conn.expect('transaction');
         // 200,000 messages in a row, none of the client's answers read.
@@ -36,7 +29,7 @@ describe('JpayClient: bounded memory per connection', () => {
       reply('transaction', 'ok', approvedReceipt(100)),
     ]);
     // A long deadline: without the bound the client would be stuck on answers nobody reads.
-    client = new JpayClient({ host: '127.0.0.1', port: terminal.port, timeouts: { transactionMs: 60_000, idleMs: 60_000 } });
+    const client = fx.client({ timeouts: { transactionMs: 60_000, idleMs: 60_000 } });
     await assert.rejects(client.transaction({ type: 'purchase', amount: 100 }), (e: unknown) => {
       assert.ok(e instanceof TransactionOutcomeUnknown);
       assert.equal(e.reason, 'queue-overflow');

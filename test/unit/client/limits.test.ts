@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { JpayClient, type ClientTimeouts, DEFAULT_TIMEOUTS, type JpayClientOptions } from '../../../lib/client';
+import { JpayClient, type ClientTimeouts, DEFAULT_TIMEOUTS } from '../../../lib/client';
 import { TCP_KEEPALIVE_DELAY_MS } from '../../../lib/client/connect';
 import { packet, type XmlElement } from '../../../lib/codec/packet';
 import { JpayProtocolError, JpayTimeoutError, JpayValidationError, TransactionOutcomeUnknown, timeoutMessage } from '../../../lib/errors';
@@ -21,10 +21,10 @@ import {
   keepAlivesUntilHangUp,
   reply,
   type Script,
-  ScriptedTerminal,
   SETTLEMENT_PASSED,
   slowSettlement,
 } from '../../helpers/scripted-terminal';
+import { scriptedClient } from '../../helpers/client-fixture';
 
 const PASSWORD = '24681357';
 /** Real seconds become milliseconds × 2: 40 s → 80 ms. */
@@ -43,23 +43,9 @@ function scaledDefaults(): Partial<ClientTimeouts> {
 const realMs = (seconds: number): number => (seconds * 1000) / SCALE;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-
 describe('JpayClient limits: idle, caps, TCP keep-alive and frame sizes (issue 13)', () => {
-  let terminal: ScriptedTerminal | undefined;
-  let client: JpayClient | undefined;
-
-  async function setup(scripts: Script[], options: Partial<JpayClientOptions> = {}): Promise<JpayClient> {
-    terminal = await ScriptedTerminal.start(scripts);
-    client = new JpayClient({ host: '127.0.0.1', port: terminal.port, password: PASSWORD, ...options });
-    return client;
-  }
-
-  afterEach(async () => {
-    await client?.close();
-    await terminal?.close();
-    client = undefined;
-    terminal = undefined;
-  });
+  const fx = scriptedClient({ password: PASSWORD });
+  const { setup } = fx;
 
   it('the defaults outlast what terminals do: 40 s of settlement keep-alives, 70 s of silence', () => {
     assert.ok(DEFAULT_TIMEOUTS.commandMs >= 10 * 40_000, 'a settlement over a slow bank link fits the command cap');
@@ -74,9 +60,9 @@ describe('JpayClient limits: idle, caps, TCP keep-alive and frame sizes (issue 1
     c.on('keepalive', (info) => ticks.push(info.command));
     const report = await c.settlement();
     assert.equal(report.passed, true);
-    await terminal!.done();
+    await fx.terminal.done();
     assert.deepEqual(ticks, Array(8).fill('settlement'));
-    assert.deepEqual(terminal!.received.slice(1).map((r) => [r.packet.name, r.packet.body.status]), Array(8).fill(['keepalive', 'ok']));
+    assert.deepEqual(fx.terminal.received.slice(1).map((r) => [r.packet.name, r.packet.body.status]), Array(8).fill(['keepalive', 'ok']));
   });
 
   it('keep-alives extend the idle limit of every command, each gap below it and the whole well above it', async () => {
@@ -104,7 +90,7 @@ describe('JpayClient limits: idle, caps, TCP keep-alive and frame sizes (issue 1
     await c.loadWorkKeys();
     await c.updateConfiguration();
     assert.equal((await c.getParameters()).tid, '10000001');
-    await terminal!.done();
+    await fx.terminal.done();
   });
 
   it('a terminal that shows "present card" and then says nothing for 70 s before approving (default limits, scaled)', async () => {
@@ -121,7 +107,7 @@ describe('JpayClient limits: idle, caps, TCP keep-alive and frame sizes (issue 1
     );
     const result = await c.transaction({ type: 'purchase', amount: 100 });
     assert.equal(result.approved, true);
-    await terminal!.done();
+    await fx.terminal.done();
   });
 
   it('the idle limit holds for every command and its error names it', async () => {
@@ -142,7 +128,7 @@ describe('JpayClient limits: idle, caps, TCP keep-alive and frame sizes (issue 1
       assert.equal(e.message, 'idle limit of 60 ms reached: nothing from the terminal for that long (timeouts.idleMs)');
       return true;
     });
-    await terminal!.done();
+    await fx.terminal.done();
   });
 
   it('a silent transaction is an unknown outcome whose cause names the idle limit, not the transaction cap', async () => {
@@ -165,7 +151,7 @@ describe('JpayClient limits: idle, caps, TCP keep-alive and frame sizes (issue 1
       assert.equal(e.transaction.lastDisplayCode, '15');
       return true;
     });
-    await terminal!.done();
+    await fx.terminal.done();
   });
 
   it('the caps bound a command that keeps sending keep-alives, and name themselves', async () => {
@@ -196,7 +182,7 @@ describe('JpayClient limits: idle, caps, TCP keep-alive and frame sizes (issue 1
       return true;
     });
     await assert.rejects(c.runReset(), (e: unknown) => e instanceof JpayTimeoutError && e.phase === 'transaction' && e.timeoutMs === 200);
-    await terminal!.done();
+    await fx.terminal.done();
   });
 
   it('every limit has one name, used in every message', () => {
@@ -216,7 +202,7 @@ describe('JpayClient limits: idle, caps, TCP keep-alive and frame sizes (issue 1
       const c = await setup([reply('report', 'ok', { xreport: { header: {} } }), reply('transaction', 'ok', approvedReceipt(100))]);
       await c.report();
       await c.transaction({ type: 'purchase', amount: 100 });
-      await terminal!.done();
+      await fx.terminal.done();
     } finally {
       net.Socket.prototype.setKeepAlive = original;
     }
@@ -273,14 +259,14 @@ describe('JpayClient limits: idle, caps, TCP keep-alive and frame sizes (issue 1
       assert.match(e.message, /exceeds the limit of 1048576 \(maxFrameSize\)/);
       return true;
     });
-    await terminal!.done();
+    await fx.terminal.done();
   });
 
   it('both frame limits can be set, within bounds', async () => {
     const c = await setup([reply('report', 'ok', reportOf(300 * 1024)), reply('settlement', 'ok', reportOf(300 * 1024))], { maxReportFrameSize: 200 * 1024 });
     await assert.rejects(c.report('brief'), (e: unknown) => e instanceof JpayProtocolError && e.code === 'frame-too-large');
     await assert.rejects(c.settlement(), (e: unknown) => e instanceof JpayProtocolError && e.code === 'frame-too-large');
-    await terminal!.done();
+    await fx.terminal.done();
     for (const [field, value] of [['maxFrameSize', 63], ['maxReportFrameSize', MAX_CLIENT_FRAME_SIZE + 1], ['maxReportFrameSize', 1.5]] as const) {
       assert.throws(() => new JpayClient({ host: '127.0.0.1', [field]: value }), (e: unknown) => e instanceof JpayValidationError && e.field === field);
     }

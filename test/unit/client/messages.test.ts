@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { JpayClient, JpayClientOptions, KeepaliveInfo } from '../../../lib/client';
 import { childElement, childList, childText, packet, Packet, XmlElement } from '../../../lib/codec/packet';
 import type { CardMessage, DexMessage, DisplayMessage, QrCodeMessage } from '../../../lib/protocol/types';
-import { approvedReceipt, recordingLogger, ScriptedConnection, ScriptedTerminal } from '../../helpers/scripted-terminal';
+import { approvedReceipt, recordingLogger, ScriptedConnection } from '../../helpers/scripted-terminal';
+import { scriptedClient } from '../../helpers/client-fixture';
 
 const display = (code: string, extra: XmlElement = {}): Packet => packet('display', { code, language: 'ruen', ...extra });
 const dex = (): Packet => packet('dex', { 'kernel-tags': { tag: [{ '@name': '5A', '@value': '4000000010000001' }] } });
@@ -10,21 +11,9 @@ const cardOpen = (): Packet => packet('card', { code: 'open', 'block-id': '4', p
 const status = (p: Packet): string | undefined => childText(p.body, 'status');
 
 describe('JpayClient terminal messages', () => {
-  let terminal: ScriptedTerminal | undefined;
-  let client: JpayClient | undefined;
-
-  async function setup(script: (conn: ScriptedConnection) => Promise<void>, options: Partial<JpayClientOptions> = {}): Promise<JpayClient> {
-    terminal = await ScriptedTerminal.start([script]);
-    client = new JpayClient({ host: '127.0.0.1', port: terminal.port, ...options });
-    return client;
-  }
-
-  afterEach(async () => {
-    await client?.close();
-    await terminal?.close();
-    client = undefined;
-    terminal = undefined;
-  });
+  const fx = scriptedClient();
+  const setup = (script: (conn: ScriptedConnection) => Promise<void>, options: Partial<JpayClientOptions> = {}): Promise<JpayClient> =>
+    fx.setup([script], options);
 
   it('answers every message before the response, calls the handlers and emits events', async () => {
     const answers: Packet[] = [];
@@ -57,7 +46,7 @@ describe('JpayClient terminal messages', () => {
       },
     );
     assert.equal(result.approved, true);
-    await terminal!.done();
+    await fx.terminal.done();
     assert.deepEqual(answers.map((a) => [a.name, status(a)]), [
       ['keepalive', 'ok'],
       ['display', 'ok'],
@@ -89,7 +78,7 @@ describe('JpayClient terminal messages', () => {
       await conn.respond('ok', approvedReceipt(100));
     });
     assert.equal((await c.transaction({ type: 'purchase', amount: 100 })).approved, true);
-    await terminal!.done();
+    await fx.terminal.done();
     assert.equal(answer?.name, 'getonlinepin');
     assert.equal(status(answer!), 'notimplemented');
   });
@@ -107,7 +96,7 @@ describe('JpayClient terminal messages', () => {
       { type: 'purchase', amount: 100 },
       { handlers: { dex: (m) => (m.kernelTags[0].name === '5A' ? [{ name: '9F06', value: 'A0000000031010' }] : []) } },
     );
-    await terminal!.done();
+    await fx.terminal.done();
     assert.equal(status(answers[0]), 'ok');
     const tags = childList(childElement(answers[0].body, 'terminal-tags'), 'tag') as XmlElement[];
     assert.deepEqual(tags, [{ '@name': '9F06', '@value': 'A0000000031010' }]);
@@ -137,7 +126,7 @@ describe('JpayClient terminal messages', () => {
         },
       },
     );
-    await terminal!.done();
+    await fx.terminal.done();
     assert.deepEqual(cards.map((m) => m.code), ['open', 'read', 'write']);
     assert.deepEqual(answers[0].body, { code: 'read', 'block-id': '5' });
     assert.equal(childText(answers[1].body, 'code'), 'write');
@@ -155,7 +144,7 @@ describe('JpayClient terminal messages', () => {
       await conn.respond('ok', approvedReceipt(100));
     });
     await c.transaction({ type: 'purchase', amount: 100 });
-    await terminal!.done();
+    await fx.terminal.done();
     assert.deepEqual(answer?.body, { status: 'notimplemented' });
   });
 
@@ -197,7 +186,7 @@ describe('JpayClient terminal messages', () => {
       },
     );
     assert.equal(result.approved, true);
-    await terminal!.done();
+    await fx.terminal.done();
     assert.deepEqual(answers.map((a) => [a.name, a.body]), [
       ['keepalive', { status: 'ok' }],
       ['display', { status: 'ok' }],
@@ -226,7 +215,7 @@ describe('JpayClient terminal messages', () => {
       { handlers: { display: () => void calls.push('client-display'), displayqrcode: () => void calls.push('client-qr') } },
     );
     await c.transaction({ type: 'purchase', amount: 100 }, { handlers: { display: () => void calls.push('call-display') } });
-    await terminal!.done();
+    await fx.terminal.done();
     assert.deepEqual(calls, ['call-display', 'client-qr']);
   });
 
@@ -244,7 +233,7 @@ describe('JpayClient terminal messages', () => {
     });
     const result = await c.transaction({ type: 'purchase', amount: 100 });
     assert.equal(result.approved, true);
-    await terminal!.done();
+    await fx.terminal.done();
     assert.deepEqual(answers.map((a) => a.body), [{ status: 'ok' }, { code: 'close' }, { status: 'ok' }]);
   });
 });

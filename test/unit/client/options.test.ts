@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { DEFAULT_TIMEOUTS, JpayClient, JpayClientOptions, validateOptions } from '../../../lib/client';
 import { JpayValidationError } from '../../../lib/errors';
-import { reply, ScriptedTerminal } from '../../helpers/scripted-terminal';
+import { reply } from '../../helpers/scripted-terminal';
+import { scriptedClient } from '../../helpers/client-fixture';
 
 function refuses(options: unknown, field: string): void {
   assert.throws(
@@ -49,10 +50,11 @@ describe('JpayClient options', () => {
     }
   });
 
-  it('refuses bad per-call handlers and bad requests before connecting', async () => {
-    const terminal = await ScriptedTerminal.start([reply('transaction')]);
-    const client = new JpayClient({ host: '127.0.0.1', port: terminal.port });
-    try {
+  describe('per call', () => {
+    const fx = scriptedClient();
+
+    it('refuses bad per-call handlers and bad requests before connecting', async () => {
+      const client = await fx.setup([reply('transaction')]);
       await assert.rejects(
         client.transaction({ type: 'purchase', amount: 100 }, { handlers: { card: 5 } as never }),
         (e: unknown) => e instanceof JpayValidationError && e.field === 'handlers.card',
@@ -66,10 +68,7 @@ describe('JpayClient options', () => {
         (e: unknown) => e instanceof JpayValidationError && e.field === 'password',
       );
       await assert.rejects(client.report('weekly' as never), (e: unknown) => e instanceof JpayValidationError);
-      assert.equal(terminal.connections, 0, 'nothing was sent');
-    } finally {
-      await client.close();
-      await terminal.close();
-    }
+      assert.equal(fx.terminal.connections, 0, 'nothing was sent');
+    });
   });
 });

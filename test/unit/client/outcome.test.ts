@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { once } from 'node:events';
-import { JpayAbortError, JpayClient, JpayClientOptions } from '../../../lib/client';
+import { JpayAbortError } from '../../../lib/client';
 import { childText, packet } from '../../../lib/codec/packet';
 import { encodeFrame } from '../../../lib/codec/frame';
 import {
@@ -10,7 +10,8 @@ import {
   JpayTimeoutError,
   TransactionOutcomeUnknown,
 } from '../../../lib/errors';
-import { approvedReceipt, reply, Script, ScriptedTerminal } from '../../helpers/scripted-terminal';
+import { approvedReceipt, reply } from '../../helpers/scripted-terminal';
+import { scriptedClient } from '../../helpers/client-fixture';
 
 const PASSWORD = '24681357';
 
@@ -21,21 +22,8 @@ function gate(): { promise: Promise<void>; open(): void } {
 }
 
 describe('JpayClient cancellation and unknown outcomes', () => {
-  let terminal: ScriptedTerminal | undefined;
-  let client: JpayClient | undefined;
-
-  async function setup(scripts: Script[], options: Partial<JpayClientOptions> = {}): Promise<JpayClient> {
-    terminal = await ScriptedTerminal.start(scripts);
-    client = new JpayClient({ host: '127.0.0.1', port: terminal.port, password: PASSWORD, ...options });
-    return client;
-  }
-
-  afterEach(async () => {
-    await client?.close();
-    await terminal?.close();
-    client = undefined;
-    terminal = undefined;
-  });
+  const fx = scriptedClient({ password: PASSWORD });
+  const { setup } = fx;
 
   describe('cancellation', () => {
     it('after the signal aborts, the next keepalive is answered cancelled and the final response is returned', async () => {
@@ -58,7 +46,7 @@ describe('JpayClient cancellation and unknown outcomes', () => {
       assert.equal(result.status, 'cancelled');
       assert.equal(result.ok, false);
       assert.equal(result.approved, false);
-      await terminal!.done();
+      await fx.terminal.done();
       assert.deepEqual(answers, ['ok', 'cancelled']);
       assert.deepEqual(ticks, [false, true]);
     });
@@ -75,7 +63,7 @@ describe('JpayClient cancellation and unknown outcomes', () => {
       ]);
       const result = await c.transaction({ type: 'purchase', amount: 100 }, { signal: controller.signal });
       assert.equal(result.approved, true);
-      await terminal!.done();
+      await fx.terminal.done();
     });
 
     it('a signal aborted before the call rejects with AbortError and sends nothing', async () => {
@@ -86,7 +74,7 @@ describe('JpayClient cancellation and unknown outcomes', () => {
         c.transaction({ type: 'purchase', amount: 100 }, { signal: controller.signal }),
         (e: unknown) => e instanceof JpayAbortError && e.name === 'AbortError' && e.code === 'ABORT_ERR',
       );
-      assert.equal(terminal!.connections, 0);
+      assert.equal(fx.terminal.connections, 0);
     });
   });
 
@@ -109,13 +97,13 @@ describe('JpayClient cancellation and unknown outcomes', () => {
         assert.equal(e.transaction.currency, '643');
         assert.equal(e.transaction.sbp, false);
         assert.equal(e.transaction.host, '127.0.0.1');
-        assert.equal(e.transaction.port, terminal!.port);
+        assert.equal(e.transaction.port, fx.terminal.port);
         assert.ok(!Number.isNaN(Date.parse(e.transaction.sentAt)));
         return true;
       });
       assert.equal((await next).passed, true);
-      await terminal!.done();
-      assert.equal(terminal!.commands.filter((p) => p.name === 'transaction').length, 1);
+      await fx.terminal.done();
+      assert.equal(fx.terminal.commands.filter((p) => p.name === 'transaction').length, 1);
     });
 
     it('dropped in the dialogue: phase in-dialogue with the last display code; no PAN or password in the error', async () => {
@@ -136,7 +124,7 @@ describe('JpayClient cancellation and unknown outcomes', () => {
         assert.ok(!dump.includes(PASSWORD));
         return true;
       });
-      await terminal!.done();
+      await fx.terminal.done();
     });
 
     it('idle timeout: silence between packets longer than idleMs', async () => {
@@ -155,7 +143,7 @@ describe('JpayClient cancellation and unknown outcomes', () => {
         assert.equal(e.cause.timeoutMs, 50);
         return true;
       });
-      await terminal!.done();
+      await fx.terminal.done();
     });
 
     it('transaction timeout: the whole transaction, even with keepalives coming', async () => {
@@ -181,7 +169,7 @@ describe('JpayClient cancellation and unknown outcomes', () => {
         assert.equal(e.cause.timeoutMs, 120);
         return true;
       });
-      await terminal!.done();
+      await fx.terminal.done();
     });
 
     it('bad XML after sending: TransactionOutcomeUnknown wrapping the protocol error', async () => {
@@ -198,7 +186,7 @@ describe('JpayClient cancellation and unknown outcomes', () => {
         assert.equal(e.cause.code, 'bad-xml');
         return true;
       });
-      await terminal!.done();
+      await fx.terminal.done();
     });
   });
 
@@ -214,7 +202,7 @@ describe('JpayClient cancellation and unknown outcomes', () => {
         { timeouts: { commandMs: 60 } },
       );
       await assert.rejects(c.settlement(), (e: unknown) => e instanceof JpayTimeoutError && e.phase === 'command' && e.timeoutMs === 60);
-      await terminal!.done();
+      await fx.terminal.done();
     });
 
     it('a drop before the response is a JpayConnectionError', async () => {
@@ -225,7 +213,7 @@ describe('JpayClient cancellation and unknown outcomes', () => {
         },
       ]);
       await assert.rejects(c.settlement(), JpayConnectionError);
-      await terminal!.done();
+      await fx.terminal.done();
     });
 
     it('protocol errors: bad XML, an oversized frame, a truncated frame', async () => {
@@ -254,7 +242,7 @@ describe('JpayClient cancellation and unknown outcomes', () => {
       await assert.rejects(c.settlement(), (e: unknown) => e instanceof JpayProtocolError && e.code === 'bad-xml');
       await assert.rejects(c.settlement(), (e: unknown) => e instanceof JpayProtocolError && e.code === 'frame-too-large');
       await assert.rejects(c.settlement(), (e: unknown) => e instanceof JpayProtocolError && e.code === 'frame-truncated');
-      await terminal!.done();
+      await fx.terminal.done();
     });
   });
 
@@ -265,7 +253,7 @@ describe('JpayClient cancellation and unknown outcomes', () => {
       await once(server, 'listening');
       const { port } = server.address() as net.AddressInfo;
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      client = new JpayClient({ host: '127.0.0.1', port });
+      const client = fx.client({ port });
       await assert.rejects(client.transaction({ type: 'purchase', amount: 100 }), (e: unknown) => {
         assert.ok(e instanceof JpayConnectionError);
         assert.equal(e.port, port);
@@ -288,7 +276,7 @@ describe('JpayClient cancellation and unknown outcomes', () => {
       await arrived.promise;
       await c.close();
       await failure;
-      await terminal!.done();
+      await fx.terminal.done();
     });
   });
 });

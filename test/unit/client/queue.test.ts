@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { JpayClient, JpayAbortError } from '../../../lib/client';
+import { JpayAbortError } from '../../../lib/client';
 import { packet } from '../../../lib/codec/packet';
 import { JpayError, TransactionOutcomeUnknown } from '../../../lib/errors';
-import { approvedReceipt, reply, ScriptedConnection, ScriptedTerminal } from '../../helpers/scripted-terminal';
+import { approvedReceipt, reply, ScriptedConnection } from '../../helpers/scripted-terminal';
+import { scriptedClient } from '../../helpers/client-fixture';
 
 const PASSWORD = '24681357';
 
@@ -14,20 +15,12 @@ function gate(): { promise: Promise<void>; open(): void } {
 }
 
 describe('JpayClient command queue', () => {
-  let terminal: ScriptedTerminal | undefined;
-  let client: JpayClient | undefined;
-
-  afterEach(async () => {
-    await client?.close();
-    await terminal?.close();
-    client = undefined;
-    terminal = undefined;
-  });
+  const fx = scriptedClient();
 
   it('runs concurrent calls one at a time, in call order; the terminal never sees two connections at once', async () => {
     const firstArrived = gate();
     const release = gate();
-    terminal = await ScriptedTerminal.start([
+    const terminal = await fx.start([
       async (conn: ScriptedConnection) => {
         await conn.expect('transaction');
         firstArrived.open();
@@ -37,7 +30,7 @@ describe('JpayClient command queue', () => {
       },
       reply('settlement', 'ok', { sreport: { 'settlement-result': 'passed' } }),
     ]);
-    client = new JpayClient({ host: '127.0.0.1', port: terminal.port, password: PASSWORD });
+    const client = fx.client({ password: PASSWORD });
     const order: string[] = [];
     const tx = client.transaction({ type: 'purchase', amount: 100 }).then((r) => {
       order.push('transaction');
@@ -65,14 +58,14 @@ describe('JpayClient command queue', () => {
 
   it('close() rejects queued commands with a JpayError, abandons the running one and leaves nothing behind', async () => {
     const arrived = gate();
-    terminal = await ScriptedTerminal.start([
+    const terminal = await fx.start([
       async (conn) => {
         await conn.expect('transaction');
         arrived.open();
         await conn.stall();
       },
     ]);
-    client = new JpayClient({ host: '127.0.0.1', port: terminal.port, password: PASSWORD });
+    const client = fx.client({ password: PASSWORD });
     const tx = client.transaction({ type: 'purchase', amount: 100 });
     const queued = client.settlement();
     const txFailure = assert.rejects(tx, TransactionOutcomeUnknown);
@@ -90,7 +83,7 @@ describe('JpayClient command queue', () => {
   it('a signal that aborts while the call waits in the queue removes it without sending', async () => {
     const arrived = gate();
     const release = gate();
-    terminal = await ScriptedTerminal.start([
+    const terminal = await fx.start([
       async (conn) => {
         await conn.expect('settlement');
         arrived.open();
@@ -98,7 +91,7 @@ describe('JpayClient command queue', () => {
         await conn.respond('ok', { sreport: { 'settlement-result': 'passed' } });
       },
     ]);
-    client = new JpayClient({ host: '127.0.0.1', port: terminal.port, password: PASSWORD });
+    const client = fx.client({ password: PASSWORD });
     const settle = client.settlement();
     const controller = new AbortController();
     const tx = client.transaction({ type: 'purchase', amount: 100 }, { signal: controller.signal });
@@ -121,7 +114,7 @@ describe('JpayClient command queue', () => {
     await tick(); // mocha arms its own test timer after the synchronous start
     const before = count();
     const arrived = gate();
-    terminal = await ScriptedTerminal.start([
+    const terminal = await fx.start([
       reply('settlement', 'ok', { sreport: {} }),
       async (conn) => {
         await conn.expect('transaction');
@@ -130,7 +123,7 @@ describe('JpayClient command queue', () => {
         await conn.stall();
       },
     ]);
-    client = new JpayClient({ host: '127.0.0.1', port: terminal.port, password: PASSWORD, timeouts: { handlerMs: 60_000 } });
+    const client = fx.client({ password: PASSWORD, timeouts: { handlerMs: 60_000 } });
     await client.settlement();
     const never = new Promise<never>(() => undefined);
     const displayed = gate();

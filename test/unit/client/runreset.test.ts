@@ -1,30 +1,17 @@
 import assert from 'node:assert/strict';
-import { JpayClient, JpayClientOptions } from '../../../lib/client';
 import { childText, packet, Packet } from '../../../lib/codec/packet';
 import { JpayStatusError, JpayTimeoutError } from '../../../lib/errors';
 import type { ResetKeepAliveMessage } from '../../../lib/protocol/types';
-import { acceptLogin, Script, ScriptedConnection, ScriptedTerminal, TEST_TOKEN } from '../../helpers/scripted-terminal';
+import { acceptLogin, ScriptedConnection, TEST_TOKEN } from '../../helpers/scripted-terminal';
+import { scriptedClient } from '../../helpers/client-fixture';
 
 const PASSWORD = '24681357';
 const resetKeepAlive = (connected: boolean, root = 'keep-alive'): Packet =>
   packet(root, { 'reset-connected-indicator': connected ? '1' : '0' });
 
 describe('JpayClient runReset', () => {
-  let terminal: ScriptedTerminal | undefined;
-  let client: JpayClient | undefined;
-
-  async function setup(scripts: Script[], options: Partial<JpayClientOptions> = {}): Promise<JpayClient> {
-    terminal = await ScriptedTerminal.start(scripts);
-    client = new JpayClient({ host: '127.0.0.1', port: terminal.port, password: PASSWORD, ...options });
-    return client;
-  }
-
-  afterEach(async () => {
-    await client?.close();
-    await terminal?.close();
-    client = undefined;
-    terminal = undefined;
-  });
+  const fx = scriptedClient({ password: PASSWORD });
+  const { setup } = fx;
 
   it('answers keep-alive with the same root name until the final response; the handler sees the indicator', async () => {
     const answers: Packet[] = [];
@@ -43,7 +30,7 @@ describe('JpayClient runReset', () => {
     const ticks: (boolean | undefined)[] = [];
     c.on('keepalive', (info) => ticks.push(info.activatorConnected));
     await c.runReset({ handlers: { resetKeepAlive: (m) => (seen.push(m), true) } });
-    await terminal!.done();
+    await fx.terminal.done();
     assert.deepEqual(answers.map((a) => [a.name, childText(a.body, 'status')]), [
       ['keep-alive', 'ok'],
       ['keepalive', 'ok'],
@@ -67,7 +54,7 @@ describe('JpayClient runReset', () => {
       c.runReset({ handlers: { resetKeepAlive: () => false } }),
       (e: unknown) => e instanceof JpayStatusError && e.command === 'runreset' && e.status === 'cancelled',
     );
-    await terminal!.done();
+    await fx.terminal.done();
     assert.equal(childText(answer!.body, 'status'), 'cancelled');
   });
 
@@ -93,7 +80,7 @@ describe('JpayClient runReset', () => {
         },
       },
     });
-    await terminal!.done();
+    await fx.terminal.done();
     assert.deepEqual(answers, ['ok', 'cancelled']);
   });
 
@@ -125,6 +112,6 @@ describe('JpayClient runReset', () => {
     );
     await c.runReset();
     await assert.rejects(c.runReset(), (e: unknown) => e instanceof JpayTimeoutError && e.timeoutMs === 200);
-    await terminal!.done();
+    await fx.terminal.done();
   });
 });

@@ -1,31 +1,18 @@
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
-import { JpayClient, JpayClientOptions } from '../../../lib/client';
 import { childText, packet } from '../../../lib/codec/packet';
 import { decodeClientHandshake, encryptPacket } from '../../../lib/codec/crypto';
 import { JpayProtocolError, TransactionOutcomeUnknown } from '../../../lib/errors';
 import { Secret } from '../../../lib/protocol/secret';
-import { acceptLogin, approvedReceipt, recordingLogger, reply, Script, ScriptedTerminal, TEST_TOKEN } from '../../helpers/scripted-terminal';
+import { acceptLogin, approvedReceipt, recordingLogger, reply, TEST_TOKEN } from '../../helpers/scripted-terminal';
+import { scriptedClient } from '../../helpers/client-fixture';
 
 const PASSWORD = '24681357';
 const FULL_PAN = '4000000010000001';
 
 describe('JpayClient secure session (encrypt: true)', () => {
-  let terminal: ScriptedTerminal | undefined;
-  let client: JpayClient | undefined;
-
-  async function setup(scripts: Script[], options: Partial<JpayClientOptions> = {}): Promise<JpayClient> {
-    terminal = await ScriptedTerminal.start(scripts);
-    client = new JpayClient({ host: '127.0.0.1', port: terminal.port, password: PASSWORD, encrypt: true, ...options });
-    return client;
-  }
-
-  afterEach(async () => {
-    await client?.close();
-    await terminal?.close();
-    client = undefined;
-    terminal = undefined;
-  });
+  const fx = scriptedClient({ password: PASSWORD, encrypt: true });
+  const { setup } = fx;
 
   it('handshakes at login and sends every later command, message answer and response encrypted', async () => {
     let displayAnswerEncrypted: boolean | undefined;
@@ -35,7 +22,7 @@ describe('JpayClient secure session (encrypt: true)', () => {
       async (conn) => {
         await conn.expect('transaction');
         const answer = await conn.message(packet('display', { code: '15' }));
-        displayAnswerEncrypted = terminal!.received.at(-1)?.encrypted;
+        displayAnswerEncrypted = fx.terminal.received.at(-1)?.encrypted;
         assert.deepEqual(answer.body, { status: 'ok' });
         await conn.message(packet('dex', { 'kernel-tags': '' }));
         await conn.respond('ok', approvedReceipt(100));
@@ -48,8 +35,8 @@ describe('JpayClient secure session (encrypt: true)', () => {
     assert.deepEqual(await c.getParameters(), { sn: 'SN9' });
     const r = await c.transaction({ type: 'purchase', amount: 100 });
     assert.equal(r.approved, true);
-    await terminal!.done();
-    const [login, ...rest] = terminal!.received;
+    await fx.terminal.done();
+    const [login, ...rest] = fx.terminal.received;
     assert.equal(login.encrypted, false);
     assert.equal(decodeClientHandshake(login.packet.attrs['client-handshake']).length, 65);
     assert.ok(rest.length >= 4);
@@ -62,8 +49,8 @@ describe('JpayClient secure session (encrypt: true)', () => {
   it('logs in first to get a key, even for a command without a token', async () => {
     const c = await setup([acceptLogin(), reply('transaction', 'ok', approvedReceipt(100))]);
     await c.transaction({ type: 'purchase', amount: 100 });
-    await terminal!.done();
-    assert.deepEqual(terminal!.received.map((r) => [r.packet.name, r.encrypted]), [
+    await fx.terminal.done();
+    assert.deepEqual(fx.terminal.received.map((r) => [r.packet.name, r.encrypted]), [
       ['login', false],
       ['transaction', true],
     ]);
@@ -73,8 +60,8 @@ describe('JpayClient secure session (encrypt: true)', () => {
     const c = await setup([acceptLogin(), acceptLogin()]);
     await c.login();
     await c.login();
-    await terminal!.done();
-    const [a, b] = terminal!.commands.map((p) => p.attrs['client-handshake']);
+    await fx.terminal.done();
+    const [a, b] = fx.terminal.commands.map((p) => p.attrs['client-handshake']);
     assert.notEqual(a, b);
   });
 
@@ -83,7 +70,7 @@ describe('JpayClient secure session (encrypt: true)', () => {
       acceptLogin(),
       async (conn) => {
         await conn.expect('getparameters');
-        terminal!.forgetKey();
+        fx.terminal.forgetKey();
         await conn.respond('failed', {}, { plain: true, errors: ['no secure session'] });
       },
       acceptLogin(),
@@ -91,8 +78,8 @@ describe('JpayClient secure session (encrypt: true)', () => {
     ]);
     await c.login();
     assert.deepEqual(await c.getParameters(), { sn: 'AGAIN' });
-    await terminal!.done();
-    assert.deepEqual(terminal!.commands.map((p) => p.name), ['login', 'getparameters', 'login', 'getparameters']);
+    await fx.terminal.done();
+    assert.deepEqual(fx.terminal.commands.map((p) => p.name), ['login', 'getparameters', 'login', 'getparameters']);
   });
 
   it('a plain-text failed answer to an encrypted transaction is an unknown outcome (plain-text), never failed; the next command handshakes first', async () => {
@@ -102,7 +89,7 @@ describe('JpayClient secure session (encrypt: true)', () => {
       acceptLogin(),
       async (conn) => {
         await conn.expect('transaction');
-        terminal!.forgetKey();
+        fx.terminal.forgetKey();
         await conn.respond('failed', {}, { plain: true });
       },
       acceptLogin(),
@@ -115,9 +102,9 @@ describe('JpayClient secure session (encrypt: true)', () => {
     });
     assert.equal(c.encrypted, false);
     await c.settlement();
-    await terminal!.done();
-    assert.deepEqual(terminal!.commands.map((p) => p.name), ['login', 'transaction', 'login', 'settlement']);
-    assert.equal(terminal!.commands.filter((p) => p.name === 'transaction').length, 1);
+    await fx.terminal.done();
+    assert.deepEqual(fx.terminal.commands.map((p) => p.name), ['login', 'transaction', 'login', 'settlement']);
+    assert.equal(fx.terminal.commands.filter((p) => p.name === 'transaction').length, 1);
   });
 
   it('plain-text-pan lands only in result.plainTextPan, as a Secret', async () => {
@@ -128,7 +115,7 @@ describe('JpayClient secure session (encrypt: true)', () => {
     const events: string[] = [];
     c.on('command-end', (e) => events.push(JSON.stringify(e)));
     const r = await c.transaction({ type: 'purchase', amount: 100 });
-    await terminal!.done();
+    await fx.terminal.done();
     assert.ok(r.plainTextPan instanceof Secret);
     assert.equal(r.plainTextPan.reveal(), FULL_PAN);
     assert.ok(!JSON.stringify(r).includes(FULL_PAN));
@@ -147,7 +134,7 @@ describe('JpayClient secure session (encrypt: true)', () => {
       },
     ]);
     await assert.rejects(c.getParameters(), (e: unknown) => e instanceof JpayProtocolError && e.code === 'bad-crypto');
-    await terminal!.done();
+    await fx.terminal.done();
   });
 
   it('an encrypted transaction answered with bad crypto, a plain message or a plain ok is TransactionOutcomeUnknown', async () => {
@@ -182,13 +169,13 @@ describe('JpayClient secure session (encrypt: true)', () => {
         return true;
       });
     }
-    await terminal!.done();
+    await fx.terminal.done();
   });
 
   it('a login answered without server-handshake is a bad-handshake error', async () => {
     const c = await setup([reply('login', 'ok', { token: TEST_TOKEN })]);
     await assert.rejects(c.login(), (e: unknown) => e instanceof JpayProtocolError && e.code === 'bad-handshake');
     assert.equal(c.encrypted, false);
-    await terminal!.done();
+    await fx.terminal.done();
   });
 });
