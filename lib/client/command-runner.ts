@@ -16,7 +16,7 @@ import { CommandName, LoginResult, RequestParams, ResponseTypes, TransactionRequ
 import { JpayAbortError } from './abort';
 import type { AdminSession } from './admin-session';
 import type { AnswerBinder } from './answer-binding';
-import { ExchangeFailure, runExchange, type ExchangeOptions } from './dialogue';
+import { ExchangeFailure, runExchange, type ExchangeOptions, type KillSwitch } from './dialogue';
 import { type FrameLimitOption, mapFailure, transactionInfo } from './failures';
 import { MessageHandlers } from './handlers';
 import { DispatchEvents, MessageDispatcher } from './message-dispatch';
@@ -42,8 +42,8 @@ export interface RunnerDeps {
   binder: AnswerBinder;
   logger: ClientLogger;
   emit<K extends keyof DispatchEvents>(event: K, payload: DispatchEvents[K]): void;
-  /** Aborts when the client closes. */
-  kill: AbortSignal;
+  /** Thrown when the client closes. */
+  kill: KillSwitch;
 }
 
 /** Commands under the transaction cap (timeouts.transactionMs); the others are under the command cap. */
@@ -162,28 +162,34 @@ export class CommandRunner {
     return buildRequest(command, base as RequestParams[C]); // validates (JpayValidationError naming the field)
   }
 
-  private dispatcher(command: CommandName, call: CallOptions, ended: ExchangeEnd, onDisplay: (code: string) => void) {
-    let cancelled = false;
-    const onAbort = (): void => {
-      cancelled = true;
-      this.d.logger.info('cancellation requested; the next keep-alive is answered cancelled', { command });
-    };
-    if (call.signal && (command === 'transaction' || command === 'runreset')) {
-      call.signal.addEventListener('abort', onAbort, { once: true });
-    }
-    const dispatcher = new MessageDispatcher({
-      command,
-      handlers: call.handlers,
-      handlerMs: this.d.options.timeouts.handlerMs,
-      logger: this.d.logger,
-      get signal() {
-        return ended.signal;
-      },
-      emit: this.d.emit,
-      cancelRequested: () => cancelled,
-      onDisplay: (m) => onDisplay(m.code),
-    });
-    return { dispatcher, detach: () => call.signal?.removeEventListener('abort', onAbort) };
+  /**
+   * The exchange's message dispatcher, made at the terminal's first message (most commands
+   * see none). A transaction or runreset whose caller aborted answers its next keep-alive
+   * `cancelled`.
+   */
+  private dispatcher(command: CommandName, call: CallOptions, ended: ExchangeEnd, onDisplay: (code: string) => void): () => MessageDispatcher {
+    const { logger, options, emit } = this.d;
+    const cancellable = command === 'transaction' || command === 'runreset';
+    let noted = false;
+    let dispatcher: MessageDispatcher | undefined;
+    return () =>
+      (dispatcher ??= new MessageDispatcher({
+        command,
+        handlers: call.handlers,
+        handlerMs: options.timeouts.handlerMs,
+        logger,
+        signal: () => ended.signal,
+        emit,
+        cancelRequested: () => {
+          const cancel = cancellable && call.signal?.aborted === true;
+          if (cancel && !noted) {
+            noted = true;
+            logger.info('cancellation requested; the keep-alive is answered cancelled', { command });
+          }
+          return cancel;
+        },
+        onDisplay: (m) => onDisplay(m.code),
+      }));
   }
 
   /** One exchange of the command with the current token and key. */
@@ -196,16 +202,13 @@ export class CommandRunner {
     const transaction = command === 'transaction' ? (params as unknown as TransactionRequest) : undefined;
     let lastDisplayCode: string | undefined;
     const ended = new ExchangeEnd();
-    const { dispatcher, detach } = this.dispatcher(command, call, ended, (code) => (lastDisplayCode = code));
     const hooks = transaction ? this.d.options.transactionHooks : undefined;
     /** Set once beforeSend ran: from then on the hooks hear how it ended. */
     let hooked: { ticket: unknown } | undefined;
     const beforeSend = async (): Promise<void> => {
-      this.checkAbort(call.signal);
-      if (!hooks || !transaction) return;
-      const ticket = hooks.beforeSend
+      const ticket = hooks?.beforeSend
         ? await hooks.beforeSend({
-            request: hookRequest(transaction),
+            request: hookRequest(transaction as TransactionRequest),
             host: options.host,
             port: options.port,
             encrypted: cipher !== undefined,
@@ -213,7 +216,6 @@ export class CommandRunner {
           })
         : undefined;
       hooked = { ticket };
-      this.checkAbort(call.signal);
     };
     const settle = async (settlement: TransactionSettlement): Promise<void> => {
       if (!hooked || !hooks?.settled) return;
@@ -223,25 +225,16 @@ export class CommandRunner {
         logger.warn('a transaction hook failed after the transaction', { error: error instanceof Error ? error.message : String(error) });
       }
     };
-    const long = LONG_COMMANDS.has(command);
     logger.debug(`sending ${command}`, { host: options.host, port: options.port, encrypted: cipher !== undefined });
     let response: Packet;
     let encrypted: boolean;
     let sentAt: Date;
     let receivedAt: Date;
     try {
-      ({ response, encrypted, sentAt, receivedAt } = await runExchange({
-        ...this.connection(command),
-        command,
-        request,
-        ...(cipher === undefined ? {} : { cipher }),
-        deadlineMs: long ? options.timeouts.transactionMs : options.timeouts.commandMs,
-        cap: long ? 'transaction' : 'command',
-        idleMs: options.timeouts.idleMs,
-        dispatcher,
-        beforeSend,
-        kill: this.d.kill,
-      }));
+      const exchange = this.exchange(command, request, call, ended, (code) => (lastDisplayCode = code));
+      if (cipher) exchange.cipher = cipher;
+      if (hooks) exchange.beforeSend = beforeSend;
+      ({ response, encrypted, sentAt, receivedAt } = await runExchange(exchange));
     } catch (error) {
       const failure = mapFailure(error, {
         command,
@@ -257,7 +250,6 @@ export class CommandRunner {
       throw failure;
     } finally {
       ended.end();
-      detach();
     }
     let attempt: Attempt<C>;
     const window = { sentAt, receivedAt };
@@ -303,15 +295,27 @@ export class CommandRunner {
     return attempt;
   }
 
-  /** Where to connect and what one connection of `command` may hold. */
-  private connection(command: CommandName): Pick<ExchangeOptions, 'host' | 'port' | 'connectMs' | 'maxFrameSize' | 'maxQueuedPackets' | 'maxQueuedBytes'> {
+  /** The exchange of `command`: where to connect, what one connection may hold, its limits. */
+  private exchange(command: CommandName, request: Packet, call: CallOptions, ended: ExchangeEnd, onDisplay: (code: string) => void): ExchangeOptions {
     const { options } = this.d;
-    const limits: Pick<ExchangeOptions, 'maxFrameSize' | 'maxQueuedPackets' | 'maxQueuedBytes'> = {
+    const long = LONG_COMMANDS.has(command);
+    const exchange: ExchangeOptions = {
+      host: options.host,
+      port: options.port,
+      connectMs: options.timeouts.connectMs,
       maxFrameSize: frameLimit(options, command).bytes,
+      command,
+      request,
+      deadlineMs: long ? options.timeouts.transactionMs : options.timeouts.commandMs,
+      cap: long ? 'transaction' : 'command',
+      idleMs: options.timeouts.idleMs,
+      dispatcher: this.dispatcher(command, call, ended, onDisplay),
+      kill: this.d.kill,
     };
-    if (options.maxQueuedPackets !== undefined) limits.maxQueuedPackets = options.maxQueuedPackets;
-    if (options.maxQueuedBytes !== undefined) limits.maxQueuedBytes = options.maxQueuedBytes;
-    return { host: options.host, port: options.port, connectMs: options.timeouts.connectMs, ...limits };
+    if (call.signal) exchange.signal = call.signal;
+    if (options.maxQueuedPackets !== undefined) exchange.maxQueuedPackets = options.maxQueuedPackets;
+    if (options.maxQueuedBytes !== undefined) exchange.maxQueuedBytes = options.maxQueuedBytes;
+    return exchange;
   }
 
   /** Login that must succeed (a prerequisite of another command). */
@@ -330,26 +334,14 @@ export class CommandRunner {
     const handshake = secure.enabled ? secure.begin() : undefined;
     const request = buildRequest('login', handshake ? { password, clientHandshake: handshake.clientHandshake } : { password });
     const ended = new ExchangeEnd();
-    const { dispatcher, detach } = this.dispatcher('login', call, ended, () => undefined);
     logger.debug('sending login', { host: options.host, port: options.port, handshake: handshake !== undefined });
     let response: Packet;
     try {
-      ({ response } = await runExchange({
-        ...this.connection('login'),
-        command: 'login',
-        request,
-        deadlineMs: options.timeouts.commandMs,
-        cap: 'command',
-        idleMs: options.timeouts.idleMs,
-        dispatcher,
-        beforeSend: () => this.checkAbort(call.signal),
-        kill: this.d.kill,
-      }));
+      ({ response } = await runExchange(this.exchange('login', request, call, ended, () => undefined)));
     } catch (error) {
       throw mapFailure(error, { command: 'login', host: options.host, port: options.port, frameLimit: 'maxFrameSize' });
     } finally {
       ended.end();
-      detach();
     }
     const serverHandshake = response.attrs['server-handshake']?.trim();
     let session: SessionCipher | undefined;

@@ -4,18 +4,34 @@
  * here when a session key is given. Failures come out as ExchangeFailure, which says how
  * far the exchange got (was the command sent?) and what went wrong; the client maps that
  * to its public errors.
+ *
+ * Every command runs this, so it does the least it can per command: the request is framed
+ * before the connection opens and written as soon as it is open; one timer watches every
+ * limit of the exchange (connect, the cap, the idle limit, the wait for the close); the
+ * client's close reaches it through a KillSwitch rather than an AbortSignal listener.
  */
-import { Packet } from '../codec/packet';
-import { PacketSocket, ReceiveTimeoutError } from '../codec/packet-socket';
+import net from 'node:net';
 import { isEncryptedPacket } from '../codec/crypto';
-import { JpayError, JpayProtocolError, JpayTimeoutError } from '../errors';
+import { encodeFrame } from '../codec/frame';
+import { Packet } from '../codec/packet';
+import { PacketSocket, type PacketSocketOptions } from '../codec/packet-socket';
+import { serializePacket } from '../codec/xml';
+import { JpayConnectionError, JpayError, JpayProtocolError, JpayTimeoutError } from '../errors';
 import type { CommandName } from '../protocol/types';
-import { openConnection } from './connect';
+import { JpayAbortError } from './abort';
 import type { MessageDispatcher } from './message-dispatch';
 import type { PacketCipher } from './secure-session';
 
 /** How long to wait for the terminal to close its side after the response. */
 const CLOSE_WAIT_MS = 1_000;
+
+/**
+ * TCP keep-alive probes start after this much silence on the socket. A terminal may stay
+ * silent for minutes (the idle limit), so a terminal that lost power or its cable would be
+ * noticed only then; the probes (Node sets 1 s apart, 10 of them) notice a dead peer in
+ * about 25 s, while a live but quiet terminal answers them and keeps its connection.
+ */
+export const TCP_KEEPALIVE_DELAY_MS = 15_000;
 
 export type ExchangePhase = 'connect' | 'sending' | 'awaiting-response' | 'in-dialogue';
 
@@ -39,11 +55,35 @@ export class ExchangeFailure extends JpayError {
   }
 }
 
+/** Ends every running exchange of a client at once (JpayClient.close()). */
+export class KillSwitch {
+  private killed = false;
+  private readonly victims = new Set<() => void>();
+
+  get isKilled(): boolean {
+    return this.killed;
+  }
+
+  /** `victim` runs when the switch is thrown (at once if it was); the returned function unregisters it. */
+  register(victim: () => void): () => void {
+    if (this.killed) victim();
+    else this.victims.add(victim);
+    return () => this.victims.delete(victim);
+  }
+
+  kill(): void {
+    this.killed = true;
+    const victims = [...this.victims];
+    this.victims.clear();
+    for (const victim of victims) victim();
+  }
+}
+
 export interface ExchangeOptions {
   host: string;
   port: number;
   connectMs: number;
-  maxFrameSize?: number;
+  maxFrameSize: number;
   maxQueuedPackets?: number;
   maxQueuedBytes?: number;
   command: CommandName;
@@ -61,13 +101,14 @@ export interface ExchangeOptions {
    * terminal may send keep-alives during any long operation, and need not).
    */
   idleMs: number;
-  dispatcher: MessageDispatcher;
+  /** Answers the terminal's messages; made at the first message (most commands see none). */
+  dispatcher: () => MessageDispatcher;
+  /** The caller's signal: aborted once connected, nothing is sent (JpayAbortError). */
+  signal?: AbortSignal;
   /** Awaited after connect, just before the first byte is written; throwing aborts with nothing sent. */
   beforeSend?(): void | Promise<void>;
-  /** The command was handed to the OS. */
-  onSent?(sentAt: Date): void;
   /** Aborts everything (the client is closing). */
-  kill: AbortSignal;
+  kill: KillSwitch;
 }
 
 export interface ExchangeResult {
@@ -80,72 +121,67 @@ export interface ExchangeResult {
   receivedAt: Date;
 }
 
-export async function runExchange(o: ExchangeOptions): Promise<ExchangeResult> {
-  let socket: PacketSocket;
-  try {
-    socket = await openConnection({
-      host: o.host,
-      port: o.port,
-      timeoutMs: o.connectMs,
-      signal: o.kill,
-      ...(o.maxFrameSize === undefined ? {} : { maxFrameSize: o.maxFrameSize }),
-      ...(o.maxQueuedPackets === undefined ? {} : { maxQueuedPackets: o.maxQueuedPackets }),
-      ...(o.maxQueuedBytes === undefined ? {} : { maxQueuedBytes: o.maxQueuedBytes }),
-    });
-  } catch (error) {
-    throw new ExchangeFailure('connect', o.kill.aborted ? 'closed' : 'connect', error as Error, undefined);
-  }
-  return new Exchange(o, socket).run();
+export function runExchange(o: ExchangeOptions): Promise<ExchangeResult> {
+  return new Exchange(o).run();
 }
+
+/**
+ * What the watchdog enforces now: the connect limit; the cap alone (before the command is
+ * sent, while a handler answers a message); the cap and the idle limit (waiting for the
+ * terminal); the wait for the terminal's close after the response.
+ */
+type Watch = 'connect' | 'cap' | 'cap-and-idle' | 'close-wait';
 
 class Exchange {
   private phase: ExchangePhase = 'connect';
   private sentAt: Date | undefined;
-  private timedOut = false;
-  private readonly startedAt = Date.now();
+  private socket: PacketSocket | undefined;
+  private tcp: net.Socket | undefined;
+  /** The limit that fired (the socket was destroyed for it). */
+  private expired: 'connect' | 'cap' | 'idle' | undefined;
   private closed = false;
   private onClosed: (() => void) | undefined;
+  // One timer for every limit: it fires at `dueAt`, and then looks at what is due.
+  private timer: NodeJS.Timeout | undefined;
+  private dueAt = 0;
+  private watch: Watch = 'connect';
+  private connectedAt = 0;
+  private idleFrom = 0;
+  private closeFrom = 0;
 
-  constructor(
-    private readonly o: ExchangeOptions,
-    private readonly socket: PacketSocket,
-  ) {}
+  constructor(private readonly o: ExchangeOptions) {}
 
   async run(): Promise<ExchangeResult> {
-    const { o, socket } = this;
-    const deadline = setTimeout(() => {
-      this.timedOut = true;
-      socket.destroy();
-    }, o.deadlineMs);
-    const onKill = (): void => socket.destroy();
-    o.kill.addEventListener('abort', onKill, { once: true });
-    socket.once('close', () => {
-      this.closed = true;
-      this.onClosed?.();
-    });
+    const { o } = this;
+    const unregister = o.kill.register(() => this.tcp?.destroy());
     try {
-      if (o.kill.aborted) throw new JpayError('client closed');
-      try {
-        await o.beforeSend?.();
-      } catch (error) {
-        throw new ExchangeFailure('connect', 'aborted', error as Error, undefined);
+      const frame = this.frame();
+      // Without a hook to run first, the command goes out the moment the connection is open.
+      const socket = await this.connect(o.beforeSend ? undefined : frame);
+      if (o.beforeSend) {
+        try {
+          await o.beforeSend();
+        } catch (error) {
+          throw new ExchangeFailure('connect', 'aborted', error as Error, undefined);
+        }
+        this.checkStillWanted();
+        this.send(socket, frame);
       }
-      if (o.kill.aborted) throw new JpayError('client closed');
-      this.phase = 'sending';
-      this.sentAt = new Date();
-      await socket.send(o.cipher ? o.cipher.seal(o.request) : o.request);
-      o.onSent?.(this.sentAt);
-      this.phase = 'awaiting-response';
       for (;;) {
-        const raw = await this.receive();
+        const raw = await socket.receive();
         const receivedAt = new Date();
         const encrypted = isEncryptedPacket(raw);
         if (raw.name === o.command) {
+          // §3 step 6: the client closes (the PacketSocket ended our side on the frame already).
+          this.closeFrom = Date.now();
+          this.expect('close-wait');
+          socket.end();
           // The login response is decrypted by the caller once it derived the key; a plain
           // response to an encrypted command is the caller's to judge (the terminal may have lost its key).
           const response = encrypted && o.cipher ? o.cipher.open(raw) : raw;
-          await this.closeGracefully();
-          return { response, encrypted, sentAt: this.sentAt, receivedAt };
+          await this.whenClosed();
+          // send() set sentAt before anything could be received.
+          return { response, encrypted, sentAt: this.sentAt as Date, receivedAt };
         }
         this.phase = 'in-dialogue';
         let message = raw;
@@ -157,34 +193,169 @@ class Exchange {
         } else if (encrypted) {
           throw new JpayProtocolError('bad-crypto', `encrypted <${raw.name.slice(0, 64)}> message without a session key`);
         }
-        // The connection going away ends the wait, so a running handler does not hold us up.
-        const answer = await Promise.race([o.dispatcher.answer(message), this.whenClosed()]);
+        // A handler's time is not the terminal's silence; the connection going away ends the
+        // wait, so a running handler does not hold us up.
+        this.expect('cap');
+        const answer = await Promise.race([o.dispatcher().answer(message), this.whenClosed()]);
         if (!answer) throw new JpayError('connection closed by peer');
         await socket.send(o.cipher ? o.cipher.seal(answer) : answer);
+        this.phase = 'in-dialogue';
+        this.waitForTerminal();
       }
     } catch (error) {
       throw this.classify(error);
     } finally {
-      clearTimeout(deadline);
-      o.kill.removeEventListener('abort', onKill);
-      socket.destroy();
+      clearTimeout(this.timer);
+      unregister();
+      this.tcp?.destroy();
     }
   }
 
   /**
-   * §3 step 6: the client closes. A FIN first, then wait (briefly) for the terminal to
-   * close its side, so the next command's connection never overlaps this one.
+   * Writes the command. `sending` until the OS took the bytes, then `awaiting-response`;
+   * not awaited: a failed write fails the next receive().
    */
-  private async closeGracefully(): Promise<void> {
-    this.socket.end();
-    if (this.closed) return;
-    let timer: NodeJS.Timeout | undefined;
-    const cap = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)));
-    try {
-      await Promise.race([this.whenClosed(), cap]);
-    } finally {
-      clearTimeout(timer);
+  private send(socket: PacketSocket, frame: Buffer): void {
+    this.phase = 'sending';
+    this.sentAt = new Date();
+    socket.endAfter(this.o.command);
+    socket.sendRaw(frame).then(
+      () => {
+        if (this.phase === 'sending') this.phase = 'awaiting-response';
+      },
+      () => undefined,
+    );
+    this.waitForTerminal();
+  }
+
+  /** The command as it goes on the wire; refused (nothing sent) when it cannot be. */
+  private frame(): Buffer {
+    const { request, cipher, maxFrameSize } = this.o;
+    return encodeFrame(serializePacket(cipher ? cipher.seal(request) : request), maxFrameSize);
+  }
+
+  /**
+   * The TCP connection and its PacketSocket; `frame` is written as soon as it is open. Every
+   * failure here is a JpayConnectionError: nothing was sent.
+   */
+  private connect(frame: Buffer | undefined): Promise<PacketSocket> {
+    const { o } = this;
+    this.checkStillWanted();
+    return new Promise<PacketSocket>((resolve, reject) => {
+      const tcp = net.connect({ host: o.host, port: o.port });
+      tcp.setNoDelay(true);
+      this.tcp = tcp;
+      this.expect('connect');
+      const onError = (error: Error): void => {
+        tcp.off('connect', onConnect);
+        reject(this.connectError(error.message, error));
+      };
+      const onConnect = (): void => {
+        tcp.off('error', onError);
+        this.connectedAt = Date.now();
+        this.expect('cap');
+        const limits: PacketSocketOptions = { maxFrameSize: o.maxFrameSize };
+        if (o.maxQueuedPackets !== undefined) limits.maxQueuedPackets = o.maxQueuedPackets;
+        if (o.maxQueuedBytes !== undefined) limits.maxQueuedBytes = o.maxQueuedBytes;
+        const socket = new PacketSocket(tcp, limits);
+        this.socket = socket;
+        try {
+          this.checkStillWanted();
+        } catch (error) {
+          reject(error);
+          return;
+        }
+        if (frame) this.send(socket, frame);
+        tcp.setKeepAlive(true, TCP_KEEPALIVE_DELAY_MS);
+        socket.once('close', () => {
+          this.closed = true;
+          this.onClosed?.();
+        });
+        // The PacketSocket reports later errors through receive()/send().
+        tcp.on('error', () => undefined);
+        resolve(socket);
+      };
+      tcp.once('connect', onConnect);
+      tcp.once('error', onError);
+      tcp.once('close', () => {
+        if (this.socket) return;
+        tcp.off('connect', onConnect);
+        tcp.off('error', onError);
+        const why = this.expired === 'connect' ? new JpayTimeoutError('connect', o.connectMs) : undefined;
+        reject(this.connectError(why ? why.message : o.kill.isKilled ? 'abandoned' : 'connection closed', why));
+      });
+    });
+  }
+
+  private connectError(reason: string, cause?: Error): ExchangeFailure {
+    const { o } = this;
+    const error = new JpayConnectionError(`cannot connect to ${o.host}:${o.port}: ${reason}`, o.host, o.port, cause ? { cause } : undefined);
+    return new ExchangeFailure('connect', o.kill.isKilled ? 'closed' : 'connect', error, undefined);
+  }
+
+  /** The client closing or the caller aborting stops the exchange before a byte is sent. */
+  private checkStillWanted(): void {
+    if (this.o.kill.isKilled) throw new ExchangeFailure('connect', 'closed', new JpayError('client closed'), undefined);
+    if (this.o.signal?.aborted) throw new ExchangeFailure('connect', 'aborted', new JpayAbortError(), undefined);
+  }
+
+  // ---- The watchdog: one timer for the exchange's limits ----
+
+  /** The terminal's turn: its silence counts from now. */
+  private waitForTerminal(): void {
+    this.idleFrom = Date.now();
+    this.expect('cap-and-idle');
+  }
+
+  /** From now on the watchdog enforces `watch`. */
+  private expect(watch: Watch): void {
+    this.watch = watch;
+    this.arm();
+  }
+
+  /** When the limit being watched passes. */
+  private due(): number {
+    const { o } = this;
+    switch (this.watch) {
+      case 'connect':
+        return Date.now() + o.connectMs;
+      case 'close-wait':
+        return this.closeFrom + CLOSE_WAIT_MS;
+      case 'cap':
+        return this.connectedAt + o.deadlineMs;
+      case 'cap-and-idle':
+        return Math.min(this.connectedAt + o.deadlineMs, this.idleFrom + o.idleMs);
     }
+  }
+
+  /**
+   * Arms the timer for the limit watched, unless it is armed for an earlier moment already:
+   * a limit that moved later (the idle limit after each message) is taken up when it fires.
+   */
+  private arm(): void {
+    const at = this.due();
+    if (this.timer && this.dueAt <= at) return;
+    clearTimeout(this.timer);
+    this.dueAt = at;
+    this.timer = setTimeout(() => this.fire(), Math.max(1, at - Date.now()));
+  }
+
+  private fire(): void {
+    this.timer = undefined;
+    const now = Date.now();
+    const { o } = this;
+    if (this.watch === 'close-wait') {
+      if (now < this.closeFrom + CLOSE_WAIT_MS) return this.arm();
+      // The terminal did not close its side in time: done waiting, the response stands.
+      this.closed = true;
+      this.onClosed?.();
+      return;
+    }
+    if (this.watch === 'connect') this.expired = 'connect';
+    else if (now >= this.connectedAt + o.deadlineMs) this.expired = 'cap';
+    else if (this.watch === 'cap-and-idle' && now >= this.idleFrom + o.idleMs) this.expired = 'idle';
+    else return this.arm();
+    this.tcp?.destroy();
   }
 
   /**
@@ -196,20 +367,13 @@ class Exchange {
     return new Promise<void>((resolve) => (this.onClosed = resolve));
   }
 
-  private receive(): Promise<Packet> {
-    const remaining = Math.max(1, this.o.deadlineMs - (Date.now() - this.startedAt));
-    const idle = this.o.idleMs;
-    // The cap destroys the socket; a receive timeout here is the idle limit.
-    return idle < remaining ? this.socket.receive(idle) : this.socket.receive();
-  }
-
   private classify(error: unknown): ExchangeFailure {
     if (error instanceof ExchangeFailure) return error;
     const e = error instanceof Error ? error : new JpayError(String(error));
-    const { phase, sentAt } = this;
-    if (this.o.kill.aborted) return new ExchangeFailure(phase, 'closed', new JpayError('client closed', { cause: e }), sentAt);
-    if (this.timedOut) return new ExchangeFailure(phase, 'timeout', new JpayTimeoutError(this.o.cap, this.o.deadlineMs), sentAt);
-    if (e instanceof ReceiveTimeoutError) return new ExchangeFailure(phase, 'idle', new JpayTimeoutError('idle', this.o.idleMs), sentAt);
+    const { phase, sentAt, o } = this;
+    if (o.kill.isKilled) return new ExchangeFailure(phase, 'closed', new JpayError('client closed', { cause: e }), sentAt);
+    if (this.expired === 'idle') return new ExchangeFailure(phase, 'idle', new JpayTimeoutError('idle', o.idleMs), sentAt);
+    if (this.expired !== undefined) return new ExchangeFailure(phase, 'timeout', new JpayTimeoutError(o.cap, o.deadlineMs), sentAt);
     if (e instanceof JpayProtocolError) return new ExchangeFailure(phase, 'protocol', e, sentAt);
     return new ExchangeFailure(phase, 'connection', e, sentAt);
   }

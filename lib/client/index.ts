@@ -5,7 +5,6 @@ export * from './handlers';
 export * from './abort';
 export * from './command-queue';
 export * from './command-runner';
-export * from './connect';
 export * from './dialogue';
 export * from './failures';
 export * from './message-dispatch';

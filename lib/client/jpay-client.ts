@@ -27,6 +27,7 @@ import { AdminSession } from './admin-session';
 import { AnswerBinder, type ReceiptWatermark } from './answer-binding';
 import { CommandQueue } from './command-queue';
 import { CallOptions, CommandRunner, SendParams } from './command-runner';
+import { KillSwitch } from './dialogue';
 import { KeepaliveInfo, mergeHandlers, MessageHandlers } from './handlers';
 import { DispatchEvents } from './message-dispatch';
 import { JpayClientOptions, ResolvedOptions, validateHandlers, validateOptions } from './options';
@@ -104,7 +105,7 @@ export class JpayClient extends EventEmitter<JpayClientEvents> {
   private readonly secure: SecureSession;
   private readonly binder: AnswerBinder;
   private readonly queue = new CommandQueue();
-  private readonly killer = new AbortController();
+  private readonly killer = new KillSwitch();
   private readonly runner: CommandRunner;
   private closing: Promise<void> | undefined;
 
@@ -124,7 +125,7 @@ export class JpayClient extends EventEmitter<JpayClientEvents> {
       binder: this.binder,
       logger: this.log,
       emit: (event, payload) => this.safeEmit(event, payload),
-      kill: this.killer.signal,
+      kill: this.killer,
     });
   }
 
@@ -262,7 +263,7 @@ export class JpayClient extends EventEmitter<JpayClientEvents> {
   close(): Promise<void> {
     this.closing ??= (async () => {
       const pending = this.queue.close(new JpayError('client closed'));
-      this.killer.abort();
+      this.killer.kill();
       await pending;
       this.secure.drop();
       this.admin.clearToken();

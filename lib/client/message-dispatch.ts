@@ -34,8 +34,8 @@ export interface DispatchContext {
   readonly handlers: MessageHandlers;
   readonly handlerMs: number;
   readonly logger: ClientLogger;
-  /** Aborts when the exchange ends: a handler still running is abandoned. */
-  readonly signal: AbortSignal;
+  /** Aborts when the exchange ends: a handler still running is abandoned. Made only when a handler needs it. */
+  signal(): AbortSignal;
   emit<K extends keyof DispatchEvents>(event: K, payload: DispatchEvents[K]): void;
   /** The caller aborted: the next keep-alive is answered `cancelled`. */
   cancelRequested(): boolean;
@@ -91,7 +91,7 @@ export class MessageDispatcher {
 
   private async notify<T>(name: string, fn: ((m: T) => unknown) | undefined, m: T): Promise<void> {
     if (!fn) return;
-    const outcome = await runHandler(() => fn(m) as Promise<void> | void, this.ctx.handlerMs, this.ctx.signal);
+    const outcome = await runHandler(() => fn(m) as Promise<void> | void, this.ctx.handlerMs, this.ctx.signal());
     if (!outcome.ok) this.warnHandler(name, outcome, 'ok');
   }
 
@@ -109,7 +109,7 @@ export class MessageDispatcher {
       let proceed = true;
       const fn = this.ctx.handlers.resetKeepAlive;
       if (fn) {
-        const outcome = await runHandler(() => fn(message), this.ctx.handlerMs, this.ctx.signal);
+        const outcome = await runHandler(() => fn(message), this.ctx.handlerMs, this.ctx.signal());
         if (outcome.ok) proceed = outcome.value !== false;
         else this.warnHandler('resetKeepAlive', outcome, 'ok');
       }
@@ -142,7 +142,7 @@ export class MessageDispatcher {
     this.ctx.emit('dex', m);
     const fn = this.ctx.handlers.dex;
     if (!fn) return buildDexAnswer('ok', []);
-    const outcome = await runHandler<EmvTagValue[] | void>((signal) => fn(m, signal), this.ctx.handlerMs, this.ctx.signal);
+    const outcome = await runHandler<EmvTagValue[] | void>((signal) => fn(m, signal), this.ctx.handlerMs, this.ctx.signal());
     if (!outcome.ok) {
       this.warnHandler('dex', outcome, 'ok with no tags');
       return buildDexAnswer('ok', []);
@@ -162,7 +162,7 @@ export class MessageDispatcher {
     const fn = this.ctx.handlers.card;
     // A client without MIFARE support says so (the terminal then waits for a bank card).
     if (!fn) return buildCardAnswer({ code: 'notimplemented' });
-    const outcome = await runHandler<CardRequest>((signal) => fn(m, signal), this.ctx.handlerMs, this.ctx.signal);
+    const outcome = await runHandler<CardRequest>((signal) => fn(m, signal), this.ctx.handlerMs, this.ctx.signal());
     if (!outcome.ok) {
       this.warnHandler('card', outcome, 'close without receipt');
       return buildCardAnswer({ code: 'close' });

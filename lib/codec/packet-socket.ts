@@ -68,6 +68,8 @@ export class PacketSocket extends EventEmitter<PacketSocketEvents> {
   private readonly waiters: Waiter[] = [];
   private failure: Error | undefined;
   private closed = false;
+  /** Root element of the frame after which our side is ended (see endAfter). */
+  private lastRoot: Buffer | undefined;
 
   constructor(
     readonly socket: Socket,
@@ -135,6 +137,7 @@ export class PacketSocket extends EventEmitter<PacketSocketEvents> {
   }
 
   private onFrame(frame: Buffer): void {
+    if (this.lastRoot && startsWithRoot(frame, this.lastRoot)) this.end();
     let p: Packet;
     try {
       p = parsePacket(frame.toString('utf8'));
@@ -287,6 +290,15 @@ export class PacketSocket extends EventEmitter<PacketSocketEvents> {
     });
   }
 
+  /**
+   * Half-close as soon as a frame whose root element is `root` arrives, before it is parsed:
+   * a client ends the connection after the response (§3), and the terminal can close its
+   * side while the response is read.
+   */
+  endAfter(root: string): void {
+    this.lastRoot = Buffer.from(`<${root}`, 'latin1');
+  }
+
   /** Half-close after pending writes; the peer sees a clean end. */
   end(): void {
     if (!this.closed) this.socket.end();
@@ -295,6 +307,13 @@ export class PacketSocket extends EventEmitter<PacketSocketEvents> {
   destroy(): void {
     this.socket.destroy();
   }
+}
+
+/** The frame opens with `<root` and then `>`, `/` or white space. One with a prolog or a BOM does not match: its reader ends later. */
+function startsWithRoot(frame: Buffer, open: Buffer): boolean {
+  if (frame.length <= open.length || frame.compare(open, 0, open.length, 0, open.length) !== 0) return false;
+  const next = frame[open.length];
+  return next === 0x3e || next === 0x2f || next === 0x20 || next === 0x09 || next === 0x0a || next === 0x0d;
 }
 
 export class ReceiveTimeoutError extends JpayError {

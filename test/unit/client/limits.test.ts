@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { JpayClient, type ClientTimeouts, DEFAULT_TIMEOUTS } from '../../../lib/client';
-import { TCP_KEEPALIVE_DELAY_MS } from '../../../lib/client/connect';
+import { TCP_KEEPALIVE_DELAY_MS } from '../../../lib/client/dialogue';
 import { packet, type XmlElement } from '../../../lib/codec/packet';
 import { JpayProtocolError, JpayTimeoutError, JpayValidationError, TransactionOutcomeUnknown, timeoutMessage } from '../../../lib/errors';
 import { DEFAULT_MAX_REPORT_FRAME_SIZE, MAX_CLIENT_FRAME_SIZE } from '../../../lib/client/options';
