@@ -1,12 +1,11 @@
 #!/usr/bin/env node
 /** jpay-sim: run the JPAY terminal simulator from the command line. See docs/simulator.md. */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { JpayError, JpayValidationError } from '../errors';
 import { MIFARE_CLOSE_MODES, startSimulator, type MifareCloseMode, type SimulatorHandle, type SimulatorOptions } from '../simulator';
 import type { SimulatorEvent } from '../simulator/events';
 import { validateFields } from '../protocol/validation';
+import { packageVersion } from './version';
 
 export const HELP = `Usage: jpay-sim [options]
 
@@ -107,16 +106,6 @@ function integer(value: string | undefined, name: string, min = 0, max = 2_147_4
   return Number(value);
 }
 
-function version(): string {
-  let dir = __dirname;
-  for (let i = 0; i < 5; i++) {
-    const file = join(dir, 'package.json');
-    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version?: string }).version ?? 'unknown';
-    dir = dirname(dir);
-  }
-  return 'unknown';
-}
-
 /** Command-line arguments → simulator options (throws JpayValidationError naming the option). */
 export function optionsFromArgs(args: string[]): { options: SimulatorOptions; quiet: boolean; json: boolean; help: boolean; version: boolean } {
   const { values } = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: false });
@@ -198,7 +187,7 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
   if (parsed.version) {
-    process.stdout.write(`${version()}\n`);
+    process.stdout.write(`${packageVersion()}\n`);
     return 0;
   }
   let sim: SimulatorHandle;

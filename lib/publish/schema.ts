@@ -4,9 +4,11 @@
  * reaches the broker conforms. `additionalProperties: false` on the receipt keeps unknown
  * (possibly sensitive) fields out; `pan` may show at most 10 digits (6 first + 4 last).
  */
-import Ajv, { ValidateFunction } from 'ajv';
+import type { Options } from 'ajv';
 import { JpayValidationError } from '../errors';
+import { onFirstUse } from '../lazy';
 import { CFT_FIELDS } from '../protocol/receipt';
+import type * as ReceiptValidators from './receipt-validators';
 
 export const RECEIPT_MESSAGE_FORMAT = 'jpay-receipt/1';
 
@@ -104,11 +106,16 @@ export const RECEIPT_MESSAGE_SCHEMA = {
   },
 } as const;
 
-const ajv = new Ajv({ allErrors: false, strict: true, strictTypes: false, strictRequired: false });
-const validate: ValidateFunction = ajv.compile(RECEIPT_MESSAGE_SCHEMA);
+/** The schemas receipt-validators.ts compiles (at build time: scripts/build/validators.js), by name. */
+export const RECEIPT_SCHEMAS = { message: RECEIPT_MESSAGE_SCHEMA } as const;
+export const RECEIPT_AJV_OPTIONS: Readonly<Options> = { allErrors: false, strict: true, strictTypes: false, strictRequired: false };
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const validators = onFirstUse(() => (require('./receipt-validators') as typeof ReceiptValidators).RECEIPT_VALIDATORS);
 
 /** Throws JpayValidationError naming the first offending field (never its value). */
 export function assertReceiptMessage(message: unknown): void {
+  const validate = validators().message;
   if (validate(message)) return;
   const error = validate.errors?.[0];
   const path = (error?.instancePath ?? '').split('/').filter(Boolean).join('.');

@@ -1,4 +1,5 @@
 /** JSON Schema (draft-07, ajv v8) of a jpay-sim scenario file. See docs/simulator.md. */
+import type { Options } from 'ajv';
 import { JPAY_STATUS_CODES } from '../protocol/status';
 import { MIFARE_CLOSE_MODES } from './options';
 import { CVMS, DECLINE_REASONS, FAULT_KINDS } from './outcome';
@@ -172,3 +173,9 @@ export const SCENARIO_SCHEMA = {
 export const OUTCOME_SCHEMA = outcome;
 export const FAULT_SCHEMA = fault;
 export const MIFARE_CARD_SCHEMA = mifareCard;
+
+/** The schemas scenario-validators.ts compiles (at build time: scripts/build/validators.js), by name. */
+export const SCENARIO_SCHEMAS = { scenario: SCENARIO_SCHEMA, outcome, fault, mifareCard } as const;
+
+/** ajv's options for SCENARIO_SCHEMAS: `verbose` gives each error its schema, whose description the message quotes. */
+export const SCENARIO_AJV_OPTIONS: Readonly<Options> = { allErrors: false, strict: false, verbose: true };

@@ -1,16 +1,10 @@
-/** Scenario files: JSON, validated with ajv; errors name the offending field. */
+/** Scenario files: JSON, validated against scenario-schema.ts; errors name the offending field. */
 import { readFileSync } from 'node:fs';
-import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { JpayValidationError } from '../errors';
 import type { FaultSpec, Scenario } from './options';
 import type { OutcomeSpec } from './outcome';
-import { FAULT_SCHEMA, MIFARE_CARD_SCHEMA, OUTCOME_SCHEMA, SCENARIO_SCHEMA } from './scenario-schema';
-
-const ajv = new Ajv({ allErrors: false, strict: false, verbose: true });
-const validateScenarioShape = ajv.compile(SCENARIO_SCHEMA);
-const validateOutcomeShape = ajv.compile(OUTCOME_SCHEMA);
-const validateFaultShape = ajv.compile(FAULT_SCHEMA);
-const validateMifareShape = ajv.compile(MIFARE_CARD_SCHEMA);
+import { SCENARIO_VALIDATORS } from './scenario-validators';
 
 function fieldOf(root: string, error: ErrorObject): string {
   const parts = error.instancePath.split('/').filter((p) => p !== '');
@@ -41,19 +35,19 @@ function check<T>(validate: ValidateFunction, value: unknown, root: string): T {
 }
 
 export function validateScenario(value: unknown, root = 'scenario'): Scenario {
-  return check<Scenario>(validateScenarioShape, value, root);
+  return check<Scenario>(SCENARIO_VALIDATORS.scenario, value, root);
 }
 
 export function validateOutcome(value: unknown, root = 'outcome'): OutcomeSpec {
-  return check<OutcomeSpec>(validateOutcomeShape, value, root);
+  return check<OutcomeSpec>(SCENARIO_VALIDATORS.outcome, value, root);
 }
 
 export function validateFault(value: unknown, root = 'fault'): FaultSpec {
-  return check<FaultSpec>(validateFaultShape, value, root);
+  return check<FaultSpec>(SCENARIO_VALIDATORS.fault, value, root);
 }
 
 export function validateMifareCard(value: unknown, root = 'card'): Record<string, unknown> {
-  return check<Record<string, unknown>>(validateMifareShape, value, root);
+  return check<Record<string, unknown>>(SCENARIO_VALIDATORS.mifareCard, value, root);
 }
 
 /** Reads and validates a scenario file; a JpayValidationError names the file and the field. */

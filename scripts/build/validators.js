@@ -16,6 +16,18 @@ const STANDALONE = [
     options: 'REQUEST_AJV_OPTIONS',
     exports: { REQUEST_VALIDATORS: 'REQUEST_SCHEMAS', FIELD_VALIDATORS: 'FIELD_SCHEMAS' },
   },
+  {
+    module: 'lib/publish/receipt-validators.js',
+    rulebook: 'lib/publish/schema.js',
+    options: 'RECEIPT_AJV_OPTIONS',
+    exports: { RECEIPT_VALIDATORS: 'RECEIPT_SCHEMAS' },
+  },
+  {
+    module: 'lib/simulator/scenario-validators.js',
+    rulebook: 'lib/simulator/scenario-schema.js',
+    options: 'SCENARIO_AJV_OPTIONS',
+    exports: { SCENARIO_VALIDATORS: 'SCENARIO_SCHEMAS' },
+  },
 ];
 
 function standaloneObject(schemas, options) {

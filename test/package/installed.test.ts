@@ -236,9 +236,10 @@ describe(`package: installed from the tarball (Node ${process.version}, Node-RED
     });
   }
 
-  it('bins: jpay --version prints the package version, jpay-sim --help its usage', () => {
+  it('bins: jpay --version and jpay-sim --version print the package version, jpay-sim --help its usage', () => {
     const bin = (name: string): string => path.join(installed.packageDir, PKG.bin[name]);
     assert.equal(runNode(installed.dir, [bin('jpay'), '--version']).trim(), PKG.version);
+    assert.equal(runNode(installed.dir, [bin('jpay-sim'), '--version']).trim(), PKG.version);
     assert.match(runNode(installed.dir, [bin('jpay-sim'), '--help']), /^Usage: jpay-sim/);
   });
 

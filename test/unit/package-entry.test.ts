@@ -8,6 +8,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CommandName } from '../../lib/protocol/types';
+import { assertReceiptMessage } from '../../lib/publish/schema';
+import { validateFault, validateMifareCard, validateOutcome, validateScenario } from '../../lib/simulator/scenario';
 import { findRequestProblem, validateFields } from '../../lib/protocol/validation';
 import type * as Validation from '../../lib/protocol/validation';
 
@@ -94,5 +96,37 @@ describe('package entry (the built main, loaded by plain require)', () => {
     }
     assert.throws(() => built.validateFields('transaction', { amount: 0 }), (e: unknown) => (e as { field?: unknown }).field === 'amount');
     built.validateFields('transaction', { rrn: '232796' });
+  });
+
+  it('the scenario and receipt validators are built standalone too: no ajv compiler at run time, the same decisions', () => {
+    const script = `
+      const scenario = require(${JSON.stringify(path.join(ROOT, 'dist/lib/simulator/scenario.js'))});
+      const receipt = require(${JSON.stringify(path.join(ROOT, 'dist/lib/publish/schema.js'))});
+      const messages = [];
+      for (const run of [() => scenario.validateScenario({ cards: 5 }), () => scenario.validateOutcome({ bogus: 1 }), () => scenario.validateFault({}), () => scenario.validateMifareCard({ uid: 'xyz' }), () => receipt.assertReceiptMessage({ format: 'x' })]) {
+        try { run(); messages.push(null); } catch (e) { messages.push(e.message); }
+      }
+      const compiler = Object.keys(require.cache).filter((f) => /[\\/]ajv[\\/]dist[\\/](ajv|core)\\.js$|[\\/]ajv[\\/]dist[\\/]compile[\\/]/.test(f));
+      process.stdout.write(JSON.stringify({ messages, compiler }));
+    `;
+    const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8' })) as { messages: (string | null)[]; compiler: string[] };
+    assert.deepEqual(out.compiler, [], 'ajv compiles nothing at run time');
+    const source: (string | null)[] = [];
+    for (const run of [
+      () => validateScenario({ cards: 5 }),
+      () => validateOutcome({ bogus: 1 }),
+      () => validateFault({}),
+      () => validateMifareCard({ uid: 'xyz' }),
+      () => assertReceiptMessage({ format: 'x' }),
+    ]) {
+      try {
+        run();
+        source.push(null);
+      } catch (error) {
+        source.push((error as Error).message);
+      }
+    }
+    assert.deepEqual(out.messages, source);
+    assert.ok(source.every((m) => m !== null), 'every case is refused');
   });
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packet } from '../../../lib/codec/packet';
 import { HELP, optionsFromArgs } from '../../../lib/cli/jpay-sim';
@@ -79,5 +80,13 @@ describe('jpay-sim command line', function () {
   it('--help prints the usage and exits 0', async () => {
     child = run(['--help']);
     assert.match(await firstLine(child), /^Usage: jpay-sim/);
+  });
+
+  it('--version (and -v) prints the package version, like jpay --version', async () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-v']) {
+      child = run([flag]);
+      assert.equal(await firstLine(child), version);
+    }
   });
 });
