@@ -62,6 +62,7 @@ const CANCEL_AFTER: CliOption = {
   value: 'SECONDS',
   description: 'cancel the transaction after SECONDS (answered on the next keepalive)',
 };
+const AMOUNT: CliOption = { type: 'string', value: 'A', description: 'amount in major units, e.g. 123.45' };
 const CURRENCY: CliOption = {
   type: 'string',
   value: 'CODE',
@@ -116,13 +117,30 @@ function compact<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
-function transaction(request: TransactionRequest, values: OptionValues, command: string): Invocation {
-  const cancelAfterMs = parseSeconds(str(values, 'cancel-after'), '--cancel-after', command);
-  return compact({ command: 'transaction' as const, request: checked('transaction', compact(request), command), cancelAfterMs });
-}
-
 function amount(values: OptionValues, name: string): number | undefined {
   return parseMajorAmount(str(values, name), `--${name}`);
+}
+
+interface PaymentSpec extends Pick<CommandSpec, 'name' | 'summary' | 'synopsis' | 'options'> {
+  needsPassword?: boolean;
+  /** The request the options describe, before the rules (currency and undefined members are added and dropped here). */
+  request(values: OptionValues): Partial<TransactionRequest>;
+}
+
+/** A payment command: its request checked by the protocol's rules, `--cancel-after` and the outcome rules. */
+function payment(spec: PaymentSpec): CommandSpec {
+  const { request, needsPassword = false, ...rest } = spec;
+  return {
+    ...rest,
+    options: { ...spec.options, 'cancel-after': CANCEL_AFTER },
+    needsPassword,
+    transaction: true,
+    plan(values) {
+      const params = compact({ ...request(values), currency: str(values, 'currency') }) as TransactionRequest;
+      const cancelAfterMs = parseSeconds(str(values, 'cancel-after'), '--cancel-after', spec.name);
+      return compact({ command: 'transaction' as const, request: checked('transaction', params, spec.name), cancelAfterMs });
+    },
+  };
 }
 
 function simple(name: SimpleCommand, summary: string, needsPassword: boolean, details?: string): CommandSpec {
@@ -193,71 +211,52 @@ export const COMMANDS: readonly CommandSpec[] = [
     true,
     'Progress shows whether the activator has connected; the command ends when it has finished.',
   ),
-  {
+  payment({
     name: 'purchase',
     summary: 'take a payment',
     synopsis: '--amount A [--currency CODE] [--sbp | --no-sbp] [--cancel-after SECONDS]',
     options: {
-      amount: { type: 'string', value: 'A', description: 'amount in major units, e.g. 123.45' },
+      amount: AMOUNT,
       currency: CURRENCY,
       sbp: { type: 'boolean', description: 'offer only SBP (Faster Payments QR code)' },
       'no-sbp': { type: 'boolean', description: 'do not offer SBP' },
-      'cancel-after': CANCEL_AFTER,
     },
-    needsPassword: false,
-    transaction: true,
-    plan(values) {
-      if (values.sbp === true && values['no-sbp'] === true) {
-        throw new UsageError('--sbp and --no-sbp exclude each other', 'purchase');
-      }
+    request(values) {
+      if (values.sbp === true && values['no-sbp'] === true) throw new UsageError('--sbp and --no-sbp exclude each other', 'purchase');
       const sbp = values.sbp === true ? true : values['no-sbp'] === true ? false : undefined;
-      const request: TransactionRequest = { type: 'purchase', amount: amount(values, 'amount'), currency: str(values, 'currency'), sbp };
-      return transaction(request, values, 'purchase');
+      return { type: 'purchase', amount: amount(values, 'amount'), sbp };
     },
-  },
-  {
+  }),
+  payment({
     name: 'refund',
     summary: 'refund a payment',
     synopsis: '--amount A [--rrn R] [--forced] [--sbp] [--currency CODE] [--cancel-after SECONDS]',
     options: {
-      amount: { type: 'string', value: 'A', description: 'amount in major units, e.g. 123.45' },
+      amount: AMOUNT,
       rrn: { type: 'string', value: 'R', description: 'RRN of the original payment (12 characters; with --sbp its SBP id, 1 to 12)' },
       forced: { type: 'boolean', description: 'refund without the card' },
       sbp: { type: 'boolean', description: 'refund an SBP payment (give its localQrcId as --rrn)' },
       currency: CURRENCY,
-      'cancel-after': CANCEL_AFTER,
     },
-    needsPassword: false,
-    transaction: true,
-    plan(values) {
-      const request: TransactionRequest = {
-        type: 'refund',
-        amount: amount(values, 'amount'),
-        currency: str(values, 'currency'),
-        rrn: str(values, 'rrn'),
-        forced: values.forced === true ? true : undefined,
-        sbp: values.sbp === true ? true : undefined,
-      };
-      return transaction(request, values, 'refund');
-    },
-  },
-  {
+    request: (values) => ({
+      type: 'refund',
+      amount: amount(values, 'amount'),
+      rrn: str(values, 'rrn'),
+      forced: values.forced === true ? true : undefined,
+      sbp: values.sbp === true ? true : undefined,
+    }),
+  }),
+  payment({
     name: 'void',
     summary: 'cancel (reverse) a transaction by its receipt number',
     synopsis: '--number N|last [--amount A] [--cancel-after SECONDS]',
     options: {
       number: { type: 'string', value: 'N', description: "receipt number (up to 6 digits), or 'last' (no card needed)" },
       amount: { type: 'string', value: 'A', description: 'partial void: the amount to reverse, major units' },
-      'cancel-after': CANCEL_AFTER,
     },
-    needsPassword: false,
-    transaction: true,
-    plan(values) {
-      const request = { type: 'void', number: numberIfDigits(str(values, 'number')), amount: amount(values, 'amount') } as TransactionRequest;
-      return transaction(request, values, 'void');
-    },
-  },
-  {
+    request: (values) => ({ type: 'void', number: numberIfDigits(str(values, 'number')) as number, amount: amount(values, 'amount') }),
+  }),
+  payment({
     name: 'cashback',
     summary: 'a purchase with cash back',
     synopsis: '--amount A --cashback A [--currency CODE] [--cancel-after SECONDS]',
@@ -265,21 +264,10 @@ export const COMMANDS: readonly CommandSpec[] = [
       amount: { type: 'string', value: 'A', description: 'purchase amount, major units' },
       cashback: { type: 'string', value: 'A', description: 'cash to hand out, major units' },
       currency: CURRENCY,
-      'cancel-after': CANCEL_AFTER,
     },
-    needsPassword: false,
-    transaction: true,
-    plan(values) {
-      const request: TransactionRequest = {
-        type: 'purchase-with-cashback',
-        amount: amount(values, 'amount'),
-        amountOther: amount(values, 'cashback'),
-        currency: str(values, 'currency'),
-      };
-      return transaction(request, values, 'cashback');
-    },
-  },
-  {
+    request: (values) => ({ type: 'purchase-with-cashback', amount: amount(values, 'amount'), amountOther: amount(values, 'cashback') }),
+  }),
+  payment({
     name: 'manual',
     summary: 'a transaction with card data typed in (needs the admin password)',
     synopsis:
@@ -293,26 +281,21 @@ export const COMMANDS: readonly CommandSpec[] = [
       cashback: { type: 'string', value: 'A', description: 'cash back, major units (type cashback)' },
       rrn: { type: 'string', value: 'R', description: 'RRN of the original payment (type refund)' },
       currency: CURRENCY,
-      'cancel-after': CANCEL_AFTER,
     },
     needsPassword: true,
-    transaction: true,
-    plan(values) {
+    request(values) {
       const typeName = str(values, 'type');
       const type = typeName === undefined || !Object.hasOwn(MANUAL_TYPES, typeName) ? undefined : MANUAL_TYPES[typeName];
       if (typeName !== undefined && type === undefined) throw new UsageError('--type: expected purchase, refund or cashback', 'manual');
-      const manual = { pan: str(values, 'pan'), expiry: str(values, 'expiry'), cardholder: str(values, 'cardholder') };
-      const request = {
+      return {
         type,
         amount: amount(values, 'amount'),
         amountOther: amount(values, 'cashback'),
-        currency: str(values, 'currency'),
         rrn: str(values, 'rrn'),
-        manual: compact(manual),
-      } as TransactionRequest;
-      return transaction(request, values, 'manual');
+        manual: compact({ pan: str(values, 'pan') as string, expiry: str(values, 'expiry') as string, cardholder: str(values, 'cardholder') }),
+      };
     },
-  },
+  }),
   {
     name: 'report',
     summary: 'X-report: totals since the last settlement (--full lists every transaction)',
