@@ -274,7 +274,8 @@ export class JpayClient extends EventEmitter<JpayClientEvents> {
   // ---- Internals ----
 
   private callOptions(opts: SendOptions): CallOptions {
-    const handlers = mergeHandlers(this.options.handlers, validateHandlers(opts.handlers, 'handlers'));
+    // Most calls bring no handlers of their own: the client-wide ones serve as they are.
+    const handlers = opts.handlers === undefined ? this.options.handlers : mergeHandlers(this.options.handlers, validateHandlers(opts.handlers, 'handlers'));
     const call: CallOptions = opts.signal === undefined ? { handlers } : { handlers, signal: opts.signal };
     const annotations = validateAnnotations(opts.annotations, 'annotations');
     if (annotations !== undefined) call.annotations = annotations;
@@ -313,24 +314,25 @@ export class JpayClient extends EventEmitter<JpayClientEvents> {
     if (this.closing) throw new JpayError('client closed');
     if (signal?.aborted) throw new JpayAbortError();
     const startedAt = Date.now();
-    const where = { host: this.host, port: this.port };
+    const { host, port } = this;
     try {
       return await this.queue.run(
         async () => {
-          this.safeEmit('command-start', { command, ...where });
+          // Written out: spreading an object into a literal costs microseconds on every command.
+          this.safeEmit('command-start', { command, host, port });
           let result: T;
           try {
             result = await task();
           } catch (error) {
             const clean = this.redactor.error(error);
-            const end: CommandEndEvent = { command, ...where, ok: false, error: describeError(clean), durationMs: Date.now() - startedAt };
+            const end: CommandEndEvent = { command, host, port, ok: false, error: describeError(clean), durationMs: Date.now() - startedAt };
             if (clean instanceof JpayStatusError) end.status = clean.status;
             if (command === 'transaction') end.outcomeUnknown = clean instanceof TransactionOutcomeUnknown;
             this.log.info(`${command} failed`, { error: end.error });
             this.safeEmit('command-end', end);
             throw clean;
           }
-          const end: CommandEndEvent = { command, ...where, ok: true, durationMs: Date.now() - startedAt };
+          const end: CommandEndEvent = { command, host, port, ok: true, durationMs: Date.now() - startedAt };
           if (result !== undefined) end.status = result.status;
           if (command === 'transaction') end.approved = (result as unknown as TransactionResult | undefined)?.approved === true;
           this.log.debug(`${command} done`, { status: end.status, durationMs: end.durationMs });
