@@ -30,6 +30,8 @@ export class CommandQueue {
    */
   run<T>(task: () => Promise<T>, signal?: AbortSignal, abortError?: () => Error): Promise<T> {
     if (this.closedWith) return Promise.reject(this.closedWith);
+    // The usual case, nothing running: the task starts now, with no entry to wait in.
+    if (!this.running && this.waiting.length === 0) return this.start(task);
     return new Promise<T>((resolve, reject) => {
       const onAbort = (): void => {
         const index = this.waiting.indexOf(entry);
@@ -40,18 +42,7 @@ export class CommandQueue {
       const entry: Entry = {
         start: () => {
           signal?.removeEventListener('abort', onAbort);
-          this.running = true;
-          const done = (async () => {
-            try {
-              resolve(await task());
-            } catch (error) {
-              reject(error);
-            } finally {
-              this.running = false;
-              this.next();
-            }
-          })();
-          this.current = done;
+          this.start(task).then(resolve, reject);
         },
         fail: (error) => {
           signal?.removeEventListener('abort', onAbort);
@@ -62,6 +53,21 @@ export class CommandQueue {
       this.waiting.push(entry);
       if (!this.running) this.next();
     });
+  }
+
+  /** Runs the task now; the next waiting one starts when it settled. */
+  private start<T>(task: () => Promise<T>): Promise<T> {
+    this.running = true;
+    const done = (async () => {
+      try {
+        return await task();
+      } finally {
+        this.running = false;
+        this.next();
+      }
+    })();
+    this.current = done;
+    return done;
   }
 
   private next(): void {

@@ -20,7 +20,8 @@ import { ExchangeFailure, runExchange, type ExchangeOptions, type KillSwitch } f
 import { type FrameLimitOption, mapFailure, transactionInfo } from './failures';
 import { MessageHandlers } from './handlers';
 import { DispatchEvents, MessageDispatcher } from './message-dispatch';
-import { REPORT_FRAME_COMMANDS, type ClientLogger, type ResolvedOptions } from './options';
+import { REPORT_FRAME_COMMANDS, type ResolvedOptions } from './options';
+import type { SafeLogger } from './redact';
 import type { SecureSession, SessionCipher } from './secure-session';
 import { hookRequest, type TransactionAnnotations, type TransactionSettlement } from './transaction-hooks';
 
@@ -40,7 +41,7 @@ export interface RunnerDeps {
   secure: SecureSession;
   /** Checks every transaction answer against its request and the terminal's history. */
   binder: AnswerBinder;
-  logger: ClientLogger;
+  logger: SafeLogger;
   emit<K extends keyof DispatchEvents>(event: K, payload: DispatchEvents[K]): void;
   /** Thrown when the client closes. */
   kill: KillSwitch;
@@ -225,7 +226,7 @@ export class CommandRunner {
         logger.warn('a transaction hook failed after the transaction', { error: error instanceof Error ? error.message : String(error) });
       }
     };
-    logger.debug(`sending ${command}`, { host: options.host, port: options.port, encrypted: cipher !== undefined });
+    if (logger.debugging) logger.debug(`sending ${command}`, { host: options.host, port: options.port, encrypted: cipher !== undefined });
     let response: Packet;
     let encrypted: boolean;
     let sentAt: Date;
@@ -255,7 +256,7 @@ export class CommandRunner {
     const window = { sentAt, receivedAt };
     try {
       const result = parseResponse(command, response);
-      logger.debug(`${command} answered`, { status: result.status });
+      if (logger.debugging) logger.debug(`${command} answered`, { status: result.status });
       if (cipher !== undefined && !encrypted) {
         // Anyone on the line can write plain text. It may be a terminal that lost its key
         // (restarted: the next command handshakes again), never an answer to believe.

@@ -24,6 +24,11 @@ import type { PacketCipher } from './secure-session';
 
 /** How long to wait for the terminal to close its side after the response. */
 const CLOSE_WAIT_MS = 1_000;
+/**
+ * The watchdog sleeps at most this long, then looks again: a command that ends within it
+ * (most do) arms one timer in all, as the close wait never needs an earlier one.
+ */
+const WATCHDOG_TICK_MS = CLOSE_WAIT_MS;
 
 /**
  * TCP keep-alive probes start after this much silence on the socket. A terminal may stay
@@ -145,6 +150,7 @@ class Exchange {
   private timer: NodeJS.Timeout | undefined;
   private dueAt = 0;
   private watch: Watch = 'connect';
+  private connectFrom = 0;
   private connectedAt = 0;
   private idleFrom = 0;
   private closeFrom = 0;
@@ -245,6 +251,7 @@ class Exchange {
       const tcp = net.connect({ host: o.host, port: o.port });
       tcp.setNoDelay(true);
       this.tcp = tcp;
+      this.connectFrom = Date.now();
       this.expect('connect');
       const onError = (error: Error): void => {
         tcp.off('connect', onConnect);
@@ -318,7 +325,7 @@ class Exchange {
     const { o } = this;
     switch (this.watch) {
       case 'connect':
-        return Date.now() + o.connectMs;
+        return this.connectFrom + o.connectMs;
       case 'close-wait':
         return this.closeFrom + CLOSE_WAIT_MS;
       case 'cap':
@@ -329,32 +336,35 @@ class Exchange {
   }
 
   /**
-   * Arms the timer for the limit watched, unless it is armed for an earlier moment already:
-   * a limit that moved later (the idle limit after each message) is taken up when it fires.
+   * Arms the timer for the limit watched (a tick at the latest), unless it is armed for an
+   * earlier moment already: a limit that moved later (the idle limit after each message) is
+   * taken up when it fires.
    */
   private arm(): void {
-    const at = this.due();
+    const now = Date.now();
+    const at = Math.min(this.due(), now + WATCHDOG_TICK_MS);
     if (this.timer && this.dueAt <= at) return;
     clearTimeout(this.timer);
     this.dueAt = at;
-    this.timer = setTimeout(() => this.fire(), Math.max(1, at - Date.now()));
+    this.timer = setTimeout(() => this.fire(), Math.max(1, at - now));
   }
 
   private fire(): void {
     this.timer = undefined;
-    const now = Date.now();
+    if (Date.now() < this.due()) {
+      this.arm();
+      return;
+    }
     const { o } = this;
     if (this.watch === 'close-wait') {
-      if (now < this.closeFrom + CLOSE_WAIT_MS) return this.arm();
       // The terminal did not close its side in time: done waiting, the response stands.
       this.closed = true;
       this.onClosed?.();
       return;
     }
     if (this.watch === 'connect') this.expired = 'connect';
-    else if (now >= this.connectedAt + o.deadlineMs) this.expired = 'cap';
-    else if (this.watch === 'cap-and-idle' && now >= this.idleFrom + o.idleMs) this.expired = 'idle';
-    else return this.arm();
+    else if (Date.now() >= this.connectedAt + o.deadlineMs) this.expired = 'cap';
+    else this.expired = 'idle';
     this.tcp?.destroy();
   }
 

@@ -335,7 +335,7 @@ export class JpayClient extends EventEmitter<JpayClientEvents> {
           const end: CommandEndEvent = { command, host, port, ok: true, durationMs: Date.now() - startedAt };
           if (result !== undefined) end.status = result.status;
           if (command === 'transaction') end.approved = (result as unknown as TransactionResult | undefined)?.approved === true;
-          this.log.debug(`${command} done`, { status: end.status, durationMs: end.durationMs });
+          if (this.log.debugging) this.log.debug(`${command} done`, { status: end.status, durationMs: end.durationMs });
           this.safeEmit('command-end', end);
           return result;
         },

@@ -50,10 +50,15 @@ export class Redactor {
 
 /** The logger the client uses internally: never throws, always redacts. */
 export class SafeLogger implements ClientLogger {
+  /** The target takes debug lines: the per-command ones are built only then. */
+  readonly debugging: boolean;
+
   constructor(
     private readonly target: Partial<ClientLogger> | undefined,
     private readonly redactor: Redactor,
-  ) {}
+  ) {
+    this.debugging = typeof target?.debug === 'function';
+  }
 
   debug(msg: string, fields?: Record<string, unknown>): void {
     this.write('debug', msg, fields);

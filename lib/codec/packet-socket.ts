@@ -69,7 +69,7 @@ export class PacketSocket extends EventEmitter<PacketSocketEvents> {
   private failure: Error | undefined;
   private closed = false;
   /** Root element of the frame after which our side is ended (see endAfter). */
-  private lastRoot: Buffer | undefined;
+  private lastRoot: string | undefined;
 
   constructor(
     readonly socket: Socket,
@@ -137,7 +137,7 @@ export class PacketSocket extends EventEmitter<PacketSocketEvents> {
   }
 
   private onFrame(frame: Buffer): void {
-    if (this.lastRoot && startsWithRoot(frame, this.lastRoot)) this.end();
+    if (this.lastRoot !== undefined && startsWithRoot(frame, this.lastRoot)) this.end();
     let p: Packet;
     try {
       p = parsePacket(frame.toString('utf8'));
@@ -296,7 +296,7 @@ export class PacketSocket extends EventEmitter<PacketSocketEvents> {
    * side while the response is read.
    */
   endAfter(root: string): void {
-    this.lastRoot = Buffer.from(`<${root}`, 'latin1');
+    this.lastRoot = root;
   }
 
   /** Half-close after pending writes; the peer sees a clean end. */
@@ -310,9 +310,10 @@ export class PacketSocket extends EventEmitter<PacketSocketEvents> {
 }
 
 /** The frame opens with `<root` and then `>`, `/` or white space. One with a prolog or a BOM does not match: its reader ends later. */
-function startsWithRoot(frame: Buffer, open: Buffer): boolean {
-  if (frame.length <= open.length || frame.compare(open, 0, open.length, 0, open.length) !== 0) return false;
-  const next = frame[open.length];
+function startsWithRoot(frame: Buffer, root: string): boolean {
+  if (frame.length <= root.length + 1 || frame[0] !== 0x3c) return false;
+  for (let i = 0; i < root.length; i++) if (frame[i + 1] !== root.charCodeAt(i)) return false;
+  const next = frame[root.length + 1];
   return next === 0x3e || next === 0x2f || next === 0x20 || next === 0x09 || next === 0x0a || next === 0x0d;
 }
 

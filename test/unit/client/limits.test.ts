@@ -9,7 +9,10 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { JpayClient, type ClientTimeouts, DEFAULT_TIMEOUTS } from '../../../lib/client';
 import { TCP_KEEPALIVE_DELAY_MS } from '../../../lib/client/dialogue';
+import { once } from 'node:events';
+import { encodeFrame } from '../../../lib/codec/frame';
 import { packet, type XmlElement } from '../../../lib/codec/packet';
+import { serializePacket } from '../../../lib/codec/xml';
 import { JpayProtocolError, JpayTimeoutError, JpayValidationError, TransactionOutcomeUnknown, timeoutMessage } from '../../../lib/errors';
 import { DEFAULT_MAX_REPORT_FRAME_SIZE, MAX_CLIENT_FRAME_SIZE } from '../../../lib/client/options';
 import { DEFAULT_MAX_FRAME_SIZE } from '../../../lib/codec/frame';
@@ -189,6 +192,25 @@ describe('JpayClient limits: idle, caps, TCP keep-alive and frame sizes (issue 1
     assert.equal(timeoutMessage('connect', 5000), 'connect limit of 5000 ms reached: no TCP connection (timeouts.connectMs)');
     assert.equal(new JpayTimeoutError('transaction', 7).message, 'transaction cap of 7 ms reached: the transaction or runreset did not finish (timeouts.transactionMs)');
     assert.equal(timeoutMessage('frame', 10), 'frame limit of 10 ms reached: a frame did not complete');
+  });
+
+  it('a terminal that keeps its side open after the response: the client stops waiting for its close, and the answer stands', async () => {
+    // Half-open on the terminal's side: the client's FIN does not close the connection.
+    const sockets: net.Socket[] = [];
+    const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+      sockets.push(socket);
+      socket.once('data', () => socket.write(encodeFrame(serializePacket(packet('resetpassword', { status: 'ok' })))));
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const client = fx.client({ port: (server.address() as net.AddressInfo).port });
+    try {
+      await client.resetPassword();
+      assert.equal(sockets.length, 1);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it('turns TCP keep-alive on for every connection, so a terminal that is gone is noticed long before the idle limit', async () => {
