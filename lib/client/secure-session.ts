@@ -12,15 +12,7 @@
  * command handshakes a new key (a fresh, empty memory); a single command that alone passes
  * four times that is cut off (`queue-overflow`).
  */
-import {
-  decodeServerHandshake,
-  decryptPacket,
-  deriveSessionKey,
-  encodeClientHandshake,
-  encryptPacket,
-  generateEphemeralKeyPair,
-  packetIv,
-} from '../codec/crypto';
+import { decodeServerHandshake, deriveSessionKey, encodeClientHandshake, generateEphemeralKeyPair, openPacket, sealPacket } from '../codec/crypto';
 import type { Packet } from '../codec/packet';
 import { JpayProtocolError } from '../errors';
 
@@ -64,16 +56,14 @@ export class SessionCipher implements PacketCipher {
 
   seal(p: Packet): Packet {
     this.room();
-    const sealed = encryptPacket(p, this.#key);
+    const { packet, iv } = sealPacket(p, this.#key);
     // A random 16-byte IV repeats with probability ~2^-128; remembered so a reflected copy is refused.
-    const iv = packetIv(sealed);
-    if (iv !== undefined) this.#ivs.add(iv);
-    return sealed;
+    this.#ivs.add(iv);
+    return packet;
   }
 
   open(p: Packet): Packet {
-    const plain = decryptPacket(p, this.#key);
-    const iv = packetIv(p) as string; // decryptPacket succeeded: the block holds tag and IV.
+    const { packet: plain, iv } = openPacket(p, this.#key);
     if (this.#ivs.has(iv)) {
       throw new JpayProtocolError('replayed-packet', `<${p.name.slice(0, 64)}> is a copy of an encrypted packet already seen in this session`);
     }

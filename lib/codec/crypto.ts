@@ -146,30 +146,30 @@ export function isEncryptedPacket(p: Packet): boolean {
   return Object.prototype.hasOwnProperty.call(p.body, ENCRYPTED_ELEMENT);
 }
 
+/**
+ * A sealed or opened packet with the IV of its block: 16 bytes as a latin1 string, what a
+ * session remembers to refuse a copy (only an authenticated block's IV means anything).
+ */
+export interface SealedPacket {
+  packet: Packet;
+  iv: string;
+}
+
+const ivOf = (sealed: Buffer): string => sealed.toString('latin1', TAG_LENGTH, TAG_LENGTH + IV_LENGTH);
+
 /** Replace a packet's children by `<encrypted>`; root name and attributes stay. */
-export function encryptPacket(p: Packet, key: Buffer): Packet {
+export function sealPacket(p: Packet, key: Buffer): SealedPacket {
   const inner = serializePacket({ name: ENCRYPTED_DATA_ELEMENT, attrs: {}, body: p.body });
   const sealed = encryptBytes(key, Buffer.from(inner, 'utf8'));
-  return { name: p.name, attrs: p.attrs, body: { [ENCRYPTED_ELEMENT]: sealed.toString('base64') } };
+  return { packet: { name: p.name, attrs: p.attrs, body: { [ENCRYPTED_ELEMENT]: sealed.toString('base64') } }, iv: ivOf(sealed) };
 }
 
-/**
- * The IV of a packet's `<encrypted>` block (16 bytes as a latin1 string, for a set of IVs
- * already seen); undefined when the block is missing or too short. Decrypt first: only an
- * authenticated block's IV means anything.
- */
-export function packetIv(p: Packet): string | undefined {
-  const sealed = childText(p.body, ENCRYPTED_ELEMENT);
-  if (sealed === undefined) return undefined;
-  const bytes = Buffer.from(sealed, 'base64');
-  return bytes.length < TAG_LENGTH + IV_LENGTH ? undefined : bytes.toString('latin1', TAG_LENGTH, TAG_LENGTH + IV_LENGTH);
-}
-
-/** The inverse of encryptPacket; a tampered or foreign block is a bad-crypto error. */
-export function decryptPacket(p: Packet, key: Buffer): Packet {
-  const sealed = childText(p.body, ENCRYPTED_ELEMENT);
-  if (sealed === undefined) throw new JpayProtocolError('bad-crypto', `<${p.name}> has no <encrypted> block`);
-  const plaintext = decryptBytes(key, Buffer.from(sealed, 'base64'));
+/** The inverse of sealPacket; a tampered or foreign block is a bad-crypto error. */
+export function openPacket(p: Packet, key: Buffer): SealedPacket {
+  const text = childText(p.body, ENCRYPTED_ELEMENT);
+  if (text === undefined) throw new JpayProtocolError('bad-crypto', `<${p.name}> has no <encrypted> block`);
+  const sealed = Buffer.from(text, 'base64');
+  const plaintext = decryptBytes(key, sealed);
   let inner: Packet;
   try {
     inner = parsePacket(plaintext.toString('utf8'));
@@ -179,5 +179,13 @@ export function decryptPacket(p: Packet, key: Buffer): Packet {
   if (inner.name !== ENCRYPTED_DATA_ELEMENT) {
     throw new JpayProtocolError('bad-crypto', `decrypted block must be <${ENCRYPTED_DATA_ELEMENT}>, got <${inner.name}>`);
   }
-  return { name: p.name, attrs: p.attrs, body: inner.body };
+  return { packet: { name: p.name, attrs: p.attrs, body: inner.body }, iv: ivOf(sealed) };
+}
+
+export function encryptPacket(p: Packet, key: Buffer): Packet {
+  return sealPacket(p, key).packet;
+}
+
+export function decryptPacket(p: Packet, key: Buffer): Packet {
+  return openPacket(p, key).packet;
 }
