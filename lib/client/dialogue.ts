@@ -144,6 +144,7 @@ class Exchange {
   private tcp: net.Socket | undefined;
   /** The limit that fired (the socket was destroyed for it). */
   private expired: 'connect' | 'cap' | 'idle' | undefined;
+  /** The terminal closed its side of the connection. */
   private closed = false;
   private onClosed: (() => void) | undefined;
   // One timer for every limit: it fires at `dueAt`, and then looks at what is due.
@@ -274,10 +275,13 @@ class Exchange {
         }
         if (frame) this.send(socket, frame);
         tcp.setKeepAlive(true, TCP_KEEPALIVE_DELAY_MS);
-        socket.once('close', () => {
+        // The terminal closed its side (its FIN, or the whole connection went): nothing more can come.
+        const hungUp = (): void => {
           this.closed = true;
           this.onClosed?.();
-        });
+        };
+        tcp.once('end', hungUp);
+        socket.once('close', hungUp);
         // The PacketSocket reports later errors through receive()/send().
         tcp.on('error', () => undefined);
         resolve(socket);
@@ -369,7 +373,7 @@ class Exchange {
   }
 
   /**
-   * Resolves (with nothing) once the connection is closed. No error is built here: only
+   * Resolves (with nothing) once the terminal closed its side. No error is built here: only
    * the dialogue turns a close into one, and only when it happens.
    */
   private whenClosed(): Promise<void> {

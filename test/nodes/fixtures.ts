@@ -207,6 +207,22 @@ export function activeResources(): Record<string, number> {
   return counts;
 }
 
+/**
+ * Sockets and timers once they are back within `before` (servers and sockets no more, at
+ * most one timer more), or after twenty turns of the loop: a closed handle leaves the list
+ * in the loop's close phase, a turn or two after the close that destroyed it.
+ */
+export async function settledResources(before: Record<string, number>): Promise<Record<string, number>> {
+  const within = (now: Record<string, number>): boolean =>
+    (['TCPSocketWrap', 'TCPServerWrap'] as const).every((k) => (now[k] ?? 0) <= (before[k] ?? 0)) && (now.Timeout ?? 0) <= (before.Timeout ?? 0) + 1;
+  let now = activeResources();
+  for (let turn = 0; turn < 20 && !within(now); turn++) {
+    await new Promise((resolve) => setImmediate(resolve));
+    now = activeResources();
+  }
+  return now;
+}
+
 export interface NodeTestbed {
   /** The running test's simulator. */
   readonly sim: SimulatorHandle;

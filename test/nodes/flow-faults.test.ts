@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import type { NodeMessage } from 'node-red';
 import type { TransactionPayload } from '../../lib/flow/transaction-output';
 import type { SimulatorEvent, SimulatorHandle, SimulatorOptions } from '../../lib/simulator';
-import { activeResources, builtNode, coreNode, helper, inbox, LONG_DEADLINE_MS, nodeTestbed, onTab, TERMINAL_ID, terminalConfig, type FlowNode, type Inbox } from './fixtures';
+import { activeResources, builtNode, coreNode, helper, inbox, LONG_DEADLINE_MS, nodeTestbed, onTab, settledResources, TERMINAL_ID, terminalConfig, type FlowNode, type Inbox } from './fixtures';
 
 const NODES = [
   builtNode('jpay-terminal'),
@@ -60,19 +60,10 @@ describe('nodes: flow faults (built nodes, real runtime, simulator over TCP)', f
     before = activeResources();
   });
 
-  function withinBaseline(after: Record<string, number>): boolean {
-    return (['TCPSocketWrap', 'TCPServerWrap'] as const).every((k) => (after[k] ?? 0) <= (before[k] ?? 0)) && (after.Timeout ?? 0) <= (before.Timeout ?? 0) + 1;
-  }
-
   /** Unloads the flow, closes the simulator, and compares sockets and timers with the start. */
   async function assertNothingLeaks(): Promise<void> {
     await bed.stop();
-    // A closed handle leaves the list in the loop's close phase, a turn or two after close() resolved.
-    let after = activeResources();
-    for (let turn = 0; turn < 20 && !withinBaseline(after); turn++) {
-      await new Promise((resolve) => setImmediate(resolve));
-      after = activeResources();
-    }
+    const after = await settledResources(before);
     assert.ok((after.TCPSocketWrap ?? 0) <= (before.TCPSocketWrap ?? 0), `sockets ${JSON.stringify(before)} → ${JSON.stringify(after)}`);
     assert.ok((after.TCPServerWrap ?? 0) <= (before.TCPServerWrap ?? 0), `servers ${JSON.stringify(before)} → ${JSON.stringify(after)}`);
     assert.ok((after.Timeout ?? 0) <= (before.Timeout ?? 0) + 1, `timers ${JSON.stringify(before)} → ${JSON.stringify(after)}`);

@@ -4,7 +4,7 @@ import type { OutcomeUnknownPayload } from '../../lib/flow/errors';
 import type { ProgressPayload } from '../../lib/flow/progress';
 import type { TransactionPayload } from '../../lib/flow/transaction-output';
 import { TEST_CARDS } from '../../lib/simulator';
-import { activeResources, assertNoSecrets, errorOf, helper, loadNode, nodeTestbed, PASSWORD, statuses, type Loaded } from './fixtures';
+import { activeResources, assertNoSecrets, errorOf, helper, loadNode, nodeTestbed, PASSWORD, settledResources, statuses, type Loaded } from './fixtures';
 
 const TX = { type: 'jpay-transaction', txType: 'purchase', amount: '15000', currency: '', sbp: 'auto' };
 
@@ -190,7 +190,7 @@ describe('nodes/jpay-transaction (built, real runtime, simulator over TCP)', fun
     // The node cancelled its transaction before the client closed: the terminal ended it cleanly.
     const event = await ended;
     assert.ok(event.type === 'command' && event.status === 'cancelled', JSON.stringify(event));
-    const after = activeResources();
+    const after = await settledResources(before);
     assert.ok((after.TCPSocketWrap ?? 0) <= (before.TCPSocketWrap ?? 0), `sockets ${JSON.stringify(before)} → ${JSON.stringify(after)}`);
     assert.ok((after.Timeout ?? 0) <= (before.Timeout ?? 0) + 1, `timers ${JSON.stringify(before)} → ${JSON.stringify(after)}`);
   });
