@@ -128,17 +128,27 @@ export = function register(RED: NodeAPI): void {
       });
       // Kept for a node that is not running (it closed as the outcome came): the node that replaces it delivers it.
       recovery.on('undelivered', (d) => node.warn(RED._('jpay-terminal.recovery.kept', describeKept(d))));
-      // After every deploy: outcomes kept for nodes that no longer exist wait for a person.
-      const onFlowsStarted = (): void => {
+      // After every deploy (and after the start-up recovery): outcomes kept for nodes that are not in the flows wait for a person.
+      let flowsStarted = false;
+      const warned = new Set<string>();
+      const warnOrphans = (): void => {
         for (const d of recovery.undelivered()) {
           const owner = d.result.annotations.owner;
-          if (typeof owner === 'string' && RED.nodes.getNode(owner) === null) node.warn(RED._('jpay-terminal.recovery.orphan', describeKept(d)));
+          if (typeof owner !== 'string' || RED.nodes.getNode(owner) || warned.has(d.result.id)) continue;
+          warned.add(d.result.id);
+          node.warn(RED._('jpay-terminal.recovery.orphan', describeKept(d)));
         }
+      };
+      const onFlowsStarted = (): void => {
+        flowsStarted = true;
+        recovery.whenReady().then(warnOrphans, () => undefined);
       };
       RED.events.on('flows:started', onFlowsStarted);
       stopWatching = () => RED.events.removeListener('flows:started', onFlowsStarted);
       if (password === undefined && recoveryConfig.autoRecover) node.warn(RED._('jpay-terminal.recovery.no-password'));
-      void recovery.start(controller.client);
+      void recovery.start(controller.client).then(() => {
+        if (flowsStarted) warnOrphans();
+      });
     }
 
     node.on('close', (_removed: boolean, done: () => void) => {
