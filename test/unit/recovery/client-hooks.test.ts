@@ -127,6 +127,16 @@ describe('recovery: the client transaction hooks', () => {
     assert.deepEqual(settled, ['unknown', 'not-sent']);
   });
 
+  it('the hook runs while the connection opens; a terminal that cannot be reached is told as not sent', async () => {
+    const closed = await ScriptedTerminal.start([]);
+    const port = closed.port;
+    await closed.close();
+    const settled: TransactionSettlement['kind'][] = [];
+    client = new JpayClient({ host: '127.0.0.1', port, timeouts: { connectMs: 500 }, transactionHooks: { beforeSend: () => 'ticket', settled: (_t, s) => settled.push(s.kind) } });
+    await assert.rejects(client.transaction({ type: 'purchase', amount: 100 }), (e: unknown) => !(e instanceof TransactionOutcomeUnknown));
+    assert.deepEqual(settled, ['not-sent']);
+  });
+
   it('hooks hear send("transaction") too, never other commands, and never see card data', async () => {
     const starts: TransactionStart['request'][] = [];
     const scripts: Script[] = [
