@@ -35,6 +35,7 @@ import {
   type Delivery,
   type JournalEntry,
   type PendingPolicy,
+  type RecoveryRecord,
   type RecoveryResult,
   type RecoverySource,
   type TerminalKey,
@@ -111,18 +112,15 @@ export function deliveryOf(entry: JournalEntry, repeated: boolean): Delivery {
   if (entry.state === 'recovered' && entry.recovery) {
     return { result: resultOf(entry, entry.recovery), source: entry.recovery.source ?? 'start', repeated };
   }
-  const result: RecoveryResult = {
-    id: entry.id,
-    terminal: entry.terminal,
-    request: entry.request,
-    annotations: entry.annotations,
-    begunAt: entry.begunAt,
+  // The terminal's own answer, told as a decision would be.
+  const answer: RecoveryRecord = {
     outcome: entry.approved === true ? 'approved' : 'declined-or-not-recorded',
+    at: entry.answeredAt ?? entry.begunAt,
     candidates: 0,
     reason: 'late-answer',
-    resolvedAt: entry.answeredAt ?? entry.begunAt,
   };
-  if (entry.receipt) result.receipt = entry.receipt;
+  if (entry.receipt) answer.receipt = entry.receipt;
+  const result = resultOf(entry, answer);
   const delivery: Delivery = { result, source: 'late-answer', repeated };
   if (entry.status !== undefined) delivery.status = entry.status;
   return delivery;
