@@ -212,13 +212,14 @@ export class TransactionJournal {
     const entry: JournalEntry = {
       id,
       terminal,
-      request: clone(start.request),
+      // Flat (primitives only; a manual entry is the flag `true`): a copy of the top level is a copy.
+      request: { ...start.request },
       annotations: { ...start.annotations },
       begunAt: this.now().toISOString(),
       state: 'in-flight',
     };
     const anchor = this.anchors.get(terminal);
-    if (anchor) entry.anchor = clone(anchor.receipt);
+    if (anchor) entry.anchor = { ...anchor.receipt };
     const tid = this.tids.get(terminal);
     if (tid) entry.tid = tid;
     await this.writeEntry(entry, 'begin', true);
@@ -288,12 +289,13 @@ export class TransactionJournal {
   }
 
   /**
-   * The client's receipt watermark of a terminal (lib/client/answer-binding.ts). Deferred:
+   * The client's receipt watermark of a terminal (lib/client/answer-binding.ts); the
+   * journal keeps the object it is given (the client hands over a snapshot). Deferred:
    * it goes to disk with the next synced step — the answer that moved it — so a power cut
    * never leaves a delivered answer behind the watermark on disk.
    */
   async saveWatermark(terminal: TerminalKey, watermark: ReceiptWatermark): Promise<void> {
-    const record: WatermarkRecord = { v: 2, seq: ++this.seq, op: 'watermark', terminal, at: this.now().toISOString(), watermark: clone(watermark) };
+    const record: WatermarkRecord = { v: 2, seq: ++this.seq, op: 'watermark', terminal, at: this.now().toISOString(), watermark };
     await this.write([this.log.encode(watermarkKey(terminal), record)], false);
     this.load(record);
   }
@@ -339,6 +341,11 @@ export class TransactionJournal {
   /** Recovery could not tell (ambiguous): a person must look. Does not block new sales. */
   needsReview(terminal?: TerminalKey): JournalEntry[] {
     return this.indexed(this.review, terminal);
+  }
+
+  /** Whether the owner of an entry has its outcome (no copy: cheap on every sale). */
+  deliveryState(id: string): DeliveryState | undefined {
+    return this.entries.get(id)?.delivery;
   }
 
   /** Outcomes their owner has not received (delivery pending or attempted), oldest first; of one owner, or all. */

@@ -403,8 +403,8 @@ export class TransactionRecovery extends EventEmitter<TransactionRecoveryEvents>
   private async keepIfGone(id: string, owner: string | undefined): Promise<boolean> {
     if (owner === undefined) return false;
     const journal = await this.ready;
-    const entry = journal.get(id);
-    if (entry?.delivery === 'pending' || entry?.delivery === 'attempted') return true;
+    const delivery = journal.deliveryState(id);
+    if (delivery === 'pending' || delivery === 'attempted') return true;
     if (this.owners.has(owner)) return false;
     if (await journal.setDelivery(id, 'pending')) this.announce(id);
     return true;
@@ -434,7 +434,7 @@ export class TransactionRecovery extends EventEmitter<TransactionRecoveryEvents>
         this.emit('needs-review', r);
       }
       const owner = ownerOf(r);
-      if (owner !== undefined && journal.get(r.id)?.delivery === 'pending') {
+      if (owner !== undefined && journal.deliveryState(r.id) === 'pending') {
         if (this.owners.has(owner)) void this.handOver(owner);
         else this.announce(r.id);
       }
