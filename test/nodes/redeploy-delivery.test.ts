@@ -179,6 +179,29 @@ describe('nodes: nothing vanishes on a redeploy, a stop or a restart (issue 11 c
     assert.deepEqual(await journalEntries(), [{ state: 'answered', delivery: 'delivered' }]);
   });
 
+  it('recovery off: an outcome lost while the node closed is logged as an error on the config node too', async () => {
+    await terminal.close();
+    let resolve!: () => void;
+    started = new Promise((r) => (resolve = r));
+    terminal = await ScriptedTerminal.start([
+      async (conn) => {
+        await conn.expect('transaction');
+        resolve();
+        for (;;) {
+          const answer = await conn.message(keepalive());
+          if (packetStatus(answer) === 'cancelled') break;
+          await new Promise((r) => setTimeout(r, 5));
+        }
+        conn.drop(); // the terminal goes away: nobody knows what became of the payment
+      },
+    ]);
+    await helper.load(NODES, flow('off'), CREDENTIALS);
+    const config = helper.getNode(TERMINAL_ID);
+    await pay();
+    await helper.setFlows(flow('off'), 'full', CREDENTIALS);
+    assert.ok(calls(config, 'error').some((e) => e.includes('jpay-terminal.errors.lost')));
+  });
+
   it('recovery off: the config node logs the answer nobody received as an error, with masked data only', async () => {
     await helper.load(NODES, flow('off'), CREDENTIALS);
     const config = helper.getNode(TERMINAL_ID);

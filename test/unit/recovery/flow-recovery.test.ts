@@ -5,7 +5,7 @@ import path from 'node:path';
 import { JpayClient } from '../../../lib/client';
 import { JpayValidationError, TransactionOutcomeUnknown } from '../../../lib/errors';
 import { parseRecoveryConfig } from '../../../lib/flow/recovery-config';
-import { recoveryPayload, unsettledPayload } from '../../../lib/flow/recovery-payload';
+import { deliveryPayload, describeOutcome, recoveryPayload, unsettledPayload } from '../../../lib/flow/recovery-payload';
 import { JournalError, TransactionRecovery, type Delivery, type RecoveryResult } from '../../../lib/recovery';
 import type { SimulatorHandle } from '../../../lib/simulator';
 import { startTestSimulator } from '../../helpers/sim-fixtures';
@@ -67,6 +67,22 @@ describe('flow/recovery: config, payloads and the recovery a config node runs', 
       assert.equal(reversed.transaction, undefined);
       const none = recoveryPayload(result({ outcome: 'declined-or-not-recorded', receipt: undefined }), 'before-sale');
       assert.deepEqual([none.approved, none.charged, none.receipt], [false, false, undefined]);
+    });
+
+    it('a kept outcome (a late answer) on output 3: its source, the terminal status, a possible repeat', () => {
+      const late = deliveryPayload({ result: result({ reason: 'late-answer' }), source: 'late-answer', status: 'ok', repeated: true });
+      assert.deepEqual([late.status, late.source, late.answerStatus, late.repeated, late.charged], ['recovered', 'late-answer', 'ok', true, true]);
+      assert.equal(deliveryPayload({ result: result(), source: 'start', repeated: false }).repeated, undefined);
+    });
+
+    it('describes an outcome nobody received in one line, the card masked', () => {
+      const line = describeOutcome(
+        { type: 'purchase', amount: 4321 },
+        { result: { status: 'ok', ok: true, errors: [], approved: true, receipt: { header: [], footer: [], approved: true, seq: '000009', rrn: '120157645346', pan: '4111111111111111' } } },
+      );
+      assert.equal(line, 'purchase 4321, APPROVED (status ok), receipt 000009, RRN 120157645346, card 411111******1111');
+      assert.ok(!line.includes('4111111111111111'));
+      assert.equal(describeOutcome({ type: 'refund', amount: 5, currency: '840' }, { outcome: 'declined-or-not-recorded' }), 'refund 5 (currency 840), declined-or-not-recorded');
     });
 
     it('an unsettled unknown keeps the outcome-unknown payload and says why', () => {
