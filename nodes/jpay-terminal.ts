@@ -139,12 +139,20 @@ export = function register(RED: NodeAPI): void {
           node.warn(RED._('jpay-terminal.recovery.orphan', describeKept(d)));
         }
       };
+      // Kept outcomes are handed to their nodes once the flows run: a msg sent while they start may reach no one.
+      const onFlowsStarting = (): void => recovery.holdDeliveries();
       const onFlowsStarted = (): void => {
         flowsStarted = true;
+        recovery.releaseDeliveries();
         recovery.whenReady().then(warnOrphans, () => undefined);
       };
+      recovery.holdDeliveries();
+      RED.events.on('flows:starting', onFlowsStarting);
       RED.events.on('flows:started', onFlowsStarted);
-      stopWatching = () => RED.events.removeListener('flows:started', onFlowsStarted);
+      stopWatching = () => {
+        RED.events.removeListener('flows:starting', onFlowsStarting);
+        RED.events.removeListener('flows:started', onFlowsStarted);
+      };
       if (password === undefined && recoveryConfig.autoRecover) node.warn(RED._('jpay-terminal.recovery.no-password'));
       void recovery.start(controller.client).then(() => {
         if (flowsStarted) warnOrphans();

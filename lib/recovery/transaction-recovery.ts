@@ -142,6 +142,8 @@ export class TransactionRecovery extends EventEmitter<TransactionRecoveryEvents>
   private readonly calls = new Map<string, string | undefined>();
   private readonly stopping = new AbortController();
   private startup: Promise<void> = Promise.resolve();
+  /** Set while hand-overs wait (holdDeliveries). */
+  private held: { promise: Promise<void>; release(): void } | undefined;
 
   constructor(
     journal: TransactionJournal | Promise<TransactionJournal>,
@@ -329,6 +331,24 @@ export class TransactionRecovery extends EventEmitter<TransactionRecoveryEvents>
     };
   }
 
+  /**
+   * Hand-overs wait until releaseDeliveries(). A Node-RED config node holds them while its
+   * flows start: an owner attaches as its node is made, and a msg it sent before the nodes
+   * it is wired to exist would reach no one.
+   */
+  holdDeliveries(): void {
+    if (this.held) return;
+    let release!: () => void;
+    const promise = new Promise<void>((resolve) => (release = resolve));
+    this.held = { promise, release };
+  }
+
+  releaseDeliveries(): void {
+    const held = this.held;
+    this.held = undefined;
+    held?.release();
+  }
+
   /** Outcomes kept for owners that are not attached (a node deleted since, a process not started yet). */
   undelivered(): Delivery[] {
     if (!this.opened) return [];
@@ -353,6 +373,7 @@ export class TransactionRecovery extends EventEmitter<TransactionRecoveryEvents>
 
   async close(): Promise<void> {
     this.stopping.abort();
+    this.releaseDeliveries();
     await this.startup.catch(() => undefined);
     await Promise.allSettled([...this.handing.values()]);
     const journal = await this.ready.catch(() => undefined);
@@ -467,6 +488,7 @@ export class TransactionRecovery extends EventEmitter<TransactionRecoveryEvents>
   }
 
   private async handOverNow(owner: string): Promise<void> {
+    while (this.held) await this.held.promise;
     const journal = await this.ready;
     for (const entry of journal.awaitingDelivery(owner)) {
       const target = this.owners.get(owner);

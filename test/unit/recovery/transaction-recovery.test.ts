@@ -113,6 +113,18 @@ describe('recovery/TransactionRecovery: the sale, the owners, the watermark', ()
       assert.equal(seen[0].repeated, true);
     });
 
+    it('holdDeliveries(): nothing is handed over until released (a config node holds them while the flows start)', async () => {
+      const recovery = await open();
+      await keptAnswer(recovery.journal, 'o1');
+      recovery.holdDeliveries();
+      const seen: Delivery[] = [];
+      recovery.deliverTo('o1', (d) => seen.push(d));
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      assert.deepEqual(seen, [], 'held');
+      recovery.releaseDeliveries();
+      await until(() => seen.length === 1, 'handed over once released');
+    });
+
     it('acknowledge(): a person took it; nothing is handed over', async () => {
       const recovery = await open();
       const id = await keptAnswer(recovery.journal, 'gone');
