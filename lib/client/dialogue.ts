@@ -62,7 +62,10 @@ export interface ExchangeOptions {
    */
   idleMs: number;
   dispatcher: MessageDispatcher;
-  /** Awaited after connect, just before the first byte is written; throwing aborts with nothing sent. */
+  /**
+   * Runs while the connection opens (a journal's synced write overlaps the TCP handshake);
+   * the first byte is written only once both are done. Throwing aborts with nothing sent.
+   */
   beforeSend?(): void | Promise<void>;
   /** The command was handed to the OS. */
   onSent?(sentAt: Date): void;
@@ -81,6 +84,8 @@ export interface ExchangeResult {
 }
 
 export async function runExchange(o: ExchangeOptions): Promise<ExchangeResult> {
+  const ready = o.beforeSend ? Promise.resolve().then(() => o.beforeSend?.()) : undefined;
+  ready?.catch(() => undefined);
   let socket: PacketSocket;
   try {
     socket = await openConnection({
@@ -93,9 +98,11 @@ export async function runExchange(o: ExchangeOptions): Promise<ExchangeResult> {
       ...(o.maxQueuedBytes === undefined ? {} : { maxQueuedBytes: o.maxQueuedBytes }),
     });
   } catch (error) {
+    // The hook ends first, so that whoever it told (a journal) hears that nothing was sent.
+    await ready?.catch(() => undefined);
     throw new ExchangeFailure('connect', o.kill.aborted ? 'closed' : 'connect', error as Error, undefined);
   }
-  return new Exchange(o, socket).run();
+  return new Exchange(o, socket, ready).run();
 }
 
 class Exchange {
@@ -109,6 +116,8 @@ class Exchange {
   constructor(
     private readonly o: ExchangeOptions,
     private readonly socket: PacketSocket,
+    /** beforeSend, begun while the connection opened. */
+    private readonly ready: Promise<void> | undefined,
   ) {}
 
   async run(): Promise<ExchangeResult> {
@@ -126,7 +135,7 @@ class Exchange {
     try {
       if (o.kill.aborted) throw new JpayError('client closed');
       try {
-        await o.beforeSend?.();
+        await this.ready;
       } catch (error) {
         throw new ExchangeFailure('connect', 'aborted', error as Error, undefined);
       }

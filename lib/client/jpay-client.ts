@@ -138,6 +138,11 @@ export class JpayClient extends EventEmitter<JpayClientEvents> {
     return this.binder.snapshot();
   }
 
+  /** Whether the client holds the admin password (reports, settlement, admin login need it). */
+  get hasPassword(): boolean {
+    return this.admin.hasPassword;
+  }
+
   /** Whether an admin token is cached. */
   get loggedIn(): boolean {
     return this.admin.hasToken;

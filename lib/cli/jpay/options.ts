@@ -17,6 +17,8 @@ export interface GlobalOptions {
   timeoutMs?: number;
   idleTimeoutMs?: number;
   json: boolean;
+  /** --journal: outcome-unknown recovery (lib/recovery) around every transaction. */
+  journal?: { file: string; policy: 'block' | 'warn'; settleMs?: number };
 }
 
 export type CommandLine =
@@ -86,7 +88,19 @@ function globalOptions(values: OptionValues, env: NodeJS.ProcessEnv): GlobalOpti
     timeoutMs: parseSeconds(text('timeout'), '--timeout'),
     idleTimeoutMs: parseSeconds(text('idle-timeout'), '--idle-timeout'),
     json: values.json === true,
+    ...journalOptions(text('journal'), text('policy'), text('settle')),
   };
+}
+
+function journalOptions(file: string | undefined, policy: string | undefined, settle: string | undefined): Pick<GlobalOptions, 'journal'> {
+  if (file === undefined) {
+    if (policy !== undefined || settle !== undefined) throw new UsageError(`--${policy !== undefined ? 'policy' : 'settle'}: only with --journal FILE`);
+    return {};
+  }
+  if (file === '') throw new UsageError('--journal: a file name is required');
+  if (policy !== undefined && policy !== 'block' && policy !== 'warn') throw new UsageError('--policy: expected block or warn');
+  const settleMs = settle === '0' ? 0 : parseSeconds(settle, '--settle');
+  return { journal: { file, policy: policy === 'warn' ? 'warn' : 'block', ...(settleMs === undefined ? {} : { settleMs }) } };
 }
 
 /** Parses argv (without `node` and the script). Throws UsageError for bad usage or input. */
@@ -111,6 +125,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   for (const [k, v] of Object.entries(after)) if (v !== undefined) merged[k] = v;
   const global = globalOptions(merged, env);
   const invocation = spec.plan(merged);
+  if (spec.needsJournal && global.journal === undefined) throw new UsageError(`${spec.name} needs --journal FILE`, spec.name);
   if (spec.needsPassword && global.password === undefined) {
     throw new UsageError(`${spec.name} needs the admin password: --password P or env JPAY_PASSWORD`, spec.name);
   }

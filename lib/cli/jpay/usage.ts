@@ -4,7 +4,7 @@ import { CliOption, CommandSpec, COMMANDS } from './commands';
 import { GLOBAL_OPTIONS } from './global-options';
 
 const SYNOPSIS =
-  'jpay [--host H] [--port 4433] [--password P | env JPAY_PASSWORD] [--encrypt] [--timeout S] [--idle-timeout S] [--json] COMMAND [OPTIONS]';
+  'jpay [--host H] [--port 4433] [--password P | env JPAY_PASSWORD] [--encrypt] [--timeout S] [--idle-timeout S] [--journal FILE [--policy block|warn] [--settle S]] [--json] COMMAND [OPTIONS]';
 
 const EXIT_CODES = [
   'Exit codes:',
