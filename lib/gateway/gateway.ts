@@ -160,16 +160,22 @@ export class CommandGateway extends EventEmitter<GatewayEvents> {
   }
 
   /**
-   * Stops taking requests, refuses those still waiting (`closing`: never sent), waits for
-   * the running one, publishes the state `offline`.
+   * Stops taking requests, refuses those still waiting (`closing`: never sent), publishes
+   * the state `offline` — all before it first waits, so that an owner closing the
+   * connection right after still sends them — then waits for the running request and the
+   * broker's acknowledgement of the state (up to timeoutMs).
    */
   close(timeoutMs = 2000): Promise<void> {
-    this.#closing ??= (async () => {
+    if (!this.#closing) {
       this.#transport.unsubscribe(this.topics.commands);
       for (const job of this.#queue.splice(0)) this.#publish(job.reply, refusal(this.#base(job.request), 'closing', 'the gateway is closing: the command was not sent'));
-      await this.#running;
-      await this.#state?.stop(timeoutMs);
-    })();
+      const offline = this.#state?.stop(timeoutMs);
+      const running = this.#running;
+      this.#closing = (async () => {
+        await running;
+        await offline;
+      })();
+    }
     return this.#closing;
   }
 

@@ -78,7 +78,10 @@ function isOwnClient(m: CommandGatewayOptions['mqtt']): m is { client: MqttClien
   return typeof m === 'object' && m !== null && 'client' in m;
 }
 
-/** Opens the journal (when payments are enabled), connects, subscribes and starts answering. */
+/**
+ * Opens the journal (when payments are enabled), connects, subscribes and starts answering.
+ * Resolves without waiting for the broker: it connects (and reconnects) in the background.
+ */
 export async function createCommandGateway(options: CommandGatewayOptions): Promise<RunningGateway> {
   const topics = gatewayTopics(options.prefix, options.terminalId);
   const commands = options.commands;

@@ -100,20 +100,20 @@ export class StatePublisher {
     }
   }
 
-  /** Publishes `offline` (reason `closed`) and waits for the broker's acknowledgement, up to timeoutMs. */
-  async stop(timeoutMs: number): Promise<void> {
-    if (this.#stopped) return;
+  /**
+   * Publishes `offline` (reason `closed`) at once — before the first await — and resolves
+   * when the broker acknowledged it, or after timeoutMs.
+   */
+  stop(timeoutMs: number): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
     clearTimeout(this.#timer);
     for (const off of this.#off.splice(0)) off();
     this.#model.setOffline('closed');
     this.#stopped = true;
-    if (!this.#transport.connected) return;
+    if (!this.#transport.connected) return Promise.resolve();
+    const sent = this.#publish(this.#model.snapshot()).catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      this.#publish(this.#model.snapshot()).catch(() => undefined),
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
-    ]);
-    clearTimeout(timer);
+    return Promise.race([sent, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]).finally(() => clearTimeout(timer));
   }
 
   #changed(): void {
