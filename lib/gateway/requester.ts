@@ -62,8 +62,8 @@ export interface DiscoverOptions {
 interface Waiter {
   terminalId: string;
   id: string;
-  correlation: string;
   resolve(answer: GatewayAnswer): void;
+  reject(error: Error): void;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -116,7 +116,7 @@ export class GatewayRequester {
     const expires = new Date(Date.now() + timeoutMs).toISOString();
     let timer: NodeJS.Timeout | undefined;
     const answered = new Promise<GatewayAnswer>((resolve, reject) => {
-      this.#waiters.set(key, { terminalId, id, correlation: key, resolve });
+      this.#waiters.set(key, { terminalId, id, resolve, reject });
       timer = setTimeout(() => {
         this.#waiters.delete(key);
         reject(new GatewayTimeoutError(terminalId, command, id, timeoutMs));
@@ -180,9 +180,11 @@ export class GatewayRequester {
     return found;
   }
 
+  /** Stops waiting (pending requests reject: they expire at the gateway on their own) and disconnects. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    for (const waiter of this.#waiters.values()) waiter.reject(new JpayError('stopped waiting for the answer'));
     this.#waiters.clear();
     await this.#client.endAsync(false).catch(() => undefined);
   }

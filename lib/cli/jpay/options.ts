@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { Secret } from '../../protocol/secret';
 import { CliOption, CommandSpec, findCommand, Invocation, OptionValues, parseSeconds } from './commands';
 import { DEFAULT_HOST, DEFAULT_PORT, GLOBAL_OPTIONS } from './global-options';
+import { mqttTarget, type MqttTarget } from './mqtt-options';
 import { commandHelp, globalHelp } from './usage';
 import { UsageError } from './usage-error';
 
@@ -17,6 +18,8 @@ export interface GlobalOptions {
   timeoutMs?: number;
   idleTimeoutMs?: number;
   json: boolean;
+  /** --mqtt: the command goes to terminals' gateways through a broker (docs/fleet.md). */
+  mqtt?: MqttTarget;
 }
 
 export type CommandLine =
@@ -86,7 +89,12 @@ function globalOptions(values: OptionValues, env: NodeJS.ProcessEnv): GlobalOpti
     timeoutMs: parseSeconds(text('timeout'), '--timeout'),
     idleTimeoutMs: parseSeconds(text('idle-timeout'), '--idle-timeout'),
     json: values.json === true,
+    ...optional('mqtt', mqttTarget(values, env)),
   };
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
 }
 
 /** Parses argv (without `node` and the script). Throws UsageError for bad usage or input. */
@@ -111,7 +119,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   for (const [k, v] of Object.entries(after)) if (v !== undefined) merged[k] = v;
   const global = globalOptions(merged, env);
   const invocation = spec.plan(merged);
-  if (spec.needsPassword && global.password === undefined) {
+  if (spec.needsPassword && global.password === undefined && global.mqtt === undefined) {
     throw new UsageError(`${spec.name} needs the admin password: --password P or env JPAY_PASSWORD`, spec.name);
   }
   return { kind: 'run', spec, global, invocation };
