@@ -28,8 +28,8 @@ export interface DirectRound {
   wallMs: number;
 }
 
-let clients: JpayClient[] = [];
-let gateways: RunningGateway[] = [];
+const clients: JpayClient[] = [];
+const gateways: RunningGateway[] = [];
 
 function connected(g: RunningGateway): Promise<void> {
   const c = g.connection;
