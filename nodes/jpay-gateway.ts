@@ -82,7 +82,7 @@ export = function register(RED: NodeAPI): void {
     const detach = model.attach(client);
     const recovery = terminal.recovery;
     const countBacklog = (): void => {
-      recovery?.needsReview(client).then(
+      recovery?.backlog(client).then(
         (n) => model.setBacklog({ recovery: n }),
         () => undefined,
       );

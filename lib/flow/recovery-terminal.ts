@@ -132,6 +132,12 @@ export class TerminalRecovery extends EventEmitter<{ recovered: [RecoveredEvent]
     return (await this.opened).needsReview(client).length;
   }
 
+  /** Transactions of this terminal whose outcome is still open: not yet recovered, or for a person to decide. */
+  async backlog(client: JpayClient): Promise<number> {
+    const recovery = await this.opened;
+    return recovery.unresolved(client).length + recovery.needsReview(client).length;
+  }
+
   /** Stops waiting recoveries; the journal closes after the client (its last answers are written). */
   abort(): void {
     this.stop.abort();

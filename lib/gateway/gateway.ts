@@ -74,6 +74,8 @@ export interface CommandGatewayCoreOptions {
 }
 
 export interface GatewayEvents {
+  /** A request passed every check and waits for its turn (`pending` counts it). */
+  accepted: [{ id: string; command: GatewayCommand }];
   /** Every answer published (refusals included). */
   answer: [GatewayAnswer];
   /** Trouble that loses nothing promised: a publish that failed, a store write that failed, a dropped flood. */
@@ -254,6 +256,7 @@ export class CommandGateway extends EventEmitter<GatewayEvents> {
     }
     this.#remember(request.id, { fingerprint });
     this.#queue.push({ request, args: checked.args, fingerprint, reply });
+    this.emit('accepted', { id: request.id, command });
     this.#pump();
   }
 

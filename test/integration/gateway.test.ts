@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { GATEWAY_COMMANDS, type TerminalStateSnapshot } from '../../lib/gateway';
 import { GatewayRig, servedCommands } from '../helpers/gateway';
+import { FaultyFs } from '../helpers/faulty-fs';
 import { startMosquitto, type MosquittoBroker } from '../helpers/mosquitto';
 
 const expiresIn = (ms: number): string => new Date(Date.now() + ms).toISOString();
@@ -100,7 +101,9 @@ describe('integration: command gateway over Mosquitto', function () {
 
   it('refuses expired and malformed requests with a clear error, and nothing reaches the terminal', async () => {
     const sim = await rig.simulator();
-    await rig.gateway(rig.client(sim), { commands: ['getparameters', 'report', 'transaction'], transactions: { journalPath: rig.journal }, limits: { refusalsPerSecond: 1000 } });
+    const running = await rig.gateway(rig.client(sim), { commands: ['getparameters', 'report', 'transaction'], transactions: { journalPath: rig.journal }, limits: { refusalsPerSecond: 1000 } });
+    const accepted: string[] = [];
+    running.gateway.on('accepted', (a) => accepted.push(a.id));
     const raw = await rig.raw();
     const expires = expiresIn(60_000);
     const purchase = { type: 'purchase', amount: 15000 };
@@ -145,6 +148,7 @@ describe('integration: command gateway over Mosquitto', function () {
     const text = JSON.stringify(raw.got);
     assert.ok(!text.includes('12345678') && !text.includes(FULL_PAN), 'no secret comes back');
     assert.deepEqual(servedCommands(sim).filter((c) => c !== 'login'), ['getparameters'], 'only the good request reached the terminal');
+    assert.deepEqual(accepted, ['good'], 'refused on arrival: none took a place in the queue');
     assert.equal(sim.log().length, 0);
   });
 
@@ -246,6 +250,56 @@ describe('integration: command gateway over Mosquitto', function () {
     assert.equal(raw.got.length - before, 1, 'only the repeated p0 was answered (its stored answer)');
     assert.equal(running.gateway.dropped, 10);
     assert.equal(servedCommands(sim).filter((c) => c === 'getparameters').length, 5);
+  });
+
+  it('a request that expires while it waits for the terminal is refused, never sent', async () => {
+    const sim = await rig.simulator();
+    sim.setAutoPresent(false);
+    const client = rig.client(sim);
+    let now = Date.now();
+    const running = await rig.gateway(client, { now: () => now });
+    const raw = await rig.raw();
+    const waiting = sim.waitForEvent((e) => e.type === 'waiting-for-card');
+    const held = client.transaction({ type: 'purchase', amount: 100 });
+    await waiting;
+    const accepted = new Promise<void>((resolve) => running.gateway.on('accepted', (a) => a.id === 'late' && resolve()));
+    await raw.publish('jpay/T1/cmd/getparameters', JSON.stringify({ id: 'first', expires: new Date(now + 60_000).toISOString() }));
+    await raw.publish('jpay/T1/cmd/testconnection', JSON.stringify({ id: 'late', expires: new Date(now + 5_000).toISOString() }));
+    await accepted;
+    // Accepted on arrival; then the terminal stays busy past its expiry.
+    now += 10_000;
+    sim.presentCard();
+    await held;
+    const late = await raw.answer('late');
+    assert.deepEqual([late.answer.outcome, late.answer.error?.code, late.answer.error?.field], ['refused', 'expired', 'expires']);
+    assert.equal((await raw.answer('first')).answer.outcome, 'ok');
+    assert.deepEqual(servedCommands(sim).filter((c) => c !== 'login'), ['transaction', 'getparameters'], 'the late one never reached the terminal');
+  });
+
+  it('a payment that cannot be recorded (disk full) is refused and never sent', async () => {
+    const sim = await rig.simulator();
+    const fs = new FaultyFs();
+    await rig.gateway(rig.client(sim), { commands: ['transaction'], transactions: { journalPath: rig.journal, fs } });
+    fs.faults = { spaceLimit: 10 };
+    const office = await rig.requester();
+    const answer = await office.request('T1', 'transaction', { type: 'purchase', amount: 100 }, { id: 'order-9' });
+    assert.deepEqual([answer.outcome, answer.error?.code], ['refused', 'store-failed']);
+    assert.match(answer.error?.message ?? '', /not sent/);
+    assert.equal(servedCommands(sim).filter((c) => c === 'transaction').length, 0);
+    fs.faults = {};
+  });
+
+  it('the back office takes an answer only from the topic of the terminal it asked (its correlation data elsewhere is ignored)', async () => {
+    const office = await rig.requester();
+    const spy = await rig.raw(['jpay/T1/cmd/+']);
+    const asked = office.request('T1', 'getparameters', {}, { id: 'q-7', timeoutMs: 10_000 });
+    await spy.until((got) => got.length === 1, 10_000, 'the request');
+    const correlationData = Buffer.from(spy.got[0].correlation ?? '', 'hex');
+    assert.equal(correlationData.length, 16);
+    const forged = { format: 'jpay-answer/1', id: 'q-7', command: 'getparameters', terminalId: 'T1', ok: true, outcome: 'ok', status: 'forged', at: new Date().toISOString() };
+    await spy.publish('jpay/T2/res/q-7', JSON.stringify(forged), { qos: 1, properties: { correlationData } });
+    await spy.publish('jpay/T1/res/q-7', JSON.stringify({ ...forged, status: 'genuine' }), { qos: 1, properties: { correlationData } });
+    assert.equal((await asked).status, 'genuine');
   });
 
   it('publishes the retained state with the last receipt and totals, Home Assistant discovery, a last will, and offline on close', async () => {

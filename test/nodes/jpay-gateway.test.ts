@@ -14,7 +14,7 @@ import { MosquittoBroker, startMosquitto, TestSubscriber } from '../helpers/mosq
 import { startTestSimulator } from '../helpers/sim-fixtures';
 import { builtNode, coreNode, helper, inbox, onTab, statuses, terminalConfig, TERMINAL_ID, type FlowNode, type Inbox } from './callback-fixtures';
 
-const NODES = [builtNode('jpay-terminal'), builtNode('jpay-gateway'), coreNode('network/10-mqtt.js')];
+const NODES = [builtNode('jpay-terminal'), builtNode('jpay-gateway'), builtNode('jpay-mqtt-broker'), coreNode('network/10-mqtt.js')];
 const PASSWORD = '12345678';
 
 describe('nodes/jpay-gateway (built, real runtime, core mqtt-broker, mosquitto)', function () {
@@ -54,11 +54,16 @@ describe('nodes/jpay-gateway (built, real runtime, core mqtt-broker, mosquitto)'
     willPayload: '{"format":"jpay-state/1","terminalId":"vm-1","state":"offline","reason":"connection-lost"}',
   });
 
-  async function load(gateway: Record<string, unknown> = {}, protocolVersion: '4' | '5' = '5'): Promise<{ out: Inbox; state: TestSubscriber }> {
+  async function load(gateway: Record<string, unknown> = {}, protocolVersion: '4' | '5' = '5', terminal: Record<string, unknown> = {}): Promise<{ out: Inbox; state: TestSubscriber }> {
     const state = await TestSubscriber.connect(broker.url, ['jpay/vm-1/state']);
     closers.push(() => state.close());
-    const flow = onTab([{ id: 'gw', type: 'jpay-gateway', terminal: TERMINAL_ID, broker: 'mqb', terminalId: 'vm-1', prefix: 'jpay', journalFile: path.join(dir, 'payments.log'), wires: [['out']], ...gateway }, { id: 'out', type: 'helper' }]);
-    await helper.load(NODES, [terminalConfig(sim), brokerNode(protocolVersion), ...flow], { [TERMINAL_ID]: { password: PASSWORD }, mqb: { user: '', password: '' } });
+    const flow = onTab([
+      { id: 'gw', type: 'jpay-gateway', terminal: TERMINAL_ID, broker: 'mqb', outbox: 'receipts', terminalId: 'vm-1', prefix: 'jpay', journalFile: path.join(dir, 'payments.log'), wires: [['out']], ...gateway },
+      { id: 'out', type: 'helper' },
+    ]);
+    // The receipts' broker, whose outbox backlog the state shows.
+    const receipts = { id: 'receipts', type: 'jpay-mqtt-broker', host: '127.0.0.1', port: broker.port, prefix: 'shop', journalFile: path.join(dir, 'outbox.log') };
+    await helper.load(NODES, [terminalConfig(sim, terminal), brokerNode(protocolVersion), receipts, ...flow], { [TERMINAL_ID]: { password: PASSWORD }, mqb: { user: '', password: '' }, receipts: { username: '', password: '' } });
     await state.waitFor((m) => m.some((x) => JSON.parse(x.payload).state === 'online'), 10_000, 'the gateway online');
     return { out: inbox(helper.getNode('out')), state };
   }
@@ -86,6 +91,7 @@ describe('nodes/jpay-gateway (built, real runtime, core mqtt-broker, mosquitto)'
     assert.ok(!JSON.stringify(out.msgs).includes(PASSWORD), 'the admin password never leaves');
     const snapshot = state.json<TerminalStateSnapshot>('jpay/vm-1/state').at(-1)!;
     assert.deepEqual(snapshot.commands, ['getparameters', 'testconnection']);
+    assert.equal(snapshot.backlog.outbox, 0, 'the receipts outbox backlog');
     assert.ok(statuses(helper.getNode('gw')).some((s) => s.fill === 'green'));
   });
 
@@ -112,6 +118,21 @@ describe('nodes/jpay-gateway (built, real runtime, core mqtt-broker, mosquitto)'
     const again = await back.request('vm-1', 'transaction', purchase, { id: 'order-1' });
     assert.deepEqual([again.outcome, again.duplicate], ['approved', true]);
     assert.equal(sim.log().length, 1, 'charged once');
+  });
+
+  it("a payment whose answer is lost is outcome-unknown; with the terminal's recovery on block, the next one is refused; the state shows the backlog", async () => {
+    const { state } = await load({ transaction: true }, '5', { recovery: 'block', autoRecover: false, journalFile: path.join(dir, 'recovery.jsonl') });
+    const back = await office();
+    // 777.81: the simulator approves it and drops the connection before the answer.
+    const lost = await back.request('vm-1', 'transaction', { type: 'purchase', amount: 77781 }, { id: 'order-lost' });
+    assert.deepEqual([lost.outcome, lost.error?.code, lost.ok], ['outcome-unknown', 'outcome-unknown', false]);
+    assert.equal((lost.result as { advice: string }).advice.length > 0, true);
+    await state.waitFor((m) => m.some((x) => JSON.parse(x.payload).backlog?.recovery === 1), 10_000, 'the recovery backlog in the state');
+    const next = await back.request('vm-1', 'transaction', { type: 'purchase', amount: 1000 }, { id: 'order-next' });
+    assert.deepEqual([next.outcome, next.error?.code], ['refused', 'recovery-pending']);
+    const again = await back.request('vm-1', 'transaction', { type: 'purchase', amount: 77781 }, { id: 'order-lost' });
+    assert.deepEqual([again.outcome, again.duplicate], ['outcome-unknown', true]);
+    assert.equal(sim.log().length, 1, 'one payment sent, never repeated');
   });
 
   it('stops cleanly: the state says offline (closed), retained', async () => {
