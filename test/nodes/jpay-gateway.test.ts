@@ -135,6 +135,17 @@ describe('nodes/jpay-gateway (built, real runtime, core mqtt-broker, mosquitto)'
     assert.equal(sim.log().length, 1, 'one payment sent, never repeated');
   });
 
+  it('with automatic recovery the next payment first recovers the lost one (from the report), then goes ahead', async () => {
+    const { state } = await load({ transaction: true }, '5', { recovery: 'block', autoRecover: true, recoveryDelay: '0', journalFile: path.join(dir, 'recovery.jsonl') });
+    const back = await office();
+    const lost = await back.request('vm-1', 'transaction', { type: 'purchase', amount: 77781 }, { id: 'order-lost' });
+    assert.equal(lost.outcome, 'outcome-unknown');
+    const next = await back.request('vm-1', 'transaction', { type: 'purchase', amount: 1000 }, { id: 'order-next' });
+    assert.equal(next.outcome, 'approved', JSON.stringify(next));
+    await state.waitFor((m) => m.some((x) => JSON.parse(x.payload).backlog?.recovery === 0 && JSON.parse(x.payload).lastReceipt?.amount === 1000), 10_000, 'the backlog back to 0');
+    assert.equal(sim.log().length, 2);
+  });
+
   it('stops cleanly: the state says offline (closed), retained', async () => {
     const { state } = await load();
     await helper.unload();
