@@ -5,19 +5,16 @@
  * for an audit trail. The logic lives in lib/gateway; this file wires it to Node-RED.
  */
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import type { FlowTransactionRequest } from '../lib/flow/transaction-input';
-import { parseGatewayConfig, type GatewayConfig, type GatewayConfigFields } from '../lib/flow/gateway-config';
-import type { GatewayAnswer } from '../lib/gateway/answer';
-import { CommandGateway } from '../lib/gateway/gateway';
-import { TerminalStateModel } from '../lib/gateway/terminal-state';
-import { TransactionStore } from '../lib/gateway/transaction-store';
-import { CoreBrokerTransport, getCoreBroker } from './shared/core-mqtt-transport';
-import { getBroker, type BrokerUser } from './shared/mqtt-broker-api';
-import { connectUser, type UserNode } from './shared/user-node';
+import type { GatewayConfig, GatewayConfigFields } from '../lib/flow/gateway-config';
+import { onFirstUse } from '../lib/lazy';
+import type * as GatewayRuntime from './shared/gateway-runtime';
+import { connectUser } from './shared/user-node';
 
 const NS = 'jpay-gateway';
-/** Below Node-RED's own 15 s close timeout: a payment still running then ends as "outcome unknown" in the journal. */
-const CLOSE_WAIT_MS = 10_000;
+
+// The gateway's code loads when the first gateway node is created, not when Node-RED starts.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const runtime = onFirstUse(() => require('./shared/gateway-runtime') as typeof GatewayRuntime);
 
 interface JpayGatewayDef extends NodeDef, GatewayConfigFields {
   terminal: string;
@@ -32,14 +29,10 @@ export = function register(RED: NodeAPI): void {
     setup(this, config);
   }
 
-  function fail(node: Node, statusKey: string, message: string): void {
-    node.status({ fill: 'red', shape: 'ring', text: `${NS}.status.${statusKey}` });
-    node.error(message);
-  }
-
   function setup(node: Node, config: JpayGatewayDef): void {
     const user = connectUser(RED, node, config.terminal, NS);
     if (!user) return;
+    const { fail, getCoreBroker, parseGatewayConfig, startGateway } = runtime();
     const broker = getCoreBroker(RED, config.broker);
     if (!broker) {
       fail(node, 'noBroker', RED._(`${NS}.errors.no-broker`));
@@ -54,95 +47,9 @@ export = function register(RED: NodeAPI): void {
       return;
     }
     let stop: (() => Promise<void>) | undefined;
-    const started = start(node, config, user, broker, settings).then((s) => (stop = s));
+    const started = startGateway({ RED, node, user, broker, settings, ...(config.outbox ? { outbox: config.outbox } : {}) }).then((s) => (stop = s));
     // Synchronously when it runs: the offline state is then sent before the broker node's own close ends the connection.
     user.onClose(() => void user.track(stop ? stop() : started.then((s) => s())));
-  }
-
-  /** Resolves with the function that stops everything it started. */
-  async function start(node: Node, config: JpayGatewayDef, user: UserNode, broker: NonNullable<ReturnType<typeof getCoreBroker>>, settings: GatewayConfig): Promise<() => Promise<void>> {
-    const terminal = user.terminal;
-    const client = terminal.client;
-    let store: TransactionStore | undefined;
-    if (settings.journalFile) {
-      try {
-        store = await TransactionStore.open(settings.journalFile, { terminalId: settings.terminalId, warn: (e) => node.warn(e.message) });
-        if (store.interrupted > 0) node.warn(RED._(`${NS}.warn.interrupted`, { count: store.interrupted }));
-      } catch (err) {
-        fail(node, 'journalFailed', RED._(`${NS}.errors.journal`, { file: settings.journalFile, error: (err as Error).message }));
-        return async () => undefined;
-      }
-    }
-    if (user.closing) {
-      await store?.close();
-      return async () => undefined;
-    }
-
-    const model = new TerminalStateModel({ terminalId: settings.terminalId, language: terminal.language });
-    const detach = model.attach(client);
-    const recovery = terminal.recovery;
-    const countBacklog = (): void => {
-      recovery?.backlog(client).then(
-        (n) => model.setBacklog({ recovery: n }),
-        () => undefined,
-      );
-    };
-    if (recovery) {
-      client.on('command-end', countBacklog);
-      countBacklog();
-    }
-    const outbox = getBroker(RED, config.outbox);
-    const outboxUser: BrokerUser = { id: `${node.id}:gateway-state`, onBrokerState: (s) => model.setBacklog({ outbox: s.queued }) };
-    outbox?.registerUser(outboxUser);
-
-    const transport = new CoreBrokerTransport(broker, node.id);
-    const gateway = new CommandGateway({
-      transport,
-      client,
-      terminalId: settings.terminalId,
-      prefix: settings.prefix,
-      commands: settings.commands,
-      store,
-      language: terminal.language === 'auto' ? 'en' : terminal.language,
-      ...(recovery ? { beforeTransaction: () => recovery.beforeSale(client) } : {}),
-      transactionOptions: (request) => ({
-        annotations: { node: node.id, request: request.id },
-        // The arguments passed the protocol's transaction schema (commands.ts) before this runs.
-        handlers: terminal.transactionHandlers({ nodeId: node.id, request: request.args as unknown as FlowTransactionRequest }),
-      }),
-      ...(settings.state ? { state: model, stateIntervalMs: settings.state.intervalMs, homeAssistant: settings.state.homeAssistant } : {}),
-    });
-
-    const show = (): void => {
-      if (user.closing) return;
-      if (!transport.connected) user.status('error', `${NS}.status.brokerOffline`);
-      else if (gateway.pending > 0) user.status('busy', RED._(`${NS}.status.running`, { count: gateway.pending }));
-      else user.status('ok', RED._(`${NS}.status.ready`, { tid: settings.terminalId }));
-    };
-    const offConnection = transport.onConnection(show);
-    gateway.on('warning', (e) => node.warn(RED._(`${NS}.warn.gateway`, { error: e.message })));
-    gateway.on('answer', (answer: GatewayAnswer) => {
-      if (user.closing) return;
-      node.send({ topic: `${settings.prefix}/${settings.terminalId}/${answer.command ?? 'unknown'}`, payload: answer });
-      setImmediate(show);
-    });
-    client.on('command-start', show);
-    gateway.start();
-    show();
-
-    return async () => {
-      const closed = gateway.close();
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)))]);
-      clearTimeout(timer);
-      offConnection();
-      client.off('command-start', show);
-      if (recovery) client.off('command-end', countBacklog);
-      outbox?.deregisterUser(outboxUser);
-      detach();
-      await transport.close();
-      await store?.close();
-    };
   }
 
   RED.nodes.registerType('jpay-gateway', JpayGatewayNode);

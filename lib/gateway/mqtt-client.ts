@@ -6,10 +6,11 @@
  * first use, not with this module.
  */
 import type { IClientOptions, MqttClient } from 'mqtt';
-import { JpayValidationError } from '../errors';
 import { onFirstUse } from '../lazy';
-import { Secret } from '../protocol/secret';
-import type { PublisherTlsOptions } from '../publish/options';
+import type { Secret } from '../protocol/secret';
+import { checkBrokerUrl, loginOptions, type PublisherTlsOptions } from '../publish/options';
+
+export { checkBrokerUrl };
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const mqttjs = onFirstUse(() => require('mqtt') as typeof import('mqtt'));
@@ -39,14 +40,7 @@ export interface Will {
   retain: boolean;
 }
 
-export function checkBrokerUrl(url: unknown): string {
-  if (typeof url !== 'string' || !/^(mqtts?|wss?|tcp|ssl):\/\/[^/\s]/.test(url)) throw new JpayValidationError('url', 'must be a broker URL: mqtt://, mqtts://, ws:// or wss://');
-  return url;
-}
-
 export function clientOptions(o: MqttConnectionOptions, version: 4 | 5, clientId: string, will?: Will): IClientOptions {
-  const password = o.password instanceof Secret ? o.password.reveal() : o.password;
-  const tls = o.tls ?? {};
   const options: IClientOptions = {
     clientId,
     clean: true,
@@ -56,15 +50,9 @@ export function clientOptions(o: MqttConnectionOptions, version: 4 | 5, clientId
     connectTimeout: o.connectTimeoutMs ?? 10_000,
     // Requests and answers are worth nothing late: never pile them up while offline.
     queueQoSZero: false,
+    ...loginOptions(o),
   };
   if (will) options.will = { topic: will.topic, payload: Buffer.from(will.payload), qos: will.qos, retain: will.retain };
-  if (o.username !== undefined && o.username !== '') options.username = o.username;
-  if (password !== undefined && password !== '') options.password = password;
-  if (tls.ca !== undefined) options.ca = tls.ca as IClientOptions['ca'];
-  if (tls.cert !== undefined) options.cert = tls.cert;
-  if (tls.key !== undefined) options.key = tls.key;
-  if (tls.rejectUnauthorized !== undefined) options.rejectUnauthorized = tls.rejectUnauthorized;
-  if (tls.servername !== undefined) options.servername = tls.servername;
   return options;
 }
 
