@@ -80,12 +80,13 @@ describe('JpayClient limits: idle, caps, TCP keep-alive and frame sizes (issue 1
   });
 
   it('keep-alives extend the idle limit of every command, each gap below it and the whole well above it', async () => {
-    const idleMs = 80;
+    // Each gap a quarter of the limit: a loaded machine may delay a timer by tens of ms.
+    const idleMs = 300;
     const slow =
       (command: string, body: XmlElement): Script =>
       async (conn) => {
         await conn.expect(command);
-        await keepAlives(conn, 6, idleMs / 2);
+        await keepAlives(conn, 8, idleMs / 4);
         await conn.respond('ok', body);
       };
     const c = await setup(
