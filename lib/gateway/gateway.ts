@@ -32,7 +32,7 @@ export interface GatewayLimits {
   /** Accepted requests per second on average (default 5), with bursts of `burst` (default 20). */
   ratePerSecond: number;
   burst: number;
-  /** Refusals answered per second (default 20); beyond, bad requests are dropped unanswered and counted. */
+  /** Answers that run nothing — refusals and repeated ids — per second (default 20); beyond, such requests are dropped unanswered and counted. */
   refusalsPerSecond: number;
   /** Answers of recent requests kept to answer a repeated id (default 1000; payments: the durable store). */
   recentAnswers: number;
@@ -146,7 +146,7 @@ export class CommandGateway extends EventEmitter<GatewayEvents> {
     }
   }
 
-  /** Requests dropped unanswered because bad requests came faster than `refusalsPerSecond`. */
+  /** Requests dropped unanswered because refusals and repeated ids came faster than `refusalsPerSecond`. */
   get dropped(): number {
     return this.#dropped;
   }
@@ -241,9 +241,8 @@ export class CommandGateway extends EventEmitter<GatewayEvents> {
         this.#refuse(reply, refusal(base, 'id-conflict', 'this id was used for another request: use a new id for a new request', 'id'));
         return;
       }
-      // Not counted against the rate: nothing runs.
-      const answer = earlier.answer ?? makeAnswer(base, 'in-progress');
-      this.#publish(reply, { ...answer, duplicate: true });
+      // Nothing runs: limited like a refusal, not counted against the rate.
+      this.#refuse(reply, { ...(earlier.answer ?? makeAnswer(base, 'in-progress')), duplicate: true });
       return;
     }
     if (this.#queue.length >= this.limits.maxPending) {
@@ -344,13 +343,14 @@ export class CommandGateway extends EventEmitter<GatewayEvents> {
     return answer;
   }
 
+  /** Publishes an answer that ran nothing (a refusal, a stored answer), within `refusalsPerSecond`. */
   #refuse(reply: Reply, answer: GatewayAnswer): void {
     if (!this.#refusals.take()) {
       this.#dropped++;
       const now = this.#now();
       if (now - this.#lastDropWarning >= 60_000) {
         this.#lastDropWarning = now;
-        this.#warn(new Error(`bad requests arrive faster than ${this.limits.refusalsPerSecond} per second: dropping them unanswered (${this.#dropped} so far)`));
+        this.#warn(new Error(`refused or repeated requests arrive faster than ${this.limits.refusalsPerSecond} per second: dropping them unanswered (${this.#dropped} so far)`));
       }
       return;
     }

@@ -219,37 +219,49 @@ describe('integration: command gateway over Mosquitto', function () {
     assert.equal(sim.log().length, 1);
   });
 
-  it('a flood stays bounded: waiting requests are capped (busy), the rate is capped, and refusals beyond their rate are dropped', async () => {
+  it('a flood stays bounded: waiting requests are capped (busy), the rate is capped, and answers that run nothing beyond their rate are dropped', async () => {
     const sim = await rig.simulator();
     sim.setAutoPresent(false);
-    const client = rig.client(sim);
     const frozen = Date.now();
-    const running = await rig.gateway(client, { limits: { maxPending: 2, ratePerSecond: 1, burst: 5, refusalsPerSecond: 4 }, now: () => frozen });
     const raw = await rig.raw();
-    // A payment from elsewhere (a flow) holds the terminal.
-    const waiting = sim.waitForEvent((e) => e.type === 'waiting-for-card');
-    const held = client.transaction({ type: 'purchase', amount: 100 });
-    await waiting;
-    for (let i = 0; i < 6; i++) await raw.publish('jpay/T1/cmd/getparameters', JSON.stringify({ id: `p${i}` }));
-    await raw.until((got) => got.length >= 3);
-    assert.equal(running.gateway.pending, 3, 'one at the terminal, two waiting');
-    assert.deepEqual(raw.got.map((g) => [g.answer.id, g.answer.error?.code]), [['p3', 'busy'], ['p4', 'busy'], ['p5', 'busy']]);
-    sim.presentCard();
-    await held;
-    await raw.until((got) => ['p0', 'p1', 'p2'].every((id) => got.some((g) => g.answer.id === id && g.answer.outcome === 'ok')));
+    const ids = (from: number, to: number): string[] => Array.from({ length: to - from }, (_, i) => `p${from + i}`);
+    const ask = async (terminal: string, list: string[]): Promise<void> => {
+      for (const id of list) await raw.publish(`jpay/${terminal}/cmd/getparameters`, JSON.stringify({ id }));
+    };
+    const codes = (terminal: string, list: string[]): (string | undefined)[] =>
+      list.map((id) => raw.got.find((g) => g.topic === `jpay/${terminal}/res/${id}`)?.answer.error?.code);
 
-    // The burst of 5 is spent on p0..p2 plus two more; the clock stands still, so nothing refills.
-    for (let i = 6; i < 9; i++) await raw.publish('jpay/T1/cmd/getparameters', JSON.stringify({ id: `p${i}` }));
-    await raw.until((got) => ['p6', 'p7', 'p8'].every((id) => got.some((g) => g.answer.id === id)));
-    assert.deepEqual(['p6', 'p7', 'p8'].map((id) => raw.got.find((g) => g.answer.id === id)?.answer.error?.code), [undefined, undefined, 'rate-limited']);
-    // Four refusals were answered (p3..p5, p8) and the clock stands still: bad requests beyond are dropped, counted.
-    const before = raw.got.length;
-    for (let i = 0; i < 10; i++) await raw.publish('jpay/T1/cmd/getparameters', 'garbage');
-    await raw.publish('jpay/T1/cmd/getparameters', JSON.stringify({ id: 'p0' }));
-    await raw.until((got) => got.filter((g) => g.answer.id === 'p0').length === 2);
-    assert.equal(raw.got.length - before, 1, 'only the repeated p0 was answered (its stored answer)');
-    assert.equal(running.gateway.dropped, 10);
-    assert.equal(servedCommands(sim).filter((c) => c === 'getparameters').length, 5);
+    // 1. A payment from elsewhere (a flow) holds the terminal: one request at the terminal, two wait, the rest are busy.
+    const held = rig.client(sim);
+    const busy = await rig.gateway(held, { terminalId: 'A', limits: { maxPending: 2 } });
+    const waiting = sim.waitForEvent((e) => e.type === 'waiting-for-card');
+    const payment = held.transaction({ type: 'purchase', amount: 100 });
+    await waiting;
+    await ask('A', ids(0, 6));
+    await raw.until((got) => ids(3, 6).every((id) => got.some((g) => g.answer.id === id)));
+    assert.equal(busy.gateway.pending, 3, 'one at the terminal, two waiting');
+    assert.deepEqual(codes('A', ids(3, 6)), ['busy', 'busy', 'busy']);
+    sim.presentCard();
+    await payment;
+    await raw.until((got) => ids(0, 3).every((id) => got.some((g) => g.answer.id === id && g.answer.outcome === 'ok')));
+
+    // 2. The rate: a burst of 3 and the clock standing still, the fourth is refused.
+    await rig.gateway(rig.client(sim), { terminalId: 'B', limits: { ratePerSecond: 1, burst: 3 }, now: () => frozen });
+    await ask('B', ids(0, 4));
+    await raw.until((got) => ids(0, 4).every((id) => got.some((g) => g.topic === `jpay/B/res/${id}`)));
+    assert.deepEqual(codes('B', ids(0, 4)), [undefined, undefined, undefined, 'rate-limited']);
+
+    // 3. Answers that run nothing (refusals, repeated ids): 3 per second, the rest dropped and counted.
+    const flooded = await rig.gateway(rig.client(sim), { terminalId: 'C', limits: { refusalsPerSecond: 3 }, now: () => frozen });
+    for (let i = 0; i < 10; i++) await raw.publish('jpay/C/cmd/getparameters', 'garbage');
+    await ask('C', ['sync-1']);
+    await raw.until((got) => got.some((g) => g.answer.id === 'sync-1'));
+    await ask('C', ['sync-1', 'sync-2']);
+    await raw.until((got) => got.some((g) => g.answer.id === 'sync-2'));
+    assert.equal(raw.got.filter((g) => g.topic === 'jpay/C/res/_invalid').length, 3, 'three refusals answered');
+    assert.equal(raw.got.filter((g) => g.answer.id === 'sync-1').length, 1, 'the repeated id is dropped too');
+    assert.equal(flooded.gateway.dropped, 8);
+    assert.equal(servedCommands(sim).filter((c) => c === 'getparameters').length, 3 + 3 + 2);
   });
 
   it('a request that expires while it waits for the terminal is refused, never sent', async () => {
