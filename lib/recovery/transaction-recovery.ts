@@ -215,6 +215,13 @@ export class TransactionRecovery extends EventEmitter<TransactionRecoveryEvents>
     return this.journal.needsReview(keyOf(client));
   }
 
+  /** Transactions of this client's terminal whose outcome is still open: not yet recovered, or for a person to decide. */
+  async backlog(client: JpayClient): Promise<number> {
+    const journal = await this.ready;
+    const terminal = keyOf(client);
+    return journal.unresolved(terminal).length + journal.needsReview(terminal).length;
+  }
+
   // ---- Recovery ----
 
   /** Runs the recovery procedure for the client's terminal now (the client needs the admin password). */

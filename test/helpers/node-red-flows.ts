@@ -62,7 +62,7 @@ export interface Services {
   /** The simulator's control API (http request nodes that call http://127.0.0.1:4435/…). */
   controlUrl?: string;
   mqtt?: { host: string; port: number };
-  /** Where jpay-mqtt-broker nodes keep their outbox journal (a temporary directory). */
+  /** Where jpay-mqtt-broker nodes keep their outbox journal and jpay-gateway nodes their payments journal (a temporary directory). */
   journalDir?: string;
 }
 
@@ -78,6 +78,7 @@ export function testFlow(nodes: readonly FlowNode[], services: Services): FlowNo
     if (n.type === 'mqtt-broker' && services.mqtt) Object.assign(n, { broker: services.mqtt.host, port: String(services.mqtt.port) });
     if (n.type === 'jpay-mqtt-broker' && services.mqtt) Object.assign(n, { host: services.mqtt.host, port: String(services.mqtt.port) });
     if (n.type === 'jpay-mqtt-broker' && services.journalDir) n.journalFile = path.join(services.journalDir, `outbox-${n.id}.jsonl`);
+    if (n.type === 'jpay-gateway' && services.journalDir) n.journalFile = path.join(services.journalDir, `gateway-${n.id}.log`);
     return n;
   });
 }

@@ -12,6 +12,8 @@ export interface ExampleRun {
   simulator: SimulatorOptions;
   /** The example needs an MQTT broker (pointed at the test's). */
   mqtt?: boolean;
+  /** With `mqtt`: the topics its nodes must have subscribed to before it runs (default: the receipts). */
+  subscriptions?: string[];
   run(flow: LoadedExample, sim: SimulatorHandle, press: (name: string) => void): Promise<NodeMessage[]>;
 }
 
@@ -180,6 +182,16 @@ export const EXAMPLE_RUNS: readonly ExampleRun[] = [
     async run(flow, _sim, press) {
       press('Pay 50.00 ₽');
       return [await flow.inbox('Receipt received over MQTT').next()];
+    },
+  },
+  {
+    prefix: '10 - ',
+    simulator: {},
+    mqtt: true,
+    subscriptions: ['jpay/demo/cmd/+', 'jpay/demo/res/+'],
+    async run(flow, _sim, press) {
+      press('Ask for the X report');
+      return [await flow.inbox('Answer received by the back office').next(), await flow.inbox('Answers sent (audit trail)').next()];
     },
   },
 ];

@@ -191,7 +191,7 @@ describe('security: secret scan (encrypted sessions: example flows, CLI, MQTT, f
         capture.start(file);
         try {
           await capturingOutput(file, async () => {
-            const subscribed = broker?.subscribed('jpay/+/receipt');
+            const subscribed = broker && Promise.all((run.subscriptions ?? ['jpay/+/receipt']).map((topic) => broker?.subscribed(topic)));
             const flow = await loadExample(file, { sim, controlUrl: sim.controlUrl, mqtt: broker, journalDir }, FLOW_PASSWORD);
             await subscribed;
             const pressed = new Set<string>();

@@ -1,6 +1,7 @@
 // The options every command takes. Kept apart so help and parsing share one table.
 
 import type { CliOption } from './commands';
+import { MQTT_OPTIONS } from './mqtt-options';
 
 export const DEFAULT_PORT = 4433;
 export const DEFAULT_HOST = '127.0.0.1';
@@ -24,6 +25,7 @@ export const GLOBAL_OPTIONS: Readonly<Record<string, CliOption>> = {
   policy: { type: 'string', value: 'block|warn', description: 'with --journal: refuse a sale while earlier outcomes stay unknown (block, default) or warn and sell' },
   settle: { type: 'string', value: 'S', description: 'with --journal: wait S seconds after a lost answer before reading the report (default 45)' },
   json: { type: 'boolean', description: 'print the result as one JSON object on stdout' },
+  ...MQTT_OPTIONS,
   help: { type: 'boolean', description: 'show help (also after a command: jpay purchase --help)' },
   version: { type: 'boolean', description: 'print the version of jpay and exit' },
 };

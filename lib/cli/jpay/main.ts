@@ -7,6 +7,7 @@ import { RecoveryPendingError } from '../../recovery/errors';
 import type { TransactionRecovery } from '../../recovery/transaction-recovery';
 import type { Invocation } from './commands';
 import { execute } from './execute';
+import { runOverMqtt } from './mqtt';
 import { EXIT_DECLINED, EXIT_OK, EXIT_UNKNOWN, EXIT_USAGE, ExitCode } from './exit-codes';
 import { formatError, formatResponse } from './format';
 import { chargedBy, describeResult, formatRecovered, formatRecoverReport, openRecovery, recoverNow, recoverReportJson } from './journal';
@@ -40,6 +41,7 @@ export function secretsOf(argv: readonly string[], env: NodeJS.ProcessEnv): Secr
   };
   hidden.push(...take('--password'), ...take('--new'), ...take('--material'));
   if (env.JPAY_PASSWORD && env.JPAY_PASSWORD.length >= 4) hidden.push(env.JPAY_PASSWORD);
+  if (env.JPAY_MQTT_PASSWORD && env.JPAY_MQTT_PASSWORD.length >= 4) hidden.push(env.JPAY_MQTT_PASSWORD);
   pans.push(...take('--pan'));
   return { hidden, pans };
 }
@@ -111,6 +113,10 @@ export async function main(io: CliIo): Promise<ExitCode> {
   if (parsed.kind === 'version') {
     io.stdout(`${packageVersion()}\n`);
     return 0;
+  }
+  if (parsed.global.mqtt) {
+    const run = { cli: parsed.spec.name, invocation: parsed.invocation, target: parsed.global.mqtt, json: parsed.global.json, timeoutMs: parsed.global.timeoutMs };
+    return runOverMqtt(io, run, diagnostics);
   }
   return runCommand(io, out, parsed.spec.name, parsed.global, parsed.invocation, diagnostics);
 }

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { Secret } from '../../protocol/secret';
 import { CliOption, CommandSpec, findCommand, Invocation, OptionValues, parseSeconds } from './commands';
 import { DEFAULT_HOST, DEFAULT_PORT, GLOBAL_OPTIONS } from './global-options';
+import { mqttTarget, type MqttTarget } from './mqtt-options';
 import { commandHelp, globalHelp } from './usage';
 import { UsageError } from './usage-error';
 
@@ -19,6 +20,8 @@ export interface GlobalOptions {
   json: boolean;
   /** --journal: outcome-unknown recovery (lib/recovery) around every transaction. */
   journal?: { file: string; policy: 'block' | 'warn'; settleMs?: number };
+  /** --mqtt: the command goes to terminals' gateways through a broker (docs/fleet.md). */
+  mqtt?: MqttTarget;
 }
 
 export type CommandLine =
@@ -89,6 +92,7 @@ function globalOptions(values: OptionValues, env: NodeJS.ProcessEnv): GlobalOpti
     idleTimeoutMs: parseSeconds(text('idle-timeout'), '--idle-timeout'),
     json: values.json === true,
     ...journalOptions(text('journal'), text('policy'), text('settle')),
+    ...optional('mqtt', mqttTarget(values, env)),
   };
 }
 
@@ -101,6 +105,10 @@ function journalOptions(file: string | undefined, policy: string | undefined, se
   if (policy !== undefined && policy !== 'block' && policy !== 'warn') throw new UsageError('--policy: expected block or warn');
   const settleMs = settle === '0' ? 0 : parseSeconds(settle, '--settle');
   return { journal: { file, policy: policy === 'warn' ? 'warn' : 'block', ...(settleMs === undefined ? {} : { settleMs }) } };
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
 }
 
 /** Parses argv (without `node` and the script). Throws UsageError for bad usage or input. */
@@ -125,8 +133,9 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   for (const [k, v] of Object.entries(after)) if (v !== undefined) merged[k] = v;
   const global = globalOptions(merged, env);
   const invocation = spec.plan(merged);
+  if (global.mqtt && global.journal) throw new UsageError('--journal: only with a direct connection to a terminal (the gateway keeps its own journal), not with --mqtt');
   if (spec.needsJournal && global.journal === undefined) throw new UsageError(`${spec.name} needs --journal FILE`, spec.name);
-  if (spec.needsPassword && global.password === undefined) {
+  if (spec.needsPassword && global.password === undefined && global.mqtt === undefined) {
     throw new UsageError(`${spec.name} needs the admin password: --password P or env JPAY_PASSWORD`, spec.name);
   }
   return { kind: 'run', spec, global, invocation };
