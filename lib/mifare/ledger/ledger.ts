@@ -10,12 +10,13 @@
  * the ledger one step behind the card, which then reads as "ahead" — accepted, never a
  * false rollback. Every change of an entry is one record (state and what is owed together).
  */
+import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { DurableLog, type DurableFs } from '../../durable';
 import { JpayValidationError } from '../../errors';
 import type { LoyaltyKeyring } from '../loyalty/keys';
 import { type CardRecord, type LedgerEntry, type OwedRecord, UID_PATTERN, cardRecordOf, decodeLedgerEntry } from './entry';
-import { type JudgePolicy, type LedgerVerdict, type RemoteRecord, type UnknownCardPolicy, UNKNOWN_CARD_POLICIES, judge, LEDGER_COUNTER_MODULO, merge } from './rules';
+import { type JudgePolicy, type LedgerVerdict, type MergeResult, type RemoteRecord, type UnknownCardPolicy, UNKNOWN_CARD_POLICIES, judge, LEDGER_COUNTER_MODULO, merge } from './rules';
 import type { LedgerTransport } from './transport';
 import { decodeWire, encodeWire } from './wire';
 
@@ -36,8 +37,6 @@ export interface ShadowLedgerOptions {
   topicPrefix?: string;
   /** How often records the broker has not taken are published again (default 30 s). */
   retryMs?: number;
-  /** Two machines recorded different states for one counter: the entry as it now stands. */
-  onConflict?: (entry: LedgerEntry) => void;
   warn?: (message: string) => void;
   fs?: DurableFs;
   now?: () => Date;
@@ -62,7 +61,18 @@ function checkPrefix(prefix: string): string {
   return prefix;
 }
 
-export class ShadowLedger {
+/**
+ * Events: `conflict` (entry) — two machines recorded different states for one counter, the
+ * entry as it now stands; `received` (uid, action) — a record from the fleet was merged
+ * (`take`, `keep`, `flag`) or `ignored`; `published` (uid) — the broker took our record.
+ */
+export interface ShadowLedgerEvents {
+  conflict: [entry: LedgerEntry];
+  received: [uid: string, action: MergeResult['action'] | 'ignored'];
+  published: [uid: string];
+}
+
+export class ShadowLedger extends EventEmitter<ShadowLedgerEvents> {
   readonly programId: number;
   readonly origin: string;
   readonly policy: JudgePolicy;
@@ -71,15 +81,17 @@ export class ShadowLedger {
   readonly #keys: LoyaltyKeyring;
   readonly #now: () => Date;
   readonly #warn: (message: string) => void;
-  readonly #onConflict: (entry: LedgerEntry) => void;
   readonly #transport: LedgerTransport | undefined;
   readonly #inFlight = new Set<string>();
+  /** Cards whose record changed while their publish was in flight: published again after it. */
+  readonly #again = new Set<string>();
   #chain: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
   #offConnect: (() => void) | undefined;
   #closed = false;
 
   private constructor(log: DurableLog<LedgerEntry>, options: ShadowLedgerOptions, policy: JudgePolicy) {
+    super();
     this.#log = log;
     this.programId = options.programId;
     this.origin = options.origin ?? hostname();
@@ -88,7 +100,6 @@ export class ShadowLedger {
     this.#keys = options.keys;
     this.#now = options.now ?? (() => new Date());
     this.#warn = options.warn ?? (() => undefined);
-    this.#onConflict = options.onConflict ?? (() => undefined);
     this.#transport = options.transport;
   }
 
@@ -191,10 +202,13 @@ export class ShadowLedger {
     await this.#log.close();
   }
 
-  #serial(work: () => Promise<void>): Promise<void> {
+  #serial<T>(work: () => Promise<T>): Promise<T> {
     if (this.#closed) return Promise.reject(new JpayValidationError('ledger', 'is closed'));
     const run = this.#chain.then(work);
-    this.#chain = run.catch(() => undefined);
+    this.#chain = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   }
 
@@ -221,7 +235,11 @@ export class ShadowLedger {
 
   #publish(entry: LedgerEntry): void {
     const transport = this.#transport;
-    if (transport === undefined || this.#closed || !transport.connected || this.#inFlight.has(entry.uid)) return;
+    if (transport === undefined || this.#closed || !transport.connected) return;
+    if (this.#inFlight.has(entry.uid)) {
+      this.#again.add(entry.uid);
+      return;
+    }
     const record: RemoteRecord = { ...cardRecordOf(entry), uid: entry.uid, origin: entry.origin, at: entry.at };
     this.#inFlight.add(entry.uid);
     transport
@@ -234,11 +252,16 @@ export class ShadowLedger {
             if (now !== undefined && now.at === entry.at && now.counter === entry.counter && !now.published) {
               await this.#log.put(this.#key(entry.uid), { ...now, published: true }, { sync: false });
             }
+            this.emit('published', entry.uid);
           }),
         (error: Error) => this.#warn(`ledger: publishing card ${entry.uid} failed (${error.message}); it is sent again later`),
       )
       .catch((error: Error) => this.#warn(`ledger: ${error.message}`))
-      .finally(() => this.#inFlight.delete(entry.uid));
+      .finally(() => {
+        this.#inFlight.delete(entry.uid);
+        const next = this.get(entry.uid);
+        if (this.#again.delete(entry.uid) && next !== undefined) this.#publish(next);
+      });
   }
 
   #received(topic: string, payload: Buffer): void {
@@ -248,20 +271,27 @@ export class ShadowLedger {
     const wire = decodeWire(payload, this.programId, uid, this.#keys);
     if (!wire.ok) {
       this.#warn(`ledger: a record on ${topic} was ignored: ${wire.reason}`);
+      this.emit('received', uid, 'ignored');
       return;
     }
-    const remote = wire.record;
-    if (remote.origin === this.origin && this.get(uid)?.at === remote.at) return; // our own, echoed
-    this.#serial(async () => {
+    this.merge(wire.record).catch((error: Error) => this.#warn(`ledger: merging the record of card ${uid} failed: ${error.message}`));
+  }
+
+  /** Merges a state another machine recorded (replication calls it; a back office may too). */
+  merge(remote: RemoteRecord): Promise<MergeResult['action']> {
+    return this.#serial(async () => {
+      const uid = checkUid(remote.uid);
       const result = merge(this.get(uid), remote);
       if (result.action === 'keep') {
         if (result.republish) this.#publish(this.get(uid) as LedgerEntry);
-        return;
+      } else {
+        await this.#log.put(this.#key(uid), result.entry);
+        if (result.action === 'flag') this.#publish(result.entry);
+        if (result.action === 'flag' || result.conflict) this.emit('conflict', result.entry);
       }
-      await this.#log.put(this.#key(uid), result.entry);
-      if (result.action === 'flag') this.#publish(result.entry);
-      if (result.action === 'flag' || result.conflict) this.#onConflict(result.entry);
-    }).catch((error: Error) => this.#warn(`ledger: merging the record of card ${uid} failed: ${error.message}`));
+      this.emit('received', uid, result.action);
+      return result.action;
+    });
   }
 }
 
