@@ -125,11 +125,19 @@ describe('mifare/ledger replication (real Mosquitto)', function () {
     assert.deepEqual(conflicts.map(([at]) => at).sort(), ['x', 'y']);
     assert.deepEqual([x.get(UID)?.balance, y.get(UID)?.balance], [300, 300]);
     assert.deepEqual([x.get(UID)?.conflict?.balance, y.get(UID)?.conflict?.balance], [900, 900]);
-    const sub = await TestSubscriber.connect(broker.url, [`jpay/ledger/42/${UID}`]);
+    const balanceOf = (payload: string): number => (JSON.parse(payload) as { balance: number }).balance;
+    const live = await TestSubscriber.connect(broker.url, [`jpay/ledger/42/${UID}`]);
     try {
-      await sub.waitFor((m) => m.some((r) => r.retain && (JSON.parse(r.payload) as { balance: number }).balance === 300), 10_000, 'the retained record');
+      await live.waitFor((m) => m.some((r) => balanceOf(r.payload) === 300), 10_000, 'the kept state on the broker');
     } finally {
-      await sub.close();
+      await live.close();
+    }
+    const fresh = await TestSubscriber.connect(broker.url, [`jpay/ledger/42/${UID}`]);
+    try {
+      await fresh.waitFor((m) => m.some((r) => r.retain), 10_000, 'the retained record');
+      assert.deepEqual(fresh.messages.filter((r) => r.retain).map((r) => balanceOf(r.payload)), [300]);
+    } finally {
+      await fresh.close();
     }
   });
 
