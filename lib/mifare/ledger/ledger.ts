@@ -85,6 +85,7 @@ export class ShadowLedger extends EventEmitter<ShadowLedgerEvents> {
   readonly #inFlight = new Set<string>();
   /** Cards whose record changed while their publish was in flight: published again after it. */
   readonly #again = new Set<string>();
+  #idleWaiters: (() => void)[] = [];
   #chain: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
   #offConnect: (() => void) | undefined;
@@ -191,6 +192,15 @@ export class ShadowLedger extends EventEmitter<ShadowLedgerEvents> {
     });
   }
 
+  /** Resolves once no write is queued and no publish is in flight (a settled replication). */
+  async idle(): Promise<void> {
+    for (;;) {
+      await this.#chain;
+      if (this.#inFlight.size === 0) return;
+      await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+    }
+  }
+
   /** Stops replicating, waits for writes, closes the log. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -261,6 +271,7 @@ export class ShadowLedger extends EventEmitter<ShadowLedgerEvents> {
         this.#inFlight.delete(entry.uid);
         const next = this.get(entry.uid);
         if (this.#again.delete(entry.uid) && next !== undefined) this.#publish(next);
+        if (this.#inFlight.size === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
       });
   }
 
