@@ -12,18 +12,23 @@ export interface CardRecord {
   balance?: number;
 }
 
-/** What a card owes back for unpaid transactions, as signed purse changes. Local: never replicated. */
-export interface OwedRecord {
+/** Signed purse changes still to apply to a card, and the (last) unpaid dialogue they come from. */
+export interface OwedChange {
   points: number;
   balance: number;
   /** The operation whose change is owed back (earn, pay…). */
   operation: string;
   transaction?: { type: string; amount?: number; nodeId?: string; msgid?: string };
+}
+
+/** What a card owes back for unpaid transactions. Local: never replicated. */
+export interface OwedRecord extends OwedChange {
   /**
-   * A take-back is being written: the card held `before`, the write aims at `intended`. If
-   * the machine stops before the result is recorded, the card's next tap tells which it holds.
+   * A take-back of `restores` is being written: the card held `before`, the write aims at
+   * `intended`. If the machine stops before its result is known, the card's next tap tells
+   * which it holds (and `restores` is owed again only if it holds `before`).
    */
-  pending?: { before: CardRecord; intended: CardRecord };
+  pending?: { before: CardRecord; intended: CardRecord; restores: OwedChange };
 }
 
 export interface LedgerEntry extends CardRecord {
@@ -70,23 +75,32 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function checkOwed(o: unknown): OwedRecord {
-  if (!isObject(o)) fail('owed');
-  if (!isInt(o.points, -MAX_SIGNED, MAX_SIGNED) || !isInt(o.balance, -MAX_SIGNED, MAX_SIGNED) || typeof o.operation !== 'string') fail('owed');
-  const owed: OwedRecord = { points: o.points, balance: o.balance, operation: o.operation };
+function checkChange(o: unknown, where: string): OwedChange {
+  if (!isObject(o)) fail(where);
+  if (!isInt(o.points, -MAX_SIGNED, MAX_SIGNED) || !isInt(o.balance, -MAX_SIGNED, MAX_SIGNED) || typeof o.operation !== 'string') fail(where);
+  const owed: OwedChange = { points: o.points, balance: o.balance, operation: o.operation };
   if (o.transaction !== undefined) {
     const t = o.transaction;
     if (!isObject(t) || typeof t.type !== 'string') fail('owed.transaction');
-    const tx: NonNullable<OwedRecord['transaction']> = { type: t.type };
-    if (t.amount !== undefined) tx.amount = isInt(t.amount, 0, MAX_SIGNED) ? t.amount : fail('owed.transaction.amount');
-    if (t.nodeId !== undefined) tx.nodeId = typeof t.nodeId === 'string' ? t.nodeId : fail('owed.transaction.nodeId');
-    if (t.msgid !== undefined) tx.msgid = typeof t.msgid === 'string' ? t.msgid : fail('owed.transaction.msgid');
+    const tx: NonNullable<OwedChange['transaction']> = { type: t.type };
+    if (t.amount !== undefined) tx.amount = isInt(t.amount, 0, MAX_SIGNED) ? t.amount : fail(`${where}.transaction.amount`);
+    if (t.nodeId !== undefined) tx.nodeId = typeof t.nodeId === 'string' ? t.nodeId : fail(`${where}.transaction.nodeId`);
+    if (t.msgid !== undefined) tx.msgid = typeof t.msgid === 'string' ? t.msgid : fail(`${where}.transaction.msgid`);
     owed.transaction = tx;
   }
-  if (o.pending !== undefined) {
-    const p = o.pending;
+  return owed;
+}
+
+function checkOwed(o: unknown): OwedRecord {
+  const owed: OwedRecord = checkChange(o, 'owed');
+  const p = (o as Record<string, unknown>).pending;
+  if (p !== undefined) {
     if (!isObject(p) || !isObject(p.before) || !isObject(p.intended)) fail('owed.pending');
-    owed.pending = { before: checkCardRecord(p.before, 'owed.pending.before.'), intended: checkCardRecord(p.intended, 'owed.pending.intended.') };
+    owed.pending = {
+      before: checkCardRecord(p.before, 'owed.pending.before.'),
+      intended: checkCardRecord(p.intended, 'owed.pending.intended.'),
+      restores: checkChange(p.restores, 'owed.pending.restores'),
+    };
   }
   return owed;
 }

@@ -5,7 +5,7 @@
 // the outcome says what happened; only a bad layout (a programming error) throws.
 
 import type { CardRecord, LedgerVerdict, RecordOptions } from '../ledger';
-import { type DecodedCard, type LoyaltyState, type OkCard, decodeCard, sameState } from './decode';
+import { type DecodedCard, type LoyaltyState, type OkCard, type TamperReason, decodeCard, sameState } from './decode';
 import { LoyaltyError } from './errors';
 import { type LoyaltyLayout, planRead } from './layout';
 import {
@@ -103,6 +103,8 @@ export interface LoyaltyOutcome {
   uid?: string;
   /** With a ledger: its verdict and whether the result is recorded. */
   ledger?: LedgerReport;
+  /** Status tampered: what gave it away. */
+  tamper?: TamperReason;
 }
 
 type ReadAll = { ok: true; blocks: Map<number, Buffer> } | { ok: false; reason: string };
@@ -213,6 +215,17 @@ function emptyOutcome(status: LoyaltyOutcomeStatus, card: LoyaltyOutcome['card']
   return outcome;
 }
 
+/** A card that is not `ok` (blank, foreign, corrupted, tampered): nothing is written. */
+export function rejectedOutcome(decoded: DecodedCard, error: LoyaltyError): LoyaltyOutcome {
+  const outcome = emptyOutcome(decoded.kind === 'tampered' ? 'tampered' : 'rejected-card', decoded.kind, error);
+  if (decoded.uid !== undefined) outcome.uid = decoded.uid;
+  if (decoded.kind === 'tampered') {
+    outcome.memberId = decoded.header.memberId;
+    outcome.tamper = decoded.reason;
+  }
+  return outcome;
+}
+
 function asLoyaltyError(err: unknown): LoyaltyError {
   if (err instanceof LoyaltyError) return err;
   throw err;
@@ -253,6 +266,22 @@ function purses(r: CardRecord): Pick<CardRecord, 'points' | 'balance'> {
   return out;
 }
 
+/**
+ * The ledger on a card about to be operated (`op`): a refusal (rollback, unknown card, over
+ * the limit, ledger unavailable) as an outcome with nothing written, or what to report.
+ * A card without a UID (layout version 1) is not the ledger's.
+ */
+export function checkLedger(ledger: DialogueLedger, card: OkCard, op: NormalizedOperation): { refusal?: LoyaltyOutcome; report?: LedgerReport } {
+  if (card.uid === undefined) return {};
+  if (!ledger.writable) {
+    const error = new LoyaltyError('ledger-unavailable', 'ledger', 'the ledger cannot record anything (a failed write or sync): no card is written until it is reopened');
+    return { refusal: emptyOutcome('refused', 'ok', error) };
+  }
+  const verdict = ledger.judge(card.uid, recordOf(card.state), card.format.version);
+  const refusal = ledgerRefusal(verdict, card, op);
+  return refusal !== undefined ? { refusal } : { report: { status: verdict.status, recorded: false } };
+}
+
 /** Records the card's new state; a failure is reported, never thrown (the card is written). */
 async function recordInLedger(ledger: DialogueLedger, uid: string, state: LoyaltyState, report: LedgerReport, options: RecordOptions): Promise<LedgerReport> {
   try {
@@ -285,24 +314,17 @@ export async function runLoyaltyDialogue(
   try {
     card = requireOkCard(layout, decoded);
   } catch (err) {
-    const status = decoded.kind === 'tampered' ? 'tampered' : 'rejected-card';
-    const memberId = decoded.kind === 'tampered' ? { memberId: decoded.header.memberId } : {};
-    return { ...emptyOutcome(status, decoded.kind, asLoyaltyError(err)), ...uid, ...memberId };
+    return rejectedOutcome(decoded, asLoyaltyError(err));
   }
   const before = card.state;
   const withState = (outcome: LoyaltyOutcome): LoyaltyOutcome => ({ ...outcome, ...uid, memberId: before.memberId, before });
 
   const { ledger } = options;
   let report: LedgerReport | undefined;
-  if (ledger !== undefined && card.uid !== undefined) {
-    if (!ledger.writable) {
-      const error = new LoyaltyError('ledger-unavailable', 'ledger', 'the ledger cannot record anything (a failed write or sync): no card is written until it is reopened');
-      return { ...withState(emptyOutcome('refused', 'ok', error)), after: before };
-    }
-    const verdict = ledger.judge(card.uid, recordOf(before), card.format.version);
-    const refusal = ledgerRefusal(verdict, card, op);
-    if (refusal !== undefined) return { ...withState(refusal), after: before };
-    report = { status: verdict.status, recorded: false };
+  if (ledger !== undefined) {
+    const check = checkLedger(ledger, card, op);
+    if (check.refusal !== undefined) return { ...withState(check.refusal), after: before };
+    report = check.report;
   }
   const recorded = async (outcome: LoyaltyOutcome, state: LoyaltyState, recordOptions: RecordOptions): Promise<LoyaltyOutcome> => {
     if (ledger === undefined || report === undefined || card.uid === undefined) return outcome;
@@ -393,8 +415,7 @@ export async function runLoyaltyIssue(
     plan = planIssue(layout, card, counter !== undefined ? { ...request, counter } : request);
   } catch (err) {
     const error = asLoyaltyError(err);
-    const status = error.code === 'card-not-blank' ? (card.kind === 'tampered' ? 'tampered' : 'rejected-card') : 'refused';
-    return { ...emptyOutcome(status, card.kind, error), ...uid };
+    return error.code === 'card-not-blank' ? rejectedOutcome(card, error) : { ...emptyOutcome('refused', card.kind, error), ...uid };
   }
   const run = await execute(io, layout, plan);
   const outcome: LoyaltyOutcome = {

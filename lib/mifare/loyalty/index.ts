@@ -47,6 +47,10 @@ export {
 export {
   type CardReadResult,
   type CardWriteResult,
+  type DialogueLedger,
+  type LedgerReport,
+  checkLedger,
+  rejectedOutcome,
   type DialogueOptions,
   type LoyaltyCardIo,
   type LoyaltyOutcome,

@@ -117,7 +117,7 @@ describe('flow/loyalty-session and LoyaltyController', () => {
       await tap(card);
       const [last] = take();
       assert.equal(last.repaired, false);
-      assert.deepEqual(controller.uncertainMembers, []);
+      assert.deepEqual(controller.uncertainCards, []);
       assert.ok(dialogues >= ops.length * writes * 3 * 2);
     });
   }
@@ -151,7 +151,7 @@ describe('flow/loyalty-session and LoyaltyController', () => {
           const retry = take();
           assert.equal(retry.at(-1)?.status, 'committed');
           assert.equal(retry.some((r) => r.status === 'settled'), false, 'the new issuance supersedes the uncertain one');
-          assert.deepEqual(controller.uncertainMembers, []);
+          assert.deepEqual(controller.uncertainCards, []);
         }
       }
     }
