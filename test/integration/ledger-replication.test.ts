@@ -45,7 +45,7 @@ describe('mifare/ledger replication (real Mosquitto)', function () {
   async function connect(): Promise<MqttClient> {
     const client = mqtt.connect(broker.url, { reconnectPeriod: 100, connectTimeout: 5000 });
     client.on('error', () => undefined);
-    if (!client.connected) await once(client, 'connect');
+    if (!client.connected) await new Promise<void>((resolve) => client.once('connect', () => resolve()));
     return client;
   }
 

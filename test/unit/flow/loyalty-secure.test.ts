@@ -143,8 +143,9 @@ describe('flow/loyalty with layout version 2 and the shadow ledger', () => {
       // What the take-back does before its write, then (maybe) the write, then the stop.
       const book = new LedgerOwedBook<string>(ledger, 42);
       const before = decodedOf(card, LAYOUT);
+      if (before.kind !== 'ok') throw new Error(before.detail);
       const operation = { redeemPoints: 40, credit: 4000 };
-      await book.begin(`uid:${UID}`, { before: (before as { state: never }).state, intended: planOperation(LAYOUT, before, operation).after });
+      await book.begin(`uid:${UID}`, { before: before.state, intended: planOperation(LAYOUT, before, operation).after });
       if (landed) assert.equal((await runLoyaltyDialogue(card, LAYOUT, operation)).status, 'committed');
       await ledger.close();
       ledger = await openLedger();

@@ -52,6 +52,12 @@ async function issued(layout: LoyaltyLayout = BOTH, uid = 'C0FFEE42', memberId =
   return card;
 }
 
+function blockOf(card: VirtualMifareCard, block: number): Buffer {
+  const r = card.read(block);
+  if (!r.ok) throw new Error(r.reason);
+  return r.data;
+}
+
 /** The card's memory with `block` replaced. */
 function withBlock(card: VirtualMifareCard, block: number, data: Buffer): VirtualMifareCard {
   const image = card.toImage();
@@ -99,7 +105,7 @@ describe('mifare/loyalty layout version 2 (keyed MACs)', () => {
     const b = block.data;
     assert.deepEqual([b[0], b[1], b[2], b.readUInt32BE(3), b[14], b[15]], [0, 0, 1, 40, 0xff, 0xff]);
     assert.equal(MAC_BYTES, 7);
-    assert.equal(card.read(4).ok && card.read(4).data[4], 2, 'the header says version 2');
+    assert.equal(blockOf(card, 4)[4], 2, 'the header says version 2');
   });
 
   it('a 7-byte UID and the open message carrying block 0 work the same', async () => {
@@ -189,15 +195,14 @@ describe('mifare/loyalty layout version 2 (keyed MACs)', () => {
         [BOTH, [3, 4, 5, 6]],
       ] as const) {
         const card = await issued(layout);
-        const genuine = card.read(5);
-        assert.ok(genuine.ok);
+        const genuine = blockOf(card, 5);
         for (const byte of bytes) {
-          const flipped = Buffer.from(genuine.data);
+          const flipped = Buffer.from(genuine);
           flipped[byte] ^= 0x10;
           assert.equal(read(withBlock(card, 5, flipped), layout).kind, 'tampered', `byte ${byte}`);
         }
         for (const byte of [0, 14, 15]) {
-          const flipped = Buffer.from(genuine.data);
+          const flipped = Buffer.from(genuine);
           flipped[byte] ^= 0x01;
           const decoded = read(withBlock(card, 5, flipped), layout);
           assert.equal(decoded.kind === 'ok' && decoded.needsRepair, true, `byte ${byte}: the other copy holds the state`);
@@ -242,7 +247,7 @@ describe('mifare/loyalty layout version 2 (keyed MACs)', () => {
       const after = read(card, rotated);
       assert.equal(after.kind === 'ok' && after.format.keyId, 2);
       assert.equal(read(card, onlyNew).kind, 'ok', 'the old key is no longer needed');
-      for (const b of [5, 6, 8, 9]) assert.equal(card.read(b).ok && card.read(b).data[2], 2, `block ${b} under key 2`);
+      for (const b of [5, 6, 8, 9]) assert.equal(blockOf(card, b)[2], 2, `block ${b} under key 2`);
     });
 
     it('a card under a key the program dropped is refused as unknown-key', async () => {
