@@ -110,6 +110,26 @@ describe('flow/loyalty with layout version 2 and the shadow ledger', () => {
     assert.equal(controller!.owed.get(`uid:${UID}`)?.change.balance, 4000, 'still owed, to the genuine card');
   });
 
+  it('a restored dump settles nothing: an uncertain dialogue of the genuine card waits for the genuine card', async () => {
+    const card = await issued(7, 0, 10_000);
+    const dump = card.toImage();
+    start();
+    card.tearAfterWrites(1, 'after'); // the commit write lands, the card leaves: uncertain
+    await tap(card, transaction(2000).context);
+    assert.deepEqual(take().map((p) => p.status), ['uncertain']);
+    card.returnToField();
+    // An uncertain write is not recorded: this tap settles it, and the ledger learns the card moved on.
+    await tap(card, transaction(100, 'refund').context);
+    assert.deepEqual(take().map((p) => [p.status, p.settled ?? '']), [['settled', 'committed'], ['committed', '']]);
+    card.tearAfterWrites(1, 'after'); // uncertain again, then the old dump is tapped
+    await tap(card, transaction(2000).context);
+    assert.deepEqual(take().map((p) => p.status), ['uncertain']);
+    await tap(VirtualMifareCard.fromImage(dump), transaction(100, 'refund').context);
+    const reports = take();
+    assert.deepEqual(reports.map((p) => [p.status, p.compensation ?? false]), [['rollback', false]], 'only the rollback: no settlement against a dump');
+    assert.deepEqual(controller!.uncertainCards, [`uid:${UID}`], 'still waiting for the genuine card');
+  });
+
   it('what a card owes is in the ledger: it survives a restart and is taken back at the next tap', async () => {
     const card = await issued(7, 0, 10_000);
     start();

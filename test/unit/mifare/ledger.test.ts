@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type CardRecord, type LedgerEntry, ShadowLedger, type ShadowLedgerOptions, judge, merge } from '../../../lib/mifare/ledger';
+import { type CardRecord, type LedgerEntry, type LedgerTransport, ShadowLedger, type ShadowLedgerOptions, judge, merge } from '../../../lib/mifare/ledger';
 import { LoyaltyKeyring, type LoyaltyLayout, defineLayout, runLoyaltyDialogue, runLoyaltyIssue } from '../../../lib/mifare/loyalty';
 import { VirtualMifareCard } from '../../../lib/mifare/virtual-card';
 import { FaultyFs, errno } from '../../helpers/faulty-fs';
@@ -112,6 +112,28 @@ describe('mifare/ledger', () => {
       fs.faults.sync = () => errno('EIO');
       await assert.rejects(l.record(UID, { memberId: 1, counter: 0 }));
       assert.equal(l.writable, false);
+    });
+
+    it('a record that changes while its publish is in flight is published again when that one ends', async () => {
+      // A transport whose acknowledgements the test gives (the broker cannot be made to wait).
+      const published: { topic: string; payload: string; ack: () => void }[] = [];
+      const transport: LedgerTransport = {
+        connected: true,
+        publish: (topic, payload) => new Promise<void>((resolve) => published.push({ topic, payload, ack: resolve })),
+        subscribe: () => undefined,
+        unsubscribe: () => undefined,
+      };
+      const l = await ledger({ transport, retryMs: 3_600_000 });
+      await l.record(UID, { memberId: 1, counter: 5, balance: 300 });
+      assert.equal(published.length, 1);
+      // Another machine's state for the same counter, which ours beats: ours must go back on the broker.
+      assert.equal(await l.merge({ uid: UID, memberId: 1, counter: 5, balance: 900, origin: 'other', at: 'x' }), 'flag');
+      assert.equal(published.length, 1, 'one publish at a time per card');
+      published[0].ack();
+      while (published.length < 2) await new Promise((r) => setImmediate(r));
+      assert.equal((JSON.parse(published[1].payload) as { balance: number }).balance, 300);
+      published[1].ack();
+      await l.idle();
     });
 
     it('entries of another program in the same file are not this ledger\'s', async () => {
