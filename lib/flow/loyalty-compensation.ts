@@ -12,7 +12,7 @@
  * shadow ledger (version 2: durable, keyed by UID), where a take-back being written is
  * recorded first, so that a machine stopping mid-way never takes it back twice.
  */
-import type { CardRecord, OwedChange, OwedRecord, ShadowLedger } from '../mifare/ledger';
+import { type CardRecord, type OwedChange, type OwedRecord, type ShadowLedger, cardRecordOf } from '../mifare/ledger';
 import type { LoyaltyLayout, LoyaltyOperation, LoyaltyState } from '../mifare/loyalty';
 import { LOYALTY_OPERATIONS, type LoyaltyOperationName } from './loyalty-input';
 import type { IntendedAmounts, LoyaltyPayload, PurseChange } from './loyalty-output';
@@ -125,13 +125,6 @@ function fromChange<T>(change: OwedChange, origin: T | undefined): OwedEntry<T> 
   return entry;
 }
 
-function cardRecord(state: LoyaltyState): CardRecord {
-  const r: CardRecord = { memberId: state.memberId, counter: state.counter };
-  if (state.points !== undefined) r.points = state.points;
-  if (state.balance !== undefined) r.balance = state.balance;
-  return r;
-}
-
 function loyaltyState(programId: number, r: CardRecord): LoyaltyState {
   return { programId, ...r };
 }
@@ -191,7 +184,7 @@ export class LedgerOwedBook<T> implements OwedBook<T> {
     if (current === undefined) return;
     const restores: OwedChange = { points: current.points, balance: current.balance, operation: current.operation };
     if (current.transaction) restores.transaction = current.transaction;
-    await this.#write(key, { points: 0, balance: 0, operation: current.operation, pending: { before: cardRecord(pending.before), intended: cardRecord(pending.intended), restores } });
+    await this.#write(key, { points: 0, balance: 0, operation: current.operation, pending: { before: cardRecordOf(pending.before), intended: cardRecordOf(pending.intended), restores } });
   }
 
   async settle(key: CardKey, result: 'committed' | 'not-committed' | 'unknown', restores: OwedEntry<T>): Promise<void> {

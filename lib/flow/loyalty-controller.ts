@@ -12,7 +12,7 @@
 import type { TransactionEnd } from '../client/jpay-client';
 import type { CardMessage, CardRequest } from '../protocol/types';
 import type { ShadowLedger } from '../mifare/ledger';
-import type { LoyaltyCardIo, LoyaltyOutcome, LoyaltyState } from '../mifare/loyalty';
+import { type LoyaltyCardIo, type LoyaltyOutcome, type LoyaltyState, emptyOutcome } from '../mifare/loyalty';
 import { CardIoBridge, type CardOpen, type CloseRequest } from './loyalty-bridge';
 import type { LoyaltyProgram } from './loyalty-config';
 import type { PendingOperation } from './loyalty-input';
@@ -254,22 +254,7 @@ export class LoyaltyController<T = unknown> {
 
 /** The outcome of a take-back whose result a stopped machine never learnt. */
 function takeBackOutcome(before: LoyaltyState, intended: LoyaltyState, key: CardKey): LoyaltyOutcome {
-  const outcome: LoyaltyOutcome = {
-    status: 'uncertain',
-    committed: false,
-    uncertain: true,
-    card: 'ok',
-    memberId: before.memberId,
-    before,
-    intended,
-    pointsEarned: 0,
-    pointsRedeemed: 0,
-    debited: 0,
-    credited: 0,
-    repaired: false,
-    verified: false,
-    writes: 0,
-  };
+  const outcome: LoyaltyOutcome = { ...emptyOutcome('uncertain', 'ok'), uncertain: true, memberId: before.memberId, before, intended };
   if (key.startsWith('uid:')) outcome.uid = key.slice(4);
   return outcome;
 }

@@ -17,6 +17,7 @@ import {
   LoyaltyError,
   checkLedger,
   decodeCard,
+  emptyOutcome,
   normalizeOperation,
   planOperation,
   planRead,
@@ -119,20 +120,7 @@ async function readBlocks(io: LoyaltyCardIo, program: LoyaltyProgram, open: Card
 
 /** An outcome with nothing written. A LoyaltyRuleError stands in for a LoyaltyError: same `code` and message. */
 function failedOutcome(status: 'unreadable' | 'refused', card: LoyaltyOutcome['card'], error: Error & { code: string }): LoyaltyOutcome {
-  return {
-    status,
-    committed: false,
-    uncertain: false,
-    card,
-    error: error as LoyaltyError,
-    pointsEarned: 0,
-    pointsRedeemed: 0,
-    debited: 0,
-    credited: 0,
-    repaired: false,
-    verified: false,
-    writes: 0,
-  };
+  return emptyOutcome(status, card, error as LoyaltyError);
 }
 
 function intendedAmounts(c: LoyaltyOperation): IntendedAmounts {

@@ -1,6 +1,6 @@
 // The shadow ledger: per card UID, the last committed state, against rollback (docs/loyalty-card.md).
 export { ShadowLedger, type RecordOptions, type ShadowLedgerOptions } from './ledger';
-export { type CardRecord, type LedgerEntry, type OwedChange, type OwedRecord } from './entry';
+export { type CardRecord, type LedgerEntry, type OwedChange, type OwedRecord, cardRecordOf } from './entry';
 export {
   LEDGER_COUNTER_MODULO,
   UNKNOWN_CARD_POLICIES,

@@ -4,7 +4,8 @@
 // and the tests map onto a VirtualMifareCard. Never throws for a card or a rule problem:
 // the outcome says what happened; only a bad layout (a programming error) throws.
 
-import type { CardRecord, LedgerVerdict, RecordOptions } from '../ledger';
+import type { LedgerVerdict, RecordOptions } from '../ledger';
+import { type CardRecord, cardRecordOf } from '../ledger/entry';
 import { type DecodedCard, type LoyaltyState, type OkCard, type TamperReason, decodeCard, sameState } from './decode';
 import { LoyaltyError } from './errors';
 import { type LoyaltyLayout, planRead } from './layout';
@@ -197,7 +198,8 @@ async function execute(io: LoyaltyCardIo, layout: LoyaltyLayout, plan: LoyaltyPl
   return { status: 'uncertain', verified: false, writes: done, error };
 }
 
-function emptyOutcome(status: LoyaltyOutcomeStatus, card: LoyaltyOutcome['card'], error?: LoyaltyError): LoyaltyOutcome {
+/** An outcome with nothing applied (the fields a caller fills in come on top). */
+export function emptyOutcome(status: LoyaltyOutcomeStatus, card: LoyaltyOutcome['card'], error?: LoyaltyError): LoyaltyOutcome {
   const outcome: LoyaltyOutcome = {
     status,
     committed: false,
@@ -231,20 +233,13 @@ function asLoyaltyError(err: unknown): LoyaltyError {
   throw err;
 }
 
-function recordOf(state: LoyaltyState): CardRecord {
-  const r: CardRecord = { memberId: state.memberId, counter: state.counter };
-  if (state.points !== undefined) r.points = state.points;
-  if (state.balance !== undefined) r.balance = state.balance;
-  return r;
-}
-
 /** The ledger's verdict as an outcome that stops the dialogue, or undefined (go on). */
 function ledgerRefusal(verdict: LedgerVerdict, card: OkCard, op: NormalizedOperation): LoyaltyOutcome | undefined {
   const report: LedgerReport = { status: verdict.status, recorded: false };
   if (!verdict.accept) {
     if (verdict.status === 'rollback') {
       report.reason = verdict.reason;
-      report.known = { memberId: verdict.entry.memberId, counter: verdict.entry.counter, ...purses(verdict.entry) };
+      report.known = cardRecordOf(verdict.entry);
       const known = verdict.entry.counter;
       const what = verdict.reason === 'version-1' ? 'a version 1 state, from before its upgrade' : verdict.reason === 'forked' ? `another state for transaction ${known}` : `transaction ${card.state.counter}, older than ${known}`;
       return { ...emptyOutcome('rollback', 'ok', new LoyaltyError('rollback', 'card', `the card holds ${what} that the ledger knows; nothing was written`)), ledger: report };
@@ -259,13 +254,6 @@ function ledgerRefusal(verdict: LedgerVerdict, card: OkCard, op: NormalizedOpera
   return undefined;
 }
 
-function purses(r: CardRecord): Pick<CardRecord, 'points' | 'balance'> {
-  const out: Pick<CardRecord, 'points' | 'balance'> = {};
-  if (r.points !== undefined) out.points = r.points;
-  if (r.balance !== undefined) out.balance = r.balance;
-  return out;
-}
-
 /**
  * The ledger on a card about to be operated (`op`): a refusal (rollback, unknown card, over
  * the limit, ledger unavailable) as an outcome with nothing written, or what to report.
@@ -277,7 +265,7 @@ export function checkLedger(ledger: DialogueLedger, card: OkCard, op: Normalized
     const error = new LoyaltyError('ledger-unavailable', 'ledger', 'the ledger cannot record anything (a failed write or sync): no card is written until it is reopened');
     return { refusal: emptyOutcome('refused', 'ok', error) };
   }
-  const verdict = ledger.judge(card.uid, recordOf(card.state), card.format.version);
+  const verdict = ledger.judge(card.uid, cardRecordOf(card.state), card.format.version);
   const refusal = ledgerRefusal(verdict, card, op);
   return refusal !== undefined ? { refusal } : { report: { status: verdict.status, recorded: false } };
 }
@@ -285,7 +273,7 @@ export function checkLedger(ledger: DialogueLedger, card: OkCard, op: Normalized
 /** Records the card's new state; a failure is reported, never thrown (the card is written). */
 async function recordInLedger(ledger: DialogueLedger, uid: string, state: LoyaltyState, report: LedgerReport, options: RecordOptions): Promise<LedgerReport> {
   try {
-    await ledger.record(uid, recordOf(state), options);
+    await ledger.record(uid, cardRecordOf(state), options);
     return { ...report, recorded: true };
   } catch (err) {
     return { ...report, recorded: false, error: reasonOf(err) };

@@ -50,6 +50,7 @@ export {
   type DialogueLedger,
   type LedgerReport,
   checkLedger,
+  emptyOutcome,
   rejectedOutcome,
   type DialogueOptions,
   type LoyaltyCardIo,

@@ -8,13 +8,12 @@ import {
   type LoyaltyOperation,
   type LoyaltyState,
   type LoyaltyWrite,
-  decodeCard,
   defineLayout,
   planIssue,
   planOperation,
-  planRead,
   planRepair,
 } from '../../../lib/mifare/loyalty';
+import { readCard as read } from './card-fixtures';
 
 const MODES: readonly TearMode[] = ['before', 'after', 'partial'];
 
@@ -46,16 +45,6 @@ function fits(layout: LoyaltyLayout, op: LoyaltyOperation): boolean {
   const points = op.earnPoints !== undefined || op.redeemPoints !== undefined;
   const balance = op.debit !== undefined || op.credit !== undefined;
   return (!points || layout.purses.includes('points')) && (!balance || layout.purses.includes('balance'));
-}
-
-function read(card: VirtualMifareCard, layout: LoyaltyLayout): DecodedCard {
-  const blocks = new Map<number, Buffer>();
-  for (const b of planRead(layout)) {
-    const r = card.read(b);
-    if (!r.ok) throw new Error(`read ${b}: ${r.reason}`);
-    blocks.set(b, r.data);
-  }
-  return decodeCard(layout, blocks);
 }
 
 /** Performs writes in order, stopping at the first failure, as the driver does. */

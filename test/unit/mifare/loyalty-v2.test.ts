@@ -14,7 +14,6 @@ import {
   LoyaltyKeyring,
   MAC_BYTES,
   canonicalHeader,
-  decodeCard,
   defineLayout,
   encodeSlotV2,
   keyBytes,
@@ -26,6 +25,7 @@ import {
   runLoyaltyDialogue,
   runLoyaltyIssue,
 } from '../../../lib/mifare/loyalty';
+import { blockOf, readCard as read } from './card-fixtures';
 
 const KEY_1 = '6b1f0e8a2c4d5e6f708192a3b4c5d6e7';
 const KEY_2 = 'f0e1d2c3b4a5968778695a4b3c2d1e0ff0e1d2c3b4a5968778695a4b3c2d1e0f';
@@ -34,28 +34,12 @@ const RING = new LoyaltyKeyring({ id: 1, key: KEY_1 });
 const BOTH = defineLayout({ programId: 42, purses: ['points', 'balance'], keys: RING });
 const BALANCE = defineLayout({ programId: 42, purses: ['balance'], keys: RING });
 
-function read(card: VirtualMifareCard, layout: LoyaltyLayout): DecodedCard {
-  const blocks = new Map<number, Buffer>();
-  for (const b of planRead(layout)) {
-    const r = card.read(b);
-    if (!r.ok) throw new Error(r.reason);
-    blocks.set(b, r.data);
-  }
-  return decodeCard(layout, blocks);
-}
-
 async function issued(layout: LoyaltyLayout = BOTH, uid = 'C0FFEE42', memberId = 1001): Promise<VirtualMifareCard> {
   const card = new VirtualMifareCard({ uid });
   const request = { memberId, ...(layout.purses.includes('points') ? { points: 40 } : {}), ...(layout.purses.includes('balance') ? { balance: 50_000 } : {}) };
   const outcome = await runLoyaltyIssue(card, layout, request);
   assert.equal(outcome.status, 'committed');
   return card;
-}
-
-function blockOf(card: VirtualMifareCard, block: number): Buffer {
-  const r = card.read(block);
-  if (!r.ok) throw new Error(r.reason);
-  return r.data;
 }
 
 /** The card's memory with `block` replaced. */
