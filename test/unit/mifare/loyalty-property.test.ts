@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { type TearMode, VirtualMifareCard } from '../../../lib/mifare/virtual-card';
 import {
+  LoyaltyKeyring,
   type IssueRequest,
   type LoyaltyLayout,
   type LoyaltyOperation,
@@ -30,6 +31,7 @@ const LAYOUTS: readonly LoyaltyLayout[] = [
   defineLayout({ programId: 31, purses: ['points'], sector: 3 }),
   defineLayout({ programId: 31, purses: ['balance'], sector: 14, maxBalance: 20_000 }),
   defineLayout({ programId: 31, purses: ['points', 'balance'], cardKind: '4k', sector: 36 }),
+  defineLayout({ programId: 31, purses: ['points', 'balance'], keys: new LoyaltyKeyring({ id: 9, key: '31313131313131313131313131313132' }) }),
 ];
 const SEQUENCES = 1200;
 
