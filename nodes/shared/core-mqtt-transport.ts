@@ -1,13 +1,18 @@
 /**
- * A GatewayTransport over Node-RED's core `mqtt-broker` config node (10-mqtt.js), so a
- * gateway uses the user's broker settings: TLS (tls-config), MQTT 5, credentials, birth,
- * close and last-will messages. The config node owns the connection; this registers one
- * user with it, whose status calls tell the connection state.
+ * Node-RED's core `mqtt-broker` config node (10-mqtt.js) as the transport of the gateway
+ * (lib/gateway) and of the loyalty shadow ledger (lib/mifare/ledger), so both use the
+ * user's broker settings: TLS (tls-config), MQTT 5, credentials, birth, close and
+ * last-will messages. The config node owns the connection; this registers one user with
+ * it, whose status calls tell the connection state.
  */
 import type { Node, NodeAPI, NodeStatus } from 'node-red';
 import { JpayError } from '../../lib/errors';
 import { v5Properties } from '../../lib/gateway/mqtt-client';
 import type { GatewayTransport, InboundMessage, OutboundMessage } from '../../lib/gateway/transport';
+import type { LedgerTransport } from '../../lib/mifare/ledger';
+
+/** A publish the broker never acknowledged is given up after this long (its sender decides what next). */
+const PUBLISH_TIMEOUT_MS = 15_000;
 
 /** The part of the core mqtt-broker node a gateway uses. */
 export interface CoreBrokerNode extends Node {
@@ -79,7 +84,12 @@ export class CoreBrokerTransport implements GatewayTransport {
     if (message.correlationData) msg.correlationData = message.correlationData;
     if (message.contentType) msg.contentType = message.contentType;
     return new Promise((resolve, reject) => {
-      this.#broker.publish(msg, (error) => (error ? reject(error instanceof Error ? error : new JpayError(String(error))) : resolve()));
+      const timer = setTimeout(() => reject(new JpayError(`the mqtt-broker did not acknowledge within ${PUBLISH_TIMEOUT_MS} ms`)), PUBLISH_TIMEOUT_MS);
+      this.#broker.publish(msg, (error) => {
+        clearTimeout(timer);
+        if (error) reject(error instanceof Error ? error : new JpayError(String(error)));
+        else resolve();
+      });
     });
   }
 
@@ -94,4 +104,17 @@ export class CoreBrokerTransport implements GatewayTransport {
     this.#listeners.clear();
     return new Promise((resolve) => this.#broker.deregister(this.#proxy, () => resolve(), true));
   }
+}
+
+/** The same broker user as the shadow ledger's transport: retained records at QoS 1. */
+export function ledgerTransport(broker: CoreBrokerTransport): LedgerTransport {
+  return {
+    get connected() {
+      return broker.connected;
+    },
+    publish: (topic, payload) => broker.publish({ topic, payload, qos: 1, retain: true }),
+    subscribe: (filter, onMessage) => broker.subscribe(filter, (message) => onMessage(message.topic, message.payload)),
+    unsubscribe: (filter) => broker.unsubscribe(filter),
+    onConnect: (listener) => broker.onConnection((connected) => connected && listener()),
+  };
 }

@@ -172,6 +172,16 @@ export const EXAMPLE_RUNS: readonly ExampleRun[] = [
         out.push(await flow.inbox('Payment result: iface "mifare" = paid by the card').next());
         await idle(sim);
       }
+      // A copy of the card, spent, then put back: a rollback on the alerts output.
+      press('6. A card writer copies the card (simulator)');
+      await flow.inbox('Simulator').next();
+      press('4. Buy a cappuccino (150.00 ₽)');
+      out.push(await flow.inbox('Payment result: iface "mifare" = paid by the card').next());
+      await idle(sim);
+      press('7. Put the old copy back, buy a cappuccino (attack)');
+      out.push(await flow.inbox('Security alerts: tampered, rollback, conflict').next());
+      out.push(await flow.inbox('Payment result: iface "mifare" = paid by the card').next());
+      await idle(sim);
       return out;
     },
   },
