@@ -1,11 +1,14 @@
 /**
  * Measurement 6 — the cost of the outcome-unknown journal on a sale: a purchase through
- * JpayClient with TransactionRecovery (policy block: `beforeSale()`, then the journal
- * hooks record the transaction, fdatasync'd, before it is sent) vs. the same client
- * without a journal. Once with an empty journal and once with `resolvedEntries` resolved
- * sales already in it (the 7 days a busy machine keeps as claims). Two identical
- * simulated terminals in a child process, every delay off. The journal on the disk (two
- * fdatasyncs per sale: the begin, the answer) and on a RAM disk (the library's own cost).
+ * `TransactionRecovery.transaction()` (policy block: the check before the sale, the begin
+ * record fdatasync'd — while the connection opens — before the first byte is sent, the
+ * answer and the receipt watermark fdatasync'd before the result is returned; the client
+ * made with `recovery.clientOptions`, as the node and the CLI do) vs. the same purchase
+ * through a client without a journal. Once with an empty journal and once with
+ * `resolvedEntries` resolved sales already in it (the 7 days a busy machine keeps as
+ * claims). Two identical simulated terminals in a child process, every delay off. The
+ * journal on the disk (two fdatasyncs per sale: the begin, the answer) and on a RAM disk
+ * (the library's own cost).
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -83,15 +86,14 @@ export async function benchRecovery(options: RecoveryOptions): Promise<RecoveryR
     const [subjectPort, baselinePort] = await host.call<number[]>('start', { count: 2 });
     for (const [m, medium] of MEDIA.entries()) for (const resolvedEntries of [0, options.resolvedEntries]) {
       const recovery = await TransactionRecovery.open(path.join(dirs[m], `journal-${resolvedEntries}.jsonl`), { policy: 'block' });
-      const journaled = new JpayClient({ host: '127.0.0.1', port: subjectPort, password: PASSWORD, transactionHooks: recovery.hooks });
+      const journaled = new JpayClient({ host: '127.0.0.1', port: subjectPort, password: PASSWORD, ...recovery.clientOptions });
       const plain = new JpayClient({ host: '127.0.0.1', port: baselinePort, password: PASSWORD });
       try {
         await preload(recovery.journal, '127.0.0.1', subjectPort, resolvedEntries);
         let amount = 100;
         const subject = async (): Promise<void> => {
-          await recovery.beforeSale(journaled);
-          const r = await journaled.transaction({ type: 'purchase', amount: amount++ });
-          if (!r.approved) throw new Error('the journaled sale was not approved');
+          const sale = await recovery.transaction(journaled, { type: 'purchase', amount: amount++ });
+          if (sale.kind !== 'answered' || !sale.result.approved) throw new Error('the journaled sale was not approved');
         };
         const baseline = async (): Promise<void> => {
           const r = await plain.transaction({ type: 'purchase', amount: amount++ });

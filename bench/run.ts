@@ -8,6 +8,7 @@ import path from 'node:path';
 import { benchCodec, type CodecCase, type CodecOptions, type CodecResult } from './codec';
 import { benchCommandOverhead, type CommandOverheadOptions, type CommandOverheadResult } from './command-overhead';
 import { benchFleet, type FleetOptions, type FleetResult } from './fleet';
+import { benchFleetMqtt, type FleetMqttOptions, type FleetMqttResult } from './fleet-mqtt';
 import { benchHandshake, type HandshakeOptions, type HandshakeResult } from './handshake';
 import { benchLoadTime, type LoadTimeOptions, type LoadTimeResult } from './load-time';
 import { describeMachine } from './machine';
@@ -15,7 +16,7 @@ import { benchMqtt, type MqttOptions, type MqttResult } from './mqtt';
 import { benchRecovery, type RecoveryOptions, type RecoveryResult } from './recovery';
 import { bytes, formatTable, ms, times, us, type Row } from './table';
 
-export const MEASUREMENTS = ['command', 'codec', 'fleet', 'handshake', 'mqtt', 'recovery', 'load'] as const;
+export const MEASUREMENTS = ['command', 'codec', 'fleet', 'handshake', 'mqtt', 'recovery', 'gateway', 'load'] as const;
 export type Measurement = (typeof MEASUREMENTS)[number];
 
 export interface Plan {
@@ -25,6 +26,7 @@ export interface Plan {
   handshake: HandshakeOptions;
   mqtt: MqttOptions;
   recovery: RecoveryOptions;
+  gateway: FleetMqttOptions;
   load: LoadTimeOptions;
 }
 
@@ -38,6 +40,7 @@ export const FULL: Plan = {
   handshake: { iterations: 100, rounds: 6 },
   mqtt: { receipts: 1000, sequential: 300, rounds: 6 },
   recovery: { sales: 100, rounds: 6, resolvedEntries: 10_000 },
+  gateway: { terminals: 200, pairs: 3 },
   load: { requireRuns: 21, nodeRedRuns: 9 },
 };
 
@@ -48,6 +51,7 @@ export const QUICK: Plan = {
   handshake: { iterations: 30, rounds: 4 },
   mqtt: { receipts: 300, sequential: 100, rounds: 4 },
   recovery: { sales: 40, rounds: 4, resolvedEntries: 2000 },
+  gateway: { terminals: 50, pairs: 1 },
   load: { requireRuns: 7, nodeRedRuns: 3 },
 };
 
@@ -244,6 +248,49 @@ function recoveryRows(r: RecoveryResult): Row[] {
   return [...sales, floor];
 }
 
+function gatewayRows(r: FleetMqttResult): Row[] {
+  const n = r.terminals;
+  const label = `fleet over MQTT ${n}: one jpay --mqtt --all settlement`;
+  return [
+    {
+      measurement: `${label}, terminals settled (vs directly)`,
+      subject: `${r.mqtt.ok}/${n}`,
+      baseline: `${r.direct.ok}/${n}`,
+      ratio: '—',
+      target: `${n}/${n}`,
+      pass: r.mqtt.ok === n,
+    },
+    {
+      measurement: '  settlement per terminal, p50 (gateway vs client straight to the terminal)',
+      subject: ms(r.mqtt.p50),
+      baseline: ms(r.direct.p50),
+      ratio: times(r.mqtt.p50 / r.direct.p50),
+      target: '—',
+    },
+    {
+      measurement: '  settlement per terminal, p99',
+      subject: ms(r.mqtt.p99),
+      baseline: ms(r.direct.p99),
+      ratio: times(r.mqtt.p99 / r.direct.p99),
+      target: '—',
+    },
+    {
+      measurement: '  the whole command (CLI start, discovery, every answer) vs all settlements directly',
+      subject: ms(r.mqtt.wallMs),
+      baseline: ms(r.direct.wallMs),
+      ratio: times(r.mqtt.wallMs / r.direct.wallMs),
+      target: '—',
+    },
+    {
+      measurement: `fleet over MQTT ${n}: RSS per idle gateway, with its client and connection (heap)`,
+      subject: `${bytes(r.memory.rssPerGateway)} (${bytes(r.memory.heapPerGateway)})`,
+      baseline: '—',
+      ratio: '—',
+      target: '—',
+    },
+  ];
+}
+
 function loadRows(r: LoadTimeResult): Row[] {
   return [
     {
@@ -304,6 +351,7 @@ export async function runAll({ plan, only, log }: RunOptions): Promise<RunOutput
   await step('handshake', () => benchHandshake(plan.handshake), (r) => [handshakeRow(r)]);
   await step('mqtt', () => benchMqtt(plan.mqtt), mqttRows);
   await step('recovery', () => benchRecovery(plan.recovery), recoveryRows);
+  await step('gateway', () => benchFleetMqtt(plan.gateway), gatewayRows);
   await step('load', () => benchLoadTime(plan.load), loadRows);
   return { rows, results };
 }

@@ -3,21 +3,33 @@
  * whole card dialogue itself (read, repair, operate, verify, close with the receipt) and
  * emits the outcome. The input arms the operation for the next card. It is an alternative
  * to jpay-card: a terminal has one card handler. The logic lives in lib/flow/loyalty-*.
+ *
+ * Layout version 2: the program key and older keys are credentials (type password); the
+ * shadow ledger is a file in the user directory, replicated through a core mqtt-broker
+ * config node when one is chosen. Security alerts (tampered, rollback, conflict) go to the
+ * second output.
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { ERROR_CODES, JpayFlowError } from '../lib/flow/errors';
-import { type LoyaltyConfig, type LoyaltyProgram, parseLoyaltyConfig } from '../lib/flow/loyalty-config';
+import { type LoyaltyConfig, type LoyaltyCredentials, type LoyaltyProgram, parseLoyaltyConfig } from '../lib/flow/loyalty-config';
 import { type Armed, LoyaltyController } from '../lib/flow/loyalty-controller';
 import { type LoyaltyInput, parseLoyaltyInput } from '../lib/flow/loyalty-input';
-import type { LoyaltyPayload } from '../lib/flow/loyalty-output';
+import { ALERT_STATUSES, type LoyaltyPayload, conflictPayload } from '../lib/flow/loyalty-output';
 import type { LoyaltyReport } from '../lib/flow/loyalty-session';
+import { ShadowLedger } from '../lib/mifare/ledger';
+import { CoreBrokerTransport, getCoreBroker, ledgerTransport } from './shared/core-mqtt-transport';
 import { connectUser, derivedMessage, type UserNode } from './shared/user-node';
 
 const NS = 'jpay-loyalty';
 
 interface JpayLoyaltyDef extends NodeDef, LoyaltyConfig {
   terminal: string;
+  /** A core mqtt-broker config node: the ledger is shared through it (empty: this machine only). */
+  broker?: string;
 }
+
+type LoyaltyNode = Node<LoyaltyCredentials>;
+type InputHandler = (msg: NodeMessage, send: (msg: NodeMessage | (NodeMessage | null)[]) => void, done: (err?: Error) => void) => void;
 
 /** 4550 → "45.50": display only (the payload keeps integers). */
 function money(minor: number): string {
@@ -25,26 +37,83 @@ function money(minor: number): string {
 }
 
 export = function register(RED: NodeAPI): void {
-  function JpayLoyaltyNode(this: Node, config: JpayLoyaltyDef): void {
+  function JpayLoyaltyNode(this: LoyaltyNode, config: JpayLoyaltyDef): void {
     RED.nodes.createNode(this, config);
     setup(this, config);
   }
 
-  function setup(node: Node, config: JpayLoyaltyDef): void {
+  /** The node cannot work: red status, the reason logged once; returns the input handler that fails every msg with it. */
+  function disabled(node: Node, error: JpayFlowError, statusKey: string): InputHandler {
+    node.status({ fill: 'red', shape: 'ring', text: `${NS}.status.${statusKey}` });
+    node.error(error.message);
+    return (_msg, _send, done) => done(error);
+  }
+
+  function setup(node: LoyaltyNode, config: JpayLoyaltyDef): void {
     const user = connectUser(RED, node, config.terminal, NS);
     if (!user) return;
 
     let program: LoyaltyProgram;
     try {
-      program = parseLoyaltyConfig(config);
+      const userDir = (RED.settings as unknown as { userDir?: unknown }).userDir;
+      program = parseLoyaltyConfig(config, node.credentials ?? {}, typeof userDir === 'string' ? { userDir } : {});
     } catch (err) {
-      const error = new JpayFlowError(ERROR_CODES.validation, (err as Error).message);
-      node.status({ fill: 'red', shape: 'ring', text: `${NS}.status.badConfig` });
-      node.error(error.message);
-      node.on('input', (_msg, _send, done) => done(error));
+      node.on('input', disabled(node, new JpayFlowError(ERROR_CODES.validation, (err as Error).message), 'badConfig'));
       return;
     }
-    run(node, user, program);
+    if (program.ledger === undefined) {
+      node.on('input', run(node, user, program));
+      return;
+    }
+    // Until the ledger is open, a msg is refused with a clear error (none is dropped).
+    let input: InputHandler = (_msg, _send, done) => done(new JpayFlowError(ERROR_CODES.validation, RED._(`${NS}.errors.not-ready`)));
+    node.on('input', (msg, send, done) => input(msg, send, done));
+    const ledgerConfig = program.ledger;
+    const keys = program.layout.keys;
+    let broker: CoreBrokerTransport | undefined;
+    if (typeof config.broker === 'string' && config.broker !== '') {
+      const core = getCoreBroker(RED, config.broker);
+      if (core) broker = new CoreBrokerTransport(core, `${node.id}:ledger`);
+      else {
+        input = disabled(node, new JpayFlowError(ERROR_CODES.validation, RED._(`${NS}.errors.no-broker`)), 'badConfig');
+        return;
+      }
+    }
+    user.status('busy', `${NS}.status.openingLedger`);
+    const opening = ShadowLedger.open({
+      file: ledgerConfig.file,
+      programId: program.layout.programId,
+      keys: keys!,
+      unknownCards: ledgerConfig.unknownCards,
+      unknownCardLimit: ledgerConfig.unknownCardLimit,
+      topicPrefix: ledgerConfig.topicPrefix,
+      ...(ledgerConfig.origin !== undefined ? { origin: ledgerConfig.origin } : {}),
+      ...(broker ? { transport: ledgerTransport(broker) } : {}),
+      warn: (message) => node.warn(message),
+    });
+    // The node closes only once the ledger is open (then closed again) or failed.
+    let closing = false;
+    user.onClose(() => {
+      closing = true;
+    });
+    void user.track(
+      opening.then(
+        async (ledger) => {
+          if (closing) {
+            await ledger.close();
+            await broker?.close();
+            return;
+          }
+          user.status('clear');
+          input = run(node, user, program, ledger, broker);
+        },
+        async (err: Error) => {
+          await broker?.close();
+          if (closing) return;
+          input = disabled(node, new JpayFlowError(ERROR_CODES.validation, RED._(`${NS}.errors.ledger`, { detail: err.message })), 'ledgerFailed');
+        },
+      ),
+    );
   }
 
   function summary(p: LoyaltyPayload): string {
@@ -83,10 +152,20 @@ export = function register(RED: NodeAPI): void {
         return;
       case 'compensated':
         user.status('ok', RED._(`${NS}.status.compensated`, { summary: summary(p) }));
+        return;
+      case 'tampered':
+        user.status('error', RED._(`${NS}.status.tampered`, { uid: p.uid ?? '?' }));
+        return;
+      case 'rollback':
+        user.status('error', RED._(`${NS}.status.rollback`, { uid: p.uid ?? '?' }));
+        return;
+      case 'conflict':
+        user.status('error', RED._(`${NS}.status.conflict`, { uid: p.uid ?? '?' }));
     }
   }
 
-  function run(node: Node, user: UserNode, program: LoyaltyProgram): void {
+  /** Runs the program on the terminal; returns the node's input handler. */
+  function run(node: Node, user: UserNode, program: LoyaltyProgram, ledger?: ShadowLedger, broker?: CoreBrokerTransport): InputHandler {
     const terminal = user.terminal;
 
     const emit = (report: LoyaltyReport<NodeMessage>): void => {
@@ -102,11 +181,15 @@ export = function register(RED: NodeAPI): void {
         node.error(new JpayFlowError(ERROR_CODES.validation, text), msg);
         return;
       }
-      node.send(msg);
+      // Security alerts have their own output, to be wired to whoever must know.
+      node.send(ALERT_STATUSES.has(payload.status) ? [null, msg] : [msg, null]);
     };
+    ledger?.on('conflict', (entry) => emit({ payload: conflictPayload(program.layout.programId, entry) }));
 
     const controller = new LoyaltyController<NodeMessage>({
       program,
+      ...(ledger ? { ledger } : {}),
+      warn: (message) => node.warn(message),
       report: emit,
       started: () => user.status('busy', `${NS}.status.card`),
       expired: (armed: Armed<NodeMessage>) => {
@@ -122,9 +205,11 @@ export = function register(RED: NodeAPI): void {
     user.onClose(() => {
       terminal.deregisterCardHandler(node.id);
       controller.close();
+      // The ledger closes after the last dialogue's records are written.
+      if (ledger) void user.track(controller.idle().then(() => ledger.close()).then(() => broker?.close()));
     });
 
-    node.on('input', (msg, _send, done) => {
+    return (msg, _send, done) => {
       let input: LoyaltyInput;
       try {
         input = parseLoyaltyInput(msg.payload, program);
@@ -142,8 +227,10 @@ export = function register(RED: NodeAPI): void {
       if (replaced) node.warn(RED._(`${NS}.warn.replaced`, { operation: replaced.operation.operation }));
       user.status('busy', RED._(`${NS}.status.armed`, { operation: RED._(`${NS}.operation.${input.operation}`) }));
       done();
-    });
+    };
   }
 
-  RED.nodes.registerType('jpay-loyalty', JpayLoyaltyNode);
+  RED.nodes.registerType<LoyaltyNode, JpayLoyaltyDef, unknown, LoyaltyCredentials>('jpay-loyalty', JpayLoyaltyNode, {
+    credentials: { key: { type: 'password' }, previousKeys: { type: 'password' } },
+  });
 };

@@ -1,14 +1,17 @@
 /**
  * jpay-terminal (config node): one shared JpayClient per terminal, the card/dex handler
  * registrations and the state broadcast to the nodes using it (nodes/shared/terminal-api.ts).
- * With recovery on, a journal records every transaction before it is sent, and what the
- * last run left with an unknown outcome is resolved on start (docs/reliability.md).
+ * With recovery on, a journal records every transaction before it is sent, what the last
+ * run left with an unknown outcome is resolved on start, and an outcome whose node was gone
+ * when it came is kept for the node that replaces it (docs/reliability.md).
  */
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import type { ClientTimeouts } from '../lib/client';
 import { parseRecoveryConfig, type RecoveryConfigFields, type TerminalRecoveryConfig } from '../lib/flow/recovery-config';
-import { TerminalRecovery } from '../lib/flow/recovery-terminal';
+import { describeOutcome } from '../lib/flow/recovery-payload';
 import type { Language } from '../lib/protocol/types';
+import { TransactionRecovery } from '../lib/recovery/transaction-recovery';
+import type { Delivery } from '../lib/recovery/types';
 import { TerminalController } from './shared/terminal-controller';
 import { TERMINAL_API_PROPERTY } from './shared/terminal-lookup';
 
@@ -77,7 +80,12 @@ export = function register(RED: NodeAPI): void {
       return;
     }
     const recovery = recoveryConfig
-      ? new TerminalRecovery({ config: recoveryConfig, hasPassword: password !== undefined, warn: (msg) => node.warn(msg) })
+      ? TransactionRecovery.create(recoveryConfig.journalFile, {
+          policy: recoveryConfig.policy,
+          settleMs: recoveryConfig.settleMs,
+          autoRecover: recoveryConfig.autoRecover,
+          logger: { warn: (msg) => node.warn(msg) },
+        })
       : undefined;
 
     let controller: TerminalController;
@@ -95,6 +103,7 @@ export = function register(RED: NodeAPI): void {
         language: languageOf(config.language),
         handlerTimeoutMs: timeouts.handlerMs ?? DEFAULT_HANDLER_MS,
         warn: (key, detail) => node.warn(RED._(`jpay-terminal.warn.${key}`, detail ?? {})),
+        reportLost: (nodeId, description) => node.error(RED._('jpay-terminal.errors.lost', { node: nodeId, transaction: description })),
         ...(recovery ? { recovery } : {}),
       });
     } catch (err) {
@@ -103,17 +112,55 @@ export = function register(RED: NodeAPI): void {
       return;
     }
     (node as unknown as Record<string, unknown>)[TERMINAL_API_PROPERTY] = controller;
-    if (recovery) {
+    let stopWatching = (): void => undefined;
+    if (recovery && recoveryConfig) {
       recovery.on('recovered', ({ source, results }) => {
         for (const r of results) {
           node.log(RED._('jpay-terminal.recovery.result', { id: r.id, outcome: r.outcome, source, reversal: r.reversal?.state ?? '-' }));
         }
       });
-      if (password === undefined && recovery.config.autoRecover) node.warn(RED._('jpay-terminal.recovery.no-password'));
-      void recovery.start(controller.client);
+      const journal = recoveryConfig.journalFile;
+      const describeKept = (d: Delivery): Record<string, string> => ({
+        id: d.result.id,
+        node: String(d.result.annotations.owner ?? '-'),
+        transaction: describeOutcome(d.result.request, { outcome: d.result.outcome, ...(d.result.receipt ? { receipt: d.result.receipt } : {}) }),
+        journal,
+      });
+      // Kept for a node that is not running (it closed as the outcome came): the node that replaces it delivers it.
+      recovery.on('undelivered', (d) => node.warn(RED._('jpay-terminal.recovery.kept', describeKept(d))));
+      // After every deploy (and after the start-up recovery): outcomes kept for nodes that are not in the flows wait for a person.
+      let flowsStarted = false;
+      const warned = new Set<string>();
+      const warnOrphans = (): void => {
+        for (const d of recovery.undelivered()) {
+          const owner = d.result.annotations.owner;
+          if (typeof owner !== 'string' || RED.nodes.getNode(owner) || warned.has(d.result.id)) continue;
+          warned.add(d.result.id);
+          node.warn(RED._('jpay-terminal.recovery.orphan', describeKept(d)));
+        }
+      };
+      // Kept outcomes are handed to their nodes once the flows run: a msg sent while they start may reach no one.
+      const onFlowsStarting = (): void => recovery.holdDeliveries();
+      const onFlowsStarted = (): void => {
+        flowsStarted = true;
+        recovery.releaseDeliveries();
+        recovery.whenReady().then(warnOrphans, () => undefined);
+      };
+      recovery.holdDeliveries();
+      RED.events.on('flows:starting', onFlowsStarting);
+      RED.events.on('flows:started', onFlowsStarted);
+      stopWatching = () => {
+        RED.events.removeListener('flows:starting', onFlowsStarting);
+        RED.events.removeListener('flows:started', onFlowsStarted);
+      };
+      if (password === undefined && recoveryConfig.autoRecover) node.warn(RED._('jpay-terminal.recovery.no-password'));
+      void recovery.start(controller.client).then(() => {
+        if (flowsStarted) warnOrphans();
+      });
     }
 
     node.on('close', (_removed: boolean, done: () => void) => {
+      stopWatching();
       controller.close(CLOSE_GRACE_MS).then(done, done);
     });
   }

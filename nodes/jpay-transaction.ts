@@ -1,17 +1,17 @@
 /**
  * jpay-transaction: msg.payload → one transaction on the terminal. Output 1: the result;
  * output 2: progress (display, SBP QR code, keepalive); output 3: recovered outcomes — a
- * transaction whose answer was lost, resolved by the terminal's recovery (its report).
- * msg.cancel aborts a running transaction. The logic lives in lib/flow; this file wires it
- * to Node-RED.
+ * transaction whose answer was lost, resolved by the terminal's recovery (its report), and
+ * an answer that came while this node's predecessor (same id) was closing in a redeploy
+ * or a stop. msg.cancel aborts a running transaction. The logic lives in lib/flow and
+ * lib/recovery; this file wires it to Node-RED.
  */
-import { randomUUID } from 'node:crypto';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import type { JpayClient, TransactionOptions } from '../lib/client';
 import { TransactionOutcomeUnknown } from '../lib/errors';
-import { recoveryPayload, unsettledPayload, type RecoveryPayload } from '../lib/flow/recovery-payload';
-import type { RecoveredEvent } from '../lib/flow/recovery-terminal';
+import { deliveryPayload, describeOutcome, recoveryPayload, unsettledPayload, type RecoveryPayload } from '../lib/flow/recovery-payload';
 import { RecoveryPendingError } from '../lib/recovery/errors';
-import type { RecoveryResult } from '../lib/recovery/types';
+import type { SaleOutcome } from '../lib/recovery/transaction-recovery';
 import { ERROR_CODES, JpayFlowError, outcomeUnknownPayload, toFlowError } from '../lib/flow/errors';
 import { displayProgress, keepaliveProgress, qrProgress, resolveLanguage, shortStatusText, type ProgressPayload } from '../lib/flow/progress';
 import {
@@ -21,7 +21,7 @@ import {
   type TransactionDefaultsConfig,
 } from '../lib/flow/transaction-input';
 import { statusText, transactionPayload } from '../lib/flow/transaction-output';
-import type { Language } from '../lib/protocol/types';
+import type { Language, TransactionRequest } from '../lib/protocol/types';
 import { connectUser, derivedMessage, type UserNode } from './shared/user-node';
 
 const NS = 'jpay-transaction';
@@ -35,6 +35,16 @@ interface JpayTransactionDef extends NodeDef, TransactionDefaultsConfig {
 
 type Send = (msg: NodeMessage | (NodeMessage | NodeMessage[] | null)[]) => void;
 type Done = (err?: Error) => void;
+
+/** A sale without recovery, in the shape a sale with recovery ends in. */
+async function unjournaledSale(client: JpayClient, request: TransactionRequest, options: TransactionOptions): Promise<SaleOutcome> {
+  try {
+    return { kind: 'answered', result: await client.transaction(request, options), journalId: undefined, undelivered: false };
+  } catch (error) {
+    if (error instanceof TransactionOutcomeUnknown) return { kind: 'unknown', error, recovery: undefined };
+    throw error;
+  }
+}
 
 export = function register(RED: NodeAPI): void {
   function JpayTransactionNode(this: Node, config: JpayTransactionDef): void {
@@ -61,18 +71,16 @@ export = function register(RED: NodeAPI): void {
     user.onClose(() => running?.abort());
     const reverse = config.onUnknown === 'reverse';
 
-    // Leftovers this node started (an earlier run, a redeploy) resolved by the terminal's recovery.
+    // Outcomes kept for this node (its id): leftovers recovery resolved, answers that came while its predecessor closed.
     const recovery = user.terminal.recovery;
     if (recovery) {
-      const onRecovered = (e: RecoveredEvent): void => {
-        for (const r of e.results) {
-          if (r.annotations.node !== node.id || user.closing || !recovery.markDelivered(r.id)) continue;
-          const payload = recoveryPayload(r, e.source);
+      user.onClose(
+        recovery.deliverTo(node.id, (d) => {
+          const payload = deliveryPayload(d);
           showRecovered(user, payload);
           node.send([null, null, { topic: 'recovery', payload } as NodeMessage]);
-        }
-      };
-      user.onClose(recovery.subscribe(onRecovered));
+        }),
+      );
     }
 
     node.on('input', (msg, send, done) => {
@@ -110,16 +118,10 @@ export = function register(RED: NodeAPI): void {
       const progress = (payload: ProgressPayload): void => {
         if (!user.closing) send([null, derivedMessage(RED, msg, payload.event, payload)]);
       };
-      const requestId = randomUUID();
       try {
-        if (terminal.recovery) {
-          user.status('busy', `${NS}.status.checking`);
-          await terminal.recovery.beforeSale(terminal.client);
-        }
-        user.status('busy', terminal.state.state === 'busy' ? `${NS}.status.queued` : `${NS}.status.running`);
-        const result = await terminal.client.transaction(request, {
+        const options: TransactionOptions = {
           signal,
-          annotations: { node: node.id, request: requestId, reverse },
+          annotations: { reverse },
           handlers: {
             ...terminal.transactionHandlers({ nodeId: node.id, msgid: msg._msgid, request }),
             display: (m) => {
@@ -131,7 +133,36 @@ export = function register(RED: NodeAPI): void {
             displayqrcode: (m) => progress(qrProgress(m)),
             keepalive: (info) => progress(keepaliveProgress(info.count)),
           },
-        });
+        };
+        const sending = (): void => user.status('busy', terminal.state.state === 'busy' ? `${NS}.status.queued` : `${NS}.status.running`);
+        let sale: SaleOutcome;
+        if (terminal.recovery) {
+          user.status('busy', `${NS}.status.checking`);
+          sale = await terminal.recovery.transaction(terminal.client, request, {
+            ...options,
+            owner: node.id,
+            progress: (step) => (step === 'sending' ? sending() : user.status('busy', `${NS}.status.recovering`)),
+          });
+        } else {
+          sending();
+          sale = await unjournaledSale(terminal.client, request, options);
+        }
+        if (sale.kind !== 'answered') {
+          outcomeUnknown(user, msg, done, send, request, sale);
+          return;
+        }
+        const result = sale.result;
+        if (sale.undelivered) {
+          // The node closed as the answer came: the journal keeps it for the node that replaces this one.
+          done();
+          return;
+        }
+        if (user.closing) {
+          // No journal keeps it, and a closing flow delivers nothing: the log must say it.
+          terminal.reportLost(node.id, describeOutcome(request, { result }));
+          done();
+          return;
+        }
         msg.payload = transactionPayload(result, request, { includePlainTextPan: config.includePan === true, language });
         if (result.amountMismatch) {
           node.warn(RED._(`${NS}.warnings.amountMismatch`, { requested: String(result.requestedAmount), authorized: String(result.authorizedAmount) }));
@@ -150,10 +181,6 @@ export = function register(RED: NodeAPI): void {
           done();
           return;
         }
-        if (err instanceof TransactionOutcomeUnknown) {
-          await outcomeUnknown(user, msg, send, done, err, requestId);
-          return;
-        }
         if (err instanceof RecoveryPendingError) {
           // Nothing was sent; the error keeps its own code (JPAY_RECOVERY_PENDING).
           user.status('error', `${NS}.status.recoveryPending`);
@@ -166,33 +193,27 @@ export = function register(RED: NodeAPI): void {
   }
 
   /**
-   * The answer was lost. With automatic recovery the terminal's report says what happened:
-   * a settled outcome goes to output 3; an ambiguous one (or a failed recovery) is an
-   * error with what is known, for Catch nodes. Nothing is ever sent again.
+   * The answer was lost. With automatic recovery the terminal's report said what happened:
+   * a settled outcome goes to output 3; an ambiguous one (or a failed recovery, or none) is
+   * an error with what is known, for Catch nodes. Nothing is ever sent again.
    */
-  async function outcomeUnknown(user: UserNode, msg: NodeMessageInFlow, send: Send, done: Done, err: TransactionOutcomeUnknown, requestId: string): Promise<void> {
+  function outcomeUnknown(user: UserNode, msg: NodeMessageInFlow, done: Done, send: Send, request: TransactionRequest, sale: Exclude<SaleOutcome, { kind: 'answered' }>): void {
     const recovery = user.terminal.recovery;
-    if (!recovery || !recovery.automatic || user.closing) {
-      msg.payload = recovery ? unsettledPayload(err, undefined) : outcomeUnknownPayload(err);
-      user.fail(done, err, `${NS}.status.outcomeUnknown`);
+    if (sale.kind === 'unknown') {
+      // No journal keeps it and a closing flow catches nothing: the log must say it.
+      if (user.closing && !recovery) user.terminal.reportLost(user.nodeId, `${describeOutcome(request, {})}: OUTCOME UNKNOWN (${sale.error.message})`);
+      msg.payload = recovery ? unsettledPayload(sale.error, sale.recovery) : outcomeUnknownPayload(sale.error);
+      user.fail(done, sale.error, `${NS}.status.outcomeUnknown`);
       return;
     }
-    user.status('busy', `${NS}.status.recovering`);
-    let mine: RecoveryResult | Error | undefined;
-    try {
-      mine = (await recovery.recoverNow(user.terminal.client, requestId)).find((r) => r.annotations.request === requestId);
-    } catch (e) {
-      mine = e instanceof Error ? e : new Error(String(e));
-    }
-    if (mine === undefined || mine instanceof Error || mine.outcome === 'ambiguous') {
-      msg.payload = unsettledPayload(err, mine);
-      user.fail(done, err, `${NS}.status.outcomeUnknown`);
+    if (sale.undelivered) {
+      done();
       return;
     }
-    const payload = recoveryPayload(mine, 'transaction', err);
+    const payload = recoveryPayload(sale.result, 'transaction', sale.error);
     msg.payload = payload;
     showRecovered(user, payload);
-    if (!user.closing) send([null, null, msg]);
+    send([null, null, msg]);
     done();
   }
 

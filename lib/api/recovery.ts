@@ -3,13 +3,24 @@
  * transaction and the procedure that resolves a lost answer from the terminal's report
  * (docs/reliability.md).
  */
-export { TransactionRecovery, type TransactionRecoveryOptions } from '../recovery/manager';
+export {
+  TransactionRecovery,
+  type RecoveredEvent,
+  type SaleOptions,
+  type SaleOutcome,
+  type TransactionRecoveryEvents,
+  type TransactionRecoveryOptions,
+} from '../recovery/transaction-recovery';
 export { RecoveryPendingError, JournalError } from '../recovery/errors';
-export type { JournalOptions } from '../recovery/journal';
-export type { PendingPolicy } from '../recovery/hooks';
+export type { JournalOptions, TransactionJournal } from '../recovery/journal';
 export { DEFAULT_SETTLE_MS } from '../recovery/recover';
 export { ANNOTATION } from '../recovery/types';
 export type {
+  Delivery,
+  DeliverySource,
+  DeliveryState,
+  PendingPolicy,
+  RecoverySource,
   EntryState,
   JournalEntry,
   JournalRequest,

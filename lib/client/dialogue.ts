@@ -110,7 +110,10 @@ export interface ExchangeOptions {
   dispatcher: () => MessageDispatcher;
   /** The caller's signal: aborted once connected, nothing is sent (JpayAbortError). */
   signal?: AbortSignal;
-  /** Awaited after connect, just before the first byte is written; throwing aborts with nothing sent. */
+  /**
+   * Runs while the connection opens (a journal's synced write overlaps the TCP handshake);
+   * the first byte is written only once both are done. Throwing aborts with nothing sent.
+   */
   beforeSend?(): void | Promise<void>;
   /** Aborts everything (the client is closing). */
   kill: KillSwitch;
@@ -163,11 +166,21 @@ class Exchange {
     const unregister = o.kill.register(() => this.tcp?.destroy());
     try {
       const frame = this.frame();
-      // Without a hook to run first, the command goes out the moment the connection is open.
-      const socket = await this.connect(o.beforeSend ? undefined : frame);
-      if (o.beforeSend) {
+      // The hook (a journal's synced write) runs while the connection opens; without one,
+      // the command goes out the moment the connection is open.
+      const ready = o.beforeSend ? Promise.resolve().then(() => o.beforeSend?.()) : undefined;
+      ready?.catch(() => undefined);
+      let socket: PacketSocket;
+      try {
+        socket = await this.connect(ready ? undefined : frame);
+      } catch (error) {
+        // The hook ends first, so that whoever it told (a journal) hears that nothing was sent.
+        await ready?.catch(() => undefined);
+        throw error;
+      }
+      if (ready) {
         try {
-          await o.beforeSend();
+          await ready;
         } catch (error) {
           throw new ExchangeFailure('connect', 'aborted', error as Error, undefined);
         }

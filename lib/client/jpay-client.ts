@@ -12,6 +12,7 @@ import type {
   DisplayMessage,
   MasterKeysReceipt,
   QrCodeMessage,
+  Receipt,
   ReportType,
   ResponseBase,
   ResponseTypes,
@@ -58,6 +59,8 @@ export interface CommandEndEvent {
   approved?: boolean;
   /** transaction: it was (or may have been) sent and no usable answer came (TransactionOutcomeUnknown). */
   outcomeUnknown?: boolean;
+  /** transaction: the receipt of the answer, if it had one (as the terminal printed it: PAN masked; never plain-text-pan). */
+  receipt?: Receipt;
   durationMs: number;
 }
 
@@ -137,6 +140,11 @@ export class JpayClient extends EventEmitter<JpayClientEvents> {
   /** The newest receipt numbers and the terminal's clock as this client knows them (a copy). */
   get receiptWatermark(): ReceiptWatermark {
     return this.binder.snapshot();
+  }
+
+  /** Whether the client holds the admin password (reports, settlement, admin login need it). */
+  get hasPassword(): boolean {
+    return this.admin.hasPassword;
   }
 
   /** Whether an admin token is cached. */
@@ -334,7 +342,11 @@ export class JpayClient extends EventEmitter<JpayClientEvents> {
           }
           const end: CommandEndEvent = { command, host, port, ok: true, durationMs: Date.now() - startedAt };
           if (result !== undefined) end.status = result.status;
-          if (command === 'transaction') end.approved = (result as unknown as TransactionResult | undefined)?.approved === true;
+          if (command === 'transaction') {
+            const transaction = result as unknown as TransactionResult | undefined;
+            end.approved = transaction?.approved === true;
+            if (transaction?.receipt) end.receipt = transaction.receipt;
+          }
           if (this.log.debugging) this.log.debug(`${command} done`, { status: end.status, durationMs: end.durationMs });
           this.safeEmit('command-end', end);
           return result;

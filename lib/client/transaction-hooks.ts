@@ -1,10 +1,12 @@
 /**
  * Hooks around the single send of a transaction, for a durable journal (lib/recovery).
- * `beforeSend` is awaited after the connection is open (and any login is done), just
- * before the first byte of the transaction is written: a journal records the transaction
- * there, durably, so a crash or a lost response can never leave a payment nobody knows
- * about. Rejecting stops the transaction (nothing is sent; transaction() rejects with
- * that error). `settled` is awaited before transaction() resolves or rejects.
+ * `beforeSend` runs once any login is done, while the transaction's connection opens, and
+ * the first byte of the transaction is written only after it resolved: a journal records
+ * the transaction there, durably (its sync overlapping the TCP handshake), so a crash or
+ * a lost response can never leave a payment nobody knows about. Rejecting stops the
+ * transaction (nothing is sent; transaction() rejects with that error). When the
+ * connection cannot be opened, `settled` hears `not-sent`. `settled` is awaited before
+ * transaction() resolves or rejects.
  */
 import { JpayValidationError, TransactionOutcomeUnknown } from '../errors';
 import type { TransactionRequest, TransactionResult } from '../protocol/types';

@@ -1,9 +1,13 @@
 /**
- * The jpay-loyalty node's configuration (its edit dialog) as a card layout plus the
- * program's rules. Every refusal names the field. Amounts are integers in minor units.
+ * The jpay-loyalty node's configuration (its edit dialog and its credentials) as a card
+ * layout plus the program's rules and, with layout version 2, its keys and its shadow
+ * ledger. Every refusal names the field, never a key's value. Amounts are integers in
+ * minor units.
  */
+import path from 'node:path';
 import { JpayValidationError } from '../errors';
-import { type LoyaltyLayout, type Purse, defineLayout } from '../mifare/loyalty';
+import { UNKNOWN_CARD_POLICIES, type UnknownCardPolicy } from '../mifare/ledger';
+import { type LoyaltyLayout, type Purse, LoyaltyKeyring, MAX_KEY_ID, MIN_KEY_ID, defineLayout, parseKeyList } from '../mifare/loyalty';
 import { VALUE_MAX } from '../mifare/value-block';
 
 export interface LoyaltyRules {
@@ -21,11 +25,36 @@ export interface LoyaltyRules {
   autoRedeem: boolean;
 }
 
+/** Where and how the shadow ledger of a layout version 2 program runs. */
+export interface LedgerConfig {
+  file: string;
+  /** This machine's name in the records it makes (empty: the host name). */
+  origin?: string;
+  unknownCards: UnknownCardPolicy;
+  /** Minor units an unknown card may spend here under the `limit` policy. */
+  unknownCardLimit: number;
+  /** MQTT topic prefix of the replicated records (with a broker). */
+  topicPrefix: string;
+}
+
 export interface LoyaltyProgram {
   layout: LoyaltyLayout;
   rules: LoyaltyRules;
   /** How long an operation set on the input waits for a card (ms). */
   pendingTimeoutMs: number;
+  /** Layout version 2 only: the shadow ledger. */
+  ledger?: LedgerConfig;
+}
+
+/** The node's credentials (type password): the program key, and older keys as `id:hex` entries. */
+export interface LoyaltyCredentials {
+  key?: string;
+  previousKeys?: string;
+}
+
+/** Where the node runs: the default ledger file goes to `<userDir>/jpay/`. */
+export interface LoyaltyWhere {
+  userDir?: string;
 }
 
 /** What the edit dialog stores (strings from inputs, booleans from checkboxes). */
@@ -42,6 +71,21 @@ export interface LoyaltyConfig {
   autoRedeem?: boolean | string;
   maxBalance?: string | number;
   pendingTimeout?: string | number;
+  /** 1 (value blocks, no keys; the default of nodes saved before version 2) or 2 (keyed MACs). */
+  layoutVersion?: string | number;
+  /** The key id of the current key (1..254), written on the cards. */
+  keyId?: string | number;
+  /** Layout version 2: upgrade version 1 cards at their tap. */
+  upgradeV1?: boolean | string;
+  /** accept | refuse | limit: what to do with a card the ledger has never seen. */
+  unknownCards?: string;
+  unknownLimit?: string | number;
+  /** The ledger file; empty: `<userDir>/jpay/loyalty-ledger-<program id>.jsonl`. */
+  ledgerFile?: string;
+  /** This machine's name in the ledger (empty: the host name). */
+  machine?: string;
+  /** Topic prefix of the replicated ledger (default jpay/ledger). */
+  ledgerTopic?: string;
 }
 
 export const PURSE_CHOICES = ['points', 'balance', 'both'] as const;
@@ -78,16 +122,51 @@ function pursesOf(v: unknown): Purse[] {
   throw new JpayValidationError('purses', `must be one of ${PURSE_CHOICES.join(', ')}`);
 }
 
-export function parseLoyaltyConfig(config: LoyaltyConfig): LoyaltyProgram {
+function text(v: unknown): string {
+  return typeof v === 'string' ? v.trim() : '';
+}
+
+/** Layout version 2's keys from the credentials. */
+function keyringOf(config: LoyaltyConfig, credentials: LoyaltyCredentials): LoyaltyKeyring {
+  const key = text(credentials.key);
+  if (key === '') throw new JpayValidationError('key', 'is required for layout version 2: the program key (32 or 64 hex digits), a credential');
+  const keyId = integerField(config.keyId, 'keyId', MIN_KEY_ID, MAX_KEY_ID, 1);
+  return new LoyaltyKeyring({ id: keyId, key }, parseKeyList(text(credentials.previousKeys), 'previousKeys'));
+}
+
+function ledgerOf(config: LoyaltyConfig, programId: number, where: LoyaltyWhere): LedgerConfig {
+  const policy = blank(config.unknownCards) ? 'accept' : config.unknownCards;
+  if (!(UNKNOWN_CARD_POLICIES as readonly unknown[]).includes(policy)) {
+    throw new JpayValidationError('unknownCards', `must be one of ${UNKNOWN_CARD_POLICIES.join(', ')}`);
+  }
+  const unknownCards = policy as UnknownCardPolicy;
+  const unknownCardLimit = unknownCards === 'limit' ? integerField(config.unknownLimit, 'unknownLimit', 0, VALUE_MAX) : 0;
+  const base = where.userDir ?? process.cwd();
+  const given = text(config.ledgerFile);
+  const file = given === '' ? path.join(base, 'jpay', `loyalty-ledger-${programId}.jsonl`) : path.resolve(base, given);
+  const topicPrefix = text(config.ledgerTopic) || 'jpay/ledger';
+  if (/[#+]/.test(topicPrefix) || topicPrefix.startsWith('/') || topicPrefix.endsWith('/')) {
+    throw new JpayValidationError('ledgerTopic', 'must be a topic without wildcards, nor a leading or trailing /');
+  }
+  const origin = text(config.machine);
+  if (origin.length > 100) throw new JpayValidationError('machine', 'must be at most 100 characters');
+  return { file, unknownCards, unknownCardLimit, topicPrefix, ...(origin !== '' ? { origin } : {}) };
+}
+
+export function parseLoyaltyConfig(config: LoyaltyConfig, credentials: LoyaltyCredentials = {}, where: LoyaltyWhere = {}): LoyaltyProgram {
   const purses = pursesOf(config.purses);
   const cardKind = blank(config.cardKind) ? '1k' : config.cardKind;
   if (cardKind !== '1k' && cardKind !== '4k') throw new JpayValidationError('cardKind', "must be '1k' or '4k'");
+  const version = integerField(config.layoutVersion, 'layoutVersion', 1, 2, 1) as 1 | 2;
+  const programId = integerField(config.programId, 'programId', 1, 0xffffffff);
   const layout = defineLayout({
-    programId: integerField(config.programId, 'programId', 1, 0xffffffff),
+    programId,
     purses,
     cardKind,
     sector: integerField(config.sector, 'sector', 1, 39, 1),
     maxBalance: integerField(config.maxBalance, 'maxBalance', 1, VALUE_MAX, VALUE_MAX),
+    version,
+    ...(version === 2 ? { keys: keyringOf(config, credentials), upgradeV1: flag(config.upgradeV1) } : {}),
   });
   const points = purses.includes('points');
   const rules: LoyaltyRules = {
@@ -99,7 +178,9 @@ export function parseLoyaltyConfig(config: LoyaltyConfig): LoyaltyProgram {
     autoRedeem: points && flag(config.autoRedeem),
   };
   const pendingTimeoutMs = integerField(config.pendingTimeout, 'pendingTimeout', 1, MAX_PENDING_TIMEOUT_S, DEFAULT_PENDING_TIMEOUT_S) * 1000;
-  return { layout, rules, pendingTimeoutMs };
+  const program: LoyaltyProgram = { layout, rules, pendingTimeoutMs };
+  if (version === 2) program.ledger = ledgerOf(config, programId, where);
+  return program;
 }
 
 /** Points a payment earns: ⌊amount / unit⌋ × per, exact (the driver refuses above the maximum). */

@@ -4,15 +4,19 @@
  * the card completes the transaction. Amounts are integers: points, or minor units.
  */
 import type { XmlElement } from '../codec/packet';
-import type { LoyaltyOutcome, LoyaltyOutcomeStatus, LoyaltyState } from '../mifare/loyalty';
+import type { CardRecord, LedgerEntry } from '../mifare/ledger';
+import type { LedgerReport, LoyaltyOutcome, LoyaltyOutcomeStatus, LoyaltyState, TamperReason } from '../mifare/loyalty';
 import { amountToWire } from '../protocol/values';
 import type { LoyaltyOperationName } from './loyalty-input';
 import type { TransactionInfo } from './loyalty-rules';
 
-export type LoyaltyStatus = LoyaltyOutcomeStatus | 'settled' | 'unpaid' | 'compensated';
+export type LoyaltyStatus = LoyaltyOutcomeStatus | 'settled' | 'unpaid' | 'compensated' | 'conflict';
+
+/** The statuses that go to the node's second output (security alerts), not the first. */
+export const ALERT_STATUSES: ReadonlySet<LoyaltyStatus> = new Set(['tampered', 'rollback', 'conflict']);
 export type SettledResult = 'committed' | 'not-committed' | 'unknown';
 
-/** The purses as the card holds them; `counter` counts committed operations mod 256. */
+/** The purses as the card holds them; `counter` counts committed operations mod 256 (layout version 1) or 65536 (version 2). */
 export interface PurseState {
   points?: number;
   balance?: number;
@@ -26,7 +30,11 @@ export interface LoyaltyPayload {
    * (blank, foreign or corrupted; nothing written) | unreadable | settled (an earlier
    * uncertain dialogue, now decided: see `settled`) | unpaid (the transaction this committed
    * change belonged to ended without a payment: `owed` is taken back at the card's next
-   * tap) | compensated (that was done now).
+   * tap) | compensated (that was done now) | tampered (layout version 2: a MAC does not
+   * verify — nothing written; see `tamper`) | rollback (the card holds an older state than
+   * the ledger knows: a restored dump or a clone — nothing written, nothing credited; see
+   * `ledger`) | conflict (two machines recorded different states for one counter of this
+   * card: a clone; see `ledger`). The last three come out of the node's second output.
    */
   status: LoyaltyStatus;
   operation: LoyaltyOperationName;
@@ -34,6 +42,8 @@ export interface LoyaltyPayload {
   source: 'input' | 'auto';
   programId: number;
   memberId?: number;
+  /** Layout version 2: the card's UID (upper-case hex), which every MAC and the ledger are bound to. */
+  uid?: string;
   before?: PurseState;
   /** The state on the card now; absent while uncertain. */
   after?: PurseState;
@@ -65,6 +75,23 @@ export interface LoyaltyPayload {
   shortfall?: PurseChange;
   /** The outcome is that of taking back what an unpaid transaction had changed. */
   compensation?: boolean;
+  /** tampered: bad-mac, unknown-key or conflicting-records (docs/loyalty-card.md). */
+  tamper?: TamperReason;
+  /**
+   * With the shadow ledger: what it said of the card (`known`, `ahead`, `unknown`,
+   * `rollback` with `reason`: older | forked | version-1, and the state it knows), and
+   * whether this dialogue's result is `recorded` in it.
+   */
+  ledger?: LedgerReport;
+  /** conflict: the two states recorded for one counter; every machine keeps `kept`. */
+  conflict?: { kept: RecordedState; other: RecordedState };
+}
+
+/** A state as a machine recorded it in the ledger. */
+export interface RecordedState extends PurseState {
+  memberId: number;
+  origin: string;
+  at: string;
 }
 
 /** Signed changes to the purses. */
@@ -107,6 +134,9 @@ export function outcomePayload(outcome: LoyaltyOutcome, ctx: PayloadContext): Lo
     card: outcome.card,
   };
   if (outcome.memberId !== undefined) payload.memberId = outcome.memberId;
+  if (outcome.uid !== undefined) payload.uid = outcome.uid;
+  if (outcome.tamper !== undefined) payload.tamper = outcome.tamper;
+  if (outcome.ledger !== undefined) payload.ledger = { ...outcome.ledger, ...(outcome.ledger.known ? { known: { ...outcome.ledger.known } } : {}) };
   const before = purseState(outcome.before);
   const after = purseState(outcome.after);
   if (before) payload.before = before;
@@ -179,4 +209,43 @@ export function loyaltyReceipt(payload: LoyaltyPayload): XmlElement {
   if (payload.debited > 0) receipt['amount-authorized'] = amountToWire(payload.debited, 'debited');
   receipt.loyalty = loyalty;
   return receipt;
+}
+
+/**
+ * The alert that two machines recorded different states for the same counter of one card
+ * (a clone spent at both while they were apart). Nothing is written by it; the card that
+ * presents the other state is refused as a rollback (forked).
+ */
+export function conflictPayload(programId: number, entry: LedgerEntry): LoyaltyPayload {
+  const recorded = (r: CardRecord & { origin: string; at: string }): RecordedState => {
+    const out: RecordedState = { memberId: r.memberId, counter: r.counter, origin: r.origin, at: r.at };
+    if (r.points !== undefined) out.points = r.points;
+    if (r.balance !== undefined) out.balance = r.balance;
+    return out;
+  };
+  const kept = recorded(entry);
+  const payload: LoyaltyPayload = {
+    status: 'conflict',
+    operation: 'inquiry',
+    source: 'auto',
+    programId,
+    memberId: entry.memberId,
+    uid: entry.uid,
+    earned: 0,
+    redeemed: 0,
+    debited: 0,
+    credited: 0,
+    committed: false,
+    uncertain: false,
+    paid: false,
+    repaired: false,
+    verified: false,
+    card: 'unread',
+  };
+  if (entry.conflict !== undefined) {
+    const other = recorded(entry.conflict);
+    payload.conflict = { kept, other };
+    payload.error = { code: 'conflict', message: `${kept.origin} and ${other.origin} recorded different states for transaction ${entry.counter} of card ${entry.uid}: a clone` };
+  }
+  return payload;
 }

@@ -9,26 +9,32 @@
  * either way (`applied`).
  */
 import {
+  type DialogueLedger,
   type LoyaltyCardIo,
   type LoyaltyOperation,
   type LoyaltyOutcome,
   type OkCard,
   LoyaltyError,
+  checkLedger,
   decodeCard,
+  emptyOutcome,
+  normalizeOperation,
+  planOperation,
   planRead,
+  rejectedOutcome,
   requireOkCard,
   runLoyaltyDialogue,
   runLoyaltyIssue,
   settleUncertain,
 } from '../mifare/loyalty';
-import { addOwed, compensationOperation, isNothing, type OwedEntry, reversalOf } from './loyalty-compensation';
+import { type CardKey, cardKey, compensationOperation, isNothing, type OwedBook, type OwedEntry, reversalOf } from './loyalty-compensation';
 import type { CardOpen, CloseRequest } from './loyalty-bridge';
 import type { LoyaltyProgram } from './loyalty-config';
 import type { LoyaltyOperationName, PendingOperation } from './loyalty-input';
 import { type IntendedAmounts, type LoyaltyPayload, loyaltyReceipt, outcomePayload, settledPayload } from './loyalty-output';
 import { type Decision, type TransactionInfo, decideOperation } from './loyalty-rules';
 
-/** An uncertain dialogue waiting for its card to come back, by member id. */
+/** An uncertain dialogue waiting for its card to come back, by card key. */
 export interface UncertainEntry<T = unknown> {
   outcome: LoyaltyOutcome;
   payload: LoyaltyPayload;
@@ -43,6 +49,7 @@ export interface UncertainEntry<T = unknown> {
 
 /** The change a dialogue committed (or may have: `uncertain`), which stands only if its transaction is paid. */
 export interface AppliedChange<T = unknown> {
+  card: CardKey;
   memberId: number;
   amounts: IntendedAmounts;
   payload: LoyaltyPayload;
@@ -62,14 +69,16 @@ export interface SessionInput<T = unknown> {
   transaction?: TransactionInfo;
   open?: CardOpen;
   /** Shared across dialogues; this one reads, settles and adds entries. */
-  uncertain: Map<number, UncertainEntry<T>>;
-  /** Shared across dialogues: what members' cards owe back for unpaid transactions; this one takes it back. */
-  owed?: Map<number, OwedEntry<T>>;
+  uncertain: Map<CardKey, UncertainEntry<T>>;
+  /** Shared across dialogues: what cards owe back for unpaid transactions; this one takes it back. */
+  owed?: OwedBook<T>;
   /**
-   * Members whose card this same transaction already changed: a terminal that goes on
-   * detecting after a `close` may find the card again, and it is then only read.
+   * Cards this same transaction already changed: a terminal that goes on detecting after a
+   * `close` may find the card again, and it is then only read.
    */
-  changedThisTransaction?: ReadonlySet<number>;
+  changedThisTransaction?: ReadonlySet<CardKey>;
+  /** Layout version 2: the shadow ledger (rollback, unknown cards; every committed state recorded). */
+  ledger?: DialogueLedger;
 }
 
 export interface SessionResult<T = unknown> {
@@ -85,7 +94,7 @@ export interface SessionResult<T = unknown> {
 const CLOSE: CloseRequest = { code: 'close' };
 /** A card this transaction already changed, found again: read (and repaired) only, whatever is armed. */
 const READ_ONLY: Decision = { operation: 'inquiry', source: 'auto', change: {}, completes: false };
-/** The statuses at which a pending operation has been used (tried on a card of ours). */
+/** The statuses at which a pending operation has been used (tried on a card of ours): not for a tampered or rolled-back one. */
 const USES_PENDING = new Set<LoyaltyOutcome['status']>(['committed', 'not-committed', 'uncertain', 'refused']);
 
 type ReadBlocks = { ok: true; blocks: Map<number, Buffer> } | { ok: false; reason: string };
@@ -110,21 +119,8 @@ async function readBlocks(io: LoyaltyCardIo, program: LoyaltyProgram, open: Card
 }
 
 /** An outcome with nothing written. A LoyaltyRuleError stands in for a LoyaltyError: same `code` and message. */
-function failedOutcome(status: 'unreadable' | 'rejected-card' | 'refused', card: LoyaltyOutcome['card'], error: Error & { code: string }): LoyaltyOutcome {
-  return {
-    status,
-    committed: false,
-    uncertain: false,
-    card,
-    error: error as LoyaltyError,
-    pointsEarned: 0,
-    pointsRedeemed: 0,
-    debited: 0,
-    credited: 0,
-    repaired: false,
-    verified: false,
-    writes: 0,
-  };
+function failedOutcome(status: 'unreadable' | 'refused', card: LoyaltyOutcome['card'], error: Error & { code: string }): LoyaltyOutcome {
+  return emptyOutcome(status, card, error as LoyaltyError);
 }
 
 function intendedAmounts(c: LoyaltyOperation): IntendedAmounts {
@@ -150,8 +146,9 @@ function finish<T>(input: SessionInput<T>, outcome: LoyaltyOutcome, meta: Meta, 
   });
   const origin = meta.source === 'input' ? input.pending?.origin : undefined;
   reports.push(origin !== undefined ? { payload, origin } : { payload });
-  if (outcome.uncertain && outcome.memberId !== undefined) {
-    input.uncertain.set(outcome.memberId, { outcome, payload, amounts: intendedAmounts(meta.change), origin });
+  const key = outcome.memberId !== undefined ? cardKey(outcome.uid, outcome.memberId) : undefined;
+  if (outcome.uncertain && key !== undefined) {
+    input.uncertain.set(key, { outcome, payload, amounts: intendedAmounts(meta.change), origin });
   }
   const result: SessionResult<T> = {
     close: paid ? { code: 'close', receipt: loyaltyReceipt(payload) } : CLOSE,
@@ -159,8 +156,8 @@ function finish<T>(input: SessionInput<T>, outcome: LoyaltyOutcome, meta: Meta, 
     consumed: meta.source === 'input' && USES_PENDING.has(outcome.status),
   };
   const amounts = outcome.committed ? appliedAmounts(outcome) : intendedAmounts(meta.change);
-  if (meta.operation !== 'issue' && outcome.memberId !== undefined && (outcome.committed || outcome.uncertain) && !isNothing(reversalOf(amounts))) {
-    result.applied = { memberId: outcome.memberId, amounts, payload, uncertain: outcome.uncertain, outcome, ...(origin !== undefined ? { origin } : {}) };
+  if (meta.operation !== 'issue' && key !== undefined && outcome.memberId !== undefined && (outcome.committed || outcome.uncertain) && !isNothing(reversalOf(amounts))) {
+    result.applied = { card: key, memberId: outcome.memberId, amounts, payload, uncertain: outcome.uncertain, outcome, ...(origin !== undefined ? { origin } : {}) };
   }
   return result;
 }
@@ -170,11 +167,11 @@ function appliedAmounts(o: LoyaltyOutcome): IntendedAmounts {
 }
 
 /** Settles an earlier uncertain dialogue of this card, if there is one. */
-function settle<T>(input: SessionInput<T>, card: OkCard, reports: LoyaltyReport<T>[]): void {
-  const memberId = card.state.memberId;
-  const entry = input.uncertain.get(memberId);
+async function settle<T>(input: SessionInput<T>, card: OkCard, reports: LoyaltyReport<T>[]): Promise<void> {
+  const key = cardKey(card.uid, card.state.memberId);
+  const entry = input.uncertain.get(key);
   if (entry === undefined) return;
-  input.uncertain.delete(memberId);
+  input.uncertain.delete(key);
   const result = settleUncertain(entry.outcome, card);
   const payload = settledPayload(entry.payload, entry.amounts, result, card.state);
   reports.push(entry.origin !== undefined ? { payload, origin: entry.origin } : { payload });
@@ -183,9 +180,9 @@ function settle<T>(input: SessionInput<T>, card: OkCard, reports: LoyaltyReport<
     const owed: OwedEntry<T> = { change: reversalOf(entry.amounts), operation: entry.payload.operation };
     if (entry.payload.transaction) owed.transaction = entry.payload.transaction;
     if (entry.origin !== undefined) owed.origin = entry.origin;
-    addOwed(input.owed, memberId, owed);
+    await input.owed.add(key, owed);
   }
-  if (entry.restores && result === 'not-committed') addOwed(input.owed, memberId, entry.restores);
+  if (entry.restores) await input.owed.settle(key, result, entry.restores);
 }
 
 /** Whether the dialogue goes on after taking back what the card owed, and whether the card changed. */
@@ -193,17 +190,19 @@ type TakeBack = { goOn: true; changed: boolean } | { goOn: false };
 
 /**
  * Takes back what the card owes for unpaid transactions: one verified write, reported as
- * `compensated` (with the shortfall when points were spent since). If the card leaves
- * first, it is still owed (or, when the write may have landed, the next tap settles it).
+ * `compensated` (with the shortfall when points were spent since). The book records the
+ * take-back before it is written; if the card leaves first, it is still owed (or, when the
+ * write may have landed, the next tap settles it).
  */
 async function takeBack<T>(io: LoyaltyCardIo, input: SessionInput<T>, card: OkCard, blocks: Map<number, Buffer>, reports: LoyaltyReport<T>[]): Promise<TakeBack> {
-  const memberId = card.state.memberId;
-  const owed = input.owed?.get(memberId);
+  const key = cardKey(card.uid, card.state.memberId);
+  const owed = input.owed?.get(key);
   if (input.owed === undefined || owed === undefined) return { goOn: true, changed: false };
-  input.owed.delete(memberId);
   const { layout } = input.program;
   const { operation, shortfall } = compensationOperation(layout, card.state, owed.change);
-  const outcome = await runLoyaltyDialogue(io, layout, operation, { known: blocks });
+  const intended = planOperation(layout, card, operation).after;
+  await input.owed.begin(key, { before: card.state, intended });
+  const outcome = await runLoyaltyDialogue(io, layout, operation, { known: blocks, ...(input.ledger ? { ledger: input.ledger } : {}) });
   const payload = outcomePayload(outcome, {
     operation: owed.operation,
     source: 'auto',
@@ -217,13 +216,16 @@ async function takeBack<T>(io: LoyaltyCardIo, input: SessionInput<T>, card: OkCa
     if (!isNothing(shortfall)) payload.shortfall = shortfall;
   }
   reports.push(owed.origin !== undefined ? { payload, origin: owed.origin } : { payload });
-  if (outcome.status === 'committed') return { goOn: true, changed: outcome.writes > 0 };
+  if (outcome.status === 'committed') {
+    await input.owed.settle(key, 'committed', owed);
+    return { goOn: true, changed: outcome.writes > 0 };
+  }
   if (outcome.uncertain) {
     const entry: UncertainEntry<T> = { outcome, payload, amounts: intendedAmounts(operation), restores: owed };
     if (owed.origin !== undefined) entry.origin = owed.origin;
-    input.uncertain.set(memberId, entry);
+    input.uncertain.set(key, entry);
   } else {
-    input.owed.set(memberId, owed);
+    await input.owed.settle(key, 'not-committed', owed);
   }
   return { goOn: false };
 }
@@ -244,8 +246,17 @@ export async function runLoyaltySession<T>(io: LoyaltyCardIo, input: SessionInpu
   let read = await readBlocks(io, program, input.open);
   if (!read.ok) return unreadable(read.reason);
   let decoded = decodeCard(layout, read.blocks);
+  const reject = (outcome: LoyaltyOutcome): SessionResult<T> => {
+    const operation = pending?.operation ?? 'inquiry';
+    return finish(input, outcome, { operation, source, completes: false, change: {} }, reports);
+  };
   if (decoded.kind === 'ok' && decoded.state.programId === layout.programId) {
-    settle(input, decoded, reports);
+    // Before anything is settled or written: a card older than the ledger knows is not ours to trust.
+    if (input.ledger !== undefined) {
+      const { refusal } = checkLedger(input.ledger, decoded, normalizeOperation(layout, {}));
+      if (refusal !== undefined) return reject({ ...refusal, uid: decoded.uid, memberId: decoded.state.memberId, before: decoded.state, after: decoded.state });
+    }
+    await settle(input, decoded, reports);
     const step = await takeBack(io, input, decoded, read.blocks, reports);
     if (!step.goOn) return { close: CLOSE, reports, consumed: false };
     if (step.changed) {
@@ -257,9 +268,9 @@ export async function runLoyaltySession<T>(io: LoyaltyCardIo, input: SessionInpu
 
   if (pending?.operation === 'issue') {
     const { memberId, points, balance } = pending;
-    const outcome = await runLoyaltyIssue(io, layout, { memberId, points, balance }, { known: read.blocks });
-    // An issuance that reached a blank card supersedes an uncertain earlier one of this member.
-    if (outcome.status !== 'rejected-card') input.uncertain.delete(memberId);
+    const outcome = await runLoyaltyIssue(io, layout, { memberId, points, balance }, { known: read.blocks, ...(input.ledger ? { ledger: input.ledger } : {}) });
+    // An issuance that reached a blank card supersedes an uncertain earlier one of this card.
+    if (outcome.status !== 'rejected-card' && outcome.status !== 'tampered') input.uncertain.delete(cardKey(outcome.uid, memberId));
     const change = { earnPoints: points ?? 0, credit: balance ?? 0 };
     return finish(input, outcome, { operation: 'issue', source: 'input', completes: true, change }, reports);
   }
@@ -268,22 +279,21 @@ export async function runLoyaltySession<T>(io: LoyaltyCardIo, input: SessionInpu
   try {
     card = requireOkCard(layout, decoded);
   } catch (err) {
-    const operation = pending?.operation ?? 'inquiry';
-    const outcome = failedOutcome('rejected-card', decoded.kind, err as LoyaltyError);
-    return finish(input, outcome, { operation, source, completes: false, change: {} }, reports);
+    return reject(rejectedOutcome(decoded, err as LoyaltyError));
   }
 
-  const repeated = input.changedThisTransaction?.has(card.state.memberId) === true;
+  const ledger = input.ledger ? { ledger: input.ledger } : {};
+  const repeated = input.changedThisTransaction?.has(cardKey(card.uid, card.state.memberId)) === true;
   const decision = repeated ? READ_ONLY : decideOperation(program, card.state, pending, input.transaction);
   let outcome: LoyaltyOutcome;
   if (decision.refusal !== undefined) {
     outcome = { ...failedOutcome('refused', 'ok', decision.refusal), memberId: card.state.memberId, before: card.state, after: card.state };
   } else {
-    outcome = await runLoyaltyDialogue(io, layout, decision.change, { known: read.blocks });
+    outcome = await runLoyaltyDialogue(io, layout, decision.change, { known: read.blocks, ...ledger });
   }
-  if (outcome.status === 'refused' && card.needsRepair) {
+  if (outcome.status === 'refused' && (card.needsRepair || card.format.needsUpgrade) && outcome.error?.code !== 'ledger-unavailable' && outcome.error?.code !== 'unknown-card') {
     // Nothing of the operation is written, but a torn earlier dialogue is still repaired.
-    const repair = await runLoyaltyDialogue(io, layout, {}, { known: read.blocks });
+    const repair = await runLoyaltyDialogue(io, layout, {}, { known: read.blocks, ...ledger });
     outcome = { ...outcome, repaired: repair.repaired, writes: repair.writes };
   }
   return finish(input, outcome, decision, reports);

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { JpayValidationError } from '../errors';
-import type { PendingPolicy } from '../recovery/hooks';
+import type { PendingPolicy } from '../recovery/types';
 import { DEFAULT_SETTLE_MS } from '../recovery/recover';
 
 /** As Node-RED stores them. */

@@ -1,14 +1,21 @@
 /**
- * Recovery results → `msg.payload` of jpay-transaction's third output ("recovered"), and
- * the payload of an outcome-unknown error that recovery could not settle. Plain data, no
+ * Recovery results and kept outcomes → `msg.payload` of jpay-transaction's third output
+ * ("recovered"), the payload of an outcome-unknown error that recovery could not settle,
+ * and a one-line description of an outcome nobody received (for a log). Plain data, no
  * card data beyond the terminal's masked PAN. Knows nothing of Node-RED.
  */
 import type { OutcomeUnknownPhase, OutcomeUnknownReason, TransactionOutcomeUnknown, UnknownTransactionInfo } from '../errors';
-import type { JournalRequest, ReceiptRef, RecoveryOutcome, RecoveryResult, ReversalResult } from '../recovery/types';
+import { maskPan } from '../protocol/secret';
+import type { TransactionRequest, TransactionResult } from '../protocol/types';
+import type { Delivery, DeliverySource, JournalRequest, ReceiptRef, RecoveryOutcome, RecoveryResult, ReversalResult } from '../recovery/types';
 import { outcomeUnknownPayload, type OutcomeUnknownPayload } from './errors';
 
-/** Where the recovery ran: right after this node's own transaction, or for leftovers (start, before a sale). */
-export type RecoverySource = 'transaction' | 'start' | 'before-sale';
+/**
+ * How the outcome became known: the recovery right after this node's own transaction, one
+ * for leftovers (start, before a sale, `jpay recover`), or the terminal's answer that came
+ * while the node was closing (a redeploy, a stop), delivered by the node that replaced it.
+ */
+export type RecoverySource = DeliverySource;
 
 export interface RecoveryPayload {
   status: 'recovered';
@@ -27,6 +34,10 @@ export interface RecoveryPayload {
   begunAt: string;
   resolvedAt: string;
   source: RecoverySource;
+  /** A late answer: the terminal's status (ok, declined, cancelled…). */
+  answerStatus?: string;
+  /** An earlier hand-over of it began and was never confirmed (a crash, a power cut): the flow may have had it already. */
+  repeated?: true;
   /** What the client knew when the answer was lost (for the node's own transaction). */
   phase?: OutcomeUnknownPhase;
   /** Why the outcome was unknown: no answer, or an answer refused (see the node's help). */
@@ -57,6 +68,28 @@ export function recoveryPayload(result: RecoveryResult, source: RecoverySource, 
     payload.transaction = { ...err.transaction };
   }
   return payload;
+}
+
+/** A kept outcome handed to the node that owns it (output 3). */
+export function deliveryPayload(d: Delivery): RecoveryPayload {
+  const payload = recoveryPayload(d.result, d.source);
+  if (d.status !== undefined) payload.answerStatus = d.status;
+  if (d.repeated) payload.repeated = true;
+  return payload;
+}
+
+/** One line naming a transaction and what became of it, with nothing but the masked PAN (for a warning or an error in the log). */
+export function describeOutcome(request: Omit<TransactionRequest, 'manual'>, outcome: { result?: TransactionResult; receipt?: ReceiptRef; outcome?: string }): string {
+  const parts = [`${request.type}${request.amount === undefined ? '' : ` ${request.amount}`}${request.currency === undefined ? '' : ` (currency ${request.currency})`}`];
+  const r = outcome.result;
+  if (r) parts.push(`${r.approved ? 'APPROVED' : 'not approved'} (status ${r.status})`);
+  else if (outcome.outcome !== undefined) parts.push(outcome.outcome === 'approved' ? 'APPROVED' : outcome.outcome);
+  const seq = r?.receipt?.seq ?? outcome.receipt?.seq;
+  const rrn = r?.receipt?.rrn ?? outcome.receipt?.rrn;
+  if (seq !== undefined) parts.push(`receipt ${seq}`);
+  if (rrn !== undefined) parts.push(`RRN ${rrn}`);
+  if (r?.receipt?.pan !== undefined) parts.push(`card ${maskPan(r.receipt.pan)}`);
+  return parts.join(', ');
 }
 
 /** An unknown outcome recovery could not settle (ambiguous, or the recovery itself failed). */

@@ -20,6 +20,7 @@ import {
   sectorCount,
   trailerBlockOf,
 } from './geometry';
+import { bcc, uidFromManufacturerBlock } from './manufacturer';
 import { decodeAccessBits, guardWrite, isKeyBReadable, transportTrailer } from './trailer';
 
 export type TearMode = 'before' | 'after' | 'partial';
@@ -47,10 +48,6 @@ const ATQA: Record<CardKind, Record<4 | 7, number>> = { '1k': { 4: 0x04, 7: 0x44
 /** Filler for the rest of the manufacturer data: fixed so that images are reproducible. */
 const MANUFACTURER_FILLER = 0x90;
 
-function bcc(uid: Buffer): number {
-  return uid.reduce((acc, b) => acc ^ b, 0);
-}
-
 function parseUid(uid: string): Buffer {
   if (typeof uid !== 'string' || !/^(?:[0-9a-fA-F]{8}|[0-9a-fA-F]{14})$/.test(uid)) {
     throw new JpayValidationError('uid', 'must be 4 or 7 bytes as hex (8 or 14 hex digits)');
@@ -74,12 +71,6 @@ function manufacturerBlock(uid: Buffer, kind: CardKind): Buffer {
   block[at++] = SAK[kind];
   block.writeUInt16LE(ATQA[kind][uid.length as 4 | 7], at);
   return block;
-}
-
-/** A 4-byte UID when bytes 0-3 check against the BCC in byte 4, else a 7-byte UID. */
-function uidFromImage(image: Buffer): Buffer {
-  const four = image.subarray(0, 4);
-  return Buffer.from(bcc(four) === image[4] ? four : image.subarray(0, 7));
 }
 
 export class VirtualMifareCard {
@@ -116,7 +107,7 @@ export class VirtualMifareCard {
         if (!uid.equals(image.subarray(0, uid.length))) throw new JpayValidationError('uid', 'does not match block 0 of the image');
         this.uidBytes = uid;
       } else {
-        this.uidBytes = uidFromImage(image);
+        this.uidBytes = uidFromManufacturerBlock(image.subarray(0, BLOCK_SIZE));
       }
     } else {
       this.uidBytes = options.uid !== undefined ? parseUid(options.uid) : randomUid();

@@ -86,11 +86,14 @@ function replayRate(value: number | undefined): number {
   return value;
 }
 
+/** A broker URL: `mqtt://`, `mqtts://`, `ws://`, `wss://` (or MQTT.js's `tcp://`, `ssl://`) and a host. */
+export function checkBrokerUrl(url: unknown, field = 'url'): string {
+  if (typeof url !== 'string' || !/^(mqtts?|wss?|tcp|ssl):\/\/[^/\s]/.test(url)) throw new JpayValidationError(field, 'must start with mqtt://, mqtts://, ws:// or wss://');
+  return url;
+}
+
 export function brokerUrl(o: ReceiptPublisherOptions): string {
-  if (o.url !== undefined) {
-    if (!/^(mqtts?|wss?|tcp|ssl):\/\//.test(o.url)) throw new JpayValidationError('url', 'must start with mqtt://, mqtts://, ws:// or wss://');
-    return o.url;
-  }
+  if (o.url !== undefined) return checkBrokerUrl(o.url);
   const host = (o.host ?? '').trim();
   if (host === '') throw new JpayValidationError('host', 'is required when url is not given');
   const tls = o.tls !== undefined && o.tls !== false;
@@ -119,8 +122,6 @@ export function resolveOptions(o: ReceiptPublisherOptions): ResolvedPublisherOpt
 }
 
 export function mqttClientOptions(o: ReceiptPublisherOptions, r: ResolvedPublisherOptions, will: IClientOptions['will']): IClientOptions {
-  const password = o.password instanceof Secret ? o.password.reveal() : o.password;
-  const tls = typeof o.tls === 'object' ? o.tls : {};
   const options: IClientOptions = {
     clientId: r.clientId,
     clean: true,
@@ -132,6 +133,14 @@ export function mqttClientOptions(o: ReceiptPublisherOptions, r: ResolvedPublish
     queueQoSZero: false,
     will,
   };
+  return { ...options, ...loginOptions(o) };
+}
+
+/** The account and TLS settings of an MQTT.js connection (the publisher's, the fleet gateway's). */
+export function loginOptions(o: { username?: string; password?: string | Secret; tls?: boolean | PublisherTlsOptions }): IClientOptions {
+  const password = o.password instanceof Secret ? o.password.reveal() : o.password;
+  const tls = typeof o.tls === 'object' ? o.tls : {};
+  const options: IClientOptions = {};
   if (o.username !== undefined && o.username !== '') options.username = o.username;
   if (password !== undefined && password !== '') options.password = password;
   if (tls.ca !== undefined) options.ca = tls.ca as IClientOptions['ca'];

@@ -1,10 +1,9 @@
-// Outcome-unknown recovery: the durable in-flight journal, its client hooks and the recovery procedure (docs/reliability.md).
+// Outcome-unknown recovery: the durable in-flight journal and TransactionRecovery, the one object around it (docs/reliability.md).
 export * from './types';
 export * from './errors';
 export * from './journal';
 export * from './journal-file';
-export * from './hooks';
 export * from './match';
 export * from './terminal-time';
 export * from './recover';
-export * from './manager';
+export * from './transaction-recovery';

@@ -1,32 +1,41 @@
 /**
  * The journal's records in its durable log (lib/durable; docs/reliability.md, "The
- * transaction journal's records"). Two kinds of key:
+ * transaction journal's records"). Three kinds of key:
  *
  *   e:<id>        the entry as it stands after its latest step:
- *                 {"v":1,"seq":7,"op":"answered","at":"…","id":"…","terminal":"…",
+ *                 {"v":2,"seq":7,"op":"answered","at":"…","id":"…","terminal":"…",
  *                  "request":{…},"annotations":{…},"begunAt":"…","state":"answered",…}
  *   a:<terminal>  the terminal's newest known receipt, when no kept entry carries it:
- *                 {"v":1,"seq":9,"op":"anchor","terminal":"…","at":"…","receipt":{…}}
+ *                 {"v":2,"seq":9,"op":"anchor","terminal":"…","at":"…","receipt":{…}}
+ *   w:<terminal>  the client's receipt watermark of the terminal (answer-binding.ts):
+ *                 {"v":2,"seq":10,"op":"watermark","terminal":"…","at":"…","watermark":{…}}
  *
  * `op` is the step that wrote the record (begin, answered, unknown, not-sent, recovered,
- * anchor), `seq` orders the steps (the anchor is the receipt of the highest seq). `v` is
- * the record version: a reader refuses a higher one. A new field that older readers may
- * ignore keeps v 1; a new state or a changed meaning raises it.
+ * undelivered, delivering, delivered, anchor, watermark), `seq` orders the steps (the
+ * anchor is the receipt of the highest seq). `v` is the record version: a reader refuses
+ * a higher one. A new field that older readers may ignore keeps the version; a new state
+ * or a changed meaning raises it. Version 2 added `delivery` (an answered entry whose
+ * owner never got it would read as delivered to a version 1 reader) and the watermark
+ * records; version 1 records are read as they are.
  *
  * Earlier format (read once and rewritten): JSON lines, one per step, `{"v":1,"op":…}`.
  */
+import type { ReceiptWatermark } from '../client/answer-binding';
 import { NewerRecordVersion } from '../durable/log';
 import { JournalError } from './errors';
-import type { EntryState, JournalEntry, ReceiptRef, TerminalKey } from './types';
+import { ANNOTATION, type DeliveryState, type EntryState, type JournalEntry, type ReceiptRef, type TerminalKey } from './types';
 
-export const JOURNAL_RECORD_VERSION = 1;
+export const JOURNAL_RECORD_VERSION = 2;
 
-export type EntryOp = 'begin' | 'answered' | 'unknown' | 'not-sent' | 'recovered';
+/** The version this code writes, and the ones it reads. */
+type RecordVersion = 1 | 2;
 
-export type EntryRecord = JournalEntry & { v: 1; seq: number; op: EntryOp; at: string };
+export type EntryOp = 'begin' | 'answered' | 'unknown' | 'not-sent' | 'recovered' | 'undelivered' | 'delivering' | 'delivered';
+
+export type EntryRecord = JournalEntry & { v: RecordVersion; seq: number; op: EntryOp; at: string };
 
 export interface AnchorRecord {
-  v: 1;
+  v: RecordVersion;
   seq: number;
   op: 'anchor';
   terminal: TerminalKey;
@@ -34,22 +43,37 @@ export interface AnchorRecord {
   receipt: ReceiptRef;
 }
 
-export type JournalRecord = EntryRecord | AnchorRecord;
+export interface WatermarkRecord {
+  v: 2;
+  seq: number;
+  op: 'watermark';
+  terminal: TerminalKey;
+  at: string;
+  watermark: ReceiptWatermark;
+}
+
+export type JournalRecord = EntryRecord | AnchorRecord | WatermarkRecord;
 
 export const entryKey = (id: string): string => `e:${id}`;
 export const anchorKey = (terminal: TerminalKey): string => `a:${terminal}`;
+export const watermarkKey = (terminal: TerminalKey): string => `w:${terminal}`;
 
 const STATES: readonly EntryState[] = ['in-flight', 'answered', 'not-sent', 'unknown', 'recovered'];
+const DELIVERY: readonly (DeliveryState | undefined)[] = [undefined, 'pending', 'attempted', 'delivered'];
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Checks a record read from the log (it passed its checksum: this guards against a foreign or newer file). */
 export function decodeJournalRecord(value: unknown, key: string): JournalRecord {
   if (!isObject(value)) throw new Error('not a journal record');
   if (typeof value.v === 'number' && value.v > JOURNAL_RECORD_VERSION) throw new NewerRecordVersion(value.v);
-  if (value.v !== 1 || typeof value.seq !== 'number' || typeof value.at !== 'string') throw new Error('not a journal record');
+  if ((value.v !== 1 && value.v !== 2) || typeof value.seq !== 'number' || typeof value.at !== 'string') throw new Error('not a journal record');
   if (value.op === 'anchor') {
     if (key !== anchorKey(String(value.terminal)) || !isObject(value.receipt)) throw new Error('not an anchor record');
     return value as unknown as AnchorRecord;
+  }
+  if (value.op === 'watermark') {
+    if (value.v !== 2 || key !== watermarkKey(String(value.terminal)) || !isObject(value.watermark)) throw new Error('not a watermark record');
+    return value as unknown as WatermarkRecord;
   }
   if (
     key !== entryKey(String(value.id)) ||
@@ -57,11 +81,20 @@ export function decodeJournalRecord(value: unknown, key: string): JournalRecord 
     !isObject(value.request) ||
     !isObject(value.annotations) ||
     typeof value.begunAt !== 'string' ||
-    !STATES.includes(value.state as EntryState)
+    !STATES.includes(value.state as EntryState) ||
+    !DELIVERY.includes(value.delivery as DeliveryState | undefined) ||
+    (value.v === 1 && value.delivery !== undefined)
   ) {
     throw new Error('not a journal entry record');
   }
-  return value as unknown as EntryRecord;
+  return value.v === 1 ? withOwner(value as unknown as EntryRecord) : (value as unknown as EntryRecord);
+}
+
+/** Version 1 named a Node-RED owner `node`; it is the owner now. */
+export function withOwner(record: EntryRecord): EntryRecord {
+  const node = record.annotations.node;
+  if (typeof node !== 'string' || record.annotations[ANNOTATION.owner] !== undefined) return record;
+  return { ...record, annotations: { ...record.annotations, [ANNOTATION.owner]: node } };
 }
 
 // ---- The earlier format ----

@@ -3,14 +3,17 @@
  * recorded (begin, fdatasync'd); an answer marks it answered, a lost answer marks it unknown
  * and leaves it unresolved until the recovery procedure (recover.ts) or a person decides.
  * It also remembers the newest receipt seen from each terminal (the "anchor" a later
- * recovery searches after) and every receipt already accounted for ("claims").
+ * recovery searches after), every receipt already accounted for ("claims"), the client's
+ * receipt watermark per terminal, and which outcomes their owner has not received yet
+ * (delivery: pending / attempted; TransactionRecovery hands them over).
  *
  * Storage: a durable log (lib/durable; records: journal-file.ts), one record per entry,
- * rewritten at each step. begin, an answer and a recovery's decision are synced before
- * they resolve: an answered sale is never found "in flight" after a power cut, so its
- * result, already delivered, is never recovered and delivered again. A lost or unsent
- * outcome is written at once and synced with the next step or within 100 ms: after a
- * power cut in between the entry is in flight, i.e. unresolved — the same thing.
+ * rewritten at each step. begin, an answer, a recovery's decision and each delivery step
+ * are synced before they resolve: an answered sale is never found "in flight" after a
+ * power cut, so its result, already delivered, is never recovered and delivered again. A
+ * lost or unsent outcome and the watermark are written at once and synced with the next
+ * step or within 100 ms: after a power cut in between the entry is in flight, i.e.
+ * unresolved — the same thing; the watermark goes out with the answer that moved it.
  *
  * Cost per sale is O(1): unresolved entries are indexed per terminal, a step replaces one
  * record, and resolved entries older than `keepResolvedMs` are dropped as the journal runs
@@ -25,6 +28,7 @@ import type { DurableFs } from '../durable/fs';
 import { DurableLog, type OpenReport } from '../durable/log';
 import { DurableLogError } from '../durable/errors';
 import type { EncodedRecord } from '../durable/record';
+import type { ReceiptWatermark } from '../client/answer-binding';
 import type { Receipt, TransactionResult } from '../protocol/types';
 import { JournalError } from './errors';
 import {
@@ -32,12 +36,16 @@ import {
   decodeJournalRecord,
   entryKey,
   readLegacyJournal,
+  watermarkKey,
+  withOwner,
+  JOURNAL_RECORD_VERSION,
   type AnchorRecord,
   type EntryOp,
   type EntryRecord,
   type JournalRecord,
+  type WatermarkRecord,
 } from './journal-file';
-import { ANNOTATION, terminalKey, type JournalEntry, type ReceiptRef, type RecoveryRecord, type TerminalKey } from './types';
+import { ANNOTATION, terminalKey, type DeliveryState, type JournalEntry, type ReceiptRef, type RecoveryRecord, type TerminalKey } from './types';
 
 export interface JournalOptions {
   /** Host clock (tests). */
@@ -83,6 +91,24 @@ function entryOf(record: EntryRecord): JournalEntry {
   return entry;
 }
 
+/** The owner of an entry's outcome (annotation `owner`), if any. */
+export function ownerOf(entry: Pick<JournalEntry, 'annotations'>): string | undefined {
+  const owner = entry.annotations[ANNOTATION.owner];
+  return typeof owner === 'string' && owner !== '' ? owner : undefined;
+}
+
+/** Answered or recovered, and its owner does not have it (pending, or a hand-over never confirmed). */
+function awaitsDelivery(entry: JournalEntry): boolean {
+  return entry.delivery === 'pending' || entry.delivery === 'attempted';
+}
+
+const DELIVERY_OP: Readonly<Record<DeliveryState, EntryOp>> = { pending: 'undelivered', attempted: 'delivering', delivered: 'delivered' };
+
+/** How an outcome is written: `undelivered` keeps it for its owner (delivery pending). */
+export interface OutcomeOptions {
+  undelivered?: boolean;
+}
+
 interface Anchor {
   receipt: ReceiptRef;
   /** Step that set it: the anchor is the receipt of the latest step. */
@@ -116,6 +142,9 @@ export class TransactionJournal {
   private readonly open = new Map<TerminalKey, Set<string>>();
   /** Recovered as ambiguous, per terminal. */
   private readonly review = new Map<TerminalKey, Set<string>>();
+  /** Outcomes their owner has not received, per owner. */
+  private readonly toDeliver = new Map<string, Set<string>>();
+  private readonly watermarks = new Map<TerminalKey, ReceiptWatermark>();
   private readonly locks = new Map<TerminalKey, Promise<void>>();
   private readonly now: () => Date;
   private readonly keepResolvedMs: number;
@@ -183,13 +212,14 @@ export class TransactionJournal {
     const entry: JournalEntry = {
       id,
       terminal,
-      request: clone(start.request),
+      // Flat (primitives only; a manual entry is the flag `true`): a copy of the top level is a copy.
+      request: { ...start.request },
       annotations: { ...start.annotations },
       begunAt: this.now().toISOString(),
       state: 'in-flight',
     };
     const anchor = this.anchors.get(terminal);
-    if (anchor) entry.anchor = clone(anchor.receipt);
+    if (anchor) entry.anchor = { ...anchor.receipt };
     const tid = this.tids.get(terminal);
     if (tid) entry.tid = tid;
     await this.writeEntry(entry, 'begin', true);
@@ -198,10 +228,12 @@ export class TransactionJournal {
     return id;
   }
 
-  async answered(id: string, result: TransactionResult): Promise<void> {
-    const entry: JournalEntry = { ...this.mustExist(id), state: 'answered', status: result.status, approved: result.approved };
+  /** The terminal's answer; `undelivered`: its owner was not there to take it (kept for it). */
+  async answered(id: string, result: TransactionResult, options: OutcomeOptions = {}): Promise<void> {
+    const entry: JournalEntry = { ...this.mustExist(id), state: 'answered', status: result.status, approved: result.approved, answeredAt: this.now().toISOString() };
     const ref = receiptRef(result.receipt);
     if (ref) entry.receipt = ref;
+    if (options.undelivered === true && ownerOf(entry) !== undefined) entry.delivery = 'pending';
     await this.settle(id, () => this.writeEntry(entry, 'answered', true));
   }
 
@@ -216,9 +248,28 @@ export class TransactionJournal {
     await this.settle(id, () => this.writeEntry(entry, 'not-sent', false));
   }
 
-  /** The recovery's decision for an entry (synced: a decision is not taken twice). */
-  async recovered(id: string, record: RecoveryRecord): Promise<void> {
-    await this.writeEntry({ ...this.mustExist(id), state: 'recovered', recovery: clone(record) }, 'recovered', true);
+  /** The recovery's decision for an entry (synced: a decision is not taken twice); `undelivered`: kept for its owner. */
+  async recovered(id: string, record: RecoveryRecord, options: OutcomeOptions = {}): Promise<void> {
+    const entry: JournalEntry = { ...this.mustExist(id), state: 'recovered', recovery: clone(record) };
+    delete entry.delivery;
+    if (options.undelivered === true && ownerOf(entry) !== undefined) entry.delivery = 'pending';
+    await this.writeEntry(entry, 'recovered', true);
+  }
+
+  /**
+   * Moves an answered or recovered outcome of an owned entry along its delivery (synced):
+   * pending — kept for its owner (it closed as the outcome came); attempted — a hand-over
+   * begins (written first: a crash after it makes the next hand-over say it may repeat);
+   * delivered — the owner (or a person) has it. False when the entry has no such outcome.
+   */
+  async setDelivery(id: string, state: DeliveryState): Promise<boolean> {
+    const entry = this.mustExist(id);
+    if (ownerOf(entry) === undefined || (entry.state !== 'answered' && entry.state !== 'recovered')) return false;
+    if (entry.delivery === state) return true;
+    const next: JournalEntry = { ...entry, delivery: state };
+    if (state === 'delivered') next.deliveredAt = this.now().toISOString();
+    await this.writeEntry(next, DELIVERY_OP[state], true);
+    return true;
   }
 
   /**
@@ -231,10 +282,27 @@ export class TransactionJournal {
 
   /** The newest entry of a terminal's log, seen in a report: the next transaction's anchor. */
   async seen(terminal: TerminalKey, receipt: ReceiptRef): Promise<void> {
-    const record: AnchorRecord = { v: 1, seq: ++this.seq, op: 'anchor', terminal, at: this.now().toISOString(), receipt: clone(receipt) };
+    const record: AnchorRecord = { v: JOURNAL_RECORD_VERSION, seq: ++this.seq, op: 'anchor', terminal, at: this.now().toISOString(), receipt: clone(receipt) };
     this.anchorRecords.add(terminal);
     await this.write([this.log.encode(anchorKey(terminal), record)], false);
     this.load(record);
+  }
+
+  /**
+   * The client's receipt watermark of a terminal (lib/client/answer-binding.ts); the
+   * journal keeps the object it is given (the client hands over a snapshot). Deferred:
+   * it goes to disk with the next synced step — the answer that moved it — so a power cut
+   * never leaves a delivered answer behind the watermark on disk.
+   */
+  async saveWatermark(terminal: TerminalKey, watermark: ReceiptWatermark): Promise<void> {
+    const record: WatermarkRecord = { v: 2, seq: ++this.seq, op: 'watermark', terminal, at: this.now().toISOString(), watermark };
+    await this.write([this.log.encode(watermarkKey(terminal), record)], false);
+    this.load(record);
+  }
+
+  watermark(terminal: TerminalKey): ReceiptWatermark | undefined {
+    const w = this.watermarks.get(terminal);
+    return w && clone(w);
   }
 
   /**
@@ -273,6 +341,16 @@ export class TransactionJournal {
   /** Recovery could not tell (ambiguous): a person must look. Does not block new sales. */
   needsReview(terminal?: TerminalKey): JournalEntry[] {
     return this.indexed(this.review, terminal);
+  }
+
+  /** Whether the owner of an entry has its outcome (no copy: cheap on every sale). */
+  deliveryState(id: string): DeliveryState | undefined {
+    return this.entries.get(id)?.delivery;
+  }
+
+  /** Outcomes their owner has not received (delivery pending or attempted), oldest first; of one owner, or all. */
+  awaitingDelivery(owner?: string): JournalEntry[] {
+    return this.indexed(this.toDeliver, owner).sort((a, b) => Date.parse(a.begunAt) - Date.parse(b.begunAt));
   }
 
   isLive(id: string): boolean {
@@ -319,11 +397,11 @@ export class TransactionJournal {
 
   // ---- Internals ----
 
-  /** Entries of an index, oldest first, as copies. */
-  private indexed(index: Map<TerminalKey, Set<string>>, terminal: TerminalKey | undefined): JournalEntry[] {
-    const ids = terminal === undefined ? [...index.values()].flatMap((s) => [...s]) : [...(index.get(terminal) ?? [])];
+  /** Entries of an index (per terminal or owner), as copies: of one key in the order they entered it, of all keys by their latest step. */
+  private indexed(index: Map<string, Set<string>>, key: string | undefined): JournalEntry[] {
+    const ids = key === undefined ? [...index.values()].flatMap((s) => [...s]) : [...(index.get(key) ?? [])];
     const out = ids.map((id) => this.entries.get(id) as JournalEntry);
-    if (terminal === undefined) out.sort((a, b) => (this.entrySeq.get(a.id) ?? 0) - (this.entrySeq.get(b.id) ?? 0));
+    if (key === undefined) out.sort((a, b) => (this.entrySeq.get(a.id) ?? 0) - (this.entrySeq.get(b.id) ?? 0));
     return out.map(clone);
   }
 
@@ -343,7 +421,7 @@ export class TransactionJournal {
   }
 
   private async writeEntry(entry: JournalEntry, op: EntryOp, sync: boolean): Promise<void> {
-    const record: EntryRecord = { v: 1, seq: ++this.seq, op, at: this.now().toISOString(), ...entry };
+    const record: EntryRecord = { v: JOURNAL_RECORD_VERSION, seq: ++this.seq, op, at: this.now().toISOString(), ...entry };
     const records = [this.log.encode(entryKey(entry.id), record)];
     // This answer is the terminal's anchor now: a separate anchor record is superseded (removed after it).
     if (op === 'answered' && entry.receipt && this.anchorRecords.delete(entry.terminal)) records.push(this.log.encode(anchorKey(entry.terminal), undefined));
@@ -373,16 +451,24 @@ export class TransactionJournal {
       this.setAnchor(record.terminal, { receipt: record.receipt, seq: record.seq });
       return;
     }
+    if (record.op === 'watermark') {
+      this.watermarks.set(record.terminal, record.watermark);
+      return;
+    }
     const entry = entryOf(record);
     const old = this.entries.get(entry.id);
     if (old) {
       removeFrom(this.open, old.terminal, old.id);
       removeFrom(this.review, old.terminal, old.id);
+      const oldOwner = ownerOf(old);
+      if (oldOwner !== undefined) removeFrom(this.toDeliver, oldOwner, old.id);
     }
     this.entries.set(entry.id, entry);
     this.entrySeq.set(entry.id, record.seq);
     if (entry.state === 'in-flight' || entry.state === 'unknown') addTo(this.open, entry.terminal, entry.id);
     if (entry.state === 'recovered' && entry.recovery?.outcome === 'ambiguous') addTo(this.review, entry.terminal, entry.id);
+    const owner = ownerOf(entry);
+    if (owner !== undefined && awaitsDelivery(entry)) addTo(this.toDeliver, owner, entry.id);
     if (entry.state === 'answered' && entry.receipt) this.setAnchor(entry.terminal, { receipt: entry.receipt, seq: record.seq, from: entry.id });
   }
 
@@ -413,11 +499,12 @@ export class TransactionJournal {
     const records: EncodedRecord<JournalRecord>[] = [];
     for (const entry of this.entries.values()) {
       if (Date.parse(entry.begunAt) > cutoff) break; // begun in order: the rest are younger
-      const keep = entry.state === 'in-flight' || entry.state === 'unknown' || this.live.has(entry.id) || this.review.get(entry.terminal)?.has(entry.id);
+      const keep =
+        entry.state === 'in-flight' || entry.state === 'unknown' || this.live.has(entry.id) || this.review.get(entry.terminal)?.has(entry.id) || awaitsDelivery(entry);
       if (keep) continue;
       const anchor = this.anchors.get(entry.terminal);
       if (anchor?.from === entry.id) {
-        const record: AnchorRecord = { v: 1, seq: anchor.seq, op: 'anchor', terminal: entry.terminal, at: this.now().toISOString(), receipt: anchor.receipt };
+        const record: AnchorRecord = { v: JOURNAL_RECORD_VERSION, seq: anchor.seq, op: 'anchor', terminal: entry.terminal, at: this.now().toISOString(), receipt: anchor.receipt };
         records.push(this.log.encode(anchorKey(entry.terminal), record));
         this.anchorRecords.add(entry.terminal);
         anchored.push(anchor);
@@ -442,7 +529,7 @@ function legacyRecords(text: string, file: string): [string, JournalRecord][] {
   let seq = 0;
   for (const entry of entries) {
     const op: EntryOp = entry.state === 'in-flight' ? 'begin' : entry.state;
-    out.push([entryKey(entry.id), { v: 1, seq: ++seq, op, at: entry.begunAt, ...entry }]);
+    out.push([entryKey(entry.id), withOwner({ v: 1, seq: ++seq, op, at: entry.begunAt, ...entry })]);
   }
   for (const [terminal, receipt] of anchors) {
     out.push([anchorKey(terminal), { v: 1, seq: ++seq, op: 'anchor', terminal, at: new Date().toISOString(), receipt }]);

@@ -5,8 +5,10 @@
  *     transaction began) — if the anchor is no longer in the report, the log was emptied
  *     (settlement, clear) since, and every entry qualifies;
  *  2. it is not a receipt already accounted for (answered or recovered journal entries);
- *  3. its type fits (purchase → purchase; purchase-with-cashback → purchase with that
- *     amount-other; refund → refund; void → a reversal);
+ *  3. its type fits — the receipt type rule of lib/protocol/transaction-answer.ts
+ *     (purchase → purchase; purchase-with-cashback → purchase with that amount-other;
+ *     refund → refund; void → purchasereversal or refundreversal), and a plain purchase
+ *     has no amount-other;
  *  4. its amount is the requested one (a void without an amount: any amount);
  *  5. its currency is the requested one (or the terminal's, from the report header);
  *  6. its time lies in the window [begin − tolerance, end + late + tolerance], on the
@@ -16,6 +18,7 @@
  * approved, that no other open entry could also claim → `approved`; anything else →
  * `ambiguous` (e.g. two identical purchases in the window from another client).
  */
+import { receiptTypeFits } from '../protocol/transaction-answer';
 import type { ReportTransaction, XReport } from '../protocol/types';
 import { localIsoToMs, type TerminalClock } from './terminal-time';
 import type { JournalEntry, ReceiptRef, RecoveryOutcome } from './types';
@@ -88,21 +91,13 @@ export function refMatches(ref: ReceiptRef, t: ReportTransaction): boolean {
   return ref.time === undefined || t.time === undefined || ref.time === t.time;
 }
 
+/** The receipt type rule of lib/protocol (the one the client checks answers with), plus what the report adds: amount-other. */
 function typeFits(entry: JournalEntry, t: ReportTransaction): boolean {
-  const type = norm(t.type);
   const req = entry.request;
-  switch (req.type) {
-    case 'purchase':
-      return type === 'purchase' && !(t.amountOther !== undefined && t.amountOther > 0);
-    case 'purchase-with-cashback':
-      return (type === 'purchase' || type === 'purchasewithcashback') && (t.amountOther === undefined || t.amountOther === req.amountOther);
-    case 'refund':
-      return type === 'refund';
-    case 'void':
-      return type.includes('reversal') || type === 'void';
-    default:
-      return false;
-  }
+  if (t.type === undefined || !receiptTypeFits(req.type, t.type)) return false;
+  if (req.type === 'purchase') return !(t.amountOther !== undefined && t.amountOther > 0);
+  if (req.type === 'purchase-with-cashback') return t.amountOther === undefined || t.amountOther === req.amountOther;
+  return true;
 }
 
 function window(entry: JournalEntry, clock: TerminalClock, o: MatchOptions): { from: number; to: number } {

@@ -12,13 +12,13 @@
  *     reversal was ever begun for it. Never anything else.
  * Nothing here sends a payment: the library never resends a transaction.
  */
-import { JpayError, TransactionOutcomeUnknown } from '../errors';
+import { JpayError, JpayValidationError, TransactionOutcomeUnknown } from '../errors';
 import type { JpayClient } from '../client/jpay-client';
 import type { XReport } from '../protocol/types';
 import { receiptRef, type TransactionJournal } from './journal';
 import { DEFAULT_MATCH_OPTIONS, decide, findCandidates, refOf, type Candidate, type MatchOptions } from './match';
 import { terminalClock } from './terminal-time';
-import { ANNOTATION, terminalKey, type JournalEntry, type RecoveryRecord, type RecoveryResult, type ReversalResult } from './types';
+import { ANNOTATION, terminalKey, type JournalEntry, type RecoveryRecord, type RecoveryResult, type RecoverySource, type ReversalResult } from './types';
 
 export interface RecoverOptions {
   /** For entries without a `reverse` annotation: reverse an approved payment (vending). Default 'never'. */
@@ -29,6 +29,11 @@ export interface RecoverOptions {
   signal?: AbortSignal;
   /** Host clock (tests). */
   now?: () => number;
+  /**
+   * Per entry: why it is recovered (kept with the decision), and whether the decision is
+   * kept for the entry's owner (nobody waiting for it receives it: delivery pending).
+   */
+  classify?: (entry: JournalEntry) => { source: RecoverySource; undelivered: boolean };
 }
 
 export const DEFAULT_SETTLE_MS = 45_000;
@@ -89,6 +94,8 @@ async function recoverLocked(client: JpayClient, journal: TransactionJournal, te
   const entries = journal.unresolved(terminal).sort((a, b) => Date.parse(a.begunAt) - Date.parse(b.begunAt));
   if (entries.length === 0) return [];
 
+  // Refused at once rather than after the settle time: the full report needs the password.
+  if (!client.hasPassword) throw new JpayValidationError('password', 'is required to read the full report (recovery)');
   const settleMs = options.settleMs ?? DEFAULT_SETTLE_MS;
   const lastLoss = Math.max(...entries.map((e) => Date.parse(e.unknownAt ?? e.begunAt)));
   await delay(lastLoss + settleMs - now(), options.signal);
@@ -115,11 +122,13 @@ async function recoverLocked(client: JpayClient, journal: TransactionJournal, te
     const decision = changed ? { outcome: 'ambiguous' as const, reason: 'terminal-changed' } : decide(searches[i].candidates, contested, tid);
     const record: RecoveryRecord = { outcome: decision.outcome, at: new Date(now()).toISOString(), candidates: searches[i].candidates.length, reason: decision.reason };
     if ('receipt' in decision && decision.receipt) record.receipt = decision.receipt;
+    const kind = options.classify?.(entry);
+    if (kind) record.source = kind.source;
     if (record.outcome === 'approved' && wantsReverse(entry, options.reverse)) {
       record.reversal = await reverse(client, journal, entry, report, searches[i].candidates);
     }
-    await journal.recovered(entry.id, record);
-    results.push(toResult(entry, record));
+    await journal.recovered(entry.id, record, { undelivered: kind?.undelivered === true });
+    results.push(resultOf(entry, record));
   }
   return results.sort((a, b) => Date.parse(a.begunAt) - Date.parse(b.begunAt));
 }
@@ -164,7 +173,8 @@ async function reverse(client: JpayClient, journal: TransactionJournal, entry: J
   }
 }
 
-function toResult(entry: JournalEntry, record: RecoveryRecord): RecoveryResult {
+/** What a decision says about an entry (also for an entry read back from the journal). */
+export function resultOf(entry: JournalEntry, record: RecoveryRecord): RecoveryResult {
   const result: RecoveryResult = {
     id: entry.id,
     terminal: entry.terminal,

@@ -34,6 +34,27 @@ export type JournalRequest = TransactionStart['request'];
  */
 export type EntryState = 'in-flight' | 'answered' | 'not-sent' | 'unknown' | 'recovered';
 
+/**
+ * Whether the owner of an answered or recovered entry (annotation `owner`) has its outcome.
+ * Absent: it went to whoever waited for it (the caller of transaction() or recover()).
+ * pending: nobody took it yet (the answer came while its owner was closing — a redeploy,
+ * a stop — or recovery found it for an owner that was not there): it is handed to the
+ * owner when one attaches (TransactionRecovery.deliverTo). attempted: a hand-over began
+ * and was not confirmed (a crash or a power cut in between): the next one says it may be
+ * a repeat. delivered: handed over.
+ */
+export type DeliveryState = 'pending' | 'attempted' | 'delivered';
+
+/** New sales while earlier outcomes are unknown: 'block' refuses them (nothing is sent), 'warn' logs and sells. */
+export type PendingPolicy = 'block' | 'warn';
+
+/**
+ * Why a recovery ran: at start (leftovers of an earlier run), before a sale, right after
+ * the caller's own transaction lost its answer, or because a program (or `jpay recover`)
+ * asked.
+ */
+export type RecoverySource = 'start' | 'before-sale' | 'transaction' | 'explicit';
+
 export type RecoveryOutcome = 'approved' | 'declined-or-not-recorded' | 'ambiguous';
 
 export interface ReversalResult {
@@ -63,6 +84,8 @@ export interface RecoveryRecord {
   /** Decided by a person (resolveManually), not by reading the report. */
   manual?: boolean;
   note?: string;
+  /** Why the recovery ran (absent in journals written before it was kept). */
+  source?: RecoverySource;
 }
 
 export interface JournalEntry {
@@ -79,6 +102,8 @@ export interface JournalEntry {
   state: EntryState;
   /** answered */
   status?: string;
+  /** Host clock, ISO: when the answer came (absent in journals written before it was kept). */
+  answeredAt?: string;
   approved?: boolean;
   receipt?: ReceiptRef;
   /** not-sent */
@@ -89,6 +114,10 @@ export interface JournalEntry {
   lastDisplayCode?: string;
   /** recovered */
   recovery?: RecoveryRecord;
+  /** answered / recovered: whether its owner has the outcome (absent: its caller had it). */
+  delivery?: DeliveryState;
+  /** Host clock, ISO: when the outcome was handed to its owner. */
+  deliveredAt?: string;
 }
 
 /** What recoverTerminal() returns per journal entry it looked at. */
@@ -117,6 +146,29 @@ export const ANNOTATION = {
   reversalOf: 'reversalOf',
   /** Journal id the caller already began for this transaction (the hooks then do not begin another). */
   journalEntry: 'journalEntry',
+  /**
+   * Who receives the outcome (a Node-RED node's id): when it is not attached
+   * (TransactionRecovery.deliverTo) as the answer comes, the outcome is kept for it.
+   */
+  owner: 'owner',
+  /** The caller's id of one transaction() call (TransactionRecovery sets one when absent). */
+  request: 'request',
 } as const;
+
+/** Where a delivered outcome comes from: a recovery (its source), or the terminal's own answer that came while the owner was away. */
+export type DeliverySource = RecoverySource | 'late-answer';
+
+/** An outcome handed to its owner (TransactionRecovery.deliverTo). */
+export interface Delivery {
+  result: RecoveryResult;
+  source: DeliverySource;
+  /** The terminal's status (a late answer). */
+  status?: string;
+  /**
+   * An earlier hand-over began and was never confirmed (the process died in between):
+   * the owner may have had it already. Check before acting twice (dispensing twice).
+   */
+  repeated: boolean;
+}
 
 export type { TransactionAnnotations };

@@ -7,8 +7,8 @@
  * jpay-dex code against this file.
  */
 import type { JpayClient, TransactionEnd } from '../../lib/client';
-import type { TerminalRecovery } from '../../lib/flow/recovery-terminal';
 import type { MessageHandlers } from '../../lib/client/handlers';
+import type { TransactionRecovery } from '../../lib/recovery/transaction-recovery';
 import type {
   CardMessage,
   CardRequest,
@@ -102,7 +102,14 @@ export interface JpayTerminalApi {
    * Outcome-unknown recovery (the config node's journal, its new-sale guard and the
    * recovery procedure); undefined when the config node has recovery off.
    */
-  readonly recovery?: TerminalRecovery;
+  readonly recovery?: TransactionRecovery;
+
+  /**
+   * A transaction's outcome that no flow received and no journal keeps (recovery off): an
+   * answer that came, or was lost, while the node that sent it was closing. The config
+   * node logs it as an error (masked data only), so a person can act.
+   */
+  reportLost(nodeId: string, description: string): void;
 
   /**
    * Card/dex handlers. One handler of each kind answers per terminal: if several nodes

@@ -5,7 +5,7 @@
  */
 import { JpayClient, type JpayClientOptions, type TransactionEnd, transactionEndOf } from '../../lib/client';
 import type { MessageHandlers } from '../../lib/client/handlers';
-import type { TerminalRecovery } from '../../lib/flow/recovery-terminal';
+import type { TransactionRecovery } from '../../lib/recovery/transaction-recovery';
 import type { CardMessage, CardRequest, DexMessage, EmvTagValue, Language } from '../../lib/protocol/types';
 import type {
   ActiveTransaction,
@@ -21,9 +21,11 @@ import type {
 export interface TerminalControllerOptions {
   info: TerminalInfo;
   /** The client is made here, with this controller's card/dex handlers as its client-wide ones. */
-  client: Omit<JpayClientOptions, 'handlers' | 'transactionHooks'>;
+  client: Omit<JpayClientOptions, 'handlers' | 'transactionHooks' | 'receiptWatermarks'>;
   /** Outcome-unknown recovery (journal, new-sale guard); absent = off. */
-  recovery?: TerminalRecovery;
+  recovery?: TransactionRecovery;
+  /** Logs an outcome nobody received (recovery off): see JpayTerminalApi.reportLost. */
+  reportLost(nodeId: string, description: string): void;
   language: Language | 'auto';
   handlerTimeoutMs: number;
   /** Reports a problem the user should see (several handler nodes on one terminal…). */
@@ -36,7 +38,8 @@ export class TerminalController implements JpayTerminalApi {
   readonly client: JpayClient;
   readonly language: Language | 'auto';
   readonly handlerTimeoutMs: number;
-  readonly recovery: TerminalRecovery | undefined;
+  readonly recovery: TransactionRecovery | undefined;
+  readonly reportLost: TerminalControllerOptions['reportLost'];
   readonly #warn: TerminalControllerOptions['warn'];
   readonly #card = new Map<string, CardHandler>();
   readonly #dex = new Map<string, DexHandler>();
@@ -52,10 +55,11 @@ export class TerminalController implements JpayTerminalApi {
     this.id = options.info.id;
     // Throws JpayValidationError (naming the field, never quoting a secret) on bad options.
     this.recovery = options.recovery;
+    this.reportLost = options.reportLost;
     this.client = new JpayClient({
       ...options.client,
       handlers: this.#handlers(undefined),
-      ...(this.recovery ? { transactionHooks: this.recovery.hooks } : {}),
+      ...(this.recovery ? this.recovery.clientOptions : {}),
     });
     this.language = options.language;
     this.handlerTimeoutMs = options.handlerTimeoutMs;

@@ -11,6 +11,7 @@ import { getTerminal } from './terminal-lookup';
 export type StatusKind = 'busy' | 'ok' | 'error' | 'clear';
 
 export interface UserNode {
+  readonly nodeId: string;
   terminal: JpayTerminalApi;
   /** Shows `text` (an i18n key of this node's namespace, or plain text). */
   status(kind: StatusKind, text?: string): void;
@@ -81,6 +82,7 @@ export function connectUser(RED: NodeAPI, node: Node, terminalId: string | undef
   });
 
   return {
+    nodeId: node.id,
     terminal,
     status: statusWithMemory,
     get closing() {

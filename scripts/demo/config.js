@@ -13,6 +13,10 @@ function configFromEnv(env = process.env) {
     if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${name}=${raw}: must be a port number (0-65535; 0 = any free port)`);
     return n;
   };
+  const loyaltyKey = env.JPAY_DEMO_LOYALTY_KEY && env.JPAY_DEMO_LOYALTY_KEY.trim() !== '' ? env.JPAY_DEMO_LOYALTY_KEY.trim() : undefined;
+  if (loyaltyKey !== undefined && !/^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{64})$/.test(loyaltyKey)) {
+    throw new Error('JPAY_DEMO_LOYALTY_KEY: must be 32 or 64 hex digits (the loyalty program key)');
+  }
   const mqttUrl = env.JPAY_DEMO_MQTT_URL && env.JPAY_DEMO_MQTT_URL.trim() !== '' ? env.JPAY_DEMO_MQTT_URL.trim() : undefined;
   return {
     root: ROOT,
@@ -27,6 +31,7 @@ function configFromEnv(env = process.env) {
     resetFlows: env.JPAY_DEMO_RESET === '1' || env.JPAY_DEMO_RESET === 'true',
     logLevel: env.JPAY_DEMO_LOG_LEVEL || 'info',
     quietSimulator: env.JPAY_DEMO_QUIET === '1' || env.JPAY_DEMO_QUIET === 'true',
+    loyaltyKey,
   };
 }
 

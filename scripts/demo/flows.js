@@ -1,10 +1,16 @@
 'use strict';
 // The demo's flows: every example of examples/flows/ (one tab each), pointed at the local
-// simulator, control API and broker, with the terminal's admin password as a credential.
+// simulator, control API and broker, with the terminal's admin password and the loyalty
+// program's key as credentials.
 const fs = require('node:fs');
 const path = require('node:path');
 
 const DEMO_PASSWORD = '12345678';
+/**
+ * The key of the demo's loyalty program (layout version 2): a published demo value, for the
+ * simulator's cards only — JPAY_DEMO_LOYALTY_KEY replaces it (docs/demo.md).
+ */
+const DEMO_LOYALTY_KEY = 'de30c0ffeec0ffeec0ffeec0ffee0042';
 const CONTROL_URL = /^http:\/\/(?:127\.0\.0\.1|localhost):\d+(\/.*)?$/;
 
 /** The example files, in menu order: [{file, nodes}]. */
@@ -55,12 +61,12 @@ function demoFlows(root, services) {
   return pointAtDemo(nodes, services);
 }
 
-function credentialsFor(nodes, existing = {}) {
+function credentialsFor(nodes, existing = {}, loyaltyKey = DEMO_LOYALTY_KEY) {
   const creds = { ...existing };
   for (const n of nodes) {
-    if (n.type !== 'jpay-terminal') continue;
     const own = creds[n.id] || {};
-    if (typeof own.password !== 'string' || own.password === '') creds[n.id] = { ...own, password: DEMO_PASSWORD };
+    if (n.type === 'jpay-terminal' && (typeof own.password !== 'string' || own.password === '')) creds[n.id] = { ...own, password: DEMO_PASSWORD };
+    if (n.type === 'jpay-loyalty' && (typeof own.key !== 'string' || own.key === '')) creds[n.id] = { ...own, key: loyaltyKey };
   }
   return creds;
 }
@@ -85,7 +91,7 @@ function writeJson(file, value) {
  * credentialSecret false). A flows file from an earlier start is kept, with the demo's own
  * nodes pointed at this start's ports, unless `reset`. Returns {created, flowFile}.
  */
-function prepareFlows({ root, userDir, services, reset }) {
+function prepareFlows({ root, userDir, services, reset, loyaltyKey }) {
   const flowFile = path.join(userDir, 'flows.json');
   const credFile = path.join(userDir, 'flows_cred.json');
   const examples = demoFlows(root, services);
@@ -97,8 +103,8 @@ function prepareFlows({ root, userDir, services, reset }) {
     nodes = examples;
   }
   writeJson(flowFile, nodes);
-  writeJson(credFile, credentialsFor(nodes, reset ? {} : readJson(credFile, {})));
+  writeJson(credFile, credentialsFor(nodes, reset ? {} : readJson(credFile, {}), loyaltyKey));
   return { created: !Array.isArray(kept), flowFile };
 }
 
-module.exports = { DEMO_PASSWORD, readExamples, pointAtDemo, demoFlows, credentialsFor, prepareFlows };
+module.exports = { DEMO_PASSWORD, DEMO_LOYALTY_KEY, readExamples, pointAtDemo, demoFlows, credentialsFor, prepareFlows };

@@ -91,6 +91,7 @@ async function startDemo(config, log = () => undefined) {
       root: config.root,
       userDir: config.userDir,
       reset: config.resetFlows,
+      ...(config.loyaltyKey ? { loyaltyKey: config.loyaltyKey } : {}),
       services: { simHost: '127.0.0.1', simPort: sim.port, controlUrl: sim.controlUrl, mqttHost: mqtt.host, mqttPort: mqtt.port },
     });
 

@@ -176,7 +176,7 @@ export async function runCell(options: CellOptions): Promise<CellStats> {
     port: proxy.port,
     password: PASSWORD,
     encrypt: session === 'encrypted',
-    transactionHooks: recovery.hooks,
+    ...recovery.clientOptions,
     timeouts: { connectMs: 2000, commandMs: 5000, transactionMs: 10_000, idleMs: 300, handlerMs: 200 },
   });
   let watch = new CommandWatch(sim);

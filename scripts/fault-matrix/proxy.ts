@@ -13,6 +13,11 @@
  * terminal's own answer with a `failed` added, its receipt kept). From the strike on,
  * nothing more passes to the client; the terminal sees the client go once it closes.
  * Only the first `transaction` connection after arm() is hit; everything else passes.
+ *
+ * For the Node-RED path (node-red.ts), two switches that arm nothing: `deafToCancel` (the
+ * client's "cancelled" keep-alive answers reach the terminal as "ok": a terminal that goes
+ * on and approves although the client asked to cancel) and `holdResponses` (transaction
+ * responses wait in the proxy until release(): an answer in flight for as long as a test needs).
  */
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
@@ -118,6 +123,10 @@ class Pair {
       const first = this.first;
       this.first = false;
       const name = rootName(frame);
+      if (this.proxy.deafToCancel && (name === 'keepalive' || name === 'keep-alive') && /<status>\s*cancelled\s*<\/status>/i.test(frame.toString('utf8'))) {
+        this.upstream.write(encodeFrame(Buffer.from(`<${name}><status>ok</status></${name}>`, 'utf8'), MAX_FRAME));
+        continue;
+      }
       if (first && name === 'transaction') {
         this.proxy.transactionsSeen += 1;
         if (this.proxy.claimTarget(this)) {
@@ -152,7 +161,14 @@ class Pair {
         this.proxy.strike(this, frame);
         return;
       }
-      if (rootName(frame) === 'transaction') this.proxy.lastAnswer = frame;
+      if (rootName(frame) === 'transaction') {
+        this.proxy.lastAnswer = frame;
+        if (this.proxy.holdResponses) {
+          const bytes = encodeFrame(frame, MAX_FRAME);
+          this.proxy.held.push(() => this.client.write(bytes));
+          continue;
+        }
+      }
       this.client.write(encodeFrame(frame, MAX_FRAME));
     }
   }
@@ -172,6 +188,12 @@ export class FaultProxy extends EventEmitter<FaultProxyEvents> {
   transactionsSeen = 0;
   /** The last transaction answer that reached a client (what `replay` plays back). */
   lastAnswer: Buffer | undefined;
+  /** The client's "cancelled" keep-alive answers go on as "ok" (the terminal does not hear the cancel). */
+  deafToCancel = false;
+  /** Transaction responses wait here until release(). */
+  holdResponses = false;
+  /** @internal the held responses' writes. */
+  readonly held: (() => void)[] = [];
   private targetPair: Pair | undefined;
   private readonly pairs = new Set<Pair>();
 
@@ -275,6 +297,12 @@ export class FaultProxy extends EventEmitter<FaultProxyEvents> {
       }
     }
     this.emit('applied', armed);
+  }
+
+  /** Lets the held transaction responses go on to the client, and stops holding. */
+  release(): void {
+    this.holdResponses = false;
+    for (const write of this.held.splice(0)) write();
   }
 
   forget(pair: Pair): void {

@@ -13,6 +13,7 @@ import type { SimulatorHandle, SimulatorOptions } from '../../lib/simulator';
 import { exampleFile, exampleFiles, helper, loadExample, readExample, type LoadedExample } from '../helpers/node-red-flows';
 import { startTestBroker, type TestBroker } from '../helpers/node-red-mqtt';
 import { startTestSimulator } from '../helpers/sim-fixtures';
+import { GatewayRequester } from '../../lib/gateway/requester';
 
 const PASSWORD = '12345678';
 
@@ -65,7 +66,7 @@ describe('examples/flows (real runtime, built nodes, simulator over TCP)', funct
         for (const port of (n.wires as string[][] | undefined) ?? []) for (const to of port) assert.ok(ids.has(to), `${file}: ${n.id} is wired to a missing node`);
       }
     }
-    for (const type of ['jpay-transaction', 'jpay-report', 'jpay-settlement', 'jpay-admin', 'jpay-card', 'jpay-dex', 'jpay-loyalty', 'jpay-publish']) {
+    for (const type of ['jpay-transaction', 'jpay-report', 'jpay-settlement', 'jpay-admin', 'jpay-card', 'jpay-dex', 'jpay-loyalty', 'jpay-publish', 'jpay-gateway']) {
       assert.ok(used.has(type), `no example uses ${type}`);
     }
   });
@@ -256,5 +257,36 @@ describe('examples/flows (real runtime, built nodes, simulator over TCP)', funct
     assert.equal(message.receipt.amountAuthorized, 5000);
     assert.match(message.receipt.pan, /^\d{0,6}\*+1111$/, 'only the masked PAN is published');
     assert.ok(readdirSync(journalDir).some((f) => f.startsWith('outbox-')), 'the outbox journal is in the directory given');
+  });
+
+  it('10 fleet gateway: the back office asks for an X report over MQTT and gets the answer; the state is retained; jpay-style requests work too', async () => {
+    broker = await startTestBroker();
+    sim = await startTestSimulator();
+    journalDir = mkdtempSync(path.join(tmpdir(), 'jpay-example-10-'));
+    const ready = Promise.all(['jpay/demo/cmd/+', 'jpay/demo/res/+', 'jpay/demo/state'].map((t) => broker!.subscribed(t)));
+    const flow = await loadExample(exampleFile('10 - '), { sim, mqtt: broker, journalDir }, PASSWORD);
+    await ready;
+    const state = (await flow.inbox('Terminal state for a dashboard').next()).payload as { format: string; terminalId: string; state: string; commands: string[] };
+    assert.deepEqual([state.format, state.terminalId, state.state], ['jpay-state/1', 'demo', 'online']);
+    assert.deepEqual(state.commands, ['getparameters', 'testconnection', 'report', 'settlement', 'transaction']);
+    flow.inject('Ask for the X report');
+    const answer = (await flow.inbox('Answer received by the back office').next()).payload as { outcome: string; command: string; result: { totals: unknown[] } };
+    assert.deepEqual([answer.outcome, answer.command], ['ok', 'report']);
+    assert.ok(Array.isArray(answer.result.totals));
+    const audit = (await flow.inbox('Answers sent (audit trail)').next()).payload as { outcome: string };
+    assert.equal(audit.outcome, 'ok');
+
+    const office = await GatewayRequester.connect({ url: `mqtt://${broker.host}:${broker.port}` });
+    try {
+      assert.equal(office.version, 4, 'the embedded broker speaks MQTT 3.1.1: the requester falls back');
+      const paid = await office.request('demo', 'transaction', { type: 'purchase', amount: 1250 }, { id: 'order-1' });
+      assert.equal(paid.outcome, 'approved');
+      assert.equal((await office.request('demo', 'transaction', { type: 'purchase', amount: 1250 }, { id: 'order-1' })).duplicate, true);
+      assert.equal((await office.request('demo', 'loadmasterkeys')).error?.code, 'disabled');
+    } finally {
+      await office.close();
+    }
+    assert.equal(sim!.log().length, 1, 'charged once');
+    assert.ok(readdirSync(journalDir).some((f) => f.startsWith('gateway-')), 'the payments journal is in the directory given');
   });
 });

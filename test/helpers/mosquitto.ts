@@ -177,9 +177,10 @@ export class TestSubscriber {
     client.on('error', () => undefined);
   }
 
-  static async connect(url: string, topics: string[], options: { clientId?: string } = {}): Promise<TestSubscriber> {
+  static async connect(url: string, topics: string[], options: { clientId?: string; username?: string; password?: string } = {}): Promise<TestSubscriber> {
     const clientId = options.clientId ?? `test-sub-${Math.random().toString(16).slice(2, 10)}`;
-    const client = mqtt.connect(url, { clientId, clean: false, reconnectPeriod: 100, connectTimeout: 5000 });
+    const login = options.username === undefined ? {} : { username: options.username, password: options.password };
+    const client = mqtt.connect(url, { clientId, clean: false, reconnectPeriod: 100, connectTimeout: 5000, ...login });
     const subscriber = new TestSubscriber(client);
     let timer: NodeJS.Timeout | undefined;
     try {

@@ -5,8 +5,9 @@
  * nodes (same id), so a test can wait for what they receive; the jpay-terminal, the
  * simulator's control API and the MQTT broker are pointed at the test's own services.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Node, NodeInitializer, NodeMessage } from 'node-red';
 import { CORE_NODES_DIR, helper } from './node-red-runtime';
@@ -62,8 +63,22 @@ export interface Services {
   /** The simulator's control API (http request nodes that call http://127.0.0.1:4435/…). */
   controlUrl?: string;
   mqtt?: { host: string; port: number };
-  /** Where jpay-mqtt-broker nodes keep their outbox journal (a temporary directory). */
+  /** Where jpay-mqtt-broker nodes keep their outbox journal, jpay-gateway nodes their payments journal and jpay-loyalty nodes their ledger (a temporary directory). */
   journalDir?: string;
+}
+
+/** The program key the examples' jpay-loyalty nodes get as their credential in tests. */
+export const TEST_LOYALTY_KEY = '7e57c0ffee0042a1b2c3d4e5f6a7b8c9';
+
+let ledgerDir: string | undefined;
+/** A temporary directory for the ledgers of examples loaded without a journalDir (removed at exit). */
+function defaultLedgerDir(): string {
+  if (ledgerDir === undefined) {
+    const dir = mkdtempSync(path.join(tmpdir(), 'jpay-example-ledgers-'));
+    ledgerDir = dir;
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return ledgerDir;
 }
 
 /** The example as the test runs it: pointed at the services, outputs replaced by helpers. */
@@ -78,6 +93,9 @@ export function testFlow(nodes: readonly FlowNode[], services: Services): FlowNo
     if (n.type === 'mqtt-broker' && services.mqtt) Object.assign(n, { broker: services.mqtt.host, port: String(services.mqtt.port) });
     if (n.type === 'jpay-mqtt-broker' && services.mqtt) Object.assign(n, { host: services.mqtt.host, port: String(services.mqtt.port) });
     if (n.type === 'jpay-mqtt-broker' && services.journalDir) n.journalFile = path.join(services.journalDir, `outbox-${n.id}.jsonl`);
+    if (n.type === 'jpay-gateway' && services.journalDir) n.journalFile = path.join(services.journalDir, `gateway-${n.id}.log`);
+    // A fresh ledger for every load: never one in the working directory.
+    if (n.type === 'jpay-loyalty') n.ledgerFile = path.join(services.journalDir ?? defaultLedgerDir(), `ledger-${n.id}-${Date.now()}-${Math.random().toString(16).slice(2, 8)}.jsonl`);
     return n;
   });
 }
@@ -109,12 +127,14 @@ export interface LoadedExample {
   inbox(name: string): Inbox;
 }
 
-/** Loads the example with the terminal's admin password as its credential. */
-export async function loadExample(file: string, services: Services, password: string): Promise<LoadedExample> {
+/** Loads the example with the terminal's admin password and the loyalty program's key as their credentials. */
+export async function loadExample(file: string, services: Services, password: string, loyaltyKey = TEST_LOYALTY_KEY): Promise<LoadedExample> {
   const nodes = testFlow(readExample(file), services);
-  const credentials: Record<string, { password: string }> = {};
+  const credentials: Record<string, { password: string } | { key: string }> = {};
   for (const n of nodes) if (n.type === 'jpay-terminal') credentials[n.id] = { password };
+  for (const n of nodes) if (n.type === 'jpay-loyalty') credentials[n.id] = { key: loyaltyKey };
   await helper.load(modulesFor(nodes), nodes, credentials);
+  for (const n of nodes) if (n.type === 'jpay-loyalty') await loyaltyReady(helper.getNode(n.id));
   const idOf = (name: string): string => {
     const found = nodes.filter((n) => n.name === name);
     if (found.length !== 1) throw new Error(`${file}: ${found.length} nodes named "${name}"`);
@@ -133,6 +153,29 @@ export async function loadExample(file: string, services: Services, password: st
       return box;
     },
   };
+}
+
+interface StatusCall {
+  args: unknown[];
+  thisValue: unknown;
+}
+
+/** A jpay-loyalty node (layout version 2) opens its ledger before it takes cards: resolves once it did (or failed). */
+function loyaltyReady(node: Node): Promise<void> {
+  const spy = node.status as unknown as { getCalls?: () => StatusCall[] };
+  const seen = (spy.getCalls?.() ?? []).filter((c) => c.thisValue === node).map((c) => c.args[0] as { text?: string; fill?: string });
+  const settled = (s: { text?: string; fill?: string }): boolean => Object.keys(s).length === 0 || s.fill === 'red';
+  const opening = seen.findIndex((s) => s.text === 'jpay-loyalty.status.openingLedger');
+  if (opening < 0 || seen.slice(opening + 1).some(settled)) return Promise.resolve();
+  return new Promise((resolve) => {
+    const emitter = node as unknown as { on(e: string, l: (c: StatusCall) => void): void; removeListener(e: string, l: (c: StatusCall) => void): void };
+    const listener = (call: StatusCall): void => {
+      if (!settled(call.args[0] as { fill?: string })) return;
+      emitter.removeListener('call:status', listener);
+      resolve();
+    };
+    emitter.on('call:status', listener);
+  });
 }
 
 export interface Inbox {

@@ -2,8 +2,10 @@
  * The fault matrix, short form (CI): plain and encrypted sessions × every phase of a
  * transaction × drop / stall / garbage / terminal restart and a man in the middle (replay,
  * plain-text injection, a contradictory answer), a few runs per cell, against the
- * simulator behind a fault-injecting proxy. The report mode (scripts/fault-matrix.ts
- * --runs 100) runs the same cells longer. FAULT_MATRIX_RUNS overrides the runs per cell.
+ * simulator behind a fault-injecting proxy; and the Node-RED path (a redeploy or a stop at
+ * each phase, built nodes, real runtime). The report mode (scripts/fault-matrix.ts
+ * --runs 100) runs the same cells longer. FAULT_MATRIX_RUNS and FAULT_MATRIX_NODE_RED_RUNS
+ * override the runs per cell.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -22,8 +24,10 @@ import { TransactionRecovery } from '../../lib/recovery';
 import { startSimulator, type SimulatorHandle } from '../../lib/simulator';
 import { cellsOf, formatTable, runMatrix, totals, violations } from '../../scripts/fault-matrix/matrix';
 import { FaultProxy } from '../../scripts/fault-matrix/proxy';
+import { formatNodeRedTable, NODE_RED_ACTIONS, NODE_RED_PHASES, nodeRedViolations, runNodeRedMatrix } from '../../scripts/fault-matrix/node-red';
 
 const RUNS = Number(process.env.FAULT_MATRIX_RUNS ?? 3);
+const NODE_RED_RUNS = Number(process.env.FAULT_MATRIX_NODE_RED_RUNS ?? 2);
 
 describe('fault matrix (short form)', function () {
   this.timeout(120_000);
@@ -48,6 +52,21 @@ describe('fault matrix (short form)', function () {
     }
     assert.ok(t.recoveredApproved > 0, 'some unknowns were approved payments');
     assert.match(formatTable(cells), /\| \*\*total\*\* +\| +\| +\| \d+/);
+  });
+
+  it(`the Node-RED path: a redeploy and a stop × every phase of a transaction, ${NODE_RED_RUNS} runs each: 0 double charges, 0 silent losses, every recorded payment told once`, async () => {
+    const cells = await runNodeRedMatrix({ runs: NODE_RED_RUNS, seed: 7 });
+    assert.deepEqual(nodeRedViolations(cells), [], formatNodeRedTable(cells));
+    assert.equal(cells.length, NODE_RED_ACTIONS.length * NODE_RED_PHASES.length);
+    const sum = (k: 'recorded' | 'approved' | 'toldOnOutput3' | 'doubleCharges' | 'silentLosses'): number => cells.reduce((n, c) => n + c[k], 0);
+    assert.equal(sum('doubleCharges'), 0);
+    assert.equal(sum('silentLosses'), 0);
+    assert.ok(sum('approved') > 0, 'some payments were approved');
+    // The answers that came while a node closed were delivered by the node that replaced it.
+    for (const c of cells.filter((x) => x.phase === 'awaiting-response' || x.phase === 'answer-in-flight')) {
+      assert.equal(c.recorded, c.runs, `${c.action} × ${c.phase}: the terminal recorded every one`);
+      assert.equal(c.toldOnOutput3, c.runs, `${c.action} × ${c.phase}: every one told on output 3`);
+    }
   });
 
   it('is reproducible: the same seed gives the same counts', async () => {

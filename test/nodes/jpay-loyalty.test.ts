@@ -8,6 +8,7 @@ import type { Node, NodeMessage } from 'node-red';
 import type { LoyaltyPayload } from '../../lib/flow/loyalty-output';
 import type { TransactionPayload } from '../../lib/flow/transaction-output';
 import {
+  LoyaltyKeyring,
   type LoyaltyLayout,
   type LoyaltyState,
   decodeCard,
@@ -17,7 +18,7 @@ import {
 } from '../../lib/mifare/loyalty';
 import { type TearMode, VirtualMifareCard } from '../../lib/mifare/virtual-card';
 import type { SimulatorHandle } from '../../lib/simulator';
-import { exampleFile, loadExample } from '../helpers/node-red-flows';
+import { TEST_LOYALTY_KEY, exampleFile, loadExample } from '../helpers/node-red-flows';
 import { startTestSimulator } from '../helpers/sim-fixtures';
 import { builtNode, helper, inbox, nextCall, onTab, statuses, TERMINAL_ID, terminalConfig, warnings, type FlowNode, type Inbox } from './fixtures';
 
@@ -48,11 +49,11 @@ async function issuedCard(memberId: number, points: number, balance: number, lay
   return card;
 }
 
-function stateOf(card: VirtualMifareCard): LoyaltyState {
+function stateOf(card: VirtualMifareCard, layout: LoyaltyLayout = LAYOUT): LoyaltyState {
   const blocks = new Map<number, Buffer>();
   const image = card.toImage();
-  for (const b of planRead(LAYOUT)) blocks.set(b, image.subarray(b * 16, b * 16 + 16));
-  const decoded = decodeCard(LAYOUT, blocks);
+  for (const b of planRead(layout)) blocks.set(b, image.subarray(b * 16, b * 16 + 16));
+  const decoded = decodeCard(layout, blocks);
   if (decoded.kind !== 'ok') throw new Error(`card is ${decoded.kind}: ${decoded.detail}`);
   return decoded.state;
 }
@@ -438,7 +439,7 @@ describe('nodes/jpay-loyalty (built, real runtime, simulator over TCP)', functio
     await nextCall(node, 'warn', (args) => args[0] === 'jpay-loyalty.warn.nothing-armed');
   });
 
-  it('runs the coffee-machine example: issue, pay from the balance, earn on a bank payment, a free coffee for points, top up', async () => {
+  it('runs the coffee-machine example (layout v2): issue, pay from the balance, earn on a bank payment, a free coffee for points, top up; a restored copy is refused', async () => {
     sim = await startTestSimulator({ controlPort: 0, mifare: { enabled: true } });
     const flow = await loadExample(exampleFile('09 - '), { sim, controlUrl: sim.controlUrl }, '12345678');
     const loyaltyOut = flow.inbox('Loyalty result');
@@ -474,11 +475,22 @@ describe('nodes/jpay-loyalty (built, real runtime, simulator over TCP)', functio
     assert.deepEqual([free.operation, free.redeemed, free.after?.points, free.paid], ['redeem', 50, 400, true]);
     assert.equal(tx(await payments.next()).receipt?.iface, 'mifare');
 
+    flow.inject('6. A card writer copies the card (simulator)');
+    await flow.inbox('Simulator').next();
+
     flow.inject('3. Top up 200.00 ₽ (cash inserted)');
     const topup = loyalty(await loyaltyOut.next());
-    assert.deepEqual([topup.operation, topup.credited, topup.after?.balance], ['topup', 20000, 20000]);
+    assert.deepEqual([topup.operation, topup.credited, topup.after?.balance, topup.uid], ['topup', 20000, 20000, card.uid]);
     assert.equal(tx(await payments.next()).receipt?.iface, 'mifare');
-    assert.deepEqual([stateOf(card).points, stateOf(card).balance], [400, 20000]);
+    const v2 = defineLayout({ programId: PROGRAM, purses: ['points', 'balance'], keys: new LoyaltyKeyring({ id: 1, key: TEST_LOYALTY_KEY }) });
+    assert.deepEqual([stateOf(card, v2).points, stateOf(card, v2).balance], [400, 20000]);
+
+    // The copy taken before the top-up, put back: refused, and the bank card pays.
+    flow.inject('7. Put the old copy back, buy a cappuccino (attack)');
+    const alert = loyalty(await flow.inbox('Security alerts: tampered, rollback, conflict').next());
+    assert.deepEqual([alert.status, alert.ledger?.reason, alert.before?.balance, alert.ledger?.known?.balance], ['rollback', 'older', 0, 20000]);
+    const restoredPaid = tx(await payments.next());
+    assert.deepEqual([restoredPaid.approved, restoredPaid.receipt?.iface === 'mifare'], [true, false]);
     assert.equal(errors.msgs.length, 0);
   });
 });

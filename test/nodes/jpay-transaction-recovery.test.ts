@@ -111,7 +111,7 @@ describe('nodes/jpay-transaction: outcome-unknown recovery end to end (built, re
     // The "last run": the same journal, a transaction of node `dut` whose answer was lost.
     const before = await TransactionRecovery.open(journalFile);
     const client = new JpayClient({ host: sim.host, port: sim.port, transactionHooks: before.hooks });
-    await assert.rejects(client.transaction({ type: 'purchase', amount: 77781 }, { annotations: { node: 'dut', request: 'old' } }), TransactionOutcomeUnknown);
+    await assert.rejects(client.transaction({ type: 'purchase', amount: 77781 }, { annotations: { owner: 'dut', request: 'old' } }), TransactionOutcomeUnknown);
     await client.close();
     await before.close();
 

@@ -21,7 +21,8 @@ const DOCUMENTED: Record<string, string[]> = {
   [`${PACKAGE_NAME}/recovery`]: ['TransactionRecovery', 'RecoveryPendingError', 'JournalError', 'DEFAULT_SETTLE_MS'],
   [`${PACKAGE_NAME}/simulator`]: ['startSimulator', 'TEST_CARDS', 'MAGIC_AMOUNTS', 'loadScenarioFile'],
   [`${PACKAGE_NAME}/publish`]: ['createReceiptPublisher', 'ReceiptPublisher', 'OutboxError', 'RECEIPT_MESSAGE_SCHEMA', 'terminalTopics'],
-  [`${PACKAGE_NAME}/mifare`]: ['defineLayout', 'decodeCard', 'runLoyaltyDialogue', 'encodeValueBlock', 'VirtualMifareCard'],
+  [`${PACKAGE_NAME}/mifare`]: ['defineLayout', 'decodeCard', 'runLoyaltyDialogue', 'encodeValueBlock', 'VirtualMifareCard', 'LoyaltyKeyring', 'ShadowLedger', 'mqttClientTransport'],
+  [`${PACKAGE_NAME}/gateway`]: ['createCommandGateway', 'CommandGateway', 'GatewayRequester', 'TerminalStateModel', 'GATEWAY_COMMANDS', 'TransactionStore'],
 };
 
 /** Internals that the main used to leak; none may come back. */
@@ -33,7 +34,7 @@ const documented = ${JSON.stringify(DOCUMENTED)};
 const internal = ${JSON.stringify(INTERNAL)};
 const main = require('${PACKAGE_NAME}');
 // Loading the main loads none of the heavy parts.
-const heavy = Object.keys(require.cache).filter((f) => /[\\\\/](mqtt|@noble|fast-xml-parser|qrcode-generator)[\\\\/]|[\\\\/]ajv[\\\\/]dist[\\\\/](core|ajv|compile)|[\\\\/]dist[\\\\/]lib[\\\\/](simulator|recovery|publish)[\\\\/]/.test(f));
+const heavy = Object.keys(require.cache).filter((f) => /[\\\\/](mqtt|@noble|fast-xml-parser|qrcode-generator)[\\\\/]|[\\\\/]ajv[\\\\/]dist[\\\\/](core|ajv|compile)|[\\\\/]dist[\\\\/]lib[\\\\/](simulator|recovery|publish|gateway)[\\\\/]/.test(f));
 const out = { heavy, missing: [], leaked: internal.filter((name) => name in main) };
 for (const [id, names] of Object.entries(documented)) {
   const mod = require(id);
@@ -88,6 +89,7 @@ import { TransactionRecovery as Recovery, type RecoveryResult } from '${PACKAGE_
 import { startSimulator as start, TEST_CARDS, type SimulatorHandle } from '${PACKAGE_NAME}/simulator';
 import { createReceiptPublisher as create, RECEIPT_MESSAGE_SCHEMA, type ReceiptMessage } from '${PACKAGE_NAME}/publish';
 import { defineLayout, encodeValueBlock, VirtualMifareCard } from '${PACKAGE_NAME}/mifare';
+import { createCommandGateway, GatewayRequester, type GatewayAnswer, type TerminalStateSnapshot } from '${PACKAGE_NAME}/gateway';
 
 export async function sale(host: string): Promise<Receipt | undefined> {
   const client = new JpayClient({ host });
@@ -111,7 +113,9 @@ export const same: boolean = Recovery === TransactionRecovery && start === start
 export let sim: SimulatorHandle | undefined;
 export let publisher: ReceiptPublisher | undefined;
 export let message: ReceiptMessage | undefined;
-export const things: unknown[] = [TEST_CARDS, RECEIPT_MESSAGE_SCHEMA, defineLayout, encodeValueBlock, VirtualMifareCard];
+export const things: unknown[] = [TEST_CARDS, RECEIPT_MESSAGE_SCHEMA, defineLayout, encodeValueBlock, VirtualMifareCard, createCommandGateway, GatewayRequester];
+export let answer: GatewayAnswer | undefined;
+export let state: TerminalStateSnapshot | undefined;
 `;
 
 const RESOLUTIONS: Record<string, Record<string, string>> = {

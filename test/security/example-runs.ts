@@ -12,6 +12,8 @@ export interface ExampleRun {
   simulator: SimulatorOptions;
   /** The example needs an MQTT broker (pointed at the test's). */
   mqtt?: boolean;
+  /** With `mqtt`: the topics its nodes must have subscribed to before it runs (default: the receipts). */
+  subscriptions?: string[];
   run(flow: LoadedExample, sim: SimulatorHandle, press: (name: string) => void): Promise<NodeMessage[]>;
 }
 
@@ -170,6 +172,16 @@ export const EXAMPLE_RUNS: readonly ExampleRun[] = [
         out.push(await flow.inbox('Payment result: iface "mifare" = paid by the card').next());
         await idle(sim);
       }
+      // A copy of the card, spent, then put back: a rollback on the alerts output.
+      press('6. A card writer copies the card (simulator)');
+      await flow.inbox('Simulator').next();
+      press('4. Buy a cappuccino (150.00 ₽)');
+      out.push(await flow.inbox('Payment result: iface "mifare" = paid by the card').next());
+      await idle(sim);
+      press('7. Put the old copy back, buy a cappuccino (attack)');
+      out.push(await flow.inbox('Security alerts: tampered, rollback, conflict').next());
+      out.push(await flow.inbox('Payment result: iface "mifare" = paid by the card').next());
+      await idle(sim);
       return out;
     },
   },
@@ -180,6 +192,16 @@ export const EXAMPLE_RUNS: readonly ExampleRun[] = [
     async run(flow, _sim, press) {
       press('Pay 50.00 ₽');
       return [await flow.inbox('Receipt received over MQTT').next()];
+    },
+  },
+  {
+    prefix: '10 - ',
+    simulator: {},
+    mqtt: true,
+    subscriptions: ['jpay/demo/cmd/+', 'jpay/demo/res/+'],
+    async run(flow, _sim, press) {
+      press('Ask for the X report');
+      return [await flow.inbox('Answer received by the back office').next(), await flow.inbox('Answers sent (audit trail)').next()];
     },
   },
 ];

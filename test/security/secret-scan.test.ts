@@ -3,7 +3,7 @@
  * process) and the library client + MQTT receipt publisher run against the simulator in
  * ENCRYPTED sessions — so the terminal sends `plain-text-pan` — and everything they
  * produce is searched for full PANs, the admin passwords, tokens, session keys and key
- * material: node msgs (sent and received), statuses, node and runtime logs, debug output,
+ * material (the SAM host key, the loyalty program key): node msgs (sent and received), statuses, node and runtime logs, debug output,
  * the process's stdout/stderr, CLI stdout/stderr, the simulator's log lines and events,
  * MQTT payloads (a real mosquitto, subscribed to `#`, and the example's own broker), and
  * every file written (temp dirs, the Node-RED user dir, journals, the simulator log, the
@@ -37,6 +37,8 @@ const DEFAULT_PASSWORD = '12345678';
 /** A Luhn-valid PAN that is no test card: typed into `jpay manual`. */
 const MANUAL_PAN = '4000056655665556';
 const HOST_KEY = randomBytes(16).toString('base64');
+/** The loyalty program's key (layout v2): a credential of the examples' jpay-loyalty nodes. */
+const LOYALTY_KEY = randomBytes(16).toString('hex');
 const ROOT = path.resolve(__dirname, '../..');
 
 interface Recorded {
@@ -134,6 +136,7 @@ describe('security: secret scan (encrypted sessions: example flows, CLI, MQTT, f
     for (const p of [FLOW_PASSWORD, CLI_PASSWORD, WRONG_PASSWORD]) scanner.addSecret('admin password', p);
     scanner.addSecret('host key material', HOST_KEY);
     scanner.addBinarySecret('host key material', Buffer.from(HOST_KEY, 'base64'));
+    scanner.addBinarySecret('loyalty program key', Buffer.from(LOYALTY_KEY, 'hex'));
     // Epoch-millisecond timestamps (13 digits, e.g. an inject node's payload) are not PANs:
     // allowed only within the run's own time window.
     scanner.allowRun((run) => run.length === 13 && Number(run) >= started - 3_600_000 && Number(run) <= Date.now() + 3_600_000);
@@ -163,10 +166,12 @@ describe('security: secret scan (encrypted sessions: example flows, CLI, MQTT, f
     probe.scan('probe:hex', Buffer.from('4111111111111111').toString('hex'));
     probe.scan('probe:password', `login ${FLOW_PASSWORD}`);
     probe.scan('probe:token', 'token=ABCDEF0123456789ABCDEF0123456789');
+    probe.addBinarySecret('loyalty program key', Buffer.from(LOYALTY_KEY, 'hex'));
+    probe.scan('probe:loyalty-key', `{"key":"${LOYALTY_KEY.toUpperCase()}"}`);
     probe.scan('probe:clean', 'pan ************1111, rrn 633223116908, amount 000000012300, masked 411111******1111');
     assert.deepEqual(
       probe.hits.map((h) => h.source),
-      ['probe:pan', 'probe:grouped', 'probe:unknown-pan', 'probe:hex', 'probe:password', 'probe:token'],
+      ['probe:pan', 'probe:grouped', 'probe:unknown-pan', 'probe:hex', 'probe:password', 'probe:token', 'probe:loyalty-key'],
       probe.report(),
     );
   });
@@ -191,8 +196,8 @@ describe('security: secret scan (encrypted sessions: example flows, CLI, MQTT, f
         capture.start(file);
         try {
           await capturingOutput(file, async () => {
-            const subscribed = broker?.subscribed('jpay/+/receipt');
-            const flow = await loadExample(file, { sim, controlUrl: sim.controlUrl, mqtt: broker, journalDir }, FLOW_PASSWORD);
+            const subscribed = broker && Promise.all((run.subscriptions ?? ['jpay/+/receipt']).map((topic) => broker?.subscribed(topic)));
+            const flow = await loadExample(file, { sim, controlUrl: sim.controlUrl, mqtt: broker, journalDir }, FLOW_PASSWORD, LOYALTY_KEY);
             await subscribed;
             const pressed = new Set<string>();
             const out: NodeMessage[] = await run.run(flow, sim, (name) => {
@@ -353,6 +358,7 @@ describe('security: secret scan (encrypted sessions: example flows, CLI, MQTT, f
     const repoScanner = new SecretScanner();
     for (const p of [FLOW_PASSWORD, CLI_PASSWORD, WRONG_PASSWORD]) repoScanner.addSecret('admin password', p);
     repoScanner.addSecret('host key material', HOST_KEY);
+    repoScanner.addBinarySecret('loyalty program key', Buffer.from(LOYALTY_KEY, 'hex'));
     for (const file of walk(ROOT, (p) => /(^|\/)(node_modules|\.git|dist|\.dist-[^/]*)$/.test(p)).filter((f) => statSync(f).mtimeMs >= started)) {
       repoScanner.scan(`repo-file:${path.relative(ROOT, file)}`, readFileSync(file).toString('latin1'));
     }

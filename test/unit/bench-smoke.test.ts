@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { benchCodec } from '../../bench/codec';
 import { benchCommandOverhead } from '../../bench/command-overhead';
 import { benchFleet } from '../../bench/fleet';
+import { benchFleetMqtt } from '../../bench/fleet-mqtt';
 import { benchHandshake } from '../../bench/handshake';
 import { benchLoadTime } from '../../bench/load-time';
 import { describeMachine } from '../../bench/machine';
@@ -58,6 +59,15 @@ describe('bench (smoke: well-formed numbers, no timing assertions)', function ()
     }
     assert.ok(allFinite([r.addedP50, r.addedP99, r.offeredPerSecond]));
     assert.ok(r.memory && r.memory.terminals === 3 && allFinite([r.memory.rssPerTerminal, r.memory.heapPerTerminal]));
+  });
+
+  it('fleet over MQTT: gateways behind a local mosquitto, one jpay --mqtt --all settlement, memory per gateway', async function () {
+    if (!existsSync(MOSQUITTO)) this.skip();
+    const r = await benchFleetMqtt({ terminals: 3, pairs: 1 });
+    assert.equal(r.terminals, 3);
+    assert.deepEqual(r.rounds.map((x) => [x.mode, x.ok, x.failed]).sort(), [['direct', 3, 0], ['mqtt', 3, 0]]);
+    for (const round of r.rounds) assert.ok(allFinite([round.p50, round.p99, round.wallMs]) && round.p99 >= round.p50, JSON.stringify(round));
+    assert.ok(r.memory.gateways === 3 && allFinite([r.memory.rssPerGateway, r.memory.heapPerGateway]), JSON.stringify(r.memory));
   });
 
   it('handshake: both ECDH implementations agree on the key', async () => {

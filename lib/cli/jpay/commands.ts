@@ -40,7 +40,9 @@ export type Invocation =
   | { command: 'changepassword'; newPassword: Secret }
   | { command: 'sethostkey'; name: string; material: Secret }
   | { command: 'report'; reportType: ReportType }
-  | { command: 'transaction'; request: TransactionRequest; cancelAfterMs?: number };
+  | { command: 'transaction'; request: TransactionRequest; cancelAfterMs?: number }
+  /** Not a protocol command: the journal's recovery (lib/cli/jpay/journal.ts). */
+  | { command: 'recover'; acknowledge?: string };
 
 export interface CommandSpec {
   name: string;
@@ -50,6 +52,8 @@ export interface CommandSpec {
   options: Readonly<Record<string, CliOption>>;
   /** Needs the admin password (a token command, a password command, or manual card entry). */
   needsPassword: boolean;
+  /** Needs --journal FILE. */
+  needsJournal?: boolean;
   /** A payment: outcome-unknown rules, Ctrl-C cancellation, approved/declined exit codes. */
   transaction: boolean;
   /** Longer help text, shown by `jpay COMMAND --help`. */
@@ -307,6 +311,24 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   simple('settlement', 'close the day with the bank (settlement), then clear the log', true),
   simple('clear', 'delete the local transaction log and do the cutover, without a settlement', true),
+  {
+    name: 'recover',
+    summary: "resolve the journal's unknown outcomes from the terminal's report; list what needs a person",
+    synopsis: '[--acknowledge ID]',
+    options: {
+      acknowledge: { type: 'string', value: 'ID', description: 'mark an outcome kept for a Node-RED node as taken by you (it is then never delivered)' },
+    },
+    needsPassword: true,
+    needsJournal: true,
+    transaction: false,
+    details: [
+      'Reads the full report and settles every transaction of this terminal in the journal whose',
+      'outcome is unknown (approved, or declined / not recorded; never sent again). Then lists what',
+      'recovery could not decide and the outcomes kept for Node-RED nodes that never received them.',
+      "Stop Node-RED first when FILE is its terminal's journal: one process at a time.",
+    ].join('\n'),
+    plan: (values) => compact({ command: 'recover' as const, acknowledge: str(values, 'acknowledge') }),
+  },
 ];
 
 export function findCommand(name: string): CommandSpec | undefined {

@@ -5,7 +5,7 @@ import type { JpayClient, SendOptions } from '../../client';
 import type { ResponseBase } from '../../protocol/types';
 import type { Invocation } from './commands';
 
-export function execute(client: JpayClient, invocation: Invocation, options: SendOptions): Promise<ResponseBase> {
+export function execute(client: JpayClient, invocation: Exclude<Invocation, { command: 'recover' }>, options: SendOptions): Promise<ResponseBase> {
   switch (invocation.command) {
     case 'transaction':
       return client.send('transaction', invocation.request, options);

@@ -1,6 +1,7 @@
 // The options every command takes. Kept apart so help and parsing share one table.
 
 import type { CliOption } from './commands';
+import { MQTT_OPTIONS } from './mqtt-options';
 
 export const DEFAULT_PORT = 4433;
 export const DEFAULT_HOST = '127.0.0.1';
@@ -16,7 +17,15 @@ export const GLOBAL_OPTIONS: Readonly<Record<string, CliOption>> = {
     value: 'S',
     description: 'give up when the terminal sends nothing for S seconds (each keep-alive or display restarts it; default 180)',
   },
+  journal: {
+    type: 'string',
+    value: 'FILE',
+    description: 'journal every transaction in FILE before it is sent; recover unknown outcomes of earlier runs before the next sale',
+  },
+  policy: { type: 'string', value: 'block|warn', description: 'with --journal: refuse a sale while earlier outcomes stay unknown (block, default) or warn and sell' },
+  settle: { type: 'string', value: 'S', description: 'with --journal: wait S seconds after a lost answer before reading the report (default 45)' },
   json: { type: 'boolean', description: 'print the result as one JSON object on stdout' },
+  ...MQTT_OPTIONS,
   help: { type: 'boolean', description: 'show help (also after a command: jpay purchase --help)' },
   version: { type: 'boolean', description: 'print the version of jpay and exit' },
 };

@@ -19,6 +19,8 @@ export interface JsonOutput {
   approved?: boolean;
   request?: Record<string, unknown>;
   result?: Record<string, unknown>;
+  /** --journal: the answer was lost and the terminal's report settled it. */
+  recovered?: Record<string, unknown>;
   error?: Record<string, unknown>;
   /** Commands that tell what happened to a transaction whose outcome is unknown. */
   check?: readonly string[];

@@ -3,11 +3,15 @@
 
 import { JpayAbortError, JpayClient, type ClientTimeouts, DEFAULT_TIMEOUTS } from '../../client';
 import type { ResponseBase } from '../../protocol/types';
+import { RecoveryPendingError } from '../../recovery/errors';
+import type { TransactionRecovery } from '../../recovery/transaction-recovery';
 import type { Invocation } from './commands';
 import { execute } from './execute';
-import { EXIT_USAGE, ExitCode } from './exit-codes';
+import { runOverMqtt } from './mqtt';
+import { EXIT_DECLINED, EXIT_OK, EXIT_UNKNOWN, EXIT_USAGE, ExitCode } from './exit-codes';
 import { formatError, formatResponse } from './format';
-import { errorJson, responseJson } from './json';
+import { chargedBy, describeResult, formatRecovered, formatRecoverReport, openRecovery, recoverNow, recoverReportJson } from './journal';
+import { errorJson, publicRequest, responseJson } from './json';
 import { commandNameOf, parseCommandLine, type GlobalOptions, wantsJson } from './options';
 import { errorVerdict, responseVerdict } from './outcome';
 import { Progress } from './progress';
@@ -37,6 +41,7 @@ export function secretsOf(argv: readonly string[], env: NodeJS.ProcessEnv): Secr
   };
   hidden.push(...take('--password'), ...take('--new'), ...take('--material'));
   if (env.JPAY_PASSWORD && env.JPAY_PASSWORD.length >= 4) hidden.push(env.JPAY_PASSWORD);
+  if (env.JPAY_MQTT_PASSWORD && env.JPAY_MQTT_PASSWORD.length >= 4) hidden.push(env.JPAY_MQTT_PASSWORD);
   pans.push(...take('--pan'));
   return { hidden, pans };
 }
@@ -109,6 +114,10 @@ export async function main(io: CliIo): Promise<ExitCode> {
     io.stdout(`${packageVersion()}\n`);
     return 0;
   }
+  if (parsed.global.mqtt) {
+    const run = { cli: parsed.spec.name, invocation: parsed.invocation, target: parsed.global.mqtt, json: parsed.global.json, timeoutMs: parsed.global.timeoutMs };
+    return runOverMqtt(io, run, diagnostics);
+  }
   return runCommand(io, out, parsed.spec.name, parsed.global, parsed.invocation, diagnostics);
 }
 
@@ -121,8 +130,10 @@ async function runCommand(
   redact: Redactor,
 ): Promise<ExitCode> {
   const progress = new Progress((text) => out.line(text));
+  let recovery: TransactionRecovery | undefined;
   let client: JpayClient;
   try {
+    if (global.journal) recovery = await openRecovery(global.journal, (text) => out.line(text));
     client = new JpayClient({
       host: global.host,
       port: global.port,
@@ -130,8 +141,10 @@ async function runCommand(
       encrypt: global.encrypt,
       timeouts: timeoutsFor(global.timeoutMs, global.idleTimeoutMs),
       logger: { warn: (msg) => out.line(`jpay: warning: ${msg}`) },
+      ...(recovery ? recovery.clientOptions : {}),
     });
   } catch (error) {
+    await recovery?.close();
     return reportError(out, global.json, cli, invocation, error, redact);
   }
   client.on('display', (m) => progress.display(m));
@@ -167,9 +180,39 @@ async function runCommand(
   try {
     let response: ResponseBase;
     try {
-      response = await execute(client, invocation, { signal: abort.signal });
+      if (invocation.command === 'recover') {
+        // needsJournal: parsing made sure there is one.
+        const report = await recoverNow(recovery as TransactionRecovery, client, invocation.acknowledge);
+        const exitCode: ExitCode = report.needsReview.length > 0 || (recovery as TransactionRecovery).unresolved(client).length > 0 ? EXIT_UNKNOWN : EXIT_OK;
+        if (global.json) out.json({ command: cli, ok: exitCode === EXIT_OK, outcome: exitCode === EXIT_OK ? 'ok' : 'unknown', exitCode, result: recoverReportJson(report) });
+        else out.result(formatRecoverReport(report));
+        return exitCode;
+      }
+      if (recovery && invocation.command === 'transaction') {
+        const sale = await recovery.transaction(client, invocation.request, { signal: abort.signal });
+        if (sale.kind === 'unknown') {
+          if (sale.recovery instanceof Error) out.line(`jpay: recovery could not run: ${redact(sale.recovery.message)}`);
+          else if (sale.recovery) out.line(`jpay: recovery could not settle it: ${describeResult(sale.recovery)}`);
+          throw sale.error;
+        }
+        if (sale.kind === 'recovered') {
+          const charged = chargedBy(sale.result);
+          const exitCode: ExitCode = charged ? EXIT_OK : EXIT_DECLINED;
+          const outcome = charged ? 'approved' : 'declined';
+          if (global.json) {
+            out.json({ command: cli, ok: charged, outcome, exitCode, approved: sale.result.outcome === 'approved', request: publicRequest(invocation.request), recovered: { ...sale.result } });
+          } else {
+            out.result(formatRecovered(invocation.request, sale.result));
+          }
+          return exitCode;
+        }
+        response = sale.result;
+      } else {
+        response = await execute(client, invocation, { signal: abort.signal });
+      }
     } catch (error) {
       if (error instanceof JpayAbortError) progress.note('[cancel] cancelled before anything was sent to the terminal');
+      if (error instanceof RecoveryPendingError && global.journal) out.line(`jpay: resolve them with: jpay --journal ${global.journal.file} recover --password …`);
       return reportError(out, global.json, cli, invocation, error, redact);
     }
     const verdict = responseVerdict(invocation, response);
@@ -180,5 +223,6 @@ async function runCommand(
     clearTimeout(timer);
     removeInterrupt?.();
     await client.close();
+    await recovery?.close();
   }
 }

@@ -7,6 +7,7 @@ import { Secret } from '../../protocol/secret';
 import { validateFields } from '../../protocol/validation';
 import { asUsage, CliOption, CommandSpec, findCommand, Invocation, optionOf, OptionValues, parseSeconds } from './commands';
 import { DEFAULT_HOST, DEFAULT_PORT, GLOBAL_OPTIONS } from './global-options';
+import { mqttTarget, type MqttTarget } from './mqtt-options';
 import { commandHelp, globalHelp } from './usage';
 import { UsageError } from './usage-error';
 
@@ -18,6 +19,10 @@ export interface GlobalOptions {
   timeoutMs?: number;
   idleTimeoutMs?: number;
   json: boolean;
+  /** --journal: outcome-unknown recovery (lib/recovery) around every transaction. */
+  journal?: { file: string; policy: 'block' | 'warn'; settleMs?: number };
+  /** --mqtt: the command goes to terminals' gateways through a broker (docs/fleet.md). */
+  mqtt?: MqttTarget;
 }
 
 export type CommandLine =
@@ -85,7 +90,24 @@ function globalOptions(values: OptionValues, env: NodeJS.ProcessEnv): GlobalOpti
     timeoutMs: parseSeconds(text('timeout'), '--timeout'),
     idleTimeoutMs: parseSeconds(text('idle-timeout'), '--idle-timeout'),
     json: values.json === true,
+    ...journalOptions(text('journal'), text('policy'), text('settle')),
+    ...optional('mqtt', mqttTarget(values, env)),
   };
+}
+
+function journalOptions(file: string | undefined, policy: string | undefined, settle: string | undefined): Pick<GlobalOptions, 'journal'> {
+  if (file === undefined) {
+    if (policy !== undefined || settle !== undefined) throw new UsageError(`--${policy !== undefined ? 'policy' : 'settle'}: only with --journal FILE`);
+    return {};
+  }
+  if (file === '') throw new UsageError('--journal: a file name is required');
+  if (policy !== undefined && policy !== 'block' && policy !== 'warn') throw new UsageError('--policy: expected block or warn');
+  const settleMs = settle === '0' ? 0 : parseSeconds(settle, '--settle');
+  return { journal: { file, policy: policy === 'warn' ? 'warn' : 'block', ...(settleMs === undefined ? {} : { settleMs }) } };
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
 }
 
 /** Parses argv (without `node` and the script). Throws UsageError for bad usage or input. */
@@ -110,7 +132,9 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   for (const [k, v] of Object.entries(after)) if (v !== undefined) merged[k] = v;
   const global = globalOptions(merged, env);
   const invocation = spec.plan(merged);
-  if (spec.needsPassword && global.password === undefined) {
+  if (global.mqtt && global.journal) throw new UsageError('--journal: only with a direct connection to a terminal (the gateway keeps its own journal), not with --mqtt');
+  if (spec.needsJournal && global.journal === undefined) throw new UsageError(`${spec.name} needs --journal FILE`, spec.name);
+  if (spec.needsPassword && global.password === undefined && global.mqtt === undefined) {
     throw new UsageError(`${spec.name} needs the admin password: --password P or env JPAY_PASSWORD`, spec.name);
   }
   return { kind: 'run', spec, global, invocation };

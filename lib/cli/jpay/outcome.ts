@@ -9,6 +9,7 @@ import {
   TransactionOutcomeUnknown,
 } from '../../errors';
 import { JpayAbortError } from '../../client/abort';
+import { JournalError, RecoveryPendingError } from '../../recovery/errors';
 import type { ResponseBase, ResponseTypes } from '../../protocol/types';
 import type { Invocation } from './commands';
 import { EXIT_DECLINED, EXIT_OK, EXIT_UNKNOWN, EXIT_USAGE, ExitCode } from './exit-codes';
@@ -57,7 +58,8 @@ export function errorVerdict(invocation: Invocation | undefined, error: unknown)
   }
   // Refused or timed out while connecting: known, nothing was sent. Anything else during a
   // transaction is treated as unknown: the card may have been charged.
-  const notSent = error instanceof JpayConnectionError || (error instanceof JpayTimeoutError && error.phase === 'connect');
+  const notSent =
+    error instanceof JpayConnectionError || error instanceof RecoveryPendingError || error instanceof JournalError || (error instanceof JpayTimeoutError && error.phase === 'connect');
   if (invocation?.command === 'transaction' && !notSent) return { kind: 'unknown', exitCode: EXIT_UNKNOWN };
   return { kind: 'error', exitCode: EXIT_UNKNOWN };
 }

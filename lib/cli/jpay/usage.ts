@@ -4,7 +4,9 @@ import { CliOption, CommandSpec, COMMANDS } from './commands';
 import { GLOBAL_OPTIONS } from './global-options';
 
 const SYNOPSIS =
-  'jpay [--host H] [--port 4433] [--password P | env JPAY_PASSWORD] [--encrypt] [--timeout S] [--idle-timeout S] [--json] COMMAND [OPTIONS]';
+  'jpay [--host H] [--port 4433] [--password P | env JPAY_PASSWORD] [--encrypt] [--timeout S] [--idle-timeout S] [--journal FILE [--policy block|warn] [--settle S]] [--json] COMMAND [OPTIONS]';
+
+const MQTT_SYNOPSIS = 'jpay --mqtt URL (--tid T | --all) [--prefix P] [--id ID] [--timeout S] [--json] COMMAND [OPTIONS]   (docs/fleet.md)';
 
 const EXIT_CODES = [
   'Exit codes:',
@@ -25,6 +27,7 @@ export function globalHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
   return [
     `Usage: ${SYNOPSIS}`,
+    `       ${MQTT_SYNOPSIS}`,
     '',
     'A command-line client for JPAY payment terminals. Amounts are in major units (123.45).',
     'Progress (terminal display texts, QR codes) goes to stderr; the result goes to stdout.',

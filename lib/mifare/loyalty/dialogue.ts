@@ -4,7 +4,9 @@
 // and the tests map onto a VirtualMifareCard. Never throws for a card or a rule problem:
 // the outcome says what happened; only a bad layout (a programming error) throws.
 
-import { type DecodedCard, type LoyaltyState, type OkCard, decodeCard, sameState } from './decode';
+import type { LedgerVerdict, RecordOptions } from '../ledger';
+import { type CardRecord, cardRecordOf } from '../ledger/entry';
+import { type DecodedCard, type LoyaltyState, type OkCard, type TamperReason, decodeCard, sameState } from './decode';
 import { LoyaltyError } from './errors';
 import { type LoyaltyLayout, planRead } from './layout';
 import {
@@ -29,9 +31,35 @@ export interface LoyaltyCardIo {
   write(block: number, data: Buffer): CardWriteResult | Promise<CardWriteResult>;
 }
 
+/** What the dialogue needs of a shadow ledger (ShadowLedger fits as is). */
+export interface DialogueLedger {
+  readonly writable: boolean;
+  judge(uid: string, seen: CardRecord, version: 1 | 2): LedgerVerdict;
+  record(uid: string, state: CardRecord, options?: RecordOptions): Promise<void>;
+  issueCounter(uid: string): number;
+}
+
 export interface DialogueOptions {
   /** Blocks already read (e.g. the `open` message's payload), keyed by block number. */
   known?: ReadonlyMap<number, Buffer>;
+  /**
+   * Layout version 2: the shadow ledger. A card older than it knows is refused (`rollback`);
+   * an unknown one as its policy says; a committed state is recorded in it.
+   */
+  ledger?: DialogueLedger;
+}
+
+/** What the ledger said of the card, and whether the dialogue's result was recorded. */
+export interface LedgerReport {
+  status: LedgerVerdict['status'];
+  /** rollback: older | forked | version-1; refused: unknown-card. */
+  reason?: string;
+  /** The state the ledger knows (rollback: the one the card should hold). */
+  known?: CardRecord;
+  /** The state the dialogue left on the card is in the ledger. */
+  recorded: boolean;
+  /** Recording it failed (the card is written; its next tap reads as ahead). */
+  error?: string;
 }
 
 /**
@@ -40,9 +68,13 @@ export interface DialogueOptions {
  * uncertain     the card left during the commit write: the next open shows old or new;
  * refused       a rule refused the operation (overdraft…), nothing written;
  * rejected-card blank, foreign or corrupted card, nothing written;
- * unreadable    a read failed before anything was written.
+ * unreadable    a read failed before anything was written;
+ * tampered      (version 2) a MAC does not verify: forged, pasted, copied from another
+ *               card, or slots of two dumps; nothing written;
+ * rollback      (version 2, with a ledger) the card holds an older state than the ledger
+ *               knows (a restored dump, a clone): nothing written, nothing credited.
  */
-export type LoyaltyOutcomeStatus = 'committed' | 'not-committed' | 'uncertain' | 'refused' | 'rejected-card' | 'unreadable';
+export type LoyaltyOutcomeStatus = 'committed' | 'not-committed' | 'uncertain' | 'refused' | 'rejected-card' | 'unreadable' | 'tampered' | 'rollback';
 
 export interface LoyaltyOutcome {
   status: LoyaltyOutcomeStatus;
@@ -68,6 +100,12 @@ export interface LoyaltyOutcome {
   verified: boolean;
   /** Writes the card acknowledged. */
   writes: number;
+  /** Layout version 2: the card's UID (upper-case hex). */
+  uid?: string;
+  /** With a ledger: its verdict and whether the result is recorded. */
+  ledger?: LedgerReport;
+  /** Status tampered: what gave it away. */
+  tamper?: TamperReason;
 }
 
 type ReadAll = { ok: true; blocks: Map<number, Buffer> } | { ok: false; reason: string };
@@ -160,7 +198,8 @@ async function execute(io: LoyaltyCardIo, layout: LoyaltyLayout, plan: LoyaltyPl
   return { status: 'uncertain', verified: false, writes: done, error };
 }
 
-function emptyOutcome(status: LoyaltyOutcomeStatus, card: LoyaltyOutcome['card'], error?: LoyaltyError): LoyaltyOutcome {
+/** An outcome with nothing applied (the fields a caller fills in come on top). */
+export function emptyOutcome(status: LoyaltyOutcomeStatus, card: LoyaltyOutcome['card'], error?: LoyaltyError): LoyaltyOutcome {
   const outcome: LoyaltyOutcome = {
     status,
     committed: false,
@@ -178,9 +217,67 @@ function emptyOutcome(status: LoyaltyOutcomeStatus, card: LoyaltyOutcome['card']
   return outcome;
 }
 
+/** A card that is not `ok` (blank, foreign, corrupted, tampered): nothing is written. */
+export function rejectedOutcome(decoded: DecodedCard, error: LoyaltyError): LoyaltyOutcome {
+  const outcome = emptyOutcome(decoded.kind === 'tampered' ? 'tampered' : 'rejected-card', decoded.kind, error);
+  if (decoded.uid !== undefined) outcome.uid = decoded.uid;
+  if (decoded.kind === 'tampered') {
+    outcome.memberId = decoded.header.memberId;
+    outcome.tamper = decoded.reason;
+  }
+  return outcome;
+}
+
 function asLoyaltyError(err: unknown): LoyaltyError {
   if (err instanceof LoyaltyError) return err;
   throw err;
+}
+
+/** The ledger's verdict as an outcome that stops the dialogue, or undefined (go on). */
+function ledgerRefusal(verdict: LedgerVerdict, card: OkCard, op: NormalizedOperation): LoyaltyOutcome | undefined {
+  const report: LedgerReport = { status: verdict.status, recorded: false };
+  if (!verdict.accept) {
+    if (verdict.status === 'rollback') {
+      report.reason = verdict.reason;
+      report.known = cardRecordOf(verdict.entry);
+      const known = verdict.entry.counter;
+      const what = verdict.reason === 'version-1' ? 'a version 1 state, from before its upgrade' : verdict.reason === 'forked' ? `another state for transaction ${known}` : `transaction ${card.state.counter}, older than ${known}`;
+      return { ...emptyOutcome('rollback', 'ok', new LoyaltyError('rollback', 'card', `the card holds ${what} that the ledger knows; nothing was written`)), ledger: report };
+    }
+    report.reason = verdict.reason;
+    return { ...emptyOutcome('refused', 'ok', new LoyaltyError('unknown-card', 'card', 'the ledger has never seen this card and the program refuses unknown cards')), ledger: report };
+  }
+  if (verdict.allowance !== undefined && op.debit - op.credit > verdict.allowance) {
+    const error = new LoyaltyError('unknown-card-limit', 'debit', `an unconfirmed card may spend ${verdict.allowance} more here (asked ${op.debit - op.credit})`);
+    return { ...emptyOutcome('refused', 'ok', error), ledger: report };
+  }
+  return undefined;
+}
+
+/**
+ * The ledger on a card about to be operated (`op`): a refusal (rollback, unknown card, over
+ * the limit, ledger unavailable) as an outcome with nothing written, or what to report.
+ * A card without a UID (layout version 1) is not the ledger's.
+ */
+export function checkLedger(ledger: DialogueLedger, card: OkCard, op: NormalizedOperation): { refusal?: LoyaltyOutcome; report?: LedgerReport } {
+  if (card.uid === undefined) return {};
+  if (!ledger.writable) {
+    const error = new LoyaltyError('ledger-unavailable', 'ledger', 'the ledger cannot record anything (a failed write or sync): no card is written until it is reopened');
+    return { refusal: emptyOutcome('refused', 'ok', error) };
+  }
+  const verdict = ledger.judge(card.uid, cardRecordOf(card.state), card.format.version);
+  const refusal = ledgerRefusal(verdict, card, op);
+  return refusal !== undefined ? { refusal } : { report: { status: verdict.status, recorded: false } };
+}
+
+/** Records the card's new state; a failure is reported, never thrown (the card is written). */
+async function recordInLedger(ledger: DialogueLedger, uid: string, state: LoyaltyState, report: LedgerReport, options: RecordOptions): Promise<LedgerReport> {
+  try {
+    await ledger.record(uid, cardRecordOf(state), options);
+    return { ...report, recorded: true };
+  } catch (err) {
+    return { ...report, recorded: false, error: reasonOf(err) };
+  }
 }
 
 /** Read → repair → operate → verify, inside the card's time in the field. */
@@ -200,36 +297,52 @@ export async function runLoyaltyDialogue(
   const read = await readAll(io, layout, options.known);
   if (!read.ok) return emptyOutcome('unreadable', 'unread', new LoyaltyError('card-unreadable', 'card', read.reason));
   const decoded = decodeCard(layout, read.blocks);
+  const uid = decoded.uid !== undefined ? { uid: decoded.uid } : {};
   let card: OkCard;
   try {
     card = requireOkCard(layout, decoded);
   } catch (err) {
-    return emptyOutcome('rejected-card', decoded.kind, asLoyaltyError(err));
+    return rejectedOutcome(decoded, asLoyaltyError(err));
   }
   const before = card.state;
-  const withState = (outcome: LoyaltyOutcome): LoyaltyOutcome => ({ ...outcome, memberId: before.memberId, before });
+  const withState = (outcome: LoyaltyOutcome): LoyaltyOutcome => ({ ...outcome, ...uid, memberId: before.memberId, before });
+
+  const { ledger } = options;
+  let report: LedgerReport | undefined;
+  if (ledger !== undefined) {
+    const check = checkLedger(ledger, card, op);
+    if (check.refusal !== undefined) return { ...withState(check.refusal), after: before };
+    report = check.report;
+  }
+  const recorded = async (outcome: LoyaltyOutcome, state: LoyaltyState, recordOptions: RecordOptions): Promise<LoyaltyOutcome> => {
+    if (ledger === undefined || report === undefined || card.uid === undefined) return outcome;
+    return { ...outcome, ledger: await recordInLedger(ledger, card.uid, state, report, recordOptions) };
+  };
+  const withLedger = (outcome: LoyaltyOutcome): LoyaltyOutcome => (report !== undefined ? { ...outcome, ledger: report } : outcome);
 
   let plan: LoyaltyPlan;
   try {
     plan = planOperation(layout, card, op);
   } catch (err) {
-    return { ...withState(emptyOutcome('refused', 'ok', asLoyaltyError(err))), after: before };
+    return withLedger({ ...withState(emptyOutcome('refused', 'ok', asLoyaltyError(err))), after: before });
   }
 
   if (plan.writes.length === 0) {
-    // An inquiry: only restore the backup copy if a tear left it behind.
+    // An inquiry: only restore the backup copy (or finish an upgrade) if needed.
     const repair = planRepair(layout, card);
+    const seen = report !== undefined && report.status !== 'known';
     if (repair.length === 0) {
-      return { ...withState(emptyOutcome('committed', 'ok')), committed: true, after: before, intended: before, verified: true };
+      const outcome: LoyaltyOutcome = { ...withState(emptyOutcome('committed', 'ok')), committed: true, after: before, intended: before, verified: true };
+      return seen || card.format.version === 1 ? recorded(outcome, before, {}) : withLedger(outcome);
     }
     const result = await writeAll(io, repair);
     if (result.failure !== undefined) {
       const error = new LoyaltyError('card-removed', 'card', `${result.failure}; the repair stopped, the committed state is unchanged`);
-      return { ...withState(emptyOutcome('not-committed', 'ok', error)), after: before, intended: before, writes: result.done };
+      return withLedger({ ...withState(emptyOutcome('not-committed', 'ok', error)), after: before, intended: before, writes: result.done });
     }
     const check = await readState(io, layout);
-    const verified = check?.kind === 'ok' && !check.needsRepair && sameState(check.state, before);
-    return {
+    const verified = check?.kind === 'ok' && !check.needsRepair && !check.format.needsUpgrade && sameState(check.state, before);
+    const outcome: LoyaltyOutcome = {
       ...withState(emptyOutcome('committed', 'ok')),
       committed: true,
       after: before,
@@ -238,6 +351,7 @@ export async function runLoyaltyDialogue(
       verified,
       writes: result.done,
     };
+    return seen || card.format.version === 1 ? recorded(outcome, before, {}) : withLedger(outcome);
   }
 
   // An operation needs no separate repair: it commits into the non-current slot and then
@@ -251,7 +365,7 @@ export async function runLoyaltyDialogue(
     writes: run.writes,
   };
   if (run.status === 'committed') {
-    return {
+    const committed: LoyaltyOutcome = {
       ...outcome,
       committed: true,
       after: plan.after,
@@ -260,9 +374,10 @@ export async function runLoyaltyDialogue(
       debited: op.debit,
       credited: op.credit,
     };
+    return recorded(committed, plan.after, { spent: op.debit - op.credit });
   }
-  if (run.status === 'not-committed') return { ...outcome, after: before };
-  return { ...outcome, uncertain: true };
+  if (run.status === 'not-committed') return withLedger({ ...outcome, after: before });
+  return withLedger({ ...outcome, uncertain: true });
 }
 
 /** Issuance (format a blank card) as a dialogue: read, refuse anything not blank, write, verify. */
@@ -275,22 +390,35 @@ export async function runLoyaltyIssue(
   const read = await readAll(io, layout, options.known);
   if (!read.ok) return emptyOutcome('unreadable', 'unread', new LoyaltyError('card-unreadable', 'card', read.reason));
   const card = decodeCard(layout, read.blocks);
+  const uid = card.uid !== undefined ? { uid: card.uid } : {};
+  const { ledger } = options;
+  const useLedger = ledger !== undefined && card.uid !== undefined;
+  if (useLedger && !ledger.writable) {
+    const error = new LoyaltyError('ledger-unavailable', 'ledger', 'the ledger cannot record anything (a failed write or sync): no card is written until it is reopened');
+    return { ...emptyOutcome('refused', card.kind, error), ...uid };
+  }
   let plan: LoyaltyPlan;
   try {
-    plan = planIssue(layout, card, request);
+    const counter = useLedger && request.counter === undefined ? ledger.issueCounter(card.uid as string) : request.counter;
+    plan = planIssue(layout, card, counter !== undefined ? { ...request, counter } : request);
   } catch (err) {
     const error = asLoyaltyError(err);
-    return emptyOutcome(error.code === 'card-not-blank' ? 'rejected-card' : 'refused', card.kind, error);
+    return error.code === 'card-not-blank' ? rejectedOutcome(card, error) : { ...emptyOutcome('refused', card.kind, error), ...uid };
   }
   const run = await execute(io, layout, plan);
   const outcome: LoyaltyOutcome = {
     ...emptyOutcome(run.status, card.kind, run.error),
+    ...uid,
     memberId: plan.after.memberId,
     intended: plan.after,
     verified: run.verified,
     writes: run.writes,
   };
-  if (run.status === 'committed') return { ...outcome, committed: true, after: plan.after, pointsEarned: plan.after.points ?? 0, credited: plan.after.balance ?? 0 };
+  if (run.status === 'committed') {
+    const committed = { ...outcome, committed: true, after: plan.after, pointsEarned: plan.after.points ?? 0, credited: plan.after.balance ?? 0 };
+    if (!useLedger) return committed;
+    return { ...committed, ledger: await recordInLedger(ledger, card.uid as string, plan.after, { status: 'unknown', recorded: false }, { issued: true, owed: null }) };
+  }
   return { ...outcome, uncertain: run.status === 'uncertain' };
 }
 

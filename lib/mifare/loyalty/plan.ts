@@ -6,15 +6,21 @@
 //              new one is complete, so a tear anywhere leaves a valid old or new copy.
 //   repair:    copy the current record into the other slot (same counter).
 //   issue:     header, slot A (commit point), slot B.
+// Layout version 2 writes MAC'd slots (record-v2.ts) under the current key; a card still in
+// version 1 (or re-keyed) is rewritten whole: the new slot, the old slot, then the version 2
+// header last, so a version 2 header never stands beside a version 1 slot.
 
 import { JpayValidationError } from '../../errors';
 import type { DecodedCard, LoyaltyState, OkCard } from './decode';
+import type { Header } from './header';
 import { LoyaltyError } from './errors';
-import { encodeHeader } from './header';
+import { canonicalHeader, encodeHeader } from './header';
 import { type LoyaltyLayout, MAX_MEMBER_ID, type Purse } from './layout';
-import { COUNTER_MODULO, type SlotRecord, encodeSlot } from './record';
+import { type PlannedWrite, type SlotRecord, encodeSlot } from './record';
+import { type CardBinding, encodeSlotV2 } from './record-v2';
 
-export type WritePhase = 'issue' | 'repair' | 'commit' | 'backup';
+/** upgrade: the version 2 header, written once both slots are version 2. */
+export type WritePhase = 'issue' | 'repair' | 'commit' | 'backup' | 'upgrade';
 
 export interface LoyaltyWrite {
   block: number;
@@ -50,6 +56,11 @@ export interface IssueRequest {
   /** Initial values; default 0. */
   points?: number;
   balance?: number;
+  /**
+   * The first transaction counter (default 0). A card issued again after being erased
+   * continues the counter its ledger knows, so no dump from before is ever newer.
+   */
+  counter?: number;
 }
 
 const MAX_AMOUNT = 0x7fffffff;
@@ -109,6 +120,8 @@ export function requireOkCard(layout: LoyaltyLayout, card: DecodedCard): OkCard 
       throw new LoyaltyError('foreign-card', 'card', `the card is not a card of this layout (${card.reason}: ${card.detail})`);
     case 'corrupted':
       throw new LoyaltyError('corrupted-card', 'card', `the card is corrupted (${card.reason}: ${card.detail}); nothing was written`);
+    case 'tampered':
+      throw new LoyaltyError('tampered-card', 'card', `the card was tampered with (${card.reason}: ${card.detail}); nothing was written`);
   }
 }
 
@@ -116,12 +129,55 @@ function recordOf(state: LoyaltyState): SlotRecord {
   return { counter: state.counter, points: state.points, balance: state.balance };
 }
 
-/** Writes that make the backup copy identical to the committed one; [] when it already is. */
+function keysOf(layout: LoyaltyLayout): NonNullable<LoyaltyLayout['keys']> {
+  if (layout.keys === undefined) throw new Error('layout version 2 without keys');
+  return layout.keys;
+}
+
+/** What binds a version 2 slot to its card; undefined for version 1. */
+function bindingOf(layout: LoyaltyLayout, uid: string | undefined, header: Buffer): CardBinding | undefined {
+  if (layout.version === 1) return undefined;
+  if (uid === undefined) throw new Error('a version 2 card without its UID');
+  return { uid: Buffer.from(uid, 'hex'), header };
+}
+
+function cardBinding(layout: LoyaltyLayout, card: OkCard): CardBinding | undefined {
+  return layout.version === 1 ? undefined : bindingOf(layout, card.uid, canonicalHeader(requireHeader(card), 2));
+}
+
+/** A slot's blocks in the layout's format; version 2 under `keyId` (default: the current key). */
+function slotWrites(layout: LoyaltyLayout, binding: CardBinding | undefined, slot: 0 | 1, record: SlotRecord, phase: WritePhase, keyId?: number): LoyaltyWrite[] {
+  const writes: PlannedWrite[] =
+    binding === undefined ? encodeSlot(layout, slot, record) : encodeSlotV2(layout, binding, slot, { ...record, keyId: keyId ?? keysOf(layout).currentId });
+  return writes.map((w) => ({ ...w, phase }));
+}
+
+function requireHeader(card: OkCard): Header {
+  if (card.header === undefined) throw new Error('a version 2 card without its header');
+  return card.header;
+}
+
+/** The version 2 header, when the card's is still (or partly) the version 1 one. */
+function headerUpgrade(layout: LoyaltyLayout, card: OkCard): LoyaltyWrite[] {
+  if (layout.version !== 2 || !card.format.headerOutdated) return [];
+  return [{ block: layout.headerBlock, data: canonicalHeader(requireHeader(card), 2), phase: 'upgrade' }];
+}
+
+/**
+ * Writes that leave two identical copies of the committed record in the layout's format;
+ * [] when the card already has them. A card still (partly) in version 1 is upgraded: the
+ * other slot, the committed slot (both under the current key), then the header.
+ */
 export function planRepair(layout: LoyaltyLayout, card: DecodedCard): LoyaltyWrite[] {
   const ok = requireOkCard(layout, card);
-  if (!ok.needsRepair) return [];
   const target = ok.current === 0 ? 1 : 0;
-  return encodeSlot(layout, target, recordOf(ok.state)).map((w) => ({ ...w, phase: 'repair' }));
+  const record = recordOf(ok.state);
+  const binding = cardBinding(layout, ok);
+  if (ok.format.legacySlots) {
+    return [...slotWrites(layout, binding, target, record, 'repair'), ...slotWrites(layout, binding, ok.current, record, 'repair'), ...headerUpgrade(layout, ok)];
+  }
+  const copy = ok.needsRepair ? slotWrites(layout, binding, target, record, 'repair', ok.format.keyId) : [];
+  return [...copy, ...headerUpgrade(layout, ok)];
 }
 
 function applyPurse(current: number | undefined, add: number, take: number, max: number, purse: Purse): number | undefined {
@@ -144,7 +200,7 @@ export function planOperation(layout: LoyaltyLayout, card: DecodedCard, operatio
   const before = ok.state;
   if (isNoOperation(op)) return { writes: [], commitIndex: -1, before, after: before };
 
-  const after: LoyaltyState = { ...before, counter: (before.counter + 1) % COUNTER_MODULO };
+  const after: LoyaltyState = { ...before, counter: (before.counter + 1) % layout.counterModulo };
   const points = applyPurse(before.points, op.earnPoints, op.redeemPoints, layout.maxPoints, 'points');
   const balance = applyPurse(before.balance, op.credit, op.debit, layout.maxBalance, 'balance');
   if (points !== undefined) after.points = points;
@@ -152,9 +208,10 @@ export function planOperation(layout: LoyaltyLayout, card: DecodedCard, operatio
 
   const target = ok.current === 0 ? 1 : 0;
   const record = recordOf(after);
-  const commit = encodeSlot(layout, target, record).map((w): LoyaltyWrite => ({ ...w, phase: 'commit' }));
-  const backup = encodeSlot(layout, ok.current, record).map((w): LoyaltyWrite => ({ ...w, phase: 'backup' }));
-  return { writes: [...commit, ...backup], commitIndex: commit.length - 1, before, after };
+  const binding = cardBinding(layout, ok);
+  const commit = slotWrites(layout, binding, target, record, 'commit');
+  const backup = slotWrites(layout, binding, ok.current, record, 'backup');
+  return { writes: [...commit, ...backup, ...headerUpgrade(layout, ok)], commitIndex: commit.length - 1, before, after };
 }
 
 /**
@@ -171,7 +228,11 @@ export function planIssue(layout: LoyaltyLayout, card: DecodedCard, request: Iss
   if (!Number.isInteger(memberId) || memberId < 0 || memberId > MAX_MEMBER_ID) {
     throw new LoyaltyError('invalid-member-id', 'memberId', `must be an integer 0..${MAX_MEMBER_ID} (got ${String(memberId)})`);
   }
-  const after: LoyaltyState = { programId: layout.programId, memberId, counter: 0 };
+  const counter = request.counter ?? 0;
+  if (!Number.isInteger(counter) || counter < 0 || counter >= layout.counterModulo) {
+    throw new JpayValidationError('counter', `must be an integer 0..${layout.counterModulo - 1}`);
+  }
+  const after: LoyaltyState = { programId: layout.programId, memberId, counter };
   for (const purse of ['points', 'balance'] as const) {
     const value = amount(request[purse], purse);
     if (!layout.purses.includes(purse)) {
@@ -183,10 +244,12 @@ export function planIssue(layout: LoyaltyLayout, card: DecodedCard, request: Iss
     after[purse] = value;
   }
   const record = recordOf(after);
+  const header = encodeHeader(layout, memberId);
+  const binding = bindingOf(layout, card.uid, header);
   const writes: LoyaltyWrite[] = [
-    { block: layout.headerBlock, data: encodeHeader(layout, memberId), phase: 'issue' },
-    ...encodeSlot(layout, 0, record).map((w): LoyaltyWrite => ({ ...w, phase: 'issue' })),
-    ...encodeSlot(layout, 1, record).map((w): LoyaltyWrite => ({ ...w, phase: 'issue' })),
+    { block: layout.headerBlock, data: header, phase: 'issue' },
+    ...slotWrites(layout, binding, 0, record, 'issue'),
+    ...slotWrites(layout, binding, 1, record, 'issue'),
   ];
   return { writes, commitIndex: layout.purses.length, after };
 }

@@ -6,6 +6,7 @@
 import { decodeValueBlock, encodeValueBlock } from '../value-block';
 import type { LoyaltyLayout, Purse } from './layout';
 
+/** Version 1 counters (the value block's address byte); version 2 counts mod 65536 (record-v2.ts). */
 export const COUNTER_MODULO = 256;
 
 export interface SlotRecord {
@@ -56,7 +57,7 @@ export function sameRecord(a: SlotRecord, b: SlotRecord): boolean {
   return a.counter === b.counter && a.points === b.points && a.balance === b.balance;
 }
 
-/** (b - a) mod 256: 1 when b is the transaction after a. */
-export function counterDistance(a: number, b: number): number {
-  return (((b - a) % COUNTER_MODULO) + COUNTER_MODULO) % COUNTER_MODULO;
+/** (b - a) mod `modulo`: 1 when b is the transaction after a. */
+export function counterDistance(a: number, b: number, modulo = COUNTER_MODULO): number {
+  return (((b - a) % modulo) + modulo) % modulo;
 }

@@ -77,7 +77,7 @@ describe('flow/loyalty-compensation: a change whose transaction was not paid is 
     const [unpaid] = take();
     assert.deepEqual([unpaid.status, unpaid.operation, unpaid.memberId, unpaid.paid], ['unpaid', 'earn', 7, false]);
     assert.deepEqual(unpaid.owed, { points: -250, balance: 0 });
-    assert.deepEqual([...controller!.owed.entries()].map(([id, e]) => [id, e.change]), [[7, { points: -250, balance: 0 }]]);
+    assert.deepEqual([...controller!.owed.entries()].map(([id, e]) => [id, e.change]), [['member:7', { points: -250, balance: 0 }]]);
     assert.equal(stateOf(card).points, 260, 'the card is only written when it is in the field');
 
     const second = transaction(1_000);
@@ -116,7 +116,7 @@ describe('flow/loyalty-compensation: a change whose transaction was not paid is 
     }
     // The second tap first gives back what the first left, then pays (and is not paid either).
     assert.deepEqual(take().map((p) => p.status), ['committed', 'unpaid', 'compensated', 'committed', 'unpaid']);
-    assert.deepEqual(controller!.owed.get(9)?.change, { points: -30, balance: 3_000 });
+    assert.deepEqual(controller!.owed.get('member:9')?.change, { points: -30, balance: 3_000 });
     assert.deepEqual([stateOf(card).points, stateOf(card).balance], [30, 47_000]);
     const refund = transaction(100);
     await tap(card, { ...refund.context, transaction: { nodeId: 'tx', request: { type: 'refund', amount: 100 } } });
@@ -196,6 +196,6 @@ describe('flow/loyalty-compensation: a change whose transaction was not paid is 
     assert.deepEqual([first.operation, first.earned, again.operation, again.earned], ['earn', 30, 'inquiry', 0]);
     assert.equal(stateOf(card).points, 30);
     await t.end('not-approved');
-    assert.deepEqual(controller!.owed.get(13)?.change, { points: -30, balance: 0 }, 'owed once');
+    assert.deepEqual(controller!.owed.get('member:13')?.change, { points: -30, balance: 0 }, 'owed once');
   });
 });

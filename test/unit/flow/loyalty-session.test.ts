@@ -4,6 +4,10 @@ import { type CardContext, LoyaltyController } from '../../../lib/flow/loyalty-c
 import type { PendingOperation } from '../../../lib/flow/loyalty-input';
 import type { LoyaltyPayload } from '../../../lib/flow/loyalty-output';
 import type { LoyaltyReport } from '../../../lib/flow/loyalty-session';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ShadowLedger } from '../../../lib/mifare/ledger';
 import { defineLayout } from '../../../lib/mifare/loyalty';
 import { type TearMode, VirtualMifareCard } from '../../../lib/mifare/virtual-card';
 import type { CardRequest } from '../../../lib/protocol/types';
@@ -13,11 +17,15 @@ const MODES: readonly TearMode[] = ['before', 'after', 'partial'];
 const CONFIG = { programId: '42', pointsPer: '1', pointsUnit: '100', redeemPoints: '50', redeemValue: '20000', storedValue: true };
 const BOTH = parseLoyaltyConfig({ ...CONFIG, purses: 'both' });
 const POINTS = parseLoyaltyConfig({ ...CONFIG, purses: 'points' });
+const KEY = { key: '3c4d5e6f708192a3b4c5d6e7f8091a2b' };
+const V2_BOTH = parseLoyaltyConfig({ ...CONFIG, purses: 'both', layoutVersion: '2' }, KEY);
+const V2_POINTS = parseLoyaltyConfig({ ...CONFIG, purses: 'points', layoutVersion: '2' }, KEY);
 
 type Report = LoyaltyReport<string>;
 
 describe('flow/loyalty-session and LoyaltyController', () => {
   let controllers: LoyaltyController<string>[] = [];
+  const cleanups: (() => Promise<void>)[] = [];
 
   afterEach(async () => {
     for (const c of controllers) {
@@ -25,9 +33,10 @@ describe('flow/loyalty-session and LoyaltyController', () => {
       await c.idle();
     }
     controllers = [];
+    for (const cleanup of cleanups.splice(0)) await cleanup();
   });
 
-  function setup(program: LoyaltyProgram = BOTH, options: { pendingTimeoutMs?: number } = {}) {
+  function setup(program: LoyaltyProgram = BOTH, options: { pendingTimeoutMs?: number; ledger?: ShadowLedger } = {}) {
     const reports: Report[] = [];
     const expired: string[] = [];
     const effective = options.pendingTimeoutMs !== undefined ? { ...program, pendingTimeoutMs: options.pendingTimeoutMs } : program;
@@ -35,6 +44,7 @@ describe('flow/loyalty-session and LoyaltyController', () => {
       program: effective,
       report: (r) => reports.push(r),
       expired: (a) => expired.push(a.operation.operation),
+      ...(options.ledger ? { ledger: options.ledger } : {}),
     });
     controllers.push(controller);
     const tap = (card: VirtualMifareCard, amount?: number, type = 'purchase'): Promise<{ close: CardRequest; requests: CardRequest[] }> => {
@@ -56,12 +66,23 @@ describe('flow/loyalty-session and LoyaltyController', () => {
     assert.deepEqual(requests.map((r) => r.code).join(','), 'read,read,read,read,write,write,write,write,read,read,read,read,read,close');
   });
 
-  for (const [name, program] of [['points and balance', BOTH], ['points only', POINTS]] as const) {
+  for (const [name, program] of [
+    ['points and balance', BOTH],
+    ['points only', POINTS],
+    ['layout v2 with its ledger, points and balance', V2_BOTH],
+    ['layout v2 with its ledger, points only', V2_POINTS],
+  ] as const) {
     it(`${name}: a tear at every write of every operation, in every mode, settles to old or new; totals are exact`, async () => {
       const layout = program.layout;
       const withBalance = layout.purses.includes('balance');
       const card = await issuedCard(31337, 10_000, withBalance ? 1_000_000 : 0, layout);
-      const { controller, tap, take } = setup(program);
+      const dir = program.ledger ? mkdtempSync(path.join(tmpdir(), 'jpay-session-')) : undefined;
+      const ledger = dir ? await ShadowLedger.open({ file: path.join(dir, 'ledger.jsonl'), programId: 42, keys: layout.keys!, origin: 'test' }) : undefined;
+      cleanups.push(async () => {
+        await ledger?.close();
+        if (dir) rmSync(dir, { recursive: true, force: true });
+      });
+      const { controller, tap, take } = setup(program, ledger ? { ledger } : {});
       const expected = { points: 10_000, balance: withBalance ? 1_000_000 : 0 };
       const apply = (p: LoyaltyPayload): void => {
         if (!p.committed) return;
@@ -117,8 +138,12 @@ describe('flow/loyalty-session and LoyaltyController', () => {
       await tap(card);
       const [last] = take();
       assert.equal(last.repaired, false);
-      assert.deepEqual(controller.uncertainMembers, []);
+      assert.deepEqual(controller.uncertainCards, []);
       assert.ok(dialogues >= ops.length * writes * 3 * 2);
+      if (ledger) {
+        const s = stateOf(card, layout);
+        assert.deepEqual([ledger.get('C0FFEE42')?.counter, ledger.get('C0FFEE42')?.points], [s.counter, s.points], 'the ledger knows the last committed state');
+      }
     });
   }
 
@@ -151,7 +176,7 @@ describe('flow/loyalty-session and LoyaltyController', () => {
           const retry = take();
           assert.equal(retry.at(-1)?.status, 'committed');
           assert.equal(retry.some((r) => r.status === 'settled'), false, 'the new issuance supersedes the uncertain one');
-          assert.deepEqual(controller.uncertainMembers, []);
+          assert.deepEqual(controller.uncertainCards, []);
         }
       }
     }

@@ -8,25 +8,14 @@ import {
   type LoyaltyLayout,
   type LoyaltyOperation,
   LoyaltyError,
-  decodeCard,
   defineLayout,
   planIssue,
   planOperation,
-  planRead,
 } from '../../../lib/mifare/loyalty';
+import { readCard as read } from './card-fixtures';
 
 const BOTH = defineLayout({ programId: 500, purses: ['points', 'balance'], maxPoints: 10_000, maxBalance: 1_000_000 });
 const BALANCE = defineLayout({ programId: 500, purses: ['balance'] });
-
-function read(card: VirtualMifareCard, layout: LoyaltyLayout): DecodedCard {
-  const blocks = new Map<number, Buffer>();
-  for (const b of planRead(layout)) {
-    const r = card.read(b);
-    if (!r.ok) throw new Error(r.reason);
-    blocks.set(b, r.data);
-  }
-  return decodeCard(layout, blocks);
-}
 
 function issuedCard(layout: LoyaltyLayout, points: number, balance: number): VirtualMifareCard {
   const card = new VirtualMifareCard({ kind: layout.cardKind, uid: '11223344' });

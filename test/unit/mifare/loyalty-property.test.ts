@@ -1,18 +1,17 @@
 import assert from 'node:assert/strict';
 import { type TearMode, VirtualMifareCard } from '../../../lib/mifare/virtual-card';
 import {
-  type DecodedCard,
+  LoyaltyKeyring,
   type IssueRequest,
   type LoyaltyLayout,
   type LoyaltyOperation,
   type LoyaltyOutcomeStatus,
-  decodeCard,
   defineLayout,
-  planRead,
   runLoyaltyDialogue,
   runLoyaltyIssue,
   settleUncertain,
 } from '../../../lib/mifare/loyalty';
+import { readCard as read } from './card-fixtures';
 
 /** mulberry32: small, seedable, good enough to pick test cases deterministically. */
 function prng(seed: number): () => number {
@@ -32,18 +31,9 @@ const LAYOUTS: readonly LoyaltyLayout[] = [
   defineLayout({ programId: 31, purses: ['points'], sector: 3 }),
   defineLayout({ programId: 31, purses: ['balance'], sector: 14, maxBalance: 20_000 }),
   defineLayout({ programId: 31, purses: ['points', 'balance'], cardKind: '4k', sector: 36 }),
+  defineLayout({ programId: 31, purses: ['points', 'balance'], keys: new LoyaltyKeyring({ id: 9, key: '31313131313131313131313131313132' }) }),
 ];
 const SEQUENCES = 1200;
-
-function read(card: VirtualMifareCard, layout: LoyaltyLayout): DecodedCard {
-  const blocks = new Map<number, Buffer>();
-  for (const b of planRead(layout)) {
-    const r = card.read(b);
-    if (!r.ok) throw new Error(r.reason);
-    blocks.set(b, r.data);
-  }
-  return decodeCard(layout, blocks);
-}
 
 function randomOperation(rand: () => number, layout: LoyaltyLayout): LoyaltyOperation {
   const int = (max: number): number => Math.floor(rand() * (max + 1));

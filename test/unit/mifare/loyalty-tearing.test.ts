@@ -1,27 +1,33 @@
 import assert from 'node:assert/strict';
 import { type TearMode, VirtualMifareCard } from '../../../lib/mifare/virtual-card';
 import {
+  LoyaltyKeyring,
   type DecodedCard,
   type IssueRequest,
   type LoyaltyLayout,
   type LoyaltyOperation,
   type LoyaltyState,
   type LoyaltyWrite,
-  decodeCard,
   defineLayout,
   planIssue,
   planOperation,
-  planRead,
   planRepair,
 } from '../../../lib/mifare/loyalty';
+import { readCard as read } from './card-fixtures';
 
 const MODES: readonly TearMode[] = ['before', 'after', 'partial'];
+
+const KEYS = new LoyaltyKeyring({ id: 3, key: '00112233445566778899aabbccddeeff' });
 
 const LAYOUTS: Record<string, LoyaltyLayout> = {
   'points, 1K sector 1': defineLayout({ programId: 7, purses: ['points'] }),
   'balance, 1K sector 5': defineLayout({ programId: 7, purses: ['balance'], sector: 5 }),
   'points + balance, 1K sectors 1-2': defineLayout({ programId: 7, purses: ['points', 'balance'] }),
   'points + balance, 4K sector 33': defineLayout({ programId: 7, purses: ['points', 'balance'], cardKind: '4k', sector: 33 }),
+  'v2 points, 1K sector 1': defineLayout({ programId: 7, purses: ['points'], keys: KEYS }),
+  'v2 balance, 1K sector 5': defineLayout({ programId: 7, purses: ['balance'], sector: 5, keys: KEYS }),
+  'v2 points + balance, 1K sectors 1-2': defineLayout({ programId: 7, purses: ['points', 'balance'], keys: KEYS }),
+  'v2 points + balance, 4K sector 33': defineLayout({ programId: 7, purses: ['points', 'balance'], cardKind: '4k', sector: 33, keys: KEYS }),
 };
 
 /** Operation kinds; those touching a purse the layout lacks are skipped. */
@@ -39,16 +45,6 @@ function fits(layout: LoyaltyLayout, op: LoyaltyOperation): boolean {
   const points = op.earnPoints !== undefined || op.redeemPoints !== undefined;
   const balance = op.debit !== undefined || op.credit !== undefined;
   return (!points || layout.purses.includes('points')) && (!balance || layout.purses.includes('balance'));
-}
-
-function read(card: VirtualMifareCard, layout: LoyaltyLayout): DecodedCard {
-  const blocks = new Map<number, Buffer>();
-  for (const b of planRead(layout)) {
-    const r = card.read(b);
-    if (!r.ok) throw new Error(`read ${b}: ${r.reason}`);
-    blocks.set(b, r.data);
-  }
-  return decodeCard(layout, blocks);
 }
 
 /** Performs writes in order, stopping at the first failure, as the driver does. */
@@ -70,9 +66,15 @@ function tornCopy(image: Buffer, writes: readonly LoyaltyWrite[], k: number, mod
 }
 
 function okState(card: DecodedCard, what: string): LoyaltyState & { needsRepair: boolean } {
-  assert.equal(card.kind, 'ok', `${what}: decoded as ${card.kind}`);
+  assert.equal(card.kind, 'ok', `${what}: decoded as ${card.kind}${card.kind !== 'ok' ? ` (${card.detail})` : ''}`);
   if (card.kind !== 'ok') throw new Error('unreachable');
-  return { ...card.state, needsRepair: card.needsRepair };
+  // A card a layout version 2 program still has to upgrade is not healthy either.
+  return { ...card.state, needsRepair: card.needsRepair || card.format.needsUpgrade };
+}
+
+/** Repair or an upgrade is still to do. */
+function needsWork(card: DecodedCard): boolean {
+  return card.needsRepair || (card.kind === 'ok' && card.format.needsUpgrade);
 }
 
 function stripRepair(s: LoyaltyState & { needsRepair: boolean }): LoyaltyState {
@@ -86,7 +88,7 @@ function repairAndCheck(card: VirtualMifareCard, layout: LoyaltyLayout, expected
   assert.equal(apply(card, repair), repair.length);
   const after = read(card, layout);
   assert.deepEqual(stripRepair(okState(after, what)), expected, `${what}: repair changed the state`);
-  assert.equal(after.needsRepair, false, `${what}: still needs repair`);
+  assert.equal(needsWork(after), false, `${what}: still needs repair`);
   assert.deepEqual(planRepair(layout, after), [], `${what}: second repair is not a no-op`);
 }
 
@@ -146,7 +148,7 @@ describe('mifare/loyalty tearing (exhaustive)', () => {
               assert.equal(apply(card, again.writes), again.writes.length);
               const redone = read(card, layout);
               assert.deepEqual(stripRepair(okState(redone, label)), again.after);
-              assert.equal(redone.needsRepair, false);
+              assert.equal(needsWork(redone), false);
             }
             cases++;
           }
@@ -198,7 +200,7 @@ describe('mifare/loyalty tearing (exhaustive)', () => {
             assert.equal(apply(card, plan.writes), plan.writes.length);
             const done = read(card, layout);
             assert.deepEqual(stripRepair(okState(done, opName)), after);
-            assert.equal(done.needsRepair, false);
+            assert.equal(needsWork(done), false);
           }
         }
         assert.ok(cases > 100, `only ${cases} cases`);
@@ -243,5 +245,94 @@ describe('mifare/loyalty tearing (exhaustive)', () => {
         assert.deepEqual(stripRepair(okState(read(torn, layout), `wrap ${k} ${mode}`)), committed ? plan.after : plan.before);
       }
     }
+  });
+
+  describe('v1 → v2 upgrade (every write, every mode)', () => {
+    const V1: Record<string, LoyaltyLayout> = {
+      points: defineLayout({ programId: 7, purses: ['points'] }),
+      'points + balance': defineLayout({ programId: 7, purses: ['points', 'balance'] }),
+      'points + balance, 4K sector 33': defineLayout({ programId: 7, purses: ['points', 'balance'], cardKind: '4k', sector: 33 }),
+    };
+    const v2Of = (v1: LoyaltyLayout): LoyaltyLayout =>
+      defineLayout({ programId: 7, purses: v1.purses, cardKind: v1.cardKind, sector: v1.sectors[0], keys: KEYS, upgradeV1: true });
+
+    /** A healthy v1 card, and every state a torn v1 operation or repair leaves. */
+    function v1Starts(v1: LoyaltyLayout): Buffer[] {
+      const healthy = issued(v1);
+      const starts = new Map<string, Buffer>([[healthy.toString('hex'), healthy]]);
+      const op = Object.values(OPERATIONS).find((o) => fits(v1, o)) ?? {};
+      const plan = planOperation(v1, read(VirtualMifareCard.fromImage(healthy), v1), op);
+      for (let k = 0; k < plan.writes.length; k++) {
+        for (const mode of MODES) {
+          const image = tornCopy(healthy, plan.writes, k, mode).toImage();
+          starts.set(image.toString('hex'), image);
+        }
+      }
+      return [...starts.values()];
+    }
+
+    for (const [name, v1] of Object.entries(V1)) {
+      const v2 = v2Of(v1);
+      it(`${name}: an upgrade alone (an inquiry), torn anywhere, keeps the state and converges to a healthy v2 card`, () => {
+        let cases = 0;
+        for (const start of v1Starts(v1)) {
+          const state = stripRepair(okState(read(VirtualMifareCard.fromImage(start), v1), 'v1 start'));
+          const decoded = read(VirtualMifareCard.fromImage(start), v2);
+          assert.equal(decoded.kind === 'ok' && decoded.format.version, 1, 'a v1 card, read by the v2 program');
+          const upgrade = planRepair(v2, decoded);
+          assert.ok(upgrade.length > 2 * v1.purses.length, 'both slots and the header are written');
+          for (let k = 0; k < upgrade.length; k++) {
+            for (const mode of MODES) {
+              const label = `upgrade torn at ${k}/${upgrade.length} (${mode})`;
+              const card = tornCopy(start, upgrade, k, mode);
+              assert.deepEqual(stripRepair(okState(read(card, v2), label)), state, label);
+              repairAndCheck(card, v2, state, label);
+              cases++;
+            }
+          }
+          const card = VirtualMifareCard.fromImage(start);
+          assert.equal(apply(card, upgrade), upgrade.length);
+          const done = read(card, v2);
+          assert.equal(done.kind === 'ok' && done.format.version === 2 && !needsWork(done), true, 'upgraded and healthy');
+          assert.equal(read(card, v1).kind, 'foreign', 'a v1 reader never writes an upgraded card');
+        }
+        assert.ok(cases > 20, `${cases} cases`);
+      });
+
+      it(`${name}: an operation that upgrades, torn anywhere, leaves exactly the old or the new state`, () => {
+        let cases = 0;
+        for (const start of v1Starts(v1)) {
+          const decoded = read(VirtualMifareCard.fromImage(start), v2);
+          for (const [opName, op] of Object.entries(OPERATIONS)) {
+            if (!fits(v1, op)) continue;
+            const plan = planOperation(v2, decoded, op);
+            assert.ok(plan.before);
+            for (let k = 0; k < plan.writes.length; k++) {
+              for (const mode of MODES) {
+                const label = `${opName} + upgrade torn at ${k}/${plan.writes.length} (${mode})`;
+                const card = tornCopy(start, plan.writes, k, mode);
+                const committed = k > plan.commitIndex || (k === plan.commitIndex && mode === 'after');
+                const state = stripRepair(okState(read(card, v2), label));
+                assert.deepEqual(state, committed ? plan.after : plan.before, label);
+                tearRepairEverywhere(card.toImage(), v2, state, label);
+                repairAndCheck(card, v2, state, label);
+                cases++;
+              }
+            }
+          }
+        }
+        assert.ok(cases > 50, `${cases} cases`);
+      });
+    }
+
+    it('without upgradeV1, a v1 card is foreign to a v2 program and never written', () => {
+      const v1 = V1['points + balance'];
+      const card = VirtualMifareCard.fromImage(issued(v1));
+      const strict = defineLayout({ programId: 7, purses: v1.purses, keys: KEYS });
+      const decoded = read(card, strict);
+      assert.equal(decoded.kind, 'foreign');
+      assert.throws(() => planOperation(strict, decoded, { earnPoints: 1 }), /foreign-card/);
+      assert.throws(() => planRepair(strict, decoded), /foreign-card/);
+    });
   });
 });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { JpayClient, type JpayClientOptions, type TransactionHooks, type TransactionSettlement, type TransactionStart } from '../../../lib/client';
 import { packet } from '../../../lib/codec/packet';
 import { JpayValidationError, TransactionOutcomeUnknown } from '../../../lib/errors';
-import { RecoveryPendingError, TransactionJournal, journalHooks, terminalKey } from '../../../lib/recovery';
+import { RecoveryPendingError, TransactionJournal, TransactionRecovery, terminalKey, type TransactionRecoveryOptions } from '../../../lib/recovery';
 import { acceptLogin, approvedReceipt, reply, ScriptedTerminal, type Script } from '../../helpers/scripted-terminal';
 
 const PASSWORD = '13572468';
@@ -20,6 +20,11 @@ function gate(): { promise: Promise<void>; open(): void } {
 const nothingSent: Script = async (conn) => {
   await conn.closed;
 };
+
+/** The hooks of a TransactionRecovery over the journal (its new-sale policy included). */
+function journalHooks(journal: TransactionJournal, options: TransactionRecoveryOptions = {}): TransactionHooks {
+  return new TransactionRecovery(journal, options).hooks;
+}
 
 describe('recovery: the client transaction hooks', () => {
   let terminal: ScriptedTerminal | undefined;
@@ -122,6 +127,16 @@ describe('recovery: the client transaction hooks', () => {
     assert.deepEqual(settled, ['unknown', 'not-sent']);
   });
 
+  it('the hook runs while the connection opens; a terminal that cannot be reached is told as not sent', async () => {
+    const closed = await ScriptedTerminal.start([]);
+    const port = closed.port;
+    await closed.close();
+    const settled: TransactionSettlement['kind'][] = [];
+    client = new JpayClient({ host: '127.0.0.1', port, timeouts: { connectMs: 500 }, transactionHooks: { beforeSend: () => 'ticket', settled: (_t, s) => settled.push(s.kind) } });
+    await assert.rejects(client.transaction({ type: 'purchase', amount: 100 }), (e: unknown) => !(e instanceof TransactionOutcomeUnknown));
+    assert.deepEqual(settled, ['not-sent']);
+  });
+
   it('hooks hear send("transaction") too, never other commands, and never see card data', async () => {
     const starts: TransactionStart['request'][] = [];
     const scripts: Script[] = [
@@ -170,7 +185,7 @@ describe('recovery: the client transaction hooks', () => {
     await assert.rejects(c.transaction({ type: 'purchase', amount: 1 }, { annotations: { x: {} as unknown as string } }), /annotations\.x/);
   });
 
-  describe('journalHooks: the journal and the new-sale guard', () => {
+  describe('TransactionRecovery hooks: the journal and the new-sale guard', () => {
     it('journals begin → answered, with the receipt as the next anchor', async () => {
       const j = await openJournal();
       const c = await setup([reply('transaction', 'ok', approvedReceipt(42)), reply('transaction', 'ok', approvedReceipt(43, { seq: '000010', rrn: '120157645347' }))], {

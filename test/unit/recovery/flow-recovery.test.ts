@@ -5,9 +5,8 @@ import path from 'node:path';
 import { JpayClient } from '../../../lib/client';
 import { JpayValidationError, TransactionOutcomeUnknown } from '../../../lib/errors';
 import { parseRecoveryConfig } from '../../../lib/flow/recovery-config';
-import { recoveryPayload, unsettledPayload } from '../../../lib/flow/recovery-payload';
-import { TerminalRecovery, type RecoveredEvent } from '../../../lib/flow/recovery-terminal';
-import { JournalError, type RecoveryResult } from '../../../lib/recovery';
+import { deliveryPayload, describeOutcome, recoveryPayload, unsettledPayload } from '../../../lib/flow/recovery-payload';
+import { JournalError, TransactionRecovery, type Delivery, type RecoveryResult } from '../../../lib/recovery';
 import type { SimulatorHandle } from '../../../lib/simulator';
 import { startTestSimulator } from '../../helpers/sim-fixtures';
 
@@ -28,7 +27,7 @@ function result(fields: Partial<RecoveryResult> = {}): RecoveryResult {
 
 const lost = new TransactionOutcomeUnknown('in-dialogue', { type: 'purchase', amount: 100, host: 'h', port: 1, sentAt: '2026-01-01T00:00:00.000Z', lastDisplayCode: 'D4' });
 
-describe('flow/recovery: config, payloads and the terminal-side recovery', () => {
+describe('flow/recovery: config, payloads and the recovery a config node runs', () => {
   describe('parseRecoveryConfig', () => {
     it('is off for a config node saved before recovery existed', () => {
       assert.equal(parseRecoveryConfig({}, { nodeId: 'a' }), undefined);
@@ -70,6 +69,22 @@ describe('flow/recovery: config, payloads and the terminal-side recovery', () =>
       assert.deepEqual([none.approved, none.charged, none.receipt], [false, false, undefined]);
     });
 
+    it('a kept outcome (a late answer) on output 3: its source, the terminal status, a possible repeat', () => {
+      const late = deliveryPayload({ result: result({ reason: 'late-answer' }), source: 'late-answer', status: 'ok', repeated: true });
+      assert.deepEqual([late.status, late.source, late.answerStatus, late.repeated, late.charged], ['recovered', 'late-answer', 'ok', true, true]);
+      assert.equal(deliveryPayload({ result: result(), source: 'start', repeated: false }).repeated, undefined);
+    });
+
+    it('describes an outcome nobody received in one line, the card masked', () => {
+      const line = describeOutcome(
+        { type: 'purchase', amount: 4321 },
+        { result: { status: 'ok', ok: true, errors: [], approved: true, receipt: { header: [], footer: [], approved: true, seq: '000009', rrn: '120157645346', pan: '4111111111111111' } } },
+      );
+      assert.equal(line, 'purchase 4321, APPROVED (status ok), receipt 000009, RRN 120157645346, card 411111******1111');
+      assert.ok(!line.includes('4111111111111111'));
+      assert.equal(describeOutcome({ type: 'refund', amount: 5, currency: '840' }, { outcome: 'declined-or-not-recorded' }), 'refund 5 (currency 840), declined-or-not-recorded');
+    });
+
     it('an unsettled unknown keeps the outcome-unknown payload and says why', () => {
       assert.deepEqual(unsettledPayload(lost, undefined).recovery, { state: 'pending' });
       assert.deepEqual(unsettledPayload(lost, new Error('no route')).recovery, { error: 'Error: no route' });
@@ -80,11 +95,11 @@ describe('flow/recovery: config, payloads and the terminal-side recovery', () =>
     });
   });
 
-  describe('TerminalRecovery', () => {
+  describe('TransactionRecovery as the config node uses it (journal opened in the background, start-up replay)', () => {
     let dir: string;
     let sim: SimulatorHandle | undefined;
     let client: JpayClient | undefined;
-    let recovery: TerminalRecovery | undefined;
+    let recovery: TransactionRecovery | undefined;
 
     beforeEach(async () => {
       dir = await mkdtemp(path.join(os.tmpdir(), 'jpay-flow-recovery-'));
@@ -98,38 +113,43 @@ describe('flow/recovery: config, payloads and the terminal-side recovery', () =>
       client = recovery = sim = undefined;
     });
 
-    function make(hasPassword: boolean, warnings: string[], journalFile = path.join(dir, 'j.jsonl')): TerminalRecovery {
-      recovery = new TerminalRecovery({
-        config: { policy: 'block', journalFile, autoRecover: true, settleMs: 0 },
-        hasPassword,
-        warn: (m) => warnings.push(m),
-      });
+    function make(warnings: string[], journalFile = path.join(dir, 'j.jsonl')): TransactionRecovery {
+      recovery = TransactionRecovery.create(journalFile, { policy: 'block', autoRecover: true, settleMs: 0, logger: { warn: (m) => warnings.push(m) } });
       return recovery;
+    }
+
+    /** The next turns of the event loop: hand-overs write to the journal (synced) before they deliver. */
+    async function until(check: () => boolean): Promise<void> {
+      for (let i = 0; i < 200 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
     }
 
     it('resolves leftovers on start and replays them once to late subscribers', async () => {
       sim = await startTestSimulator();
       const warnings: string[] = [];
-      const first = make(true, warnings);
-      client = new JpayClient({ host: '127.0.0.1', port: sim.port, password: '12345678', transactionHooks: first.hooks });
+      const first = make(warnings);
+      client = new JpayClient({ host: '127.0.0.1', port: sim.port, password: '12345678', ...first.clientOptions });
       await first.start(client);
-      await assert.rejects(client.transaction({ type: 'purchase', amount: 77781 }, { annotations: { node: 'n1', request: 'r1' } }), TransactionOutcomeUnknown);
+      await assert.rejects(client.transaction({ type: 'purchase', amount: 77781 }, { annotations: { owner: 'n1', request: 'r1' } }), TransactionOutcomeUnknown);
       await client.close();
       await first.close();
 
       // "Restart": a new config node over the same journal.
-      const second = make(true, warnings);
-      client = new JpayClient({ host: '127.0.0.1', port: sim.port, password: '12345678', transactionHooks: second.hooks });
+      const second = make(warnings);
+      client = new JpayClient({ host: '127.0.0.1', port: sim.port, password: '12345678', ...second.clientOptions });
       await second.start(client);
-      const seen: RecoveredEvent[] = [];
-      second.subscribe((e) => seen.push(e));
-      await new Promise<void>((resolve) => queueMicrotask(resolve));
+      const seen: Delivery[] = [];
+      const detach = second.deliverTo('n1', (d) => seen.push(d));
+      await until(() => seen.length > 0);
       assert.equal(seen.length, 1);
       assert.equal(seen[0].source, 'start');
-      assert.equal(seen[0].results[0].outcome, 'approved');
-      assert.equal(seen[0].results[0].annotations.request, 'r1');
-      assert.equal(second.markDelivered(seen[0].results[0].id), true);
-      assert.equal(second.markDelivered(seen[0].results[0].id), false, 'a redeployed node does not get it twice');
+      assert.equal(seen[0].result.outcome, 'approved');
+      assert.equal(seen[0].result.annotations.request, 'r1');
+      assert.equal(seen[0].repeated, false);
+      await until(() => second.journal.get(seen[0].result.id)?.delivery === 'delivered');
+      detach();
+      second.deliverTo('n1', (d) => seen.push(d)); // a redeployed node (same id)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.equal(seen.length, 1, 'a redeployed node does not get it twice');
       await second.beforeSale(client);
       assert.deepEqual(warnings, []);
     });
@@ -137,16 +157,16 @@ describe('flow/recovery: config, payloads and the terminal-side recovery', () =>
     it('without a password: warns on start and blocks sales while something is open', async () => {
       sim = await startTestSimulator();
       const warnings: string[] = [];
-      const r = make(false, warnings);
-      client = new JpayClient({ host: '127.0.0.1', port: sim.port, transactionHooks: r.hooks });
+      const r = make(warnings);
+      client = new JpayClient({ host: '127.0.0.1', port: sim.port, ...r.clientOptions });
       await r.start(client);
-      assert.equal(r.automatic, false);
+      assert.equal(r.automatic(client), false);
       await assert.rejects(client.transaction({ type: 'purchase', amount: 77780 }), TransactionOutcomeUnknown);
       await assert.rejects(r.beforeSale(client), { code: 'JPAY_RECOVERY_PENDING' });
       await client.close();
       await r.close();
-      const again = make(false, warnings);
-      client = new JpayClient({ host: '127.0.0.1', port: sim.port, transactionHooks: again.hooks });
+      const again = make(warnings);
+      client = new JpayClient({ host: '127.0.0.1', port: sim.port, ...again.clientOptions });
       await again.start(client);
       assert.match(warnings.at(-1) ?? '', /1 transaction\(s\) .* unknown outcome and there is no admin password/);
     });
@@ -156,8 +176,8 @@ describe('flow/recovery: config, payloads and the terminal-side recovery', () =>
       const blocker = path.join(dir, 'not-a-dir');
       await writeFile(blocker, 'x');
       const warnings: string[] = [];
-      const r = make(true, warnings, path.join(blocker, 'journal.jsonl'));
-      client = new JpayClient({ host: '127.0.0.1', port: sim.port, password: '12345678', transactionHooks: r.hooks });
+      const r = make(warnings, path.join(blocker, 'journal.jsonl'));
+      client = new JpayClient({ host: '127.0.0.1', port: sim.port, password: '12345678', ...r.clientOptions });
       await r.start(client);
       assert.match(warnings[0], /cannot be used/);
       await assert.rejects(client.transaction({ type: 'purchase', amount: 100 }), JournalError);

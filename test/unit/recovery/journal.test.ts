@@ -7,6 +7,7 @@ import type { TransactionStart } from '../../../lib/client/transaction-hooks';
 import { JournalError, TransactionJournal, receiptRef, terminalKey } from '../../../lib/recovery';
 import type { Receipt, TransactionResult } from '../../../lib/protocol/types';
 import { scanRecords } from '../../../lib/durable';
+import { encodeRecord } from '../../../lib/durable/record';
 import { errno, FaultyFs } from '../../helpers/faulty-fs';
 
 const HOST = '10.0.0.5';
@@ -161,6 +162,22 @@ describe('recovery/TransactionJournal: the durable in-flight journal', () => {
     await assert.rejects(TransactionJournal.open(bad), /not a version 1 journal record/);
   });
 
+  it('reads version 1 records (their `node` annotation is the owner) and refuses a newer version rather than misread it', async () => {
+    await mkdir(path.dirname(file), { recursive: true });
+    const v1 = { v: 1, seq: 1, op: 'answered', at: '2026-01-01T10:00:01.000Z', id: 'a', terminal: TERMINAL, request: { type: 'purchase', amount: 100 }, annotations: { node: 'n1' }, begunAt: '2026-01-01T10:00:00.000Z', state: 'answered', status: 'ok', approved: true };
+    await writeFile(file, encodeRecord('e:a', v1).line);
+    journal = await TransactionJournal.open(file);
+    assert.equal(journal.get('a')?.annotations.owner, 'n1');
+    assert.equal(journal.get('a')?.delivery, undefined, 'version 1 knew no delivery: delivered');
+    await journal.close();
+    journal = undefined;
+    await appendFile(file, encodeRecord('e:b', { ...v1, v: 3, id: 'b' }).line);
+    await assert.rejects(TransactionJournal.open(file), (e: unknown) => e instanceof JournalError && /newer/.test(e.message));
+    const v1WithDelivery = { ...v1, id: 'c', delivery: 'pending' };
+    await writeFile(file, encodeRecord('e:c', v1WithDelivery).line);
+    await assert.rejects(TransactionJournal.open(file), JournalError, 'a version 1 record never carries a delivery state');
+  });
+
   it('compacts to what still matters: open entries, recent claims and the anchor', async () => {
     let now = Date.parse('2026-01-01T00:00:00Z');
     const clock = { now: () => new Date(now) };
@@ -301,6 +318,45 @@ describe('recovery/TransactionJournal: the durable in-flight journal', () => {
       await powerCut();
       journal = await openWith();
       assert.equal(journal.get(a)?.state, 'recovered');
+    });
+
+    it('an answer kept for its owner is kept in the same synced write as the answer; each delivery step is synced', async () => {
+      journal = await openWith();
+      const a = await journal.begin(start(1000, { owner: 'node-1' }));
+      let syncs = fs.syncs(file);
+      await journal.answered(a, answer(receipt('000001', 1000)), { undelivered: true });
+      assert.equal(fs.syncs(file) - syncs, 1, 'answered, not delivered: one write, one sync');
+      await powerCut();
+      journal = await openWith();
+      assert.equal(journal.get(a)?.delivery, 'pending');
+      assert.deepEqual(journal.awaitingDelivery('node-1').map((e) => e.id), [a]);
+      for (const state of ['attempted', 'delivered'] as const) {
+        syncs = fs.syncs(file);
+        assert.equal(await journal.setDelivery(a, state), true);
+        assert.equal(fs.syncs(file) - syncs, 1, state);
+        await powerCut();
+        journal = await openWith();
+        assert.equal(journal.get(a)?.delivery, state);
+      }
+      assert.deepEqual(journal.awaitingDelivery(), []);
+      const noOwner = await journal.begin(start(2000));
+      await journal.answered(noOwner, answer(receipt('000002', 2000)), { undelivered: true });
+      assert.equal(journal.get(noOwner)?.delivery, undefined, 'an entry without an owner is delivered to its caller');
+      assert.equal(await journal.setDelivery(noOwner, 'pending'), false);
+    });
+
+    it('the receipt watermark goes to disk with the next synced step, without a sync of its own', async () => {
+      journal = await openWith();
+      const a = await journal.begin(start(1000));
+      const syncs = fs.syncs(file);
+      await journal.saveWatermark(TERMINAL, { marks: { 'card:10000001': { seq: 1, time: '2026-01-02T10:00:00' } } });
+      assert.equal(fs.syncs(file), syncs, 'deferred');
+      await journal.answered(a, answer(receipt('000001', 1000)));
+      await powerCut();
+      journal = await openWith();
+      assert.deepEqual(journal.watermark(TERMINAL), { marks: { 'card:10000001': { seq: 1, time: '2026-01-02T10:00:00' } } });
+      const records = await lines(file);
+      assert.deepEqual(records.map((r) => [r.op, r.v]), [['begin', 2], ['watermark', 2], ['answered', 2]]);
     });
 
     it('a full disk: begin() rejects (the transaction is never sent) and nothing stored before is lost', async () => {
