@@ -24,6 +24,21 @@ export function parseMajorAmount(raw: string | undefined, flag: string): number 
   return minorDigits.length > 15 ? Number.MAX_SAFE_INTEGER : Number(minorDigits);
 }
 
+const MINOR_AMOUNT = /^\d+$/;
+
+/**
+ * `--amount-minor 12345` → 12345: minor units (kopecks) as written by scripts that hold them.
+ * Digits only; the range is the protocol's rule, like `--amount`'s.
+ */
+export function parseMinorAmount(raw: string | undefined, flag: string): number | undefined {
+  if (raw === undefined) return undefined;
+  if (!MINOR_AMOUNT.test(raw)) {
+    throw new UsageError(`${flag}: ${JSON.stringify(raw.slice(0, 40))} is not an amount in minor units; write digits only, e.g. 12345 for 123.45`);
+  }
+  const digits = raw.replace(/^0+(?=\d)/, '');
+  return digits.length > 15 ? Number.MAX_SAFE_INTEGER : Number(digits);
+}
+
 /** 12345 → `123.45`, -5 → `-0.05` (integer arithmetic on the digits). */
 export function formatMinor(minor: number): string {
   const sign = minor < 0 ? '-' : '';

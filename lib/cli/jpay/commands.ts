@@ -8,7 +8,7 @@ import type { CommandName, ReportType, TransactionRequest, TransactionType } fro
 import { Secret } from '../../protocol/secret';
 import { validateSendParams, type FieldNamer } from '../../protocol/validation';
 import { numberIfDigits } from '../../protocol/values';
-import { parseMajorAmount } from './amount';
+import { parseMajorAmount, parseMinorAmount } from './amount';
 import { UsageError } from './usage-error';
 
 export interface CliOption {
@@ -67,6 +67,7 @@ const CANCEL_AFTER: CliOption = {
   description: 'cancel the transaction after SECONDS (answered on the next keepalive)',
 };
 const AMOUNT: CliOption = { type: 'string', value: 'A', description: 'amount in major units, e.g. 123.45' };
+const AMOUNT_MINOR: CliOption = { type: 'string', value: 'K', description: 'the amount in minor units (kopecks), e.g. 12345; instead of --amount' };
 const CURRENCY: CliOption = {
   type: 'string',
   value: 'CODE',
@@ -125,6 +126,13 @@ function amount(values: OptionValues, name: string): number | undefined {
   return parseMajorAmount(str(values, name), `--${name}`);
 }
 
+/** `--amount A` (major units) or `--amount-minor K` (minor units): one of them, never both. */
+function mainAmount(values: OptionValues): number | undefined {
+  const minor = str(values, 'amount-minor');
+  if (minor !== undefined && str(values, 'amount') !== undefined) throw new UsageError('--amount and --amount-minor exclude each other');
+  return minor === undefined ? amount(values, 'amount') : parseMinorAmount(minor, '--amount-minor');
+}
+
 interface PaymentSpec extends Pick<CommandSpec, 'name' | 'summary' | 'synopsis' | 'options'> {
   needsPassword?: boolean;
   /** The request the options describe, before the rules (currency and undefined members are added and dropped here). */
@@ -136,7 +144,7 @@ function payment(spec: PaymentSpec): CommandSpec {
   const { request, needsPassword = false, ...rest } = spec;
   return {
     ...rest,
-    options: { ...spec.options, 'cancel-after': CANCEL_AFTER },
+    options: { ...spec.options, ...('amount' in spec.options ? { 'amount-minor': AMOUNT_MINOR } : {}), 'cancel-after': CANCEL_AFTER },
     needsPassword,
     transaction: true,
     plan(values) {
@@ -228,7 +236,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     request(values) {
       if (values.sbp === true && values['no-sbp'] === true) throw new UsageError('--sbp and --no-sbp exclude each other', 'purchase');
       const sbp = values.sbp === true ? true : values['no-sbp'] === true ? false : undefined;
-      return { type: 'purchase', amount: amount(values, 'amount'), sbp };
+      return { type: 'purchase', amount: mainAmount(values), sbp };
     },
   }),
   payment({
@@ -244,7 +252,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     },
     request: (values) => ({
       type: 'refund',
-      amount: amount(values, 'amount'),
+      amount: mainAmount(values),
       rrn: str(values, 'rrn'),
       forced: values.forced === true ? true : undefined,
       sbp: values.sbp === true ? true : undefined,
@@ -258,7 +266,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       number: { type: 'string', value: 'N', description: "receipt number (up to 6 digits), or 'last' (no card needed)" },
       amount: { type: 'string', value: 'A', description: 'partial void: the amount to reverse, major units' },
     },
-    request: (values) => ({ type: 'void', number: numberIfDigits(str(values, 'number')) as number, amount: amount(values, 'amount') }),
+    request: (values) => ({ type: 'void', number: numberIfDigits(str(values, 'number')) as number, amount: mainAmount(values) }),
   }),
   payment({
     name: 'cashback',
@@ -269,7 +277,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       cashback: { type: 'string', value: 'A', description: 'cash to hand out, major units' },
       currency: CURRENCY,
     },
-    request: (values) => ({ type: 'purchase-with-cashback', amount: amount(values, 'amount'), amountOther: amount(values, 'cashback') }),
+    request: (values) => ({ type: 'purchase-with-cashback', amount: mainAmount(values), amountOther: amount(values, 'cashback') }),
   }),
   payment({
     name: 'manual',
@@ -293,7 +301,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       if (typeName !== undefined && type === undefined) throw new UsageError('--type: expected purchase, refund or cashback', 'manual');
       return {
         type,
-        amount: amount(values, 'amount'),
+        amount: mainAmount(values),
         amountOther: amount(values, 'cashback'),
         rrn: str(values, 'rrn'),
         manual: compact({ pan: str(values, 'pan') as string, expiry: str(values, 'expiry') as string, cardholder: str(values, 'cardholder') }),

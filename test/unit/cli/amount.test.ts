@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { formatMinor, parseMajorAmount } from '../../../lib/cli/jpay/amount';
+import { formatMinor, parseMajorAmount, parseMinorAmount } from '../../../lib/cli/jpay/amount';
 import { UsageError } from '../../../lib/cli/jpay/usage-error';
 
 describe('cli amount parsing', () => {
@@ -37,6 +37,19 @@ describe('cli amount parsing', () => {
     assert.equal(parseMajorAmount('0.00', '--amount'), 0);
     assert.equal(parseMajorAmount('10000000000.00', '--amount'), 1_000_000_000_000);
     assert.ok(parseMajorAmount('9'.repeat(30), '--amount')! > 999_999_999_999);
+  });
+
+  it('--amount-minor takes digits only, as minor units', () => {
+    assert.equal(parseMinorAmount('12345', '--amount-minor'), 12345);
+    assert.equal(parseMinorAmount('007', '--amount-minor'), 7);
+    assert.equal(parseMinorAmount(undefined, '--amount-minor'), undefined);
+    for (const text of ['1.5', '-1', '1e3', '', ' 1', 'abc']) {
+      assert.throws(
+        () => parseMinorAmount(text, '--amount-minor'),
+        (e: unknown) => e instanceof UsageError && e.message.startsWith('--amount-minor'),
+        text,
+      );
+    }
   });
 
   it('formats minor units back to major units exactly', () => {

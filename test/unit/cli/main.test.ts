@@ -48,6 +48,18 @@ describe('cli main (in process, no network)', () => {
     assert.deepEqual([out.command, out.outcome, out.exitCode], ['purchase', 'usage', 2]);
   });
 
+  it('--amount and --amount-minor exclude each other; --amount-minor is checked by the same rules', async () => {
+    const x = io(['purchase', '--amount', '1', '--amount-minor', '100']);
+    assert.equal(await main(x), 2);
+    assert.match(x.err, /--amount and --amount-minor exclude each other/);
+    const y = io(['purchase', '--amount-minor', '1.5']);
+    assert.equal(await main(y), 2);
+    assert.match(y.err, /--amount-minor: "1\.5" is not an amount in minor units/);
+    const z = io(['purchase', '--amount-minor', '0']);
+    assert.equal(await main(z), 2);
+    assert.match(z.err, /--amount/);
+  });
+
   it('a secret typed where a command was expected is scrubbed from the message', async () => {
     const x = io(['11112222'], { JPAY_PASSWORD: '11112222' });
     assert.equal(await main(x), 2);
