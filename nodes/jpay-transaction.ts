@@ -168,14 +168,15 @@ export = function register(RED: NodeAPI): void {
           node.warn(RED._(`${NS}.warnings.amountMismatch`, { requested: String(result.requestedAmount), authorized: String(result.authorizedAmount) }));
         }
         // Approved or not is the library's one decision (an answer that contradicts itself is an unknown outcome).
-        if (result.approved) user.status('ok', `${NS}.status.approved`);
-        else user.status('error', result.status === 'cancelled' ? `${NS}.status.cancelled` : `${NS}.status.declined`);
+        const outcome = (msg.payload as { outcome: string }).outcome;
+        if (outcome === 'approved') user.status('ok', `${NS}.status.approved`);
+        else user.status(outcome === 'declined' ? 'declined' : 'error', `${NS}.status.${outcome}`);
         send([msg, null]);
         done();
       } catch (err) {
         if (err instanceof Error && err.name === 'AbortError') {
           // Cancelled before anything reached the terminal: nothing to reverse.
-          msg.payload = { status: 'cancelled', statusText: statusText('cancelled', language), ok: false, approved: false, sent: false, errors: [], request };
+          msg.payload = { outcome: 'cancelled', status: 'cancelled', statusText: statusText('cancelled', language), ok: false, approved: false, sent: false, errors: [], request };
           user.status('error', `${NS}.status.cancelled`);
           send([msg, null]);
           done();

@@ -68,6 +68,8 @@ export function toFlowError(err: unknown): Error & { code: FlowErrorCode } {
 
 /** `msg.payload` of a transaction whose outcome is unknown: what is known, no card data. */
 export interface OutcomeUnknownPayload {
+  /** The card may have been charged (lib/protocol/outcome.ts). */
+  outcome: 'unknown';
   status: 'unknown';
   approved: false;
   outcomeUnknown: true;
@@ -83,6 +85,7 @@ export interface OutcomeUnknownPayload {
 
 export function outcomeUnknownPayload(err: TransactionOutcomeUnknown): OutcomeUnknownPayload {
   const payload: OutcomeUnknownPayload = {
+    outcome: 'unknown',
     status: 'unknown',
     approved: false,
     outcomeUnknown: true,

@@ -5,14 +5,17 @@
  * the client's decision (lib/protocol/transaction-answer.ts): an answer that contradicts
  * itself never gets here, it is a TransactionOutcomeUnknown.
  */
+import { outcomeText, transactionOutcome, type TransactionOutcome } from '../protocol/outcome';
 import { describeStatus, isStatusCode } from '../protocol/status';
 import type { Language, Receipt, TransactionResult } from '../protocol/types';
 import type { FlowTransactionRequest } from './transaction-input';
 
 export interface TransactionPayload {
+  /** approved, declined, cancelled or failed (lib/protocol/outcome.ts); `unknown` comes as an error. */
+  outcome: Exclude<TransactionOutcome, 'unknown'>;
   /** The terminal's status as sent (`ok`, `cancelled`, `notapproved`…). */
   status: string;
-  /** The status explained, in the terminal's language. */
+  /** In the terminal's language: the decline (reason, response code) when declined, else the status explained. */
   statusText: string;
   ok: boolean;
   /** True only if a receipt is present and approved. */
@@ -47,8 +50,9 @@ export function transactionPayload(
   options: ShapeOptions,
 ): TransactionPayload {
   const payload: TransactionPayload = {
+    outcome: transactionOutcome(result),
     status: result.status,
-    statusText: statusText(result.status, options.language),
+    statusText: outcomeText(result, options.language),
     ok: result.ok,
     approved: result.approved,
     errors: [...result.errors],

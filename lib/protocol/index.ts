@@ -14,3 +14,4 @@ export * from './report';
 export * from './parameters';
 export * from './messages';
 export * from './transaction-answer';
+export * from './outcome';

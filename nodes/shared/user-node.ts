@@ -8,7 +8,8 @@ import { ERROR_CODES, JpayFlowError, toFlowError } from '../../lib/flow/errors';
 import type { JpayTerminalApi, TerminalState, TerminalUser } from './terminal-api';
 import { getTerminal } from './terminal-lookup';
 
-export type StatusKind = 'busy' | 'ok' | 'error' | 'clear';
+/** `declined`: a red dot — the answer was a clear no (nothing broke, nothing was charged). */
+export type StatusKind = 'busy' | 'ok' | 'declined' | 'error' | 'clear';
 
 export interface UserNode {
   readonly nodeId: string;
@@ -27,6 +28,7 @@ export interface UserNode {
 const FILL: Record<Exclude<StatusKind, 'clear'>, NodeStatus> = {
   busy: { fill: 'yellow', shape: 'ring' },
   ok: { fill: 'green', shape: 'dot' },
+  declined: { fill: 'red', shape: 'dot' },
   error: { fill: 'red', shape: 'ring' },
 };
 

@@ -77,15 +77,19 @@ describe('nodes/jpay-transaction (built, real runtime, simulator over TCP)', fun
     assert.equal(flow.caught.msgs.length, 0);
   });
 
-  it('gives a declined card on output 1 with approved false', async () => {
+  it('a decline reads as a decline: outcome "declined", the reason in statusText, a red dot "declined"', async () => {
     const sim = await bed.start();
     const flow = await loadNode(sim, TX);
     flow.send({ payload: { amount: 77741 } });
     const r = result(await flow.out.next());
+    assert.equal(r.outcome, 'declined');
     assert.equal(r.status, 'ok');
     assert.equal(r.approved, false);
+    assert.equal(r.statusText, 'Отклонено банком: Insufficient funds (051)', 'in the terminal\'s language');
     assert.equal(r.receipt?.tstatus, 'declined');
-    assert.equal(statuses(helper.getNode('dut')).at(-1)?.fill, 'red');
+    assert.deepEqual(statuses(helper.getNode('dut')).at(-1), { fill: 'red', shape: 'dot', text: 'jpay-transaction.status.declined' });
+    flow.send({ payload: { amount: 1000 } });
+    assert.equal(result(await flow.out.next()).outcome, 'approved');
   });
 
   it('refuses a float amount before anything is sent; the Catch node gets JPAY_VALIDATION', async () => {

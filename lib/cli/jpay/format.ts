@@ -56,6 +56,18 @@ function safePan(pan: string | undefined): string | undefined {
   return /^\d{12,19}$/.test(pan.replace(/\s+/g, '')) ? maskPan(pan) : pan;
 }
 
+/** The terminal's currency when the request names none (the protocol's default). */
+const DEFAULT_CURRENCY = '643';
+
+/**
+ * What is about to be charged, printed before the terminal asks for the card, so a person
+ * sees `15000.00 RUB` before a card is tapped for what they meant as 150.00.
+ */
+export function announceTransaction(request: TransactionRequest): string {
+  const line = requestLine({ ...request, currency: request.currency ?? DEFAULT_CURRENCY });
+  return `[request] ${line}${request.currency === undefined && request.amount !== undefined ? " (the terminal's default currency)" : ''}`;
+}
+
 /** The request in one line; with a result, the amount is the one the receipt authorized. */
 function requestLine(request: TransactionRequest, result?: ResponseTypes['transaction']): string {
   const parts: string[] = [request.type];

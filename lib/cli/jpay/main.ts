@@ -9,7 +9,7 @@ import type { Invocation } from './commands';
 import { execute } from './execute';
 import { runOverMqtt } from './mqtt';
 import { EXIT_DECLINED, EXIT_OK, EXIT_UNKNOWN, EXIT_USAGE, ExitCode } from './exit-codes';
-import { formatError, formatResponse } from './format';
+import { announceTransaction, formatError, formatResponse } from './format';
 import { chargedBy, describeResult, formatRecovered, formatRecoverReport, openRecovery, recoverNow, recoverReportJson } from './journal';
 import { errorJson, publicRequest, responseJson } from './json';
 import { commandNameOf, parseCommandLine, type GlobalOptions, wantsJson } from './options';
@@ -177,6 +177,8 @@ async function runCommand(
   const cancelAfterMs = invocation.command === 'transaction' ? invocation.cancelAfterMs : undefined;
   const timer = cancelAfterMs === undefined ? undefined : setTimeout(() => cancel(`--cancel-after ${cancelAfterMs / 1000} s`), cancelAfterMs);
 
+  // For the person at the terminal; a script with --json reads the request in the JSON.
+  if (invocation.command === 'transaction' && !global.json) progress.note(announceTransaction(invocation.request));
   try {
     let response: ResponseBase;
     try {

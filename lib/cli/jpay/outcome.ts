@@ -10,6 +10,7 @@ import {
 } from '../../errors';
 import { JpayAbortError } from '../../client/abort';
 import { JournalError, RecoveryPendingError } from '../../recovery/errors';
+import { transactionOutcome } from '../../protocol/outcome';
 import type { ResponseBase, ResponseTypes } from '../../protocol/types';
 import type { Invocation } from './commands';
 import { EXIT_DECLINED, EXIT_OK, EXIT_UNKNOWN, EXIT_USAGE, ExitCode } from './exit-codes';
@@ -18,9 +19,11 @@ import { UsageError } from './usage-error';
 export type OutcomeKind =
   /** Non-transaction command answered ok. */
   | 'ok'
+  /** A transaction: the same words as a node's `msg.payload.outcome` (lib/protocol/outcome.ts). */
   | 'approved'
   | 'declined'
-  /** A non-ok status (or a failed settlement). */
+  | 'cancelled'
+  /** A non-ok status (or a failed settlement); a transaction the terminal could not run. */
   | 'failed'
   | 'usage'
   /** Could not reach the terminal, or the connection/protocol broke, on a non-transaction command. */
@@ -37,8 +40,8 @@ export function responseVerdict(invocation: Invocation, response: ResponseBase):
   if (invocation.command === 'transaction') {
     // The client's decision, as the library and the nodes have it: an answer that
     // contradicts itself (failed with an approved receipt…) never resolves, it is unknown.
-    const approved = (response as ResponseTypes['transaction']).approved;
-    return approved ? { kind: 'approved', exitCode: EXIT_OK } : { kind: 'declined', exitCode: EXIT_DECLINED };
+    const outcome = transactionOutcome(response as ResponseTypes['transaction']);
+    return { kind: outcome, exitCode: outcome === 'approved' ? EXIT_OK : EXIT_DECLINED };
   }
   if (!response.ok) return { kind: 'failed', exitCode: EXIT_DECLINED };
   if (invocation.command === 'settlement') {
@@ -54,7 +57,7 @@ export function errorVerdict(invocation: Invocation | undefined, error: unknown)
   if (error instanceof JpayStatusError) return { kind: 'failed', exitCode: EXIT_DECLINED };
   // Cancelled before anything was sent: known, nothing happened.
   if (error instanceof JpayAbortError) {
-    return { kind: invocation?.command === 'transaction' ? 'declined' : 'failed', exitCode: EXIT_DECLINED };
+    return { kind: invocation?.command === 'transaction' ? 'cancelled' : 'failed', exitCode: EXIT_DECLINED };
   }
   // Refused or timed out while connecting: known, nothing was sent. Anything else during a
   // transaction is treated as unknown: the card may have been charged.

@@ -49,6 +49,26 @@ describe('jpay: contradictory answers and the authorized amount', () => {
     };
   }
 
+  it('prints the amount with its currency before the terminal asks for the card; --amount-minor takes kopecks', async () => {
+    const r = await run(reply('transaction', 'ok', approvedReceipt(1_500_000)), ['purchase', '--amount', '15000']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /^\[request\] purchase 15000\.00 RUB \(the terminal's default currency\)$/m);
+    const k = await run(reply('transaction', 'ok', approvedReceipt(15_000, { currency: '840' })), ['purchase', '--amount-minor', '15000', '--currency', '840']);
+    assert.equal(k.code, 0, k.err);
+    assert.match(k.err, /^\[request\] purchase 150\.00 USD$/m);
+    const j = await run(reply('transaction', 'ok', approvedReceipt(15_000)), ['purchase', '--amount-minor', '15000', '--json']);
+    assert.equal((JSON.parse(j.out) as { request: { amount: number } }).request.amount, 15_000);
+  });
+
+  it('a decline: outcome "declined" in the JSON, with the reason and the response code', async () => {
+    const declined = approvedReceipt(100, { tstatus: 'declined', 'decline-reason': 'onlinedeclined', 'resp-code': '051', 'resp-code-description': 'Insufficient funds' });
+    const r = await run(reply('transaction', 'ok', declined), ['purchase', '--amount', '1', '--json']);
+    assert.equal(r.code, 1, r.err);
+    const out = JSON.parse(r.out) as { outcome: string; result: { receipt: { declineReason: string; respCode: string } } };
+    assert.equal(out.outcome, 'declined');
+    assert.deepEqual([out.result.receipt.declineReason, out.result.receipt.respCode], ['onlinedeclined', '051']);
+  });
+
   it('status failed with an approved receipt: OUTCOME UNKNOWN, exit 3 (the library and the nodes say the same)', async () => {
     const r = await run(answer({ status: 'failed', ...approvedReceipt(500_000) }), ['purchase', '--amount', '5000']);
     assert.equal(r.code, 3, r.err);

@@ -23,11 +23,13 @@ const report: Invocation = { command: 'report', reportType: 'brief' };
 const redact = makeRedactor({ hidden: ['12345678'], pans: ['4000000000000002'] }, true);
 
 describe('cli verdicts and --json output', () => {
-  it('transaction verdicts: approved 0, declined or non-ok 1', () => {
+  it('transaction verdicts use the nodes\' outcome words: approved 0; declined, cancelled, failed 1', () => {
     const base = { status: 'ok', ok: true, errors: [] };
     assert.deepEqual(responseVerdict(manual, { ...base, approved: true } as ResponseTypes['transaction']), { kind: 'approved', exitCode: 0 });
     assert.deepEqual(responseVerdict(manual, { ...base, approved: false } as ResponseTypes['transaction']), { kind: 'declined', exitCode: 1 });
-    assert.deepEqual(responseVerdict(manual, { status: 'cancelled', ok: false, errors: [], approved: false } as ResponseTypes['transaction']), { kind: 'declined', exitCode: 1 });
+    assert.deepEqual(responseVerdict(manual, { status: 'notapproved', ok: false, errors: [], approved: false } as ResponseTypes['transaction']), { kind: 'declined', exitCode: 1 });
+    assert.deepEqual(responseVerdict(manual, { status: 'cancelled', ok: false, errors: [], approved: false } as ResponseTypes['transaction']), { kind: 'cancelled', exitCode: 1 });
+    assert.deepEqual(responseVerdict(manual, { status: 'readererror', ok: false, errors: [], approved: false } as ResponseTypes['transaction']), { kind: 'failed', exitCode: 1 });
   });
 
   it('command verdicts: ok 0, non-ok status 1, failed settlement 1', () => {
