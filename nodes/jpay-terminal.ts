@@ -12,6 +12,7 @@ import { describeOutcome } from '../lib/flow/recovery-payload';
 import type { Language } from '../lib/protocol/types';
 import { TransactionRecovery } from '../lib/recovery/transaction-recovery';
 import type { Delivery } from '../lib/recovery/types';
+import { SharedTerminals, terminalKey, type Acquired, type OpenedTerminal, type TerminalSettings } from './shared/shared-terminals';
 import { TerminalController } from './shared/terminal-controller';
 import { TERMINAL_API_PROPERTY } from './shared/terminal-lookup';
 
@@ -59,6 +60,9 @@ function languageOf(v: string | undefined): Language | 'auto' {
   return v === 'en' || v === 'ru' ? v : 'auto';
 }
 
+/** Every opened terminal of this Node-RED, by address. */
+const TERMINALS = new SharedTerminals<TerminalController>();
+
 export = function register(RED: NodeAPI): void {
   function JpayTerminalNode(this: Node<Credentials>, config: JpayTerminalDef): void {
     RED.nodes.createNode(this, config);
@@ -79,6 +83,43 @@ export = function register(RED: NodeAPI): void {
       node.error(RED._('jpay-terminal.errors.config', { error: (err as Error).message }));
       return;
     }
+
+    // Config nodes with the same address share one opened terminal (one queue, one journal, one handler registry).
+    const key = terminalKey(host, port);
+    const settings: TerminalSettings = {
+      encrypt: String(config.encrypt === true),
+      password: password ?? '',
+      language: languageOf(config.language),
+      timeouts: JSON.stringify(timeouts),
+      recovery: recoveryConfig ? `${recoveryConfig.policy} ${recoveryConfig.autoRecover} ${recoveryConfig.settleMs}` : 'off',
+      journalFile: String(config.journalFile ?? '').trim(),
+    };
+    let acquired: Acquired<TerminalController>;
+    try {
+      acquired = TERMINALS.acquire(key, node.id, settings, () => openTerminal(node, config, { host, port, timeouts, password, recoveryConfig }));
+    } catch (err) {
+      node.error(RED._('jpay-terminal.errors.config', { error: (err as Error).message }));
+      return;
+    }
+    if (acquired.sharedWith !== undefined && acquired.differs.length > 0) {
+      node.warn(RED._('jpay-terminal.warn.shared-settings', { address: `${host}:${port}`, node: acquired.sharedWith, fields: acquired.differs.join(', ') }));
+    }
+    (node as unknown as Record<string, unknown>)[TERMINAL_API_PROPERTY] = acquired.value;
+    node.on('close', (_removed: boolean, done: () => void) => {
+      TERMINALS.release(key, node.id).then(done, done);
+    });
+  }
+
+  interface OpenParams {
+    host: string;
+    port: number;
+    timeouts: Partial<ClientTimeouts>;
+    password: string | undefined;
+    recoveryConfig: TerminalRecoveryConfig | undefined;
+  }
+
+  /** Opens the terminal for the config node that holds it first: its client, its journal, their log lines. */
+  function openTerminal(node: Node<Credentials>, config: JpayTerminalDef, { host, port, timeouts, password, recoveryConfig }: OpenParams): OpenedTerminal<TerminalController> {
     const recovery = recoveryConfig
       ? TransactionRecovery.create(recoveryConfig.journalFile, {
           policy: recoveryConfig.policy,
@@ -107,11 +148,9 @@ export = function register(RED: NodeAPI): void {
         ...(recovery ? { recovery } : {}),
       });
     } catch (err) {
-      node.error(RED._('jpay-terminal.errors.config', { error: (err as Error).message }));
       void recovery?.close();
-      return;
+      throw err;
     }
-    (node as unknown as Record<string, unknown>)[TERMINAL_API_PROPERTY] = controller;
     let stopWatching = (): void => undefined;
     if (recovery && recoveryConfig) {
       recovery.on('recovered', ({ source, results }) => {
@@ -159,10 +198,13 @@ export = function register(RED: NodeAPI): void {
       });
     }
 
-    node.on('close', (_removed: boolean, done: () => void) => {
-      stopWatching();
-      controller.close(CLOSE_GRACE_MS).then(done, done);
-    });
+    return {
+      value: controller,
+      close: async () => {
+        stopWatching();
+        await controller.close(CLOSE_GRACE_MS);
+      },
+    };
   }
 
   RED.nodes.registerType<Node<Credentials>, JpayTerminalDef, unknown, Credentials>('jpay-terminal', JpayTerminalNode, {
