@@ -49,12 +49,15 @@ describe('examples/flows (real runtime, built nodes, simulator over TCP)', funct
     return loadExample(exampleFile(prefix), { sim, controlUrl: sim.controlUrl }, PASSWORD);
   }
 
-  it('are top-level arrays with their own tab and terminal, no credentials, and use every jpay node', () => {
+  it('are top-level arrays with their own tab and one shared terminal, no credentials, and use every jpay node', () => {
     const files = exampleFiles();
     assert.ok(files.length >= 6, files.join());
     const used = new Set<string>();
+    const terminals = new Set<string>();
     for (const file of files) {
       const nodes = readExample(file);
+      // One terminal config node, the same (id and settings) in every example: importing several adds one.
+      for (const n of nodes) if (n.type === 'jpay-terminal') terminals.add(JSON.stringify(n));
       assert.match(file, /^\d\d - [A-Z]/, `${file}: reads well in Import > Examples`);
       assert.equal(nodes.filter((n) => n.type === 'tab').length, 1, `${file}: one tab`);
       const ids = new Set(nodes.map((n) => n.id));
@@ -66,8 +69,21 @@ describe('examples/flows (real runtime, built nodes, simulator over TCP)', funct
         for (const port of (n.wires as string[][] | undefined) ?? []) for (const to of port) assert.ok(ids.has(to), `${file}: ${n.id} is wired to a missing node`);
       }
     }
+    assert.equal(terminals.size, 1, [...terminals].join('\n'));
     for (const type of ['jpay-transaction', 'jpay-report', 'jpay-settlement', 'jpay-admin', 'jpay-card', 'jpay-dex', 'jpay-loyalty', 'jpay-publish', 'jpay-gateway']) {
       assert.ok(used.has(type), `no example uses ${type}`);
+    }
+  });
+
+  it('show the safe settings: recovery on (block, automatic), a lost answer reversed in the vending examples, output 3 wired', () => {
+    for (const file of exampleFiles()) {
+      for (const n of readExample(file)) {
+        if (n.type === 'jpay-terminal') assert.deepEqual([n.recovery, n.autoRecover], ['block', true], `${file}: recovery on`);
+        if (n.type !== 'jpay-transaction') continue;
+        const vending = /^0[29] - /.test(file) && n.txType !== 'void';
+        assert.equal(n.onUnknown, vending ? 'reverse' : 'report', `${file}: ${String(n.name)}`);
+        assert.equal((n.wires as string[][])[2]?.length, 1, `${file}: ${String(n.name)}: output 3 (recovered) goes somewhere`);
+      }
     }
   });
 
@@ -82,6 +98,7 @@ describe('examples/flows (real runtime, built nodes, simulator over TCP)', funct
 
     flow.inject('Pay 777.41 ₽ (declined)');
     const declined = tx(await result.next());
+    assert.equal(declined.outcome, 'declined');
     assert.equal(declined.status, 'ok');
     assert.equal(declined.approved, false);
 

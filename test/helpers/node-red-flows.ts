@@ -71,7 +71,7 @@ export interface Services {
 export const TEST_LOYALTY_KEY = '7e57c0ffee0042a1b2c3d4e5f6a7b8c9';
 
 let ledgerDir: string | undefined;
-/** A temporary directory for the ledgers of examples loaded without a journalDir (removed at exit). */
+/** A temporary directory for the ledgers and journals of examples loaded without a journalDir (removed at exit). */
 function defaultLedgerDir(): string {
   if (ledgerDir === undefined) {
     const dir = mkdtempSync(path.join(tmpdir(), 'jpay-example-ledgers-'));
@@ -87,6 +87,10 @@ export function testFlow(nodes: readonly FlowNode[], services: Services): FlowNo
     const n: FlowNode = { ...original };
     if (REPLACED_BY_HELPER.has(n.type)) return { id: n.id, type: 'helper', z: n.z, name: n.name, wires: [] };
     if (n.type === 'jpay-terminal') Object.assign(n, { host: services.sim.host, port: services.sim.port });
+    // Recovery on (as the examples ship): its journal in a temporary directory, fresh for every load.
+    if (n.type === 'jpay-terminal' && n.recovery !== 'off') {
+      n.journalFile = path.join(services.journalDir ?? defaultLedgerDir(), `journal-${n.id}-${Date.now()}-${Math.random().toString(16).slice(2, 8)}.jsonl`);
+    }
     if (n.type === 'http request' && typeof n.url === 'string' && services.controlUrl) {
       n.url = n.url.replace(/^http:\/\/(?:127\.0\.0\.1|localhost):\d+/, services.controlUrl);
     }
