@@ -12,6 +12,7 @@ import { TransactionOutcomeUnknown } from '../lib/errors';
 import { deliveryPayload, describeOutcome, recoveryPayload, unsettledPayload, type RecoveryPayload } from '../lib/flow/recovery-payload';
 import { RecoveryPendingError } from '../lib/recovery/errors';
 import type { SaleOutcome } from '../lib/recovery/transaction-recovery';
+import type { RecoveryStep } from '../lib/recovery/types';
 import { ERROR_CODES, JpayFlowError, outcomeUnknownPayload, toFlowError } from '../lib/flow/errors';
 import { displayProgress, keepaliveProgress, qrProgress, resolveLanguage, shortStatusText, type ProgressPayload } from '../lib/flow/progress';
 import {
@@ -69,6 +70,27 @@ export = function register(RED: NodeAPI): void {
 
     let running: AbortController | undefined;
     user.onClose(() => running?.abort());
+    // While a lost answer is recovered: what it waits for, and the seconds left before the report is read.
+    let countdown: NodeJS.Timeout | undefined;
+    const stopCountdown = (): void => {
+      clearInterval(countdown);
+      countdown = undefined;
+    };
+    user.onClose(stopCountdown);
+    const showRecovery = (step: RecoveryStep | undefined): void => {
+      stopCountdown();
+      if (step?.step === 'waiting') {
+        const tick = (): void => {
+          const seconds = Math.max(0, Math.ceil((step.untilMs - Date.now()) / 1000));
+          // A number in the text: translated here (the editor translates only a bare key).
+          user.status('busy', RED._(`${NS}.status.recoveringWait`, { seconds: String(seconds) }));
+        };
+        tick();
+        countdown = setInterval(tick, 1000);
+      } else {
+        user.status('busy', step === undefined ? `${NS}.status.recovering` : `${NS}.status.${step.step === 'report' ? 'recoveringReport' : 'recoveringReverse'}`);
+      }
+    };
     const reverse = config.onUnknown === 'reverse';
 
     // Outcomes kept for this node (its id): leftovers recovery resolved, answers that came while its predecessor closed.
@@ -141,7 +163,7 @@ export = function register(RED: NodeAPI): void {
           sale = await terminal.recovery.transaction(terminal.client, request, {
             ...options,
             owner: node.id,
-            progress: (step) => (step === 'sending' ? sending() : user.status('busy', `${NS}.status.recovering`)),
+            progress: (step, detail) => (step === 'sending' ? sending() : showRecovery(detail)),
           });
         } else {
           sending();
@@ -189,6 +211,8 @@ export = function register(RED: NodeAPI): void {
           return;
         }
         user.fail(done, err);
+      } finally {
+        stopCountdown();
       }
     }
   }

@@ -18,7 +18,7 @@ import type { XReport } from '../protocol/types';
 import { receiptRef, type TransactionJournal } from './journal';
 import { DEFAULT_MATCH_OPTIONS, decide, findCandidates, refOf, type Candidate, type MatchOptions } from './match';
 import { terminalClock } from './terminal-time';
-import { ANNOTATION, terminalKey, type JournalEntry, type RecoveryRecord, type RecoveryResult, type RecoverySource, type ReversalResult } from './types';
+import { ANNOTATION, terminalKey, type JournalEntry, type RecoveryRecord, type RecoveryResult, type RecoverySource, type RecoveryStep, type ReversalResult } from './types';
 
 export interface RecoverOptions {
   /** For entries without a `reverse` annotation: reverse an approved payment (vending). Default 'never'. */
@@ -34,6 +34,8 @@ export interface RecoverOptions {
    * kept for the entry's owner (nobody waiting for it receives it: delivery pending).
    */
   classify?: (entry: JournalEntry) => { source: RecoverySource; undelivered: boolean };
+  /** Told what the recovery waits for (a status line); must not throw. */
+  onStep?: (step: RecoveryStep) => void;
 }
 
 export const DEFAULT_SETTLE_MS = 45_000;
@@ -98,8 +100,11 @@ async function recoverLocked(client: JpayClient, journal: TransactionJournal, te
   if (!client.hasPassword) throw new JpayValidationError('password', 'is required to read the full report (recovery)');
   const settleMs = options.settleMs ?? DEFAULT_SETTLE_MS;
   const lastLoss = Math.max(...entries.map((e) => Date.parse(e.unknownAt ?? e.begunAt)));
-  await delay(lastLoss + settleMs - now(), options.signal);
+  const untilMs = lastLoss + settleMs;
+  if (untilMs > now()) options.onStep?.({ step: 'waiting', untilMs });
+  await delay(untilMs - now(), options.signal);
 
+  options.onStep?.({ step: 'report' });
   const report = await client.report('full');
   const clock = terminalClock(report, now());
   const claims = journal.claims(terminal);
@@ -125,6 +130,7 @@ async function recoverLocked(client: JpayClient, journal: TransactionJournal, te
     const kind = options.classify?.(entry);
     if (kind) record.source = kind.source;
     if (record.outcome === 'approved' && wantsReverse(entry, options.reverse)) {
+      options.onStep?.({ step: 'reversing' });
       record.reversal = await reverse(client, journal, entry, report, searches[i].candidates);
     }
     await journal.recovered(entry.id, record, { undelivered: kind?.undelivered === true });

@@ -38,6 +38,7 @@ import {
   type RecoveryRecord,
   type RecoveryResult,
   type RecoverySource,
+  type RecoveryStep,
   type TerminalKey,
 } from './types';
 
@@ -86,7 +87,7 @@ export interface SaleOptions extends TransactionOptions {
   /** Who receives the outcome if it comes when this call's caller is gone (annotation `owner`). */
   owner?: string;
   /** Told when the check before the sale passed (the transaction goes to the client's queue), and when a lost answer is being recovered. */
-  progress?: (step: 'sending' | 'recovering') => void;
+  progress?: (step: 'sending' | 'recovering', detail?: RecoveryStep) => void;
 }
 
 /** What the hooks hand themselves from beforeSend to settled. */
@@ -308,7 +309,7 @@ export class TransactionRecovery extends EventEmitter<TransactionRecoveryEvents>
         let own: RecoveryResult | Error | undefined;
         progress?.('recovering');
         try {
-          own = (await this.run(client, 'transaction')).find((r) => r.annotations[ANNOTATION.request] === call);
+          own = (await this.run(client, 'transaction', { onStep: (step) => progress?.('recovering', step) })).find((r) => r.annotations[ANNOTATION.request] === call);
         } catch (e) {
           own = e instanceof Error ? e : new JpayError(String(e));
         }
@@ -438,7 +439,7 @@ export class TransactionRecovery extends EventEmitter<TransactionRecoveryEvents>
     return true;
   }
 
-  private async run(client: JpayClient, source: RecoverySource, opts: { signal?: AbortSignal; settleMs?: number } = {}): Promise<RecoveryResult[]> {
+  private async run(client: JpayClient, source: RecoverySource, opts: { signal?: AbortSignal; settleMs?: number; onStep?: (step: RecoveryStep) => void } = {}): Promise<RecoveryResult[]> {
     const journal = await this.ready;
     const signal = opts.signal ? AbortSignal.any([opts.signal, this.stopping.signal]) : this.stopping.signal;
     const o = this.options;
@@ -448,6 +449,7 @@ export class TransactionRecovery extends EventEmitter<TransactionRecoveryEvents>
       signal,
       ...(o.match ? { match: o.match } : {}),
       ...(o.now ? { now: o.now } : {}),
+      ...(opts.onStep ? { onStep: opts.onStep } : {}),
       classify: (entry) => {
         const call = entry.annotations[ANNOTATION.request];
         const waited = typeof call === 'string' && this.calls.has(call);

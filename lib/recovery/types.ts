@@ -57,6 +57,13 @@ export type RecoverySource = 'start' | 'before-sale' | 'transaction' | 'explicit
 
 export type RecoveryOutcome = 'approved' | 'declined-or-not-recorded' | 'ambiguous';
 
+/**
+ * What a recovery is doing, for a status line: waiting until `untilMs` (host clock, ms) for
+ * the terminal to settle before its report is read, reading the report, or reversing an
+ * approved payment (vending).
+ */
+export type RecoveryStep = { step: 'waiting'; untilMs: number } | { step: 'report' } | { step: 'reversing' };
+
 export interface ReversalResult {
   /** A `void last` was sent (by this recovery or an earlier one). */
   attempted: boolean;

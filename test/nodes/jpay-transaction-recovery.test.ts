@@ -81,6 +81,18 @@ describe('nodes/jpay-transaction: outcome-unknown recovery end to end (built, re
     assert.equal((next.payload as { approved: boolean }).approved, true, 'the next sale goes through');
   });
 
+  it('while recovering, the status says what it waits for: the report (counting down), reading it, reversing', async () => {
+    const flow = await load({ onUnknown: 'reverse' }, { recoveryDelay: '400' });
+    sim.queueOutcome({ fault: 'drop-after-record' });
+    flow.send({ payload: { amount: 1300 } });
+    assert.equal(((await flow.recovered.next()).payload as RecoveryPayload).reversal?.state, 'done');
+    const texts = statuses(helper.getNode('dut')).map((s) => s.text);
+    const wait = texts.indexOf('jpay-transaction.status.recoveringWait');
+    const report = texts.indexOf('jpay-transaction.status.recoveringReport');
+    const reverse = texts.indexOf('jpay-transaction.status.recoveringReverse');
+    assert.ok(wait >= 0 && wait < report && report < reverse, texts.join(' | '));
+  });
+
   it('vending: an approved payment whose answer was lost is reversed with void last', async () => {
     const flow = await load({ onUnknown: 'reverse' });
     sim.queueOutcome({ fault: 'drop-after-record' });
