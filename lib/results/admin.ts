@@ -1,5 +1,6 @@
 /**
- * Runs one admin command on a client and shapes its result for `msg.payload`. The
+ * Runs one admin command on a client and shapes its result as plain data (the
+ * admin node's output, the gateway's answer). The
  * result never carries the secret the command was given (new password, key material).
  */
 import type { MessageHandlers } from '../client/handlers';

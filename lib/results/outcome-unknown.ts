@@ -4,7 +4,7 @@
  */
 import { JpayTimeoutError, type OutcomeUnknownPhase, type OutcomeUnknownReason, type TimeoutPhase, type TransactionOutcomeUnknown, type UnknownTransactionInfo } from '../errors';
 
-/** `msg.payload` of a transaction whose outcome is unknown: what is known, no card data. */
+/** The payload of a transaction whose outcome is unknown: what is known, no card data. */
 export interface OutcomeUnknownPayload {
   status: 'unknown';
   approved: false;

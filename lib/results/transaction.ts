@@ -1,5 +1,6 @@
 /**
- * A TransactionResult → the `msg.payload` of jpay-transaction's first output. Plain data
+ * A TransactionResult → its result payload (the transaction node's output, the gateway's
+ * answer). Plain data
  * only (no Secret, no Buffer), so a debug node or an MQTT node can take it as it is. The
  * full PAN is left out unless the node's opt-in is set. Approved, declined or unknown is
  * the client's decision (lib/protocol/transaction-answer.ts): an answer that contradicts
@@ -8,7 +9,7 @@
 import { describeStatus, isStatusCode } from '../protocol/status';
 import type { Language, Receipt, TransactionRequest, TransactionResult } from '../protocol/types';
 
-/** The request a flow may ask for: no manual card entry (that needs a PAN in a msg). */
+/** A transaction request without manual card entry (that would carry a PAN in the payload). */
 export type FlowTransactionRequest = Omit<TransactionRequest, 'manual'>;
 
 export interface TransactionPayload {
