@@ -1,8 +1,7 @@
 /**
  * A TransactionResult → its result payload (the transaction node's output, the gateway's
- * answer). Plain data
- * only (no Secret, no Buffer), so a debug node or an MQTT node can take it as it is. The
- * full PAN is left out unless the node's opt-in is set. Approved, declined or unknown is
+ * answer). Plain data only (no Secret, no Buffer), so a debug node or an MQTT client can
+ * take it as it is. The full PAN is left out unless the node's opt-in is set. Approved, declined or unknown is
  * the client's decision (lib/protocol/transaction-answer.ts): an answer that contradicts
  * itself never gets here, it is a TransactionOutcomeUnknown.
  */
