@@ -25,14 +25,19 @@ try {
     { stdio: 'inherit' },
   );
   writeStandaloneValidators(staging);
+  // Each node lives in nodes/<name>/: <name>.ts (compiled by tsc), <name>.html, icons/, locales/.
   const nodesSrc = path.join(root, 'nodes');
-  const nodesOut = path.join(staging, 'nodes');
-  fs.mkdirSync(nodesOut, { recursive: true });
-  for (const entry of fs.readdirSync(nodesSrc)) {
-    if (entry.endsWith('.html')) fs.copyFileSync(path.join(nodesSrc, entry), path.join(nodesOut, entry));
+  for (const entry of fs.readdirSync(nodesSrc, { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue;
+    const from = path.join(nodesSrc, entry.name);
+    const to = path.join(staging, 'nodes', entry.name);
+    fs.mkdirSync(to, { recursive: true });
+    for (const file of fs.readdirSync(from)) {
+      if (file.endsWith('.html')) fs.copyFileSync(path.join(from, file), path.join(to, file));
+    }
+    copyTree(path.join(from, 'locales'), path.join(to, 'locales'));
+    copyTree(path.join(from, 'icons'), path.join(to, 'icons'));
   }
-  copyTree(path.join(nodesSrc, 'locales'), path.join(nodesOut, 'locales'));
-  copyTree(path.join(root, 'icons'), path.join(nodesOut, 'icons'));
   for (const bin of ['jpay.js', 'jpay-sim.js']) {
     const file = path.join(staging, 'lib', 'cli', bin);
     if (fs.existsSync(file)) fs.chmodSync(file, 0o755);

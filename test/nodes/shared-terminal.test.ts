@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import type { NodeMessage } from 'node-red';
-import type { TransactionPayload } from '../../lib/flow/transaction-output';
+import type { TransactionPayload } from '../../lib/results/transaction';
 import { ALL_NODES, PASSWORD, helper, inbox, nodeTestbed, onTab, terminalApi, warnings, type FlowNode, type TerminalAddress } from './fixtures';
 
 function twoTerminals(sim: TerminalAddress, second: Record<string, unknown> = {}): FlowNode[] {
