@@ -9,6 +9,7 @@ import { SAFE_CARD_ANSWER, cardRequestFromPayload, parseBlockList, type CardEven
 import { CardDialogue } from './card-dialogue';
 import { WAITING_STATUS, answerRef, deadlineMs, effectiveDeadline, settledStatus, type StatusView } from '../shared/flow-msg';
 import type { CardRequest } from '../../lib/protocol/types';
+import { handlerScopeOf } from '../shared/terminal-api';
 import { getTerminal } from '../shared/terminal-lookup';
 
 const DEFAULT_CARD_DEADLINE_MS = 1500;
@@ -17,6 +18,8 @@ interface JpayCardDef extends NodeDef {
   terminal: string;
   timeout?: string | number;
   readBlocks?: string;
+  /** 'terminal' (default): every transaction of the terminal; 'flow': only those started on this node's flow. */
+  scope?: string;
 }
 
 function answeredKey(request: CardRequest): string {
@@ -66,7 +69,7 @@ export = function register(RED: NodeAPI): void {
       return value;
     };
     const dialogue = new CardDialogue({ prefetch, ask });
-    terminal.registerCardHandler(node.id, (message, context) => dialogue.handle(message, context.signal));
+    terminal.registerCardHandler(node.id, (message, context) => dialogue.handle(message, context.signal), handlerScopeOf(config.scope, node.z));
 
     node.on('input', (msg, _send, done) => {
       const ref = answerRef(msg, terminalId);

@@ -9,6 +9,7 @@ import { checkDexRules, dexEventPayload, dexTagsFromPayload, mergeDexTags } from
 import { WAITING_STATUS, answerRef, deadlineMs, effectiveDeadline, settledStatus, type StatusView } from '../shared/flow-msg';
 import { lookupTag, validateTagValue } from '../../lib/protocol/emv-tags';
 import type { EmvTagValue } from '../../lib/protocol/types';
+import { handlerScopeOf } from '../shared/terminal-api';
 import { getTerminal } from '../shared/terminal-lookup';
 
 const DEFAULT_DEX_DEADLINE_MS = 1000;
@@ -21,6 +22,8 @@ interface JpayDexDef extends NodeDef {
   rules?: unknown;
   /** Put the PAN and track data into msg unmasked (explicit opt-in). */
   revealCardData?: boolean;
+  /** 'terminal' (default): every transaction of the terminal; 'flow': only those started on this node's flow. */
+  scope?: string;
 }
 
 export = function register(RED: NodeAPI): void {
@@ -71,7 +74,7 @@ export = function register(RED: NodeAPI): void {
       const { value, by } = await settled;
       if (!registry.closed) show(settledStatus(by));
       return value;
-    });
+    }, handlerScopeOf(config.scope, node.z));
 
     node.on('input', (msg, _send, done) => {
       const ref = answerRef(msg, terminalId);

@@ -86,7 +86,7 @@ export async function startGateway({ RED, node, user, broker, settings, outbox: 
     transactionOptions: (request) => ({
       annotations: { node: node.id, request: request.id },
       // The arguments passed the protocol's transaction schema (commands.ts) before this runs.
-      handlers: terminal.transactionHandlers({ nodeId: node.id, request: request.args as unknown as FlowTransactionRequest }),
+      handlers: terminal.transactionHandlers({ nodeId: node.id, flow: node.z, request: request.args as unknown as FlowTransactionRequest }),
     }),
     ...(settings.state ? { state: model, stateIntervalMs: settings.state.intervalMs, homeAssistant: settings.state.homeAssistant } : {}),
   });

@@ -18,12 +18,15 @@ import { ALERT_STATUSES, type LoyaltyPayload, conflictPayload } from './loyalty-
 import type { LoyaltyReport } from './loyalty-session';
 import { ShadowLedger } from '../../lib/mifare/ledger';
 import { CoreBrokerTransport, getCoreBroker, ledgerTransport } from '../shared/core-mqtt-transport';
+import { handlerScopeOf } from '../shared/terminal-api';
 import { connectUser, derivedMessage, type UserNode } from '../shared/user-node';
 
 const NS = 'jpay-loyalty';
 
 interface JpayLoyaltyDef extends NodeDef, LoyaltyConfig {
   terminal: string;
+  /** 'terminal' (default): every transaction of the terminal; 'flow': only those started on this node's flow. */
+  scope?: string;
   /** A core mqtt-broker config node: the ledger is shared through it (empty: this machine only). */
   broker?: string;
 }
@@ -62,7 +65,7 @@ export = function register(RED: NodeAPI): void {
       return;
     }
     if (program.ledger === undefined) {
-      node.on('input', run(node, user, program));
+      node.on('input', run(node, user, program, config.scope));
       return;
     }
     // Until the ledger is open, a msg is refused with a clear error (none is dropped).
@@ -105,7 +108,7 @@ export = function register(RED: NodeAPI): void {
             return;
           }
           user.status('clear');
-          input = run(node, user, program, ledger, broker);
+          input = run(node, user, program, config.scope, ledger, broker);
         },
         async (err: Error) => {
           await broker?.close();
@@ -165,7 +168,7 @@ export = function register(RED: NodeAPI): void {
   }
 
   /** Runs the program on the terminal; returns the node's input handler. */
-  function run(node: Node, user: UserNode, program: LoyaltyProgram, ledger?: ShadowLedger, broker?: CoreBrokerTransport): InputHandler {
+  function run(node: Node, user: UserNode, program: LoyaltyProgram, scope: string | undefined, ledger?: ShadowLedger, broker?: CoreBrokerTransport): InputHandler {
     const terminal = user.terminal;
 
     const emit = (report: LoyaltyReport<NodeMessage>): void => {
@@ -201,7 +204,7 @@ export = function register(RED: NodeAPI): void {
         void user.track(work);
       },
     });
-    terminal.registerCardHandler(node.id, (message, context) => controller.handleCard(message, context));
+    terminal.registerCardHandler(node.id, (message, context) => controller.handleCard(message, context), handlerScopeOf(scope, node.z));
     user.onClose(() => {
       terminal.deregisterCardHandler(node.id);
       controller.close();

@@ -146,7 +146,7 @@ export = function register(RED: NodeAPI): void {
           signal,
           annotations: { reverse },
           handlers: {
-            ...terminal.transactionHandlers({ nodeId: node.id, msgid: msg._msgid, request }),
+            ...terminal.transactionHandlers({ nodeId: node.id, flow: node.z, msgid: msg._msgid, request }),
             display: (m) => {
               const p = displayProgress(m, terminal.language);
               language = resolveLanguage(terminal.language, m.language);

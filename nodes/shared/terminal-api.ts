@@ -23,9 +23,25 @@ import type {
 export interface ActiveTransaction {
   /** Id of the jpay-transaction node that started it. */
   nodeId: string;
+  /** The flow (tab, subflow instance) of that node: a handler scoped to a flow answers only its transactions. */
+  flow?: string;
   /** `_msgid` of the msg that started it. */
   msgid?: string;
   request: Omit<TransactionRequest, 'manual'>;
+}
+
+/**
+ * Which questions a card/dex handler answers: absent = every one of the terminal; `flow` =
+ * only those of transactions started on that flow (like a Catch node's scope), so handler
+ * nodes of different flows on one terminal do not answer each other's payments.
+ */
+export interface HandlerScope {
+  flow: string;
+}
+
+/** A handler node's `scope` setting ('terminal', the default, or 'flow') → its HandlerScope; `flow` is the node's `z`. */
+export function handlerScopeOf(setting: unknown, flow: string): HandlerScope | undefined {
+  return setting === 'flow' ? { flow } : undefined;
 }
 
 /** Passed to card and dex handlers with each terminal message. */
@@ -112,13 +128,14 @@ export interface JpayTerminalApi {
   reportLost(nodeId: string, description: string): void;
 
   /**
-   * Card/dex handlers. One handler of each kind answers per terminal: if several nodes
-   * register, the first still registered is used and the config node warns. Registering
-   * the same nodeId again replaces its handler.
+   * Card/dex handlers. One handler of each kind answers a question: a handler scoped to the
+   * asking transaction's flow, else one for the whole terminal (none: the safe default). If
+   * several could answer the same questions, the first still registered is used and the
+   * config node warns. Registering the same nodeId again replaces its handler.
    */
-  registerCardHandler(nodeId: string, handler: CardHandler): void;
+  registerCardHandler(nodeId: string, handler: CardHandler, scope?: HandlerScope): void;
   deregisterCardHandler(nodeId: string): void;
-  registerDexHandler(nodeId: string, handler: DexHandler): void;
+  registerDexHandler(nodeId: string, handler: DexHandler, scope?: HandlerScope): void;
   deregisterDexHandler(nodeId: string): void;
 
   /** Status broadcasting, like the mqtt broker's register/deregister. */

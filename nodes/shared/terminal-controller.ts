@@ -12,6 +12,7 @@ import type {
   CardHandler,
   DexHandler,
   HandlerContext,
+  HandlerScope,
   JpayTerminalApi,
   TerminalInfo,
   TerminalState,
@@ -41,8 +42,8 @@ export class TerminalController implements JpayTerminalApi {
   readonly recovery: TransactionRecovery | undefined;
   readonly reportLost: TerminalControllerOptions['reportLost'];
   readonly #warn: TerminalControllerOptions['warn'];
-  readonly #card = new Map<string, CardHandler>();
-  readonly #dex = new Map<string, DexHandler>();
+  readonly #card = new Map<string, Scoped<CardHandler>>();
+  readonly #dex = new Map<string, Scoped<DexHandler>>();
   readonly #users = new Map<string, TerminalUser>();
   readonly #whenNoUsers: (() => void)[] = [];
   #state: TerminalState = { state: 'idle' };
@@ -83,18 +84,20 @@ export class TerminalController implements JpayTerminalApi {
     return this.#handlers(active);
   }
 
-  registerCardHandler(nodeId: string, handler: CardHandler): void {
-    this.#card.set(nodeId, handler);
-    if (this.#card.size > 1) this.#warn('several-card-handlers', { count: String(this.#card.size) });
+  registerCardHandler(nodeId: string, handler: CardHandler, scope?: HandlerScope): void {
+    this.#card.set(nodeId, { handler, flow: scope?.flow });
+    const rivals = rivalsOf(this.#card, scope?.flow);
+    if (rivals > 1) this.#warn('several-card-handlers', { count: String(rivals) });
   }
 
   deregisterCardHandler(nodeId: string): void {
     this.#card.delete(nodeId);
   }
 
-  registerDexHandler(nodeId: string, handler: DexHandler): void {
-    this.#dex.set(nodeId, handler);
-    if (this.#dex.size > 1) this.#warn('several-dex-handlers', { count: String(this.#dex.size) });
+  registerDexHandler(nodeId: string, handler: DexHandler, scope?: HandlerScope): void {
+    this.#dex.set(nodeId, { handler, flow: scope?.flow });
+    const rivals = rivalsOf(this.#dex, scope?.flow);
+    if (rivals > 1) this.#warn('several-dex-handlers', { count: String(rivals) });
   }
 
   deregisterDexHandler(nodeId: string): void {
@@ -177,14 +180,14 @@ export class TerminalController implements JpayTerminalApi {
   }
 
   async #answerCard(m: CardMessage, context: HandlerContext): Promise<CardRequest> {
-    const handler = first(this.#card);
+    const handler = pick(this.#card, context.transaction?.flow);
     // Without a card node the terminal hears what a client without MIFARE support says.
     if (!handler || this.#closed) return { code: 'notimplemented' };
     return handler(m, context);
   }
 
   async #answerDex(m: DexMessage, context: HandlerContext): Promise<EmvTagValue[]> {
-    const handler = first(this.#dex);
+    const handler = pick(this.#dex, context.transaction?.flow);
     if (!handler || this.#closed) return [];
     return handler(m, context);
   }
@@ -202,8 +205,21 @@ export class TerminalController implements JpayTerminalApi {
   }
 }
 
-function first<T>(map: Map<string, T>): T | undefined {
-  return map.values().next().value;
+/** A handler and the flow it is scoped to (undefined: the whole terminal). */
+interface Scoped<H> {
+  handler: H;
+  flow: string | undefined;
+}
+
+/** The handler for a question of a transaction on `flow`: the first scoped to that flow, else the first for the whole terminal. */
+function pick<H>(map: Map<string, Scoped<H>>, flow: string | undefined): H | undefined {
+  const all = [...map.values()];
+  return (all.find((s) => flow !== undefined && s.flow === flow) ?? all.find((s) => s.flow === undefined))?.handler;
+}
+
+/** How many handlers answer the same questions as one scoped to `flow`. */
+function rivalsOf<H>(map: Map<string, Scoped<H>>, flow: string | undefined): number {
+  return [...map.values()].filter((s) => s.flow === flow).length;
 }
 
 function describe(error: unknown): string {

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import type { NodeMessage } from 'node-red';
 import type { TransactionPayload } from '../../lib/results/transaction';
-import { ALL_NODES, PASSWORD, helper, inbox, nodeTestbed, onTab, terminalApi, warnings, type FlowNode, type TerminalAddress } from './fixtures';
+import { ALL_NODES, PASSWORD, builtNode, helper, inbox, nodeTestbed, onTab, terminalApi, warnings, type FlowNode, type TerminalAddress } from './fixtures';
 
 function twoTerminals(sim: TerminalAddress, second: Record<string, unknown> = {}): FlowNode[] {
   return [
@@ -76,5 +76,36 @@ describe('nodes: config nodes on one terminal share one queue (issue 14.1)', fun
     assert.equal(payload(await outB.next()).authorizedAmount, 3000);
     await helper.unload();
     assert.equal(shared.closed, true, 'the last holder closed it');
+  });
+
+  it('a DEX handler scoped to its flow answers only the payments of its flow; one for the whole terminal answers the rest', async () => {
+    const sim = await bed.start({ terminal: { password: PASSWORD }, dex: { enabled: true, kernelTags: [{ name: '9F02', value: '{amount}' }] } });
+    const rule = (value: string): unknown[] => [{ tag: '9F1A', value }];
+    const flow: FlowNode[] = [
+      { id: 'tabA', type: 'tab', label: 'A' },
+      { id: 'tabB', type: 'tab', label: 'B' },
+      { id: 't1', type: 'jpay-terminal', host: sim.host, port: sim.port },
+      { id: 't2', type: 'jpay-terminal', host: sim.host, port: sim.port },
+      { id: 'payA', type: 'jpay-transaction', z: 'tabA', terminal: 't1', txType: 'purchase', amount: '1000', wires: [['outA']] },
+      { id: 'dexA', type: 'jpay-dex', z: 'tabA', terminal: 't1', mode: 'static', scope: 'flow', rules: rule('0643'), wires: [[]] },
+      { id: 'outA', type: 'helper', z: 'tabA' },
+      { id: 'payB', type: 'jpay-transaction', z: 'tabB', terminal: 't2', txType: 'purchase', amount: '1000', wires: [['outB']] },
+      { id: 'outB', type: 'helper', z: 'tabB' },
+    ];
+    await helper.load([...ALL_NODES, builtNode('jpay-dex')], flow, CREDENTIALS);
+    const outA = inbox(helper.getNode('outA'));
+    const outB = inbox(helper.getNode('outB'));
+    helper.getNode('payA').receive({ payload: {} });
+    assert.equal(payload(await outA.next()).receipt?.record, '9F1A020643', "tab A's handler answered tab A's payment");
+    helper.getNode('payB').receive({ payload: {} });
+    assert.equal(payload(await outB.next()).receipt?.record, undefined, "tab A's handler did not answer tab B's payment");
+    // A handler for the whole terminal answers tab B; tab A keeps its own.
+    await helper.setFlows([...flow, { id: 'dexAll', type: 'jpay-dex', z: 'tabB', terminal: 't2', mode: 'static', rules: rule('0840'), wires: [[]] }], 'full', CREDENTIALS);
+    const outB2 = inbox(helper.getNode('outB'));
+    const outA2 = inbox(helper.getNode('outA'));
+    helper.getNode('payB').receive({ payload: {} });
+    assert.equal(payload(await outB2.next()).receipt?.record, '9F1A020840');
+    helper.getNode('payA').receive({ payload: {} });
+    assert.equal(payload(await outA2.next()).receipt?.record, '9F1A020643');
   });
 });
