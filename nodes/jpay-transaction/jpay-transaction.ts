@@ -8,7 +8,7 @@
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import type { JpayClient, TransactionOptions } from '../../lib/client';
-import { TransactionOutcomeUnknown } from '../../lib/errors';
+import { JpayValidationError, TransactionOutcomeUnknown } from '../../lib/errors';
 import { deliveryPayload, describeOutcome, recoveryPayload, unsettledPayload, type RecoveryPayload } from '../shared/recovery-payload';
 import { RecoveryPendingError } from '../../lib/recovery/errors';
 import type { SaleOutcome } from '../../lib/recovery/transaction-recovery';
@@ -18,7 +18,11 @@ import { ERROR_CODES, JpayFlowError, toFlowError } from '../shared/errors';
 import { displayProgress, keepaliveProgress, qrProgress, resolveLanguage, shortStatusText, type ProgressPayload } from './progress';
 import {
   buildTransactionRequest,
+  dynamicFields,
   parseTransactionDefaults,
+  sourceName,
+  withReadFields,
+  type TypedField,
   type FlowTransactionRequest,
   type TransactionDefaultsConfig,
 } from './transaction-input';
@@ -69,6 +73,7 @@ export = function register(RED: NodeAPI): void {
       return;
     }
 
+    const readsFields = dynamicFields(config).length > 0;
     let running: AbortController | undefined;
     user.onClose(() => running?.abort());
     // While a lost answer is recovered: what it waits for, and the seconds left before the report is read.
@@ -121,19 +126,37 @@ export = function register(RED: NodeAPI): void {
         done(new JpayFlowError(ERROR_CODES.busy, RED._(`${NS}.errors.busy`)));
         return;
       }
-      let request: FlowTransactionRequest;
+      // Fields read for each msg are read first (JSONata, context stores may be async); otherwise a bad msg is refused at once.
+      let request: FlowTransactionRequest | Promise<FlowTransactionRequest>;
       try {
-        request = buildTransactionRequest(msg.payload, defaults);
+        request = readsFields ? prepare(msg) : buildTransactionRequest(msg.payload, defaults);
       } catch (err) {
         user.fail(done, err);
         return;
       }
       const abort = new AbortController();
       running = abort;
-      void user.track(run(user, msg, send, done, request, abort.signal)).finally(() => {
+      void user.track(Promise.resolve(request).then(
+        (ready) => run(user, msg, send, done, ready, abort.signal),
+        (err: unknown) => user.fail(done, err),
+      )).finally(() => {
         if (running === abort) running = undefined;
       });
     });
+
+    /** The request of this msg: msg.payload over the node's fields, those read from the msg, flow, global, env or JSONata included. */
+    async function prepare(msg: NodeMessageInFlow): Promise<FlowTransactionRequest> {
+      const read: Partial<Record<TypedField, unknown>> = {};
+      for (const { field, type, value } of dynamicFields(config)) {
+        read[field] = await new Promise<unknown>((resolve, reject) => {
+          RED.util.evaluateNodeProperty(value, type, node, msg, (err: Error | null, result: unknown) => {
+            if (err) reject(new JpayValidationError(sourceName(field, type, value), `could not be read: ${err.message}`));
+            else resolve(result);
+          });
+        });
+      }
+      return buildTransactionRequest(msg.payload, withReadFields(defaults, config, read));
+    }
 
     async function run(user: UserNode, msg: NodeMessageInFlow, send: Send, done: Done, request: FlowTransactionRequest, signal: AbortSignal): Promise<void> {
       const terminal = user.terminal;

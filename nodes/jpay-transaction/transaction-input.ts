@@ -1,9 +1,14 @@
 /**
- * `msg.payload` + the editor's defaults → a TransactionRequest. This file only converts
- * (a numeric currency, a receipt number given as text, the editor's strings); every rule
- * about a field is the protocol's (lib/protocol/schemas.ts), checked before a byte is sent
- * and reported as a JpayValidationError naming the field as the flow wrote it
- * (`msg.payload.amount`, or `amount` for an editor default). Knows nothing of Node-RED.
+ * `msg.payload` + the node's fields → a TransactionRequest. This file only converts (a
+ * numeric currency, a receipt number given as text, the editor's strings); every rule about
+ * a field is the protocol's (lib/protocol/schemas.ts), checked before a byte is sent and
+ * reported as a JpayValidationError naming the field as the flow wrote it
+ * (`msg.payload.amount`, `amount` for a value typed in the editor, `amount (msg.price)` for
+ * one the node takes from the msg, flow, global, env or JSONata).
+ *
+ * Precedence: a field of `msg.payload` comes first; then the node's field, whatever its
+ * source. When `msg.payload.type` names another type than the node's, none of the node's
+ * fields apply (a default amount must never leak into a void).
  */
 import { JpayValidationError } from '../../lib/errors';
 import { validateFields, validateSendParams, type FieldNamer } from '../../lib/protocol/validation';
@@ -12,7 +17,14 @@ import type { FlowTransactionRequest } from '../../lib/results/transaction';
 
 export type { FlowTransactionRequest };
 
-/** The editor's fields, as Node-RED stores them (strings and booleans). */
+/** The node's fields that take a typedInput, and the request field each one sets. */
+export const TYPED_FIELDS = { txType: 'type', amount: 'amount', amountOther: 'amountOther', currency: 'currency', rrn: 'rrn', number: 'number' } as const;
+export type TypedField = keyof typeof TYPED_FIELDS;
+
+/** typedInput types whose value is the field itself (the others are read for each msg). */
+const LITERAL_TYPES: ReadonlySet<string> = new Set(['', 'num', 'str', 'txType']);
+
+/** The editor's fields, as Node-RED stores them (strings and booleans), with their typedInput types. */
 export interface TransactionDefaultsConfig {
   txType?: string;
   amount?: string | number;
@@ -20,6 +32,13 @@ export interface TransactionDefaultsConfig {
   currency?: string;
   rrn?: string;
   number?: string;
+  /** `<field>Type`: num, str, txType (the value itself) or msg, flow, global, env, jsonata. Absent: the value itself. */
+  txTypeType?: string;
+  amountType?: string;
+  amountOtherType?: string;
+  currencyType?: string;
+  rrnType?: string;
+  numberType?: string;
   forced?: boolean;
   /** 'auto' (as configured on the terminal), 'only' (force-sbp=true), 'off' (force-sbp=false). */
   sbp?: string;
@@ -40,19 +59,68 @@ function editorText(value: string | number | undefined): string | number | undef
   return s === '' ? undefined : s;
 }
 
-/** The editor's defaults, each checked by its own rule (a bad default is reported when the node starts). */
+/** The type of a typed field (`msg`, `jsonata`…); undefined when its value is the field itself. */
+export function dynamicType(config: TransactionDefaultsConfig, field: TypedField): string | undefined {
+  const type = config[`${field}Type`];
+  return type === undefined || LITERAL_TYPES.has(type) ? undefined : type;
+}
+
+/** The typed fields read for each msg, with what to read (`msg.price`, `env AMOUNT`…). */
+export function dynamicFields(config: TransactionDefaultsConfig): { field: TypedField; type: string; value: string }[] {
+  return (Object.keys(TYPED_FIELDS) as TypedField[]).flatMap((field) => {
+    const type = dynamicType(config, field);
+    const value = String(config[field] ?? '').trim();
+    return type === undefined || value === '' ? [] : [{ field, type, value }];
+  });
+}
+
+/** How an error names a field read for each msg: `amount (msg.price)`. */
+export function sourceName(field: TypedField, type: string, value: string): string {
+  const where = type === 'jsonata' ? 'JSONata' : type;
+  return `${TYPED_FIELDS[field]} (${where === 'msg' || where === 'flow' || where === 'global' ? `${where}.${value}` : `${where} ${value.slice(0, 40)}`})`;
+}
+
+/**
+ * The node's fields for one msg: the literal ones (`defaults`, checked when the node
+ * started) with the values read for this msg over them, converted like the payload's and
+ * checked by the same rules, an error naming the field and where it came from. A value
+ * read as undefined, null or '' is not given.
+ */
+export function withReadFields(
+  defaults: Partial<FlowTransactionRequest>,
+  config: TransactionDefaultsConfig,
+  read: Partial<Record<TypedField, unknown>>,
+): Partial<FlowTransactionRequest> {
+  const fields: Record<string, unknown> = {};
+  const names = new Map<string, string>();
+  for (const { field, type, value } of dynamicFields(config)) {
+    let v = read[field];
+    if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) continue;
+    if (typeof v === 'string') v = v.trim();
+    const key = TYPED_FIELDS[field];
+    if (key === 'amount' || key === 'amountOther' || key === 'number') v = numberIfDigits(v);
+    if (key === 'currency') v = currencyText(v);
+    fields[key] = v;
+    names.set(key, sourceName(field, type, value));
+  }
+  validateFields('transaction', fields, (f) => names.get(f) ?? f);
+  return { ...defaults, ...fields } as Partial<FlowTransactionRequest>;
+}
+
+/** The editor's literal fields, each checked by its own rule (a bad one is reported when the node starts); fields read for each msg are left out. */
 export function parseTransactionDefaults(config: TransactionDefaultsConfig): Partial<FlowTransactionRequest> {
+  const literal = (field: TypedField): string | number | undefined => (dynamicType(config, field) === undefined ? editorText(config[field]) : undefined);
   let sbp: boolean | undefined;
   if (config.sbp === 'only') sbp = true;
   else if (config.sbp === 'off') sbp = false;
   else if (config.sbp !== undefined && config.sbp !== '' && config.sbp !== 'auto') throw new JpayValidationError('sbp', 'must be auto, only or off');
   const defaults = {
-    type: config.txType ?? 'purchase',
-    amount: numberIfDigits(editorText(config.amount)),
-    amountOther: numberIfDigits(editorText(config.amountOther)),
-    currency: editorText(config.currency),
-    rrn: editorText(config.rrn),
-    number: numberIfDigits(editorText(config.number)),
+    type: dynamicType(config, 'txType') === undefined ? (config.txType ?? 'purchase') : undefined,
+    amount: numberIfDigits(literal('amount')),
+    amountOther: numberIfDigits(literal('amountOther')),
+    currency: literal('currency'),
+    rrn: literal('rrn'),
+    number: numberIfDigits(literal('number')),
     forced: config.forced === true ? true : undefined,
     sbp,
   };

@@ -92,6 +92,44 @@ describe('nodes/jpay-transaction (built, real runtime, simulator over TCP)', fun
     assert.equal(result(await flow.out.next()).outcome, 'approved');
   });
 
+  it('typed inputs: the type from msg, the amount from JSONata', async () => {
+    const sim = await bed.start();
+    const flow = await loadNode(sim, { ...TX, txType: 'kind', txTypeType: 'msg', amount: '$round(price * 100)', amountType: 'jsonata' });
+    flow.send({ payload: {}, kind: 'purchase', price: 12.5 } as NodeMessage);
+    const r = result(await flow.out.next());
+    assert.equal(r.outcome, 'approved', JSON.stringify(r));
+    assert.deepEqual(r.request, { type: 'purchase', amount: 1250 });
+  });
+
+  it('typed inputs: the amount from flow context, the currency from env; msg.payload comes first', async () => {
+    const sim = await bed.start();
+    process.env.JPAY_TEST_CURRENCY = '643';
+    try {
+      const flow = await loadNode(sim, { ...TX, amount: 'price', amountType: 'flow', currency: 'JPAY_TEST_CURRENCY', currencyType: 'env' });
+      helper.getNode('dut').context().flow.set('price', 2100);
+      flow.send({ payload: 'go' });
+      assert.deepEqual(result(await flow.out.next()).request, { type: 'purchase', amount: 2100, currency: '643' });
+      flow.send({ payload: { amount: 2200 } });
+      assert.deepEqual(result(await flow.out.next()).request, { type: 'purchase', amount: 2200, currency: '643' }, 'msg.payload first');
+    } finally {
+      delete process.env.JPAY_TEST_CURRENCY;
+    }
+  });
+
+  it('typed inputs: a value read for the msg is checked by the same rules, the error naming the field and its source; nothing sent', async () => {
+    const sim = await bed.start();
+    const flow = await loadNode(sim, { ...TX, amount: 'price', amountType: 'msg' });
+    flow.send({ payload: {}, price: 12.5 } as NodeMessage);
+    const first = errorOf(await flow.caught.next());
+    assert.equal(first.code, 'JPAY_VALIDATION');
+    assert.match(first.message, /amount \(msg\.price\): must be an integer/);
+    flow.send({ payload: {} });
+    assert.match(errorOf(await flow.caught.next()).message, /msg\.payload\.amount/, 'not read: the payload must give it');
+    assert.equal(sim.events().filter((e) => e.type === 'command').length, 0, 'nothing reached the terminal');
+    flow.send({ payload: {}, price: '1400' } as NodeMessage);
+    assert.equal(result(await flow.out.next()).authorizedAmount, 1400, 'digits as text convert, as in msg.payload');
+  });
+
   it('refuses a float amount before anything is sent; the Catch node gets JPAY_VALIDATION', async () => {
     const sim = await bed.start();
     const flow = await loadNode(sim, TX);

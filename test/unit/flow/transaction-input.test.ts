@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { JpayValidationError } from '../../../lib/errors';
-import { buildTransactionRequest, parseTransactionDefaults } from '../../../nodes/jpay-transaction/transaction-input';
+import { buildTransactionRequest, dynamicFields, parseTransactionDefaults, withReadFields } from '../../../nodes/jpay-transaction/transaction-input';
 
 function refuses(fn: () => unknown, field: string): void {
   assert.throws(fn, (e: unknown) => e instanceof JpayValidationError && e.field === field);
@@ -90,5 +90,24 @@ describe('flow/transaction-input', () => {
   it('accepts a numeric currency and pads it', () => {
     assert.equal(buildTransactionRequest({ amount: 1, currency: 978 }, defaults).currency, '978');
     assert.equal(buildTransactionRequest({ amount: 1, currency: 36 }, defaults).currency, '036');
+  });
+});
+
+describe('flow transaction input: typed fields read for each msg', () => {
+  const config = { txType: 'purchase', amount: 'price', amountType: 'msg', currency: 'CUR', currencyType: 'env', number: '', numberType: 'str' };
+
+  it('lists only the fields read for each msg, with their source', () => {
+    assert.deepEqual(dynamicFields(config), [
+      { field: 'amount', type: 'msg', value: 'price' },
+      { field: 'currency', type: 'env', value: 'CUR' },
+    ]);
+    assert.deepEqual(parseTransactionDefaults(config), { type: 'purchase' }, 'a field read for each msg is no default');
+  });
+
+  it('converts what was read like the payload, checks it by the same rules, and names the source', () => {
+    assert.deepEqual(withReadFields({ type: 'purchase' }, config, { amount: '1500', currency: 643 }), { type: 'purchase', amount: 1500, currency: '643' });
+    assert.deepEqual(withReadFields({ type: 'purchase' }, config, { amount: undefined, currency: '' }), { type: 'purchase' }, 'nothing read: not given');
+    assert.throws(() => withReadFields({ type: 'purchase' }, config, { amount: 12.5 }), /^JpayValidationError: amount \(msg\.price\): must be an integer/);
+    assert.throws(() => withReadFields({}, { txType: 'k', txTypeType: 'msg' }, { txType: 'sale' }), /type \(msg\.k\)/);
   });
 });
