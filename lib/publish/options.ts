@@ -4,6 +4,7 @@ import type { IClientOptions } from 'mqtt';
 import { JpayValidationError } from '../errors';
 import { Secret } from '../protocol/secret';
 import type { DurableFs } from '../durable/fs';
+import type { GatewayTransport } from '../gateway/transport';
 import { DEFAULT_OUTBOX_LIMITS, OutboxLimits } from './outbox';
 
 export interface PublisherTlsOptions {
@@ -18,6 +19,13 @@ export interface PublisherTlsOptions {
 }
 
 export interface ReceiptPublisherOptions extends Partial<OutboxLimits> {
+  /**
+   * An MQTT connection the caller owns (Node-RED's core mqtt-broker node, through
+   * nodes/shared/core-mqtt-transport.ts), used instead of connecting: then url, host, port,
+   * tls, clientId, the account, protocolVersion, keep-alive and the last will are its
+   * owner's, and close() leaves it connected.
+   */
+  transport?: GatewayTransport;
   /** Broker URL: `mqtt://host:1883`, `mqtts://host:8883`, `ws://…`. Or give host/port/tls. */
   url?: string;
   host?: string;
@@ -62,6 +70,7 @@ export interface ReceiptPublisherOptions extends Partial<OutboxLimits> {
 }
 
 export interface ResolvedPublisherOptions {
+  /** '' with a transport. */
   url: string;
   clientId: string;
   limits: OutboxLimits;
@@ -106,7 +115,7 @@ export function resolveOptions(o: ReceiptPublisherOptions): ResolvedPublisherOpt
   if (typeof o.journalPath !== 'string' || o.journalPath.trim() === '') throw new JpayValidationError('journalPath', 'is required');
   const clientId = o.clientId?.trim() || `jpay-publisher-${randomBytes(4).toString('hex')}`;
   return {
-    url: brokerUrl(o),
+    url: o.transport ? '' : brokerUrl(o),
     clientId,
     limits: {
       maxQueued: positiveInt(o.maxQueued, 'maxQueued', DEFAULT_OUTBOX_LIMITS.maxQueued),

@@ -16,8 +16,9 @@
  * rejects with OutboxError('outbox-full') and the caller keeps the receipt.
  */
 import { EventEmitter } from 'node:events';
-import mqtt, { type MqttClient } from 'mqtt';
-import { JpayValidationError } from '../errors';
+import mqtt from 'mqtt';
+import { JpayError, JpayValidationError } from '../errors';
+import type { GatewayTransport } from '../gateway/transport';
 import type { Receipt } from '../protocol/types';
 import { OutboxError } from './errors';
 import type { StoredReceipt } from './journal-format';
@@ -75,6 +76,49 @@ function byN(a: StoredReceipt, b: StoredReceipt): number {
   return a.n - b.n;
 }
 
+/** The publisher's MQTT connection: its own MQTT.js client, or a transport its caller owns. */
+interface Link {
+  /** Resolves when sent (QoS 0) or acknowledged (QoS 1). */
+  publish(topic: string, payload: string, qos: 0 | 1, retain: boolean): Promise<void>;
+  /** Stops using the connection; `graceful` false lets the broker publish the will (own client only). */
+  end(graceful: boolean): Promise<void>;
+}
+
+interface LinkEvents {
+  connect(): void;
+  offline(): void;
+  error(error: Error): void;
+}
+
+/** A connection of the publisher's own, with the terminal's last will. */
+function ownClient(url: string, options: ReturnType<typeof mqttClientOptions>, on: LinkEvents): Link {
+  const client = mqtt.connect(url, options);
+  client.on('connect', on.connect);
+  client.on('close', on.offline);
+  client.on('offline', on.offline);
+  client.on('error', on.error);
+  return {
+    publish: (topic, payload, qos, retain) =>
+      new Promise((resolve, reject) => client.publish(topic, payload, { qos, retain }, (error) => (error ? reject(error) : resolve()))),
+    end: async (graceful) => {
+      await new Promise<void>((resolve) => client.end(!graceful, {}, () => resolve()));
+      client.removeAllListeners();
+      client.on('error', () => undefined);
+    },
+  };
+}
+
+/** A connection someone else owns: followed, never connected or ended here. */
+function borrowed(transport: GatewayTransport, on: LinkEvents): Link {
+  const stop = transport.onConnection((up) => (up ? on.connect() : on.offline()));
+  if (transport.connected) queueMicrotask(() => on.connect());
+  return {
+    publish: (topic, payload, qos, retain) =>
+      transport.connected ? transport.publish({ topic, payload, qos, retain }) : Promise.reject(new JpayError('the MQTT connection is down')),
+    end: async () => stop(),
+  };
+}
+
 export class ReceiptPublisher extends EventEmitter<ReceiptPublisherEvents> {
   readonly prefix: string;
   readonly clientId: string;
@@ -83,7 +127,7 @@ export class ReceiptPublisher extends EventEmitter<ReceiptPublisherEvents> {
   readonly loadReport: LoadReport;
   readonly #outbox: Outbox;
   readonly #options: ResolvedPublisherOptions;
-  readonly #client: MqttClient;
+  readonly #link: Link;
   /** Stored and not yet acknowledged, by journal position. */
   readonly #unacked = new Map<number, StoredReceipt>();
   readonly #idsQueued = new Set<string>();
@@ -124,11 +168,8 @@ export class ReceiptPublisher extends EventEmitter<ReceiptPublisherEvents> {
         retain: true,
       };
     }
-    this.#client = mqtt.connect(resolved.url, mqttClientOptions(options, resolved, will));
-    this.#client.on('connect', () => this.#onConnect());
-    this.#client.on('close', () => this.#setState('offline'));
-    this.#client.on('offline', () => this.#setState('offline'));
-    this.#client.on('error', (error) => this.#warn(error));
+    const on: LinkEvents = { connect: () => this.#onConnect(), offline: () => this.#setState('offline'), error: (error) => this.#warn(error) };
+    this.#link = options.transport ? borrowed(options.transport, on) : ownClient(resolved.url, mqttClientOptions(options, resolved, will), on);
   }
 
   /** Opens the outbox journal (replaying what it holds) and starts connecting. */
@@ -210,7 +251,7 @@ export class ReceiptPublisher extends EventEmitter<ReceiptPublisherEvents> {
     if (!this.connected || this.#closing) return false;
     const event: Record<string, unknown> = { type, at: new Date().toISOString() };
     if (data !== undefined) event.data = sanitizeObject(data);
-    this.#client.publish(topic, JSON.stringify(event), { qos: 0, retain: false });
+    this.#link.publish(topic, JSON.stringify(event), 0, false).catch(() => undefined);
     return true;
   }
 
@@ -249,9 +290,7 @@ export class ReceiptPublisher extends EventEmitter<ReceiptPublisherEvents> {
       graceful = settled !== false && settled.every((ok) => ok);
     }
     // A graceful DISCONNECT drops the will; a forced close lets the broker publish it.
-    await this.#within(closeTimeoutMs, new Promise<void>((resolve) => this.#client.end(!graceful, {}, () => resolve())));
-    this.#client.removeAllListeners();
-    this.#client.on('error', () => undefined);
+    await this.#within(closeTimeoutMs, this.#link.end(graceful));
     await this.#outbox.close();
     this.#setState('closed');
   }
@@ -278,12 +317,13 @@ export class ReceiptPublisher extends EventEmitter<ReceiptPublisherEvents> {
     const payload: Record<string, unknown> = { state: entry.state, at: entry.at, clientId: this.clientId };
     if (entry.detail !== undefined) payload.detail = entry.detail;
     if (reason !== undefined) payload.reason = reason;
-    return new Promise((resolve) => {
-      this.#client.publish(terminalTopics(this.prefix, terminalId).status, JSON.stringify(payload), { qos: 1, retain: true }, (error) => {
-        if (error && !this.#closing) this.#warn(error);
-        resolve(!error);
-      });
-    });
+    return this.#link.publish(terminalTopics(this.prefix, terminalId).status, JSON.stringify(payload), 1, true).then(
+      () => true,
+      (error: Error) => {
+        if (!this.#closing) this.#warn(error);
+        return false;
+      },
+    );
   }
 
   #track(record: StoredReceipt): void {
@@ -311,7 +351,10 @@ export class ReceiptPublisher extends EventEmitter<ReceiptPublisherEvents> {
       if (this.#replaying && !this.#pacer.take()) return;
       this.#sendQueue.shift();
       this.#inFlight.set(record.n, record);
-      this.#client.publish(record.topic, record.payload, { qos: 1, retain: false }, (error) => this.#onPuback(record, error));
+      this.#link.publish(record.topic, record.payload, 1, false).then(
+        () => this.#onPuback(record, undefined),
+        (error: Error) => this.#onPuback(record, error),
+      );
     }
     if (this.#sendQueue.length === 0 && this.#deferred.length === 0) this.#replaying = false;
   }
