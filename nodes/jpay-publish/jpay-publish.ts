@@ -1,21 +1,31 @@
 /**
  * jpay-publish: publishes the receipt of a transaction result (msg.payload.receipt) through
- * a jpay-mqtt-broker's durable outbox, then passes the msg on — only once the receipt is
- * on disk, so whatever follows may report the sale done.
+ * a durable outbox, then passes the msg on — only once the receipt is on disk, so whatever
+ * follows may report the sale done. The broker is Node-RED's core mqtt-broker config node
+ * (its TLS, MQTT 5, account and will); this node keeps its own outbox journal in front of
+ * it. A flow made with the deprecated jpay-mqtt-broker keeps using that node's outbox.
  */
+import path from 'node:path';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { ERROR_CODES, JpayFlowError, toFlowError } from '../shared/errors';
 import { JpayValidationError } from '../../lib/errors';
 import { OutboxError } from '../../lib/publish/errors';
 import type { Receipt } from '../../lib/protocol/types';
-import { getBroker, type BrokerState, type BrokerUser } from '../shared/mqtt-broker-api';
+import { CoreBrokerTransport, getCoreBroker } from '../shared/core-mqtt-transport';
+import { getBroker, type BrokerState, type BrokerUser, type JpayMqttBrokerApi } from '../shared/mqtt-broker-api';
+import { openReceiptOutbox } from '../shared/receipt-outbox';
 
 const NS = 'jpay-publish';
 
 interface JpayPublishDef extends NodeDef {
+  /** A core mqtt-broker config node (or, in older flows, a jpay-mqtt-broker). */
   broker: string;
   /** Topic level for the terminal; empty = the receipt's tid. */
   terminalId?: string;
+  /** Topic prefix (one or more levels); empty = `jpay`. With a core broker only. */
+  prefix?: string;
+  /** The outbox journal; empty = `<userDir>/jpay/mqtt-outbox-<node id>.jsonl`. With a core broker only. */
+  journalFile?: string;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -34,9 +44,34 @@ export = function register(RED: NodeAPI): void {
     setup(this, config);
   }
 
+  /** The outbox this node publishes through: a jpay-mqtt-broker's, or its own over a core mqtt-broker. */
+  function outboxOf(node: Node, config: JpayPublishDef): { api: JpayMqttBrokerApi; close(): Promise<void> } | undefined {
+    const legacy = getBroker(RED, config.broker);
+    if (legacy) return { api: legacy, close: async () => undefined };
+    const core = getCoreBroker(RED, config.broker);
+    if (!core) return undefined;
+    const transport = new CoreBrokerTransport(core, node.id);
+    const userDir = (RED.settings as unknown as { userDir?: unknown }).userDir;
+    const journalFile = String(config.journalFile ?? '').trim();
+    const base = typeof userDir === 'string' ? userDir : process.cwd();
+    const outbox = openReceiptOutbox(RED, node, NS, {
+      transport,
+      journalPath: journalFile === '' ? path.join(base, 'jpay', `mqtt-outbox-${node.id}.jsonl`) : path.resolve(base, journalFile),
+      prefix: String(config.prefix ?? '').trim() || undefined,
+    });
+    return {
+      api: outbox.api,
+      close: async () => {
+        await outbox.close();
+        await transport.close();
+      },
+    };
+  }
+
   function setup(node: Node, config: JpayPublishDef): void {
-    const broker = getBroker(RED, config.broker);
-    if (!broker) {
+    const outbox = outboxOf(node, config);
+    const broker = outbox?.api;
+    if (!outbox || !broker) {
       const error = new JpayFlowError(ERROR_CODES.other, RED._(`${NS}.errors.no-broker`));
       node.status({ fill: 'red', shape: 'ring', text: `${NS}.status.noBroker` });
       node.error(error.message);
@@ -89,11 +124,13 @@ export = function register(RED: NodeAPI): void {
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {
-      void Promise.allSettled([...pending]).then(() => {
-        broker.deregisterUser(user);
-        node.status({});
-        done();
-      });
+      void Promise.allSettled([...pending])
+        .then(() => {
+          broker.deregisterUser(user);
+          node.status({});
+          return outbox.close();
+        })
+        .then(done, done);
     });
   }
 

@@ -97,6 +97,7 @@ export function testFlow(nodes: readonly FlowNode[], services: Services): FlowNo
     if (n.type === 'mqtt-broker' && services.mqtt) Object.assign(n, { broker: services.mqtt.host, port: String(services.mqtt.port) });
     if (n.type === 'jpay-mqtt-broker' && services.mqtt) Object.assign(n, { host: services.mqtt.host, port: String(services.mqtt.port) });
     if (n.type === 'jpay-mqtt-broker' && services.journalDir) n.journalFile = path.join(services.journalDir, `outbox-${n.id}.jsonl`);
+    if (n.type === 'jpay-publish' && n.journalFile === '') n.journalFile = path.join(services.journalDir ?? defaultLedgerDir(), `outbox-${n.id}-${Date.now()}.jsonl`);
     if (n.type === 'jpay-gateway' && services.journalDir) n.journalFile = path.join(services.journalDir, `gateway-${n.id}.log`);
     // A fresh ledger for every load: never one in the working directory.
     if (n.type === 'jpay-loyalty') n.ledgerFile = path.join(services.journalDir ?? defaultLedgerDir(), `ledger-${n.id}-${Date.now()}-${Math.random().toString(16).slice(2, 8)}.jsonl`);
