@@ -10,11 +10,10 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS, openEditorPage } from '../helpers/editor-browser';
 import { startDemoProcess, type DemoProcess } from '../helpers/node-red-demo';
 
 const ROOT = path.resolve(__dirname, '../..');
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 function screenshotPath(name: string): string {
   return process.env.JPAY_UPDATE_SCREENSHOT ? path.join(ROOT, 'docs', 'images', name) : path.join(os.tmpdir(), `jpay-${process.pid}-${name}`);
@@ -58,16 +57,7 @@ describe('example nodes in the editor: every dialog filled and readable, en-US a
   });
 
   async function openEditor(locale: string, viewport = { width: 1600, height: 900 }): Promise<void> {
-    context = await (browser as Browser).newContext({ viewport, locale });
-    page = await context.newPage();
-    errors = [];
-    const origin = new URL((demo as DemoProcess).editorUrl).origin;
-    page.on('console', (m) => {
-      if (m.type() === 'error' && (m.location().url === '' || m.location().url.startsWith(origin))) errors.push(m.text());
-    });
-    page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
-    await page.goto((demo as DemoProcess).editorUrl);
-    await page.waitForFunction(() => !!RED.nodes.getType('jpay-transaction') && !!document.querySelector('#red-ui-workspace-chart .red-ui-flow-node'), null, { timeout: 30000 });
+    ({ context, page, errors } = await openEditorPage(browser as Browser, (demo as DemoProcess).editorUrl, { viewport, locale }));
   }
 
   /** The jpay nodes of the deployed examples and the config nodes they use. */
@@ -113,6 +103,12 @@ describe('example nodes in the editor: every dialog filled and readable, en-US a
         if (el instanceof HTMLSelectElement) {
           const option = el.selectedIndex < 0 ? undefined : el.options[el.selectedIndex];
           if (!option || (option.textContent ?? '').trim() === '') problems.push(`empty select #${el.id}`);
+          // The chosen option's text must fit beside the arrow.
+          const pen = document.createElement('canvas').getContext('2d');
+          if (option && pen) {
+            pen.font = getComputedStyle(el).font;
+            if (pen.measureText((option.textContent ?? '').trim()).width > el.clientWidth - 28) problems.push(`cut select #${el.id} ("${(option.textContent ?? '').trim()}")`);
+          }
         } else if (el instanceof HTMLInputElement) {
           if (!['text', 'password', 'number', ''].includes(el.type) || el.value === '') continue;
           if (el.scrollWidth > el.clientWidth + 1) problems.push(`cut field #${el.id} (${el.type === 'password' ? '***' : el.value})`);

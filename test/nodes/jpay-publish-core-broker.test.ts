@@ -11,24 +11,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Node, NodeMessage, NodeStatus } from 'node-red';
 import type { ReceiptMessage } from '../../lib/publish';
-import type { Receipt } from '../../lib/protocol/types';
 import { freePort, MosquittoBroker, startMosquitto, TestSubscriber } from '../helpers/mosquitto';
+import { resultMsgWith } from '../helpers/receipt-msgs';
 import { builtNode, coreNode, helper, inbox, onTab, statuses, type FlowNode, type Inbox } from './fixtures';
 
 const NODES = [builtNode('jpay-publish'), coreNode('network/10-mqtt.js'), coreNode('network/05-tls.js'), coreNode('common/25-catch.js')];
 
-const receipt = (seq: number): Receipt => ({
-  header: ['SHOP'],
-  footer: [],
-  approved: true,
-  tid: '10000001',
-  seq: String(seq).padStart(6, '0'),
-  datetime: '2024-05-01T10:00:00',
-  amountAuthorized: 100 * seq,
-  pan: '************0002',
-});
-const resultMsg = (seq: number): NodeMessage =>
-  ({ topic: `order-${seq}`, payload: { outcome: 'approved', status: 'ok', ok: true, approved: true, receipt: receipt(seq), request: { type: 'purchase', amount: 100 * seq } } }) as NodeMessage;
+const resultMsg = (seq: number): NodeMessage => resultMsgWith(seq);
 
 async function until(node: Node, match: (s: NodeStatus) => boolean, what: string): Promise<void> {
   for (let i = 0; i < 400; i++) {

@@ -10,25 +10,16 @@ import type { Node, NodeMessage, NodeStatus } from 'node-red';
 import type { ReceiptMessage } from '../../lib/publish';
 import type { Receipt } from '../../lib/protocol/types';
 import { MosquittoBroker, startMosquitto, TestSubscriber } from '../helpers/mosquitto';
+import { resultMsgWith, sampleReceipt, sampleReceiptId } from '../helpers/receipt-msgs';
 import { builtNode, coreNode, helper, inbox, nodeTestbed, onTab, statuses, TERMINAL_ID, terminalConfig, type FlowNode, type Inbox } from './fixtures';
 
 const NODES = [builtNode('jpay-mqtt-broker'), builtNode('jpay-publish'), coreNode('common/25-catch.js')];
 const E2E_NODES = [...NODES, builtNode('jpay-terminal'), builtNode('jpay-transaction')];
 const FULL_PAN = '4000000000000002';
 
-const receipt = (seq: number): Receipt => ({
-  header: ['SHOP'],
-  footer: [],
-  approved: true,
-  tid: '10000001',
-  seq: String(seq).padStart(6, '0'),
-  datetime: '2024-05-01T10:00:00',
-  amountAuthorized: 100 * seq,
-  pan: '************0002',
-});
-const idOf = (seq: number): string => `10000001-${String(seq).padStart(6, '0')}-20240501T100000`;
-const resultMsg = (seq: number): NodeMessage =>
-  ({ topic: `order-${seq}`, payload: { status: 'ok', ok: true, approved: true, receipt: receipt(seq), request: { type: 'purchase', amount: 100 * seq }, plainTextPan: FULL_PAN } }) as NodeMessage;
+const receipt = sampleReceipt;
+const idOf = sampleReceiptId;
+const resultMsg = (seq: number): NodeMessage => resultMsgWith(seq, { plainTextPan: FULL_PAN });
 
 /** Resolves when the node shows a status that matches (the helper spies on status()). */
 async function statusMatching(node: Node, match: (s: NodeStatus) => boolean, what: string): Promise<NodeStatus> {
