@@ -136,10 +136,15 @@ export = function register(RED: NodeAPI): void {
       }
       const abort = new AbortController();
       running = abort;
-      void user.track(Promise.resolve(request).then(
-        (ready) => run(user, msg, send, done, ready, abort.signal),
-        (err: unknown) => user.fail(done, err),
-      )).finally(() => {
+      // A request ready now goes to the terminal's queue now: in the order the msgs came.
+      const work =
+        request instanceof Promise
+          ? request.then(
+              (ready) => run(user, msg, send, done, ready, abort.signal),
+              (err: unknown) => user.fail(done, err),
+            )
+          : run(user, msg, send, done, request, abort.signal);
+      void user.track(work).finally(() => {
         if (running === abort) running = undefined;
       });
     });

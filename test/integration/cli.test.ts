@@ -324,7 +324,7 @@ describe('jpay CLI (child process against the simulator)', function () {
     assert.equal(r.signal, null);
     assert.match(r.stderr, /\[cancel\] Ctrl-C/);
     const out = parseOneJson(r.stdout);
-    assert.equal(out.outcome, 'declined');
+    assert.equal(out.outcome, 'cancelled', 'the same word as the nodes');
     assert.equal(out.status, 'cancelled');
   });
 

@@ -141,6 +141,23 @@ describe('nodes: nothing vanishes on a redeploy, a stop or a restart (issue 11 c
     assert.ok(p.journalId);
   });
 
+  it('two config nodes on the terminal (one queue, one journal): a full redeploy keeps the answer, delivered once', async () => {
+    // The node pays through a second config node with the same address and settings: the terminal it shares is the first one's.
+    const shared = (): FlowNode[] => [
+      ...flow('block').map((n) => (n.id === 'dut' ? { ...n, terminal: 't2' } : n)),
+      { ...terminalConfig({ host: '127.0.0.1', port: terminal.port }, { recovery: 'block', autoRecover: true, recoveryDelay: '0', journalFile }), id: 't2' },
+    ];
+    const credentials = { ...CREDENTIALS, t2: { password: PASSWORD } };
+    await helper.load(NODES, shared(), credentials);
+    await pay();
+    await helper.setFlows(shared(), 'full', credentials);
+    assertLateAnswer(await received.next('recovered'));
+    await until(() => received.all('recovered').length === 1, 'delivered');
+    assert.equal(terminal.commands.length, 1, 'one transaction, nothing sent again');
+    await helper.unload();
+    assert.deepEqual(await journalEntries(), [{ state: 'answered', delivery: 'delivered' }], 'one journal');
+  });
+
   it('a stop, then a restart: the answer that came while Node-RED stopped is delivered on start', async () => {
     await helper.load(NODES, flow('block'), CREDENTIALS);
     await pay();
