@@ -38,7 +38,7 @@ export = function register(RED: NodeAPI): void {
       }
       const abort = new AbortController();
       running.add(abort);
-      user.status('busy', RED._(`${NS}.command.${request.command}`));
+      user.status('busy', `${NS}.command.${request.command}`);
       const work = runAdminCommand(user.terminal.client, request, {
         signal: abort.signal,
         onResetKeepAlive: (m) => user.status('busy', `${NS}.status.${m.activatorConnected ? 'activator' : 'waitingActivator'}`),

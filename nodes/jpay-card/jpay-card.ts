@@ -9,6 +9,8 @@ import { SAFE_CARD_ANSWER, cardRequestFromPayload, parseBlockList, type CardEven
 import { CardDialogue } from './card-dialogue';
 import { WAITING_STATUS, answerRef, deadlineMs, effectiveDeadline, settledStatus, type StatusView } from '../shared/flow-msg';
 import type { CardRequest } from '../../lib/protocol/types';
+import { ERROR_CODES, JpayFlowError } from '../shared/errors';
+import { configError, refuseToStart, showStatus } from '../shared/status';
 import { getTerminal } from '../shared/terminal-lookup';
 
 const DEFAULT_CARD_DEADLINE_MS = 1500;
@@ -31,23 +33,19 @@ export = function register(RED: NodeAPI): void {
   }
 
   function setup(node: Node, config: JpayCardDef): void {
-    const show = (view: StatusView): void =>
-      node.status({ fill: view.fill, shape: view.shape, text: `jpay-card.status.${view.key}` });
+    const show = (view: StatusView): void => showStatus(node, view.kind, `jpay-card.status.${view.key}`);
     const warn = (w: CallbackWarning): void => node.warn(RED._(`jpay-card.warn.${w.kind}`, { ms: String(w.timeoutMs ?? '') }));
 
-    const terminal = getTerminal(RED, config.terminal);
-    let prefetch: number[] = [];
-    let configError: Error | undefined;
+    let prefetch: number[];
     try {
       prefetch = parseBlockList(config.readBlocks ?? '');
     } catch (err) {
-      configError = err as Error;
+      refuseToStart(node, 'jpay-card.status.badConfig', configError(err));
+      return;
     }
-    if (!terminal || configError) {
-      const error = configError ?? new Error(RED._('jpay-card.errors.no-terminal'));
-      node.error(error.message);
-      node.status({ fill: 'red', shape: 'ring', text: configError ? 'jpay-card.status.badConfig' : 'jpay-card.status.noTerminal' });
-      node.on('input', (_msg, _send, done) => done(error));
+    const terminal = getTerminal(RED, config.terminal);
+    if (!terminal) {
+      refuseToStart(node, 'jpay-card.status.noTerminal', new JpayFlowError(ERROR_CODES.noTerminal, RED._('jpay-card.errors.no-terminal')));
       return;
     }
 
@@ -86,7 +84,7 @@ export = function register(RED: NodeAPI): void {
       terminal.deregisterCardHandler(node.id);
       registry.close();
       dialogue.reset();
-      node.status({});
+      showStatus(node, 'clear');
       done();
     });
   }

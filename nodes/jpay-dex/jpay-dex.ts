@@ -9,6 +9,8 @@ import { checkDexRules, dexEventPayload, dexTagsFromPayload, mergeDexTags } from
 import { WAITING_STATUS, answerRef, deadlineMs, effectiveDeadline, settledStatus, type StatusView } from '../shared/flow-msg';
 import { lookupTag, validateTagValue } from '../../lib/protocol/emv-tags';
 import type { EmvTagValue } from '../../lib/protocol/types';
+import { ERROR_CODES, JpayFlowError } from '../shared/errors';
+import { configError, refuseToStart, showStatus } from '../shared/status';
 import { getTerminal } from '../shared/terminal-lookup';
 
 const DEFAULT_DEX_DEADLINE_MS = 1000;
@@ -30,23 +32,19 @@ export = function register(RED: NodeAPI): void {
   }
 
   function setup(node: Node, config: JpayDexDef): void {
-    const show = (view: StatusView): void =>
-      node.status({ fill: view.fill, shape: view.shape, text: `jpay-dex.status.${view.key}` });
+    const show = (view: StatusView): void => showStatus(node, view.kind, `jpay-dex.status.${view.key}`);
     const warn = (w: CallbackWarning): void => node.warn(RED._(`jpay-dex.warn.${w.kind}`, { ms: String(w.timeoutMs ?? '') }));
 
-    const terminal = getTerminal(RED, config.terminal);
-    let staticTags: EmvTagValue[] = [];
-    let configError: Error | undefined;
+    let staticTags: EmvTagValue[];
     try {
       staticTags = checkDexRules(config.rules ?? []);
     } catch (err) {
-      configError = err as Error;
+      refuseToStart(node, 'jpay-dex.status.badConfig', configError(err));
+      return;
     }
-    if (!terminal || configError) {
-      const error = configError ?? new Error(RED._('jpay-dex.errors.no-terminal'));
-      node.error(error.message);
-      node.status({ fill: 'red', shape: 'ring', text: configError ? 'jpay-dex.status.badConfig' : 'jpay-dex.status.noTerminal' });
-      node.on('input', (_msg, _send, done) => done(error));
+    const terminal = getTerminal(RED, config.terminal);
+    if (!terminal) {
+      refuseToStart(node, 'jpay-dex.status.noTerminal', new JpayFlowError(ERROR_CODES.noTerminal, RED._('jpay-dex.errors.no-terminal')));
       return;
     }
 
@@ -90,7 +88,7 @@ export = function register(RED: NodeAPI): void {
     node.on('close', (_removed: boolean, done: () => void) => {
       terminal.deregisterDexHandler(node.id);
       registry.close();
-      node.status({});
+      showStatus(node, 'clear');
       done();
     });
   }

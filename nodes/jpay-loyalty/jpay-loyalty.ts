@@ -18,6 +18,7 @@ import { ALERT_STATUSES, type LoyaltyPayload, conflictPayload } from './loyalty-
 import type { LoyaltyReport } from './loyalty-session';
 import { ShadowLedger } from '../../lib/mifare/ledger';
 import { CoreBrokerTransport, getCoreBroker, ledgerTransport } from '../shared/core-mqtt-transport';
+import { configError, refusal, refuseToStart, type InputHandler } from '../shared/status';
 import { connectUser, derivedMessage, type UserNode } from '../shared/user-node';
 
 const NS = 'jpay-loyalty';
@@ -29,7 +30,6 @@ interface JpayLoyaltyDef extends NodeDef, LoyaltyConfig {
 }
 
 type LoyaltyNode = Node<LoyaltyCredentials>;
-type InputHandler = (msg: NodeMessage, send: (msg: NodeMessage | (NodeMessage | null)[]) => void, done: (err?: Error) => void) => void;
 
 /** 4550 → "45.50": display only (the payload keeps integers). */
 function money(minor: number): string {
@@ -42,13 +42,6 @@ export = function register(RED: NodeAPI): void {
     setup(this, config);
   }
 
-  /** The node cannot work: red status, the reason logged once; returns the input handler that fails every msg with it. */
-  function disabled(node: Node, error: JpayFlowError, statusKey: string): InputHandler {
-    node.status({ fill: 'red', shape: 'ring', text: `${NS}.status.${statusKey}` });
-    node.error(error.message);
-    return (_msg, _send, done) => done(error);
-  }
-
   function setup(node: LoyaltyNode, config: JpayLoyaltyDef): void {
     const user = connectUser(RED, node, config.terminal, NS);
     if (!user) return;
@@ -58,7 +51,7 @@ export = function register(RED: NodeAPI): void {
       const userDir = (RED.settings as unknown as { userDir?: unknown }).userDir;
       program = parseLoyaltyConfig(config, node.credentials ?? {}, typeof userDir === 'string' ? { userDir } : {});
     } catch (err) {
-      node.on('input', disabled(node, new JpayFlowError(ERROR_CODES.validation, (err as Error).message), 'badConfig'));
+      refuseToStart(node, `${NS}.status.badConfig`, configError(err));
       return;
     }
     if (program.ledger === undefined) {
@@ -75,7 +68,7 @@ export = function register(RED: NodeAPI): void {
       const core = getCoreBroker(RED, config.broker);
       if (core) broker = new CoreBrokerTransport(core, `${node.id}:ledger`);
       else {
-        input = disabled(node, new JpayFlowError(ERROR_CODES.validation, RED._(`${NS}.errors.no-broker`)), 'badConfig');
+        input = refusal(node, `${NS}.status.badConfig`, configError(RED._(`${NS}.errors.no-broker`)));
         return;
       }
     }
@@ -110,16 +103,17 @@ export = function register(RED: NodeAPI): void {
         async (err: Error) => {
           await broker?.close();
           if (closing) return;
-          input = disabled(node, new JpayFlowError(ERROR_CODES.validation, RED._(`${NS}.errors.ledger`, { detail: err.message })), 'ledgerFailed');
+          input = refusal(node, `${NS}.status.ledgerFailed`, configError(RED._(`${NS}.errors.ledger`, { detail: err.message })));
         },
       ),
     );
   }
 
+  /** `#1001: 380 ★ · 45.50`: numbers only, so it needs no translation. */
   function summary(p: LoyaltyPayload): string {
     const state = p.after ?? p.before;
     const parts: string[] = [];
-    if (state?.points !== undefined) parts.push(RED._(`${NS}.status.points`, { points: String(state.points) }));
+    if (state?.points !== undefined) parts.push(`${state.points} ★`);
     if (state?.balance !== undefined) parts.push(money(state.balance));
     return `#${p.memberId ?? '?'}: ${parts.join(' · ')}`;
   }
@@ -130,7 +124,7 @@ export = function register(RED: NodeAPI): void {
         user.status('ok', summary(p));
         return;
       case 'settled':
-        user.status(p.settled === 'unknown' ? 'error' : 'ok', RED._(`${NS}.status.settled`, { result: RED._(`${NS}.settled.${p.settled ?? 'unknown'}`) }));
+        user.status(p.settled === 'unknown' || p.settled === undefined ? 'error' : 'ok', `${NS}.status.settled.${p.settled ?? 'unknown'}`);
         return;
       case 'uncertain':
         user.status('busy', `${NS}.status.uncertain`);
@@ -139,7 +133,7 @@ export = function register(RED: NodeAPI): void {
         user.status('error', `${NS}.status.notCommitted`);
         return;
       case 'refused':
-        user.status('error', RED._(`${NS}.status.refused`, { code: p.error?.code ?? '' }));
+        user.status('error', `${NS}.status.refused`);
         return;
       case 'rejected-card':
         user.status('error', `${NS}.status.${p.card === 'blank' ? 'blankCard' : p.card === 'foreign' ? 'foreignCard' : 'corruptedCard'}`);
@@ -151,16 +145,16 @@ export = function register(RED: NodeAPI): void {
         user.status('error', `${NS}.status.unpaid`);
         return;
       case 'compensated':
-        user.status('ok', RED._(`${NS}.status.compensated`, { summary: summary(p) }));
+        user.status('ok', `${NS}.status.compensated`);
         return;
       case 'tampered':
-        user.status('error', RED._(`${NS}.status.tampered`, { uid: p.uid ?? '?' }));
+        user.status('error', `${NS}.status.tampered`);
         return;
       case 'rollback':
-        user.status('error', RED._(`${NS}.status.rollback`, { uid: p.uid ?? '?' }));
+        user.status('error', `${NS}.status.rollback`);
         return;
       case 'conflict':
-        user.status('error', RED._(`${NS}.status.conflict`, { uid: p.uid ?? '?' }));
+        user.status('error', `${NS}.status.conflict`);
     }
   }
 
@@ -225,7 +219,7 @@ export = function register(RED: NodeAPI): void {
       }
       const replaced = controller.arm(input, RED.util.cloneMessage(msg));
       if (replaced) node.warn(RED._(`${NS}.warn.replaced`, { operation: replaced.operation.operation }));
-      user.status('busy', RED._(`${NS}.status.armed`, { operation: RED._(`${NS}.operation.${input.operation}`) }));
+      user.status('busy', `${NS}.status.armed.${input.operation}`);
       done();
     };
   }

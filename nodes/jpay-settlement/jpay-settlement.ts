@@ -3,8 +3,8 @@
  * confirmation — clear, which deletes the terminal's log. The S-report goes to msg.payload.
  */
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { toFlowError } from '../shared/errors';
 import { resolveSettlementOperation, type SettlementOperation } from '../shared/report-input';
+import { configError, refuseToStart } from '../shared/status';
 import { connectUser } from '../shared/user-node';
 
 const NS = 'jpay-settlement';
@@ -26,10 +26,7 @@ export = function register(RED: NodeAPI): void {
     try {
       operation = resolveSettlementOperation(config);
     } catch (err) {
-      node.status({ fill: 'red', shape: 'ring', text: `${NS}.status.badConfig` });
-      node.error((err as Error).message);
-      const error = toFlowError(err);
-      node.on('input', (_msg, _send, done) => done(error));
+      refuseToStart(node, `${NS}.status.badConfig`, configError(err));
       return;
     }
     const user = connectUser(RED, node, config.terminal, NS);

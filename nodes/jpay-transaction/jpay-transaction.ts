@@ -13,7 +13,7 @@ import { deliveryPayload, describeOutcome, recoveryPayload, unsettledPayload, ty
 import { RecoveryPendingError } from '../../lib/recovery/errors';
 import type { SaleOutcome } from '../../lib/recovery/transaction-recovery';
 import { outcomeUnknownPayload } from '../../lib/results/outcome-unknown';
-import { ERROR_CODES, JpayFlowError, toFlowError } from '../shared/errors';
+import { ERROR_CODES, JpayFlowError } from '../shared/errors';
 import { displayProgress, keepaliveProgress, qrProgress, resolveLanguage, shortStatusText, type ProgressPayload } from './progress';
 import {
   buildTransactionRequest,
@@ -23,6 +23,7 @@ import {
 } from './transaction-input';
 import { statusText, transactionPayload } from '../../lib/results/transaction';
 import type { Language, TransactionRequest } from '../../lib/protocol/types';
+import { configError, refuseToStart } from '../shared/status';
 import { connectUser, derivedMessage, type UserNode } from '../shared/user-node';
 
 const NS = 'jpay-transaction';
@@ -54,19 +55,15 @@ export = function register(RED: NodeAPI): void {
   }
 
   function setup(node: Node, config: JpayTransactionDef): void {
-    const user = connectUser(RED, node, config.terminal, NS);
-    if (!user) return;
-
     let defaults: Partial<FlowTransactionRequest>;
     try {
       defaults = parseTransactionDefaults(config);
     } catch (err) {
-      node.status({ fill: 'red', shape: 'ring', text: `${NS}.status.badConfig` });
-      node.error((err as Error).message);
-      const error = toFlowError(err);
-      node.on('input', (_msg, _send, done) => done(error));
+      refuseToStart(node, `${NS}.status.badConfig`, configError(err));
       return;
     }
+    const user = connectUser(RED, node, config.terminal, NS);
+    if (!user) return;
 
     let running: AbortController | undefined;
     user.onClose(() => running?.abort());

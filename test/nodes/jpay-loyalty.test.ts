@@ -150,7 +150,7 @@ describe('nodes/jpay-loyalty (built, real runtime, simulator over TCP)', functio
     });
     const s = stateOf(card);
     assert.deepEqual([s.points, s.balance], [127, 38000]);
-    assert.deepEqual(statuses(node).at(-1), { fill: 'green', shape: 'dot', text: '#1001: jpay-loyalty.status.points · 380.00' });
+    assert.deepEqual(statuses(node).at(-1), { fill: 'green', shape: 'dot', text: '#1001: 127 ★ · 380.00' });
   });
 
   it('when the balance does not suffice, the card earns points and the bank card pays', async () => {
