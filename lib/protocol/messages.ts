@@ -1,6 +1,6 @@
 /**
  * Terminal → client messages during a command (§8, §8.9, §8.10, §10) and the client's
- * answers, both directions; plus the terminal ↔ activator dialogue of runreset (§10).
+ * answers, both directions; plus the terminal ↔ activator session of runreset (§10).
  */
 import { childElement, childList, childText, packet, Packet, XmlElement, XmlNode } from '../codec/packet';
 import { JpayProtocolError, JpayValidationError } from '../errors';

@@ -1,12 +1,12 @@
 /**
- * jpay-card: answers the MIFARE `card` dialogue of its terminal from a flow. Each card
+ * jpay-card: answers the MIFARE `card` session of its terminal from a flow. Each card
  * event leaves as a msg carrying `msg._jpay`; the flow's answer comes back on the input.
  * The logic lives in card-*.ts beside this file; this file wires it to Node-RED.
  */
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { CallbackRegistry, type CallbackWarning } from '../shared/callback-registry';
 import { SAFE_CARD_ANSWER, cardRequestFromPayload, parseBlockList, type CardEventPayload } from './card-answers';
-import { CardDialogue } from './card-dialogue';
+import { CardCallbacks } from './card-callbacks';
 import { WAITING_STATUS, answerRef, deadlineMs, effectiveDeadline, settledStatus, type StatusView } from '../shared/flow-msg';
 import type { CardRequest } from '../../lib/protocol/types';
 import { ERROR_CODES, JpayFlowError } from '../shared/errors';
@@ -63,8 +63,8 @@ export = function register(RED: NodeAPI): void {
       if (!registry.closed) show(settledStatus(by, answeredKey(value)));
       return value;
     };
-    const dialogue = new CardDialogue({ prefetch, ask });
-    terminal.registerCardHandler(node.id, (message, context) => dialogue.handle(message, context.signal));
+    const callbacks = new CardCallbacks({ prefetch, ask });
+    terminal.registerCardHandler(node.id, (message, context) => callbacks.handle(message, context.signal));
 
     node.on('input', (msg, _send, done) => {
       const ref = answerRef(msg, terminalId);
@@ -83,7 +83,7 @@ export = function register(RED: NodeAPI): void {
     node.on('close', (_removed: boolean, done: () => void) => {
       terminal.deregisterCardHandler(node.id);
       registry.close();
-      dialogue.reset();
+      callbacks.reset();
       showStatus(node, 'clear');
       done();
     });

@@ -1,6 +1,6 @@
 /**
  * jpay-loyalty: the MIFARE loyalty / stored-value card handler of a terminal. Runs each
- * whole card dialogue itself (read, repair, operate, verify, close with the receipt) and
+ * whole card session itself (read, repair, operate, verify, close with the receipt) and
  * emits the outcome. The input arms the operation for the next card. It is an alternative
  * to jpay-card: a terminal has one card handler. The logic lives in loyalty-*.ts beside this file.
  *
@@ -199,7 +199,7 @@ export = function register(RED: NodeAPI): void {
     user.onClose(() => {
       terminal.deregisterCardHandler(node.id);
       controller.close();
-      // The ledger closes after the last dialogue's records are written.
+      // The ledger closes after the last card session's records are written.
       if (ledger) void user.track(controller.idle().then(() => ledger.close()).then(() => broker?.close()));
     });
 

@@ -47,16 +47,16 @@ export {
 export {
   type CardReadResult,
   type CardWriteResult,
-  type DialogueLedger,
+  type CardSessionLedger,
   type LedgerReport,
   checkLedger,
   emptyOutcome,
   rejectedOutcome,
-  type DialogueOptions,
+  type CardSessionOptions,
   type LoyaltyCardIo,
   type LoyaltyOutcome,
   type LoyaltyOutcomeStatus,
-  runLoyaltyDialogue,
+  runLoyaltyCardSession,
   runLoyaltyIssue,
   settleUncertain,
-} from './dialogue';
+} from './card-session';
