@@ -12,6 +12,7 @@ import type { CardRequest } from '../../lib/protocol/types';
 import { ERROR_CODES, JpayFlowError } from '../shared/errors';
 import { configError, refuseToStart, showStatus } from '../shared/status';
 import { getTerminal } from '../shared/terminal-lookup';
+import { registerNode } from '../shared/register';
 
 const DEFAULT_CARD_DEADLINE_MS = 1500;
 
@@ -27,11 +28,6 @@ function answeredKey(request: CardRequest): string {
 }
 
 export = function register(RED: NodeAPI): void {
-  function JpayCardNode(this: Node, config: JpayCardDef): void {
-    RED.nodes.createNode(this, config);
-    setup(this, config);
-  }
-
   function setup(node: Node, config: JpayCardDef): void {
     const show = (view: StatusView): void => showStatus(node, view.kind, `jpay-card.status.${view.key}`);
     const warn = (w: CallbackWarning): void => node.warn(RED._(`jpay-card.warn.${w.kind}`, { ms: String(w.timeoutMs ?? '') }));
@@ -89,5 +85,5 @@ export = function register(RED: NodeAPI): void {
     });
   }
 
-  RED.nodes.registerType('jpay-card', JpayCardNode);
+  registerNode(RED, 'jpay-card', setup);
 };

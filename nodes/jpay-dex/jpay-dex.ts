@@ -12,6 +12,7 @@ import type { EmvTagValue } from '../../lib/protocol/types';
 import { ERROR_CODES, JpayFlowError } from '../shared/errors';
 import { configError, refuseToStart, showStatus } from '../shared/status';
 import { getTerminal } from '../shared/terminal-lookup';
+import { registerNode } from '../shared/register';
 
 const DEFAULT_DEX_DEADLINE_MS = 1000;
 
@@ -26,11 +27,6 @@ interface JpayDexDef extends NodeDef {
 }
 
 export = function register(RED: NodeAPI): void {
-  function JpayDexNode(this: Node, config: JpayDexDef): void {
-    RED.nodes.createNode(this, config);
-    setup(this, config);
-  }
-
   function setup(node: Node, config: JpayDexDef): void {
     const show = (view: StatusView): void => showStatus(node, view.kind, `jpay-dex.status.${view.key}`);
     const warn = (w: CallbackWarning): void => node.warn(RED._(`jpay-dex.warn.${w.kind}`, { ms: String(w.timeoutMs ?? '') }));
@@ -93,7 +89,7 @@ export = function register(RED: NodeAPI): void {
     });
   }
 
-  RED.nodes.registerType('jpay-dex', JpayDexNode);
+  registerNode(RED, 'jpay-dex', setup);
 
   // The edit dialog checks each rule against the same EMV dictionary the runtime uses.
   RED.httpAdmin.get('/jpay-dex/check', RED.auth.needsPermission('jpay-dex.read'), (req, res) => {

@@ -14,12 +14,13 @@ import { ERROR_CODES, JpayFlowError } from '../shared/errors';
 import { type LoyaltyConfig, type LoyaltyCredentials, type LoyaltyProgram, parseLoyaltyConfig } from './loyalty-config';
 import { type Armed, LoyaltyController } from './loyalty-controller';
 import { type LoyaltyInput, parseLoyaltyInput } from './loyalty-input';
-import { ALERT_STATUSES, type LoyaltyPayload, conflictPayload } from './loyalty-output';
+import { ALERT_STATUSES, type LoyaltyPayload, type LoyaltyStatus, conflictPayload } from './loyalty-output';
 import type { LoyaltyReport } from './loyalty-session';
 import { ShadowLedger } from '../../lib/mifare/ledger';
 import { CoreBrokerTransport, getCoreBroker, ledgerTransport } from '../shared/core-mqtt-transport';
-import { configError, refusal, refuseToStart, type InputHandler } from '../shared/status';
+import { configError, refusal, refuseToStart, type InputHandler, type StatusKind } from '../shared/status';
 import { connectUser, derivedMessage, type UserNode } from '../shared/user-node';
+import { registerNode } from '../shared/register';
 
 const NS = 'jpay-loyalty';
 
@@ -36,12 +37,20 @@ function money(minor: number): string {
   return `${Math.floor(minor / 100)}.${String(minor % 100).padStart(2, '0')}`;
 }
 
-export = function register(RED: NodeAPI): void {
-  function JpayLoyaltyNode(this: LoyaltyNode, config: JpayLoyaltyDef): void {
-    RED.nodes.createNode(this, config);
-    setup(this, config);
-  }
+/** The status each outcome shows (committed, settled and rejected cards say more). */
+const OUTCOME_STATUS: Record<Exclude<LoyaltyStatus, 'committed' | 'settled' | 'rejected-card'>, [StatusKind, string]> = {
+  uncertain: ['busy', 'uncertain'],
+  'not-committed': ['error', 'notCommitted'],
+  refused: ['error', 'refused'],
+  unreadable: ['error', 'unreadable'],
+  unpaid: ['error', 'unpaid'],
+  compensated: ['ok', 'compensated'],
+  tampered: ['error', 'tampered'],
+  rollback: ['error', 'rollback'],
+  conflict: ['error', 'conflict'],
+};
 
+export = function register(RED: NodeAPI): void {
   function setup(node: LoyaltyNode, config: JpayLoyaltyDef): void {
     const user = connectUser(RED, node, config.terminal, NS);
     if (!user) return;
@@ -119,43 +128,10 @@ export = function register(RED: NodeAPI): void {
   }
 
   function showOutcome(user: UserNode, p: LoyaltyPayload): void {
-    switch (p.status) {
-      case 'committed':
-        user.status('ok', summary(p));
-        return;
-      case 'settled':
-        user.status(p.settled === 'unknown' || p.settled === undefined ? 'error' : 'ok', `${NS}.status.settled.${p.settled ?? 'unknown'}`);
-        return;
-      case 'uncertain':
-        user.status('busy', `${NS}.status.uncertain`);
-        return;
-      case 'not-committed':
-        user.status('error', `${NS}.status.notCommitted`);
-        return;
-      case 'refused':
-        user.status('error', `${NS}.status.refused`);
-        return;
-      case 'rejected-card':
-        user.status('error', `${NS}.status.${p.card === 'blank' ? 'blankCard' : p.card === 'foreign' ? 'foreignCard' : 'corruptedCard'}`);
-        return;
-      case 'unreadable':
-        user.status('error', `${NS}.status.unreadable`);
-        return;
-      case 'unpaid':
-        user.status('error', `${NS}.status.unpaid`);
-        return;
-      case 'compensated':
-        user.status('ok', `${NS}.status.compensated`);
-        return;
-      case 'tampered':
-        user.status('error', `${NS}.status.tampered`);
-        return;
-      case 'rollback':
-        user.status('error', `${NS}.status.rollback`);
-        return;
-      case 'conflict':
-        user.status('error', `${NS}.status.conflict`);
-    }
+    if (p.status === 'committed') user.status('ok', summary(p));
+    else if (p.status === 'settled') user.status(p.settled === 'committed' || p.settled === 'not-committed' ? 'ok' : 'error', `${NS}.status.settled.${p.settled ?? 'unknown'}`);
+    else if (p.status === 'rejected-card') user.status('error', `${NS}.status.${p.card === 'blank' ? 'blankCard' : p.card === 'foreign' ? 'foreignCard' : 'corruptedCard'}`);
+    else user.status(OUTCOME_STATUS[p.status][0], `${NS}.status.${OUTCOME_STATUS[p.status][1]}`);
   }
 
   /** Runs the program on the terminal; returns the node's input handler. */
@@ -224,7 +200,5 @@ export = function register(RED: NodeAPI): void {
     };
   }
 
-  RED.nodes.registerType<LoyaltyNode, JpayLoyaltyDef, unknown, LoyaltyCredentials>('jpay-loyalty', JpayLoyaltyNode, {
-    credentials: { key: { type: 'password' }, previousKeys: { type: 'password' } },
-  });
+  registerNode<JpayLoyaltyDef, LoyaltyCredentials>(RED, 'jpay-loyalty', setup, { key: { type: 'password' }, previousKeys: { type: 'password' } });
 };

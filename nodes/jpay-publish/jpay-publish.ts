@@ -10,6 +10,7 @@ import { OutboxError } from '../../lib/publish/errors';
 import type { Receipt } from '../../lib/protocol/types';
 import { getBroker, type BrokerState, type BrokerUser } from '../shared/mqtt-broker-api';
 import { configError, refuseToStart, showStatus } from '../shared/status';
+import { registerNode } from '../shared/register';
 
 const NS = 'jpay-publish';
 
@@ -30,11 +31,6 @@ function flowError(err: unknown): Error {
 }
 
 export = function register(RED: NodeAPI): void {
-  function JpayPublishNode(this: Node, config: JpayPublishDef): void {
-    RED.nodes.createNode(this, config);
-    setup(this, config);
-  }
-
   function setup(node: Node, config: JpayPublishDef): void {
     const broker = getBroker(RED, config.broker);
     if (!broker) {
@@ -96,5 +92,5 @@ export = function register(RED: NodeAPI): void {
     });
   }
 
-  RED.nodes.registerType('jpay-publish', JpayPublishNode);
+  registerNode(RED, 'jpay-publish', setup);
 };

@@ -6,6 +6,7 @@ import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { resolveSettlementOperation, type SettlementOperation } from '../shared/report-input';
 import { configError, refuseToStart } from '../shared/status';
 import { connectUser } from '../shared/user-node';
+import { registerNode } from '../shared/register';
 
 const NS = 'jpay-settlement';
 
@@ -16,11 +17,6 @@ interface JpaySettlementDef extends NodeDef {
 }
 
 export = function register(RED: NodeAPI): void {
-  function JpaySettlementNode(this: Node, config: JpaySettlementDef): void {
-    RED.nodes.createNode(this, config);
-    setup(this, config);
-  }
-
   function setup(node: Node, config: JpaySettlementDef): void {
     let operation: SettlementOperation;
     try {
@@ -49,5 +45,5 @@ export = function register(RED: NodeAPI): void {
     });
   }
 
-  RED.nodes.registerType('jpay-settlement', JpaySettlementNode);
+  registerNode(RED, 'jpay-settlement', setup);
 };

@@ -25,6 +25,7 @@ import { statusText, transactionPayload } from '../../lib/results/transaction';
 import type { Language, TransactionRequest } from '../../lib/protocol/types';
 import { configError, refuseToStart } from '../shared/status';
 import { connectUser, derivedMessage, type UserNode } from '../shared/user-node';
+import { registerNode } from '../shared/register';
 
 const NS = 'jpay-transaction';
 
@@ -49,11 +50,6 @@ async function unjournaledSale(client: JpayClient, request: TransactionRequest, 
 }
 
 export = function register(RED: NodeAPI): void {
-  function JpayTransactionNode(this: Node, config: JpayTransactionDef): void {
-    RED.nodes.createNode(this, config);
-    setup(this, config);
-  }
-
   function setup(node: Node, config: JpayTransactionDef): void {
     let defaults: Partial<FlowTransactionRequest>;
     try {
@@ -222,5 +218,5 @@ export = function register(RED: NodeAPI): void {
     else user.status('ok', `${NS}.status.recoveredApproved`);
   }
 
-  RED.nodes.registerType('jpay-transaction', JpayTransactionNode);
+  registerNode(RED, 'jpay-transaction', setup);
 };

@@ -31,32 +31,5 @@ export {
   decodeCard,
   sameState,
 } from './decode';
-export {
-  type IssueRequest,
-  type LoyaltyOperation,
-  type LoyaltyPlan,
-  type LoyaltyWrite,
-  type NormalizedOperation,
-  type WritePhase,
-  normalizeOperation,
-  planIssue,
-  planOperation,
-  planRepair,
-  requireOkCard,
-} from './plan';
-export {
-  type CardReadResult,
-  type CardWriteResult,
-  type CardSessionLedger,
-  type LedgerReport,
-  checkLedger,
-  emptyOutcome,
-  rejectedOutcome,
-  type CardSessionOptions,
-  type LoyaltyCardIo,
-  type LoyaltyOutcome,
-  type LoyaltyOutcomeStatus,
-  runLoyaltyCardSession,
-  runLoyaltyIssue,
-  settleUncertain,
-} from './card-session';
+export * from './plan';
+export * from './card-session';
