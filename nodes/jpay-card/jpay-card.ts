@@ -4,16 +4,15 @@
  * The logic lives in card-*.ts beside this file; this file wires it to Node-RED.
  */
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { CallbackRegistry, type CallbackWarning } from '../shared/callback-registry';
 import { SAFE_CARD_ANSWER, cardRequestFromPayload, parseBlockList, type CardEventPayload } from './card-answers';
 import { CardCallbacks } from './card-callbacks';
-import { WAITING_STATUS, answerRef, deadlineMs, effectiveDeadline, settledStatus, type StatusView } from '../shared/flow-msg';
 import type { CardRequest } from '../../lib/protocol/types';
-import { ERROR_CODES, JpayFlowError } from '../shared/errors';
-import { configError, refuseToStart, showStatus } from '../shared/status';
-import { getTerminal } from '../shared/terminal-lookup';
+import { askTheFlow } from '../shared/flow-questions';
+import { configError, refuseToStart } from '../shared/status';
+import { requireTerminal } from '../shared/terminal-lookup';
 import { registerNode } from '../shared/register';
 
+const NS = 'jpay-card';
 const DEFAULT_CARD_DEADLINE_MS = 1500;
 
 interface JpayCardDef extends NodeDef {
@@ -29,60 +28,31 @@ function answeredKey(request: CardRequest): string {
 
 export = function register(RED: NodeAPI): void {
   function setup(node: Node, config: JpayCardDef): void {
-    const show = (view: StatusView): void => showStatus(node, view.kind, `jpay-card.status.${view.key}`);
-    const warn = (w: CallbackWarning): void => node.warn(RED._(`jpay-card.warn.${w.kind}`, { ms: String(w.timeoutMs ?? '') }));
-
     let prefetch: number[];
     try {
       prefetch = parseBlockList(config.readBlocks ?? '');
     } catch (err) {
-      refuseToStart(node, 'jpay-card.status.badConfig', configError(err));
+      refuseToStart(node, `${NS}.status.badConfig`, configError(err));
       return;
     }
-    const terminal = getTerminal(RED, config.terminal);
-    if (!terminal) {
-      refuseToStart(node, 'jpay-card.status.noTerminal', new JpayFlowError(ERROR_CODES.noTerminal, RED._('jpay-card.errors.no-terminal')));
-      return;
-    }
+    const terminal = requireTerminal(RED, node, config.terminal, NS);
+    if (!terminal) return;
 
-    const terminalId = terminal.id;
-    const timeoutMs = effectiveDeadline(deadlineMs(config.timeout, DEFAULT_CARD_DEADLINE_MS), terminal.handlerTimeoutMs);
-    const registry = new CallbackRegistry<CardRequest>({ onWarning: warn });
-
-    const ask = async (event: CardEventPayload, signal: AbortSignal): Promise<CardRequest> => {
-      const { id, settled } = registry.open({ terminal: terminalId, timeoutMs, fallback: SAFE_CARD_ANSWER, signal });
-      if (!registry.closed) {
-        show(WAITING_STATUS);
-        node.send({ topic: `card/${event.event}`, payload: event, _jpay: { id, terminal: terminalId } });
-      }
-      const { value, by } = await settled;
-      if (!registry.closed) show(settledStatus(by, answeredKey(value)));
-      return value;
-    };
+    const questions = askTheFlow<CardRequest>(RED, node, {
+      ns: NS,
+      terminal,
+      deadline: config.timeout,
+      defaultDeadlineMs: DEFAULT_CARD_DEADLINE_MS,
+      parseAnswer: cardRequestFromPayload,
+      onClose: () => {
+        terminal.deregisterCardHandler(node.id);
+        callbacks.reset();
+      },
+    });
+    const ask = (event: CardEventPayload, signal: AbortSignal): Promise<CardRequest> =>
+      questions.ask(`card/${event.event}`, event, SAFE_CARD_ANSWER, signal, answeredKey);
     const callbacks = new CardCallbacks({ prefetch, ask });
     terminal.registerCardHandler(node.id, (message, context) => callbacks.handle(message, context.signal));
-
-    node.on('input', (msg, _send, done) => {
-      const ref = answerRef(msg, terminalId);
-      let request: CardRequest;
-      try {
-        request = cardRequestFromPayload(msg.payload);
-      } catch (err) {
-        if (registry.reject(ref).matched) node.warn(RED._('jpay-card.warn.invalid'));
-        done(err as Error);
-        return;
-      }
-      registry.answer(ref, request);
-      done();
-    });
-
-    node.on('close', (_removed: boolean, done: () => void) => {
-      terminal.deregisterCardHandler(node.id);
-      registry.close();
-      callbacks.reset();
-      showStatus(node, 'clear');
-      done();
-    });
   }
 
   registerNode(RED, 'jpay-card', setup);

@@ -4,16 +4,16 @@
  * or missing answer gets the safe default (the static tags; none when there are no rules).
  */
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { CallbackRegistry, type CallbackWarning } from '../shared/callback-registry';
 import { checkDexRules, dexEventPayload, dexTagsFromPayload, mergeDexTags } from './dex-rules';
-import { WAITING_STATUS, answerRef, deadlineMs, effectiveDeadline, settledStatus, type StatusView } from '../shared/flow-msg';
+import { settledStatus } from '../shared/flow-msg';
+import { askTheFlow } from '../shared/flow-questions';
 import { lookupTag, validateTagValue } from '../../lib/protocol/emv-tags';
 import type { EmvTagValue } from '../../lib/protocol/types';
-import { ERROR_CODES, JpayFlowError } from '../shared/errors';
-import { configError, refuseToStart, showStatus } from '../shared/status';
-import { getTerminal } from '../shared/terminal-lookup';
+import { configError, refuseToStart } from '../shared/status';
+import { requireTerminal } from '../shared/terminal-lookup';
 import { registerNode } from '../shared/register';
 
+const NS = 'jpay-dex';
 const DEFAULT_DEX_DEADLINE_MS = 1000;
 
 interface JpayDexDef extends NodeDef {
@@ -28,64 +28,33 @@ interface JpayDexDef extends NodeDef {
 
 export = function register(RED: NodeAPI): void {
   function setup(node: Node, config: JpayDexDef): void {
-    const show = (view: StatusView): void => showStatus(node, view.kind, `jpay-dex.status.${view.key}`);
-    const warn = (w: CallbackWarning): void => node.warn(RED._(`jpay-dex.warn.${w.kind}`, { ms: String(w.timeoutMs ?? '') }));
-
     let staticTags: EmvTagValue[];
     try {
       staticTags = checkDexRules(config.rules ?? []);
     } catch (err) {
-      refuseToStart(node, 'jpay-dex.status.badConfig', configError(err));
+      refuseToStart(node, `${NS}.status.badConfig`, configError(err));
       return;
     }
-    const terminal = getTerminal(RED, config.terminal);
-    if (!terminal) {
-      refuseToStart(node, 'jpay-dex.status.noTerminal', new JpayFlowError(ERROR_CODES.noTerminal, RED._('jpay-dex.errors.no-terminal')));
-      return;
-    }
+    const terminal = requireTerminal(RED, node, config.terminal, NS);
+    if (!terminal) return;
 
-    const terminalId = terminal.id;
     const askFlow = config.mode !== 'static';
-    const timeoutMs = effectiveDeadline(deadlineMs(config.timeout, DEFAULT_DEX_DEADLINE_MS), terminal.handlerTimeoutMs);
-    const registry = new CallbackRegistry<EmvTagValue[]>({ onWarning: warn });
     const reveal = config.revealCardData === true;
+    const questions = askTheFlow<EmvTagValue[]>(RED, node, {
+      ns: NS,
+      terminal,
+      deadline: config.timeout,
+      defaultDeadlineMs: DEFAULT_DEX_DEADLINE_MS,
+      parseAnswer: (payload) => mergeDexTags(staticTags, dexTagsFromPayload(payload)),
+      onClose: () => terminal.deregisterDexHandler(node.id),
+    });
 
     terminal.registerDexHandler(node.id, async (message, context) => {
       const payload = dexEventPayload(message, staticTags, { revealCardData: reveal });
-      if (!askFlow) {
-        node.send({ topic: 'dex', payload, _jpay: { terminal: terminalId } });
-        show(settledStatus('flow', 'static'));
-        return staticTags;
-      }
-      const { id, settled } = registry.open({ terminal: terminalId, timeoutMs, fallback: staticTags, signal: context.signal });
-      if (!registry.closed) {
-        show(WAITING_STATUS);
-        node.send({ topic: 'dex', payload, _jpay: { id, terminal: terminalId } });
-      }
-      const { value, by } = await settled;
-      if (!registry.closed) show(settledStatus(by));
-      return value;
-    });
-
-    node.on('input', (msg, _send, done) => {
-      const ref = answerRef(msg, terminalId);
-      let tags: EmvTagValue[];
-      try {
-        tags = dexTagsFromPayload(msg.payload);
-      } catch (err) {
-        if (registry.reject(ref).matched) node.warn(RED._('jpay-dex.warn.invalid'));
-        done(err as Error);
-        return;
-      }
-      registry.answer(ref, mergeDexTags(staticTags, tags));
-      done();
-    });
-
-    node.on('close', (_removed: boolean, done: () => void) => {
-      terminal.deregisterDexHandler(node.id);
-      registry.close();
-      showStatus(node, 'clear');
-      done();
+      if (askFlow) return questions.ask('dex', payload, staticTags, context.signal);
+      node.send({ topic: 'dex', payload, _jpay: { terminal: questions.terminalId } });
+      questions.show(settledStatus('flow', 'static'));
+      return staticTags;
     });
   }
 

@@ -4,10 +4,10 @@
  * it, and reporting failures to Catch nodes with done(err).
  */
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
-import { ERROR_CODES, JpayFlowError, toFlowError } from './errors';
-import { refuseToStart, showStatus, type StatusKind } from './status';
+import { toFlowError } from './errors';
+import { showStatus, type StatusKind } from './status';
 import type { JpayTerminalApi, TerminalState, TerminalUser } from './terminal-api';
-import { getTerminal } from './terminal-lookup';
+import { requireTerminal } from './terminal-lookup';
 
 export type { StatusKind };
 
@@ -30,11 +30,8 @@ export interface UserNode {
  * every input with JPAY_NO_TERMINAL; undefined is returned.
  */
 export function connectUser(RED: NodeAPI, node: Node, terminalId: string | undefined, ns: string): UserNode | undefined {
-  const terminal = getTerminal(RED, terminalId);
-  if (!terminal) {
-    refuseToStart(node, `${ns}.status.noTerminal`, new JpayFlowError(ERROR_CODES.noTerminal, RED._(`${ns}.errors.no-terminal`)));
-    return undefined;
-  }
+  const terminal = requireTerminal(RED, node, terminalId, ns);
+  if (!terminal) return undefined;
 
   const pending = new Set<Promise<unknown>>();
   const closeListeners: (() => void)[] = [];
