@@ -8,7 +8,7 @@ import { SAFE_CARD_ANSWER, cardRequestFromPayload, parseBlockList, type CardEven
 import { CardCallbacks } from './card-callbacks';
 import type { CardRequest } from '../../lib/protocol/types';
 import { askTheFlow } from '../shared/flow-questions';
-import { configError, refuseToStart } from '../shared/status';
+import { parseSettings } from '../shared/status';
 import { requireTerminal } from '../shared/terminal-lookup';
 import { registerNode } from '../shared/register';
 
@@ -28,13 +28,8 @@ function answeredKey(request: CardRequest): string {
 
 export = function register(RED: NodeAPI): void {
   function setup(node: Node, config: JpayCardDef): void {
-    let prefetch: number[];
-    try {
-      prefetch = parseBlockList(config.readBlocks ?? '');
-    } catch (err) {
-      refuseToStart(node, `${NS}.status.badConfig`, configError(err));
-      return;
-    }
+    const prefetch = parseSettings(node, NS, (): number[] => parseBlockList(config.readBlocks ?? ''));
+    if (prefetch === undefined) return;
     const terminal = requireTerminal(RED, node, config.terminal, NS);
     if (!terminal) return;
 

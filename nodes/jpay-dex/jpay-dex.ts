@@ -9,7 +9,7 @@ import { settledStatus } from '../shared/flow-msg';
 import { askTheFlow } from '../shared/flow-questions';
 import { lookupTag, validateTagValue } from '../../lib/protocol/emv-tags';
 import type { EmvTagValue } from '../../lib/protocol/types';
-import { configError, refuseToStart } from '../shared/status';
+import { parseSettings } from '../shared/status';
 import { requireTerminal } from '../shared/terminal-lookup';
 import { registerNode } from '../shared/register';
 
@@ -28,13 +28,8 @@ interface JpayDexDef extends NodeDef {
 
 export = function register(RED: NodeAPI): void {
   function setup(node: Node, config: JpayDexDef): void {
-    let staticTags: EmvTagValue[];
-    try {
-      staticTags = checkDexRules(config.rules ?? []);
-    } catch (err) {
-      refuseToStart(node, `${NS}.status.badConfig`, configError(err));
-      return;
-    }
+    const staticTags = parseSettings(node, NS, (): EmvTagValue[] => checkDexRules(config.rules ?? []));
+    if (staticTags === undefined) return;
     const terminal = requireTerminal(RED, node, config.terminal, NS);
     if (!terminal) return;
 

@@ -18,7 +18,7 @@ import { ALERT_STATUSES, type LoyaltyPayload, type LoyaltyStatus, conflictPayloa
 import type { LoyaltyReport } from './loyalty-session';
 import { ShadowLedger } from '../../lib/mifare/ledger';
 import { CoreBrokerTransport, getCoreBroker, ledgerTransport } from '../shared/core-mqtt-transport';
-import { configError, refusal, refuseToStart, type InputHandler, type StatusKind } from '../shared/status';
+import { configError, parseSettings, refusal, type InputHandler, type StatusKind } from '../shared/status';
 import { connectUser, derivedMessage, type UserNode } from '../shared/user-node';
 import { registerNode } from '../shared/register';
 
@@ -55,14 +55,9 @@ export = function register(RED: NodeAPI): void {
     const user = connectUser(RED, node, config.terminal, NS);
     if (!user) return;
 
-    let program: LoyaltyProgram;
-    try {
-      const userDir = (RED.settings as unknown as { userDir?: unknown }).userDir;
-      program = parseLoyaltyConfig(config, node.credentials ?? {}, typeof userDir === 'string' ? { userDir } : {});
-    } catch (err) {
-      refuseToStart(node, `${NS}.status.badConfig`, configError(err));
-      return;
-    }
+    const userDir = (RED.settings as unknown as { userDir?: unknown }).userDir;
+    const program = parseSettings(node, NS, () => parseLoyaltyConfig(config, node.credentials ?? {}, typeof userDir === 'string' ? { userDir } : {}));
+    if (program === undefined) return;
     if (program.ledger === undefined) {
       node.on('input', run(node, user, program));
       return;

@@ -4,7 +4,7 @@
  */
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { resolveSettlementOperation, type SettlementOperation } from '../shared/report-input';
-import { configError, refuseToStart } from '../shared/status';
+import { parseSettings } from '../shared/status';
 import { connectUser } from '../shared/user-node';
 import { registerNode } from '../shared/register';
 
@@ -18,13 +18,8 @@ interface JpaySettlementDef extends NodeDef {
 
 export = function register(RED: NodeAPI): void {
   function setup(node: Node, config: JpaySettlementDef): void {
-    let operation: SettlementOperation;
-    try {
-      operation = resolveSettlementOperation(config);
-    } catch (err) {
-      refuseToStart(node, `${NS}.status.badConfig`, configError(err));
-      return;
-    }
+    const operation = parseSettings(node, NS, (): SettlementOperation => resolveSettlementOperation(config));
+    if (operation === undefined) return;
     const user = connectUser(RED, node, config.terminal, NS);
     if (!user) return;
     const client = user.terminal.client;

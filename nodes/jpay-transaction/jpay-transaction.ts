@@ -23,7 +23,7 @@ import {
 } from './transaction-input';
 import { statusText, transactionPayload } from '../../lib/results/transaction';
 import type { Language, TransactionRequest } from '../../lib/protocol/types';
-import { configError, refuseToStart } from '../shared/status';
+import { parseSettings } from '../shared/status';
 import { connectUser, derivedMessage, type UserNode } from '../shared/user-node';
 import { registerNode } from '../shared/register';
 
@@ -51,13 +51,8 @@ async function unjournaledSale(client: JpayClient, request: TransactionRequest, 
 
 export = function register(RED: NodeAPI): void {
   function setup(node: Node, config: JpayTransactionDef): void {
-    let defaults: Partial<FlowTransactionRequest>;
-    try {
-      defaults = parseTransactionDefaults(config);
-    } catch (err) {
-      refuseToStart(node, `${NS}.status.badConfig`, configError(err));
-      return;
-    }
+    const defaults = parseSettings(node, NS, (): Partial<FlowTransactionRequest> => parseTransactionDefaults(config));
+    if (defaults === undefined) return;
     const user = connectUser(RED, node, config.terminal, NS);
     if (!user) return;
 

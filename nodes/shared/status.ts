@@ -49,3 +49,13 @@ export function configError(err: unknown): CodedError {
   if (err instanceof JpayFlowError || err instanceof JpayValidationError) return toFlowError(err);
   return new JpayFlowError(ERROR_CODES.validation, err instanceof Error ? err.message : String(err));
 }
+
+/** The node's settings, parsed by `parse`; undefined once the node refused to start with the reason. */
+export function parseSettings<T>(node: Node, ns: string, parse: () => T): T | undefined {
+  try {
+    return parse();
+  } catch (err) {
+    refuseToStart(node, `${ns}.status.badConfig`, configError(err));
+    return undefined;
+  }
+}
