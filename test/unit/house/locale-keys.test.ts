@@ -56,8 +56,30 @@ function keysIn(code: string, type: string, nsVars: string[]): UsedKey[] {
   return out;
 }
 
+/**
+ * The keys each nodes/shared helper shows or logs in the namespace of the node calling it.
+ * (A test below checks that this lists every `${ns}.…` key written in nodes/shared.)
+ */
+const SHARED_KEYS: Record<string, string[]> = {
+  requireTerminal: ['status.noTerminal', 'errors.no-terminal'],
+  connectUser: ['status.noTerminal', 'errors.no-terminal', 'status.unreachable', 'status.error'],
+  parseSettings: ['status.badConfig'],
+  askTheFlow: [
+    ...['waiting', 'deadline', 'invalid', 'aborted', 'closed'].map((k) => `status.${k}`),
+    ...['invalid', 'deadline', 'nothing-pending', 'unknown', 'duplicate', 'late'].map((k) => `warn.${k}`),
+  ],
+};
+
 describe('locales: every message key the nodes use exists in en-US and ru', () => {
   const shared = sources(path.join(NODES, 'shared')).join('\n');
+
+  it('SHARED_KEYS names every key written in nodes/shared', () => {
+    const listed = new Set(Object.values(SHARED_KEYS).flat());
+    for (const { key, computed } of keysIn(shared, '', ['ns'])) {
+      if (computed) assert.ok([...listed].some((k) => k.startsWith(`${key}.`)), `nodes/shared writes \`\${ns}.${key}.…\`: list its keys in SHARED_KEYS`);
+      else assert.ok(listed.has(key), `nodes/shared writes \`\${ns}.${key}\`: add it to SHARED_KEYS`);
+    }
+  });
 
   for (const type of nodeTypes) {
     it(`${type}: en-US and ru have the same keys`, () => {
@@ -67,8 +89,8 @@ describe('locales: every message key the nodes use exists in en-US and ru', () =
 
     it(`${type}: every key its code uses is in both languages`, () => {
       const own = sources(path.join(NODES, type)).join('\n');
-      const usesShared = /from '\.\.\/shared\/user-node'/.test(own);
-      const used = [...keysIn(own, type, ['NS']), ...(usesShared ? keysIn(shared, type, ['ns']) : [])];
+      const helpers = Object.keys(SHARED_KEYS).filter((name) => new RegExp(`\\b${name}(<[^>]*>)?\\(`).test(own));
+      const used = [...keysIn(own, type, ['NS']), ...helpers.flatMap((name) => SHARED_KEYS[name]!.map((key) => ({ key, computed: false })))];
       assert.ok(used.length > 0, `${type}: no message key found in its code`);
       for (const language of LANGUAGES) {
         const root = catalog(type, language)[type] as Catalog;
