@@ -373,12 +373,9 @@ export function buildCertificateAnswer(name: string, answer: CertificateAnswer):
 export function parseCertificateAnswer(p: Packet): CertificateAnswer {
   const r: CertificateAnswer = {};
   const signed = childElement(p.body, 'signed-cert');
-  const set = (key: keyof CertificateAnswer, value: string | undefined): void => {
-    if (value !== undefined) r[key] = value;
-  };
-  set('status', nonEmptyText(p.body, 'status'));
-  set('cert', nonEmptyText(signed, 'cert')?.replace(/\s+/g, ''));
-  set('ca', nonEmptyText(signed, 'ca')?.replace(/\s+/g, ''));
+  setIf(r, 'status', nonEmptyText(p.body, 'status'));
+  setIf(r, 'cert', nonEmptyText(signed, 'cert')?.replace(/\s+/g, ''));
+  setIf(r, 'ca', nonEmptyText(signed, 'ca')?.replace(/\s+/g, ''));
   return r;
 }
 
@@ -412,13 +409,10 @@ export function buildConfigCredentialsAnswer(c: ConfigCredentials): Packet {
 export function parseConfigCredentialsAnswer(p: Packet): ConfigCredentials {
   const r: ConfigCredentials = {};
   const data = childElement(p.body, 'confdata');
-  const set = (key: keyof ConfigCredentials, value: string | undefined): void => {
-    if (value !== undefined) r[key] = value;
-  };
-  set('status', nonEmptyText(p.body, 'status'));
-  set('cert', nonEmptyText(data, 'cert')?.replace(/\s+/g, ''));
-  set('sign', nonEmptyText(data, 'sign')?.replace(/\s+/g, ''));
-  set('url', nonEmptyText(data, 'url'));
+  setIf(r, 'status', nonEmptyText(p.body, 'status'));
+  setIf(r, 'cert', nonEmptyText(data, 'cert')?.replace(/\s+/g, ''));
+  setIf(r, 'sign', nonEmptyText(data, 'sign')?.replace(/\s+/g, ''));
+  setIf(r, 'url', nonEmptyText(data, 'url'));
   return r;
 }
 
