@@ -8,6 +8,7 @@ import { onFirstUse } from '../../lib/lazy';
 import type * as Publish from '../../lib/publish';
 import type { ReceiptPublisher } from '../../lib/publish';
 import { BROKER_API_PROPERTY, type BrokerState, type BrokerUser, type JpayMqttBrokerApi } from '../shared/mqtt-broker-api';
+import { registerNode } from '../shared/register';
 
 // The publisher (with the MQTT client) loads when the first broker node is created, not
 // when Node-RED starts.
@@ -38,11 +39,6 @@ function text(v: unknown): string {
 }
 
 export = function register(RED: NodeAPI): void {
-  function JpayMqttBrokerNode(this: Node<Credentials>, config: JpayMqttBrokerDef): void {
-    RED.nodes.createNode(this, config);
-    setup(this, config);
-  }
-
   function setup(node: Node<Credentials>, config: JpayMqttBrokerDef): void {
     const tls = config.tls === true;
     const port = text(String(config.port ?? '')) === '' ? (tls ? 8883 : 1883) : Number(config.port);
@@ -117,7 +113,5 @@ export = function register(RED: NodeAPI): void {
     });
   }
 
-  RED.nodes.registerType<Node<Credentials>, JpayMqttBrokerDef, unknown, Credentials>('jpay-mqtt-broker', JpayMqttBrokerNode, {
-    credentials: { username: { type: 'text' }, password: { type: 'password' } },
-  });
+  registerNode<JpayMqttBrokerDef, Credentials>(RED, 'jpay-mqtt-broker', setup, { username: { type: 'text' }, password: { type: 'password' } });
 };

@@ -9,6 +9,8 @@ import { JpayValidationError } from '../../lib/errors';
 import { OutboxError } from '../../lib/publish/errors';
 import type { Receipt } from '../../lib/protocol/types';
 import { getBroker, type BrokerState, type BrokerUser } from '../shared/mqtt-broker-api';
+import { configError, refuseToStart, showStatus } from '../shared/status';
+import { registerNode } from '../shared/register';
 
 const NS = 'jpay-publish';
 
@@ -29,27 +31,20 @@ function flowError(err: unknown): Error {
 }
 
 export = function register(RED: NodeAPI): void {
-  function JpayPublishNode(this: Node, config: JpayPublishDef): void {
-    RED.nodes.createNode(this, config);
-    setup(this, config);
-  }
-
   function setup(node: Node, config: JpayPublishDef): void {
     const broker = getBroker(RED, config.broker);
     if (!broker) {
-      const error = new JpayFlowError(ERROR_CODES.other, RED._(`${NS}.errors.no-broker`));
-      node.status({ fill: 'red', shape: 'ring', text: `${NS}.status.noBroker` });
-      node.error(error.message);
-      node.on('input', (_msg, _send, done) => done(error));
+      refuseToStart(node, `${NS}.status.noBroker`, configError(RED._(`${NS}.errors.no-broker`)));
       return;
     }
 
+    // The queue's length is in each msg (receiptQueued) and the broker node's log: the status says only whether receipts wait.
     const show = (s: BrokerState): void => {
-      const queued = { queued: s.queued };
-      if (s.state === 'connected') node.status({ fill: 'green', shape: 'dot', text: RED._(`${NS}.status.connected`, queued) });
-      else if (s.state === 'connecting') node.status({ fill: 'yellow', shape: 'ring', text: RED._(`${NS}.status.connecting`, queued) });
-      else if (s.state === 'offline') node.status({ fill: 'red', shape: 'ring', text: RED._(`${NS}.status.offline`, queued) });
-      else if (s.state === 'failed') node.status({ fill: 'red', shape: 'ring', text: RED._(`${NS}.status.failed`) });
+      const queued = s.queued > 0;
+      if (s.state === 'connected') showStatus(node, 'ok', queued ? `${NS}.status.connectedQueued` : `${NS}.status.connected`);
+      else if (s.state === 'connecting') showStatus(node, 'busy', queued ? `${NS}.status.connectingQueued` : `${NS}.status.connecting`);
+      else if (s.state === 'offline') showStatus(node, 'error', queued ? `${NS}.status.offlineQueued` : `${NS}.status.offline`);
+      else if (s.state === 'failed') showStatus(node, 'error', `${NS}.status.failed`);
     };
     const user: BrokerUser = { id: node.id, onBrokerState: show };
     broker.registerUser(user);
@@ -91,11 +86,11 @@ export = function register(RED: NodeAPI): void {
     node.on('close', (_removed: boolean, done: () => void) => {
       void Promise.allSettled([...pending]).then(() => {
         broker.deregisterUser(user);
-        node.status({});
+        showStatus(node, 'clear');
         done();
       });
     });
   }
 
-  RED.nodes.registerType('jpay-publish', JpayPublishNode);
+  registerNode(RED, 'jpay-publish', setup);
 };

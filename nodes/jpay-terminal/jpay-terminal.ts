@@ -14,6 +14,7 @@ import { TransactionRecovery } from '../../lib/recovery/transaction-recovery';
 import type { Delivery } from '../../lib/recovery/types';
 import { TerminalController } from '../shared/terminal-controller';
 import { TERMINAL_API_PROPERTY } from '../shared/terminal-lookup';
+import { registerNode } from '../shared/register';
 
 interface JpayTerminalDef extends NodeDef, RecoveryConfigFields {
   host: string;
@@ -60,11 +61,6 @@ function languageOf(v: string | undefined): Language | 'auto' {
 }
 
 export = function register(RED: NodeAPI): void {
-  function JpayTerminalNode(this: Node<Credentials>, config: JpayTerminalDef): void {
-    RED.nodes.createNode(this, config);
-    setup(this, config);
-  }
-
   function setup(node: Node<Credentials>, config: JpayTerminalDef): void {
     const port = Number(config.port === '' || config.port === undefined ? 4433 : config.port);
     const host = String(config.host ?? '').trim();
@@ -165,7 +161,5 @@ export = function register(RED: NodeAPI): void {
     });
   }
 
-  RED.nodes.registerType<Node<Credentials>, JpayTerminalDef, unknown, Credentials>('jpay-terminal', JpayTerminalNode, {
-    credentials: { password: { type: 'password' } },
-  });
+  registerNode<JpayTerminalDef, Credentials>(RED, 'jpay-terminal', setup, { password: { type: 'password' } });
 };

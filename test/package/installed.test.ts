@@ -21,7 +21,7 @@ const DOCUMENTED: Record<string, string[]> = {
   [`${PACKAGE_NAME}/recovery`]: ['TransactionRecovery', 'RecoveryPendingError', 'JournalError', 'DEFAULT_SETTLE_MS'],
   [`${PACKAGE_NAME}/simulator`]: ['startSimulator', 'TEST_CARDS', 'MAGIC_AMOUNTS', 'loadScenarioFile'],
   [`${PACKAGE_NAME}/publish`]: ['createReceiptPublisher', 'ReceiptPublisher', 'OutboxError', 'RECEIPT_MESSAGE_SCHEMA', 'terminalTopics'],
-  [`${PACKAGE_NAME}/mifare`]: ['defineLayout', 'decodeCard', 'runLoyaltyDialogue', 'encodeValueBlock', 'VirtualMifareCard', 'LoyaltyKeyring', 'ShadowLedger', 'mqttClientTransport'],
+  [`${PACKAGE_NAME}/mifare`]: ['defineLayout', 'decodeCard', 'runLoyaltyCardSession', 'encodeValueBlock', 'VirtualMifareCard', 'LoyaltyKeyring', 'ShadowLedger', 'mqttClientTransport'],
   [`${PACKAGE_NAME}/gateway`]: ['createCommandGateway', 'CommandGateway', 'GatewayRequester', 'TerminalStateModel', 'GATEWAY_COMMANDS', 'TransactionStore'],
 };
 
