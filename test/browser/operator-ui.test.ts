@@ -152,7 +152,53 @@ describe('operator UI: the JPAY terminals sidebar (headless Chromium, the npm st
     assert.match(await ru.innerText(), /Последние чеки/);
     assert.deepEqual(errors, []);
   });
+
+  it('the customer display (Dashboard 2.0) shows the fee and the SBP QR code, then "approved" with the amount; the operator page the takings and the receipt', async () => {
+    const running = demo as DemoProcess;
+    context = await (browser as Browser).newContext({ viewport: { width: 1000, height: 760 } });
+    page = await context.newPage();
+    errors = [];
+    page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
+    await page.goto(`${running.editorUrl}dashboard/parking-exit`);
+    const display = page.locator('.jpay-customer');
+    await display.waitFor({ timeout: 30000 });
+    await page.getByRole('button', { name: 'English' }).click();
+
+    const flows = (await (await fetch(`${running.editorUrl}flows`)).json()) as { id: string; type: string; name?: string }[];
+    const car = flows.find((n) => n.type === 'inject' && n.name === 'Car at the exit: 200.00 ₽');
+    assert.ok(car, 'the parking example is deployed');
+    const injected = await fetch(`${running.editorUrl}inject/${car.id}`, { method: 'POST' });
+    assert.equal(injected.status, 200);
+
+    await page.locator('.jpay-customer[data-stage="pay"] img.jpay-qr').waitFor({ timeout: 20000 });
+    assert.match(await display.innerText(), /200\.00 ₽[\s\S]*Scan the QR code/);
+    assert.doesNotMatch(await display.innerText(), /good trip/i, 'no "Have a good trip" before the payment');
+    const qrPicture = screenshotPath('customer-display.png');
+    mkdirSync(path.dirname(qrPicture), { recursive: true });
+    await page.screenshot({ path: qrPicture });
+    checkPicture(qrPicture);
+
+    await page.locator('.jpay-customer[data-stage="approved"]').waitFor({ timeout: 30000 });
+    const approved = await display.innerText();
+    assert.match(approved, /200\.00 ₽/);
+    assert.match(approved, /Paid\. Have a good trip!/);
+    assert.equal(await page.locator('img.jpay-qr').count(), 0, 'the QR code is gone');
+    await page.getByRole('button', { name: 'Русский' }).click();
+    await display.getByText('Оплачено. Счастливого пути!').waitFor();
+
+    await page.setViewportSize({ width: 1400, height: 720 });
+    await page.goto(`${running.editorUrl}dashboard/parking-operator`);
+    await page.getByText('200.00 ₽').first().waitFor({ timeout: 30000 });
+    await page.locator('canvas').first().waitFor();
+    await page.getByRole('button', { name: 'X-report' }).click();
+    await page.getByText(/X-report: \d+ operations, \d+\.\d\d ₽/).waitFor({ timeout: 20000 });
+    const operatorPicture = screenshotPath('operator-page.png');
+    await page.screenshot({ path: operatorPicture });
+    checkPicture(operatorPicture);
+    assert.deepEqual(errors, []);
+  });
 });
+
 
 /** What this test reads of the editor's nodes. */
 interface EditorNodeInfo {
