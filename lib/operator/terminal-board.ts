@@ -1,7 +1,8 @@
 /**
  * The operator's board: every terminal a process runs, each with its live state
  * (lib/gateway's TerminalStateModel, fed by the terminal's client), its last receipts and
- * the transactions whose outcome waits for a person (lib/recovery). What it emits is meant
+ * the transactions whose outcome waits for a person (lib/recovery); and the receipt
+ * outboxes with what waits in them for the broker. What it emits is meant
  * for a screen: masked PANs, no password, no token, no card data (docs/operator-ui.md).
  * Node-RED's editor sidebar (plugins/jpay-sidebar) is one user; it knows nothing of Node-RED.
  */
@@ -51,6 +52,23 @@ export interface BoardEntry {
   waiting: WaitingOutcome[];
 }
 
+/** A receipt outbox (stored receipts waiting for the broker) as the board needs it. */
+export interface BoardOutbox {
+  id: string;
+  label: string;
+  /** Calls `onChange` now and on every change; returns the function that stops it. */
+  watch(onChange: (state: { state: string; queued: number }) => void): () => void;
+}
+
+export interface OutboxEntry {
+  id: string;
+  label: string;
+  /** connecting, connected, offline, failed… as the outbox tells. */
+  state: string;
+  /** Receipts stored and not yet acknowledged by the broker. */
+  queued: number;
+}
+
 export interface TerminalBoardOptions {
   /** How many receipts each terminal keeps (default 5). */
   receipts?: number;
@@ -78,6 +96,7 @@ function waitingOf(entry: JournalEntry, kind: WaitingOutcome['kind']): WaitingOu
 
 export class TerminalBoard extends EventEmitter<{ change: [] }> {
   readonly #watched = new Map<string, Watched>();
+  readonly #outboxes = new Map<string, { outbox: BoardOutbox; entry: OutboxEntry; stop(): void }>();
   readonly #keepReceipts: number;
   readonly #keepWaiting: number;
   readonly #now: (() => Date) | undefined;
@@ -108,6 +127,36 @@ export class TerminalBoard extends EventEmitter<{ change: [] }> {
     if (changed) this.emit('change');
   }
 
+  /** Watches exactly these outboxes (by id and label). */
+  syncOutboxes(outboxes: readonly BoardOutbox[]): void {
+    const wanted = new Map(outboxes.map((o) => [o.id, o]));
+    let changed = false;
+    for (const [id, w] of this.#outboxes) {
+      if (wanted.get(id) === w.outbox) continue;
+      w.stop();
+      this.#outboxes.delete(id);
+      changed = true;
+    }
+    for (const outbox of outboxes) {
+      if (this.#outboxes.has(outbox.id)) continue;
+      const entry: OutboxEntry = { id: outbox.id, label: outbox.label, state: 'unknown', queued: 0 };
+      const watched: { outbox: BoardOutbox; entry: OutboxEntry; stop(): void } = { outbox, entry, stop: () => undefined };
+      this.#outboxes.set(outbox.id, watched);
+      watched.stop = outbox.watch((s) => {
+        if (s.state === entry.state && s.queued === entry.queued) return;
+        entry.state = s.state;
+        entry.queued = s.queued;
+        this.emit('change');
+      });
+      changed = true;
+    }
+    if (changed) this.emit('change');
+  }
+
+  outboxes(): OutboxEntry[] {
+    return [...this.#outboxes.values()].map((w) => ({ ...w.entry })).sort((a, b) => a.label.localeCompare(b.label) || a.id.localeCompare(b.id));
+  }
+
   /** The terminal `id`, if watched. */
   terminal(id: string): BoardTerminal | undefined {
     return this.#watched.get(id)?.terminal;
@@ -130,6 +179,8 @@ export class TerminalBoard extends EventEmitter<{ change: [] }> {
   close(): void {
     for (const w of this.#watched.values()) w.stop();
     this.#watched.clear();
+    for (const w of this.#outboxes.values()) w.stop();
+    this.#outboxes.clear();
   }
 
   #watch(terminal: BoardTerminal): Watched {

@@ -1,6 +1,6 @@
 /**
  * jpay-sidebar (Node-RED plugin, runtime part): the operator's board of every running
- * jpay-terminal (lib/operator), pushed to the editor through RED.comms on the retained
+ * jpay-terminal and receipt outbox (lib/operator), pushed to the editor through RED.comms on the retained
  * topic `jpay/terminals`, and the admin routes behind the sidebar's buttons:
  *
  *   GET  /jpay/terminals                              jpay.read   the board
@@ -15,7 +15,8 @@
 import type { Request, Response, RequestHandler } from 'express';
 import type { NodeAPI } from 'node-red';
 import { OperatorActionError, parseTestAmount, PurchaseConfirmations, testConnection, testPurchase, xReport, type ActionResult } from '../../lib/operator/actions';
-import { TerminalBoard, type BoardTerminal } from '../../lib/operator/terminal-board';
+import { TerminalBoard, type BoardEntry, type BoardOutbox, type BoardTerminal, type OutboxEntry } from '../../lib/operator/terminal-board';
+import { getBroker, type JpayMqttBrokerApi } from '../../nodes/shared/mqtt-broker-api';
 import { getTerminal } from '../../nodes/shared/terminal-lookup';
 
 const COMMS_TOPIC = 'jpay/terminals';
@@ -27,24 +28,45 @@ type PluginAPI = NodeAPI & {
   plugins: { registerPlugin(id: string, definition: Record<string, unknown>): void };
 };
 
+/** A jpay-mqtt-broker's outbox as the board watches it (a broker user that only listens). */
+function outboxOf(broker: JpayMqttBrokerApi, label: string): BoardOutbox {
+  return {
+    id: broker.id,
+    label,
+    watch(onChange) {
+      const user = { id: `jpay-sidebar:${broker.id}`, onBrokerState: (s: { state: string; queued: number }) => onChange({ state: s.state, queued: s.queued }) };
+      broker.registerUser(user);
+      return () => broker.deregisterUser(user);
+    },
+  };
+}
+
 export = function register(RED: PluginAPI): void {
   const board = new TerminalBoard();
   const confirmations = new PurchaseConfirmations();
 
+  const boardNow = (): { terminals: BoardEntry[]; outboxes: OutboxEntry[] } => ({ terminals: board.entries(), outboxes: board.outboxes() });
   let timer: NodeJS.Timeout | undefined;
   const publishNow = (): void => {
     timer = undefined;
-    RED.comms.publish(COMMS_TOPIC, { terminals: board.entries() }, true);
+    RED.comms.publish(COMMS_TOPIC, boardNow(), true);
   };
   board.on('change', () => {
     timer ??= setTimeout(publishNow, PUBLISH_EVERY_MS);
     timer.unref();
   });
 
-  // The running jpay-terminal config nodes, after every (partial) deploy and stop.
+  // The running jpay-terminal and jpay-mqtt-broker config nodes, after every (partial) deploy and stop.
   const scan = (): void => {
     const terminals: BoardTerminal[] = [];
+    const outboxes: BoardOutbox[] = [];
     RED.nodes.eachNode((def) => {
+      if (def.type === 'jpay-mqtt-broker') {
+        const broker = getBroker(RED, def.id);
+        const d = def as typeof def & { host?: string; port?: string | number };
+        if (broker) outboxes.push(outboxOf(broker, def.name || `${d.host ?? ''}:${d.port ?? ''}`));
+        return;
+      }
       if (def.type !== 'jpay-terminal') return;
       const api = getTerminal(RED, def.id);
       if (!api) return;
@@ -59,6 +81,7 @@ export = function register(RED: PluginAPI): void {
       });
     });
     board.sync(terminals);
+    board.syncOutboxes(outboxes);
   };
   RED.events.on('flows:started', scan);
   RED.events.on('flows:stopped', scan);
@@ -78,7 +101,7 @@ export = function register(RED: PluginAPI): void {
   };
   const bodyOf = (req: Request): Record<string, unknown> => (req.body !== null && typeof req.body === 'object' ? (req.body as Record<string, unknown>) : {});
 
-  RED.httpAdmin.get(ROUTE, read, (_req, res) => void res.json({ terminals: board.entries() }));
+  RED.httpAdmin.get(ROUTE, read, (_req, res) => void res.json(boardNow()));
   RED.httpAdmin.post(`${ROUTE}/:id/test-connection`, write, (req, res) => {
     const t = terminalOf(req, res);
     if (t) void testConnection(t).then((r) => answer(res, r));

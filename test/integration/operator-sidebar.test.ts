@@ -2,7 +2,7 @@
  * The jpay-sidebar plugin's runtime in the real Node-RED (its own binary, the package
  * installed in the user directory as a link to dist/), with adminAuth on: an admin (`*`)
  * and a viewer (`read`). The board lists the running jpay-terminal, comms pushes it
- * (busy, then online with the receipt, PAN masked), the viewer may look but not act, and a
+ * (busy, then online with the receipt, PAN masked) and the receipt outboxes, the viewer may look but not act, and a
  * test purchase runs only with a one-use confirmation issued for that amount on that terminal.
  */
 import assert from 'node:assert/strict';
@@ -100,7 +100,11 @@ describe('jpay-sidebar plugin: the operator board in the real Node-RED with admi
     writeFileSync(path.join(userDir, 'settings.js'), SETTINGS);
     writeFileSync(
       path.join(userDir, 'flows.json'),
-      JSON.stringify([{ id: 'term', type: 'jpay-terminal', name: 'Kiosk 7', host: '127.0.0.1', port: sim.port, encrypt: false, language: 'en' }]),
+      JSON.stringify([
+        { id: 'term', type: 'jpay-terminal', name: 'Kiosk 7', host: '127.0.0.1', port: sim.port, encrypt: false, language: 'en' },
+        // A receipt outbox whose broker is not there (a closed port).
+        { id: 'outbox', type: 'jpay-mqtt-broker', name: 'Receipts broker', host: '127.0.0.1', port: String(await freePort()), prefix: 'jpay', journalFile: path.join(userDir, 'outbox.jsonl') },
+      ]),
     );
     writeFileSync(path.join(userDir, 'flows_cred.json'), JSON.stringify({ term: { password: '12345678' } }));
     const port = await freePort();
@@ -161,6 +165,12 @@ describe('jpay-sidebar plugin: the operator board in the real Node-RED with admi
     assert.equal(terminals[0].label, 'Kiosk 7');
     assert.equal(terminals[0].address, `127.0.0.1:${sim.port}`);
     assert.equal(terminals[0].state.state, 'online');
+    const outboxes = got.json.outboxes as { id: string; label: string; state: string; queued: number }[];
+    assert.deepEqual(
+      outboxes.map((o) => [o.id, o.label, o.queued]),
+      [['outbox', 'Receipts broker', 0]],
+    );
+    assert.notEqual(outboxes[0].state, 'connected');
   });
 
   it('refuses every action to the viewer (no jpay.write): nothing reaches the terminal', async () => {

@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { JpayClient } from '../../../lib/client';
 import { TransactionOutcomeUnknown } from '../../../lib/errors';
 import { MAX_TEST_PURCHASE, OperatorActionError, parseTestAmount, PurchaseConfirmations, CONFIRMATION_MS, testPurchase } from '../../../lib/operator/actions';
-import { TerminalBoard, type BoardTerminal } from '../../../lib/operator/terminal-board';
+import { TerminalBoard, type BoardOutbox, type BoardTerminal } from '../../../lib/operator/terminal-board';
 import { TransactionRecovery } from '../../../lib/recovery';
 import type { SimulatorHandle } from '../../../lib/simulator';
 import { startTestSimulator } from '../../helpers/sim-fixtures';
@@ -49,6 +49,39 @@ describe('operator/PurchaseConfirmations and parseTestAmount', () => {
     for (const bad of [0, -1, 1.5, '1.50', '', ' ', MAX_TEST_PURCHASE + 1, Number.NaN, null, undefined, '1e3', [150]]) {
       assert.throws(() => parseTestAmount(bad), (e: unknown) => e instanceof OperatorActionError && e.kind === 'bad-request' && /^amount:/.test(e.message), String(bad));
     }
+  });
+});
+
+describe('operator/TerminalBoard: receipt outboxes', () => {
+  it('follows each outbox from sync to sync, and stops following the ones gone', () => {
+    const board = new TerminalBoard();
+    const listeners = new Map<string, (s: { state: string; queued: number }) => void>();
+    const outbox = (id: string): BoardOutbox => ({
+      id,
+      label: `broker ${id}`,
+      watch(onChange) {
+        listeners.set(id, onChange);
+        onChange({ state: 'connecting', queued: 0 });
+        return () => listeners.delete(id);
+      },
+    });
+    let changes = 0;
+    board.on('change', () => changes++);
+    const a = outbox('a');
+    board.syncOutboxes([a, outbox('b')]);
+    assert.deepEqual(board.outboxes(), [
+      { id: 'a', label: 'broker a', state: 'connecting', queued: 0 },
+      { id: 'b', label: 'broker b', state: 'connecting', queued: 0 },
+    ]);
+    listeners.get('a')?.({ state: 'offline', queued: 3 });
+    assert.deepEqual(board.outboxes()[0], { id: 'a', label: 'broker a', state: 'offline', queued: 3 });
+    const before = changes;
+    listeners.get('a')?.({ state: 'offline', queued: 3 });
+    assert.equal(changes, before, 'no change, no event');
+    board.syncOutboxes([a]);
+    assert.deepEqual([...listeners.keys()], ['a']);
+    board.close();
+    assert.equal(listeners.size, 0);
   });
 });
 
