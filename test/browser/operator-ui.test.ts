@@ -99,7 +99,7 @@ describe('operator UI: the JPAY terminals sidebar (headless Chromium, the npm st
     await page.evaluate(() => (window as unknown as { RED: EditorRed }).RED.sidebar.show('jpay-terminals'));
     const card = page.locator(`.jpay-term[data-terminal="${terminal}"]`);
     await card.waitFor({ state: 'visible', timeout: 15000 });
-    const listed = await page.locator('.jpay-term').count();
+    const listed = await page.locator('.jpay-term[data-terminal]').count();
     const configured = await page.evaluate(() => {
       let n = 0;
       (window as unknown as { RED: EditorRed }).RED.nodes.eachConfig((c) => {
