@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/chromium';
+import { openEditorPage } from '../helpers/editor-page';
 import { startDemoProcess, type DemoProcess } from '../helpers/node-red-demo';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -50,26 +51,7 @@ describe('operator UI: the JPAY terminals sidebar (headless Chromium, the npm st
   });
 
   async function openEditor(language?: string): Promise<void> {
-    context = await (browser as Browser).newContext({ viewport: { width: 1600, height: 900 } });
-    page = await context.newPage();
-    errors = [];
-    const origin = new URL((demo as DemoProcess).editorUrl).origin;
-    page.on('console', (m) => {
-      if (m.type() !== 'error') return;
-      const url = m.location().url;
-      if (url === '' || url.startsWith(origin)) errors.push(`${m.text()} (${url})`);
-    });
-    page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
-    if (language) await page.addInitScript((l) => localStorage.setItem('editor-language', l), language);
-    await page.goto((demo as DemoProcess).editorUrl);
-    await page.waitForFunction(
-      () => {
-        const red = (window as unknown as { RED?: { nodes?: { getType?: (t: string) => unknown } } }).RED;
-        return !!red?.nodes?.getType?.('jpay-transaction') && !!document.querySelector('#red-ui-workspace-chart .red-ui-flow-node');
-      },
-      null,
-      { timeout: 30000 },
-    );
+    ({ context, page, errors } = await openEditorPage(browser as Browser, demo as DemoProcess, language ? { language } : {}));
   }
 
   /** The id of the node named `name`, its tab, and the jpay-terminal of its tab's jpay-transaction. */

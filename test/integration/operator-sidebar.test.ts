@@ -9,12 +9,12 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { BoardEntry } from '../../lib/operator/terminal-board';
 import { startSimulator, type SimulatorHandle } from '../../lib/simulator';
 import { TEST_CARDS } from '../../lib/simulator/cards';
+import { freePort } from '../helpers/mosquitto';
 import { resolveNodeRed } from '../helpers/node-red-runtime';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -38,17 +38,6 @@ module.exports = {
   },
 };
 `;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 interface Answer {
   status: number;
