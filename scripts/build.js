@@ -2,8 +2,8 @@
 // Build: compile TypeScript, replace the schema validators with ajv's standalone code
 // (scripts/build/validators.js), then copy each node's editor HTML, icons and locales next
 // to its compiled .js, where Node-RED looks for them (each plugin's too, plugins/<name>/).
-// The output is assembled in a staging
-// folder and swapped into dist/ at the end, so a running test never sees a half-built dist.
+// The output is assembled in a staging folder and swapped into dist/ at the end, so a
+// running test never sees a half-built dist.
 // `npm pack` and `npm publish` run it (prepack), so the tarball always carries a fresh dist/.
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -26,23 +26,22 @@ try {
     { stdio: 'inherit' },
   );
   writeStandaloneValidators(staging);
-  const nodesSrc = path.join(root, 'nodes');
-  const nodesOut = path.join(staging, 'nodes');
-  fs.mkdirSync(nodesOut, { recursive: true });
-  for (const entry of fs.readdirSync(nodesSrc)) {
-    if (entry.endsWith('.html')) fs.copyFileSync(path.join(nodesSrc, entry), path.join(nodesOut, entry));
-  }
-  copyTree(path.join(nodesSrc, 'locales'), path.join(nodesOut, 'locales'));
-  copyTree(path.join(root, 'icons'), path.join(nodesOut, 'icons'));
-  // Plugins (plugins/<name>/): the editor part and the locales next to the compiled .js.
-  const pluginsSrc = path.join(root, 'plugins');
-  for (const plugin of fs.existsSync(pluginsSrc) ? fs.readdirSync(pluginsSrc) : []) {
-    const from = path.join(pluginsSrc, plugin);
-    const to = path.join(staging, 'plugins', plugin);
-    for (const entry of fs.readdirSync(from)) {
-      if (entry.endsWith('.html')) fs.copyFileSync(path.join(from, entry), path.join(to, entry));
+  // Each node lives in nodes/<name>/ and each editor plugin in plugins/<name>/: <name>.ts
+  // (compiled by tsc), <name>.html, icons/, locales/.
+  for (const kind of ['nodes', 'plugins']) {
+    const src = path.join(root, kind);
+    if (!fs.existsSync(src)) continue;
+    for (const entry of fs.readdirSync(src, { withFileTypes: true })) {
+      if (!entry.isDirectory()) continue;
+      const from = path.join(src, entry.name);
+      const to = path.join(staging, kind, entry.name);
+      fs.mkdirSync(to, { recursive: true });
+      for (const file of fs.readdirSync(from)) {
+        if (file.endsWith('.html')) fs.copyFileSync(path.join(from, file), path.join(to, file));
+      }
+      copyTree(path.join(from, 'locales'), path.join(to, 'locales'));
+      copyTree(path.join(from, 'icons'), path.join(to, 'icons'));
     }
-    copyTree(path.join(from, 'locales'), path.join(to, 'locales'));
   }
   for (const bin of ['jpay.js', 'jpay-sim.js']) {
     const file = path.join(staging, 'lib', 'cli', bin);

@@ -13,9 +13,9 @@ import {
   JpayValidationError,
   TransactionOutcomeUnknown,
 } from '../errors';
-import { outcomeUnknownPayload } from '../flow/errors';
 import { maskPansInText, sanitizeValue } from '../publish/sanitize';
 import { RecoveryPendingError } from '../recovery/errors';
+import { outcomeUnknownPayload } from '../results/outcome-unknown';
 
 export const ANSWER_FORMAT = 'jpay-answer/1';
 

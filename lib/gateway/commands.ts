@@ -6,8 +6,8 @@
  * or take card data are not offered over MQTT at all.
  */
 import type { JpayClient, TransactionOptions } from '../client/jpay-client';
-import { runAdminCommand } from '../flow/admin-run';
-import { transactionPayload } from '../flow/transaction-output';
+import { runAdminCommand } from '../results/admin';
+import { transactionPayload } from '../results/transaction';
 import { findRequestProblem } from '../protocol/validation';
 import type { Language, ReportType, TransactionRequest } from '../protocol/types';
 import type { GatewayError, GatewayOutcome } from './answer';

@@ -4,7 +4,7 @@
  * it, and reporting failures to Catch nodes with done(err).
  */
 import type { Node, NodeAPI, NodeMessage, NodeStatus } from 'node-red';
-import { ERROR_CODES, JpayFlowError, toFlowError } from '../../lib/flow/errors';
+import { ERROR_CODES, JpayFlowError, toFlowError } from './errors';
 import type { JpayTerminalApi, TerminalState, TerminalUser } from './terminal-api';
 import { getTerminal } from './terminal-lookup';
 

@@ -42,7 +42,7 @@ function checkPorts(config) {
 }
 
 function assertBuilt(root) {
-  const missing = ['dist/lib/simulator/index.js', 'dist/nodes/jpay-terminal.js'].filter((f) => !fs.existsSync(path.join(root, f)));
+  const missing = ['dist/lib/simulator/index.js', 'dist/nodes/jpay-terminal/jpay-terminal.js'].filter((f) => !fs.existsSync(path.join(root, f)));
   if (missing.length > 0) throw new Error(`${missing.join(', ')} missing: run \`npm run build\` first (npm start does)`);
 }
 

@@ -33,7 +33,7 @@ const EXAMPLES = readdirSync(path.join(ROOT, 'examples', 'flows'))
 
 /** The first sentence-ish of a node's en-US help (its first <p>), as the help panel shows it. */
 function helpIntro(type: string): string {
-  const file = path.join(ROOT, 'nodes', 'locales', 'en-US', `${type}.html`);
+  const file = path.join(ROOT, 'nodes', type, 'locales', 'en-US', `${type}.html`);
   const html = readFileSync(file, 'utf8');
   const block = new RegExp(`data-help-name="${type}"[\\s\\S]*?<p>([\\s\\S]*?)</p>`).exec(html);
   assert.ok(block, `${file}: no help paragraph for ${type}`);

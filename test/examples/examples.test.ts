@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { NodeMessage } from 'node-red';
-import type { TransactionPayload } from '../../lib/flow/transaction-output';
+import type { TransactionPayload } from '../../lib/results/transaction';
 import type { SReport, XReport } from '../../lib/protocol/types';
 import type { SimulatorHandle, SimulatorOptions } from '../../lib/simulator';
 import { exampleFile, exampleFiles, helper, loadExample, readExample, type LoadedExample } from '../helpers/node-red-flows';

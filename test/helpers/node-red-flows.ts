@@ -112,7 +112,7 @@ function modulesFor(nodes: readonly FlowNode[]): NodeInitializer[] {
   for (const n of nodes) {
     if (n.type === 'tab' || n.type === 'helper') continue;
     if (n.type.startsWith('jpay-')) {
-      const file = path.join(DIST_NODES, `${n.type}.js`);
+      const file = path.join(DIST_NODES, n.type, `${n.type}.js`);
       if (!existsSync(file)) throw new Error(`${file} is missing: run \`npm run build\` before the example tests`);
       files.add(file);
     } else if (CORE_MODULES[n.type]) {

@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Node, NodeInitializer, NodeMessage, NodeStatus } from 'node-red';
-import { MAX_DEADLINE_MS } from '../../lib/flow/flow-msg';
+import { MAX_DEADLINE_MS } from '../../nodes/shared/flow-msg';
 import type { SimulatorHandle, SimulatorOptions } from '../../lib/simulator';
 import type { JpayTerminalApi } from '../../nodes/shared/terminal-api';
 import { TERMINAL_API_PROPERTY } from '../../nodes/shared/terminal-lookup';
@@ -26,7 +26,7 @@ const DIST = path.resolve(__dirname, '../../dist/nodes');
 
 /** A node module as the build emits it (`module.exports = function (RED) {…}`). */
 export function builtNode(type: string): NodeInitializer {
-  const file = path.join(DIST, `${type}.js`);
+  const file = path.join(DIST, type, `${type}.js`);
   if (!existsSync(file)) throw new Error(`${file} is missing: run \`npm run build\` before the node tests`);
   return load(file) as NodeInitializer;
 }

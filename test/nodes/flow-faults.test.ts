@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import type { NodeMessage } from 'node-red';
-import type { TransactionPayload } from '../../lib/flow/transaction-output';
+import type { TransactionPayload } from '../../lib/results/transaction';
 import type { SimulatorEvent, SimulatorHandle, SimulatorOptions } from '../../lib/simulator';
 import { activeResources, builtNode, coreNode, helper, inbox, LONG_DEADLINE_MS, nodeTestbed, onTab, settledResources, TERMINAL_ID, terminalConfig, type FlowNode, type Inbox } from './fixtures';
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { AdminPayload } from '../../lib/flow/admin-run';
+import type { AdminPayload } from '../../lib/results/admin';
 import { runActivator } from '../helpers/sim-activator';
 import { acceptLogin, reply, ScriptedTerminal } from '../helpers/scripted-terminal';
 import { assertNoSecrets, errorOf, helper, loadNode, nodeTestbed, PASSWORD, statuses, terminalApi, type Loaded } from './fixtures';

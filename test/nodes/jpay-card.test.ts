@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { NodeMessage } from 'node-red';
-import type { CardEventPayload } from '../../lib/flow/card-answers';
+import type { CardEventPayload } from '../../nodes/jpay-card/card-answers';
 import type { TransactionResult } from '../../lib/protocol/types';
 import { builtNode, coreNode, helper, inbox, LONG_DEADLINE_MS, nextCall, nodeTestbed, onTab, statuses, TERMINAL_ID, terminalApi, terminalConfig, warnings, type FlowNode } from './fixtures';
 

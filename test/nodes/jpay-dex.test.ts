@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { NodeMessage } from 'node-red';
-import type { DexEventPayload } from '../../lib/flow/dex-rules';
+import type { DexEventPayload } from '../../nodes/jpay-dex/dex-rules';
 import { builtNode, coreNode, helper, inbox, LONG_DEADLINE_MS, nextCall, nodeTestbed, onTab, statuses, TERMINAL_ID, terminalApi, terminalConfig, warnings, type FlowNode } from './fixtures';
 
 const nodes = [builtNode('jpay-terminal'), builtNode('jpay-dex'), coreNode('function/10-function.js')];

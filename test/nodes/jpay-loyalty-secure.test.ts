@@ -11,8 +11,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { NodeMessage } from 'node-red';
-import type { LoyaltyPayload } from '../../lib/flow/loyalty-output';
-import type { TransactionPayload } from '../../lib/flow/transaction-output';
+import type { LoyaltyPayload } from '../../nodes/jpay-loyalty/loyalty-output';
+import type { TransactionPayload } from '../../lib/results/transaction';
 import { LoyaltyKeyring, defineLayout, runLoyaltyIssue } from '../../lib/mifare/loyalty';
 import { VirtualMifareCard } from '../../lib/mifare/virtual-card';
 import type { SimulatorHandle } from '../../lib/simulator';
@@ -274,7 +274,8 @@ describe('nodes/jpay-loyalty, layout version 2 (built, real runtime, simulator o
       assert.equal(loyalty(await a.out.next()).status, 'committed');
       // Machine B learns of it through the broker: its ledger file holds the record.
       const ledgerB = path.join(dir, 'ledger-2.jsonl');
-      while (!safeRead(ledgerB).includes('"counter":1')) await new Promise((r) => setImmediate(r));
+      // Polled, not spun: a setImmediate loop reading the file starves the runtime on a loaded machine.
+      while (!safeRead(ledgerB).includes('"counter":1')) await new Promise((r) => setTimeout(r, 5));
       await simB.insertMifareCard(VirtualMifareCard.fromImage(dump));
       const paid = await b.purchase(6000);
       const alert = loyalty(await b.alerts.next());

@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import type { Node, NodeMessage } from 'node-red';
-import type { LoyaltyPayload } from '../../lib/flow/loyalty-output';
-import type { TransactionPayload } from '../../lib/flow/transaction-output';
+import type { LoyaltyPayload } from '../../nodes/jpay-loyalty/loyalty-output';
+import type { TransactionPayload } from '../../lib/results/transaction';
 import {
   LoyaltyKeyring,
   type LoyaltyLayout,

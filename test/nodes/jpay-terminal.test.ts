@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { NodeMessage } from 'node-red';
-import type { TransactionPayload } from '../../lib/flow/transaction-output';
+import type { TransactionPayload } from '../../lib/results/transaction';
 import type { SimulatorHandle } from '../../lib/simulator';
 import type { TerminalState } from '../../nodes/shared/terminal-api';
 import { startTestSimulator } from '../helpers/sim-fixtures';

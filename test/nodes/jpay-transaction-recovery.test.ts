@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { NodeMessage } from 'node-red';
 import { JpayClient } from '../../lib/client';
 import { TransactionOutcomeUnknown } from '../../lib/errors';
-import type { RecoveryPayload, UnsettledPayload } from '../../lib/flow/recovery-payload';
+import type { RecoveryPayload, UnsettledPayload } from '../../nodes/shared/recovery-payload';
 import { TransactionRecovery } from '../../lib/recovery';
 import type { SimulatorHandle } from '../../lib/simulator';
 import { startTestSimulator } from '../helpers/sim-fixtures';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import type { NodeMessage, NodeStatus } from 'node-red';
-import type { OutcomeUnknownPayload } from '../../lib/flow/errors';
-import type { ProgressPayload } from '../../lib/flow/progress';
-import type { TransactionPayload } from '../../lib/flow/transaction-output';
+import type { OutcomeUnknownPayload } from '../../lib/results/outcome-unknown';
+import type { ProgressPayload } from '../../nodes/jpay-transaction/progress';
+import type { TransactionPayload } from '../../lib/results/transaction';
 import { TEST_CARDS } from '../../lib/simulator';
 import { activeResources, assertNoSecrets, errorOf, helper, loadNode, nodeTestbed, PASSWORD, settledResources, statuses, type Loaded } from './fixtures';
 

@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Node, NodeMessage } from 'node-red';
 import { packetStatus } from '../../lib/codec/packet';
-import type { RecoveryPayload } from '../../lib/flow/recovery-payload';
+import type { RecoveryPayload } from '../../nodes/shared/recovery-payload';
 import { TransactionJournal } from '../../lib/recovery';
 import { recordReceived, type Received } from '../helpers/node-red-received';
 import { approvedReceipt, keepalive, ScriptedTerminal, type Script } from '../helpers/scripted-terminal';

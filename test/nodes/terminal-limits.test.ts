@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { packet } from '../../lib/codec/packet';
-import type { OutcomeUnknownPayload } from '../../lib/flow/errors';
+import type { OutcomeUnknownPayload } from '../../lib/results/outcome-unknown';
 import type { SReport } from '../../lib/protocol/types';
 import { ScriptedTerminal, type Script, slowSettlement } from '../helpers/scripted-terminal';
 import { errorOf, loadNode, nodeTestbed, PASSWORD } from './fixtures';

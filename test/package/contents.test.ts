@@ -27,10 +27,10 @@ export function namedFiles(): string[] {
 /** What each node's editor file refers to: its icon, and its help and messages per language; each plugin's messages. */
 function nodeAssets(): string[] {
   const out: string[] = [];
-  const languages = readdirSync(path.join(ROOT, 'nodes', 'locales'));
   for (const [type, file] of Object.entries(PKG['node-red'].nodes)) {
     const dir = path.posix.dirname(file);
-    const html = readFileSync(path.join(ROOT, 'nodes', `${type}.html`), 'utf8');
+    const languages = readdirSync(path.join(ROOT, 'nodes', type, 'locales'));
+    const html = readFileSync(path.join(ROOT, 'nodes', type, `${type}.html`), 'utf8');
     const icon = /icon:\s*['"]([^'"]+)['"]/.exec(html)?.[1];
     assert.ok(icon, `${type}.html names no icon`);
     out.push(`${dir}/icons/${icon}`);
@@ -108,7 +108,7 @@ describe('package: the tarball (npm pack)', function () {
         file.endsWith('.map') ||
         (file.endsWith('.ts') && !file.endsWith('.d.ts')) ||
         (/^dist\/(nodes|plugins)\//.test(file) && file.endsWith('.d.ts')) ||
-        /^(lib|nodes|plugins|test|bench|scripts|\.ci|icons)\//.test(file) ||
+        /^(lib|nodes|plugins|test|bench|scripts|\.ci)\//.test(file) ||
         /(^|\/)(tsconfig[^/]*\.json|eslint\.config\.mjs|\.mocharc\.cjs)$/.test(file),
     );
     assert.deepEqual(useless, []);

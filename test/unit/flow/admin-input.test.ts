@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { JpayValidationError } from '../../../lib/errors';
-import { buildAdminRequest, redactAdminPayload, resolveAdminCommand } from '../../../lib/flow/admin-input';
+import { buildAdminRequest, redactAdminPayload, resolveAdminCommand } from '../../../nodes/jpay-admin/admin-input';
 
 function refuses(fn: () => unknown, field: string): JpayValidationError {
   let caught: JpayValidationError | undefined;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { CallbackRegistry, type CallbackWarning } from '../../../lib/flow/callback-registry';
+import { CallbackRegistry, type CallbackWarning } from '../../../nodes/shared/callback-registry';
 
 type Answer = { code: string };
 const SAFE: Answer = { code: 'close' };

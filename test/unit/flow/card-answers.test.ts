@@ -6,7 +6,7 @@ import {
   cardRequestFromPayload,
   parseBlockList,
   receiptElement,
-} from '../../../lib/flow/card-answers';
+} from '../../../nodes/jpay-card/card-answers';
 
 const BYTES = Buffer.from('00112233445566778899AABBCCDDEEFF', 'hex');
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import type { CardEventPayload } from '../../../lib/flow/card-answers';
-import { CardDialogue } from '../../../lib/flow/card-dialogue';
+import type { CardEventPayload } from '../../../nodes/jpay-card/card-answers';
+import { CardDialogue } from '../../../nodes/jpay-card/card-dialogue';
 import type { CardRequest } from '../../../lib/protocol/types';
 
 const B = (n: number): Buffer => Buffer.alloc(16, n);

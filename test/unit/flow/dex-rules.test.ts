@@ -6,7 +6,7 @@ import {
   dexTagsFromPayload,
   maskKernelTag,
   mergeDexTags,
-} from '../../../lib/flow/dex-rules';
+} from '../../../nodes/jpay-dex/dex-rules';
 
 function refusal(fn: () => unknown): JpayValidationError {
   try {

@@ -7,7 +7,8 @@ import {
   JpayValidationError,
   TransactionOutcomeUnknown,
 } from '../../../lib/errors';
-import { ERROR_CODES, JpayFlowError, outcomeUnknownPayload, toFlowError } from '../../../lib/flow/errors';
+import { outcomeUnknownPayload } from '../../../lib/results/outcome-unknown';
+import { ERROR_CODES, JpayFlowError, toFlowError } from '../../../nodes/shared/errors';
 
 describe('flow/errors', () => {
   it('gives every library error an own code for msg.error.code', () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { answerRef, deadlineMs, effectiveDeadline, settledStatus } from '../../../lib/flow/flow-msg';
+import { answerRef, deadlineMs, effectiveDeadline, settledStatus } from '../../../nodes/shared/flow-msg';
 
 describe('flow/flow-msg', () => {
   it('finds where an answer belongs: its _jpay id, else the node terminal', () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { CardIoBridge, type CardWork, type CloseRequest } from '../../../lib/flow/loyalty-bridge';
+import { CardIoBridge, type CardWork, type CloseRequest } from '../../../nodes/jpay-loyalty/loyalty-bridge';
 import { type LoyaltyCardIo, type LoyaltyOutcome, runLoyaltyDialogue } from '../../../lib/mifare/loyalty';
 import { VirtualMifareCard } from '../../../lib/mifare/virtual-card';
 import type { CardRequest } from '../../../lib/protocol/types';

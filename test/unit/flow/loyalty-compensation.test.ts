@@ -6,10 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import type { TransactionEnd } from '../../../lib/client/jpay-client';
-import { compensationOperation, reversalOf } from '../../../lib/flow/loyalty-compensation';
-import { parseLoyaltyConfig } from '../../../lib/flow/loyalty-config';
-import { type CardContext, LoyaltyController } from '../../../lib/flow/loyalty-controller';
-import type { LoyaltyPayload } from '../../../lib/flow/loyalty-output';
+import { compensationOperation, reversalOf } from '../../../nodes/jpay-loyalty/loyalty-compensation';
+import { parseLoyaltyConfig } from '../../../nodes/jpay-loyalty/loyalty-config';
+import { type CardContext, LoyaltyController } from '../../../nodes/jpay-loyalty/loyalty-controller';
+import type { LoyaltyPayload } from '../../../nodes/jpay-loyalty/loyalty-output';
 import { runLoyaltyDialogue } from '../../../lib/mifare/loyalty';
 import type { TearMode, VirtualMifareCard } from '../../../lib/mifare/virtual-card';
 import { LAYOUT, issuedCard, runTerminal, stateOf } from './loyalty-fixtures';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { JpayValidationError } from '../../../lib/errors';
-import { parseLoyaltyConfig, pointsFor } from '../../../lib/flow/loyalty-config';
-import { parseLoyaltyInput } from '../../../lib/flow/loyalty-input';
+import { parseLoyaltyConfig, pointsFor } from '../../../nodes/jpay-loyalty/loyalty-config';
+import { parseLoyaltyInput } from '../../../nodes/jpay-loyalty/loyalty-input';
 
 const BASE = { programId: '42', purses: 'both', cardKind: '1k', sector: '1', pointsPer: '1', pointsUnit: '100', redeemPoints: '50', redeemValue: '15000', storedValue: true, autoRedeem: false };
 

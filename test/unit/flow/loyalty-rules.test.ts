@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { parseLoyaltyConfig } from '../../../lib/flow/loyalty-config';
-import { loyaltyReceipt, outcomePayload, settledPayload } from '../../../lib/flow/loyalty-output';
-import { type TransactionInfo, decideOperation } from '../../../lib/flow/loyalty-rules';
+import { parseLoyaltyConfig } from '../../../nodes/jpay-loyalty/loyalty-config';
+import { loyaltyReceipt, outcomePayload, settledPayload } from '../../../nodes/jpay-loyalty/loyalty-output';
+import { type TransactionInfo, decideOperation } from '../../../nodes/jpay-loyalty/loyalty-rules';
 import type { LoyaltyOutcome, LoyaltyState } from '../../../lib/mifare/loyalty';
 import { parseReceipt } from '../../../lib/protocol';
 

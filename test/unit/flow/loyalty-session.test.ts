@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { parseLoyaltyConfig, type LoyaltyProgram } from '../../../lib/flow/loyalty-config';
-import { type CardContext, LoyaltyController } from '../../../lib/flow/loyalty-controller';
-import type { PendingOperation } from '../../../lib/flow/loyalty-input';
-import type { LoyaltyPayload } from '../../../lib/flow/loyalty-output';
-import type { LoyaltyReport } from '../../../lib/flow/loyalty-session';
+import { parseLoyaltyConfig, type LoyaltyProgram } from '../../../nodes/jpay-loyalty/loyalty-config';
+import { type CardContext, LoyaltyController } from '../../../nodes/jpay-loyalty/loyalty-controller';
+import type { PendingOperation } from '../../../nodes/jpay-loyalty/loyalty-input';
+import type { LoyaltyPayload } from '../../../nodes/jpay-loyalty/loyalty-output';
+import type { LoyaltyReport } from '../../../nodes/jpay-loyalty/loyalty-session';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { displayProgress, keepaliveProgress, qrProgress, resolveLanguage, shortStatusText } from '../../../lib/flow/progress';
+import { displayProgress, keepaliveProgress, qrProgress, resolveLanguage, shortStatusText } from '../../../nodes/jpay-transaction/progress';
 
 describe('flow/progress', () => {
   it('describes a display message in the terminal language or the chosen one', () => {

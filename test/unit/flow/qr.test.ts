@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { qrMatrix, qrSvg, QrTooLongError, svgDataUrl } from '../../../lib/flow/qr';
+import { qrMatrix, qrSvg, QrTooLongError, svgDataUrl } from '../../../nodes/jpay-transaction/qr';
 
 /** The 7×7 finder pattern with its top-left corner at (x, y). */
 function hasFinder(m: boolean[][], x: number, y: number): boolean {

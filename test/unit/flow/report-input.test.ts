@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { JpayValidationError } from '../../../lib/errors';
-import { resolveReportType, resolveSettlementOperation } from '../../../lib/flow/report-input';
+import { resolveReportType, resolveSettlementOperation } from '../../../nodes/shared/report-input';
 
 describe('flow/report-input', () => {
   it('resolves the report type from the msg or the node', () => {

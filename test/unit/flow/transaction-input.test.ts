@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { JpayValidationError } from '../../../lib/errors';
-import { buildTransactionRequest, parseTransactionDefaults } from '../../../lib/flow/transaction-input';
+import { buildTransactionRequest, parseTransactionDefaults } from '../../../nodes/jpay-transaction/transaction-input';
 
 function refuses(fn: () => unknown, field: string): void {
   assert.throws(fn, (e: unknown) => e instanceof JpayValidationError && e.field === field);

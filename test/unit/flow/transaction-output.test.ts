@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { transactionPayload } from '../../../lib/flow/transaction-output';
+import { transactionPayload } from '../../../lib/results/transaction';
 import { Secret } from '../../../lib/protocol/secret';
 import type { TransactionResult } from '../../../lib/protocol/types';
 

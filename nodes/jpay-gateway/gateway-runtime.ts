@@ -1,0 +1,124 @@
+/**
+ * What a running jpay-gateway node does (nodes/jpay-gateway.ts loads this on the first
+ * node, not when Node-RED starts): the payments journal, the state model fed by the
+ * terminal's client, the gateway on the core mqtt-broker, its status and output.
+ */
+import type { Node, NodeAPI } from 'node-red';
+import type { GatewayConfig } from './gateway-config';
+import type { FlowTransactionRequest } from '../jpay-transaction/transaction-input';
+import type { GatewayAnswer } from '../../lib/gateway/answer';
+import { CommandGateway } from '../../lib/gateway/gateway';
+import { TerminalStateModel } from '../../lib/gateway/terminal-state';
+import { TransactionStore } from '../../lib/gateway/transaction-store';
+import { CoreBrokerTransport, type CoreBrokerNode } from '../shared/core-mqtt-transport';
+import { getBroker, type BrokerUser } from '../shared/mqtt-broker-api';
+import type { UserNode } from '../shared/user-node';
+
+export { parseGatewayConfig } from './gateway-config';
+export { getCoreBroker } from '../shared/core-mqtt-transport';
+
+const NS = 'jpay-gateway';
+/** Below Node-RED's own 15 s close timeout: a payment still running then ends as "outcome unknown" in the journal. */
+const CLOSE_WAIT_MS = 10_000;
+
+export interface GatewayNodeContext {
+  RED: NodeAPI;
+  node: Node;
+  user: UserNode;
+  broker: CoreBrokerNode;
+  settings: GatewayConfig;
+  /** The receipts' jpay-mqtt-broker config node id, whose outbox backlog the state shows. */
+  outbox?: string;
+}
+
+/** A red status and an error in the log: the gateway does not run. */
+export function fail(node: Node, statusKey: string, message: string): void {
+  node.status({ fill: 'red', shape: 'ring', text: `${NS}.status.${statusKey}` });
+  node.error(message);
+}
+
+/** Starts the gateway; resolves with the function that stops everything it started. */
+export async function startGateway({ RED, node, user, broker, settings, outbox: outboxId }: GatewayNodeContext): Promise<() => Promise<void>> {
+  const terminal = user.terminal;
+  const client = terminal.client;
+  let store: TransactionStore | undefined;
+  if (settings.journalFile) {
+    try {
+      store = await TransactionStore.open(settings.journalFile, { terminalId: settings.terminalId, warn: (e) => node.warn(e.message) });
+      if (store.interrupted > 0) node.warn(RED._(`${NS}.warn.interrupted`, { count: store.interrupted }));
+    } catch (err) {
+      fail(node, 'journalFailed', RED._(`${NS}.errors.journal`, { file: settings.journalFile, error: (err as Error).message }));
+      return async () => undefined;
+    }
+  }
+  if (user.closing) {
+    await store?.close();
+    return async () => undefined;
+  }
+
+  const model = new TerminalStateModel({ terminalId: settings.terminalId, language: terminal.language });
+  const detach = model.attach(client);
+  const recovery = terminal.recovery;
+  const countBacklog = (): void => {
+    recovery?.backlog(client).then(
+      (n) => model.setBacklog({ recovery: n }),
+      () => undefined,
+    );
+  };
+  if (recovery) {
+    client.on('command-end', countBacklog);
+    countBacklog();
+  }
+  const outbox = getBroker(RED, outboxId);
+  const outboxUser: BrokerUser = { id: `${node.id}:gateway-state`, onBrokerState: (s) => model.setBacklog({ outbox: s.queued }) };
+  outbox?.registerUser(outboxUser);
+
+  const transport = new CoreBrokerTransport(broker, node.id);
+  const gateway = new CommandGateway({
+    transport,
+    client,
+    terminalId: settings.terminalId,
+    prefix: settings.prefix,
+    commands: settings.commands,
+    store,
+    language: terminal.language === 'auto' ? 'en' : terminal.language,
+    ...(recovery ? { beforeTransaction: async () => void (await recovery.beforeSale(client)) } : {}),
+    transactionOptions: (request) => ({
+      annotations: { node: node.id, request: request.id },
+      // The arguments passed the protocol's transaction schema (commands.ts) before this runs.
+      handlers: terminal.transactionHandlers({ nodeId: node.id, request: request.args as unknown as FlowTransactionRequest }),
+    }),
+    ...(settings.state ? { state: model, stateIntervalMs: settings.state.intervalMs, homeAssistant: settings.state.homeAssistant } : {}),
+  });
+
+  const show = (): void => {
+    if (user.closing) return;
+    if (!transport.connected) user.status('error', `${NS}.status.brokerOffline`);
+    else if (gateway.pending > 0) user.status('busy', RED._(`${NS}.status.running`, { count: gateway.pending }));
+    else user.status('ok', RED._(`${NS}.status.ready`, { tid: settings.terminalId }));
+  };
+  const offConnection = transport.onConnection(show);
+  gateway.on('warning', (e) => node.warn(RED._(`${NS}.warn.gateway`, { error: e.message })));
+  gateway.on('answer', (answer: GatewayAnswer) => {
+    if (user.closing) return;
+    node.send({ topic: `${settings.prefix}/${settings.terminalId}/${answer.command ?? 'unknown'}`, payload: answer });
+    setImmediate(show);
+  });
+  client.on('command-start', show);
+  gateway.start();
+  show();
+
+  return async () => {
+    const closed = gateway.close();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)))]);
+    clearTimeout(timer);
+    offConnection();
+    client.off('command-start', show);
+    if (recovery) client.off('command-end', countBacklog);
+    outbox?.deregisterUser(outboxUser);
+    detach();
+    await transport.close();
+    await store?.close();
+  };
+}

@@ -1,0 +1,48 @@
+/**
+ * jpay-report: reads the terminal's X-report (brief or full) into msg.payload.
+ */
+import type { Node, NodeAPI, NodeDef } from 'node-red';
+import { resolveReportType } from '../shared/report-input';
+import { connectUser } from '../shared/user-node';
+
+const NS = 'jpay-report';
+
+interface JpayReportDef extends NodeDef {
+  terminal: string;
+  reportType?: string;
+}
+
+export = function register(RED: NodeAPI): void {
+  function JpayReportNode(this: Node, config: JpayReportDef): void {
+    RED.nodes.createNode(this, config);
+    setup(this, config);
+  }
+
+  function setup(node: Node, config: JpayReportDef): void {
+    const user = connectUser(RED, node, config.terminal, NS);
+    if (!user) return;
+
+    node.on('input', (msg, send, done) => {
+      let type: ReturnType<typeof resolveReportType>;
+      try {
+        type = resolveReportType(msg.reportType, config.reportType);
+      } catch (err) {
+        user.fail(done, err);
+        return;
+      }
+      user.status('busy', `${NS}.status.running`);
+      user.track(user.terminal.client.report(type)).then(
+        (report) => {
+          msg.payload = report;
+          msg.reportType = type;
+          user.status('ok', `${NS}.status.done`);
+          send(msg);
+          done();
+        },
+        (err: unknown) => user.fail(done, err),
+      );
+    });
+  }
+
+  RED.nodes.registerType('jpay-report', JpayReportNode);
+};

@@ -1,0 +1,56 @@
+/**
+ * jpay-settlement: settlement (end of day), or — only when set so in the dialog with its
+ * confirmation — clear, which deletes the terminal's log. The S-report goes to msg.payload.
+ */
+import type { Node, NodeAPI, NodeDef } from 'node-red';
+import { toFlowError } from '../shared/errors';
+import { resolveSettlementOperation, type SettlementOperation } from '../shared/report-input';
+import { connectUser } from '../shared/user-node';
+
+const NS = 'jpay-settlement';
+
+interface JpaySettlementDef extends NodeDef {
+  terminal: string;
+  operation?: string;
+  confirmClear?: boolean;
+}
+
+export = function register(RED: NodeAPI): void {
+  function JpaySettlementNode(this: Node, config: JpaySettlementDef): void {
+    RED.nodes.createNode(this, config);
+    setup(this, config);
+  }
+
+  function setup(node: Node, config: JpaySettlementDef): void {
+    let operation: SettlementOperation;
+    try {
+      operation = resolveSettlementOperation(config);
+    } catch (err) {
+      node.status({ fill: 'red', shape: 'ring', text: `${NS}.status.badConfig` });
+      node.error((err as Error).message);
+      const error = toFlowError(err);
+      node.on('input', (_msg, _send, done) => done(error));
+      return;
+    }
+    const user = connectUser(RED, node, config.terminal, NS);
+    if (!user) return;
+    const client = user.terminal.client;
+
+    node.on('input', (msg, send, done) => {
+      user.status('busy', `${NS}.status.${operation === 'clear' ? 'clearing' : 'running'}`);
+      user.track(operation === 'clear' ? client.clear() : client.settlement()).then(
+        (report) => {
+          msg.payload = report;
+          msg.operation = operation;
+          if (report.passed) user.status('ok', `${NS}.status.passed`);
+          else user.status('error', `${NS}.status.failed`);
+          send(msg);
+          done();
+        },
+        (err: unknown) => user.fail(done, err),
+      );
+    });
+  }
+
+  RED.nodes.registerType('jpay-settlement', JpaySettlementNode);
+};

@@ -1,0 +1,171 @@
+/**
+ * jpay-terminal (config node): one shared JpayClient per terminal, the card/dex handler
+ * registrations and the state broadcast to the nodes using it (nodes/shared/terminal-api.ts).
+ * With recovery on, a journal records every transaction before it is sent, what the last
+ * run left with an unknown outcome is resolved on start, and an outcome whose node was gone
+ * when it came is kept for the node that replaces it (docs/reliability.md).
+ */
+import type { Node, NodeAPI, NodeDef } from 'node-red';
+import type { ClientTimeouts } from '../../lib/client';
+import { parseRecoveryConfig, type RecoveryConfigFields, type TerminalRecoveryConfig } from './recovery-config';
+import { describeOutcome } from '../shared/recovery-payload';
+import type { Language } from '../../lib/protocol/types';
+import { TransactionRecovery } from '../../lib/recovery/transaction-recovery';
+import type { Delivery } from '../../lib/recovery/types';
+import { TerminalController } from '../shared/terminal-controller';
+import { TERMINAL_API_PROPERTY } from '../shared/terminal-lookup';
+
+interface JpayTerminalDef extends NodeDef, RecoveryConfigFields {
+  host: string;
+  port: string | number;
+  encrypt?: boolean;
+  language?: string;
+  connectTimeout?: string | number;
+  commandTimeout?: string | number;
+  transactionTimeout?: string | number;
+  idleTimeout?: string | number;
+  handlerTimeout?: string | number;
+}
+
+// The registry's typing wants every declared credential present; Node-RED gives it only when set.
+type Credentials = { password: string };
+
+const DEFAULT_HANDLER_MS = 2000;
+/** Below Node-RED's own 15 s close timeout. */
+const CLOSE_GRACE_MS = 10_000;
+
+function optionalMs(v: string | number | undefined): number | undefined {
+  if (v === undefined || v === null || String(v).trim() === '') return undefined;
+  return Number(v);
+}
+
+function timeoutsOf(config: JpayTerminalDef): Partial<ClientTimeouts> {
+  const out: Partial<ClientTimeouts> = {};
+  const pairs: [keyof ClientTimeouts, string | number | undefined][] = [
+    ['connectMs', config.connectTimeout],
+    ['commandMs', config.commandTimeout],
+    ['transactionMs', config.transactionTimeout],
+    ['idleMs', config.idleTimeout],
+    ['handlerMs', config.handlerTimeout],
+  ];
+  for (const [key, value] of pairs) {
+    const ms = optionalMs(value);
+    if (ms !== undefined) out[key] = ms;
+  }
+  return out;
+}
+
+function languageOf(v: string | undefined): Language | 'auto' {
+  return v === 'en' || v === 'ru' ? v : 'auto';
+}
+
+export = function register(RED: NodeAPI): void {
+  function JpayTerminalNode(this: Node<Credentials>, config: JpayTerminalDef): void {
+    RED.nodes.createNode(this, config);
+    setup(this, config);
+  }
+
+  function setup(node: Node<Credentials>, config: JpayTerminalDef): void {
+    const port = Number(config.port === '' || config.port === undefined ? 4433 : config.port);
+    const host = String(config.host ?? '').trim();
+    const timeouts = timeoutsOf(config);
+    const password = typeof node.credentials?.password === 'string' && node.credentials.password !== '' ? node.credentials.password : undefined;
+
+    let recoveryConfig: TerminalRecoveryConfig | undefined;
+    try {
+      const userDir = (RED.settings as unknown as { userDir?: unknown }).userDir;
+      recoveryConfig = parseRecoveryConfig(config, { nodeId: node.id, ...(typeof userDir === 'string' ? { userDir } : {}) });
+    } catch (err) {
+      node.error(RED._('jpay-terminal.errors.config', { error: (err as Error).message }));
+      return;
+    }
+    const recovery = recoveryConfig
+      ? TransactionRecovery.create(recoveryConfig.journalFile, {
+          policy: recoveryConfig.policy,
+          settleMs: recoveryConfig.settleMs,
+          autoRecover: recoveryConfig.autoRecover,
+          logger: { warn: (msg) => node.warn(msg) },
+        })
+      : undefined;
+
+    let controller: TerminalController;
+    try {
+      controller = new TerminalController({
+        info: { id: node.id, label: config.name || `${host}:${port}`, host, port, encrypt: config.encrypt === true },
+        client: {
+          host,
+          port,
+          password,
+          encrypt: config.encrypt === true,
+          timeouts,
+          logger: { debug: (msg) => node.debug(msg), info: (msg) => node.debug(msg), warn: (msg) => node.warn(msg) },
+        },
+        language: languageOf(config.language),
+        handlerTimeoutMs: timeouts.handlerMs ?? DEFAULT_HANDLER_MS,
+        warn: (key, detail) => node.warn(RED._(`jpay-terminal.warn.${key}`, detail ?? {})),
+        reportLost: (nodeId, description) => node.error(RED._('jpay-terminal.errors.lost', { node: nodeId, transaction: description })),
+        ...(recovery ? { recovery } : {}),
+      });
+    } catch (err) {
+      node.error(RED._('jpay-terminal.errors.config', { error: (err as Error).message }));
+      void recovery?.close();
+      return;
+    }
+    (node as unknown as Record<string, unknown>)[TERMINAL_API_PROPERTY] = controller;
+    let stopWatching = (): void => undefined;
+    if (recovery && recoveryConfig) {
+      recovery.on('recovered', ({ source, results }) => {
+        for (const r of results) {
+          node.log(RED._('jpay-terminal.recovery.result', { id: r.id, outcome: r.outcome, source, reversal: r.reversal?.state ?? '-' }));
+        }
+      });
+      const journal = recoveryConfig.journalFile;
+      const describeKept = (d: Delivery): Record<string, string> => ({
+        id: d.result.id,
+        node: String(d.result.annotations.owner ?? '-'),
+        transaction: describeOutcome(d.result.request, { outcome: d.result.outcome, ...(d.result.receipt ? { receipt: d.result.receipt } : {}) }),
+        journal,
+      });
+      // Kept for a node that is not running (it closed as the outcome came): the node that replaces it delivers it.
+      recovery.on('undelivered', (d) => node.warn(RED._('jpay-terminal.recovery.kept', describeKept(d))));
+      // After every deploy (and after the start-up recovery): outcomes kept for nodes that are not in the flows wait for a person.
+      let flowsStarted = false;
+      const warned = new Set<string>();
+      const warnOrphans = (): void => {
+        for (const d of recovery.undelivered()) {
+          const owner = d.result.annotations.owner;
+          if (typeof owner !== 'string' || RED.nodes.getNode(owner) || warned.has(d.result.id)) continue;
+          warned.add(d.result.id);
+          node.warn(RED._('jpay-terminal.recovery.orphan', describeKept(d)));
+        }
+      };
+      // Kept outcomes are handed to their nodes once the flows run: a msg sent while they start may reach no one.
+      const onFlowsStarting = (): void => recovery.holdDeliveries();
+      const onFlowsStarted = (): void => {
+        flowsStarted = true;
+        recovery.releaseDeliveries();
+        recovery.whenReady().then(warnOrphans, () => undefined);
+      };
+      recovery.holdDeliveries();
+      RED.events.on('flows:starting', onFlowsStarting);
+      RED.events.on('flows:started', onFlowsStarted);
+      stopWatching = () => {
+        RED.events.removeListener('flows:starting', onFlowsStarting);
+        RED.events.removeListener('flows:started', onFlowsStarted);
+      };
+      if (password === undefined && recoveryConfig.autoRecover) node.warn(RED._('jpay-terminal.recovery.no-password'));
+      void recovery.start(controller.client).then(() => {
+        if (flowsStarted) warnOrphans();
+      });
+    }
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      stopWatching();
+      controller.close(CLOSE_GRACE_MS).then(done, done);
+    });
+  }
+
+  RED.nodes.registerType<Node<Credentials>, JpayTerminalDef, unknown, Credentials>('jpay-terminal', JpayTerminalNode, {
+    credentials: { password: { type: 'password' } },
+  });
+};
