@@ -11,20 +11,11 @@ import { connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/chromium';
+import { openEditorPage } from '../helpers/editor-page';
 import { startDemoProcess, type DemoProcess } from '../helpers/node-red-demo';
 
 const ROOT = path.resolve(__dirname, '../..');
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 // The README's picture is refreshed only on request, so `npm test` leaves the tree clean.
 const SCREENSHOT = process.env.JPAY_UPDATE_SCREENSHOT
   ? path.join(ROOT, 'docs', 'images', 'flow.png')
@@ -124,26 +115,7 @@ describe('the Node-RED editor with the jpay nodes (headless Chromium, the npm st
   });
 
   async function openEditor(viewport = { width: 1600, height: 900 }): Promise<void> {
-    context = await (browser as Browser).newContext({ viewport });
-    page = await context.newPage();
-    errors = [];
-    const origin = new URL((demo as DemoProcess).editorUrl).origin;
-    page.on('console', (m) => {
-      if (m.type() !== 'error') return;
-      const url = m.location().url;
-      if (url === '' || url.startsWith(origin)) errors.push(`${m.text()} (${url})`);
-    });
-    page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
-    await page.goto((demo as DemoProcess).editorUrl);
-    // The palette is loaded and the deployed flows are drawn.
-    await page.waitForFunction(
-      () => {
-        const red = (window as unknown as { RED?: { nodes?: { getType?: (t: string) => unknown } } }).RED;
-        return !!red?.nodes?.getType?.('jpay-transaction') && !!document.querySelector('#red-ui-workspace-chart .red-ui-flow-node');
-      },
-      null,
-      { timeout: 30000 },
-    );
+    ({ context, page, errors } = await openEditorPage(browser as Browser, demo as DemoProcess, { viewport }));
   }
 
   afterEach(async () => {
