@@ -2,7 +2,7 @@
  * Child process: ONE client process driving many simulated terminals (the fleet
  * benchmark). Each terminal runs purchases one after another with a random pause
  * between them, either through JpayClient or through the raw client doing the same
- * dialogue (every message answered ok). Also measures the memory of idle clients.
+ * exchange (every message answered ok). Also measures the memory of idle clients.
  */
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';

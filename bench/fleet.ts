@@ -2,7 +2,7 @@
  * Measurement 3 — fleet: one client process (a child, so its memory is its own) drives N
  * simulated terminals (another child) concurrently; every terminal runs purchases (each
  * starts with the terminal's keepalive, then five display messages) with random pauses.
- * JpayClient rounds alternate with raw-client rounds doing the same dialogue; the latency
+ * JpayClient rounds alternate with raw-client rounds doing the same exchange; the latency
  * the client adds is the difference of the two in the same pair of rounds.
  */
 import { Child } from './child';

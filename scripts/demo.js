@@ -8,13 +8,19 @@ const path = require('node:path');
 const { configFromEnv } = require('./demo/config');
 const { checkPorts, startDemo } = require('./demo/start');
 
+/** The Dashboard 2.0 pages of example 03, or how to get them (the dashboard is an optional peer). */
+function dashboardLines(demo) {
+  if (!demo.dashboard) return ['  Dashboard          not installed: npm install @flowfuse/node-red-dashboard (then npm start)'];
+  return [`  Customer display   ${demo.editorUrl}dashboard/parking-exit`, `  Operator page      ${demo.editorUrl}dashboard/parking-operator`];
+}
+
 function banner(demo) {
   const mqtt = demo.mqtt.external ? `${demo.mqtt.url} (yours, JPAY_DEMO_MQTT_URL)` : `${demo.mqtt.url} (embedded)`;
   return [
     '',
     'JPAY demo is running',
     `  Node-RED editor    ${demo.editorUrl}`,
-    `  Parking screen     ${demo.editorUrl}parking-exit`,
+    ...dashboardLines(demo),
     `  Terminal simulator ${demo.simulator.host}:${demo.simulator.port} (admin password ${demo.simulator.password}), control API ${demo.controlUrl}`,
     `  MQTT broker        ${mqtt}`,
     `  User directory     ${demo.userDir}${demo.flowsCreated ? ' (example flows deployed)' : ' (your flows kept; npm start -- --reset restores the examples)'}`,

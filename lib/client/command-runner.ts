@@ -16,7 +16,7 @@ import { CommandName, LoginResult, RequestParams, ResponseTypes, TransactionRequ
 import { JpayAbortError } from './abort';
 import type { AdminSession } from './admin-session';
 import type { AnswerBinder } from './answer-binding';
-import { ExchangeFailure, runExchange, type ExchangeOptions, type KillSwitch } from './dialogue';
+import { ExchangeFailure, runExchange, type ExchangeOptions, type KillSwitch } from './exchange';
 import { type FrameLimitOption, mapFailure, transactionInfo } from './failures';
 import { MessageHandlers } from './handlers';
 import { DispatchEvents, MessageDispatcher } from './message-dispatch';

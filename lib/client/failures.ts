@@ -13,7 +13,7 @@ import {
   UnknownTransactionInfo,
 } from '../errors';
 import type { CommandName, TransactionRequest } from '../protocol/types';
-import { ExchangeFailure, ExchangePhase } from './dialogue';
+import { ExchangeFailure, ExchangePhase } from './exchange';
 
 /** The option that set the frame limit of the connection. */
 export type FrameLimitOption = 'maxFrameSize' | 'maxReportFrameSize';

@@ -1,7 +1,7 @@
 /**
  * Message handlers: what the caller plugs in to see or answer the terminal's messages,
  * and the guard that runs them with a deadline. A handler that throws or is late never
- * holds the terminal up: the dialogue answers with the safe default instead.
+ * holds the terminal up: the message dispatch answers with the safe default instead.
  */
 import type {
   CardMessage,

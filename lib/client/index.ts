@@ -5,7 +5,7 @@ export * from './handlers';
 export * from './abort';
 export * from './command-queue';
 export * from './command-runner';
-export * from './dialogue';
+export * from './exchange';
 export * from './failures';
 export * from './message-dispatch';
 export * from './admin-session';

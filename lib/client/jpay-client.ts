@@ -28,7 +28,7 @@ import { AdminSession } from './admin-session';
 import { AnswerBinder, type ReceiptWatermark } from './answer-binding';
 import { CommandQueue } from './command-queue';
 import { CallOptions, CommandRunner, SendParams } from './command-runner';
-import { KillSwitch } from './dialogue';
+import { KillSwitch } from './exchange';
 import { KeepaliveInfo, mergeHandlers, MessageHandlers } from './handlers';
 import { DispatchEvents } from './message-dispatch';
 import { JpayClientOptions, ResolvedOptions, validateHandlers, validateOptions } from './options';

@@ -43,7 +43,7 @@ export interface ClientTimeouts {
    * whole log over a slow bank link).
    */
   commandMs: number;
-  /** Cap of a whole transaction (its card/PIN/host dialogue included) or runreset (default 10 min). */
+  /** Cap of a whole transaction (its card/PIN/host messages included) or runreset (default 10 min). */
   transactionMs: number;
   /**
    * Longest silence from the terminal during any command: from the command sent to the

@@ -1,4 +1,4 @@
-// 16-byte MIFARE block helpers. The `card` dialogue (§8.9) carries blocks as Base64.
+// 16-byte MIFARE block helpers. The `card` session (§8.9) carries blocks as Base64.
 
 import { JpayValidationError } from '../errors';
 import { BLOCK_SIZE } from './geometry';

@@ -1,4 +1,4 @@
-// An in-memory MIFARE Classic card for the terminal simulator's `card` dialogue (§8.9),
+// An in-memory MIFARE Classic card for the terminal simulator's `card` session (§8.9),
 // with a tearing fault (the card leaves the field in the middle of a write sequence).
 // Not modelled: authentication and per-block access conditions. Modelled: block 0 and
 // trailers refused unless allowed, key A (and key B when the access bits hide it) read as

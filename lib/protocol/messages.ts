@@ -1,6 +1,6 @@
 /**
  * Terminal → client messages during a command (§8, §8.9, §8.10, §10) and the client's
- * answers, both directions; plus the terminal ↔ activator dialogue of runreset (§10).
+ * answers, both directions; plus the terminal ↔ activator session of runreset (§10).
  */
 import { childElement, childList, childText, packet, Packet, XmlElement, XmlNode } from '../codec/packet';
 import { JpayProtocolError, JpayValidationError } from '../errors';
@@ -373,12 +373,9 @@ export function buildCertificateAnswer(name: string, answer: CertificateAnswer):
 export function parseCertificateAnswer(p: Packet): CertificateAnswer {
   const r: CertificateAnswer = {};
   const signed = childElement(p.body, 'signed-cert');
-  const set = (key: keyof CertificateAnswer, value: string | undefined): void => {
-    if (value !== undefined) r[key] = value;
-  };
-  set('status', nonEmptyText(p.body, 'status'));
-  set('cert', nonEmptyText(signed, 'cert')?.replace(/\s+/g, ''));
-  set('ca', nonEmptyText(signed, 'ca')?.replace(/\s+/g, ''));
+  setIf(r, 'status', nonEmptyText(p.body, 'status'));
+  setIf(r, 'cert', nonEmptyText(signed, 'cert')?.replace(/\s+/g, ''));
+  setIf(r, 'ca', nonEmptyText(signed, 'ca')?.replace(/\s+/g, ''));
   return r;
 }
 
@@ -412,13 +409,10 @@ export function buildConfigCredentialsAnswer(c: ConfigCredentials): Packet {
 export function parseConfigCredentialsAnswer(p: Packet): ConfigCredentials {
   const r: ConfigCredentials = {};
   const data = childElement(p.body, 'confdata');
-  const set = (key: keyof ConfigCredentials, value: string | undefined): void => {
-    if (value !== undefined) r[key] = value;
-  };
-  set('status', nonEmptyText(p.body, 'status'));
-  set('cert', nonEmptyText(data, 'cert')?.replace(/\s+/g, ''));
-  set('sign', nonEmptyText(data, 'sign')?.replace(/\s+/g, ''));
-  set('url', nonEmptyText(data, 'url'));
+  setIf(r, 'status', nonEmptyText(p.body, 'status'));
+  setIf(r, 'cert', nonEmptyText(data, 'cert')?.replace(/\s+/g, ''));
+  setIf(r, 'sign', nonEmptyText(data, 'sign')?.replace(/\s+/g, ''));
+  setIf(r, 'url', nonEmptyText(data, 'url'));
   return r;
 }
 

@@ -396,7 +396,7 @@ export type TerminalMessage =
   | { name: 'card'; message: CardMessage }
   | { name: 'displayqrcode'; message: QrCodeMessage };
 
-// ---- Activator dialogue during runreset (§10, port 4434) ----
+// ---- Activator session during runreset (§10, port 4434) ----
 
 /** The terminal's three certificate requests to the activator (the document also misspells the first `signconfigcientcertificate`). */
 export const CERTIFICATE_REQUEST_NAMES = [

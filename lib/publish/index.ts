@@ -1,4 +1,4 @@
-/** MQTT receipt publishing with a durable outbox (docs/mqtt.md). */
+/** MQTT receipt publishing with a durable outbox (docs/mqtt.md): what `@jpaykit/node-red-jpay/publish` offers. */
 export { createReceiptPublisher, ReceiptPublisher } from './publisher';
 export type {
   PublisherState,
@@ -10,8 +10,7 @@ export type {
 } from './publisher';
 export type { PublisherTlsOptions, ReceiptPublisherOptions } from './options';
 export { OutboxError, type OutboxErrorCode } from './errors';
-export { Outbox, DEFAULT_OUTBOX_LIMITS, type LoadReport, type OutboxLimits } from './outbox';
+export { DEFAULT_OUTBOX_LIMITS, type OutboxLimits } from './outbox';
 export { buildReceiptMessage, receiptIdOf, sanitizeReceipt, type ReceiptMessage } from './message';
 export { RECEIPT_MESSAGE_FORMAT, RECEIPT_MESSAGE_SCHEMA, RECEIPT_SCHEMA, assertReceiptMessage } from './schema';
-export { maskPansInText, maskPanValue, sanitizeValue } from './sanitize';
-export { DEFAULT_PREFIX, normalizePrefix, terminalTopics, type TerminalTopics } from './topics';
+export { DEFAULT_PREFIX, terminalTopics, type TerminalTopics } from './topics';

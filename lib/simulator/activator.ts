@@ -110,7 +110,7 @@ export class ActivatorServer {
       outcome =
         error instanceof ActivatorFailure
           ? { status: error.status, errors: [error.message] }
-          : { status: 'failed', errors: [`activator dialogue failed: ${(error as Error).message}`] };
+          : { status: 'failed', errors: [`activator session failed: ${(error as Error).message}`] };
     }
     this.t.emitEvent({ type: 'activator', step: `finished: ${outcome.status}` });
     session.finish(outcome);

@@ -54,7 +54,7 @@ export async function handleResetPassword(ctx: CommandContext): Promise<Answer<'
 }
 
 async function talkToHost(ctx: CommandContext, what: string): Promise<StatusAnswer | undefined> {
-  await ctx.dialogue.pause(ctx.terminal.config.timing.hostDelayMs);
+  await ctx.messages.pause(ctx.terminal.config.timing.hostDelayMs);
   if (hostDown(ctx)) return { status: 'communicationerror', errors: [HOST_UNREACHABLE, `${what} could not be reached`] };
   return undefined;
 }

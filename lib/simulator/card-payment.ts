@@ -11,7 +11,7 @@ import { runDex, type DexState } from './dex';
 import { CommandAbort } from './errors';
 import { failInPhase, hostExchange, show } from './host';
 import type { EntryMode, Operation } from './log';
-import { mifareReceipt, runMifareDialogue } from './mifare-dialogue';
+import { mifareReceipt, runMifareSession } from './mifare-session';
 import { finalDisplay } from './display-script';
 import { isOfflineDecline, type OutcomeSpec } from './outcome';
 import { receiptAnswer } from './receipts';
@@ -19,7 +19,7 @@ import { cardData, commitRecord, newRecord } from './records';
 import { completeSbpPayment, hideQr, newQr, showQr, type SbpQr } from './sbp';
 
 /** The error-stack line of a transaction a MIFARE `close` without a receipt ended. */
-export const MIFARE_CLOSED_WITHOUT_RECEIPT = 'the card dialogue was closed without a receipt: no payment';
+export const MIFARE_CLOSED_WITHOUT_RECEIPT = 'the card session was closed without a receipt: no payment';
 
 export interface CardRequestInfo {
   type: TransactionType;
@@ -53,14 +53,14 @@ export async function cardPayment(
   let card: TestCard;
   try {
     for (;;) {
-      const event = await ctx.dialogue.waitFor(detector.next());
+      const event = await ctx.messages.waitFor(detector.next());
       if (event.kind === 'card') {
         card = event.card;
         t.emitEvent({ type: 'card-presented', card: card.id, source: event.source });
         break;
       }
       if (event.kind === 'mifare' && t.mifare) {
-        const result = await runMifareDialogue(ctx, t.mifare);
+        const result = await runMifareSession(ctx, t.mifare);
         if (result.receipt !== undefined) {
           if (qr) await hideQr(ctx);
           return { status: 'ok', receipt: mifareReceipt(result.receipt) };
@@ -158,5 +158,5 @@ export async function processCard(
   });
   await commitRecord(ctx, record);
   await show(ctx, finalDisplay(approved, state.card.cvm === 'signature'), { amount: record.amount, currency: record.currency });
-  return receiptAnswer(t, record, ctx.dialogue.encrypted ? card.pan : undefined);
+  return receiptAnswer(t, record, ctx.messages.encrypted ? card.pan : undefined);
 }

@@ -4,7 +4,6 @@
  * The full PAN lives only here and in memory while a transaction runs; the log keeps the
  * masked form.
  */
-import { maskPan } from '../protocol/secret';
 import type { Cvm, OutcomeSpec } from './outcome';
 
 export interface TestCard {
@@ -104,11 +103,6 @@ export function cardForManualPan(pan: string, expiry: string, cards: readonly Te
 /** Masked as a terminal prints it: only the last 4 digits. */
 export function receiptPan(pan: string): string {
   return `${'*'.repeat(Math.max(0, pan.length - 4))}${pan.slice(-4)}`;
-}
-
-/** First 6 / last 4, for event lines. */
-export function logPan(pan: string): string {
-  return maskPan(pan);
 }
 
 /** aed (YYMMDD): the last day of the expiry month. */

@@ -1,6 +1,6 @@
 /**
  * One client connection = one command (§3): read the command (decrypting it if it is
- * encrypted), run it with its message dialogue, send the response (encrypted when the
+ * encrypted), run it with its message dispatch, send the response (encrypted when the
  * command was), close. Broken input gets an error answer or a closed connection and
  * never takes the simulator down. Response-stage faults are applied here.
  */
@@ -15,7 +15,7 @@ import { isCommandName, parseRequest, responseToPacket } from '../protocol';
 import type { CommandName } from '../protocol/types';
 import { EFFECT_COMMANDS, dispatch } from './commands';
 import { statusPacket, type Answer, type CommandContext } from './context';
-import { Dialogue } from './dialogue';
+import { MessageDispatch } from './message-dispatch';
 import { AnswerTimeout, CancelledByClient, ClientGone, CommandAbort, DropConnection } from './errors';
 import { CommandFaults, RESPONSE_FAULTS } from './faults';
 import type { Terminal } from './terminal';
@@ -124,7 +124,7 @@ export class Connection {
       command,
       terminal: t,
       faults: new CommandFaults(t.faults, command),
-      dialogue: new Dialogue(this.socket, key, t.config.timing, (message, answer) => {
+      messages: new MessageDispatch(this.socket, key, t.config.timing, (message, answer) => {
         const code = message.name === 'display' ? message.message.code : undefined;
         t.emitEvent({ type: 'message', name: message.name, ...(code ? { code } : {}), ...(answer ? { answer } : {}) });
       }),
@@ -174,14 +174,14 @@ export class Connection {
           return true;
         case 'delay-response':
           try {
-            await ctx.dialogue.silent(fault.ms ?? this.t.config.timing.faultDelayMs);
+            await ctx.messages.silent(fault.ms ?? this.t.config.timing.faultDelayMs);
           } catch {
             this.destroy();
             return true;
           }
           return false;
         case 'stall':
-          await ctx.dialogue.untilClosed();
+          await ctx.messages.untilClosed();
           return true;
         case 'garbage-frame':
           await this.rawAndClose(encodeFrame(GARBAGE));

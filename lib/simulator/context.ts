@@ -3,14 +3,14 @@ import type { Packet } from '../codec/packet';
 import { buildResponse } from '../protocol/responses';
 import type { JpayStatusCode } from '../protocol/status';
 import type { CommandName, RequestParams, ResponseToWrite } from '../protocol/types';
-import type { Dialogue } from './dialogue';
+import type { MessageDispatch } from './message-dispatch';
 import type { CommandFaults } from './faults';
 import type { Terminal } from './terminal';
 
 export interface CommandContext {
   command: CommandName;
   terminal: Terminal;
-  dialogue: Dialogue;
+  messages: MessageDispatch;
   faults: CommandFaults;
 }
 

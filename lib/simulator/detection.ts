@@ -79,7 +79,7 @@ export class Detector implements DetectorHooks {
     this.push(outcome === 'error' ? { kind: 'sbp-error' } : { kind: 'sbp', outcome });
   }
 
-  /** The MIFARE dialogue ended without a receipt: wait for a bank card now. */
+  /** The MIFARE card session ended without a receipt: wait for a bank card now. */
   mifareDone(): void {
     this.mifareSuppressed = true;
     this.scheduleAutoPresent();

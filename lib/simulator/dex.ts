@@ -61,7 +61,7 @@ export function encodeTlv(tags: readonly EmvTagValue[]): string {
 
 /** Runs the dex exchange; changes `state` in place; returns the `record` TLV, if any tag came back. */
 export async function runDex(ctx: CommandContext, card: TestCard, type: TransactionType, state: DexState): Promise<string | undefined> {
-  const answer = await ctx.dialogue.ask({ name: 'dex', message: { kernelTags: kernelTags(ctx, card, type, state) } });
+  const answer = await ctx.messages.ask({ name: 'dex', message: { kernelTags: kernelTags(ctx, card, type, state) } });
   const status = packetStatus(answer)?.trim().toLowerCase();
   if (status === 'cancelled') throw new CancelledByClient();
   if (status !== 'ok') return undefined;

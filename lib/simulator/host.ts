@@ -12,7 +12,7 @@ export interface DisplayContext {
 
 export async function show(ctx: CommandContext, code: string, dc: DisplayContext = {}): Promise<void> {
   const t = ctx.terminal;
-  await ctx.dialogue.tell(display(code, { language: t.config.terminal.language, ...dc }));
+  await ctx.messages.tell(display(code, { language: t.config.terminal.language, ...dc }));
 }
 
 /** Throws the outcome's status if it belongs to `phase`, after the displays that lead to it. */
@@ -45,11 +45,11 @@ export async function hostExchange(ctx: CommandContext, outcome: OutcomeSpec | u
   const t = ctx.terminal;
   const delay = t.config.timing.hostDelayMs;
   await show(ctx, 'D1');
-  await ctx.dialogue.pause(delay + (outcome?.hostDelayMs ?? 0));
+  await ctx.messages.pause(delay + (outcome?.hostDelayMs ?? 0));
   const unreachable = hostDown(ctx) || outcome?.status === 'communicationerror';
   if (unreachable || outcome?.declineReason === 'unabletogoonline') {
     await show(ctx, 'D2');
-    await ctx.dialogue.pause(delay);
+    await ctx.messages.pause(delay);
     await show(ctx, 'D3');
     if (outcome?.declineReason === 'unabletogoonline') return 'offline';
     throw new CommandAbort('communicationerror', outcome?.errors ?? [HOST_UNREACHABLE]);

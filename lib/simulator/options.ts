@@ -99,7 +99,7 @@ export interface MifareCardConfig {
 }
 
 /**
- * What the terminal does when the client ends the card dialogue with a `close` that
+ * What the terminal does when the client ends the card session with a `close` that
  * carries no receipt (§8.9 does not say): `continue` = go on detecting a bank card (the
  * default), `end` = end the transaction with status `cancelled` and no receipt.
  */

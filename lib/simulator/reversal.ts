@@ -37,7 +37,7 @@ async function presentOriginalCard(ctx: CommandContext, original: LogRecord, amo
   detector.start();
   try {
     for (;;) {
-      const event = await ctx.dialogue.waitFor(detector.next());
+      const event = await ctx.messages.waitFor(detector.next());
       if (event.kind === 'timeout') throw new CommandAbort('timeout', ['no card presented']);
       if (event.kind === 'card') {
         t.emitEvent({ type: 'card-presented', card: event.card.id, source: event.source });
@@ -99,5 +99,5 @@ export async function voidTransaction(
   });
   await commitRecord(ctx, record);
   await show(ctx, finalDisplay(approved, false), { amount, currency: original.currency });
-  return receiptAnswer(t, record, ctx.dialogue.encrypted ? pan : undefined);
+  return receiptAnswer(t, record, ctx.messages.encrypted ? pan : undefined);
 }

@@ -2,7 +2,7 @@
  * runreset (§10), client side: while the terminal waits for the activator on its port it
  * sends `<keep-alive><reset-connected-indicator>0</…>` periodically, 1 while an activator
  * is connected (from its TCP connection on, not from `<reset/>`); any answer but ok aborts. The command answers when the activator
- * dialogue (activator.ts) has finished.
+ * session (activator.ts) has finished.
  */
 import { packetStatus } from '../codec/packet';
 import type { Answer, CommandContext, StatusAnswer } from './context';
@@ -73,7 +73,7 @@ export async function handleRunreset(ctx: CommandContext): Promise<Answer<'runre
   let timer: NodeJS.Timeout | undefined;
   try {
     for (;;) {
-      const answer = await ctx.dialogue.ask({ name: 'keep-alive', message: { activatorConnected: session.connected } });
+      const answer = await ctx.messages.ask({ name: 'keep-alive', message: { activatorConnected: session.connected } });
       const status = packetStatus(answer)?.trim().toLowerCase();
       if (status !== 'ok') {
         throw new CommandAbort(status === 'cancelled' ? 'cancelled' : 'failed', [

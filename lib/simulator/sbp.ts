@@ -28,11 +28,11 @@ export function newQr(ctx: CommandContext): SbpQr {
 }
 
 export async function showQr(ctx: CommandContext, qr: SbpQr): Promise<void> {
-  await ctx.dialogue.tell({ name: 'displayqrcode', message: { show: true, url: qr.url } });
+  await ctx.messages.tell({ name: 'displayqrcode', message: { show: true, url: qr.url } });
 }
 
 export async function hideQr(ctx: CommandContext): Promise<void> {
-  await ctx.dialogue.tell({ name: 'displayqrcode', message: { show: false } });
+  await ctx.messages.tell({ name: 'displayqrcode', message: { show: false } });
 }
 
 function cftBlock(localQrcId: string, qrcId: string, approved: boolean): SbpCftBlock {
@@ -91,7 +91,7 @@ export async function sbpOnlyPurchase(ctx: CommandContext, payment: SbpPayment, 
   detector.start();
   try {
     for (;;) {
-      const event = await ctx.dialogue.waitFor(detector.next());
+      const event = await ctx.messages.waitFor(detector.next());
       if (event.kind === 'sbp') {
         await hideQr(ctx);
         return await completeSbpPayment(ctx, qr, event.outcome, payment, outcome);
@@ -127,7 +127,7 @@ export async function sbpRefund(
   const remaining = original.amount - original.reversedAmount;
   if (remaining <= 0) throw new CommandAbort('alreadyreversed', ['the SBP payment has already been refunded']);
   if (refund.amount > remaining) throw new CommandAbort('invalidarguments', ['amount: exceeds what is left of the SBP payment']);
-  await ctx.dialogue.pause(t.config.timing.hostDelayMs);
+  await ctx.messages.pause(t.config.timing.hostDelayMs);
   if (hostDown(ctx)) throw new CommandAbort('communicationerror', [HOST_UNREACHABLE]);
   await failInPhase(ctx, outcome, 'card');
   await failInPhase(ctx, outcome, 'host');

@@ -170,9 +170,6 @@ export const SCENARIO_SCHEMA = {
   },
 } as const;
 
-export const OUTCOME_SCHEMA = outcome;
-export const FAULT_SCHEMA = fault;
-export const MIFARE_CARD_SCHEMA = mifareCard;
 
 /** The schemas scenario-validators.ts compiles (at build time: scripts/build/validators.js), by name. */
 export const SCENARIO_SCHEMAS = { scenario: SCENARIO_SCHEMA, outcome, fault, mifareCard } as const;

@@ -29,7 +29,7 @@ async function emptyLog(ctx: CommandContext): Promise<void> {
 export async function handleSettlement(ctx: CommandContext, params: RequestParams['settlement']): Promise<Answer<'settlement'>> {
   const t = ctx.terminal;
   if (!t.log.checkPassword(params.password)) return { status: 'notauthorized' };
-  await ctx.dialogue.pause(t.config.timing.hostDelayMs);
+  await ctx.messages.pause(t.config.timing.hostDelayMs);
   if (hostDown(ctx)) return { status: 'communicationerror', errors: [HOST_UNREACHABLE] };
   const records = t.log.list();
   const approved = approvedRecords(records);

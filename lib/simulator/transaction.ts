@@ -38,7 +38,7 @@ export async function handleTransaction(ctx: CommandContext, params: RequestPara
   const outcome = takeOutcome(ctx, params.amount);
   const currency = params.currency ?? t.config.terminal.currency;
   // At least one keepalive per transaction, before anything else happens.
-  await ctx.dialogue.keepalive();
+  await ctx.messages.keepalive();
   await failInPhase(ctx, outcome, 'start');
 
   if (params.sbp === true) {

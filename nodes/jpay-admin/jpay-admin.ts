@@ -6,6 +6,7 @@ import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { buildAdminRequest, redactAdminPayload, type AdminConfig, type AdminRequest } from './admin-input';
 import { runAdminCommand } from '../../lib/results/admin';
 import { connectUser } from '../shared/user-node';
+import { registerNode } from '../shared/register';
 
 const NS = 'jpay-admin';
 
@@ -14,11 +15,6 @@ interface JpayAdminDef extends NodeDef, AdminConfig {
 }
 
 export = function register(RED: NodeAPI): void {
-  function JpayAdminNode(this: Node, config: JpayAdminDef): void {
-    RED.nodes.createNode(this, config);
-    setup(this, config);
-  }
-
   function setup(node: Node, config: JpayAdminDef): void {
     const user = connectUser(RED, node, config.terminal, NS);
     if (!user) return;
@@ -38,7 +34,7 @@ export = function register(RED: NodeAPI): void {
       }
       const abort = new AbortController();
       running.add(abort);
-      user.status('busy', RED._(`${NS}.command.${request.command}`));
+      user.status('busy', `${NS}.command.${request.command}`);
       const work = runAdminCommand(user.terminal.client, request, {
         signal: abort.signal,
         onResetKeepAlive: (m) => user.status('busy', `${NS}.status.${m.activatorConnected ? 'activator' : 'waitingActivator'}`),
@@ -60,5 +56,5 @@ export = function register(RED: NodeAPI): void {
     });
   }
 
-  RED.nodes.registerType('jpay-admin', JpayAdminNode);
+  registerNode(RED, 'jpay-admin', setup);
 };

@@ -1,5 +1,5 @@
 /**
- * The MIFARE card dialogue (§8.9) as a flow sees it: what a `card` message becomes in
+ * The MIFARE card session (§8.9) as a flow sees it: what a `card` message becomes in
  * `msg.payload`, and how the flow's answer in `msg.payload` becomes the next CardRequest.
  * Every refusal names the offending field.
  */
@@ -16,7 +16,7 @@ export { BLOCK_SIZE };
 /** Blocks the node may read on `open` before the flow is asked (each costs a round trip). */
 export const MAX_PREFETCH_BLOCKS = 16;
 
-/** The safe default: end the card dialogue without a receipt. */
+/** The safe default: end the card session without a receipt. */
 export const SAFE_CARD_ANSWER: CardRequest = Object.freeze({ code: 'close' }) as CardRequest;
 
 export type CardEventName = 'open' | 'read' | 'write';

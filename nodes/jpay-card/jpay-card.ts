@@ -1,17 +1,19 @@
 /**
- * jpay-card: answers the MIFARE `card` dialogue of its terminal from a flow. Each card
+ * jpay-card: answers the MIFARE `card` session of its terminal from a flow. Each card
  * event leaves as a msg carrying `msg._jpay`; the flow's answer comes back on the input.
  * The logic lives in card-*.ts beside this file; this file wires it to Node-RED.
  */
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { CallbackRegistry, type CallbackWarning } from '../shared/callback-registry';
 import { SAFE_CARD_ANSWER, cardRequestFromPayload, parseBlockList, type CardEventPayload } from './card-answers';
-import { CardDialogue } from './card-dialogue';
-import { WAITING_STATUS, answerRef, deadlineMs, effectiveDeadline, settledStatus, type StatusView } from '../shared/flow-msg';
+import { CardCallbacks } from './card-callbacks';
 import type { CardRequest } from '../../lib/protocol/types';
 import { handlerScopeOf } from '../shared/terminal-api';
-import { getTerminal } from '../shared/terminal-lookup';
+import { askTheFlow } from '../shared/flow-questions';
+import { parseSettings } from '../shared/status';
+import { requireTerminal } from '../shared/terminal-lookup';
+import { registerNode } from '../shared/register';
 
+const NS = 'jpay-card';
 const DEFAULT_CARD_DEADLINE_MS = 1500;
 
 interface JpayCardDef extends NodeDef {
@@ -28,71 +30,28 @@ function answeredKey(request: CardRequest): string {
 }
 
 export = function register(RED: NodeAPI): void {
-  function JpayCardNode(this: Node, config: JpayCardDef): void {
-    RED.nodes.createNode(this, config);
-    setup(this, config);
-  }
-
   function setup(node: Node, config: JpayCardDef): void {
-    const show = (view: StatusView): void =>
-      node.status({ fill: view.fill, shape: view.shape, text: `jpay-card.status.${view.key}` });
-    const warn = (w: CallbackWarning): void => node.warn(RED._(`jpay-card.warn.${w.kind}`, { ms: String(w.timeoutMs ?? '') }));
+    const prefetch = parseSettings(node, NS, (): number[] => parseBlockList(config.readBlocks ?? ''));
+    if (prefetch === undefined) return;
+    const terminal = requireTerminal(RED, node, config.terminal, NS);
+    if (!terminal) return;
 
-    const terminal = getTerminal(RED, config.terminal);
-    let prefetch: number[] = [];
-    let configError: Error | undefined;
-    try {
-      prefetch = parseBlockList(config.readBlocks ?? '');
-    } catch (err) {
-      configError = err as Error;
-    }
-    if (!terminal || configError) {
-      const error = configError ?? new Error(RED._('jpay-card.errors.no-terminal'));
-      node.error(error.message);
-      node.status({ fill: 'red', shape: 'ring', text: configError ? 'jpay-card.status.badConfig' : 'jpay-card.status.noTerminal' });
-      node.on('input', (_msg, _send, done) => done(error));
-      return;
-    }
-
-    const terminalId = terminal.id;
-    const timeoutMs = effectiveDeadline(deadlineMs(config.timeout, DEFAULT_CARD_DEADLINE_MS), terminal.handlerTimeoutMs);
-    const registry = new CallbackRegistry<CardRequest>({ onWarning: warn });
-
-    const ask = async (event: CardEventPayload, signal: AbortSignal): Promise<CardRequest> => {
-      const { id, settled } = registry.open({ terminal: terminalId, timeoutMs, fallback: SAFE_CARD_ANSWER, signal });
-      if (!registry.closed) {
-        show(WAITING_STATUS);
-        node.send({ topic: `card/${event.event}`, payload: event, _jpay: { id, terminal: terminalId } });
-      }
-      const { value, by } = await settled;
-      if (!registry.closed) show(settledStatus(by, answeredKey(value)));
-      return value;
-    };
-    const dialogue = new CardDialogue({ prefetch, ask });
-    terminal.registerCardHandler(node.id, (message, context) => dialogue.handle(message, context.signal), handlerScopeOf(config.scope, node.z));
-
-    node.on('input', (msg, _send, done) => {
-      const ref = answerRef(msg, terminalId);
-      let request: CardRequest;
-      try {
-        request = cardRequestFromPayload(msg.payload);
-      } catch (err) {
-        if (registry.reject(ref).matched) node.warn(RED._('jpay-card.warn.invalid'));
-        done(err as Error);
-        return;
-      }
-      registry.answer(ref, request);
-      done();
+    const questions = askTheFlow<CardRequest>(RED, node, {
+      ns: NS,
+      terminal,
+      deadline: config.timeout,
+      defaultDeadlineMs: DEFAULT_CARD_DEADLINE_MS,
+      parseAnswer: cardRequestFromPayload,
+      onClose: () => {
+        terminal.deregisterCardHandler(node.id);
+        callbacks.reset();
+      },
     });
-
-    node.on('close', (_removed: boolean, done: () => void) => {
-      terminal.deregisterCardHandler(node.id);
-      registry.close();
-      dialogue.reset();
-      node.status({});
-      done();
-    });
+    const ask = (event: CardEventPayload, signal: AbortSignal): Promise<CardRequest> =>
+      questions.ask(`card/${event.event}`, event, SAFE_CARD_ANSWER, signal, answeredKey);
+    const callbacks = new CardCallbacks({ prefetch, ask });
+    terminal.registerCardHandler(node.id, (message, context) => callbacks.handle(message, context.signal), handlerScopeOf(config.scope, node.z));
   }
 
-  RED.nodes.registerType('jpay-card', JpayCardNode);
+  registerNode(RED, 'jpay-card', setup);
 };

@@ -12,6 +12,7 @@ import { TerminalStateModel } from '../../lib/gateway/terminal-state';
 import { TransactionStore } from '../../lib/gateway/transaction-store';
 import { CoreBrokerTransport, type CoreBrokerNode } from '../shared/core-mqtt-transport';
 import { getBroker, type BrokerUser } from '../shared/mqtt-broker-api';
+import { configError, refuseToStart } from '../shared/status';
 import type { UserNode } from '../shared/user-node';
 
 export { parseGatewayConfig } from './gateway-config';
@@ -31,10 +32,9 @@ export interface GatewayNodeContext {
   outbox?: string;
 }
 
-/** A red status and an error in the log: the gateway does not run. */
+/** The gateway does not run: a red status naming why, the reason logged once (status.ts). */
 export function fail(node: Node, statusKey: string, message: string): void {
-  node.status({ fill: 'red', shape: 'ring', text: `${NS}.status.${statusKey}` });
-  node.error(message);
+  refuseToStart(node, `${NS}.status.${statusKey}`, configError(message));
 }
 
 /** Starts the gateway; resolves with the function that stops everything it started. */
@@ -94,8 +94,8 @@ export async function startGateway({ RED, node, user, broker, settings, outbox: 
   const show = (): void => {
     if (user.closing) return;
     if (!transport.connected) user.status('error', `${NS}.status.brokerOffline`);
-    else if (gateway.pending > 0) user.status('busy', RED._(`${NS}.status.running`, { count: gateway.pending }));
-    else user.status('ok', RED._(`${NS}.status.ready`, { tid: settings.terminalId }));
+    else if (gateway.pending > 0) user.status('busy', `${NS}.status.running`);
+    else user.status('ok', `${NS}.status.ready`);
   };
   const offConnection = transport.onConnection(show);
   gateway.on('warning', (e) => node.warn(RED._(`${NS}.warn.gateway`, { error: e.message })));

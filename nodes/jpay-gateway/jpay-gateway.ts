@@ -9,6 +9,7 @@ import type { GatewayConfig, GatewayConfigFields } from './gateway-config';
 import { onFirstUse } from '../../lib/lazy';
 import type * as GatewayRuntime from './gateway-runtime';
 import { connectUser } from '../shared/user-node';
+import { registerNode } from '../shared/register';
 
 const NS = 'jpay-gateway';
 
@@ -24,11 +25,6 @@ interface JpayGatewayDef extends NodeDef, GatewayConfigFields {
 }
 
 export = function register(RED: NodeAPI): void {
-  function JpayGatewayNode(this: Node, config: JpayGatewayDef): void {
-    RED.nodes.createNode(this, config);
-    setup(this, config);
-  }
-
   function setup(node: Node, config: JpayGatewayDef): void {
     const user = connectUser(RED, node, config.terminal, NS);
     if (!user) return;
@@ -52,5 +48,5 @@ export = function register(RED: NodeAPI): void {
     user.onClose(() => void user.track(stop ? stop() : started.then((s) => s())));
   }
 
-  RED.nodes.registerType('jpay-gateway', JpayGatewayNode);
+  registerNode(RED, 'jpay-gateway', setup);
 };

@@ -1,6 +1,6 @@
 /**
  * jpay-loyalty: the MIFARE loyalty / stored-value card handler of a terminal. Runs each
- * whole card dialogue itself (read, repair, operate, verify, close with the receipt) and
+ * whole card session itself (read, repair, operate, verify, close with the receipt) and
  * emits the outcome. The input arms the operation for the next card. It is an alternative
  * to jpay-card: a terminal has one card handler. The logic lives in loyalty-*.ts beside this file.
  *
@@ -14,12 +14,14 @@ import { ERROR_CODES, JpayFlowError } from '../shared/errors';
 import { type LoyaltyConfig, type LoyaltyCredentials, type LoyaltyProgram, parseLoyaltyConfig } from './loyalty-config';
 import { type Armed, LoyaltyController } from './loyalty-controller';
 import { type LoyaltyInput, parseLoyaltyInput } from './loyalty-input';
-import { ALERT_STATUSES, type LoyaltyPayload, conflictPayload } from './loyalty-output';
+import { ALERT_STATUSES, type LoyaltyPayload, type LoyaltyStatus, conflictPayload } from './loyalty-output';
 import type { LoyaltyReport } from './loyalty-session';
 import { ShadowLedger } from '../../lib/mifare/ledger';
 import { CoreBrokerTransport, getCoreBroker, ledgerTransport } from '../shared/core-mqtt-transport';
 import { handlerScopeOf } from '../shared/terminal-api';
+import { configError, parseSettings, refusal, type InputHandler, type StatusKind } from '../shared/status';
 import { connectUser, derivedMessage, type UserNode } from '../shared/user-node';
+import { registerNode } from '../shared/register';
 
 const NS = 'jpay-loyalty';
 
@@ -32,38 +34,33 @@ interface JpayLoyaltyDef extends NodeDef, LoyaltyConfig {
 }
 
 type LoyaltyNode = Node<LoyaltyCredentials>;
-type InputHandler = (msg: NodeMessage, send: (msg: NodeMessage | (NodeMessage | null)[]) => void, done: (err?: Error) => void) => void;
 
 /** 4550 → "45.50": display only (the payload keeps integers). */
 function money(minor: number): string {
   return `${Math.floor(minor / 100)}.${String(minor % 100).padStart(2, '0')}`;
 }
 
+/** The status each outcome shows (committed, settled and rejected cards say more). */
+const OUTCOME_STATUS: Record<Exclude<LoyaltyStatus, 'committed' | 'settled' | 'rejected-card'>, [StatusKind, string]> = {
+  uncertain: ['busy', 'uncertain'],
+  'not-committed': ['error', 'notCommitted'],
+  refused: ['error', 'refused'],
+  unreadable: ['error', 'unreadable'],
+  unpaid: ['error', 'unpaid'],
+  compensated: ['ok', 'compensated'],
+  tampered: ['error', 'tampered'],
+  rollback: ['error', 'rollback'],
+  conflict: ['error', 'conflict'],
+};
+
 export = function register(RED: NodeAPI): void {
-  function JpayLoyaltyNode(this: LoyaltyNode, config: JpayLoyaltyDef): void {
-    RED.nodes.createNode(this, config);
-    setup(this, config);
-  }
-
-  /** The node cannot work: red status, the reason logged once; returns the input handler that fails every msg with it. */
-  function disabled(node: Node, error: JpayFlowError, statusKey: string): InputHandler {
-    node.status({ fill: 'red', shape: 'ring', text: `${NS}.status.${statusKey}` });
-    node.error(error.message);
-    return (_msg, _send, done) => done(error);
-  }
-
   function setup(node: LoyaltyNode, config: JpayLoyaltyDef): void {
     const user = connectUser(RED, node, config.terminal, NS);
     if (!user) return;
 
-    let program: LoyaltyProgram;
-    try {
-      const userDir = (RED.settings as unknown as { userDir?: unknown }).userDir;
-      program = parseLoyaltyConfig(config, node.credentials ?? {}, typeof userDir === 'string' ? { userDir } : {});
-    } catch (err) {
-      node.on('input', disabled(node, new JpayFlowError(ERROR_CODES.validation, (err as Error).message), 'badConfig'));
-      return;
-    }
+    const userDir = (RED.settings as unknown as { userDir?: unknown }).userDir;
+    const program = parseSettings(node, NS, () => parseLoyaltyConfig(config, node.credentials ?? {}, typeof userDir === 'string' ? { userDir } : {}));
+    if (program === undefined) return;
     if (program.ledger === undefined) {
       node.on('input', run(node, user, program, config.scope));
       return;
@@ -78,7 +75,7 @@ export = function register(RED: NodeAPI): void {
       const core = getCoreBroker(RED, config.broker);
       if (core) broker = new CoreBrokerTransport(core, `${node.id}:ledger`);
       else {
-        input = disabled(node, new JpayFlowError(ERROR_CODES.validation, RED._(`${NS}.errors.no-broker`)), 'badConfig');
+        input = refusal(node, `${NS}.status.badConfig`, configError(RED._(`${NS}.errors.no-broker`)));
         return;
       }
     }
@@ -113,58 +110,26 @@ export = function register(RED: NodeAPI): void {
         async (err: Error) => {
           await broker?.close();
           if (closing) return;
-          input = disabled(node, new JpayFlowError(ERROR_CODES.validation, RED._(`${NS}.errors.ledger`, { detail: err.message })), 'ledgerFailed');
+          input = refusal(node, `${NS}.status.ledgerFailed`, configError(RED._(`${NS}.errors.ledger`, { detail: err.message })));
         },
       ),
     );
   }
 
+  /** `#1001: 380 ★ · 45.50`: numbers only, so it needs no translation. */
   function summary(p: LoyaltyPayload): string {
     const state = p.after ?? p.before;
     const parts: string[] = [];
-    if (state?.points !== undefined) parts.push(RED._(`${NS}.status.points`, { points: String(state.points) }));
+    if (state?.points !== undefined) parts.push(`${state.points} ★`);
     if (state?.balance !== undefined) parts.push(money(state.balance));
     return `#${p.memberId ?? '?'}: ${parts.join(' · ')}`;
   }
 
   function showOutcome(user: UserNode, p: LoyaltyPayload): void {
-    switch (p.status) {
-      case 'committed':
-        user.status('ok', summary(p));
-        return;
-      case 'settled':
-        user.status(p.settled === 'unknown' ? 'error' : 'ok', RED._(`${NS}.status.settled`, { result: RED._(`${NS}.settled.${p.settled ?? 'unknown'}`) }));
-        return;
-      case 'uncertain':
-        user.status('busy', `${NS}.status.uncertain`);
-        return;
-      case 'not-committed':
-        user.status('error', `${NS}.status.notCommitted`);
-        return;
-      case 'refused':
-        user.status('error', RED._(`${NS}.status.refused`, { code: p.error?.code ?? '' }));
-        return;
-      case 'rejected-card':
-        user.status('error', `${NS}.status.${p.card === 'blank' ? 'blankCard' : p.card === 'foreign' ? 'foreignCard' : 'corruptedCard'}`);
-        return;
-      case 'unreadable':
-        user.status('error', `${NS}.status.unreadable`);
-        return;
-      case 'unpaid':
-        user.status('error', `${NS}.status.unpaid`);
-        return;
-      case 'compensated':
-        user.status('ok', RED._(`${NS}.status.compensated`, { summary: summary(p) }));
-        return;
-      case 'tampered':
-        user.status('error', RED._(`${NS}.status.tampered`, { uid: p.uid ?? '?' }));
-        return;
-      case 'rollback':
-        user.status('error', RED._(`${NS}.status.rollback`, { uid: p.uid ?? '?' }));
-        return;
-      case 'conflict':
-        user.status('error', RED._(`${NS}.status.conflict`, { uid: p.uid ?? '?' }));
-    }
+    if (p.status === 'committed') user.status('ok', summary(p));
+    else if (p.status === 'settled') user.status(p.settled === 'committed' || p.settled === 'not-committed' ? 'ok' : 'error', `${NS}.status.settled.${p.settled ?? 'unknown'}`);
+    else if (p.status === 'rejected-card') user.status('error', `${NS}.status.${p.card === 'blank' ? 'blankCard' : p.card === 'foreign' ? 'foreignCard' : 'corruptedCard'}`);
+    else user.status(OUTCOME_STATUS[p.status][0], `${NS}.status.${OUTCOME_STATUS[p.status][1]}`);
   }
 
   /** Runs the program on the terminal; returns the node's input handler. */
@@ -208,7 +173,7 @@ export = function register(RED: NodeAPI): void {
     user.onClose(() => {
       terminal.deregisterCardHandler(node.id);
       controller.close();
-      // The ledger closes after the last dialogue's records are written.
+      // The ledger closes after the last card session's records are written.
       if (ledger) void user.track(controller.idle().then(() => ledger.close()).then(() => broker?.close()));
     });
 
@@ -228,12 +193,10 @@ export = function register(RED: NodeAPI): void {
       }
       const replaced = controller.arm(input, RED.util.cloneMessage(msg));
       if (replaced) node.warn(RED._(`${NS}.warn.replaced`, { operation: replaced.operation.operation }));
-      user.status('busy', RED._(`${NS}.status.armed`, { operation: RED._(`${NS}.operation.${input.operation}`) }));
+      user.status('busy', `${NS}.status.armed.${input.operation}`);
       done();
     };
   }
 
-  RED.nodes.registerType<LoyaltyNode, JpayLoyaltyDef, unknown, LoyaltyCredentials>('jpay-loyalty', JpayLoyaltyNode, {
-    credentials: { key: { type: 'password' }, previousKeys: { type: 'password' } },
-  });
+  registerNode<JpayLoyaltyDef, LoyaltyCredentials>(RED, 'jpay-loyalty', setup, { key: { type: 'password' }, previousKeys: { type: 'password' } });
 };

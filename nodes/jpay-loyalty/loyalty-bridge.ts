@@ -1,11 +1,11 @@
 /**
  * Runs a card driver that calls `io.read` / `io.write` and awaits each result (such as
- * runLoyaltyDialogue) inside the terminal's `card` dialogue, where the handler is asked
+ * runLoyaltyCardSession) inside the terminal's `card` session, where the handler is asked
  * for one CardRequest at a time (PROTOCOL.md §5.2): each io call becomes the answer to the
  * pending card message, and the terminal's next card message becomes the io call's
  * result. When the driver returns, its close request is the last answer.
  *
- * The terminal must never hang on us: a card message that finds no dialogue, or a result
+ * The terminal must never hang on us: a card message that finds no card session, or a result
  * for a request nobody made, is answered `close`. A driver waiting for a result that
  * never comes (the terminal went away) gets a failure after `replyTimeoutMs`.
  */
@@ -23,7 +23,7 @@ export interface CardOpen {
 }
 
 /**
- * The driver of one dialogue: all card I/O through `io`; resolves with the closing
+ * The driver of one card session: all card I/O through `io`; resolves with the closing
  * request. `context` is what the caller passed with the `open` message.
  */
 export type CardWork<C> = (io: LoyaltyCardIo, open: CardOpen, context: C | undefined) => Promise<CloseRequest>;
@@ -87,7 +87,7 @@ class Session {
     waiter?.(message);
   }
 
-  /** The dialogue is over for the driver: every io call from now on fails. */
+  /** The card session is over for the driver: every io call from now on fails. */
   end(): void {
     this.#ended = true;
     clearTimeout(this.#timer);
@@ -106,7 +106,7 @@ class Session {
 }
 
 function readResult(m: CardMessage | undefined): CardReadResult {
-  if (m === undefined) return { ok: false, reason: 'the card dialogue ended' };
+  if (m === undefined) return { ok: false, reason: 'the card session ended' };
   if (m.code !== 'read') return { ok: false, reason: `the terminal answered ${m.code} to a read` };
   if (!m.ok) return { ok: false, reason: `the terminal reported ${m.status}` };
   if (m.data === undefined || m.data.length !== BLOCK_SIZE) return { ok: false, reason: 'the terminal sent no 16-byte block' };
@@ -114,7 +114,7 @@ function readResult(m: CardMessage | undefined): CardReadResult {
 }
 
 function writeResult(m: CardMessage | undefined): CardWriteResult {
-  if (m === undefined) return { ok: false, reason: 'the card dialogue ended' };
+  if (m === undefined) return { ok: false, reason: 'the card session ended' };
   if (m.code !== 'write') return { ok: false, reason: `the terminal answered ${m.code} to a write` };
   return m.ok ? { ok: true } : { ok: false, reason: `the terminal reported ${m.status}` };
 }
@@ -130,7 +130,7 @@ export class CardIoBridge<C = undefined> {
     this.#replyTimeoutMs = options.replyTimeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS;
   }
 
-  /** True while a dialogue's driver runs. */
+  /** True while a card session's driver runs. */
   get busy(): boolean {
     return this.#running.size > 0;
   }
@@ -149,7 +149,7 @@ export class CardIoBridge<C = undefined> {
     return next;
   }
 
-  /** Ends the current dialogue (node closing); its driver sees failed io and finishes. */
+  /** Ends the current card session (node closing); its driver sees failed io and finishes. */
   abort(): void {
     this.#session?.end();
     this.#session = undefined;
@@ -161,7 +161,7 @@ export class CardIoBridge<C = undefined> {
   }
 
   #open(message: Extract<CardMessage, { code: 'open' }>, signal: AbortSignal | undefined, context: C | undefined): Promise<CardRequest> {
-    // A new open means the terminal left the previous dialogue.
+    // A new open means the terminal left the previous card session.
     this.#session?.end();
     const session = new Session(this.#replyTimeoutMs);
     this.#session = session;
@@ -188,7 +188,7 @@ export class CardIoBridge<C = undefined> {
     return first;
   }
 
-  /** The terminal stopped waiting for this answer (deadline, transaction over): end the dialogue. */
+  /** The terminal stopped waiting for this answer (deadline, transaction over): end the card session. */
   #watch(session: Session, signal: AbortSignal | undefined): void {
     if (signal === undefined) return;
     if (signal.aborted) {

@@ -3,7 +3,7 @@
  * points a purchase earns (and a balance it debits) are conditional on the transaction
  * being paid. When the transaction ends without a payment — declined, or `cancelled`
  * because the terminal ends a transaction at a card `close` without a receipt (another
- * terminal goes on to a bank card; the vendor document is silent) — what the dialogue
+ * terminal goes on to a bank card; the vendor document is silent) — what the card session
  * changed is owed back, and it is taken back at the card's next tap, before anything
  * else. A transaction whose outcome is unknown changes nothing here: the terminal's
  * report tells whether it was paid (see the node's help).
@@ -33,10 +33,10 @@ function uidOf(key: CardKey): string | undefined {
 export interface OwedEntry<T = unknown> {
   /** Signed changes still to apply to the card. */
   change: PurseChange;
-  /** The operation of the (last) dialogue whose change is owed back. */
+  /** The operation of the (last) card session whose change is owed back. */
   operation: LoyaltyOperationName;
   transaction?: TransactionInfo;
-  /** Whatever the caller attached to that dialogue (the node: the msg that armed it). */
+  /** Whatever the caller attached to that card session (the node: the msg that armed it). */
   origin?: T;
 }
 
@@ -237,7 +237,7 @@ export function compensationOperation(layout: LoyaltyLayout, state: LoyaltyState
   return { operation, shortfall: { points: points.short, balance: balance.short } };
 }
 
-/** The report that a dialogue's committed change is owed back: its transaction was not paid. */
+/** The report that a card session's committed change is owed back: its transaction was not paid. */
 export function unpaidPayload(payload: LoyaltyPayload, owed: PurseChange): LoyaltyPayload {
   const out: LoyaltyPayload = { ...payload, status: 'unpaid', paid: false, owed: { ...owed } };
   delete out.error;

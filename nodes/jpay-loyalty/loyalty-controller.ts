@@ -1,11 +1,11 @@
 /**
  * The state behind one jpay-loyalty node, without Node-RED: the program, the operation
- * armed from the input (with its expiry), the uncertain dialogues waiting for their card,
+ * armed from the input (with its expiry), the uncertain card sessions waiting for their card,
  * what cards owe back for unpaid transactions (loyalty-compensation.ts: in memory, or in
  * the shadow ledger with layout version 2), and the card handler that runs each whole
- * dialogue through a CardIoBridge.
+ * card session through a CardIoBridge.
  *
- * An armed operation is used by the first dialogue that reaches a card of the program
+ * An armed operation is used by the first card session that reaches a card of the program
  * (whatever its outcome); it stays armed when the card could not be read or was refused
  * (blank, foreign, corrupted), so the right card can be tapped, until it expires.
  */
@@ -23,13 +23,13 @@ import { type AppliedChange, type LoyaltyReport, type UncertainEntry, runLoyalty
 
 export interface LoyaltyControllerOptions<T> {
   program: LoyaltyProgram;
-  /** Each report of a dialogue: a settlement, then its outcome. */
+  /** Each report of a card session: a settlement, then its outcome. */
   report(report: LoyaltyReport<T>): void;
-  /** A dialogue starts (the card is in the field). */
+  /** A card session starts (the card is in the field). */
   started?(): void;
   /** An armed operation expired unused. */
   expired?(pending: Armed<T>): void;
-  /** Each dialogue's work, so a closing node can wait for it. */
+  /** Each card session's work, so a closing node can wait for it. */
   track?(work: Promise<void>): void;
   replyTimeoutMs?: number;
   /**
@@ -80,7 +80,7 @@ export class LoyaltyController<T = unknown> {
   readonly #work = new Set<Promise<void>>();
   #armed: Armed<T> | undefined;
   #expiry: NodeJS.Timeout | undefined;
-  /** The armed operation a running dialogue is applying (it does not expire meanwhile). */
+  /** The armed operation a running card session is applying (it does not expire meanwhile). */
   #inUse: Armed<T> | undefined;
   #expireAfterUse = false;
   #closed = false;
@@ -100,7 +100,7 @@ export class LoyaltyController<T = unknown> {
     return this.#armed;
   }
 
-  /** Cards (`uid:<UID>`, or `member:<id>` in layout version 1) whose last dialogue is uncertain: the next tap settles it. */
+  /** Cards (`uid:<UID>`, or `member:<id>` in layout version 1) whose last card session is uncertain: the next tap settles it. */
   get uncertainCards(): CardKey[] {
     return [...this.#uncertain.keys()];
   }
@@ -144,14 +144,14 @@ export class LoyaltyController<T = unknown> {
     return this.#bridge.handle(message, context.signal, open);
   }
 
-  /** Ends a running dialogue and the expiry timer (the node closes). */
+  /** Ends a running card session and the expiry timer (the node closes). */
   close(): void {
     this.#closed = true;
     this.#disarm();
     this.#bridge.abort();
   }
 
-  /** Resolves when no dialogue runs and what the last ones changed is stored. */
+  /** Resolves when no card session runs and what the last ones changed is stored. */
   async idle(): Promise<void> {
     await this.#bridge.idle();
     while (this.#work.size > 0) await Promise.allSettled([...this.#work]);
@@ -167,7 +167,7 @@ export class LoyaltyController<T = unknown> {
 
   /**
    * Take-backs a stopped machine left with their result unknown (recorded in the ledger
-   * before they were written): uncertain dialogues, settled at the card's next tap.
+   * before they were written): uncertain card sessions, settled at the card's next tap.
    */
   #recoverTakeBacks(): void {
     for (const { key, pending, restores } of this.#owed.unsettled()) {

@@ -1,5 +1,5 @@
 /**
- * What a msg to the jpay-loyalty node asks for: the operation the next card dialogue
+ * What a msg to the jpay-loyalty node asks for: the operation the next card session
  * applies (instead of the automatic rule), or `cancel`. Checked against the program
  * before anything is armed; every refusal names the field. Amounts are integers in minor
  * units, points are integers.

@@ -1,6 +1,6 @@
 /**
- * What the jpay-loyalty node reports: `msg.payload` for each card dialogue (and for the
- * settlement of an earlier uncertain one), and the receipt the dialogue closes with when
+ * What the jpay-loyalty node reports: `msg.payload` for each card session (and for the
+ * settlement of an earlier uncertain one), and the receipt the card session closes with when
  * the card completes the transaction. Amounts are integers: points, or minor units.
  */
 import type { XmlElement } from '../../lib/codec/packet';
@@ -28,7 +28,7 @@ export interface LoyaltyPayload {
    * committed | not-committed (the card holds `before`) | uncertain (the card left during
    * the commit write: tap it again) | refused (a rule; nothing written) | rejected-card
    * (blank, foreign or corrupted; nothing written) | unreadable | settled (an earlier
-   * uncertain dialogue, now decided: see `settled`) | unpaid (the transaction this committed
+   * uncertain card session, now decided: see `settled`) | unpaid (the transaction this committed
    * change belonged to ended without a payment: `owed` is taken back at the card's next
    * tap) | compensated (that was done now) | tampered (layout version 2: a MAC does not
    * verify — nothing written; see `tamper`) | rollback (the card holds an older state than
@@ -55,16 +55,16 @@ export interface LoyaltyPayload {
   credited: number;
   committed: boolean;
   uncertain: boolean;
-  /** The dialogue closed with an approved receipt: the card completed the transaction. */
+  /** The card session closed with an approved receipt: the card completed the transaction. */
   paid: boolean;
-  /** A torn earlier dialogue had left the backup copy behind; it is restored now. */
+  /** A torn earlier card session had left the backup copy behind; it is restored now. */
   repaired: boolean;
   /** The state was read back from the card after the writes. */
   verified: boolean;
   card: LoyaltyOutcome['card'];
   transaction?: TransactionInfo;
   error?: { code: string; message: string };
-  /** For status `settled`: what the earlier uncertain dialogue turned out to be. */
+  /** For status `settled`: what the earlier uncertain card session turned out to be. */
   settled?: SettledResult;
   /**
    * unpaid: what the card owes back for this transaction, as signed changes to its purses
@@ -80,7 +80,7 @@ export interface LoyaltyPayload {
   /**
    * With the shadow ledger: what it said of the card (`known`, `ahead`, `unknown`,
    * `rollback` with `reason`: older | forked | version-1, and the state it knows), and
-   * whether this dialogue's result is `recorded` in it.
+   * whether this card session's result is `recorded` in it.
    */
   ledger?: LedgerReport;
   /** conflict: the two states recorded for one counter; every machine keeps `kept`. */
@@ -150,7 +150,7 @@ export function outcomePayload(outcome: LoyaltyOutcome, ctx: PayloadContext): Lo
   return payload;
 }
 
-/** Amounts an uncertain dialogue would have applied. */
+/** Amounts an uncertain card session would have applied. */
 export interface IntendedAmounts {
   earned: number;
   redeemed: number;
@@ -159,7 +159,7 @@ export interface IntendedAmounts {
 }
 
 /**
- * The report for an earlier uncertain dialogue once the card came back: `after` is the
+ * The report for an earlier uncertain card session once the card came back: `after` is the
  * state found now; the amounts are the ones it applied (0 when it did not commit).
  */
 export function settledPayload(earlier: LoyaltyPayload, amounts: IntendedAmounts, result: SettledResult, found: LoyaltyState): LoyaltyPayload {
@@ -190,7 +190,7 @@ function put(el: XmlElement, key: string, value: number | undefined): void {
 }
 
 /**
- * The receipt of a dialogue in which the card completed the transaction (PROTOCOL.md §5.2:
+ * The receipt of a card session in which the card completed the transaction (PROTOCOL.md §5.2:
  * `status` approved makes it a closed-loop MIFARE payment). `loyalty` carries the result.
  */
 export function loyaltyReceipt(payload: LoyaltyPayload): XmlElement {

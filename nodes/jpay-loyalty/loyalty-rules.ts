@@ -1,5 +1,5 @@
 /**
- * Which operation a card dialogue applies, from the operation set on the node's input
+ * Which operation a card session applies, from the operation set on the node's input
  * (if any), the transaction that brought the card into the field, and what the card holds.
  * Pure. The automatic rule for a purchase of amount A, first match wins:
  *   1. auto-redeem on, the card holds ≥ N points and A ≤ the redemption value (or the
@@ -15,7 +15,7 @@ import type { LoyaltyOperation, LoyaltyState } from '../../lib/mifare/loyalty';
 import { type LoyaltyProgram, pointsFor } from './loyalty-config';
 import type { LoyaltyOperationName, PendingOperation } from './loyalty-input';
 
-/** The transaction a card dialogue belongs to, as the node knows it. */
+/** The transaction a card session belongs to, as the node knows it. */
 export interface TransactionInfo {
   type: string;
   /** Minor units. */
@@ -25,7 +25,7 @@ export interface TransactionInfo {
   msgid?: string;
 }
 
-export type DialogueOperation = Exclude<LoyaltyOperationName, 'issue'>;
+export type CardSessionOperation = Exclude<LoyaltyOperationName, 'issue'>;
 
 export type LoyaltyRuleCode = 'no-amount' | 'price-above-redeem-value';
 
@@ -39,11 +39,11 @@ export class LoyaltyRuleError extends JpayValidationError {
 }
 
 export interface Decision {
-  operation: DialogueOperation;
+  operation: CardSessionOperation;
   /** `input`: set on the node's input; `auto`: the automatic rule. */
   source: 'input' | 'auto';
   change: LoyaltyOperation;
-  /** When committed, the card pays: the dialogue closes with an approved receipt. */
+  /** When committed, the card pays: the card session closes with an approved receipt. */
   completes: boolean;
   refusal?: LoyaltyRuleError;
 }

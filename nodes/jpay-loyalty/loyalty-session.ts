@@ -1,7 +1,7 @@
 /**
- * One loyalty card dialogue, from `open` to `close`, on the card's io: read the layout's
+ * One loyalty card session, from `open` to `close`, on the card's io: read the layout's
  * blocks, refuse a blank/foreign/corrupted card without writing, settle an earlier
- * uncertain dialogue of the same card, take back what an unpaid transaction left on it
+ * uncertain card session of the same card, take back what an unpaid transaction left on it
  * (loyalty-compensation.ts), decide the operation, run it (the driver repairs, writes,
  * verifies), and choose the closing request: an approved receipt when the card completed
  * the transaction, else a plain close — after which the terminal may go on to a bank card
@@ -9,7 +9,7 @@
  * either way (`applied`).
  */
 import {
-  type DialogueLedger,
+  type CardSessionLedger,
   type LoyaltyCardIo,
   type LoyaltyOperation,
   type LoyaltyOutcome,
@@ -23,7 +23,7 @@ import {
   planRead,
   rejectedOutcome,
   requireOkCard,
-  runLoyaltyDialogue,
+  runLoyaltyCardSession,
   runLoyaltyIssue,
   settleUncertain,
 } from '../../lib/mifare/loyalty';
@@ -34,7 +34,7 @@ import type { LoyaltyOperationName, PendingOperation } from './loyalty-input';
 import { type IntendedAmounts, type LoyaltyPayload, loyaltyReceipt, outcomePayload, settledPayload } from './loyalty-output';
 import { type Decision, type TransactionInfo, decideOperation } from './loyalty-rules';
 
-/** An uncertain dialogue waiting for its card to come back, by card key. */
+/** An uncertain card session waiting for its card to come back, by card key. */
 export interface UncertainEntry<T = unknown> {
   outcome: LoyaltyOutcome;
   payload: LoyaltyPayload;
@@ -47,7 +47,7 @@ export interface UncertainEntry<T = unknown> {
   restores?: OwedEntry<T>;
 }
 
-/** The change a dialogue committed (or may have: `uncertain`), which stands only if its transaction is paid. */
+/** The change a card session committed (or may have: `uncertain`), which stands only if its transaction is paid. */
 export interface AppliedChange<T = unknown> {
   card: CardKey;
   memberId: number;
@@ -68,9 +68,9 @@ export interface SessionInput<T = unknown> {
   pending?: { operation: PendingOperation; origin?: T };
   transaction?: TransactionInfo;
   open?: CardOpen;
-  /** Shared across dialogues; this one reads, settles and adds entries. */
+  /** Shared across card sessions; this one reads, settles and adds entries. */
   uncertain: Map<CardKey, UncertainEntry<T>>;
-  /** Shared across dialogues: what cards owe back for unpaid transactions; this one takes it back. */
+  /** Shared across card sessions: what cards owe back for unpaid transactions; this one takes it back. */
   owed?: OwedBook<T>;
   /**
    * Cards this same transaction already changed: a terminal that goes on detecting after a
@@ -78,16 +78,16 @@ export interface SessionInput<T = unknown> {
    */
   changedThisTransaction?: ReadonlySet<CardKey>;
   /** Layout version 2: the shadow ledger (rollback, unknown cards; every committed state recorded). */
-  ledger?: DialogueLedger;
+  ledger?: CardSessionLedger;
 }
 
 export interface SessionResult<T = unknown> {
   close: CloseRequest;
-  /** In order: the settlement of an earlier uncertain dialogue, then this dialogue's outcome. */
+  /** In order: the settlement of an earlier uncertain card session, then this card session's outcome. */
   reports: LoyaltyReport<T>[];
   /** The pending operation was used (false: it stays armed for the next card). */
   consumed: boolean;
-  /** What this dialogue changed on the card, conditional on its transaction being paid. */
+  /** What this card session changed on the card, conditional on its transaction being paid. */
   applied?: AppliedChange<T>;
 }
 
@@ -166,7 +166,7 @@ function appliedAmounts(o: LoyaltyOutcome): IntendedAmounts {
   return { earned: o.pointsEarned, redeemed: o.pointsRedeemed, debited: o.debited, credited: o.credited };
 }
 
-/** Settles an earlier uncertain dialogue of this card, if there is one. */
+/** Settles an earlier uncertain card session of this card, if there is one. */
 async function settle<T>(input: SessionInput<T>, card: OkCard, reports: LoyaltyReport<T>[]): Promise<void> {
   const key = cardKey(card.uid, card.state.memberId);
   const entry = input.uncertain.get(key);
@@ -185,7 +185,7 @@ async function settle<T>(input: SessionInput<T>, card: OkCard, reports: LoyaltyR
   if (entry.restores) await input.owed.settle(key, result, entry.restores);
 }
 
-/** Whether the dialogue goes on after taking back what the card owed, and whether the card changed. */
+/** Whether the card session goes on after taking back what the card owed, and whether the card changed. */
 type TakeBack = { goOn: true; changed: boolean } | { goOn: false };
 
 /**
@@ -202,7 +202,7 @@ async function takeBack<T>(io: LoyaltyCardIo, input: SessionInput<T>, card: OkCa
   const { operation, shortfall } = compensationOperation(layout, card.state, owed.change);
   const intended = planOperation(layout, card, operation).after;
   await input.owed.begin(key, { before: card.state, intended });
-  const outcome = await runLoyaltyDialogue(io, layout, operation, { known: blocks, ...(input.ledger ? { ledger: input.ledger } : {}) });
+  const outcome = await runLoyaltyCardSession(io, layout, operation, { known: blocks, ...(input.ledger ? { ledger: input.ledger } : {}) });
   const payload = outcomePayload(outcome, {
     operation: owed.operation,
     source: 'auto',
@@ -230,7 +230,7 @@ async function takeBack<T>(io: LoyaltyCardIo, input: SessionInput<T>, card: OkCa
   return { goOn: false };
 }
 
-/** Runs the dialogue. Never throws for a card or rule problem: the reports say what happened. */
+/** Runs the card session. Never throws for a card or rule problem: the reports say what happened. */
 export async function runLoyaltySession<T>(io: LoyaltyCardIo, input: SessionInput<T>): Promise<SessionResult<T>> {
   const { program } = input;
   const { layout } = program;
@@ -289,11 +289,11 @@ export async function runLoyaltySession<T>(io: LoyaltyCardIo, input: SessionInpu
   if (decision.refusal !== undefined) {
     outcome = { ...failedOutcome('refused', 'ok', decision.refusal), memberId: card.state.memberId, before: card.state, after: card.state };
   } else {
-    outcome = await runLoyaltyDialogue(io, layout, decision.change, { known: read.blocks, ...ledger });
+    outcome = await runLoyaltyCardSession(io, layout, decision.change, { known: read.blocks, ...ledger });
   }
   if (outcome.status === 'refused' && (card.needsRepair || card.format.needsUpgrade) && outcome.error?.code !== 'ledger-unavailable' && outcome.error?.code !== 'unknown-card') {
-    // Nothing of the operation is written, but a torn earlier dialogue is still repaired.
-    const repair = await runLoyaltyDialogue(io, layout, {}, { known: read.blocks, ...ledger });
+    // Nothing of the operation is written, but a torn earlier card session is still repaired.
+    const repair = await runLoyaltyCardSession(io, layout, {}, { known: read.blocks, ...ledger });
     outcome = { ...outcome, repaired: repair.repaired, writes: repair.writes };
   }
   return finish(input, outcome, decision, reports);

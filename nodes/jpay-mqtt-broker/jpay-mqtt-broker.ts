@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { BROKER_API_PROPERTY } from '../shared/mqtt-broker-api';
 import { openReceiptOutbox } from '../shared/receipt-outbox';
+import { registerNode } from '../shared/register';
 
 interface JpayMqttBrokerDef extends NodeDef {
   host: string;
@@ -33,11 +34,6 @@ function text(v: unknown): string {
 }
 
 export = function register(RED: NodeAPI): void {
-  function JpayMqttBrokerNode(this: Node<Credentials>, config: JpayMqttBrokerDef): void {
-    RED.nodes.createNode(this, config);
-    setup(this, config);
-  }
-
   function setup(node: Node<Credentials>, config: JpayMqttBrokerDef): void {
     const tls = config.tls === true;
     const port = text(String(config.port ?? '')) === '' ? (tls ? 8883 : 1883) : Number(config.port);
@@ -62,7 +58,5 @@ export = function register(RED: NodeAPI): void {
     });
   }
 
-  RED.nodes.registerType<Node<Credentials>, JpayMqttBrokerDef, unknown, Credentials>('jpay-mqtt-broker', JpayMqttBrokerNode, {
-    credentials: { username: { type: 'text' }, password: { type: 'password' } },
-  });
+  registerNode<JpayMqttBrokerDef, Credentials>(RED, 'jpay-mqtt-broker', setup, { username: { type: 'text' }, password: { type: 'password' } });
 };

@@ -14,6 +14,8 @@ import type { Receipt } from '../../lib/protocol/types';
 import { CoreBrokerTransport, getCoreBroker } from '../shared/core-mqtt-transport';
 import { getBroker, type BrokerState, type BrokerUser, type JpayMqttBrokerApi } from '../shared/mqtt-broker-api';
 import { openReceiptOutbox } from '../shared/receipt-outbox';
+import { configError, refuseToStart, showStatus } from '../shared/status';
+import { registerNode } from '../shared/register';
 
 const NS = 'jpay-publish';
 
@@ -39,11 +41,6 @@ function flowError(err: unknown): Error {
 }
 
 export = function register(RED: NodeAPI): void {
-  function JpayPublishNode(this: Node, config: JpayPublishDef): void {
-    RED.nodes.createNode(this, config);
-    setup(this, config);
-  }
-
   /** The outbox this node publishes through: a jpay-mqtt-broker's, or its own over a core mqtt-broker. */
   function outboxOf(node: Node, config: JpayPublishDef): { api: JpayMqttBrokerApi; close(): Promise<void> } | undefined {
     const legacy = getBroker(RED, config.broker);
@@ -72,19 +69,17 @@ export = function register(RED: NodeAPI): void {
     const outbox = outboxOf(node, config);
     const broker = outbox?.api;
     if (!outbox || !broker) {
-      const error = new JpayFlowError(ERROR_CODES.other, RED._(`${NS}.errors.no-broker`));
-      node.status({ fill: 'red', shape: 'ring', text: `${NS}.status.noBroker` });
-      node.error(error.message);
-      node.on('input', (_msg, _send, done) => done(error));
+      refuseToStart(node, `${NS}.status.noBroker`, configError(RED._(`${NS}.errors.no-broker`)));
       return;
     }
 
+    // The queue's length is in each msg (receiptQueued) and the broker node's log: the status says only whether receipts wait.
     const show = (s: BrokerState): void => {
-      const queued = { queued: s.queued };
-      if (s.state === 'connected') node.status({ fill: 'green', shape: 'dot', text: RED._(`${NS}.status.connected`, queued) });
-      else if (s.state === 'connecting') node.status({ fill: 'yellow', shape: 'ring', text: RED._(`${NS}.status.connecting`, queued) });
-      else if (s.state === 'offline') node.status({ fill: 'red', shape: 'ring', text: RED._(`${NS}.status.offline`, queued) });
-      else if (s.state === 'failed') node.status({ fill: 'red', shape: 'ring', text: RED._(`${NS}.status.failed`) });
+      const queued = s.queued > 0;
+      if (s.state === 'connected') showStatus(node, 'ok', queued ? `${NS}.status.connectedQueued` : `${NS}.status.connected`);
+      else if (s.state === 'connecting') showStatus(node, 'busy', queued ? `${NS}.status.connectingQueued` : `${NS}.status.connecting`);
+      else if (s.state === 'offline') showStatus(node, 'error', queued ? `${NS}.status.offlineQueued` : `${NS}.status.offline`);
+      else if (s.state === 'failed') showStatus(node, 'error', `${NS}.status.failed`);
     };
     const user: BrokerUser = { id: node.id, onBrokerState: show };
     broker.registerUser(user);
@@ -127,12 +122,12 @@ export = function register(RED: NodeAPI): void {
       void Promise.allSettled([...pending])
         .then(() => {
           broker.deregisterUser(user);
-          node.status({});
+          showStatus(node, 'clear');
           return outbox.close();
         })
         .then(done, done);
     });
   }
 
-  RED.nodes.registerType('jpay-publish', JpayPublishNode);
+  registerNode(RED, 'jpay-publish', setup);
 };

@@ -4,6 +4,7 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { resolveReportType } from '../shared/report-input';
 import { connectUser } from '../shared/user-node';
+import { registerNode } from '../shared/register';
 
 const NS = 'jpay-report';
 
@@ -13,11 +14,6 @@ interface JpayReportDef extends NodeDef {
 }
 
 export = function register(RED: NodeAPI): void {
-  function JpayReportNode(this: Node, config: JpayReportDef): void {
-    RED.nodes.createNode(this, config);
-    setup(this, config);
-  }
-
   function setup(node: Node, config: JpayReportDef): void {
     const user = connectUser(RED, node, config.terminal, NS);
     if (!user) return;
@@ -44,5 +40,5 @@ export = function register(RED: NodeAPI): void {
     });
   }
 
-  RED.nodes.registerType('jpay-report', JpayReportNode);
+  registerNode(RED, 'jpay-report', setup);
 };

@@ -3,9 +3,10 @@
  * confirmation — clear, which deletes the terminal's log. The S-report goes to msg.payload.
  */
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { toFlowError } from '../shared/errors';
 import { resolveSettlementOperation, type SettlementOperation } from '../shared/report-input';
+import { parseSettings } from '../shared/status';
 import { connectUser } from '../shared/user-node';
+import { registerNode } from '../shared/register';
 
 const NS = 'jpay-settlement';
 
@@ -16,22 +17,9 @@ interface JpaySettlementDef extends NodeDef {
 }
 
 export = function register(RED: NodeAPI): void {
-  function JpaySettlementNode(this: Node, config: JpaySettlementDef): void {
-    RED.nodes.createNode(this, config);
-    setup(this, config);
-  }
-
   function setup(node: Node, config: JpaySettlementDef): void {
-    let operation: SettlementOperation;
-    try {
-      operation = resolveSettlementOperation(config);
-    } catch (err) {
-      node.status({ fill: 'red', shape: 'ring', text: `${NS}.status.badConfig` });
-      node.error((err as Error).message);
-      const error = toFlowError(err);
-      node.on('input', (_msg, _send, done) => done(error));
-      return;
-    }
+    const operation = parseSettings(node, NS, (): SettlementOperation => resolveSettlementOperation(config));
+    if (operation === undefined) return;
     const user = connectUser(RED, node, config.terminal, NS);
     if (!user) return;
     const client = user.terminal.client;
@@ -52,5 +40,5 @@ export = function register(RED: NodeAPI): void {
     });
   }
 
-  RED.nodes.registerType('jpay-settlement', JpaySettlementNode);
+  registerNode(RED, 'jpay-settlement', setup);
 };

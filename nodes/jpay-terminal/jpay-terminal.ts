@@ -15,6 +15,7 @@ import type { Delivery } from '../../lib/recovery/types';
 import { SharedTerminals, terminalKey, type Acquired, type OpenedTerminal, type TerminalSettings } from '../shared/shared-terminals';
 import { TerminalController } from '../shared/terminal-controller';
 import { TERMINAL_API_PROPERTY } from '../shared/terminal-lookup';
+import { registerNode } from '../shared/register';
 
 interface JpayTerminalDef extends NodeDef, RecoveryConfigFields {
   host: string;
@@ -64,11 +65,6 @@ function languageOf(v: string | undefined): Language | 'auto' {
 const TERMINALS = new SharedTerminals<TerminalController>();
 
 export = function register(RED: NodeAPI): void {
-  function JpayTerminalNode(this: Node<Credentials>, config: JpayTerminalDef): void {
-    RED.nodes.createNode(this, config);
-    setup(this, config);
-  }
-
   function setup(node: Node<Credentials>, config: JpayTerminalDef): void {
     const port = Number(config.port === '' || config.port === undefined ? 4433 : config.port);
     const host = String(config.host ?? '').trim();
@@ -207,7 +203,5 @@ export = function register(RED: NodeAPI): void {
     };
   }
 
-  RED.nodes.registerType<Node<Credentials>, JpayTerminalDef, unknown, Credentials>('jpay-terminal', JpayTerminalNode, {
-    credentials: { password: { type: 'password' } },
-  });
+  registerNode<JpayTerminalDef, Credentials>(RED, 'jpay-terminal', setup, { password: { type: 'password' } });
 };

@@ -14,7 +14,7 @@ import { RecoveryPendingError } from '../../lib/recovery/errors';
 import type { SaleOutcome } from '../../lib/recovery/transaction-recovery';
 import type { RecoveryStep } from '../../lib/recovery/types';
 import { outcomeUnknownPayload } from '../../lib/results/outcome-unknown';
-import { ERROR_CODES, JpayFlowError, toFlowError } from '../shared/errors';
+import { ERROR_CODES, JpayFlowError } from '../shared/errors';
 import { displayProgress, keepaliveProgress, qrProgress, resolveLanguage, shortStatusText, type ProgressPayload } from './progress';
 import {
   buildTransactionRequest,
@@ -28,7 +28,9 @@ import {
 } from './transaction-input';
 import { statusText, transactionPayload } from '../../lib/results/transaction';
 import type { Language, TransactionRequest } from '../../lib/protocol/types';
+import { parseSettings } from '../shared/status';
 import { connectUser, derivedMessage, type UserNode } from '../shared/user-node';
+import { registerNode } from '../shared/register';
 
 const NS = 'jpay-transaction';
 
@@ -53,25 +55,12 @@ async function unjournaledSale(client: JpayClient, request: TransactionRequest, 
 }
 
 export = function register(RED: NodeAPI): void {
-  function JpayTransactionNode(this: Node, config: JpayTransactionDef): void {
-    RED.nodes.createNode(this, config);
-    setup(this, config);
-  }
-
   function setup(node: Node, config: JpayTransactionDef): void {
+    const parsed = parseSettings(node, NS, (): Partial<FlowTransactionRequest> => parseTransactionDefaults(config));
+    if (parsed === undefined) return;
+    const defaults: Partial<FlowTransactionRequest> = parsed;
     const user = connectUser(RED, node, config.terminal, NS);
     if (!user) return;
-
-    let defaults: Partial<FlowTransactionRequest>;
-    try {
-      defaults = parseTransactionDefaults(config);
-    } catch (err) {
-      node.status({ fill: 'red', shape: 'ring', text: `${NS}.status.badConfig` });
-      node.error((err as Error).message);
-      const error = toFlowError(err);
-      node.on('input', (_msg, _send, done) => done(error));
-      return;
-    }
 
     const readsFields = dynamicFields(config).length > 0;
     let running: AbortController | undefined;
@@ -278,5 +267,5 @@ export = function register(RED: NodeAPI): void {
     else user.status('ok', `${NS}.status.recoveredApproved`);
   }
 
-  RED.nodes.registerType('jpay-transaction', JpayTransactionNode);
+  registerNode(RED, 'jpay-transaction', setup);
 };

@@ -3,6 +3,7 @@
  * `msg._jpay`, the deadline setting, and the node status after each question.
  */
 import type { AnswerRef, SettledBy } from './callback-registry';
+import type { StatusKind } from './status';
 
 /** `msg._jpay` on a question msg; the answer brings it back (or loses it, node-red#714). */
 export interface JpayCorrelation {
@@ -42,26 +43,25 @@ export function effectiveDeadline(nodeMs: number, clientHandlerMs: number | unde
 }
 
 export interface StatusView {
-  fill: 'red' | 'green' | 'yellow' | 'grey';
-  shape: 'ring' | 'dot';
+  kind: StatusKind;
   /** Message key under the node's `status` section. */
   key: string;
 }
 
-export const WAITING_STATUS: StatusView = { fill: 'yellow', shape: 'ring', key: 'waiting' };
+export const WAITING_STATUS: StatusView = { kind: 'busy', key: 'waiting' };
 
 /** Status after a question settled; `answeredKey` says what the flow answered. */
 export function settledStatus(by: SettledBy, answeredKey = 'answered'): StatusView {
   switch (by) {
     case 'flow':
-      return { fill: 'green', shape: 'dot', key: answeredKey };
+      return { kind: 'ok', key: answeredKey };
     case 'deadline':
-      return { fill: 'red', shape: 'ring', key: 'deadline' };
+      return { kind: 'error', key: 'deadline' };
     case 'invalid':
-      return { fill: 'red', shape: 'ring', key: 'invalid' };
+      return { kind: 'error', key: 'invalid' };
     case 'aborted':
-      return { fill: 'grey', shape: 'ring', key: 'aborted' };
+      return { kind: 'idle', key: 'aborted' };
     case 'closed':
-      return { fill: 'grey', shape: 'ring', key: 'closed' };
+      return { kind: 'idle', key: 'closed' };
   }
 }

@@ -3,19 +3,19 @@
  * when it is missing or unreachable, tracking the node's own work so a redeploy waits for
  * it, and reporting failures to Catch nodes with done(err).
  */
-import type { Node, NodeAPI, NodeMessage, NodeStatus } from 'node-red';
-import { ERROR_CODES, JpayFlowError, toFlowError } from './errors';
+import type { Node, NodeAPI, NodeMessage } from 'node-red';
+import { toFlowError } from './errors';
+import { showStatus, type StatusKind } from './status';
 import type { JpayTerminalApi, TerminalState, TerminalUser } from './terminal-api';
-import { getTerminal } from './terminal-lookup';
+import { requireTerminal } from './terminal-lookup';
 
-/** `declined`: a red dot — the answer was a clear no (nothing broke, nothing was charged). */
-export type StatusKind = 'busy' | 'ok' | 'declined' | 'error' | 'clear';
+export type { StatusKind };
 
 export interface UserNode {
   readonly nodeId: string;
   terminal: JpayTerminalApi;
-  /** Shows `text` (an i18n key of this node's namespace, or plain text). */
-  status(kind: StatusKind, text?: string): void;
+  /** Shows `key`, an i18n key of this node's namespace (see status.ts). */
+  status(kind: StatusKind, key?: string): void;
   /** Runs the node's work; close waits for it. Rejections are the caller's to handle. */
   track<T>(work: Promise<T>): Promise<T>;
   /** Reports a failure: red status, then done(err) with a stable `code` for Catch nodes. */
@@ -25,26 +25,13 @@ export interface UserNode {
   onClose(listener: () => void): void;
 }
 
-const FILL: Record<Exclude<StatusKind, 'clear'>, NodeStatus> = {
-  busy: { fill: 'yellow', shape: 'ring' },
-  ok: { fill: 'green', shape: 'dot' },
-  declined: { fill: 'red', shape: 'dot' },
-  error: { fill: 'red', shape: 'ring' },
-};
-
 /**
  * Connects a node to its terminal. Without one, the node shows it, logs it once, and fails
  * every input with JPAY_NO_TERMINAL; undefined is returned.
  */
 export function connectUser(RED: NodeAPI, node: Node, terminalId: string | undefined, ns: string): UserNode | undefined {
-  const terminal = getTerminal(RED, terminalId);
-  if (!terminal) {
-    const error = new JpayFlowError(ERROR_CODES.noTerminal, RED._(`${ns}.errors.no-terminal`));
-    node.status({ fill: 'red', shape: 'ring', text: `${ns}.status.noTerminal` });
-    node.error(error.message);
-    node.on('input', (_msg, _send, done) => done(error));
-    return undefined;
-  }
+  const terminal = requireTerminal(RED, node, terminalId, ns);
+  if (!terminal) return undefined;
 
   const pending = new Set<Promise<unknown>>();
   const closeListeners: (() => void)[] = [];
@@ -55,7 +42,7 @@ export function connectUser(RED: NodeAPI, node: Node, terminalId: string | undef
   const status = (kind: StatusKind, text?: string): void => {
     if (closing) return;
     shown = kind;
-    node.status(kind === 'clear' ? {} : { ...FILL[kind], text: text ?? '' });
+    showStatus(node, kind, text);
   };
 
   const user: TerminalUser = {

@@ -112,6 +112,7 @@ async function startDemo(config, log = () => undefined) {
       mqtt: { url: mqtt.url, external: mqtt.external },
       userDir: config.userDir,
       flowsCreated: flows.created,
+      dashboard: dashboardInstalled(config.root),
       close() {
         closing ??= closeAll();
         return closing;
@@ -120,6 +121,19 @@ async function startDemo(config, log = () => undefined) {
   } catch (err) {
     await closeAll();
     throw err;
+  }
+}
+
+/**
+ * Whether Dashboard 2.0 is installed beside the project's Node-RED (npm install brings it as
+ * a devDependency; Node-RED loads it from there): example 03's pages need it.
+ */
+function dashboardInstalled(root) {
+  try {
+    require.resolve('@flowfuse/node-red-dashboard/package.json', { paths: [root] });
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -61,7 +61,7 @@ export const PHASE_LABEL: Readonly<Record<Phase, string>> = {
   'after-send': 'after send',
   keepalive: 'during keepalive',
   display: 'during display (D4)',
-  dex: 'during dex dialogue',
+  dex: 'during dex message',
   'after-record': 'after the terminal recorded it',
   response: 'during the response',
 };

@@ -11,7 +11,8 @@ import { connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS, openEditorPage } from '../helpers/editor-browser';
+import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/chromium';
+import { openEditorPage } from '../helpers/editor-page';
 import { startDemoProcess, type DemoProcess } from '../helpers/node-red-demo';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -114,7 +115,7 @@ describe('the Node-RED editor with the jpay nodes (headless Chromium, the npm st
   });
 
   async function openEditor(viewport = { width: 1600, height: 900 }): Promise<void> {
-    ({ context, page, errors } = await openEditorPage(browser as Browser, (demo as DemoProcess).editorUrl, { viewport }));
+    ({ context, page, errors } = await openEditorPage(browser as Browser, demo as DemoProcess, { viewport }));
   }
 
   afterEach(async () => {

@@ -10,7 +10,8 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS, openEditorPage } from '../helpers/editor-browser';
+import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/chromium';
+import { openEditorPage } from '../helpers/editor-page';
 import { startDemoProcess, type DemoProcess } from '../helpers/node-red-demo';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -57,7 +58,7 @@ describe('example nodes in the editor: every dialog filled and readable, en-US a
   });
 
   async function openEditor(locale: string, viewport = { width: 1600, height: 900 }): Promise<void> {
-    ({ context, page, errors } = await openEditorPage(browser as Browser, (demo as DemoProcess).editorUrl, { viewport, locale }));
+    ({ context, page, errors } = await openEditorPage(browser as Browser, demo as DemoProcess, { viewport, locale }));
   }
 
   /** The jpay nodes of the deployed examples and the config nodes they use. */

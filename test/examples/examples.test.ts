@@ -21,11 +21,13 @@ function tx(msg: NodeMessage): TransactionPayload {
   return msg.payload as TransactionPayload;
 }
 
+/** What the parking example sends its customer display (a Dashboard 2.0 ui-template). */
 interface Screen {
-  show: boolean;
-  image: string;
-  url: string;
+  stage: 'pay' | 'approved' | 'declined' | 'cancelled' | 'failed';
+  amount: number;
+  code: string;
   text: string;
+  qr: string;
 }
 
 describe('examples/flows (real runtime, built nodes, simulator over TCP)', function () {
@@ -141,40 +143,65 @@ describe('examples/flows (real runtime, built nodes, simulator over TCP)', funct
     assert.equal(flow.inbox('Not paid: nothing dispensed').msgs.length, 0);
   });
 
-  it('03 parking exit: the QR code reaches the dashboard msg and the exit page; paid by SBP, the barrier opens', async () => {
+  it('03 parking exit: the customer display shows the fee, the QR code, then approved with the amount; the operator page gets the takings and the receipt', async () => {
     const flow = await load('03 - ', { sbp: { enabled: true, payDelayMs: 1500 } });
-    const screen = flow.inbox('screen: for a ui-template');
+    const display = flow.inbox('Customer display');
     flow.inject('Car at the exit: 200.00 ₽');
-    let shown: Screen | undefined;
-    while (!shown) {
-      const s = (await screen.next()).payload as Screen;
-      if (s.show) shown = s;
-    }
-    assert.match(shown.image, /^data:image\/svg\+xml/);
-    assert.match(shown.url, /^https:\/\/qr\.nspk\.ru\//);
-
-    // The page the exit screen shows meanwhile.
-    flow.byName('Exit screen page').receive({});
-    const page = String((await flow.inbox('send the page').next()).payload);
-    assert.ok(page.includes(`<img src="${shown.image}"`), 'the page shows the QR code');
+    const screens: Screen[] = [];
+    while (!screens.some((s) => s.qr !== '')) screens.push((await display.next()).payload as Screen);
+    assert.deepEqual({ ...screens[0] }, { stage: 'pay', amount: 20000, code: '', text: '', qr: '' }, 'the fee first');
+    const withQr = screens.at(-1) as Screen;
+    assert.equal(withQr.stage, 'pay');
+    assert.match(withQr.qr, /^data:image\/svg\+xml/);
 
     const opened = await flow.inbox('Paid: barrier opens').next();
     assert.equal(opened.barrier, 'open');
     assert.equal(tx(opened).receipt?.iface, 'sbp');
     assert.equal(opened.ticket, '0042', 'the ticket travels with the msg');
-    const last = screen.msgs.at(-1)?.payload as Screen;
-    assert.equal(last.show, false, 'the screen is blanked at the end');
+    let last: Screen;
+    do last = (await display.next()).payload as Screen;
+    while (last.stage === 'pay');
+    assert.deepEqual({ ...last }, { stage: 'approved', amount: 20000, code: '', text: '', qr: '' });
+    assert.ok(
+      display.msgs.slice(0, -1).every((m) => (m.payload as Screen).stage === 'pay'),
+      'nothing but the fee and the terminal\'s progress before the payment is approved',
+    );
+
+    const chart = (await flow.inbox("Today's takings").next()).payload as { hour: string; takings: number }[];
+    assert.equal(chart.length, 1);
+    assert.match(chart[0].hour, /^\d\d:00$/);
+    assert.equal(chart[0].takings, 200);
+    const rows = (await flow.inbox('Last receipts').next()).payload as Record<string, string>[];
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0].amount, '200.00 ₽');
+    assert.equal(rows[0].paid, 'SBP');
+    assert.equal(rows[0].result, 'approved');
   });
 
-  it('03 parking exit: the driver backs off, the cancel stops the payment and the barrier stays closed', async () => {
+  it('03 parking exit: the driver backs off, the cancel stops the payment, the barrier stays closed and the display says cancelled', async () => {
     const flow = await load('03 - ', { sbp: { enabled: true, outcome: 'none' }, timing: { keepaliveIntervalMs: 50, cardTimeoutMs: 10000 } });
-    const screen = flow.inbox('screen: for a ui-template');
+    const display = flow.inbox('Customer display');
     flow.inject('Car at the exit: 200.00 ₽');
-    while (!((await screen.next()).payload as Screen).show);
+    while (((await display.next()).payload as Screen).qr === '');
     flow.inject('Driver backed off: cancel');
     const closed = await flow.inbox('Not paid: barrier stays closed').next();
     assert.equal(tx(closed).status, 'cancelled');
     assert.equal(flow.inbox('Paid: barrier opens').msgs.length, 0);
+    let last: Screen;
+    do last = (await display.next()).payload as Screen;
+    while (last.stage === 'pay');
+    assert.equal(last.stage, 'cancelled');
+    assert.equal(last.qr, '', 'the QR code is gone');
+  });
+
+  it('03 parking exit: the operator page\'s X-report and settlement buttons show one line each', async () => {
+    const flow = await load('03 - ');
+    const line = flow.inbox('Last report');
+    flow.byName('X-report').receive({ topic: 'x-report', payload: '' });
+    assert.match(String((await line.next()).payload), /X-report: \d+ operations, \d+\.\d\d ₽$/);
+    flow.byName('Settlement').receive({ topic: 'settlement', payload: '' });
+    assert.match(String((await line.next()).payload), /Settlement passed: \d+ transactions, \d+\.\d\d ₽$/);
+    assert.equal(flow.inbox('Error').msgs.length, 0);
   });
 
   it('04 settlement: scheduled by cron; totals, then a passed settlement', async () => {

@@ -93,7 +93,7 @@ async function sendGarbage(port: number, g: Garbage): Promise<'answered' | 'clos
       resolve(how);
     };
     const timer = setTimeout(() => finish('hung'), HANG_MS);
-    // The first byte back settles it; the client then leaves (a dialogue would wait for answers).
+    // The first byte back settles it; the client then leaves (an exchange would wait for answers).
     socket.once('data', () => finish('answered'));
     socket.once('close', () => finish('closed'));
     socket.write(g.bytes, () => {

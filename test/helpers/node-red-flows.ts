@@ -34,8 +34,15 @@ const CORE_MODULES: Record<string, string> = {
   'mqtt out': 'network/10-mqtt.js',
   'mqtt-broker': 'network/10-mqtt.js',
 };
+/**
+ * Dashboard 2.0 (@flowfuse/node-red-dashboard, an optional peer): the examples' widgets are
+ * listened on like debug nodes and its config nodes left out, so the jpay nodes of those
+ * examples run without the dashboard (test/browser/operator-ui.test.ts runs them with it).
+ */
+const DASHBOARD_WIDGETS = ['ui-template', 'ui-chart', 'ui-table', 'ui-text', 'ui-button'];
+const DASHBOARD_CONFIG = new Set(['ui-base', 'ui-page', 'ui-group', 'ui-theme']);
 /** Output nodes a test listens on instead. */
-const REPLACED_BY_HELPER = new Set(['debug', 'http response']);
+const REPLACED_BY_HELPER = new Set(['debug', 'http response', ...DASHBOARD_WIDGETS]);
 
 export type FlowNode = { id: string; type: string; name?: string; z?: string } & Record<string, unknown>;
 
@@ -83,7 +90,7 @@ function defaultLedgerDir(): string {
 
 /** The example as the test runs it: pointed at the services, outputs replaced by helpers. */
 export function testFlow(nodes: readonly FlowNode[], services: Services): FlowNode[] {
-  return nodes.map((original) => {
+  return nodes.filter((n) => !DASHBOARD_CONFIG.has(n.type)).map((original) => {
     const n: FlowNode = { ...original };
     if (REPLACED_BY_HELPER.has(n.type)) return { id: n.id, type: 'helper', z: n.z, name: n.name, wires: [] };
     if (n.type === 'jpay-terminal') Object.assign(n, { host: services.sim.host, port: services.sim.port });

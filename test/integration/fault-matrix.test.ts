@@ -166,7 +166,7 @@ describe('fault matrix (short form)', function () {
       await new Promise<void>((resolve) => upstream.close(() => resolve()));
     });
 
-    async function dialogue(port: number): Promise<string[]> {
+    async function exchange(port: number): Promise<string[]> {
       const socket = net.connect({ port, host: '127.0.0.1' });
       await once(socket, 'connect');
       const ps = new PacketSocket(socket);
@@ -187,23 +187,23 @@ describe('fault matrix (short form)', function () {
       return names;
     }
 
-    it('passes a dialogue unchanged when not armed, and strikes exactly at the armed phase', async () => {
+    it('passes an exchange unchanged when not armed, and strikes exactly at the armed phase', async () => {
       proxy = await FaultProxy.start((upstream.address() as net.AddressInfo).port);
-      assert.deepEqual(await dialogue(proxy.port), ['keepalive', 'display:D4', 'transaction']);
+      assert.deepEqual(await exchange(proxy.port), ['keepalive', 'display:D4', 'transaction']);
       proxy.arm({ phase: 'display', fault: 'drop' });
-      assert.deepEqual(await dialogue(proxy.port), ['keepalive', 'error:JpayError']);
+      assert.deepEqual(await exchange(proxy.port), ['keepalive', 'error:JpayError']);
       assert.equal(proxy.applied, true);
       proxy.arm({ phase: 'response', fault: 'garbage' });
-      assert.deepEqual(await dialogue(proxy.port), ['keepalive', 'display:D4', 'error:JpayProtocolError']);
+      assert.deepEqual(await exchange(proxy.port), ['keepalive', 'display:D4', 'error:JpayProtocolError']);
       proxy.arm({ phase: 'keepalive', fault: 'stall' });
-      assert.deepEqual(await dialogue(proxy.port), ['error:ReceiveTimeoutError']);
+      assert.deepEqual(await exchange(proxy.port), ['error:ReceiveTimeoutError']);
       assert.equal(proxy.transactionsSeen, 4);
     });
 
     it('cuts a response in half for a drop during the response', async () => {
       proxy = await FaultProxy.start((upstream.address() as net.AddressInfo).port);
       proxy.arm({ phase: 'response', fault: 'drop' });
-      const names = await dialogue(proxy.port);
+      const names = await exchange(proxy.port);
       assert.deepEqual(names, ['keepalive', 'display:D4', 'error:JpayProtocolError'], 'a truncated frame');
     });
   });

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { type LedgerEntry, ShadowLedger, mqttClientTransport } from '../../lib/mifare/ledger';
-import { LoyaltyKeyring, defineLayout, runLoyaltyDialogue, runLoyaltyIssue } from '../../lib/mifare/loyalty';
+import { LoyaltyKeyring, defineLayout, runLoyaltyCardSession, runLoyaltyIssue } from '../../lib/mifare/loyalty';
 import { VirtualMifareCard } from '../../lib/mifare/virtual-card';
 import { type MosquittoBroker, TestSubscriber, startMosquitto } from '../helpers/mosquitto';
 
@@ -92,10 +92,10 @@ describe('mifare/ledger replication (real Mosquitto)', function () {
     await issuedAtB;
     const dump = card.toImage();
     const spentAtB = received(b, UID, 'take');
-    assert.equal((await runLoyaltyDialogue(card, LAYOUT, { debit: 5000 }, { ledger: a })).status, 'committed');
+    assert.equal((await runLoyaltyCardSession(card, LAYOUT, { debit: 5000 }, { ledger: a })).status, 'committed');
     await spentAtB;
     assert.equal(b.get(UID)?.balance, 0);
-    const restored = await runLoyaltyDialogue(VirtualMifareCard.fromImage(dump), LAYOUT, { debit: 5000 }, { ledger: b });
+    const restored = await runLoyaltyCardSession(VirtualMifareCard.fromImage(dump), LAYOUT, { debit: 5000 }, { ledger: b });
     assert.deepEqual([restored.status, restored.debited, restored.writes], ['rollback', 0, 0]);
   });
 

@@ -1,4 +1,4 @@
-/** Every transaction dialogue through JpayClient against jpay-sim over real TCP, plain and encrypted. */
+/** Every transaction exchange through JpayClient against jpay-sim over real TCP, plain and encrypted. */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

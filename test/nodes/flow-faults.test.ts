@@ -108,7 +108,7 @@ describe('nodes: flow faults (built nodes, real runtime, simulator over TCP)', f
         assert.equal(r.status, 'ok', JSON.stringify(r));
         assert.equal(r.approved, true);
         assert.equal(r.receipt?.amountAuthorized, 1234);
-        if (kind === 'jpay-card') assert.notEqual(r.receipt?.iface, 'mifare', 'the MIFARE dialogue was closed; the bank card paid');
+        if (kind === 'jpay-card') assert.notEqual(r.receipt?.iface, 'mifare', 'the MIFARE card session was closed; the bank card paid');
         if (fault === 'throws') assert.match(((await f.caught.next()).error as { message: string }).message, /handler bug/);
         if (fault.startsWith('answers garbage')) {
           const error = (await f.caught.next()).error as { source: { id: string } };

@@ -115,7 +115,7 @@ describe('nodes/jpay-card (built, real runtime, simulator over TCP)', function (
     const r = await terminalApi().client.transaction({ type: 'purchase', amount: 1200 });
     assert.ok(Date.now() - started >= 130, 'not before the deadline (less a timer-granularity allowance)');
     await deadlineWarning;
-    // The dialogue was closed without a receipt: the simulator then took its default bank card.
+    // The card session was closed without a receipt: the simulator then took its default bank card.
     assert.equal(r.approved, true);
     assert.notEqual(r.receipt?.iface, 'mifare');
     assert.equal(r.receipt?.amountAuthorized, 1200);

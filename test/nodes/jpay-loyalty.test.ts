@@ -1,7 +1,7 @@
 /**
  * jpay-loyalty through the real Node-RED runtime (built nodes, `npm run build` first),
  * against the simulator's virtual MIFARE cards over TCP: a jpay-transaction node runs the
- * purchase, the loyalty node runs the card dialogue, and the card image is checked.
+ * purchase, the loyalty node runs the card session, and the card image is checked.
  */
 import assert from 'node:assert/strict';
 import type { Node, NodeMessage } from 'node-red';
@@ -150,7 +150,7 @@ describe('nodes/jpay-loyalty (built, real runtime, simulator over TCP)', functio
     });
     const s = stateOf(card);
     assert.deepEqual([s.points, s.balance], [127, 38000]);
-    assert.deepEqual(statuses(node).at(-1), { fill: 'green', shape: 'dot', text: '#1001: jpay-loyalty.status.points · 380.00' });
+    assert.deepEqual(statuses(node).at(-1), { fill: 'green', shape: 'dot', text: '#1001: 127 ★ · 380.00' });
   });
 
   it('when the balance does not suffice, the card earns points and the bank card pays', async () => {
@@ -329,7 +329,7 @@ describe('nodes/jpay-loyalty (built, real runtime, simulator over TCP)', functio
     assert.ok(seen.settledCommitted >= 1 && seen.settledNot >= 1, JSON.stringify(seen));
     const final = stateOf(card);
     assert.deepEqual({ points: final.points, balance: final.balance }, expected);
-    assert.equal(out.msgs.length, 12 * 2 + 3, 'one outcome per dialogue plus one settlement per uncertain one');
+    assert.equal(out.msgs.length, 12 * 2 + 3, 'one outcome per card session plus one settlement per uncertain one');
   });
 
   it('reports an uncertain outcome distinctly (yellow), and the next open settles it before anything else', async () => {

@@ -138,7 +138,7 @@ describe('nodes/jpay-publish + jpay-mqtt-broker (built, real runtime, mosquitto)
     assert.equal(passed.receiptId, undefined);
     helper.getNode('lonely').receive(resultMsg(1));
     const error = (await caught.next()).error as { message: string; code: string };
-    assert.equal(error.code, 'JPAY_ERROR');
+    assert.equal(error.code, 'JPAY_VALIDATION');
     assert.match(error.message, /jpay-mqtt-broker|no-broker/);
     assert.ok(statuses(helper.getNode('lonely')).some((s) => s.fill === 'red'));
   });

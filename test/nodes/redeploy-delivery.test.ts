@@ -23,7 +23,7 @@ const NODES = [builtNode('jpay-terminal'), builtNode('jpay-transaction'), coreNo
 const PASSWORD = '87654321';
 const CREDENTIALS = { [TERMINAL_ID]: { password: PASSWORD } };
 
-/** A terminal that keeps the card dialogue going until it hears "cancelled", then approves anyway. */
+/** A terminal that keeps the card session going until it hears "cancelled", then approves anyway. */
 function approvesAnyway(amount: number, started: () => void): Script {
   return async (conn) => {
     await conn.expect('transaction');
@@ -88,7 +88,7 @@ describe('nodes: nothing vanishes on a redeploy, a stop or a restart (issue 11 c
     return onTab(nodes);
   }
 
-  /** A payment that is in the terminal's card dialogue when this resolves. */
+  /** A payment that is in the terminal's card session when this resolves. */
   async function pay(): Promise<void> {
     helper.getNode('dut').receive({ payload: { amount: 4321 }, topic: 'order-1' } as NodeMessage);
     await started;

@@ -6,7 +6,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { packTarball, PKG, ROOT, type Packed } from './tarball';
 
-/** Every file package.json points at: main, types, bins, exports, typesVersions, nodes. */
+/** Every file package.json points at: main, types, bins, exports, typesVersions, nodes, plugins. */
 export function namedFiles(): string[] {
   const named = new Set<string>([PKG.main, PKG.types, ...Object.values(PKG.bin)]);
   for (const target of Object.values(PKG.exports)) {
@@ -17,10 +17,14 @@ export function namedFiles(): string[] {
     named.add(file);
     named.add(file.replace(/\.js$/, '.html'));
   }
+  for (const file of Object.values(PKG['node-red'].plugins ?? {})) {
+    named.add(file);
+    named.add(file.replace(/\.js$/, '.html'));
+  }
   return [...named].map((file) => path.posix.normalize(file));
 }
 
-/** What each node's editor file refers to: its icon, and its help and messages per language. */
+/** What each node's editor file refers to: its icon, and its help and messages per language; each plugin's messages. */
 function nodeAssets(): string[] {
   const out: string[] = [];
   for (const [type, file] of Object.entries(PKG['node-red'].nodes)) {
@@ -31,6 +35,10 @@ function nodeAssets(): string[] {
     assert.ok(icon, `${type}.html names no icon`);
     out.push(`${dir}/icons/${icon}`);
     for (const language of languages) out.push(`${dir}/locales/${language}/${type}.json`, `${dir}/locales/${language}/${type}.html`);
+  }
+  for (const [name, file] of Object.entries(PKG['node-red'].plugins ?? {})) {
+    const dir = path.posix.dirname(file);
+    for (const language of readdirSync(path.join(ROOT, 'plugins', name, 'locales'))) out.push(`${dir}/locales/${language}/${name}.json`);
   }
   return out;
 }
@@ -99,8 +107,8 @@ describe('package: the tarball (npm pack)', function () {
       (file) =>
         file.endsWith('.map') ||
         (file.endsWith('.ts') && !file.endsWith('.d.ts')) ||
-        (file.startsWith('dist/nodes/') && file.endsWith('.d.ts')) ||
-        /^(lib|nodes|test|bench|scripts|\.ci)\//.test(file) ||
+        (/^dist\/(nodes|plugins)\//.test(file) && file.endsWith('.d.ts')) ||
+        /^(lib|nodes|plugins|test|bench|scripts|\.ci)\//.test(file) ||
         /(^|\/)(tsconfig[^/]*\.json|eslint\.config\.mjs|\.mocharc\.cjs)$/.test(file),
     );
     assert.deepEqual(useless, []);

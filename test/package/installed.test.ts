@@ -3,12 +3,12 @@
  * every documented import path loads (plain require() and ES import, on the Node running
  * the tests), its type declarations resolve for TypeScript users (node16, bundler and
  * node10 module resolution), the bins run, and the real Node-RED (its own binary) loads
- * every node and takes an approved payment from the packaged jpay-sim through a deployed
- * flow. .ci/run runs this on Node 20 with Node-RED 4.1 and on Node 22 with Node-RED 5.
+ * every node and the editor sidebar plugin (Dashboard 2.0, an optional peer, absent), and
+ * takes an approved payment from the packaged jpay-sim through a deployed flow. .ci/run runs this on Node 20 with Node-RED 4.1 and on Node 22 with Node-RED 5.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -21,7 +21,7 @@ const DOCUMENTED: Record<string, string[]> = {
   [`${PACKAGE_NAME}/recovery`]: ['TransactionRecovery', 'RecoveryPendingError', 'JournalError', 'DEFAULT_SETTLE_MS'],
   [`${PACKAGE_NAME}/simulator`]: ['startSimulator', 'TEST_CARDS', 'MAGIC_AMOUNTS', 'loadScenarioFile'],
   [`${PACKAGE_NAME}/publish`]: ['createReceiptPublisher', 'ReceiptPublisher', 'OutboxError', 'RECEIPT_MESSAGE_SCHEMA', 'terminalTopics'],
-  [`${PACKAGE_NAME}/mifare`]: ['defineLayout', 'decodeCard', 'runLoyaltyDialogue', 'encodeValueBlock', 'VirtualMifareCard', 'LoyaltyKeyring', 'ShadowLedger', 'mqttClientTransport'],
+  [`${PACKAGE_NAME}/mifare`]: ['defineLayout', 'decodeCard', 'runLoyaltyCardSession', 'encodeValueBlock', 'VirtualMifareCard', 'LoyaltyKeyring', 'ShadowLedger', 'mqttClientTransport'],
   [`${PACKAGE_NAME}/gateway`]: ['createCommandGateway', 'CommandGateway', 'GatewayRequester', 'TerminalStateModel', 'GATEWAY_COMMANDS', 'TransactionStore'],
 };
 
@@ -247,7 +247,7 @@ describe(`package: installed from the tarball (Node ${process.version}, Node-RED
     assert.match(runNode(installed.dir, [bin('jpay-sim'), '--help']), /^Usage: jpay-sim/);
   });
 
-  it(`Node-RED ${NODE_RED_VERSION} loads every node without error, and a deployed flow takes an approved payment from the packaged jpay-sim`, async () => {
+  it(`Node-RED ${NODE_RED_VERSION} loads every node and the sidebar plugin without error (the dashboard not installed with them), and a deployed flow takes an approved payment from the packaged jpay-sim`, async () => {
     let sim: ChildProcessWithoutNullStreams | undefined;
     let red: ChildProcessWithoutNullStreams | undefined;
     try {
@@ -274,6 +274,14 @@ describe(`package: installed from the tarball (Node ${process.version}, Node-RED
       assert.deepEqual(ours.map((set) => set.err).filter(Boolean), [], 'node sets that failed to load');
       assert.ok(ours.every((set) => set.enabled));
       assert.deepEqual(ours.flatMap((set) => set.types).sort(), Object.keys(PKG['node-red'].nodes).sort());
+      // The editor sidebar plugin (plugins/jpay-sidebar) is registered; Dashboard 2.0, an optional peer, is not installed.
+      const plugins = JSON.parse((await http('GET', `${base}/plugins`)).body) as { id: string; enabled: boolean; err?: string; plugins: { id: string }[] }[];
+      const sidebar = plugins.find((set) => set.id === `${PACKAGE_NAME}/jpay-sidebar`);
+      assert.ok(sidebar, `the jpay-sidebar plugin is not loaded: ${JSON.stringify(plugins)}`);
+      assert.equal(sidebar.err, undefined);
+      assert.deepEqual(sidebar.plugins.map((p) => p.id), ['jpay-sidebar']);
+      assert.match((await http('GET', `${base}/plugins`, undefined, { accept: 'text/html' })).body, /RED\.sidebar\.addTab/, 'the plugin\'s editor part is served');
+      assert.equal(existsSync(path.join(installed.dir, 'node_modules', '@flowfuse', 'node-red-dashboard')), false, 'the dashboard came with the package');
 
       const flow = [
         { id: 'smoke', type: 'tab', label: 'smoke' },
@@ -306,6 +314,9 @@ describe(`package: installed from the tarball (Node ${process.version}, Node-RED
       assert.equal(payload.status, 'ok');
       assert.equal(payload.approved, true);
       assert.equal(payload.receipt?.amountAuthorized, 1500);
+      // The sidebar's board lists the deployed terminal with the payment's receipt.
+      const board = JSON.parse((await http('GET', `${base}/jpay/terminals`)).body) as { terminals: { id: string; state: { state: string }; receipts: { amount: number }[] }[] };
+      assert.deepEqual(board.terminals.map((t) => [t.id, t.state.state, t.receipts[0]?.amount]), [['term', 'online', 1500]]);
       assert.doesNotMatch(started.output(), /\[error\]|Waiting for missing types/);
     } finally {
       await stop(red);

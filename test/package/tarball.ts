@@ -27,7 +27,7 @@ export interface PackageJson {
   typesVersions: Record<string, Record<string, string[]>>;
   dependencies: Record<string, string>;
   devDependencies: Record<string, string>;
-  'node-red': { version: string; nodes: Record<string, string> };
+  'node-red': { version: string; nodes: Record<string, string>; plugins?: Record<string, string> };
 }
 
 export const PKG = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as PackageJson;

@@ -17,10 +17,6 @@ export interface ExampleRun {
   run(flow: LoadedExample, sim: SimulatorHandle, press: (name: string) => void): Promise<NodeMessage[]>;
 }
 
-interface Screen {
-  show: boolean;
-}
-
 /** The terminal has finished what it was doing (a transaction started by a press ends). */
 async function idle(sim: SimulatorHandle): Promise<void> {
   while (sim.state().busy !== null) await sim.waitForEvent((e) => e.type === 'command', 10_000);
@@ -64,9 +60,10 @@ export const GENERIC_RUN: Omit<ExampleRun, 'prefix'> = {
   },
 };
 
+/** Until the customer display (example 03) shows the QR code. */
 async function untilShown(flow: LoadedExample): Promise<void> {
-  const screen = flow.inbox('screen: for a ui-template');
-  while (!((await screen.next()).payload as Screen).show);
+  const display = flow.inbox('Customer display');
+  while (((await display.next()).payload as { qr: string }).qr === '');
 }
 
 export const EXAMPLE_RUNS: readonly ExampleRun[] = [
@@ -98,15 +95,18 @@ export const EXAMPLE_RUNS: readonly ExampleRun[] = [
     async run(flow, sim, press) {
       press('Car at the exit: 200.00 ₽');
       await untilShown(flow);
-      flow.byName('Exit screen page').receive({});
-      await flow.inbox('send the page').next();
       const paid = await flow.inbox('Paid: barrier opens').next();
       // The second car never pays: the driver backs off and the payment is cancelled.
       sim.sbpResult('none');
       press('Car at the exit: 200.00 ₽');
       await untilShown(flow);
       press('Driver backed off: cancel');
-      return [paid, await flow.inbox('Not paid: barrier stays closed').next()];
+      const cancelled = await flow.inbox('Not paid: barrier stays closed').next();
+      // The operator page's buttons: the X-report and the settlement.
+      flow.byName('X-report').receive({ topic: 'x-report', payload: '' });
+      const report = await flow.inbox('Last report').next();
+      flow.byName('Settlement').receive({ topic: 'settlement', payload: '' });
+      return [paid, cancelled, report, await flow.inbox('Last report').next(), ...flow.inbox('Customer display').msgs, ...flow.inbox('Last receipts').msgs];
     },
   },
   {

@@ -2,7 +2,6 @@
 // terminal's (format.ts), and the table of `--all`.
 
 import type { GatewayAnswer, GatewayOutcome } from '../../gateway/answer';
-import type { TerminalStateSnapshot } from '../../gateway/terminal-state';
 import type { OperationTotals, ResponseBase, SReport, TerminalParameters, XReport } from '../../protocol/types';
 import type { Invocation } from './commands';
 import { EXIT_DECLINED, EXIT_OK, EXIT_UNKNOWN, type ExitCode } from './exit-codes';
@@ -129,6 +128,3 @@ export function formatFleetTable(rows: readonly FleetRow[]): string {
   return [line(header), ...cells.map(line), '', summary].join('\n');
 }
 
-export function stateLabel(state: TerminalStateSnapshot | undefined): string {
-  return state?.state ?? 'unknown';
-}

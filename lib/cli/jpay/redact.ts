@@ -10,8 +10,6 @@ export interface Secrets {
   pans: readonly string[];
 }
 
-export const NO_SECRETS: Secrets = { hidden: [], pans: [] };
-
 export type Redactor = (text: string) => string;
 
 function replaceAll(text: string, find: string, by: string): string {

@@ -12,7 +12,7 @@ export interface CardRecord {
   balance?: number;
 }
 
-/** Signed purse changes still to apply to a card, and the (last) unpaid dialogue they come from. */
+/** Signed purse changes still to apply to a card, and the (last) unpaid card session they come from. */
 export interface OwedChange {
   points: number;
   balance: number;

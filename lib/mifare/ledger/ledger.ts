@@ -43,7 +43,7 @@ export interface ShadowLedgerOptions {
 }
 
 export interface RecordOptions {
-  /** Net stored value the dialogue spent (debited − credited), for the limit policy. */
+  /** Net stored value the card session spent (debited − credited), for the limit policy. */
   spent?: number;
   /** The card was issued here: a state this machine vouches for, whatever came before. */
   issued?: boolean;

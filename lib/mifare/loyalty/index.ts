@@ -31,32 +31,5 @@ export {
   decodeCard,
   sameState,
 } from './decode';
-export {
-  type IssueRequest,
-  type LoyaltyOperation,
-  type LoyaltyPlan,
-  type LoyaltyWrite,
-  type NormalizedOperation,
-  type WritePhase,
-  normalizeOperation,
-  planIssue,
-  planOperation,
-  planRepair,
-  requireOkCard,
-} from './plan';
-export {
-  type CardReadResult,
-  type CardWriteResult,
-  type DialogueLedger,
-  type LedgerReport,
-  checkLedger,
-  emptyOutcome,
-  rejectedOutcome,
-  type DialogueOptions,
-  type LoyaltyCardIo,
-  type LoyaltyOutcome,
-  type LoyaltyOutcomeStatus,
-  runLoyaltyDialogue,
-  runLoyaltyIssue,
-  settleUncertain,
-} from './dialogue';
+export * from './plan';
+export * from './card-session';

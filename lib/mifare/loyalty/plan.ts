@@ -99,7 +99,7 @@ export function normalizeOperation(layout: LoyaltyLayout, op: LoyaltyOperation):
   return normalized;
 }
 
-export function isNoOperation(op: NormalizedOperation): boolean {
+function isNoOperation(op: NormalizedOperation): boolean {
   return op.earnPoints === 0 && op.redeemPoints === 0 && op.debit === 0 && op.credit === 0;
 }
 

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { JpayClient, type ClientTimeouts, DEFAULT_TIMEOUTS } from '../../../lib/client';
-import { TCP_KEEPALIVE_DELAY_MS } from '../../../lib/client/dialogue';
+import { TCP_KEEPALIVE_DELAY_MS } from '../../../lib/client/exchange';
 import { once } from 'node:events';
 import { encodeFrame } from '../../../lib/codec/frame';
 import { packet, type XmlElement } from '../../../lib/codec/packet';

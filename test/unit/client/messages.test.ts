@@ -103,7 +103,7 @@ describe('JpayClient terminal messages', () => {
     assert.deepEqual(seen[0].kernelTags, [{ name: '5A', value: '4000000010000001' }]);
   });
 
-  it('card: a read/write/close dialogue, each answer being the next request', async () => {
+  it('card: a read/write/close card session, each answer being the next request', async () => {
     const answers: Packet[] = [];
     const c = await setup(async (conn) => {
       await conn.expect('transaction');

@@ -127,7 +127,7 @@ describe('JpayClient command queue', () => {
     await client.settlement();
     const never = new Promise<never>(() => undefined);
     const displayed = gate();
-    // A display handler that never returns, a transaction in its dialogue, a queued command.
+    // A display handler that never returns, a transaction in its messages, a queued command.
     const tx = client.transaction(
       { type: 'purchase', amount: 100 },
       {

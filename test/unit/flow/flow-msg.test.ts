@@ -28,10 +28,10 @@ describe('flow/flow-msg', () => {
   });
 
   it('maps how a question settled to the node status', () => {
-    assert.deepEqual(settledStatus('flow', 'read'), { fill: 'green', shape: 'dot', key: 'read' });
-    assert.deepEqual(settledStatus('deadline'), { fill: 'red', shape: 'ring', key: 'deadline' });
-    assert.deepEqual(settledStatus('invalid'), { fill: 'red', shape: 'ring', key: 'invalid' });
-    assert.equal(settledStatus('aborted').fill, 'grey');
+    assert.deepEqual(settledStatus('flow', 'read'), { kind: 'ok', key: 'read' });
+    assert.deepEqual(settledStatus('deadline'), { kind: 'error', key: 'deadline' });
+    assert.deepEqual(settledStatus('invalid'), { kind: 'error', key: 'invalid' });
+    assert.equal(settledStatus('aborted').kind, 'idle');
     assert.equal(settledStatus('closed').key, 'closed');
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { CardIoBridge, type CardWork, type CloseRequest } from '../../../nodes/jpay-loyalty/loyalty-bridge';
-import { type LoyaltyCardIo, type LoyaltyOutcome, runLoyaltyDialogue } from '../../../lib/mifare/loyalty';
+import { type LoyaltyCardIo, type LoyaltyOutcome, runLoyaltyCardSession } from '../../../lib/mifare/loyalty';
 import { VirtualMifareCard } from '../../../lib/mifare/virtual-card';
 import type { CardRequest } from '../../../lib/protocol/types';
 import { LAYOUT, issuedCard, runTerminal, stateOf } from './loyalty-fixtures';
@@ -46,11 +46,11 @@ describe('flow/loyalty-bridge CardIoBridge', () => {
     assert.equal(b.busy, false);
   });
 
-  it('runs the loyalty driver over the dialogue exactly as over the card itself', async () => {
+  it('runs the loyalty driver over the card session exactly as over the card itself', async () => {
     const card = await issuedCard(7, 10, 5000);
     let outcome: LoyaltyOutcome | undefined;
     const b = bridge(async (io) => {
-      outcome = await runLoyaltyDialogue(io, LAYOUT, { debit: 1200, earnPoints: 12 });
+      outcome = await runLoyaltyCardSession(io, LAYOUT, { debit: 1200, earnPoints: 12 });
       return { code: 'close' };
     });
     const run = await runTerminal((m) => b.handle(m), card);
@@ -62,7 +62,7 @@ describe('flow/loyalty-bridge CardIoBridge', () => {
     assert.deepEqual([stateOf(card).points, stateOf(card).balance], [22, 3800]);
   });
 
-  it('answers close to a card result that belongs to no dialogue', async () => {
+  it('answers close to a card result that belongs to no card session', async () => {
     const b = bridge(async () => ({ code: 'close' }) as CloseRequest);
     assert.deepEqual(await b.handle({ code: 'read', ok: true, status: 'ok', data: BLOCK }), { code: 'close' });
     assert.deepEqual(await b.handle({ code: 'write', ok: false, status: 'failed' }), { code: 'close' });
@@ -79,24 +79,24 @@ describe('flow/loyalty-bridge CardIoBridge', () => {
     assert.equal(got, 'tx-1');
   });
 
-  it('a new open ends the previous dialogue: its driver sees failed io and its close goes nowhere', async () => {
+  it('a new open ends the previous card session: its driver sees failed io and its close goes nowhere', async () => {
     const results: unknown[] = [];
     let calls = 0;
     const b = bridge(async (io) => {
       const n = ++calls;
       results.push([n, await io.read(4)]);
       if (n === 1) results.push([n, await io.read(5)]);
-      return { code: 'close', receipt: { dialogue: String(n) } };
+      return { code: 'close', receipt: { session: String(n) } };
     });
     const first = await b.handle({ code: 'open', blockId: 4 });
     assert.deepEqual(first, { code: 'read', blockId: 4 });
-    // The terminal gave up on that dialogue and opens a new one.
+    // The terminal gave up on that card session and opens a new one.
     const second = await b.handle({ code: 'open', blockId: 4 });
     assert.deepEqual(second, { code: 'read', blockId: 4 });
     const close = await b.handle({ code: 'read', ok: true, status: 'ok', data: BLOCK });
-    assert.deepEqual(close, { code: 'close', receipt: { dialogue: '2' } });
+    assert.deepEqual(close, { code: 'close', receipt: { session: '2' } });
     await b.idle();
-    const ended = { ok: false, reason: 'the card dialogue ended' };
+    const ended = { ok: false, reason: 'the card session ended' };
     assert.deepEqual(results.filter((r) => (r as [number])[0] === 1), [[1, ended], [1, ended]], 'no more io after the end');
     assert.deepEqual(results.filter((r) => (r as [number])[0] === 2), [[2, { ok: true, data: BLOCK }]]);
   });
@@ -109,8 +109,8 @@ describe('flow/loyalty-bridge CardIoBridge', () => {
     }, 30);
     assert.equal((await b.handle({ code: 'open', blockId: 4 })).code, 'write');
     await b.idle();
-    assert.deepEqual(result, { ok: false, reason: 'the card dialogue ended' });
-    // A late result finds no dialogue.
+    assert.deepEqual(result, { ok: false, reason: 'the card session ended' });
+    // A late result finds no card session.
     assert.deepEqual(await b.handle({ code: 'write', ok: true, status: 'ok' }), { code: 'close' });
   });
 
@@ -129,10 +129,10 @@ describe('flow/loyalty-bridge CardIoBridge', () => {
     assert.deepEqual(await answer, { code: 'close' });
     release();
     await b.idle();
-    assert.deepEqual(after, { ok: false, reason: 'the card dialogue ended' });
+    assert.deepEqual(after, { ok: false, reason: 'the card session ended' });
   });
 
-  it('a driver that throws closes the dialogue without a receipt', async () => {
+  it('a driver that throws closes the card session without a receipt', async () => {
     const card = new VirtualMifareCard({ uid: '01020304' });
     const b = bridge(async (io): Promise<CloseRequest> => {
       await io.read(4);

@@ -10,7 +10,7 @@ import { compensationOperation, reversalOf } from '../../../nodes/jpay-loyalty/l
 import { parseLoyaltyConfig } from '../../../nodes/jpay-loyalty/loyalty-config';
 import { type CardContext, LoyaltyController } from '../../../nodes/jpay-loyalty/loyalty-controller';
 import type { LoyaltyPayload } from '../../../nodes/jpay-loyalty/loyalty-output';
-import { runLoyaltyDialogue } from '../../../lib/mifare/loyalty';
+import { runLoyaltyCardSession } from '../../../lib/mifare/loyalty';
 import type { TearMode, VirtualMifareCard } from '../../../lib/mifare/virtual-card';
 import { LAYOUT, issuedCard, runTerminal, stateOf } from './loyalty-fixtures';
 
@@ -133,7 +133,7 @@ describe('flow/loyalty-compensation: a change whose transaction was not paid is 
     await tap(card, t.context);
     await t.end('not-approved');
     // Spent elsewhere (another node, another program run) before the card came back.
-    assert.equal((await runLoyaltyDialogue(card, LAYOUT, { redeemPoints: 60 })).status, 'committed');
+    assert.equal((await runLoyaltyCardSession(card, LAYOUT, { redeemPoints: 60 })).status, 'committed');
     await tap(card, transaction(100).context);
     const [, , compensated] = take();
     assert.deepEqual([compensated.status, compensated.redeemed], ['compensated', 40]);

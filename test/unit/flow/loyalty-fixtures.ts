@@ -1,5 +1,5 @@
 /**
- * Shared by the loyalty flow unit tests: a terminal stand-in that runs the `card` dialogue
+ * Shared by the loyalty flow unit tests: a terminal stand-in that runs the `card` session
  * the way the simulator does (open with the auth block, then carry out each request on a
  * VirtualMifareCard and send its result), and issued cards.
  */
@@ -17,7 +17,7 @@ export interface TerminalRun {
   requests: CardRequest[];
 }
 
-/** One card dialogue as a terminal runs it; `cap` stops a runaway handler. */
+/** One card session as a terminal runs it; `cap` stops a runaway handler. */
 export async function runTerminal(handler: CardHandlerFn, card: VirtualMifareCard, cap = 200): Promise<TerminalRun> {
   const opened = card.read(card.authBlock);
   let message: CardMessage = opened.ok ? { code: 'open', blockId: card.authBlock, data: opened.data } : { code: 'open', blockId: card.authBlock };
@@ -35,7 +35,7 @@ export async function runTerminal(handler: CardHandlerFn, card: VirtualMifareCar
       return { close: request, requests };
     }
   }
-  throw new Error(`the dialogue did not close within ${cap} requests`);
+  throw new Error(`the card session did not close within ${cap} requests`);
 }
 
 export async function issuedCard(memberId: number, points: number, balance: number, layout: LoyaltyLayout = LAYOUT): Promise<VirtualMifareCard> {

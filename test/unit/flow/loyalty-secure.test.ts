@@ -15,7 +15,7 @@ import { parseLoyaltyConfig, type LoyaltyProgram } from '../../../nodes/jpay-loy
 import { type CardContext, LoyaltyController } from '../../../nodes/jpay-loyalty/loyalty-controller';
 import type { LoyaltyPayload } from '../../../nodes/jpay-loyalty/loyalty-output';
 import { ShadowLedger } from '../../../lib/mifare/ledger';
-import { defineLayout, planOperation, runLoyaltyDialogue, runLoyaltyIssue } from '../../../lib/mifare/loyalty';
+import { defineLayout, planOperation, runLoyaltyCardSession, runLoyaltyIssue } from '../../../lib/mifare/loyalty';
 import { VirtualMifareCard } from '../../../lib/mifare/virtual-card';
 import { decodedOf, runTerminal, stateOf } from './loyalty-fixtures';
 
@@ -110,7 +110,7 @@ describe('flow/loyalty with layout version 2 and the shadow ledger', () => {
     assert.equal(controller!.owed.get(`uid:${UID}`)?.change.balance, 4000, 'still owed, to the genuine card');
   });
 
-  it('a restored dump settles nothing: an uncertain dialogue of the genuine card waits for the genuine card', async () => {
+  it('a restored dump settles nothing: an uncertain card session of the genuine card waits for the genuine card', async () => {
     const card = await issued(7, 0, 10_000);
     const dump = card.toImage();
     start();
@@ -166,11 +166,11 @@ describe('flow/loyalty with layout version 2 and the shadow ledger', () => {
       if (before.kind !== 'ok') throw new Error(before.detail);
       const operation = { redeemPoints: 40, credit: 4000 };
       await book.begin(`uid:${UID}`, { before: before.state, intended: planOperation(LAYOUT, before, operation).after });
-      if (landed) assert.equal((await runLoyaltyDialogue(card, LAYOUT, operation)).status, 'committed');
+      if (landed) assert.equal((await runLoyaltyCardSession(card, LAYOUT, operation)).status, 'committed');
       await ledger.close();
       ledger = await openLedger();
       start();
-      assert.deepEqual(controller!.uncertainCards, [`uid:${UID}`], 'the unfinished take-back is an uncertain dialogue');
+      assert.deepEqual(controller!.uncertainCards, [`uid:${UID}`], 'the unfinished take-back is an uncertain card session');
       await tap(card, transaction(100, 'refund').context);
       const statuses = take().map((p) => [p.status, p.settled ?? '', p.compensation ?? false]);
       assert.deepEqual(statuses, landed

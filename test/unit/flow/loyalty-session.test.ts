@@ -54,7 +54,7 @@ describe('flow/loyalty-session and LoyaltyController', () => {
     return { controller, reports, expired, tap, take: (): LoyaltyPayload[] => reports.splice(0).map((r) => r.payload) };
   }
 
-  it('a stored-value purchase: one whole dialogue, closed with the approved loyalty receipt', async () => {
+  it('a stored-value purchase: one whole card session, closed with the approved loyalty receipt', async () => {
     const card = await issuedCard(1001, 0, 50000);
     const { tap, take } = setup();
     const { close, requests } = await tap(card, 12000);
@@ -98,14 +98,14 @@ describe('flow/loyalty-session and LoyaltyController', () => {
         { operation: 'redeem', points: 3, complete: false },
         ...(withBalance ? ([{ operation: 'topup', amount: 2500 }, { operation: 'pay', amount: 700 }] as PendingOperation[]) : []),
       ];
-      let dialogues = 0;
+      let sessions = 0;
       for (const op of ops) {
         for (let step = 0; step < writes; step++) {
           for (const mode of MODES) {
             if (op) controller.arm(op, `${op.operation}@${step}/${mode}`);
             card.tearAfterWrites(step, mode);
             const torn = await tap(card, 1500);
-            dialogues++;
+            sessions++;
             const [p] = take();
             const want = step < commit ? 'not-committed' : step === commit ? 'uncertain' : 'committed';
             assert.equal(p.status, want, `${op?.operation ?? 'auto'}, tear at write ${step} (${mode})`);
@@ -117,7 +117,7 @@ describe('flow/loyalty-session and LoyaltyController', () => {
 
             card.returnToField();
             await tap(card, 100, 'refund'); // read only: settles and repairs
-            dialogues++;
+            sessions++;
             const next = take();
             if (p.status === 'uncertain') {
               assert.equal(next.length, 2);
@@ -139,7 +139,7 @@ describe('flow/loyalty-session and LoyaltyController', () => {
       const [last] = take();
       assert.equal(last.repaired, false);
       assert.deepEqual(controller.uncertainCards, []);
-      assert.ok(dialogues >= ops.length * writes * 3 * 2);
+      assert.ok(sessions >= ops.length * writes * 3 * 2);
       if (ledger) {
         const s = stateOf(card, layout);
         assert.deepEqual([ledger.get('C0FFEE42')?.counter, ledger.get('C0FFEE42')?.points], [s.counter, s.points], 'the ledger knows the last committed state');

@@ -1,6 +1,6 @@
 /**
  * The shadow ledger: its rules (judge, merge), its durable log (a record resolves only
- * once synced; a power cut keeps it), and the loyalty dialogue with it: a restored dump is
+ * once synced; a power cut keeps it), and the loyalty card session with it: a restored dump is
  * a rollback and nothing is credited; a clone's other state is a fork; the unknown-card
  * policies; a re-issued card continues its counter; a dump from before the upgrade.
  */
@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type CardRecord, type LedgerEntry, type LedgerTransport, ShadowLedger, type ShadowLedgerOptions, judge, merge } from '../../../lib/mifare/ledger';
-import { LoyaltyKeyring, type LoyaltyLayout, defineLayout, runLoyaltyDialogue, runLoyaltyIssue } from '../../../lib/mifare/loyalty';
+import { LoyaltyKeyring, type LoyaltyLayout, defineLayout, runLoyaltyCardSession, runLoyaltyIssue } from '../../../lib/mifare/loyalty';
 import { VirtualMifareCard } from '../../../lib/mifare/virtual-card';
 import { FaultyFs, errno } from '../../helpers/faulty-fs';
 
@@ -147,7 +147,7 @@ describe('mifare/ledger', () => {
     });
   });
 
-  describe('the loyalty dialogue with a ledger', () => {
+  describe('the loyalty card session with a ledger', () => {
     let dir: string;
     let l: ShadowLedger;
     beforeEach(async () => {
@@ -170,12 +170,12 @@ describe('mifare/ledger', () => {
       const card = await issued();
       assert.equal(l.get(UID)?.counter, 0, 'issuance is recorded');
       const dump = card.toImage();
-      const spent = await runLoyaltyDialogue(card, LAYOUT, { debit: 5000, redeemPoints: 4 }, { ledger: l });
+      const spent = await runLoyaltyCardSession(card, LAYOUT, { debit: 5000, redeemPoints: 4 }, { ledger: l });
       assert.deepEqual([spent.status, spent.ledger?.recorded, l.get(UID)?.balance], ['committed', true, 0]);
 
       const restored = VirtualMifareCard.fromImage(dump);
       for (const op of [{ debit: 5000, redeemPoints: 4 }, { credit: 100 }, { earnPoints: 1 }, {}]) {
-        const again = await runLoyaltyDialogue(restored, LAYOUT, op, { ledger: l });
+        const again = await runLoyaltyCardSession(restored, LAYOUT, op, { ledger: l });
         assert.equal(again.status, 'rollback');
         assert.equal(again.error?.code, 'rollback');
         assert.deepEqual([again.committed, again.debited, again.credited, again.pointsEarned, again.pointsRedeemed, again.writes], [false, 0, 0, 0, 0, 0]);
@@ -192,26 +192,26 @@ describe('mifare/ledger', () => {
       const clone = VirtualMifareCard.fromImage(card.toImage());
       // Both are spent from the same state: the original here, the clone at a machine the
       // ledger hears from later (its replicated record).
-      assert.equal((await runLoyaltyDialogue(card, LAYOUT, { debit: 2000 }, { ledger: l })).status, 'committed');
-      assert.equal((await runLoyaltyDialogue(clone, LAYOUT, { debit: 1000 })).status, 'committed');
+      assert.equal((await runLoyaltyCardSession(card, LAYOUT, { debit: 2000 }, { ledger: l })).status, 'committed');
+      assert.equal((await runLoyaltyCardSession(clone, LAYOUT, { debit: 1000 })).status, 'committed');
       const conflicts: LedgerEntry[] = [];
       l.on('conflict', (e) => conflicts.push(e));
       const action = await l.merge({ uid: UID, memberId: 1001, counter: 1, points: 4, balance: 4000, origin: 'elsewhere', at: '2026-01-01T10:00:00.000Z' });
       assert.equal(action, 'flag', 'ours has less stored value: every machine keeps it');
       assert.deepEqual([conflicts.length, conflicts[0]?.balance, conflicts[0]?.conflict?.balance], [1, 3000, 4000]);
-      const forked = await runLoyaltyDialogue(clone, LAYOUT, { debit: 100 }, { ledger: l });
+      const forked = await runLoyaltyCardSession(clone, LAYOUT, { debit: 100 }, { ledger: l });
       assert.deepEqual([forked.status, forked.ledger?.reason, forked.writes], ['rollback', 'forked', 0]);
-      assert.equal((await runLoyaltyDialogue(card, LAYOUT, { debit: 100 }, { ledger: l })).status, 'committed');
+      assert.equal((await runLoyaltyCardSession(card, LAYOUT, { debit: 100 }, { ledger: l })).status, 'committed');
       // The clone spent again elsewhere and reported: the original is now older.
       await l.merge({ uid: UID, memberId: 1001, counter: 3, points: 4, balance: 2000, origin: 'elsewhere', at: '2026-01-01T11:00:00.000Z' });
-      const older = await runLoyaltyDialogue(card, LAYOUT, { debit: 100 }, { ledger: l });
+      const older = await runLoyaltyCardSession(card, LAYOUT, { debit: 100 }, { ledger: l });
       assert.deepEqual([older.status, older.ledger?.reason], ['rollback', 'older']);
     });
 
     it('a card used at machines the ledger has not heard of is ahead: accepted and recorded', async () => {
       const card = await issued();
-      for (let i = 0; i < 3; i++) await runLoyaltyDialogue(card, LAYOUT, { credit: 10 });
-      const outcome = await runLoyaltyDialogue(card, LAYOUT, {}, { ledger: l });
+      for (let i = 0; i < 3; i++) await runLoyaltyCardSession(card, LAYOUT, { credit: 10 });
+      const outcome = await runLoyaltyCardSession(card, LAYOUT, {}, { ledger: l });
       assert.deepEqual([outcome.status, outcome.ledger?.status, outcome.ledger?.recorded, l.get(UID)?.counter], ['committed', 'ahead', true, 3]);
     });
 
@@ -221,19 +221,19 @@ describe('mifare/ledger', () => {
       const refuse = await ShadowLedger.open({ file: path.join(dir, 'refuse.jsonl'), programId: 42, keys: KEYS, unknownCards: 'refuse' });
       const limit = await ShadowLedger.open({ file: path.join(dir, 'limit.jsonl'), programId: 42, keys: KEYS, unknownCards: 'limit', unknownCardLimit: 3000 });
       try {
-        const refused = await runLoyaltyDialogue(card, LAYOUT, { debit: 100 }, { ledger: refuse });
+        const refused = await runLoyaltyCardSession(card, LAYOUT, { debit: 100 }, { ledger: refuse });
         assert.deepEqual([refused.status, refused.error?.code, refused.writes], ['refused', 'unknown-card', 0]);
-        const first = await runLoyaltyDialogue(card, LAYOUT, { debit: 2000 }, { ledger: limit });
+        const first = await runLoyaltyCardSession(card, LAYOUT, { debit: 2000 }, { ledger: limit });
         assert.deepEqual([first.status, first.ledger?.status, limit.get('0A0B0C0D')?.provisional], ['committed', 'unknown', 2000]);
-        const over = await runLoyaltyDialogue(card, LAYOUT, { debit: 1500 }, { ledger: limit });
+        const over = await runLoyaltyCardSession(card, LAYOUT, { debit: 1500 }, { ledger: limit });
         assert.deepEqual([over.status, over.error?.code, over.writes], ['refused', 'unknown-card-limit', 0]);
-        const topup = await runLoyaltyDialogue(card, LAYOUT, { credit: 500 }, { ledger: limit });
+        const topup = await runLoyaltyCardSession(card, LAYOUT, { credit: 500 }, { ledger: limit });
         assert.equal(topup.status, 'committed');
-        assert.equal((await runLoyaltyDialogue(card, LAYOUT, { debit: 1500 }, { ledger: limit })).status, 'committed', 'a top-up here adds to what it may spend');
+        assert.equal((await runLoyaltyCardSession(card, LAYOUT, { debit: 1500 }, { ledger: limit })).status, 'committed', 'a top-up here adds to what it may spend');
         // A card issued here is vouched for.
         const own = new VirtualMifareCard({ uid: '01020304' });
         assert.equal((await runLoyaltyIssue(own, LAYOUT, { memberId: 2, balance: 9000 }, { ledger: limit })).status, 'committed');
-        assert.equal((await runLoyaltyDialogue(own, LAYOUT, { debit: 9000 }, { ledger: limit })).status, 'committed');
+        assert.equal((await runLoyaltyCardSession(own, LAYOUT, { debit: 9000 }, { ledger: limit })).status, 'committed');
       } finally {
         await refuse.close();
         await limit.close();
@@ -242,20 +242,20 @@ describe('mifare/ledger', () => {
 
     it('a card issued again after being erased continues its counter: no dump from before is newer', async () => {
       const card = await issued();
-      for (let i = 0; i < 4; i++) await runLoyaltyDialogue(card, LAYOUT, { credit: 1 }, { ledger: l });
+      for (let i = 0; i < 4; i++) await runLoyaltyCardSession(card, LAYOUT, { credit: 1 }, { ledger: l });
       const dump = card.toImage();
       const blank = new VirtualMifareCard({ uid: UID });
       const reissued = await runLoyaltyIssue(blank, LAYOUT, { memberId: 1001, balance: 10 }, { ledger: l });
       assert.deepEqual([reissued.status, reissued.after?.counter], ['committed', 5]);
-      assert.equal((await runLoyaltyDialogue(VirtualMifareCard.fromImage(dump), LAYOUT, { debit: 1 }, { ledger: l })).status, 'rollback');
+      assert.equal((await runLoyaltyCardSession(VirtualMifareCard.fromImage(dump), LAYOUT, { debit: 1 }, { ledger: l })).status, 'rollback');
     });
 
     it('a dump from before the card was upgraded is a rollback (version-1)', async () => {
       const card = await issued(V1);
       const v1dump = card.toImage();
-      const upgraded = await runLoyaltyDialogue(card, LAYOUT, { debit: 100 }, { ledger: l });
+      const upgraded = await runLoyaltyCardSession(card, LAYOUT, { debit: 100 }, { ledger: l });
       assert.deepEqual([upgraded.status, upgraded.ledger?.status, upgraded.ledger?.recorded], ['committed', 'unknown', true]);
-      const back = await runLoyaltyDialogue(VirtualMifareCard.fromImage(v1dump), LAYOUT, { debit: 100 }, { ledger: l });
+      const back = await runLoyaltyCardSession(VirtualMifareCard.fromImage(v1dump), LAYOUT, { debit: 100 }, { ledger: l });
       assert.deepEqual([back.status, back.ledger?.reason], ['rollback', 'version-1']);
     });
 
@@ -267,7 +267,7 @@ describe('mifare/ledger', () => {
         fs.faults.sync = () => errno('EIO');
         await assert.rejects(broken.record('01020304', { memberId: 1, counter: 0 }));
         const image = card.toImage();
-        const outcome = await runLoyaltyDialogue(card, LAYOUT, { credit: 1 }, { ledger: broken });
+        const outcome = await runLoyaltyCardSession(card, LAYOUT, { credit: 1 }, { ledger: broken });
         assert.deepEqual([outcome.status, outcome.error?.code], ['refused', 'ledger-unavailable']);
         assert.deepEqual(card.toImage(), image);
       } finally {

@@ -7,7 +7,7 @@ import {
   type LoyaltyOperation,
   type LoyaltyOutcomeStatus,
   defineLayout,
-  runLoyaltyDialogue,
+  runLoyaltyCardSession,
   runLoyaltyIssue,
   settleUncertain,
 } from '../../../lib/mifare/loyalty';
@@ -77,7 +77,7 @@ describe('mifare/loyalty property: random operations with random tears', () => {
       // The ledger: issued values plus the operations whose commit is certain or settled.
       const ledger: Totals = { points: request.points ?? 0, balance: request.balance ?? 0, committed: 0 };
       const applied: LoyaltyOperation[] = [];
-      let pending: { outcome: Awaited<ReturnType<typeof runLoyaltyDialogue>>; op: LoyaltyOperation } | undefined;
+      let pending: { outcome: Awaited<ReturnType<typeof runLoyaltyCardSession>>; op: LoyaltyOperation } | undefined;
       const commit = (op: LoyaltyOperation): void => {
         applied.push(op);
         ledger.points += (op.earnPoints ?? 0) - (op.redeemPoints ?? 0);
@@ -109,7 +109,7 @@ describe('mifare/loyalty property: random operations with random tears', () => {
         const last = step === steps;
         const op = last ? {} : randomOperation(rand, layout);
         if (!last && rand() < 0.7) card.tearAfterWrites(Math.floor(rand() * 6), MODES[Math.floor(rand() * 3)]);
-        const outcome = await runLoyaltyDialogue(card, layout, op);
+        const outcome = await runLoyaltyCardSession(card, layout, op);
         statuses.set(outcome.status, (statuses.get(outcome.status) ?? 0) + 1);
         const isNoop = !op.earnPoints && !op.redeemPoints && !op.debit && !op.credit;
 

@@ -22,7 +22,7 @@ import {
   planOperation,
   planRead,
   planRepair,
-  runLoyaltyDialogue,
+  runLoyaltyCardSession,
   runLoyaltyIssue,
 } from '../../../lib/mifare/loyalty';
 import { blockOf, readCard as read } from './card-fixtures';
@@ -59,7 +59,7 @@ async function assertTampered(card: VirtualMifareCard, layout: LoyaltyLayout, re
   const image = card.toImage();
   const writes = card.writeCount;
   for (const op of [{ debit: 100 }, { credit: 100 }, {}]) {
-    const outcome = await runLoyaltyDialogue(card, layout, layout.purses.includes('balance') ? op : { earnPoints: 1 });
+    const outcome = await runLoyaltyCardSession(card, layout, layout.purses.includes('balance') ? op : { earnPoints: 1 });
     assert.equal(outcome.status, 'tampered');
     assert.equal(outcome.error?.code, 'tampered-card');
     assert.deepEqual([outcome.committed, outcome.credited, outcome.debited, outcome.writes], [false, 0, 0, 0]);
@@ -71,7 +71,7 @@ async function assertTampered(card: VirtualMifareCard, layout: LoyaltyLayout, re
 describe('mifare/loyalty layout version 2 (keyed MACs)', () => {
   it('issues, pays and reads back a card bound to its UID; block 0 is read, never written', async () => {
     const card = await issued();
-    const outcome = await runLoyaltyDialogue(card, BOTH, { debit: 12_000, earnPoints: 120 });
+    const outcome = await runLoyaltyCardSession(card, BOTH, { debit: 12_000, earnPoints: 120 });
     assert.equal(outcome.status, 'committed');
     assert.equal(outcome.uid, 'C0FFEE42');
     assert.deepEqual(outcome.after, { programId: 42, memberId: 1001, counter: 1, points: 160, balance: 38_000 });
@@ -97,7 +97,7 @@ describe('mifare/loyalty layout version 2 (keyed MACs)', () => {
     assert.equal((await runLoyaltyIssue(card, BOTH, { memberId: 5, balance: 100 })).status, 'committed');
     const open = card.read(0);
     assert.ok(open.ok);
-    const outcome = await runLoyaltyDialogue(card, BOTH, { credit: 50 }, { known: new Map([[0, open.data]]) });
+    const outcome = await runLoyaltyCardSession(card, BOTH, { credit: 50 }, { known: new Map([[0, open.data]]) });
     assert.deepEqual([outcome.status, outcome.uid, outcome.after?.balance], ['committed', '04112233445566', 150]);
   });
 
@@ -164,7 +164,7 @@ describe('mifare/loyalty layout version 2 (keyed MACs)', () => {
         }
       }
       assert.equal(flips, 4 * 56);
-      // Through the dialogue, for one of them: nothing is written.
+      // Through the card session, for one of them: nothing is written.
       const genuine = card.read(8);
       assert.ok(genuine.ok);
       const flipped = Buffer.from(genuine.data);
@@ -197,7 +197,7 @@ describe('mifare/loyalty layout version 2 (keyed MACs)', () => {
     it('slots of two dumps put together', async () => {
       const card = await issued();
       const early = card.toImage();
-      for (let i = 0; i < 3; i++) assert.equal((await runLoyaltyDialogue(card, BOTH, { credit: 10 })).status, 'committed');
+      for (let i = 0; i < 3; i++) assert.equal((await runLoyaltyCardSession(card, BOTH, { credit: 10 })).status, 'committed');
       const late = card.toImage();
       // Slot A from the early dump, the rest from the late one: both verify, 3 transactions apart.
       const mixed = Buffer.from(late);
@@ -208,9 +208,9 @@ describe('mifare/loyalty layout version 2 (keyed MACs)', () => {
     it('without a ledger, a restored dump still reads as a genuine card (the ledger stops that)', async () => {
       const card = await issued();
       const dump = card.toImage();
-      assert.equal((await runLoyaltyDialogue(card, BOTH, { debit: 50_000 })).status, 'committed');
+      assert.equal((await runLoyaltyCardSession(card, BOTH, { debit: 50_000 })).status, 'committed');
       const restored = VirtualMifareCard.fromImage(dump);
-      assert.equal((await runLoyaltyDialogue(restored, BOTH, { debit: 50_000 })).status, 'committed');
+      assert.equal((await runLoyaltyCardSession(restored, BOTH, { debit: 50_000 })).status, 'committed');
     });
   });
 
@@ -223,11 +223,11 @@ describe('mifare/loyalty layout version 2 (keyed MACs)', () => {
       const before = read(card, rotated);
       assert.equal(before.kind === 'ok' && before.format.keyId, 1);
       const image = card.toImage();
-      const inquiry = await runLoyaltyDialogue(card, rotated, {});
+      const inquiry = await runLoyaltyCardSession(card, rotated, {});
       assert.equal(inquiry.status, 'committed');
       assert.deepEqual(card.toImage(), image, 'an inquiry writes nothing');
 
-      assert.equal((await runLoyaltyDialogue(card, rotated, { credit: 1 })).status, 'committed');
+      assert.equal((await runLoyaltyCardSession(card, rotated, { credit: 1 })).status, 'committed');
       const after = read(card, rotated);
       assert.equal(after.kind === 'ok' && after.format.keyId, 2);
       assert.equal(read(card, onlyNew).kind, 'ok', 'the old key is no longer needed');

@@ -165,7 +165,7 @@ describe('protocol messages', () => {
     });
   });
 
-  describe('runreset activator dialogue (§10)', () => {
+  describe('runreset activator session (§10)', () => {
     const KEY = '30820122300D06092A864886F70D01010105000382010F00';
 
     it('certificate request: malformed ones', () => {

@@ -6,7 +6,7 @@ import { parsePacket, serializePacket } from '../../../lib/codec/xml';
 import { parseResponse, responseToPacket } from '../../../lib/protocol/responses';
 import type { Answer, Handler, StatusAnswer } from '../../../lib/simulator/context';
 import { statusPacket } from '../../../lib/simulator/context';
-import { mifareReceipt } from '../../../lib/simulator/mifare-dialogue';
+import { mifareReceipt } from '../../../lib/simulator/mifare-session';
 
 describe('simulator answers', () => {
   it('a status outside Appendix A, or a body field of another command, does not compile', async () => {

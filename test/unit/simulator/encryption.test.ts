@@ -60,7 +60,7 @@ describe('simulator encryption (§9)', () => {
     assert.equal(status(fresh), 'ok');
   });
 
-  it('a plain answer inside an encrypted dialogue ends the command with failed', async () => {
+  it('a plain answer inside an encrypted exchange ends the command with failed', async () => {
     const { key } = await secureLogin(sim.port);
     const x = await rawCommand(sim.port, packet('transaction', { type: 'purchase', amount: amountWire(100) }), { key, plainAnswers: true });
     assert.equal(status(x), 'failed');

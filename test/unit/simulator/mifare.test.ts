@@ -16,7 +16,7 @@ function script(steps: XmlElement[], seen: Packet[]): (m: Packet) => XmlElement 
   };
 }
 
-describe('simulator MIFARE card dialogue', () => {
+describe('simulator MIFARE card session', () => {
   let sim: SimulatorHandle;
   beforeEach(async () => {
     sim = await startTestSimulator();

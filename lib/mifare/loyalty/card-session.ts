@@ -1,4 +1,4 @@
-// The loyalty dialogue a `card` session runs while the card is in the field: read →
+// The loyalty card session: what runs while the card is in the field: read →
 // repair → operate → verify by re-reading (an operation's own backup write is the repair). The only I/O is through `io`, which the
 // Node-RED node maps onto the terminal's `card` read/write messages (PROTOCOL.md §5.2)
 // and the tests map onto a VirtualMifareCard. Never throws for a card or a rule problem:
@@ -31,32 +31,32 @@ export interface LoyaltyCardIo {
   write(block: number, data: Buffer): CardWriteResult | Promise<CardWriteResult>;
 }
 
-/** What the dialogue needs of a shadow ledger (ShadowLedger fits as is). */
-export interface DialogueLedger {
+/** What the card session needs of a shadow ledger (ShadowLedger fits as is). */
+export interface CardSessionLedger {
   readonly writable: boolean;
   judge(uid: string, seen: CardRecord, version: 1 | 2): LedgerVerdict;
   record(uid: string, state: CardRecord, options?: RecordOptions): Promise<void>;
   issueCounter(uid: string): number;
 }
 
-export interface DialogueOptions {
+export interface CardSessionOptions {
   /** Blocks already read (e.g. the `open` message's payload), keyed by block number. */
   known?: ReadonlyMap<number, Buffer>;
   /**
    * Layout version 2: the shadow ledger. A card older than it knows is refused (`rollback`);
    * an unknown one as its policy says; a committed state is recorded in it.
    */
-  ledger?: DialogueLedger;
+  ledger?: CardSessionLedger;
 }
 
-/** What the ledger said of the card, and whether the dialogue's result was recorded. */
+/** What the ledger said of the card, and whether the card session's result was recorded. */
 export interface LedgerReport {
   status: LedgerVerdict['status'];
   /** rollback: older | forked | version-1; refused: unknown-card. */
   reason?: string;
   /** The state the ledger knows (rollback: the one the card should hold). */
   known?: CardRecord;
-  /** The state the dialogue left on the card is in the ledger. */
+  /** The state the card session left on the card is in the ledger. */
   recorded: boolean;
   /** Recording it failed (the card is written; its next tap reads as ahead). */
   error?: string;
@@ -233,7 +233,7 @@ function asLoyaltyError(err: unknown): LoyaltyError {
   throw err;
 }
 
-/** The ledger's verdict as an outcome that stops the dialogue, or undefined (go on). */
+/** The ledger's verdict as an outcome that stops the card session, or undefined (go on). */
 function ledgerRefusal(verdict: LedgerVerdict, card: OkCard, op: NormalizedOperation): LoyaltyOutcome | undefined {
   const report: LedgerReport = { status: verdict.status, recorded: false };
   if (!verdict.accept) {
@@ -259,7 +259,7 @@ function ledgerRefusal(verdict: LedgerVerdict, card: OkCard, op: NormalizedOpera
  * the limit, ledger unavailable) as an outcome with nothing written, or what to report.
  * A card without a UID (layout version 1) is not the ledger's.
  */
-export function checkLedger(ledger: DialogueLedger, card: OkCard, op: NormalizedOperation): { refusal?: LoyaltyOutcome; report?: LedgerReport } {
+export function checkLedger(ledger: CardSessionLedger, card: OkCard, op: NormalizedOperation): { refusal?: LoyaltyOutcome; report?: LedgerReport } {
   if (card.uid === undefined) return {};
   if (!ledger.writable) {
     const error = new LoyaltyError('ledger-unavailable', 'ledger', 'the ledger cannot record anything (a failed write or sync): no card is written until it is reopened');
@@ -271,7 +271,7 @@ export function checkLedger(ledger: DialogueLedger, card: OkCard, op: Normalized
 }
 
 /** Records the card's new state; a failure is reported, never thrown (the card is written). */
-async function recordInLedger(ledger: DialogueLedger, uid: string, state: LoyaltyState, report: LedgerReport, options: RecordOptions): Promise<LedgerReport> {
+async function recordInLedger(ledger: CardSessionLedger, uid: string, state: LoyaltyState, report: LedgerReport, options: RecordOptions): Promise<LedgerReport> {
   try {
     await ledger.record(uid, cardRecordOf(state), options);
     return { ...report, recorded: true };
@@ -281,11 +281,11 @@ async function recordInLedger(ledger: DialogueLedger, uid: string, state: Loyalt
 }
 
 /** Read → repair → operate → verify, inside the card's time in the field. */
-export async function runLoyaltyDialogue(
+export async function runLoyaltyCardSession(
   io: LoyaltyCardIo,
   layout: LoyaltyLayout,
   operation: LoyaltyOperation,
-  options: DialogueOptions = {},
+  options: CardSessionOptions = {},
 ): Promise<LoyaltyOutcome> {
   let op: NormalizedOperation;
   try {
@@ -380,12 +380,12 @@ export async function runLoyaltyDialogue(
   return withLedger({ ...outcome, uncertain: true });
 }
 
-/** Issuance (format a blank card) as a dialogue: read, refuse anything not blank, write, verify. */
+/** Issuance (format a blank card) as a card session: read, refuse anything not blank, write, verify. */
 export async function runLoyaltyIssue(
   io: LoyaltyCardIo,
   layout: LoyaltyLayout,
   request: IssueRequest,
-  options: DialogueOptions = {},
+  options: CardSessionOptions = {},
 ): Promise<LoyaltyOutcome> {
   const read = await readAll(io, layout, options.known);
   if (!read.ok) return emptyOutcome('unreadable', 'unread', new LoyaltyError('card-unreadable', 'card', read.reason));

@@ -387,7 +387,7 @@ class Exchange {
 
   /**
    * Resolves (with nothing) once the terminal closed its side. No error is built here: only
-   * the dialogue turns a close into one, and only when it happens.
+   * the exchange turns a close into one, and only when it happens.
    */
   private whenClosed(): Promise<void> {
     if (this.closed) return Promise.resolve();

@@ -1,5 +1,5 @@
 /**
- * One terminal's MIFARE card dialogue, from the handler's side: turns each `card` message
+ * One terminal's MIFARE card session, from the handler's side: turns each `card` message
  * into an event for the flow and the flow's answer into the next request. Remembers the
  * block of the last request (a read/write result does not repeat it) and can read a list
  * of blocks on `open` before the flow is asked, saving the flow a round trip per block.
@@ -16,7 +16,7 @@ interface Prefetch {
   blocks: Record<string, Buffer | null>;
 }
 
-export class CardDialogue {
+export class CardCallbacks {
   readonly #prefetch: readonly number[];
   readonly #ask: AskFlow;
   #last: CardRequest | undefined;
@@ -51,7 +51,7 @@ export class CardDialogue {
     return this.#request(event, signal);
   }
 
-  /** Forget the dialogue (the command ended or the node closes). */
+  /** Forget the card session (the command ended or the node closes). */
   reset(): void {
     this.#last = undefined;
     this.#pending = undefined;

@@ -10,7 +10,7 @@ import { messageToPacket } from '../protocol';
 import type { TerminalMessage } from '../protocol/types';
 import { AnswerTimeout, CancelledByClient, ClientGone, CommandAbort } from './errors';
 
-export interface DialogueTiming {
+export interface MessageTiming {
   answerTimeoutMs: number;
   keepaliveIntervalMs: number;
 }
@@ -19,7 +19,7 @@ export type MessageListener = (message: TerminalMessage, answerStatus: string | 
 
 const KEEPALIVE_NAMES = new Set(['keepalive', 'keep-alive']);
 
-export class Dialogue {
+export class MessageDispatch {
   private readonly gone: Promise<never>;
   private keepalives = 0;
 
@@ -27,7 +27,7 @@ export class Dialogue {
     private readonly socket: PacketSocket,
     /** Session key when the command was encrypted: messages and answers are encrypted too. */
     readonly key: Buffer | undefined,
-    private readonly timing: DialogueTiming,
+    private readonly timing: MessageTiming,
     private readonly onMessage: MessageListener = () => undefined,
   ) {
     this.gone = new Promise<never>((_, reject) => {

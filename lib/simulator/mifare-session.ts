@@ -1,5 +1,5 @@
 /**
- * The MIFARE `card` dialogue (§8.9, PROTOCOL.md §5.2): open → the client's read/write
+ * The MIFARE `card` session (§8.9, PROTOCOL.md §5.2): open → the client's read/write
  * requests, each answered with its result → close. A close with a receipt ends the
  * transaction with that receipt (plus `<iface>mifare</iface>`); what a close without one
  * does is the terminal's `mifare.closeWithoutReceipt` (card-payment.ts); `notimplemented`
@@ -12,18 +12,18 @@ import type { CardMessage, CardRequest, ReceiptToWrite } from '../protocol/types
 import type { CommandContext } from './context';
 import { CommandAbort } from './errors';
 
-/** A dialogue longer than this is a runaway client: the card would have left the field long ago. */
+/** A card session longer than this is a runaway client: the card would have left the field long ago. */
 const MAX_OPERATIONS = 4096;
 
 export interface MifareResult {
-  /** How the client ended the dialogue: `close`, or any other answer (notimplemented…). */
+  /** How the client ended the card session: `close`, or any other answer (notimplemented…). */
   end: 'close' | 'other';
   receipt?: XmlElement;
   reads: number;
   writes: number;
 }
 
-export async function runMifareDialogue(ctx: CommandContext, card: VirtualMifareCard): Promise<MifareResult> {
+export async function runMifareSession(ctx: CommandContext, card: VirtualMifareCard): Promise<MifareResult> {
   const t = ctx.terminal;
   t.emitEvent({ type: 'card-presented', card: `mifare:${card.uid}`, source: 'mifare' });
   const opened = card.read(card.authBlock);
@@ -36,7 +36,7 @@ export async function runMifareDialogue(ctx: CommandContext, card: VirtualMifare
   }
   const result: MifareResult = { end: 'other', reads: 0, writes: 0 };
   for (let i = 0; i < MAX_OPERATIONS; i++) {
-    const answer = await ctx.dialogue.ask({ name: 'card', message });
+    const answer = await ctx.messages.ask({ name: 'card', message });
     const parsed = parseCardAnswer(answer);
     if (parsed.code === 'invalid') throw new CommandAbort('formaterror', [`card answer: ${parsed.reason}`]);
     const request: CardRequest = parsed;
@@ -61,7 +61,7 @@ export async function runMifareDialogue(ctx: CommandContext, card: VirtualMifare
         return result;
     }
   }
-  throw new CommandAbort('failed', [`card dialogue exceeded ${MAX_OPERATIONS} operations`]);
+  throw new CommandAbort('failed', [`card session exceeded ${MAX_OPERATIONS} operations`]);
 }
 
 /** The receipt of a completed MIFARE payment: the client's own receipt data, marked `iface` mifare. */

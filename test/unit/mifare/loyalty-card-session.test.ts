@@ -9,7 +9,7 @@ import {
   decodeCard,
   defineLayout,
   planRead,
-  runLoyaltyDialogue,
+  runLoyaltyCardSession,
   runLoyaltyIssue,
   settleUncertain,
 } from '../../../lib/mifare/loyalty';
@@ -51,10 +51,10 @@ async function issued(layout: LoyaltyLayout = BOTH, points = 50, balance = 1000)
   return card;
 }
 
-describe('mifare/loyalty runLoyaltyDialogue', () => {
+describe('mifare/loyalty runLoyaltyCardSession', () => {
   it('reads, operates and verifies: the outcome carries member, balances and applied amounts', async () => {
     const io = new CountingIo(await issued());
-    const outcome = await runLoyaltyDialogue(io, BOTH, { debit: 350, earnPoints: 3 });
+    const outcome = await runLoyaltyCardSession(io, BOTH, { debit: 350, earnPoints: 3 });
     assert.equal(outcome.status, 'committed');
     assert.equal(outcome.committed, true);
     assert.equal(outcome.uncertain, false);
@@ -74,7 +74,7 @@ describe('mifare/loyalty runLoyaltyDialogue', () => {
     const header = card.read(4);
     assert.ok(header.ok);
     const io = new CountingIo(card);
-    const outcome = await runLoyaltyDialogue(io, BOTH, {}, { known: new Map([[4, header.data]]) });
+    const outcome = await runLoyaltyCardSession(io, BOTH, {}, { known: new Map([[4, header.data]]) });
     assert.equal(outcome.status, 'committed');
     assert.deepEqual(outcome.after, outcome.before);
     assert.deepEqual(io.reads, [5, 6, 8, 9]);
@@ -98,7 +98,7 @@ describe('mifare/loyalty runLoyaltyDialogue', () => {
     for (const [card, kind, code] of cases) {
       const before = card.toImage();
       const io = new CountingIo(card);
-      const outcome = await runLoyaltyDialogue(io, BOTH, { credit: 100 });
+      const outcome = await runLoyaltyCardSession(io, BOTH, { credit: 100 });
       assert.equal(outcome.status, 'rejected-card', kind);
       assert.equal(outcome.card, kind);
       assert.equal(outcome.error?.code, code);
@@ -111,7 +111,7 @@ describe('mifare/loyalty runLoyaltyDialogue', () => {
 
   it('refuses an overdraft after reading, without writing', async () => {
     const io = new CountingIo(await issued());
-    const outcome = await runLoyaltyDialogue(io, BOTH, { debit: 1001 });
+    const outcome = await runLoyaltyCardSession(io, BOTH, { debit: 1001 });
     assert.equal(outcome.status, 'refused');
     assert.equal(outcome.error?.code, 'overdraft');
     assert.equal(outcome.before?.balance, 1000);
@@ -120,7 +120,7 @@ describe('mifare/loyalty runLoyaltyDialogue', () => {
 
   it('refuses a negative amount before touching the card', async () => {
     const io = new CountingIo(await issued());
-    const outcome = await runLoyaltyDialogue(io, BOTH, { credit: -10 });
+    const outcome = await runLoyaltyCardSession(io, BOTH, { credit: -10 });
     assert.equal(outcome.status, 'refused');
     assert.equal(outcome.error?.code, 'invalid-amount');
     assert.deepEqual([io.reads, io.writes], [[], []]);
@@ -129,12 +129,12 @@ describe('mifare/loyalty runLoyaltyDialogue', () => {
   it('a read failure is unreadable (nothing written); a throwing io counts as a failure', async () => {
     const card = await issued();
     card.remove();
-    assert.equal((await runLoyaltyDialogue(card, BOTH, { credit: 1 })).status, 'unreadable');
+    assert.equal((await runLoyaltyCardSession(card, BOTH, { credit: 1 })).status, 'unreadable');
     const throwing: LoyaltyCardIo = {
       read: () => Promise.reject(new Error('terminal timeout')),
       write: () => assert.fail('no write expected'),
     };
-    const outcome = await runLoyaltyDialogue(throwing, BOTH, { credit: 1 });
+    const outcome = await runLoyaltyCardSession(throwing, BOTH, { credit: 1 });
     assert.equal(outcome.status, 'unreadable');
     assert.match(outcome.error?.message ?? '', /terminal timeout/);
   });
@@ -149,7 +149,7 @@ describe('mifare/loyalty runLoyaltyDialogue', () => {
           const label = `tear at ${k} (${mode})`;
           const card = await issued(layout);
           card.tearAfterWrites(k, mode);
-          const outcome = await runLoyaltyDialogue(card, layout, op);
+          const outcome = await runLoyaltyCardSession(card, layout, op);
           const expected = k < commitIndex ? 'not-committed' : k === commitIndex ? 'uncertain' : 'committed';
           assert.equal(outcome.status, expected, label);
           assert.equal(outcome.uncertain, expected === 'uncertain', label);
@@ -160,7 +160,7 @@ describe('mifare/loyalty runLoyaltyDialogue', () => {
           card.returnToField();
           const pre = decoded(card, layout);
           assert.equal(pre.kind, 'ok', label);
-          const next = await runLoyaltyDialogue(card, layout, {});
+          const next = await runLoyaltyCardSession(card, layout, {});
           assert.equal(next.status, 'committed', label);
           const nowCommitted = k > commitIndex || (k === commitIndex && mode === 'after');
           assert.equal(next.after?.points, nowCommitted ? 52 : 50, label);
@@ -177,16 +177,16 @@ describe('mifare/loyalty runLoyaltyDialogue', () => {
   it('an inquiry repairs a torn backup (a tear in the repair changes nothing); an operation repairs as it commits', async () => {
     const card = await issued();
     card.tearAfterWrites(2, 'partial'); // commit done, backup torn
-    assert.equal((await runLoyaltyDialogue(card, BOTH, { credit: 10 })).status, 'committed');
+    assert.equal((await runLoyaltyCardSession(card, BOTH, { credit: 10 })).status, 'committed');
     card.returnToField();
     card.tearAfterWrites(0, 'partial'); // tear the repair
-    const torn = await runLoyaltyDialogue(card, BOTH, {});
+    const torn = await runLoyaltyCardSession(card, BOTH, {});
     assert.equal(torn.status, 'not-committed');
     assert.equal(torn.error?.code, 'card-removed');
     assert.equal(torn.after?.balance, 1010);
     card.returnToField();
     const io = new CountingIo(card);
-    const outcome = await runLoyaltyDialogue(io, BOTH, { credit: 5 });
+    const outcome = await runLoyaltyCardSession(io, BOTH, { credit: 5 });
     assert.equal(outcome.status, 'committed');
     assert.equal(outcome.repaired, true);
     assert.equal(outcome.after?.balance, 1015);
@@ -195,10 +195,10 @@ describe('mifare/loyalty runLoyaltyDialogue', () => {
     const healthy = decoded(card, BOTH);
     assert.ok(healthy.kind === 'ok' && !healthy.needsRepair);
     card.tearAfterWrites(2, 'before');
-    await runLoyaltyDialogue(card, BOTH, { credit: 1 });
+    await runLoyaltyCardSession(card, BOTH, { credit: 1 });
     card.returnToField();
     const inquiry = new CountingIo(card);
-    const repaired = await runLoyaltyDialogue(inquiry, BOTH, {});
+    const repaired = await runLoyaltyCardSession(inquiry, BOTH, {});
     assert.deepEqual([repaired.status, repaired.repaired, repaired.verified, repaired.after?.balance], ['committed', true, true, 1016]);
     assert.deepEqual(inquiry.writes, [5, 6]);
   });
@@ -213,7 +213,7 @@ describe('mifare/loyalty runLoyaltyDialogue', () => {
           return { ok: false, reason: 'no answer from the card' };
         },
       };
-      const outcome = await runLoyaltyDialogue(io, POINTS, { earnPoints: 7 });
+      const outcome = await runLoyaltyCardSession(io, POINTS, { earnPoints: 7 });
       assert.equal(outcome.status, stored ? 'committed' : 'not-committed');
       assert.equal(outcome.uncertain, false);
       assert.equal(outcome.verified, true);
@@ -224,7 +224,7 @@ describe('mifare/loyalty runLoyaltyDialogue', () => {
   it('writes acknowledged but not stored: verify-mismatch, not committed', async () => {
     const card = await issued();
     const io: LoyaltyCardIo = { read: (b) => card.read(b), write: () => ({ ok: true }) };
-    const outcome = await runLoyaltyDialogue(io, BOTH, { debit: 1 });
+    const outcome = await runLoyaltyCardSession(io, BOTH, { debit: 1 });
     assert.equal(outcome.status, 'not-committed');
     assert.equal(outcome.error?.code, 'verify-mismatch');
     assert.equal(outcome.after?.balance, 1000);
@@ -256,7 +256,7 @@ describe('mifare/loyalty runLoyaltyIssue', () => {
         const retry = await runLoyaltyIssue(card, BOTH, { memberId: 5, balance: 300 });
         const issuedNow = k > 2 || (k === 2 && mode === 'after');
         assert.equal(retry.status, issuedNow ? 'rejected-card' : 'committed', `${k} ${mode}`);
-        const use = await runLoyaltyDialogue(card, BOTH, { debit: 300 });
+        const use = await runLoyaltyCardSession(card, BOTH, { debit: 300 });
         assert.equal(use.after?.balance, 0);
       }
     }

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import type { CardEventPayload } from '../../../nodes/jpay-card/card-answers';
-import { CardDialogue } from '../../../nodes/jpay-card/card-dialogue';
+import { CardCallbacks } from '../../../nodes/jpay-card/card-callbacks';
 import type { CardRequest } from '../../../lib/protocol/types';
 
 const B = (n: number): Buffer => Buffer.alloc(16, n);
 
-describe('flow/card-dialogue', () => {
+describe('jpay-card/card-callbacks', () => {
   const signal = new AbortController().signal;
   let asked: CardEventPayload[];
   let answers: CardRequest[];
@@ -22,7 +22,7 @@ describe('flow/card-dialogue', () => {
   });
 
   it('asks the flow on open and tells it which block each result belongs to', async () => {
-    const d = new CardDialogue({ ask });
+    const d = new CardCallbacks({ ask });
     answers.push({ code: 'read', blockId: 4 }, { code: 'write', blockId: 5, data: B(9) }, { code: 'close' });
     assert.deepEqual(await d.handle({ code: 'open', blockId: 1, data: B(1) }, signal), { code: 'read', blockId: 4 });
     assert.equal((await d.handle({ code: 'read', ok: true, status: 'ok', data: B(4) }, signal)).code, 'write');
@@ -35,7 +35,7 @@ describe('flow/card-dialogue', () => {
   });
 
   it('reports an open without bytes and a failed read as not ok', async () => {
-    const d = new CardDialogue({ ask });
+    const d = new CardCallbacks({ ask });
     answers.push({ code: 'read', blockId: 8 }, { code: 'close' });
     await d.handle({ code: 'open', blockId: 0 }, signal);
     await d.handle({ code: 'read', ok: false, status: 'failed' }, signal);
@@ -46,7 +46,7 @@ describe('flow/card-dialogue', () => {
   });
 
   it('reads the configured blocks on open before it asks the flow once', async () => {
-    const d = new CardDialogue({ ask, prefetch: [1, 4, 5] });
+    const d = new CardCallbacks({ ask, prefetch: [1, 4, 5] });
     answers.push({ code: 'close' });
     // Block 1 came with the open: not read again.
     assert.deepEqual(await d.handle({ code: 'open', blockId: 1, data: B(1) }, signal), { code: 'read', blockId: 4 });
@@ -57,7 +57,7 @@ describe('flow/card-dialogue', () => {
   });
 
   it('a new open starts over', async () => {
-    const d = new CardDialogue({ ask, prefetch: [4] });
+    const d = new CardCallbacks({ ask, prefetch: [4] });
     answers.push({ code: 'close' });
     await d.handle({ code: 'open', blockId: 0 }, signal);
     assert.deepEqual(await d.handle({ code: 'open', blockId: 2, data: B(2) }, signal), { code: 'read', blockId: 4 });

@@ -1,0 +1,141 @@
+/**
+ * jpay-sidebar (Node-RED plugin, runtime part): the operator's board of every running
+ * jpay-terminal and receipt outbox (lib/operator), pushed to the editor through RED.comms on the retained
+ * topic `jpay/terminals`, and the admin routes behind the sidebar's buttons:
+ *
+ *   GET  /jpay/terminals                              jpay.read   the board
+ *   POST /jpay/terminals/:id/test-connection          jpay.write
+ *   POST /jpay/terminals/:id/x-report                 jpay.write
+ *   POST /jpay/terminals/:id/purchase/confirmation    jpay.write  {amount} → {token, terminal, amount}
+ *   POST /jpay/terminals/:id/purchase                 jpay.write  {token}  → the purchase's result
+ *
+ * With adminAuth a user's permissions decide (`*` and `write` may act, `read` may look);
+ * without adminAuth everyone may (docs/operator-ui.md). The editor part is jpay-sidebar.html.
+ */
+import type { Request, Response, RequestHandler } from 'express';
+import type { NodeAPI } from 'node-red';
+import { OperatorActionError, parseTestAmount, PurchaseConfirmations, testConnection, testPurchase, xReport, type ActionResult } from '../../lib/operator/actions';
+import { TerminalBoard, type BoardEntry, type BoardOutbox, type BoardTerminal, type OutboxEntry } from '../../lib/operator/terminal-board';
+import { getBroker, type JpayMqttBrokerApi } from '../../nodes/shared/mqtt-broker-api';
+import { getTerminal } from '../../nodes/shared/terminal-lookup';
+
+const COMMS_TOPIC = 'jpay/terminals';
+const ROUTE = '/jpay/terminals';
+/** The board changes with every display message; the editor hears it at most this often. */
+const PUBLISH_EVERY_MS = 100;
+
+type PluginAPI = NodeAPI & {
+  plugins: { registerPlugin(id: string, definition: Record<string, unknown>): void };
+};
+
+/** A jpay-mqtt-broker's outbox as the board watches it (a broker user that only listens). */
+function outboxOf(broker: JpayMqttBrokerApi, label: string): BoardOutbox {
+  return {
+    id: broker.id,
+    label,
+    watch(onChange) {
+      const user = { id: `jpay-sidebar:${broker.id}`, onBrokerState: (s: { state: string; queued: number }) => onChange({ state: s.state, queued: s.queued }) };
+      broker.registerUser(user);
+      return () => broker.deregisterUser(user);
+    },
+  };
+}
+
+export = function register(RED: PluginAPI): void {
+  const board = new TerminalBoard();
+  const confirmations = new PurchaseConfirmations();
+
+  const boardNow = (): { terminals: BoardEntry[]; outboxes: OutboxEntry[] } => ({ terminals: board.entries(), outboxes: board.outboxes() });
+  let timer: NodeJS.Timeout | undefined;
+  const publishNow = (): void => {
+    timer = undefined;
+    RED.comms.publish(COMMS_TOPIC, boardNow(), true);
+  };
+  board.on('change', () => {
+    timer ??= setTimeout(publishNow, PUBLISH_EVERY_MS);
+    timer.unref();
+  });
+
+  // The running jpay-terminal and jpay-mqtt-broker config nodes, after every (partial) deploy and stop.
+  const scan = (): void => {
+    const terminals: BoardTerminal[] = [];
+    const outboxes: BoardOutbox[] = [];
+    RED.nodes.eachNode((def) => {
+      if (def.type === 'jpay-mqtt-broker') {
+        const broker = getBroker(RED, def.id);
+        const d = def as typeof def & { host?: string; port?: string | number };
+        if (broker) outboxes.push(outboxOf(broker, def.name || `${d.host ?? ''}:${d.port ?? ''}`));
+        return;
+      }
+      if (def.type !== 'jpay-terminal') return;
+      const api = getTerminal(RED, def.id);
+      if (!api) return;
+      terminals.push({
+        id: api.id,
+        label: api.info.label,
+        host: api.info.host,
+        port: api.info.port,
+        client: api.client,
+        recovery: api.recovery,
+        language: api.language,
+      });
+    });
+    board.sync(terminals);
+    board.syncOutboxes(outboxes);
+  };
+  RED.events.on('flows:started', scan);
+  RED.events.on('flows:stopped', scan);
+
+  const read = RED.auth.needsPermission('jpay.read') as RequestHandler;
+  const write = RED.auth.needsPermission('jpay.write') as RequestHandler;
+
+  const terminalOf = (req: Request, res: Response): BoardTerminal | undefined => {
+    const t = board.terminal(String(req.params.id));
+    if (!t) res.status(404).json({ error: `terminal ${String(req.params.id)}: not running` });
+    return t;
+  };
+  const answer = (res: Response, result: ActionResult): void => void res.status(result.ok ? 200 : 502).json(result);
+  const refuse = (res: Response, error: unknown): void => {
+    if (error instanceof OperatorActionError) res.status(error.kind === 'conflict' ? 409 : 400).json({ error: error.message });
+    else res.status(500).json({ error: 'internal error' });
+  };
+  const bodyOf = (req: Request): Record<string, unknown> => (req.body !== null && typeof req.body === 'object' ? (req.body as Record<string, unknown>) : {});
+
+  RED.httpAdmin.get(ROUTE, read, (_req, res) => void res.json(boardNow()));
+  RED.httpAdmin.post(`${ROUTE}/:id/test-connection`, write, (req, res) => {
+    const t = terminalOf(req, res);
+    if (t) void testConnection(t).then((r) => answer(res, r));
+  });
+  RED.httpAdmin.post(`${ROUTE}/:id/x-report`, write, (req, res) => {
+    const t = terminalOf(req, res);
+    if (t) void xReport(t).then((r) => answer(res, r));
+  });
+  RED.httpAdmin.post(`${ROUTE}/:id/purchase/confirmation`, write, (req, res) => {
+    const t = terminalOf(req, res);
+    if (!t) return;
+    try {
+      const amount = parseTestAmount(bodyOf(req).amount);
+      const { token, expiresInMs } = confirmations.issue(t.id, amount);
+      res.json({ token, expiresInMs, terminal: { id: t.id, label: t.label, address: `${t.host}:${t.port}` }, amount });
+    } catch (error) {
+      refuse(res, error);
+    }
+  });
+  RED.httpAdmin.post(`${ROUTE}/:id/purchase`, write, (req, res) => {
+    const t = terminalOf(req, res);
+    if (!t) return;
+    let amount: number;
+    try {
+      amount = confirmations.take(t.id, bodyOf(req).token);
+    } catch (error) {
+      refuse(res, error);
+      return;
+    }
+    void testPurchase(t, amount).then((r) => answer(res, r));
+  });
+
+  RED.plugins.registerPlugin('jpay-sidebar', {
+    type: 'jpay-sidebar',
+    onadd: () => undefined,
+  });
+};
