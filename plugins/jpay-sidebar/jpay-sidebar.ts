@@ -1,7 +1,7 @@
 /**
  * jpay-sidebar (Node-RED plugin, runtime part): the operator's board of every running
- * jpay-terminal and receipt outbox (lib/operator), pushed to the editor through RED.comms on the retained
- * topic `jpay/terminals`, and the admin routes behind the sidebar's buttons:
+ * jpay-terminal and receipt outbox (lib/operator), pushed to the editor through RED.comms
+ * on the retained topic `jpay/terminals`, and the admin routes behind the sidebar's buttons:
  *
  *   GET  /jpay/terminals                              jpay.read   the board
  *   POST /jpay/terminals/:id/test-connection          jpay.write
@@ -28,9 +28,14 @@ type PluginAPI = NodeAPI & {
   plugins: { registerPlugin(id: string, definition: Record<string, unknown>): void };
 };
 
+/** Each broker's one BoardOutbox, so a scan that finds the same broker changes nothing. */
+const outboxes = new WeakMap<JpayMqttBrokerApi, BoardOutbox>();
+
 /** A jpay-mqtt-broker's outbox as the board watches it (a broker user that only listens). */
 function outboxOf(broker: JpayMqttBrokerApi, label: string): BoardOutbox {
-  return {
+  const known = outboxes.get(broker);
+  if (known && known.label === label) return known;
+  const outbox: BoardOutbox = {
     id: broker.id,
     label,
     watch(onChange) {
@@ -39,6 +44,8 @@ function outboxOf(broker: JpayMqttBrokerApi, label: string): BoardOutbox {
       return () => broker.deregisterUser(user);
     },
   };
+  outboxes.set(broker, outbox);
+  return outbox;
 }
 
 export = function register(RED: PluginAPI): void {
