@@ -12,7 +12,7 @@ import { JpayValidationError } from '../../lib/errors';
 import { OutboxError } from '../../lib/publish/errors';
 import type { Receipt } from '../../lib/protocol/types';
 import { CoreBrokerTransport, getCoreBroker } from '../shared/core-mqtt-transport';
-import { getBroker, type BrokerState, type BrokerUser, type JpayMqttBrokerApi } from '../shared/mqtt-broker-api';
+import { BROKER_API_PROPERTY, getBroker, type BrokerState, type BrokerUser, type JpayMqttBrokerApi } from '../shared/mqtt-broker-api';
 import { openReceiptOutbox } from '../shared/receipt-outbox';
 import { configError, refuseToStart, showStatus } from '../shared/status';
 import { registerNode } from '../shared/register';
@@ -56,6 +56,8 @@ export = function register(RED: NodeAPI): void {
       journalPath: journalFile === '' ? path.join(base, 'jpay', `mqtt-outbox-${node.id}.jsonl`) : path.resolve(base, journalFile),
       prefix: String(config.prefix ?? '').trim() || undefined,
     });
+    // Its own outbox is found like a jpay-mqtt-broker's (getBroker): the operator sidebar shows its backlog.
+    (node as unknown as Record<string, unknown>)[BROKER_API_PROPERTY] = outbox.api;
     return {
       api: outbox.api,
       close: async () => {

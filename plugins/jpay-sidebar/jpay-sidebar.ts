@@ -63,15 +63,17 @@ export = function register(RED: PluginAPI): void {
     timer.unref();
   });
 
-  // The running jpay-terminal and jpay-mqtt-broker config nodes, after every (partial) deploy and stop.
+  // The running jpay-terminal config nodes and the receipt outboxes (a jpay-mqtt-broker's, or
+  // a jpay-publish node's own over a core mqtt-broker), after every (partial) deploy and stop.
   const scan = (): void => {
     const terminals: BoardTerminal[] = [];
     const outboxes: BoardOutbox[] = [];
     RED.nodes.eachNode((def) => {
-      if (def.type === 'jpay-mqtt-broker') {
+      if (def.type === 'jpay-mqtt-broker' || def.type === 'jpay-publish') {
         const broker = getBroker(RED, def.id);
-        const d = def as typeof def & { host?: string; port?: string | number };
-        if (broker) outboxes.push(outboxOf(broker, def.name || `${d.host ?? ''}:${d.port ?? ''}`));
+        const d = def as typeof def & { host?: string; port?: string | number; prefix?: string };
+        const label = def.type === 'jpay-publish' ? `jpay-publish ${d.prefix || 'jpay'}` : `${d.host ?? ''}:${d.port ?? ''}`;
+        if (broker) outboxes.push(outboxOf(broker, def.name || label));
         return;
       }
       if (def.type !== 'jpay-terminal') return;

@@ -93,6 +93,10 @@ describe('jpay-sidebar plugin: the operator board in the real Node-RED with admi
         { id: 'term', type: 'jpay-terminal', name: 'Kiosk 7', host: '127.0.0.1', port: sim.port, encrypt: false, language: 'en' },
         // A receipt outbox whose broker is not there (a closed port).
         { id: 'outbox', type: 'jpay-mqtt-broker', name: 'Receipts broker', host: '127.0.0.1', port: String(await freePort()), prefix: 'jpay', journalFile: path.join(userDir, 'outbox.jsonl') },
+        // A jpay-publish with its own outbox over a core mqtt-broker (also not there).
+        { id: 'tab', type: 'tab', label: 'Receipts' },
+        { id: 'core', type: 'mqtt-broker', name: 'Core broker', broker: '127.0.0.1', port: String(await freePort()), clientid: '', autoConnect: true, usetls: false, protocolVersion: '4', keepalive: '60', cleansession: true },
+        { id: 'pub', type: 'jpay-publish', z: 'tab', name: 'Receipts (own outbox)', broker: 'core', prefix: 'jpay', journalFile: path.join(userDir, 'pub-outbox.jsonl'), wires: [] },
       ]),
     );
     writeFileSync(path.join(userDir, 'flows_cred.json'), JSON.stringify({ term: { password: '12345678' } }));
@@ -156,10 +160,13 @@ describe('jpay-sidebar plugin: the operator board in the real Node-RED with admi
     assert.equal(terminals[0].state.state, 'online');
     const outboxes = got.json.outboxes as { id: string; label: string; state: string; queued: number }[];
     assert.deepEqual(
-      outboxes.map((o) => [o.id, o.label, o.queued]),
-      [['outbox', 'Receipts broker', 0]],
+      outboxes.map((o) => [o.id, o.label, o.queued]).sort(),
+      [
+        ['outbox', 'Receipts broker', 0],
+        ['pub', 'Receipts (own outbox)', 0],
+      ],
     );
-    assert.notEqual(outboxes[0].state, 'connected');
+    for (const outbox of outboxes) assert.notEqual(outbox.state, 'connected');
   });
 
   it('refuses every action to the viewer (no jpay.write): nothing reaches the terminal', async () => {

@@ -64,6 +64,7 @@ const SHARED_KEYS: Record<string, string[]> = {
   requireTerminal: ['status.noTerminal', 'errors.no-terminal'],
   connectUser: ['status.noTerminal', 'errors.no-terminal', 'status.unreachable', 'status.error'],
   parseSettings: ['status.badConfig'],
+  openReceiptOutbox: ['warn.user-failed', 'log.replay', 'warn.corrupt', 'warn.broker', 'errors.open'],
   askTheFlow: [
     ...['waiting', 'deadline', 'invalid', 'aborted', 'closed'].map((k) => `status.${k}`),
     ...['invalid', 'deadline', 'nothing-pending', 'unknown', 'duplicate', 'late'].map((k) => `warn.${k}`),
