@@ -6,14 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/chromium';
-import { openEditorPage } from '../helpers/editor-page';
-import { startDemoProcess, type DemoProcess } from '../helpers/node-red-demo';
+import type { Page } from 'playwright-core';
+import { demoInChromium } from '../helpers/editor-page';
 
 const ROOT = path.resolve(__dirname, '../..');
 // The README's picture is refreshed only on request, so `npm test` leaves the tree clean.
@@ -96,32 +94,15 @@ function refused(port: number): Promise<boolean> {
 
 describe('the Node-RED editor with the jpay nodes (headless Chromium, the npm start demo)', function () {
   this.timeout(120000);
-  let demo: DemoProcess | undefined;
-  let browser: Browser | undefined;
-  let context: BrowserContext | undefined;
+  const suite = demoInChromium();
   let page: Page;
-  /** Console errors and page errors of the editor (its own origin; the internet's flow catalogue is out of reach in CI). */
+  /** Console errors and page errors of the editor (its own origin). */
   let errors: string[];
 
-  before(async () => {
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install the Debian package chromium (.ci/run does)`);
-    demo = await startDemoProcess();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  });
-
-  after(async () => {
-    await browser?.close();
-    await demo?.stop('SIGKILL');
-  });
-
   async function openEditor(viewport = { width: 1600, height: 900 }): Promise<void> {
-    ({ context, page, errors } = await openEditorPage(browser as Browser, demo as DemoProcess, { viewport }));
+    ({ page, errors } = await suite.openEditor({ viewport }));
   }
 
-  afterEach(async () => {
-    await context?.close();
-    context = undefined;
-  });
 
   async function showTab(label: string): Promise<void> {
     await page.evaluate((l) => {
@@ -285,14 +266,14 @@ describe('the Node-RED editor with the jpay nodes (headless Chromium, the npm st
   });
 
   it('the MQTT tab publishes the receipt to the embedded broker: mosquitto_sub sees it, as the README shows', async () => {
-    const sub = await mosquittoSub((demo as DemoProcess).mqttPort, 'jpay/+/receipt');
+    const sub = await mosquittoSub(suite.demo.mqttPort, 'jpay/+/receipt');
     try {
       await openEditor();
       await showTab('JPAY: receipts to MQTT');
       const inject = await nodeIdByName('Pay 50.00 ₽');
       await page.locator(`[id="${inject}"] .red-ui-flow-node-button`).click();
       const line = await sub.line.catch((err: Error) => {
-        throw new Error(`${err.message}\n--- the demo printed:\n${(demo as DemoProcess).output()}`);
+        throw new Error(`${err.message}\n--- the demo printed:\n${suite.demo.output()}`);
       });
       const space = line.indexOf(' ');
       assert.equal(line.slice(0, space), 'jpay/demo/receipt');
@@ -331,7 +312,7 @@ describe('the Node-RED editor with the jpay nodes (headless Chromium, the npm st
   });
 
   it('stops cleanly on SIGTERM: exit code 0, its ports released', async () => {
-    const running = demo as DemoProcess;
+    const running = suite.demo;
     const editorPort = Number(new URL(running.editorUrl).port);
     const code = await running.stop('SIGTERM');
     assert.equal(code, 0, running.output());

@@ -6,13 +6,11 @@
  * dialog and a declined payment (refreshed with JPAY_UPDATE_SCREENSHOT=1).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/chromium';
-import { openEditorPage } from '../helpers/editor-page';
-import { startDemoProcess, type DemoProcess } from '../helpers/node-red-demo';
+import type { Page } from 'playwright-core';
+import { demoInChromium } from '../helpers/editor-page';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -35,30 +33,13 @@ interface DialogNode {
 
 describe('example nodes in the editor: every dialog filled and readable, en-US and ru (headless Chromium)', function () {
   this.timeout(240000);
-  let demo: DemoProcess | undefined;
-  let browser: Browser | undefined;
-  let context: BrowserContext | undefined;
+  const suite = demoInChromium();
   let page: Page;
+  /** Console errors and page errors of the editor (its own origin). */
   let errors: string[];
 
-  before(async () => {
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install the Debian package chromium (.ci/run does)`);
-    demo = await startDemoProcess();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  });
-
-  after(async () => {
-    await browser?.close();
-    await demo?.stop('SIGKILL');
-  });
-
-  afterEach(async () => {
-    await context?.close();
-    context = undefined;
-  });
-
   async function openEditor(locale: string, viewport = { width: 1600, height: 900 }): Promise<void> {
-    ({ context, page, errors } = await openEditorPage(browser as Browser, demo as DemoProcess, { viewport, locale }));
+    ({ page, errors } = await suite.openEditor({ viewport, locale }));
   }
 
   /** The jpay nodes of the deployed examples and the config nodes they use. */

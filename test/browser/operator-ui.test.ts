@@ -6,13 +6,11 @@
  * Every wait is on something the page shows, never a sleep.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/chromium';
-import { openEditorPage } from '../helpers/editor-page';
-import { startDemoProcess, type DemoProcess } from '../helpers/node-red-demo';
+import type { BrowserContext, Page } from 'playwright-core';
+import { demoInChromium } from '../helpers/editor-page';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -28,30 +26,14 @@ function checkPicture(file: string): void {
 
 describe('operator UI: the JPAY terminals sidebar (headless Chromium, the npm start demo)', function () {
   this.timeout(120000);
-  let demo: DemoProcess | undefined;
-  let browser: Browser | undefined;
+  const suite = demoInChromium();
   let context: BrowserContext | undefined;
   let page: Page;
+  /** Console errors and page errors of the editor (its own origin). */
   let errors: string[];
 
-  before(async () => {
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install the Debian package chromium (.ci/run does)`);
-    demo = await startDemoProcess();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  });
-
-  after(async () => {
-    await browser?.close();
-    await demo?.stop('SIGKILL');
-  });
-
-  afterEach(async () => {
-    await context?.close();
-    context = undefined;
-  });
-
   async function openEditor(language?: string): Promise<void> {
-    ({ context, page, errors } = await openEditorPage(browser as Browser, demo as DemoProcess, language ? { language } : {}));
+    ({ context, page, errors } = await suite.openEditor(language ? { language } : {}));
   }
 
   /** The id of the node named `name`, its tab, and the jpay-terminal of its tab's jpay-transaction. */
@@ -136,8 +118,8 @@ describe('operator UI: the JPAY terminals sidebar (headless Chromium, the npm st
   });
 
   it('the customer display (Dashboard 2.0) shows the fee and the SBP QR code, then "approved" with the amount; the operator page the takings and the receipt', async () => {
-    const running = demo as DemoProcess;
-    context = await (browser as Browser).newContext({ viewport: { width: 1000, height: 760 } });
+    const running = suite.demo;
+    context = await suite.newContext({ viewport: { width: 1000, height: 760 } });
     page = await context.newPage();
     errors = [];
     page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
