@@ -16,6 +16,7 @@ import { MAX_DEADLINE_MS } from '../../nodes/shared/flow-msg';
 import type { SimulatorHandle, SimulatorOptions } from '../../lib/simulator';
 import type { JpayTerminalApi } from '../../nodes/shared/terminal-api';
 import { TERMINAL_API_PROPERTY } from '../../nodes/shared/terminal-lookup';
+import { inbox, type Inbox } from '../helpers/node-red-flows';
 import { CORE_NODES_DIR, helper } from '../helpers/node-red-runtime';
 import { startTestSimulator } from '../helpers/sim-fixtures';
 
@@ -67,39 +68,8 @@ export function terminalApi(id = TERMINAL_ID): JpayTerminalApi {
   return api;
 }
 
-export interface Inbox {
-  msgs: NodeMessage[];
-  /** Resolves with the next msg (or one already received and not yet taken). */
-  next(timeoutMs?: number): Promise<NodeMessage>;
-}
-
-/** Every msg a helper node receives, in order. */
-export function inbox(node: Node): Inbox {
-  const msgs: NodeMessage[] = [];
-  let taken = 0;
-  const waiters: ((m: NodeMessage) => void)[] = [];
-  node.on('input', (msg: NodeMessage) => {
-    msgs.push(msg);
-    const waiter = waiters.shift();
-    if (waiter) {
-      taken += 1;
-      waiter(msg);
-    }
-  });
-  return {
-    msgs,
-    next(timeoutMs = 5000): Promise<NodeMessage> {
-      if (taken < msgs.length) return Promise.resolve(msgs[taken++]);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no msg within ${timeoutMs} ms`)), timeoutMs);
-        waiters.push((m) => {
-          clearTimeout(timer);
-          resolve(m);
-        });
-      });
-    },
-  };
-}
+// One inbox for every node test (it also drops a waiter that timed out, so a late msg is not swallowed).
+export { inbox, type Inbox };
 
 interface SpyCall {
   args: unknown[];
