@@ -97,8 +97,13 @@ function userDir(withPackage: boolean): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'jpay-bench-nr-'));
   writeFileSync(path.join(dir, 'flows.json'), '[]');
   if (withPackage) {
-    mkdirSync(path.join(dir, 'node_modules', '@jpaykit'), { recursive: true });
-    symlinkSync(ROOT, path.join(dir, 'node_modules', '@jpaykit', 'node-red-jpay'), 'dir');
+    // What a user's install holds: the package's files, not the checkout with its dev
+    // dependencies (Node-RED scans nested node_modules and would load the devDependency
+    // Dashboard 2.0 too). Its dependencies resolve from the checkout's node_modules through
+    // the real paths of the linked files.
+    const installed = path.join(dir, 'node_modules', '@jpaykit', 'node-red-jpay');
+    mkdirSync(installed, { recursive: true });
+    for (const entry of ['package.json', 'dist', 'examples']) symlinkSync(path.join(ROOT, entry), path.join(installed, entry));
   }
   return dir;
 }
