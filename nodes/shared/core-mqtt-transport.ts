@@ -51,7 +51,7 @@ export class CoreBrokerTransport implements GatewayTransport {
     this.#ref = ref;
     this.#connected = broker.connected === true;
     this.#proxy = {
-      id: `${ref}:gateway`,
+      id: `${ref}:transport`,
       // The broker node reports its connection to its users through their status.
       status: (status) => {
         const up = status.text === 'node-red:common.status.connected';
