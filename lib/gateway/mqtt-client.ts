@@ -91,14 +91,6 @@ export function startClient(o: MqttConnectionOptions, clientId: string, will: Wi
   return { current: () => client };
 }
 
-/** The MQTT 5 properties of a received packet, when there are any. */
-export function v5Properties(packet: unknown): { responseTopic?: string; correlationData?: Buffer } {
-  const props = (packet as { properties?: { responseTopic?: unknown; correlationData?: unknown } } | undefined)?.properties;
-  const out: { responseTopic?: string; correlationData?: Buffer } = {};
-  if (typeof props?.responseTopic === 'string') out.responseTopic = props.responseTopic;
-  if (Buffer.isBuffer(props?.correlationData)) out.correlationData = props.correlationData;
-  return out;
-}
 
 /** Connects once (no reconnects) and resolves on the CONNACK; rejects with the broker's refusal or the first error. */
 export function connectOnce(url: string, options: IClientOptions): Promise<MqttClient> {

@@ -2,7 +2,7 @@
 import type { MqttClient, IClientPublishOptions } from 'mqtt';
 import { JpayError } from '../errors';
 import type { GatewayTransport, InboundMessage, OutboundMessage } from './transport';
-import { v5Properties } from './mqtt-client';
+import { v5Properties } from './transport';
 
 export class MqttJsTransport implements GatewayTransport {
   #client: MqttClient;

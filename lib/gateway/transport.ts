@@ -33,3 +33,12 @@ export interface GatewayTransport {
   /** Called with true on every (re)connect and false on every loss; returns the remover. */
   onConnection(listener: (connected: boolean) => void): () => void;
 }
+
+/** The MQTT 5 properties of a received packet, when there are any. */
+export function v5Properties(packet: unknown): { responseTopic?: string; correlationData?: Buffer } {
+  const props = (packet as { properties?: { responseTopic?: unknown; correlationData?: unknown } } | undefined)?.properties;
+  const out: { responseTopic?: string; correlationData?: Buffer } = {};
+  if (typeof props?.responseTopic === 'string') out.responseTopic = props.responseTopic;
+  if (Buffer.isBuffer(props?.correlationData)) out.correlationData = props.correlationData;
+  return out;
+}

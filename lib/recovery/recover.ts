@@ -18,7 +18,7 @@ import type { XReport } from '../protocol/types';
 import { receiptRef, type TransactionJournal } from './journal';
 import { DEFAULT_MATCH_OPTIONS, decide, findCandidates, refOf, type Candidate, type MatchOptions } from './match';
 import { terminalClock } from './terminal-time';
-import { ANNOTATION, terminalKey, type JournalEntry, type RecoveryRecord, type RecoveryResult, type RecoverySource, type RecoveryStep, type ReversalResult } from './types';
+import { ANNOTATION, DEFAULT_SETTLE_MS, terminalKey, type JournalEntry, type RecoveryRecord, type RecoveryResult, type RecoverySource, type RecoveryStep, type ReversalResult } from './types';
 
 export interface RecoverOptions {
   /** For entries without a `reverse` annotation: reverse an approved payment (vending). Default 'never'. */
@@ -38,7 +38,7 @@ export interface RecoverOptions {
   onStep?: (step: RecoveryStep) => void;
 }
 
-export const DEFAULT_SETTLE_MS = 45_000;
+export { DEFAULT_SETTLE_MS };
 
 function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
   if (ms <= 0) return Promise.resolve();

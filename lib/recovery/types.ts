@@ -179,3 +179,5 @@ export interface Delivery {
 }
 
 export type { TransactionAnnotations };
+
+export const DEFAULT_SETTLE_MS = 45_000;

@@ -11,12 +11,29 @@
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { ERROR_CODES, JpayFlowError } from '../shared/errors';
-import { type LoyaltyConfig, type LoyaltyCredentials, type LoyaltyProgram, parseLoyaltyConfig } from './loyalty-config';
-import { type Armed, LoyaltyController } from './loyalty-controller';
-import { type LoyaltyInput, parseLoyaltyInput } from './loyalty-input';
-import { ALERT_STATUSES, type LoyaltyPayload, type LoyaltyStatus, conflictPayload } from './loyalty-output';
+import type * as Config from './loyalty-config';
+import type { LoyaltyConfig, LoyaltyCredentials, LoyaltyProgram } from './loyalty-config';
+import type * as Controller from './loyalty-controller';
+import type { Armed } from './loyalty-controller';
+import type * as Input from './loyalty-input';
+import type { LoyaltyInput } from './loyalty-input';
+import type * as Output from './loyalty-output';
+import type { LoyaltyPayload, LoyaltyStatus } from './loyalty-output';
 import type { LoyaltyReport } from './loyalty-session';
-import { ShadowLedger } from '../../lib/mifare/ledger';
+import type * as Ledger from '../../lib/mifare/ledger';
+import type { ShadowLedger } from '../../lib/mifare/ledger';
+import { onFirstUse } from '../../lib/lazy';
+
+// The card layouts, the ledger and the controller load with the first jpay-loyalty node, not when Node-RED starts.
+/* eslint-disable @typescript-eslint/no-require-imports */
+const loyalty = onFirstUse(() => ({
+  config: require('./loyalty-config') as typeof Config,
+  controller: require('./loyalty-controller') as typeof Controller,
+  input: require('./loyalty-input') as typeof Input,
+  output: require('./loyalty-output') as typeof Output,
+  ledger: require('../../lib/mifare/ledger') as typeof Ledger,
+}));
+/* eslint-enable @typescript-eslint/no-require-imports */
 import { CoreBrokerTransport, getCoreBroker, ledgerTransport } from '../shared/core-mqtt-transport';
 import { handlerScopeOf } from '../shared/terminal-api';
 import { configError, parseSettings, refusal, type InputHandler, type StatusKind } from '../shared/status';
@@ -59,7 +76,7 @@ export = function register(RED: NodeAPI): void {
     if (!user) return;
 
     const userDir = (RED.settings as unknown as { userDir?: unknown }).userDir;
-    const program = parseSettings(node, NS, () => parseLoyaltyConfig(config, node.credentials ?? {}, typeof userDir === 'string' ? { userDir } : {}));
+    const program = parseSettings(node, NS, () => loyalty().config.parseLoyaltyConfig(config, node.credentials ?? {}, typeof userDir === 'string' ? { userDir } : {}));
     if (program === undefined) return;
     if (program.ledger === undefined) {
       node.on('input', run(node, user, program, config.scope));
@@ -80,7 +97,7 @@ export = function register(RED: NodeAPI): void {
       }
     }
     user.status('busy', `${NS}.status.openingLedger`);
-    const opening = ShadowLedger.open({
+    const opening = loyalty().ledger.ShadowLedger.open({
       file: ledgerConfig.file,
       programId: program.layout.programId,
       keys: keys!,
@@ -150,11 +167,11 @@ export = function register(RED: NodeAPI): void {
         return;
       }
       // Security alerts have their own output, to be wired to whoever must know.
-      node.send(ALERT_STATUSES.has(payload.status) ? [null, msg] : [msg, null]);
+      node.send(loyalty().output.ALERT_STATUSES.has(payload.status) ? [null, msg] : [msg, null]);
     };
-    ledger?.on('conflict', (entry) => emit({ payload: conflictPayload(program.layout.programId, entry) }));
+    ledger?.on('conflict', (entry) => emit({ payload: loyalty().output.conflictPayload(program.layout.programId, entry) }));
 
-    const controller = new LoyaltyController<NodeMessage>({
+    const controller = new (loyalty().controller.LoyaltyController)<NodeMessage>({
       program,
       ...(ledger ? { ledger } : {}),
       warn: (message) => node.warn(message),
@@ -180,7 +197,7 @@ export = function register(RED: NodeAPI): void {
     return (msg, _send, done) => {
       let input: LoyaltyInput;
       try {
-        input = parseLoyaltyInput(msg.payload, program);
+        input = loyalty().input.parseLoyaltyInput(msg.payload, program);
       } catch (err) {
         user.fail(done, err, `${NS}.status.badInput`);
         return;

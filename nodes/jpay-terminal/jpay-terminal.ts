@@ -10,7 +10,12 @@ import type { ClientTimeouts } from '../../lib/client';
 import { parseRecoveryConfig, type RecoveryConfigFields, type TerminalRecoveryConfig } from './recovery-config';
 import { describeOutcome } from '../shared/recovery-payload';
 import type { Language } from '../../lib/protocol/types';
-import { TransactionRecovery } from '../../lib/recovery/transaction-recovery';
+import type * as Recovery from '../../lib/recovery/transaction-recovery';
+import { onFirstUse } from '../../lib/lazy';
+
+// Recovery (the journal on the durable log) loads with the first terminal that uses it.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const recoveryModule = onFirstUse(() => require('../../lib/recovery/transaction-recovery') as typeof Recovery);
 import type { Delivery } from '../../lib/recovery/types';
 import { SharedTerminals, terminalKey, type Acquired, type OpenedTerminal, type TerminalSettings } from '../shared/shared-terminals';
 import { TerminalController } from '../shared/terminal-controller';
@@ -117,7 +122,7 @@ export = function register(RED: NodeAPI): void {
   /** Opens the terminal for the config node that holds it first: its client, its journal, their log lines. */
   function openTerminal(node: Node<Credentials>, config: JpayTerminalDef, { host, port, timeouts, password, recoveryConfig }: OpenParams): OpenedTerminal<TerminalController> {
     const recovery = recoveryConfig
-      ? TransactionRecovery.create(recoveryConfig.journalFile, {
+      ? recoveryModule().TransactionRecovery.create(recoveryConfig.journalFile, {
           policy: recoveryConfig.policy,
           settleMs: recoveryConfig.settleMs,
           autoRecover: recoveryConfig.autoRecover,

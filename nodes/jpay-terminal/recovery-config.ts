@@ -5,8 +5,7 @@
  */
 import path from 'node:path';
 import { JpayValidationError } from '../../lib/errors';
-import type { PendingPolicy } from '../../lib/recovery/types';
-import { DEFAULT_SETTLE_MS } from '../../lib/recovery/recover';
+import { DEFAULT_SETTLE_MS, type PendingPolicy } from '../../lib/recovery/types';
 
 /** As Node-RED stores them. */
 export interface RecoveryConfigFields {

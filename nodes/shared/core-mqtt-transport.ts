@@ -7,8 +7,7 @@
  */
 import type { Node, NodeAPI, NodeStatus } from 'node-red';
 import { JpayError } from '../../lib/errors';
-import { v5Properties } from '../../lib/gateway/mqtt-client';
-import type { GatewayTransport, InboundMessage, OutboundMessage } from '../../lib/gateway/transport';
+import { v5Properties, type GatewayTransport, type InboundMessage, type OutboundMessage } from '../../lib/gateway/transport';
 import type { LedgerTransport } from '../../lib/mifare/ledger';
 
 /** A publish the broker never acknowledged is given up after this long (its sender decides what next). */
