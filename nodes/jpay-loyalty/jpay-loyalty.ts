@@ -23,6 +23,11 @@ import type { LoyaltyReport } from './loyalty-session';
 import type * as Ledger from '../../lib/mifare/ledger';
 import type { ShadowLedger } from '../../lib/mifare/ledger';
 import { onFirstUse } from '../../lib/lazy';
+import { CoreBrokerTransport, getCoreBroker, ledgerTransport } from '../shared/core-mqtt-transport';
+import { handlerScopeOf } from '../shared/terminal-api';
+import { configError, parseSettings, refusal, type InputHandler, type StatusKind } from '../shared/status';
+import { connectUser, derivedMessage, type UserNode } from '../shared/user-node';
+import { registerNode } from '../shared/register';
 
 // The card layouts, the ledger and the controller load with the first jpay-loyalty node, not when Node-RED starts.
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -34,11 +39,6 @@ const loyalty = onFirstUse(() => ({
   ledger: require('../../lib/mifare/ledger') as typeof Ledger,
 }));
 /* eslint-enable @typescript-eslint/no-require-imports */
-import { CoreBrokerTransport, getCoreBroker, ledgerTransport } from '../shared/core-mqtt-transport';
-import { handlerScopeOf } from '../shared/terminal-api';
-import { configError, parseSettings, refusal, type InputHandler, type StatusKind } from '../shared/status';
-import { connectUser, derivedMessage, type UserNode } from '../shared/user-node';
-import { registerNode } from '../shared/register';
 
 const NS = 'jpay-loyalty';
 

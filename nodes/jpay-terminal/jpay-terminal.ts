@@ -12,15 +12,15 @@ import { describeOutcome } from '../shared/recovery-payload';
 import type { Language } from '../../lib/protocol/types';
 import type * as Recovery from '../../lib/recovery/transaction-recovery';
 import { onFirstUse } from '../../lib/lazy';
-
-// Recovery (the journal on the durable log) loads with the first terminal that uses it.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const recoveryModule = onFirstUse(() => require('../../lib/recovery/transaction-recovery') as typeof Recovery);
 import type { Delivery } from '../../lib/recovery/types';
 import { SharedTerminals, terminalKey, type Acquired, type OpenedTerminal, type TerminalSettings } from '../shared/shared-terminals';
 import { TerminalController } from '../shared/terminal-controller';
 import { TERMINAL_API_PROPERTY } from '../shared/terminal-lookup';
 import { registerNode } from '../shared/register';
+
+// Recovery (the journal on the durable log) loads with the first terminal that uses it.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const recoveryModule = onFirstUse(() => require('../../lib/recovery/transaction-recovery') as typeof Recovery);
 
 interface JpayTerminalDef extends NodeDef, RecoveryConfigFields {
   host: string;

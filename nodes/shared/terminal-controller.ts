@@ -6,10 +6,6 @@
 import type * as Client from '../../lib/client';
 import type { JpayClient, JpayClientOptions, TransactionEnd } from '../../lib/client';
 import { onFirstUse } from '../../lib/lazy';
-
-// The client (codec, protocol, crypto) loads with the first terminal, not when Node-RED starts.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const client = onFirstUse(() => require('../../lib/client') as typeof Client);
 import type { MessageHandlers } from '../../lib/client/handlers';
 import type { TransactionRecovery } from '../../lib/recovery/transaction-recovery';
 import type { CardMessage, CardRequest, DexMessage, EmvTagValue, Language } from '../../lib/protocol/types';
@@ -24,6 +20,10 @@ import type {
   TerminalState,
   TerminalUser,
 } from './terminal-api';
+
+// The client (codec, protocol, crypto) loads with the first terminal, not when Node-RED starts.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const client = onFirstUse(() => require('../../lib/client') as typeof Client);
 
 export interface TerminalControllerOptions {
   info: TerminalInfo;
