@@ -45,7 +45,10 @@ export class CoreBrokerTransport implements GatewayTransport {
   #connected: boolean;
 
   /** Registers with the broker node (which connects when its first user registers). */
-  constructor(broker: CoreBrokerNode, ref: string) {
+  readonly #publishTimeoutMs: number;
+
+  constructor(broker: CoreBrokerNode, ref: string, publishTimeoutMs = PUBLISH_TIMEOUT_MS) {
+    this.#publishTimeoutMs = publishTimeoutMs;
     this.#broker = broker;
     this.#ref = ref;
     this.#connected = broker.connected === true;
@@ -83,7 +86,7 @@ export class CoreBrokerTransport implements GatewayTransport {
     if (message.correlationData) msg.correlationData = message.correlationData;
     if (message.contentType) msg.contentType = message.contentType;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new JpayError(`the mqtt-broker did not acknowledge within ${PUBLISH_TIMEOUT_MS} ms`)), PUBLISH_TIMEOUT_MS);
+      const timer = setTimeout(() => reject(new JpayError(`the mqtt-broker did not acknowledge within ${this.#publishTimeoutMs} ms`)), this.#publishTimeoutMs);
       this.#broker.publish(msg, (error) => {
         clearTimeout(timer);
         if (error) reject(error instanceof Error ? error : new JpayError(String(error)));
