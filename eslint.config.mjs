@@ -37,6 +37,11 @@ export default tseslint.config(
     },
   },
   {
+    // A node's (plugin's) registration file loads the node's code (runtime.ts) with the first node of the type.
+    files: ['nodes/*/jpay-*.ts', 'plugins/*/jpay-*.ts'],
+    rules: { '@typescript-eslint/no-require-imports': ['error', { allow: ['^\\./runtime$'] }] },
+  },
+  {
     files: ['**/*.js', '**/*.cjs', '**/*.mjs'],
     languageOptions: {
       sourceType: 'commonjs',

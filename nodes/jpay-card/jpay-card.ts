@@ -1,57 +1,12 @@
 /**
- * jpay-card: answers the MIFARE `card` session of its terminal from a flow. Each card
- * event leaves as a msg carrying `msg._jpay`; the flow's answer comes back on the input.
- * The logic lives in card-*.ts beside this file; this file wires it to Node-RED.
+ * jpay-card: answers the terminal's MIFARE card questions from the flow. This file registers
+ * the type; the node's code is in runtime.ts and loads with the first jpay-card node, so
+ * Node-RED starts without it.
  */
-import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { SAFE_CARD_ANSWER, cardRequestFromPayload, parseBlockList, type CardEventPayload } from './card-answers';
-import { CardCallbacks } from './card-callbacks';
-import type { CardRequest } from '../../lib/protocol/types';
-import { handlerScopeOf } from '../shared/terminal-api';
-import { askTheFlow } from '../shared/flow-questions';
-import { parseSettings } from '../shared/status';
-import { requireTerminal } from '../shared/terminal-lookup';
+import type { NodeAPI } from 'node-red';
 import { registerNode } from '../shared/register';
-
-const NS = 'jpay-card';
-const DEFAULT_CARD_DEADLINE_MS = 1500;
-
-interface JpayCardDef extends NodeDef {
-  terminal: string;
-  timeout?: string | number;
-  readBlocks?: string;
-  /** 'terminal' (default): every transaction of the terminal; 'flow': only those started on this node's flow. */
-  scope?: string;
-}
-
-function answeredKey(request: CardRequest): string {
-  if (request.code === 'close') return request.receipt ? 'closedReceipt' : 'closedPlain';
-  return request.code;
-}
+import type * as Runtime from './runtime';
 
 export = function register(RED: NodeAPI): void {
-  function setup(node: Node, config: JpayCardDef): void {
-    const prefetch = parseSettings(node, NS, (): number[] => parseBlockList(config.readBlocks ?? ''));
-    if (prefetch === undefined) return;
-    const terminal = requireTerminal(RED, node, config.terminal, NS);
-    if (!terminal) return;
-
-    const questions = askTheFlow<CardRequest>(RED, node, {
-      ns: NS,
-      terminal,
-      deadline: config.timeout,
-      defaultDeadlineMs: DEFAULT_CARD_DEADLINE_MS,
-      parseAnswer: cardRequestFromPayload,
-      onClose: () => {
-        terminal.deregisterCardHandler(node.id);
-        callbacks.reset();
-      },
-    });
-    const ask = (event: CardEventPayload, signal: AbortSignal): Promise<CardRequest> =>
-      questions.ask(`card/${event.event}`, event, SAFE_CARD_ANSWER, signal, answeredKey);
-    const callbacks = new CardCallbacks({ prefetch, ask });
-    terminal.registerCardHandler(node.id, (message, context) => callbacks.handle(message, context.signal), handlerScopeOf(config.scope, node.z));
-  }
-
-  registerNode(RED, 'jpay-card', setup);
+  registerNode(RED, 'jpay-card', () => (require('./runtime') as typeof Runtime).setupOf(RED));
 };

@@ -1,68 +1,23 @@
 /**
- * jpay-dex: answers the terminal's EMV data exchange (`dex`) with tags from static rules
- * and/or from a flow. Every value is checked against the EMV tag dictionary first; a bad
- * or missing answer gets the safe default (the static tags; none when there are no rules).
+ * jpay-dex: adds EMV tags (DEX) to the terminal's transactions from the flow. This file
+ * registers the type; the node's code is in runtime.ts and loads with the first jpay-dex node,
+ * so Node-RED starts without it.
  */
-import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { checkDexRules, dexEventPayload, dexTagsFromPayload, mergeDexTags } from './dex-rules';
-import { settledStatus } from '../shared/flow-msg';
-import { askTheFlow } from '../shared/flow-questions';
-import { lookupTag, validateTagValue } from '../../lib/protocol/emv-tags';
-import type { EmvTagValue } from '../../lib/protocol/types';
-import { handlerScopeOf } from '../shared/terminal-api';
-import { parseSettings } from '../shared/status';
-import { requireTerminal } from '../shared/terminal-lookup';
+import type { NodeAPI } from 'node-red';
 import { registerNode } from '../shared/register';
-
-const NS = 'jpay-dex';
-const DEFAULT_DEX_DEADLINE_MS = 1000;
-
-interface JpayDexDef extends NodeDef {
-  terminal: string;
-  /** `flow`: ask the flow (static rules are the base and the default); `static`: rules only. */
-  mode?: 'flow' | 'static';
-  timeout?: string | number;
-  rules?: unknown;
-  /** Put the PAN and track data into msg unmasked (explicit opt-in). */
-  revealCardData?: boolean;
-  /** 'terminal' (default): every transaction of the terminal; 'flow': only those started on this node's flow. */
-  scope?: string;
-}
+import type * as Runtime from './runtime';
+import type * as EmvTags from '../../lib/protocol/emv-tags';
 
 export = function register(RED: NodeAPI): void {
-  function setup(node: Node, config: JpayDexDef): void {
-    const staticTags = parseSettings(node, NS, (): EmvTagValue[] => checkDexRules(config.rules ?? []));
-    if (staticTags === undefined) return;
-    const terminal = requireTerminal(RED, node, config.terminal, NS);
-    if (!terminal) return;
-
-    const askFlow = config.mode !== 'static';
-    const reveal = config.revealCardData === true;
-    const questions = askTheFlow<EmvTagValue[]>(RED, node, {
-      ns: NS,
-      terminal,
-      deadline: config.timeout,
-      defaultDeadlineMs: DEFAULT_DEX_DEADLINE_MS,
-      parseAnswer: (payload) => mergeDexTags(staticTags, dexTagsFromPayload(payload)),
-      onClose: () => terminal.deregisterDexHandler(node.id),
-    });
-
-    terminal.registerDexHandler(node.id, async (message, context) => {
-      const payload = dexEventPayload(message, staticTags, { revealCardData: reveal });
-      if (askFlow) return questions.ask('dex', payload, staticTags, context.signal);
-      node.send({ topic: 'dex', payload, _jpay: { terminal: questions.terminalId } });
-      questions.show(settledStatus('flow', 'static'));
-      return staticTags;
-    }, handlerScopeOf(config.scope, node.z));
-  }
-
-  registerNode(RED, 'jpay-dex', setup);
+  registerNode(RED, 'jpay-dex', () => (require('./runtime') as typeof Runtime).setupOf(RED));
 
   // The edit dialog checks each rule against the same EMV dictionary the runtime uses.
   RED.httpAdmin.get('/jpay-dex/check', RED.auth.needsPermission('jpay-dex.read'), (req, res) => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the EMV dictionary loads with the first check, not at start
+    const emvTags = require('../../lib/protocol/emv-tags') as typeof EmvTags;
     const text = (v: unknown): string => (typeof v === 'string' ? v : '');
     const tag = text(req.query.tag).trim().toUpperCase();
-    const check = validateTagValue(tag, text(req.query.value).replace(/\s/g, '').toUpperCase());
-    res.json({ ok: check.ok, reason: check.ok ? undefined : check.reason, name: lookupTag(tag)?.name });
+    const check = emvTags.validateTagValue(tag, text(req.query.value).replace(/\s/g, '').toUpperCase());
+    res.json({ ok: check.ok, reason: check.ok ? undefined : check.reason, name: emvTags.lookupTag(tag)?.name });
   });
 };

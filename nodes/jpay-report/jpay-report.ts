@@ -1,44 +1,11 @@
 /**
- * jpay-report: reads the terminal's X-report (brief or full) into msg.payload.
+ * jpay-report: reads the terminal's X-report. This file registers the type; the node's code is
+ * in runtime.ts and loads with the first jpay-report node, so Node-RED starts without it.
  */
-import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { resolveReportType } from '../shared/report-input';
-import { connectUser } from '../shared/user-node';
+import type { NodeAPI } from 'node-red';
 import { registerNode } from '../shared/register';
-
-const NS = 'jpay-report';
-
-interface JpayReportDef extends NodeDef {
-  terminal: string;
-  reportType?: string;
-}
+import type * as Runtime from './runtime';
 
 export = function register(RED: NodeAPI): void {
-  function setup(node: Node, config: JpayReportDef): void {
-    const user = connectUser(RED, node, config.terminal, NS);
-    if (!user) return;
-
-    node.on('input', (msg, send, done) => {
-      let type: ReturnType<typeof resolveReportType>;
-      try {
-        type = resolveReportType(msg.reportType, config.reportType);
-      } catch (err) {
-        user.fail(done, err);
-        return;
-      }
-      user.status('busy', `${NS}.status.running`);
-      user.track(user.terminal.client.report(type)).then(
-        (report) => {
-          msg.payload = report;
-          msg.reportType = type;
-          user.status('ok', `${NS}.status.done`);
-          send(msg);
-          done();
-        },
-        (err: unknown) => user.fail(done, err),
-      );
-    });
-  }
-
-  registerNode(RED, 'jpay-report', setup);
+  registerNode(RED, 'jpay-report', () => (require('./runtime') as typeof Runtime).setupOf(RED));
 };

@@ -1,44 +1,12 @@
 /**
- * jpay-settlement: settlement (end of day), or — only when set so in the dialog with its
- * confirmation — clear, which deletes the terminal's log. The S-report goes to msg.payload.
+ * jpay-settlement: settlement (closing the day) and Z-report. This file registers the type;
+ * the node's code is in runtime.ts and loads with the first jpay-settlement node, so Node-RED
+ * starts without it.
  */
-import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { resolveSettlementOperation, type SettlementOperation } from '../shared/report-input';
-import { parseSettings } from '../shared/status';
-import { connectUser } from '../shared/user-node';
+import type { NodeAPI } from 'node-red';
 import { registerNode } from '../shared/register';
-
-const NS = 'jpay-settlement';
-
-interface JpaySettlementDef extends NodeDef {
-  terminal: string;
-  operation?: string;
-  confirmClear?: boolean;
-}
+import type * as Runtime from './runtime';
 
 export = function register(RED: NodeAPI): void {
-  function setup(node: Node, config: JpaySettlementDef): void {
-    const operation = parseSettings(node, NS, (): SettlementOperation => resolveSettlementOperation(config));
-    if (operation === undefined) return;
-    const user = connectUser(RED, node, config.terminal, NS);
-    if (!user) return;
-    const client = user.terminal.client;
-
-    node.on('input', (msg, send, done) => {
-      user.status('busy', `${NS}.status.${operation === 'clear' ? 'clearing' : 'running'}`);
-      user.track(operation === 'clear' ? client.clear() : client.settlement()).then(
-        (report) => {
-          msg.payload = report;
-          msg.operation = operation;
-          if (report.passed) user.status('ok', `${NS}.status.passed`);
-          else user.status('error', `${NS}.status.failed`);
-          send(msg);
-          done();
-        },
-        (err: unknown) => user.fail(done, err),
-      );
-    });
-  }
-
-  registerNode(RED, 'jpay-settlement', setup);
+  registerNode(RED, 'jpay-settlement', () => (require('./runtime') as typeof Runtime).setupOf(RED));
 };

@@ -1,28 +1,58 @@
 /**
- * What a running jpay-gateway node does (nodes/jpay-gateway.ts loads this on the first
- * node, not when Node-RED starts): the payments journal, the state model fed by the
- * terminal's client, the gateway on the core mqtt-broker, its status and output.
+ * What a running jpay-gateway node does (jpay-gateway.ts loads this with the first node,
+ * not when Node-RED starts): the payments journal, the state model fed by the terminal's
+ * client, the gateway on the core mqtt-broker, its status and output. The logic lives in
+ * lib/gateway; this file wires it to Node-RED.
  */
-import type { Node, NodeAPI } from 'node-red';
-import type { GatewayConfig } from './gateway-config';
+import type { Node, NodeAPI, NodeDef } from 'node-red';
+import { parseGatewayConfig, type GatewayConfig, type GatewayConfigFields } from './gateway-config';
 import type { FlowTransactionRequest } from '../jpay-transaction/transaction-input';
 import type { GatewayAnswer } from '../../lib/gateway/answer';
 import { CommandGateway } from '../../lib/gateway/gateway';
 import { TerminalStateModel } from '../../lib/gateway/terminal-state';
 import { TransactionStore } from '../../lib/gateway/transaction-store';
-import { CoreBrokerTransport, type CoreBrokerNode } from '../shared/core-mqtt-transport';
+import { CoreBrokerTransport, getCoreBroker, type CoreBrokerNode } from '../shared/core-mqtt-transport';
 import { getBroker, type BrokerUser } from '../shared/mqtt-broker-api';
 import { configError, refuseToStart } from '../shared/status';
-import type { UserNode } from '../shared/user-node';
-
-export { parseGatewayConfig } from './gateway-config';
-export { getCoreBroker } from '../shared/core-mqtt-transport';
+import { connectUser, type UserNode } from '../shared/user-node';
+import type { NodeSetup } from '../shared/register';
 
 const NS = 'jpay-gateway';
 /** Below Node-RED's own 15 s close timeout: a payment still running then ends as "outcome unknown" in the journal. */
 const CLOSE_WAIT_MS = 10_000;
 
-export interface GatewayNodeContext {
+interface JpayGatewayDef extends NodeDef, GatewayConfigFields {
+  terminal: string;
+  broker: string;
+  /** Optional: the receipts' jpay-mqtt-broker, whose outbox backlog the state shows. */
+  outbox?: string;
+}
+
+export function setupOf(RED: NodeAPI): NodeSetup<JpayGatewayDef> {
+  return function setup(node, config) {
+    const user = connectUser(RED, node, config.terminal, NS);
+    if (!user) return;
+    const broker = getCoreBroker(RED, config.broker);
+    if (!broker) {
+      fail(node, 'noBroker', RED._(`${NS}.errors.no-broker`));
+      return;
+    }
+    let settings: GatewayConfig;
+    try {
+      const userDir = (RED.settings as unknown as { userDir?: unknown }).userDir;
+      settings = parseGatewayConfig(config, { nodeId: node.id, ...(typeof userDir === 'string' ? { userDir } : {}) });
+    } catch (err) {
+      fail(node, 'badConfig', RED._(`${NS}.errors.config`, { error: (err as Error).message }));
+      return;
+    }
+    let stop: (() => Promise<void>) | undefined;
+    const started = startGateway({ RED, node, user, broker, settings, ...(config.outbox ? { outbox: config.outbox } : {}) }).then((s) => (stop = s));
+    // Synchronously when it runs: the offline state is then sent before the broker node's own close ends the connection.
+    user.onClose(() => void user.track(stop ? stop() : started.then((s) => s())));
+  };
+}
+
+interface GatewayNodeContext {
   RED: NodeAPI;
   node: Node;
   user: UserNode;
@@ -33,12 +63,12 @@ export interface GatewayNodeContext {
 }
 
 /** The gateway does not run: a red status naming why, the reason logged once (status.ts). */
-export function fail(node: Node, statusKey: string, message: string): void {
+function fail(node: Node, statusKey: string, message: string): void {
   refuseToStart(node, `${NS}.status.${statusKey}`, configError(message));
 }
 
 /** Starts the gateway; resolves with the function that stops everything it started. */
-export async function startGateway({ RED, node, user, broker, settings, outbox: outboxId }: GatewayNodeContext): Promise<() => Promise<void>> {
+async function startGateway({ RED, node, user, broker, settings, outbox: outboxId }: GatewayNodeContext): Promise<() => Promise<void>> {
   const terminal = user.terminal;
   const client = terminal.client;
   let store: TransactionStore | undefined;
