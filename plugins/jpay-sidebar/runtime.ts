@@ -1,16 +1,8 @@
 /**
- * jpay-sidebar (Node-RED plugin, runtime part): the operator's board of every running
- * jpay-terminal and receipt outbox (lib/operator), pushed to the editor through RED.comms
- * on the retained topic `jpay/terminals`, and the admin routes behind the sidebar's buttons:
- *
- *   GET  /jpay/terminals                              jpay.read   the board
- *   POST /jpay/terminals/:id/test-connection          jpay.write
- *   POST /jpay/terminals/:id/x-report                 jpay.write
- *   POST /jpay/terminals/:id/purchase/confirmation    jpay.write  {amount} → {token, terminal, amount}
- *   POST /jpay/terminals/:id/purchase                 jpay.write  {token}  → the purchase's result
- *
- * With adminAuth a user's permissions decide (`*` and `write` may act, `read` may look);
- * without adminAuth everyone may (docs/operator-ui.md). The editor part is jpay-sidebar.html.
+ * The jpay-sidebar plugin's runtime (jpay-sidebar.ts loads it when the flows first hold a
+ * jpay node or the editor first asks for the board, not when Node-RED starts): the board
+ * of every running jpay-terminal and receipt outbox (lib/operator), pushed to the editor
+ * through RED.comms on the retained topic `jpay/terminals`, and what the admin routes do.
  */
 import type { Request, Response, RequestHandler } from 'express';
 import type { NodeAPI } from 'node-red';
@@ -19,14 +11,13 @@ import { TerminalBoard, type BoardEntry, type BoardOutbox, type BoardTerminal, t
 import { getBroker, type JpayMqttBrokerApi } from '../../nodes/shared/mqtt-broker-api';
 import { getTerminal } from '../../nodes/shared/terminal-lookup';
 
-const COMMS_TOPIC = 'jpay/terminals';
-const ROUTE = '/jpay/terminals';
-/** The board changes with every display message; the editor hears it at most this often. */
-const PUBLISH_EVERY_MS = 100;
-
-type PluginAPI = NodeAPI & {
+export type PluginAPI = NodeAPI & {
   plugins: { registerPlugin(id: string, definition: Record<string, unknown>): void };
 };
+
+const COMMS_TOPIC = 'jpay/terminals';
+/** The board changes with every display message; the editor hears it at most this often. */
+const PUBLISH_EVERY_MS = 100;
 
 /** Each broker's one BoardOutbox, so a scan that finds the same broker changes nothing. */
 const outboxes = new WeakMap<JpayMqttBrokerApi, BoardOutbox>();
@@ -48,7 +39,18 @@ function outboxOf(broker: JpayMqttBrokerApi, label: string): BoardOutbox {
   return outbox;
 }
 
-export = function register(RED: PluginAPI): void {
+/** What the sidebar's routes and the flow events do, once the board exists. */
+export interface Sidebar {
+  scan(): void;
+  board: RequestHandler;
+  testConnection: RequestHandler;
+  xReport: RequestHandler;
+  confirmPurchase: RequestHandler;
+  purchase: RequestHandler;
+}
+
+/** The board of the running terminals and outboxes, filled by a first scan. */
+export function openSidebar(RED: PluginAPI): Sidebar {
   const board = new TerminalBoard();
   const confirmations = new PurchaseConfirmations();
 
@@ -92,12 +94,6 @@ export = function register(RED: PluginAPI): void {
     board.sync(terminals);
     board.syncOutboxes(outboxes);
   };
-  RED.events.on('flows:started', scan);
-  RED.events.on('flows:stopped', scan);
-
-  const read = RED.auth.needsPermission('jpay.read') as RequestHandler;
-  const write = RED.auth.needsPermission('jpay.write') as RequestHandler;
-
   const terminalOf = (req: Request, res: Response): BoardTerminal | undefined => {
     const t = board.terminal(String(req.params.id));
     if (!t) res.status(404).json({ error: `terminal ${String(req.params.id)}: not running` });
@@ -110,41 +106,40 @@ export = function register(RED: PluginAPI): void {
   };
   const bodyOf = (req: Request): Record<string, unknown> => (req.body !== null && typeof req.body === 'object' ? (req.body as Record<string, unknown>) : {});
 
-  RED.httpAdmin.get(ROUTE, read, (_req, res) => void res.json(boardNow()));
-  RED.httpAdmin.post(`${ROUTE}/:id/test-connection`, write, (req, res) => {
-    const t = terminalOf(req, res);
-    if (t) void testConnection(t).then((r) => answer(res, r));
-  });
-  RED.httpAdmin.post(`${ROUTE}/:id/x-report`, write, (req, res) => {
-    const t = terminalOf(req, res);
-    if (t) void xReport(t).then((r) => answer(res, r));
-  });
-  RED.httpAdmin.post(`${ROUTE}/:id/purchase/confirmation`, write, (req, res) => {
-    const t = terminalOf(req, res);
-    if (!t) return;
-    try {
-      const amount = parseTestAmount(bodyOf(req).amount);
-      const { token, expiresInMs } = confirmations.issue(t.id, amount);
-      res.json({ token, expiresInMs, terminal: { id: t.id, label: t.label, address: `${t.host}:${t.port}` }, amount });
-    } catch (error) {
-      refuse(res, error);
-    }
-  });
-  RED.httpAdmin.post(`${ROUTE}/:id/purchase`, write, (req, res) => {
-    const t = terminalOf(req, res);
-    if (!t) return;
-    let amount: number;
-    try {
-      amount = confirmations.take(t.id, bodyOf(req).token);
-    } catch (error) {
-      refuse(res, error);
-      return;
-    }
-    void testPurchase(t, amount).then((r) => answer(res, r));
-  });
-
-  RED.plugins.registerPlugin('jpay-sidebar', {
-    type: 'jpay-sidebar',
-    onadd: () => undefined,
-  });
-};
+  scan();
+  return {
+    scan,
+    board: (_req, res) => void res.json(boardNow()),
+    testConnection: (req, res) => {
+      const t = terminalOf(req, res);
+      if (t) void testConnection(t).then((r) => answer(res, r));
+    },
+    xReport: (req, res) => {
+      const t = terminalOf(req, res);
+      if (t) void xReport(t).then((r) => answer(res, r));
+    },
+    confirmPurchase: (req, res) => {
+      const t = terminalOf(req, res);
+      if (!t) return;
+      try {
+        const amount = parseTestAmount(bodyOf(req).amount);
+        const { token, expiresInMs } = confirmations.issue(t.id, amount);
+        res.json({ token, expiresInMs, terminal: { id: t.id, label: t.label, address: `${t.host}:${t.port}` }, amount });
+      } catch (error) {
+        refuse(res, error);
+      }
+    },
+    purchase: (req, res) => {
+      const t = terminalOf(req, res);
+      if (!t) return;
+      let amount: number;
+      try {
+        amount = confirmations.take(t.id, bodyOf(req).token);
+      } catch (error) {
+        refuse(res, error);
+        return;
+      }
+      void testPurchase(t, amount).then((r) => answer(res, r));
+    },
+  };
+}

@@ -74,6 +74,36 @@ describe('package entry (the built main, loaded by plain require)', () => {
     assert.deepEqual(out.nodeRed, [], 'the library pulls in no Node-RED module');
   });
 
+  it("Node-RED's registration of every node and the plugin loads only the registration files: each type's code comes with its first node", () => {
+    const script = `
+      const pkg = require(${JSON.stringify(path.join(ROOT, 'package.json'))});
+      const types = {};
+      const RED = {
+        nodes: { registerType: (type, ctor) => (types[type] = ctor), createNode: () => undefined, eachNode: () => undefined, getNode: () => null },
+        plugins: { registerPlugin: () => undefined },
+        events: { on: () => undefined },
+        auth: { needsPermission: () => () => undefined },
+        httpAdmin: { get: () => undefined, post: () => undefined },
+        comms: { publish: () => undefined },
+        settings: {},
+        _: (key) => key,
+      };
+      const entries = [...Object.values(pkg['node-red'].nodes), ...Object.values(pkg['node-red'].plugins)];
+      const before = new Set(Object.keys(require.cache));
+      for (const file of entries) require(${JSON.stringify(ROOT)} + '/' + file)(RED);
+      const ours = () => Object.keys(require.cache).filter((f) => !before.has(f)).map((f) => f.slice(${JSON.stringify(ROOT)}.length + 1));
+      const atStart = ours();
+      // A jpay-report node is created (without a terminal it refuses to start): its code loads now.
+      const node = { on: () => undefined, status: () => undefined, error: () => undefined, warn: () => undefined, log: () => undefined };
+      types['jpay-report'].call(node, { id: 'r1', type: 'jpay-report', terminal: '' });
+      process.stdout.write(JSON.stringify({ atStart, entries, afterNode: ours().filter((f) => !atStart.includes(f)) }));
+    `;
+    const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8' })) as { atStart: string[]; entries: string[]; afterNode: string[] };
+    const registration = new Set([...out.entries, 'dist/nodes/shared/register.js']);
+    assert.deepEqual(out.atStart.filter((f) => !registration.has(f)), [], 'modules loaded while Node-RED registers the package');
+    assert.ok(out.afterNode.includes('dist/nodes/jpay-report/runtime.js'), `the first jpay-report node loads its code: ${out.afterNode.join(', ')}`);
+  });
+
   it('the built request validators are ajv standalone code, and decide exactly as the schemas do', () => {
     const generated = readFileSync(DIST_VALIDATORS, 'utf8');
     assert.match(generated, /ajv standalone/);

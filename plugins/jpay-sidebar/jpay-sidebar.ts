@@ -1,0 +1,53 @@
+/**
+ * jpay-sidebar (Node-RED plugin, runtime part): the operator's board of every running
+ * jpay-terminal and receipt outbox (lib/operator), pushed to the editor through RED.comms
+ * on the retained topic `jpay/terminals`, and the admin routes behind the sidebar's buttons:
+ *
+ *   GET  /jpay/terminals                              jpay.read   the board
+ *   POST /jpay/terminals/:id/test-connection          jpay.write
+ *   POST /jpay/terminals/:id/x-report                 jpay.write
+ *   POST /jpay/terminals/:id/purchase/confirmation    jpay.write  {amount} → {token, terminal, amount}
+ *   POST /jpay/terminals/:id/purchase                 jpay.write  {token}  → the purchase's result
+ *
+ * With adminAuth a user's permissions decide (`*` and `write` may act, `read` may look);
+ * without adminAuth everyone may (docs/operator-ui.md). The editor part is jpay-sidebar.html.
+ */
+import type { RequestHandler } from 'express';
+import type * as Runtime from './runtime';
+
+const ROUTE = '/jpay/terminals';
+/** The node types the board shows: a flow without them does not load the board. */
+const BOARD_TYPES = new Set(['jpay-terminal', 'jpay-publish', 'jpay-mqtt-broker']);
+
+export = function register(RED: Runtime.PluginAPI): void {
+  let sidebar: Runtime.Sidebar | undefined;
+  const open = (): Runtime.Sidebar => (sidebar ??= (require('./runtime') as typeof Runtime).openSidebar(RED));
+
+  // After every (partial) deploy and stop: the running terminals and outboxes.
+  const scan = (): void => {
+    if (sidebar) {
+      sidebar.scan();
+      return;
+    }
+    let shown = false;
+    RED.nodes.eachNode((def) => {
+      shown ||= BOARD_TYPES.has(def.type);
+    });
+    if (shown) open();
+  };
+  RED.events.on('flows:started', scan);
+  RED.events.on('flows:stopped', scan);
+
+  const read = RED.auth.needsPermission('jpay.read') as RequestHandler;
+  const write = RED.auth.needsPermission('jpay.write') as RequestHandler;
+  RED.httpAdmin.get(ROUTE, read, (req, res, next) => open().board(req, res, next));
+  RED.httpAdmin.post(`${ROUTE}/:id/test-connection`, write, (req, res, next) => open().testConnection(req, res, next));
+  RED.httpAdmin.post(`${ROUTE}/:id/x-report`, write, (req, res, next) => open().xReport(req, res, next));
+  RED.httpAdmin.post(`${ROUTE}/:id/purchase/confirmation`, write, (req, res, next) => open().confirmPurchase(req, res, next));
+  RED.httpAdmin.post(`${ROUTE}/:id/purchase`, write, (req, res, next) => open().purchase(req, res, next));
+
+  RED.plugins.registerPlugin('jpay-sidebar', {
+    type: 'jpay-sidebar',
+    onadd: () => undefined,
+  });
+};
