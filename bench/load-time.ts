@@ -1,12 +1,14 @@
 /**
- * Start-up cost of the package, as same-run ratios of wall-clock times of fresh processes:
- * - `require()` of the package main against a bare `node -e 0`;
+ * Start-up cost of the package, as same-run ratios of fresh processes:
+ * - `require()` of the package main against a bare `node -e 0` (wall-clock);
  * - Node-RED's start (until it serves the editor) with the package installed in its user
- *   directory against the same start without it.
+ *   directory against the same start without it: wall-clock, and the CPU time the Node-RED
+ *   process used until then (user + system, from /proc on Linux), which other jobs on a
+ *   shared machine do not inflate as they do the wall-clock.
  * The two sides alternate, run after run, so drift in the machine's load hits both alike.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -30,6 +32,13 @@ export interface Ratio {
 export interface LoadTimeResult {
   require: Ratio;
   nodeRed: Ratio;
+  /** CPU ms of the Node-RED process until it serves the editor; undefined where /proc is missing. */
+  nodeRedCpu: Ratio | undefined;
+}
+
+interface Timing {
+  wallMs: number;
+  cpuMs: number | undefined;
 }
 
 function timeProcess(args: string[]): number {
@@ -40,20 +49,34 @@ function timeProcess(args: string[]): number {
   return elapsed;
 }
 
-function compare(runs: number, subject: () => Promise<number> | number, baseline: () => Promise<number> | number): Promise<Ratio> {
-  return (async () => {
-    const s: number[] = [];
-    const b: number[] = [];
-    await baseline(); // warm the file cache for both sides
-    await subject();
-    for (let i = 0; i < runs; i += 1) {
-      b.push(await baseline());
-      s.push(await subject());
-    }
-    const subjectMs = median(s);
-    const baselineMs = median(b);
-    return { subject: subjectMs, baseline: baselineMs, ratio: subjectMs / baselineMs };
-  })();
+function ratioOf(subject: number[], baseline: number[]): Ratio {
+  const subjectMs = median(subject);
+  const baselineMs = median(baseline);
+  return { subject: subjectMs, baseline: baselineMs, ratio: subjectMs / baselineMs };
+}
+
+async function compare<T>(runs: number, subject: () => Promise<T> | T, baseline: () => Promise<T> | T): Promise<{ subject: T[]; baseline: T[] }> {
+  const s: T[] = [];
+  const b: T[] = [];
+  await baseline(); // warm the file cache for both sides
+  await subject();
+  for (let i = 0; i < runs; i += 1) {
+    b.push(await baseline());
+    s.push(await subject());
+  }
+  return { subject: s, baseline: b };
+}
+
+/** User + system CPU ms a running process has used (Linux /proc), or undefined elsewhere. */
+function cpuMsOf(pid: number | undefined): number | undefined {
+  try {
+    // After the command name: [11] and [12] are utime and stime (fields 14 and 15 of proc(5)), in 100 Hz clock ticks.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks * 10 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function freePort(): Promise<number> {
@@ -67,8 +90,8 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Milliseconds from spawning Node-RED until it logs that its server runs. */
-async function timeNodeRed(userDir: string): Promise<number> {
+/** Milliseconds from spawning Node-RED until it logs that its server runs, and its CPU time until then. */
+async function timeNodeRed(userDir: string): Promise<Timing> {
   const port = await freePort();
   const red = require.resolve('node-red/red.js');
   const start = process.hrtime.bigint();
@@ -76,12 +99,12 @@ async function timeNodeRed(userDir: string): Promise<number> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   try {
-    return await new Promise<number>((resolve, reject) => {
+    return await new Promise<Timing>((resolve, reject) => {
       let out = '';
       child.stdout.setEncoding('utf8');
       child.stdout.on('data', (chunk: string) => {
         out += chunk;
-        if (out.includes('Server now running')) resolve(Number(process.hrtime.bigint() - start) / 1e6);
+        if (out.includes('Server now running')) resolve({ wallMs: Number(process.hrtime.bigint() - start) / 1e6, cpuMs: cpuMsOf(child.pid) });
         if (/\[error\]/.test(out)) reject(new Error(`Node-RED logged an error:\n${out}`));
       });
       child.once('exit', (code) => reject(new Error(`Node-RED exited (${code}) before it started:\n${out}`)));
@@ -110,7 +133,7 @@ function userDir(withPackage: boolean): string {
 
 export async function benchLoadTime(options: LoadTimeOptions): Promise<LoadTimeResult> {
   const main = path.join(ROOT, 'dist', 'lib', 'index.js');
-  const requireRatio = await compare(
+  const requireTimes = await compare(
     options.requireRuns,
     () => timeProcess(['-e', `require(${JSON.stringify(main)})`]),
     () => timeProcess(['-e', '0']),
@@ -123,7 +146,14 @@ export async function benchLoadTime(options: LoadTimeOptions): Promise<LoadTimeR
       () => timeNodeRed(withDir),
       () => timeNodeRed(withoutDir),
     );
-    return { require: requireRatio, nodeRed };
+    const cpu = (timings: Timing[]): number[] => timings.flatMap((t) => (t.cpuMs === undefined ? [] : [t.cpuMs]));
+    const withCpu = cpu(nodeRed.subject);
+    const withoutCpu = cpu(nodeRed.baseline);
+    return {
+      require: ratioOf(requireTimes.subject, requireTimes.baseline),
+      nodeRed: ratioOf(nodeRed.subject.map((t) => t.wallMs), nodeRed.baseline.map((t) => t.wallMs)),
+      nodeRedCpu: withCpu.length === options.nodeRedRuns && withoutCpu.length === options.nodeRedRuns ? ratioOf(withCpu, withoutCpu) : undefined,
+    };
   } finally {
     rmSync(withDir, { recursive: true, force: true });
     rmSync(withoutDir, { recursive: true, force: true });

@@ -41,7 +41,7 @@ export const FULL: Plan = {
   mqtt: { receipts: 1000, sequential: 300, rounds: 6 },
   recovery: { sales: 100, rounds: 6, resolvedEntries: 10_000 },
   gateway: { terminals: 200, pairs: 3 },
-  load: { requireRuns: 21, nodeRedRuns: 9 },
+  load: { requireRuns: 21, nodeRedRuns: 15 },
 };
 
 export const QUICK: Plan = {
@@ -302,13 +302,25 @@ function loadRows(r: LoadTimeResult): Row[] {
       pass: r.require.ratio <= TARGET.requireMain,
     },
     {
-      measurement: 'load: Node-RED start with the package vs without',
+      measurement: 'load: Node-RED start with the package vs without (wall-clock)',
       subject: ms(r.nodeRed.subject),
       baseline: ms(r.nodeRed.baseline),
       ratio: times(r.nodeRed.ratio),
       target: `≤ ${TARGET.nodeRedStart}×`,
       pass: r.nodeRed.ratio <= TARGET.nodeRedStart,
     },
+    ...(r.nodeRedCpu
+      ? [
+          {
+            measurement: "load: Node-RED start with the package vs without (the process's CPU time)",
+            subject: ms(r.nodeRedCpu.subject),
+            baseline: ms(r.nodeRedCpu.baseline),
+            ratio: times(r.nodeRedCpu.ratio),
+            target: `≤ ${TARGET.nodeRedStart}×`,
+            pass: r.nodeRedCpu.ratio <= TARGET.nodeRedStart,
+          },
+        ]
+      : []),
   ];
 }
 
