@@ -17,8 +17,8 @@ export type DeclineReason = (typeof DECLINE_REASONS)[number];
 export const CVMS = ['no', 'online', 'offline', 'cdcvm', 'signature'] as const;
 export type Cvm = (typeof CVMS)[number];
 
-/** Faults a single command can be given (see faults.ts). */
-export const FAULT_KINDS = [
+/** Response-stage faults (see faults.ts), in the order they are looked for. */
+export const RESPONSE_FAULTS = [
   'drop-before-record',
   'drop-after-record',
   'delay-response',
@@ -26,9 +26,10 @@ export const FAULT_KINDS = [
   'garbage-frame',
   'oversized-frame',
   'half-frame',
-  'host-unreachable',
-  'card-removed',
 ] as const;
+
+/** Faults a single command can be given: the response-stage ones and two that strike inside it. */
+export const FAULT_KINDS = [...RESPONSE_FAULTS, 'host-unreachable', 'card-removed'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface OutcomeSpec {
