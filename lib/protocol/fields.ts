@@ -80,6 +80,11 @@ export function yesNo(raw: string | undefined): boolean | undefined {
   return v === 'yes' ? true : v === 'no' ? false : undefined;
 }
 
+/** A wire name as a property key: `firmware-mcu` → `firmwareMcu`. */
+export function camelCase(wire: string): string {
+  return wire.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
+}
+
 /** Sets an optional property only when the value is defined (no `key: undefined` in results). */
 export function setIf<T extends object, K extends keyof T>(obj: T, key: K, value: T[K] | undefined): void {
   if (value !== undefined) obj[key] = value;

@@ -3,7 +3,7 @@
  * receipt (§8.6), both directions. All values stay strings as sent.
  */
 import { childElement, XmlElement } from '../codec/packet';
-import { readFields, setIf, text, writeFields, type FieldTable } from './fields';
+import { camelCase, readFields, setIf, text, writeFields, type FieldTable } from './fields';
 import { MasterKeysReceipt, TerminalParameters, WorkKeysReceipt } from './types';
 
 /** `<parameters>` children in the document's order; each key is its name in camelCase (`firmware-mcu` → firmwareMcu). */
@@ -11,10 +11,7 @@ const PARAMETER_NAMES = [
   ...['sn', 'app', 'firmware-mcu', 'firmware-boot', 'os', 'sdk', 'tid', 'mid', 'tconf', 'ntconf', 'cconf', 'ncconf', 'econf'],
   ...['neconf', 'kconf', 'nkconf', 'acqid', 'cccert', 'csca', 'cshost', 'accert', 'asca', 'ashost', 'kccert', 'ksca', 'devid'],
 ];
-const PARAMETER_FIELDS: FieldTable<TerminalParameters> = PARAMETER_NAMES.map((wire) => {
-  const key = wire.replace(/-(\w)/g, (_, c: string) => c.toUpperCase()) as keyof TerminalParameters;
-  return [wire, key, 'text'];
-});
+const PARAMETER_FIELDS: FieldTable<TerminalParameters> = PARAMETER_NAMES.map((wire) => [wire, camelCase(wire) as keyof TerminalParameters, 'text']);
 
 /** `<parameters>` → TerminalParameters. The document's field list misspells cccert as `ccert`: both are read. */
 export function parseParameters(el: XmlElement): TerminalParameters {

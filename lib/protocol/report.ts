@@ -9,17 +9,13 @@
  * the caller. Unparseable date-times read as absent in both.
  */
 import { childElement, childList, XmlElement, XmlNode } from '../codec/packet';
-import { fromWire, lines, linesElement, readFields, strictConvert, text, toWire, writeFields, type FieldTable } from './fields';
+import { camelCase, fromWire, lines, linesElement, readFields, strictConvert, text, toWire, writeFields, type FieldTable } from './fields';
 import { CardTypeTotals, OperationTotals, ReportTransaction, SReport, TotalsPair, XReport } from './types';
 
-/** Operation names on the wire and their OperationTotals keys, in the document's order. */
-const OPERATIONS = [
-  ['purchase', 'purchase'],
-  ['refund', 'refund'],
-  ['purchase-with-cashback', 'purchaseWithCashback'],
-  ['purchase-reversal', 'purchaseReversal'],
-  ['refund-reversal', 'refundReversal'],
-] as const;
+/** Operation names on the wire, in the document's order, and their OperationTotals keys (camelCase). */
+const OPERATIONS = ['purchase', 'refund', 'purchase-with-cashback', 'purchase-reversal', 'refund-reversal'].map(
+  (op) => [op, camelCase(op) as keyof Omit<OperationTotals, 'totalCount' | 'totalSum'>] as const,
+);
 
 const HEADER_FIELDS: FieldTable<XReport['header']> = [
   ['mid', 'mid', 'text'],
