@@ -3,6 +3,7 @@
 // converted (major-unit amounts, flags); every rule about a parameter is the protocol's
 // (lib/protocol/schemas.ts), and its errors name the option the user typed (`--cashback`).
 
+import { definedOnly } from '../../defined';
 import { JpayValidationError } from '../../errors';
 import type { CommandName, ReportType, TransactionRequest, TransactionType } from '../../protocol/types';
 import { Secret } from '../../protocol/secret';
@@ -113,11 +114,6 @@ export function parseSeconds(raw: string | undefined, flag: string, command?: st
   return Math.round(Number(raw) * 1000);
 }
 
-/** Drops undefined members so requests compare and print cleanly. */
-function compact<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
-}
-
 function amount(values: OptionValues, name: string): number | undefined {
   return parseMajorAmount(str(values, name), `--${name}`);
 }
@@ -144,9 +140,9 @@ function payment(spec: PaymentSpec): CommandSpec {
     needsPassword,
     transaction: true,
     plan(values) {
-      const params = compact({ ...request(values), currency: str(values, 'currency') }) as TransactionRequest;
+      const params = definedOnly({ ...request(values), currency: str(values, 'currency') }) as TransactionRequest;
       const cancelAfterMs = parseSeconds(str(values, 'cancel-after'), '--cancel-after', spec.name);
-      return compact({ command: 'transaction' as const, request: checked('transaction', params, spec.name), cancelAfterMs });
+      return definedOnly({ command: 'transaction' as const, request: checked('transaction', params, spec.name), cancelAfterMs });
     },
   };
 }
@@ -289,7 +285,7 @@ export const COMMANDS: readonly CommandSpec[] = [
         amount: mainAmount(values),
         amountOther: amount(values, 'cashback'),
         rrn: str(values, 'rrn'),
-        manual: compact({ pan: str(values, 'pan') as string, expiry: str(values, 'expiry') as string, cardholder: str(values, 'cardholder') }),
+        manual: definedOnly({ pan: str(values, 'pan') as string, expiry: str(values, 'expiry') as string, cardholder: str(values, 'cardholder') }),
       };
     },
   }),
@@ -316,7 +312,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       'recovery could not decide and the outcomes kept for Node-RED nodes that never received them.',
       "Stop Node-RED first when FILE is its terminal's journal: one process at a time.",
     ].join('\n'),
-    plan: (values) => compact({ command: 'recover' as const, acknowledge: str(values, 'acknowledge') }),
+    plan: (values) => definedOnly({ command: 'recover' as const, acknowledge: str(values, 'acknowledge') }),
   }),
 ];
 
