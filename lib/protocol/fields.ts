@@ -97,7 +97,15 @@ export function setIf<T extends object, K extends keyof T>(obj: T, key: K, value
 export type FieldKind = 'text' | 'amount' | 'sum' | 'count' | 'datetime' | 'yesno';
 
 /** A typed object's fields and their elements, in the document's order: wire name, key, kind. */
-export type FieldTable<T> = readonly (readonly [wire: string, key: keyof T & string, kind: FieldKind])[];
+export type FieldTable<T, K extends string = FieldKind> = readonly (readonly [wire: string, key: keyof T & string, kind: K])[];
+
+/**
+ * A field table from its rows: a plain wire name is a text field whose key is the name in
+ * camelCase (`resp-code` → respCode); any other field is written out as [wire, key, kind].
+ */
+export function fieldTable<T, K extends string = FieldKind>(...rows: readonly (string | readonly [string, keyof T & string, K])[]): FieldTable<T, K> {
+  return rows.map((row) => (typeof row === 'string' ? [row, camelCase(row) as keyof T & string, 'text' as K] : row));
+}
 
 const FROM_WIRE: Readonly<Record<FieldKind, (raw: string, field: string) => string | number | boolean | undefined>> = {
   text: (raw) => raw,

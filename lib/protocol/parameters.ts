@@ -3,15 +3,14 @@
  * receipt (§8.6), both directions. All values stay strings as sent.
  */
 import { childElement, XmlElement } from '../codec/packet';
-import { camelCase, readFields, setIf, text, writeFields, type FieldTable } from './fields';
+import { fieldTable, readFields, setIf, text, writeFields } from './fields';
 import { MasterKeysReceipt, TerminalParameters, WorkKeysReceipt } from './types';
 
-/** `<parameters>` children in the document's order; each key is its name in camelCase (`firmware-mcu` → firmwareMcu). */
-const PARAMETER_NAMES = [
+/** `<parameters>` children in the document's order: all text, each key the name in camelCase (`firmware-mcu` → firmwareMcu). */
+const PARAMETER_FIELDS = fieldTable<TerminalParameters>(
   ...['sn', 'app', 'firmware-mcu', 'firmware-boot', 'os', 'sdk', 'tid', 'mid', 'tconf', 'ntconf', 'cconf', 'ncconf', 'econf'],
   ...['neconf', 'kconf', 'nkconf', 'acqid', 'cccert', 'csca', 'cshost', 'accert', 'asca', 'ashost', 'kccert', 'ksca', 'devid'],
-];
-const PARAMETER_FIELDS: FieldTable<TerminalParameters> = PARAMETER_NAMES.map((wire) => [wire, camelCase(wire) as keyof TerminalParameters, 'text']);
+);
 
 /** `<parameters>` → TerminalParameters. The document's field list misspells cccert as `ccert`: both are read. */
 export function parseParameters(el: XmlElement): TerminalParameters {
@@ -40,10 +39,7 @@ export function workKeysToElements(r: WorkKeysReceipt): XmlElement {
   return el;
 }
 
-const MASTER_KEYS_FIELDS: FieldTable<MasterKeysReceipt> = [
-  ['pkcv', 'pinKcv', 'text'],
-  ['mkcv', 'macKcv', 'text'],
-];
+const MASTER_KEYS_FIELDS = fieldTable<MasterKeysReceipt>(['pkcv', 'pinKcv', 'text'], ['mkcv', 'macKcv', 'text']);
 
 /** `<receipt><pkcv/><mkcv/></receipt>` of loadmasterkeys → MasterKeysReceipt. */
 export function parseMasterKeysReceipt(el: XmlElement): MasterKeysReceipt {

@@ -10,7 +10,7 @@
  * are present (the CFT example), `tstatus` decides.
  */
 import { XmlElement, XmlNode } from '../codec/packet';
-import { fromWire, lines, linesElement, put, text, toWire, tryConvert, type FieldKind } from './fields';
+import { fieldTable, fromWire, lines, linesElement, put, text, toWire, tryConvert, type FieldKind } from './fields';
 import { Receipt, SbpCftBlock } from './types';
 import { decodeApplicationName } from './values';
 
@@ -18,45 +18,25 @@ type Kind = FieldKind | 'lines' | 'cft';
 
 type FieldKey = Exclude<keyof Receipt, 'approved' | 'receiptNumber' | 'applicationName' | 'extra'>;
 
-/** Wire name, receipt key and kind, in the document's element order. */
-const FIELDS: readonly (readonly [string, FieldKey, Kind])[] = [
+/** The receipt's children in the document's element order (a plain name: text, key in camelCase). */
+const FIELDS = fieldTable<Pick<Receipt, FieldKey>, Kind>(
   ['header', 'header', 'lines'],
-  ['tid', 'tid', 'text'],
-  ['mid', 'mid', 'text'],
-  ['seq', 'seq', 'text'],
-  ['type', 'type', 'text'],
-  ['state', 'state', 'text'],
+  ...['tid', 'mid', 'seq', 'type', 'state'],
   ['status', 'paymentStatus', 'text'],
-  ['tstatus', 'tstatus', 'text'],
+  'tstatus',
   ['amount-authorized', 'amountAuthorized', 'amount'],
   ['amount-other', 'amountOther', 'amount'],
-  ['currency', 'currency', 'text'],
-  ['aid', 'aid', 'text'],
-  ['appname', 'appname', 'text'],
-  ['apname', 'apname', 'text'],
-  ['alabel', 'alabel', 'text'],
-  ['ict-id', 'ictId', 'text'],
-  ['pin-entered', 'pinEntered', 'text'],
+  ...['currency', 'aid', 'appname', 'apname', 'alabel', 'ict-id', 'pin-entered'],
   ['cdcvm', 'cdcvm', 'yesno'],
   ['signature', 'signature', 'yesno'],
-  ['pan', 'pan', 'text'],
-  ['aed', 'aed', 'text'],
-  ['rrn', 'rrn', 'text'],
-  ['resp-code', 'respCode', 'text'],
-  ['resp-code-description', 'respCodeDescription', 'text'],
-  ['auth-number', 'authNumber', 'text'],
+  ...['pan', 'aed', 'rrn', 'resp-code', 'resp-code-description', 'auth-number'],
   ['datetime', 'datetime', 'datetime'],
-  ['tsi', 'tsi', 'text'],
-  ['tvr', 'tvr', 'text'],
-  ['decline-reason', 'declineReason', 'text'],
-  ['acquirer-tag', 'acquirerTag', 'text'],
-  ['bank-name', 'bankName', 'text'],
-  ['iface', 'iface', 'text'],
+  ...['tsi', 'tvr', 'decline-reason', 'acquirer-tag', 'bank-name', 'iface'],
   ['cft', 'cft', 'cft'],
-  ['error-code', 'errorCode', 'text'],
+  'error-code',
   ['footer', 'footer', 'lines'],
-  ['record', 'record', 'text'],
-];
+  'record',
+);
 
 export const PLAIN_TEXT_PAN = 'plain-text-pan';
 

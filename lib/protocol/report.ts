@@ -9,7 +9,7 @@
  * the caller. Unparseable date-times read as absent in both.
  */
 import { childElement, childList, XmlElement, XmlNode } from '../codec/packet';
-import { camelCase, fromWire, lines, linesElement, readFields, strictConvert, text, toWire, writeFields, type FieldTable } from './fields';
+import { camelCase, fromWire, lines, linesElement, fieldTable, readFields, strictConvert, text, toWire, writeFields } from './fields';
 import { CardTypeTotals, OperationTotals, ReportTransaction, SReport, TotalsPair, XReport } from './types';
 
 /** Operation names on the wire, in the document's order, and their OperationTotals keys (camelCase). */
@@ -17,32 +17,20 @@ const OPERATIONS = ['purchase', 'refund', 'purchase-with-cashback', 'purchase-re
   (op) => [op, camelCase(op) as keyof Omit<OperationTotals, 'totalCount' | 'totalSum'>] as const,
 );
 
-const HEADER_FIELDS: FieldTable<XReport['header']> = [
-  ['mid', 'mid', 'text'],
-  ['tid', 'tid', 'text'],
-  // `title` (lines) stands here.
-  ['cur', 'currency', 'text'],
-  ['time', 'time', 'datetime'],
-];
+// `title` (lines) stands between tid and cur.
+const HEADER_FIELDS = fieldTable<XReport['header']>('mid', 'tid', ['cur', 'currency', 'text'], ['time', 'time', 'datetime']);
 
-const TRANSACTION_FIELDS: FieldTable<ReportTransaction> = [
-  ['status', 'status', 'text'],
-  ['state', 'state', 'text'],
-  ['type', 'type', 'text'],
-  ['seq', 'seq', 'text'],
+const TRANSACTION_FIELDS = fieldTable<ReportTransaction>(
+  ...['status', 'state', 'type', 'seq'],
   ['aa', 'amount', 'amount'],
   ['ao', 'amountOther', 'amount'],
-  ['rrn', 'rrn', 'text'],
+  'rrn',
   ['time', 'time', 'datetime'],
   ['apn', 'authCode', 'text'],
   ['arc', 'respCode', 'text'],
   ['cur', 'currency', 'text'],
-  ['pan', 'pan', 'text'],
-  ['aed', 'aed', 'text'],
-  ['aid', 'aid', 'text'],
-  ['tvr', 'tvr', 'text'],
-  ['tsi', 'tsi', 'text'],
-];
+  ...['pan', 'aed', 'aid', 'tvr', 'tsi'],
+);
 
 /** A count or sum of the totals: absent reads as 0, malformed throws. */
 function strictNumber(el: XmlElement, name: string, kind: 'count' | 'sum'): number {
@@ -108,25 +96,18 @@ export function xreportToElement(r: XReport): XmlElement {
 
 // ---- sreport ----
 
-const SREPORT_FIELDS: FieldTable<SReport> = [
-  ['resp-code', 'respCode', 'text'],
-  ['approval-number', 'approvalNumber', 'text'],
-  ['rrn', 'rrn', 'text'],
+const SREPORT_FIELDS = fieldTable<SReport>(
+  ...['resp-code', 'approval-number', 'rrn'],
   ['orig-amount', 'terminalTotal', 'sum'],
   ['amount', 'hostTotal', 'sum'],
   ['datetime', 'datetime', 'datetime'],
-  ['tid', 'tid', 'text'],
-  ['mid', 'mid', 'text'],
+  ...['tid', 'mid'],
   ['cur', 'currency', 'text'],
   ['from', 'from', 'datetime'],
   ['to', 'to', 'datetime'],
   ['tnum', 'transactionCount', 'count'],
-  ['batch-upload', 'batchUpload', 'text'],
-  ['art-resp-code', 'artRespCode', 'text'],
-  ['cov-resp-code', 'covRespCode', 'text'],
-  ['cov-rrn', 'covRrn', 'text'],
-  ['settlement-result', 'settlementResult', 'text'],
-];
+  ...['batch-upload', 'art-resp-code', 'cov-resp-code', 'cov-rrn', 'settlement-result'],
+);
 
 /**
  * `<sreport>` → SReport. `passed` is settlement-result = passed; when settlement-result
