@@ -3,6 +3,7 @@
  * element names and order) and parseRequest() for the terminal side (the simulator).
  */
 import { packet, Packet, XmlElement } from '../codec/packet';
+import { definedOnly } from '../defined';
 import { JpayValidationError } from '../errors';
 import { nonEmptyText, put, text } from './fields';
 import { findRequestProblem, isCommandName, validateRequest, ValidationProblem } from './validation';
@@ -168,36 +169,36 @@ function transactionType(command: CommandName, p: Packet): TransactionType {
 function transactionParams(p: Packet): RequestParams['transaction'] {
   const c: CommandName = 'transaction';
   const b = p.body;
-  const params: TransactionRequest & { password?: string } = { type: transactionType(c, p) };
-  const amount = wireAmount(c, nonEmptyText(b, 'amount'), 'amount');
-  if (amount !== undefined) params.amount = amount;
-  const amountOther = wireAmount(c, nonEmptyText(b, 'amount-other'), 'amount-other');
-  if (amountOther !== undefined) params.amountOther = amountOther;
-  const currency = nonEmptyText(b, 'currency');
-  if (currency !== undefined) params.currency = currency;
-  const rrn = nonEmptyText(b, 'rrn');
-  if (rrn !== undefined) params.rrn = rrn;
-  const number = nonEmptyText(b, 'number');
-  if (number !== undefined) {
-    if (number.toLowerCase() === 'last') params.number = 'last';
-    else if (/^\d{1,6}$/.test(number)) params.number = Number(number);
-    else fail(c, 'formaterror', 'number', 'must be a receipt number (up to 6 digits) or last');
-  }
-  const forced = forcedFlag(c, p);
-  if (forced !== undefined) params.forced = forced;
-  const sbp = optionalBoolean(c, p.attrs['force-sbp'], 'force-sbp');
-  if (sbp !== undefined) params.sbp = sbp;
+  // Checked in this order: the first problem is the one reported.
+  return definedOnly<RequestParams['transaction']>({
+    type: transactionType(c, p),
+    amount: wireAmount(c, nonEmptyText(b, 'amount'), 'amount'),
+    amountOther: wireAmount(c, nonEmptyText(b, 'amount-other'), 'amount-other'),
+    currency: nonEmptyText(b, 'currency'),
+    rrn: nonEmptyText(b, 'rrn'),
+    number: receiptNumber(c, nonEmptyText(b, 'number')),
+    forced: forcedFlag(c, p),
+    sbp: optionalBoolean(c, p.attrs['force-sbp'], 'force-sbp'),
+    manual: manualEntry(c, b),
+    password: nonEmptyText(b, 'password'),
+  });
+}
+
+function receiptNumber(command: CommandName, raw: string | undefined): number | 'last' | undefined {
+  if (raw === undefined) return undefined;
+  if (raw.toLowerCase() === 'last') return 'last';
+  if (/^\d{1,6}$/.test(raw)) return Number(raw);
+  fail(command, 'formaterror', 'number', 'must be a receipt number (up to 6 digits) or last');
+}
+
+function manualEntry(command: CommandName, b: XmlElement): TransactionRequest['manual'] {
   const pan = nonEmptyText(b, 'pan');
   const expired = nonEmptyText(b, 'expired');
   const cardholder = nonEmptyText(b, 'cardholder');
-  if (pan !== undefined || expired !== undefined || cardholder !== undefined) {
-    if (pan === undefined) fail(c, 'invalidarguments', 'pan', 'is required with manual card entry (expired, cardholder)');
-    if (expired === undefined) fail(c, 'invalidarguments', 'expired', 'is required with manual card entry (pan)');
-    params.manual = cardholder === undefined ? { pan, expiry: expired } : { pan, expiry: expired, cardholder };
-  }
-  const password = nonEmptyText(b, 'password');
-  if (password !== undefined) params.password = password;
-  return params;
+  if (pan === undefined && expired === undefined && cardholder === undefined) return undefined;
+  if (pan === undefined) fail(command, 'invalidarguments', 'pan', 'is required with manual card entry (expired, cardholder)');
+  if (expired === undefined) fail(command, 'invalidarguments', 'expired', 'is required with manual card entry (pan)');
+  return definedOnly({ pan, expiry: expired, cardholder });
 }
 
 type WireParser<C extends CommandName> = (p: Packet) => RequestParams[C];
