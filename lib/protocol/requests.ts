@@ -10,10 +10,29 @@ import { findRequestProblem, isCommandName, validateRequest, ValidationProblem }
 import { CommandName, RequestParams, TRANSACTION_TYPES, TransactionRequest, TransactionType } from './types';
 import { amountToWire } from './values';
 
-type Builder<C extends CommandName> = (params: RequestParams[C]) => { body: XmlElement; attrs?: Record<string, string> };
+type BodyCommand = Exclude<CommandName, 'login' | 'transaction'>;
 
-const tokenBody = (p: { token: string }): { body: XmlElement } => ({ body: { token: p.token } });
-const passwordBody = (p: { password: string }): { body: XmlElement } => ({ body: { password: p.password } });
+const TOKEN = [['token', 'token']] as const;
+const PASSWORD = [['password', 'password']] as const;
+
+/** The body of every command but login and transaction, in element order: parameter and element, each one required. */
+const BODY_FIELDS: { [C in BodyCommand]: readonly (readonly [keyof RequestParams[C] & string, string])[] } = {
+  logout: TOKEN,
+  changepassword: [...TOKEN, ...PASSWORD, ['newPassword', 'newpassword']],
+  updateconfiguration: TOKEN,
+  loadworkkeys: TOKEN,
+  loadmasterkeys: TOKEN,
+  testconnection: TOKEN,
+  getparameters: TOKEN,
+  report: [...PASSWORD, ['reportType', 'report-type']],
+  settlement: PASSWORD,
+  clear: PASSWORD,
+  resetpassword: [],
+  sethostkey: [...TOKEN, ['name', 'name'], ['material', 'material']],
+  runreset: TOKEN,
+};
+
+type Fields = readonly (readonly [string, string])[];
 
 // Element order: every example of §8.9 is a subsequence of this order.
 function transactionBody(p: RequestParams['transaction']): { body: XmlElement; attrs?: Record<string, string> } {
@@ -33,33 +52,22 @@ function transactionBody(p: RequestParams['transaction']): { body: XmlElement; a
   return p.sbp === undefined ? { body } : { body, attrs: { 'force-sbp': p.sbp ? 'true' : 'false' } };
 }
 
-const BUILDERS: { [C in CommandName]: Builder<C> } = {
-  login: (p) => ({
-    body: { password: p.password },
-    attrs: p.clientHandshake === undefined ? undefined : { 'client-handshake': p.clientHandshake },
-  }),
-  logout: tokenBody,
-  changepassword: (p) => ({ body: { token: p.token, password: p.password, newpassword: p.newPassword } }),
-  updateconfiguration: tokenBody,
-  loadworkkeys: tokenBody,
-  loadmasterkeys: tokenBody,
-  testconnection: tokenBody,
-  getparameters: tokenBody,
-  transaction: transactionBody,
-  report: (p) => ({ body: { password: p.password, 'report-type': p.reportType } }),
-  settlement: passwordBody,
-  clear: passwordBody,
-  resetpassword: () => ({ body: {} }),
-  sethostkey: (p) => ({ body: { token: p.token, name: p.name, material: p.material } }),
-  runreset: tokenBody,
-};
+function bodyOf(command: CommandName, params: unknown): { body: XmlElement; attrs?: Record<string, string> } {
+  if (command === 'transaction') return transactionBody(params as RequestParams['transaction']);
+  if (command === 'login') {
+    const p = params as RequestParams['login'];
+    return { body: { password: p.password }, attrs: p.clientHandshake === undefined ? undefined : { 'client-handshake': p.clientHandshake } };
+  }
+  const values = params as Record<string, string>;
+  return { body: Object.fromEntries((BODY_FIELDS[command] as Fields).map(([key, wire]) => [wire, values[key]])) };
+}
 
 /** Validates the parameters (JpayValidationError naming the field), then builds the command packet. */
 export function buildRequest<C extends CommandName>(command: C, params: RequestParams[C]): Packet {
   if (!isCommandName(command)) throw new JpayValidationError('command', 'is not a JPAY command');
   const value = (params === undefined && command === 'resetpassword' ? {} : params) as RequestParams[C];
   validateRequest(command, value);
-  const { body, attrs } = (BUILDERS[command] as Builder<C>)(value);
+  const { body, attrs } = bodyOf(command, value);
   return packet(command, body, attrs ?? {});
 }
 
@@ -201,43 +209,19 @@ function manualEntry(command: CommandName, b: XmlElement): TransactionRequest['m
   return definedOnly({ pan, expiry: expired, cardholder });
 }
 
-type WireParser<C extends CommandName> = (p: Packet) => RequestParams[C];
-
-const tokenParams = (c: CommandName) => (p: Packet) => ({ token: required(c, p.body, 'token') });
-const passwordParams = (c: CommandName) => (p: Packet) => ({ password: required(c, p.body, 'password') });
-
-const PARSERS: { [C in CommandName]: WireParser<C> } = {
-  login: (p) => {
+function paramsOf(command: CommandName, p: Packet): RequestParams[CommandName] {
+  if (command === 'transaction') return transactionParams(p);
+  if (command === 'login') {
     const password = required('login', p.body, 'password');
     const handshake = p.attrs['client-handshake']?.trim();
     return handshake === undefined ? { password } : { password, clientHandshake: handshake };
-  },
-  logout: tokenParams('logout'),
-  changepassword: (p) => ({
-    token: required('changepassword', p.body, 'token'),
-    password: required('changepassword', p.body, 'password'),
-    newPassword: required('changepassword', p.body, 'newpassword'),
-  }),
-  updateconfiguration: tokenParams('updateconfiguration'),
-  loadworkkeys: tokenParams('loadworkkeys'),
-  loadmasterkeys: tokenParams('loadmasterkeys'),
-  testconnection: tokenParams('testconnection'),
-  getparameters: tokenParams('getparameters'),
-  transaction: transactionParams,
-  report: (p) => ({
-    password: required('report', p.body, 'password'),
-    reportType: required('report', p.body, 'report-type') as RequestParams['report']['reportType'],
-  }),
-  settlement: passwordParams('settlement'),
-  clear: passwordParams('clear'),
-  resetpassword: () => ({}),
-  sethostkey: (p) => ({
-    token: required('sethostkey', p.body, 'token'),
-    name: required('sethostkey', p.body, 'name'),
-    material: required('sethostkey', p.body, 'material').replace(/\s+/g, ''),
-  }),
-  runreset: tokenParams('runreset'),
-};
+  }
+  const params: Record<string, string> = {};
+  for (const [key, wire] of BODY_FIELDS[command] as Fields) params[key] = required(command, p.body, wire);
+  // Base64 key material may be wrapped over lines.
+  if (command === 'sethostkey') params.material = params.material.replace(/\s+/g, '');
+  return params as RequestParams[CommandName];
+}
 
 /**
  * Terminal side: a command packet → typed parameters, or the failure status to answer
@@ -249,7 +233,7 @@ export function parseRequest(p: Packet): RequestParseResult {
     return { ok: false, failure: { status: 'notimplemented', field: command, reason: 'is not a JPAY command' } };
   }
   try {
-    const params = (PARSERS[command] as WireParser<CommandName>)(p);
+    const params = paramsOf(command, p);
     const problem = findRequestProblem(command, params);
     if (problem) return { ok: false, failure: failureOf(command, problem) };
     return { ok: true, request: { command, params } as ParsedRequest };
