@@ -63,40 +63,16 @@ Magic amounts 777.00–777.99 select outcomes (777.05 = notauthorized, 777.41 = 
 see docs/simulator.md for the table of test cards and magic amounts.
 Ctrl-C or SIGTERM closes every connection and exits.`;
 
-const OPTIONS = {
-  port: { type: 'string', short: 'p' },
-  host: { type: 'string' },
-  'activator-port': { type: 'string' },
-  'control-port': { type: 'string' },
-  'control-host': { type: 'string' },
-  'no-control': { type: 'boolean' },
-  'max-connections': { type: 'string' },
-  'first-packet-timeout': { type: 'string' },
-  'max-response-size': { type: 'string' },
-  scenario: { type: 'string', short: 's' },
-  'log-file': { type: 'string', short: 'l' },
-  password: { type: 'string' },
-  tid: { type: 'string' },
-  mid: { type: 'string' },
-  currency: { type: 'string' },
-  'card-delay': { type: 'string' },
-  'keepalive-interval': { type: 'string' },
-  'host-delay': { type: 'string' },
-  'card-timeout': { type: 'string' },
-  'no-auto-present': { type: 'boolean' },
-  'default-card': { type: 'string' },
-  sbp: { type: 'boolean' },
-  'sbp-cft': { type: 'boolean' },
-  'sbp-delay': { type: 'string' },
-  dex: { type: 'boolean' },
-  'host-unreachable': { type: 'boolean' },
-  'mifare-image': { type: 'string' },
-  'mifare-close-without-receipt': { type: 'string' },
-  quiet: { type: 'boolean', short: 'q' },
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-  version: { type: 'boolean', short: 'v' },
-} as const;
+/**
+ * The parseArgs options, read off HELP so that the help and the parser cannot drift apart:
+ * a flag followed by `<…>` takes a value, any other is a switch.
+ */
+const OPTIONS = Object.fromEntries(
+  [...HELP.matchAll(/^ {2}(?:-(\w), | {4})--([a-z-]+)( <)?/gm)].map(([, short, name, value]) => [
+    name,
+    { type: value ? 'string' : 'boolean', ...(short ? { short } : {}) } as const,
+  ]),
+);
 
 function integer(value: string | undefined, name: string, min = 0, max = 2_147_483_647): number | undefined {
   if (value === undefined) return undefined;
@@ -109,44 +85,49 @@ function integer(value: string | undefined, name: string, min = 0, max = 2_147_4
 /** Command-line arguments → simulator options (throws JpayValidationError naming the option). */
 export function optionsFromArgs(args: string[]): { options: SimulatorOptions; quiet: boolean; json: boolean; help: boolean; version: boolean } {
   const { values } = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: false });
+  const str = (name: string): string | undefined => {
+    const value = values[name];
+    return typeof value === 'string' ? value : undefined;
+  };
+  const flag = (name: string): boolean => values[name] === true;
   const options: SimulatorOptions = {
-    port: integer(values.port, 'port', 0, 65535) ?? 4433,
-    host: values.host,
-    activatorPort: integer(values['activator-port'], 'activator-port', 0, 65535) ?? 4434,
-    controlPort: values['no-control'] ? undefined : (integer(values['control-port'], 'control-port', 0, 65535) ?? 4435),
-    controlHost: values['control-host'],
-    scenario: values.scenario,
-    logFile: values['log-file'],
-    maxConnections: integer(values['max-connections'], 'max-connections', 1, 65535),
-    maxResponseFrameSize: integer(values['max-response-size'], 'max-response-size', 1024, 0xffffffff),
+    port: integer(str('port'), 'port', 0, 65535) ?? 4433,
+    host: str('host'),
+    activatorPort: integer(str('activator-port'), 'activator-port', 0, 65535) ?? 4434,
+    controlPort: flag('no-control') ? undefined : (integer(str('control-port'), 'control-port', 0, 65535) ?? 4435),
+    controlHost: str('control-host'),
+    scenario: str('scenario'),
+    logFile: str('log-file'),
+    maxConnections: integer(str('max-connections'), 'max-connections', 1, 65535),
+    maxResponseFrameSize: integer(str('max-response-size'), 'max-response-size', 1024, 0xffffffff),
   };
   const terminal: NonNullable<SimulatorOptions['terminal']> = {};
-  if (values.password !== undefined) {
-    validateFields('login', { password: values.password }, (field) => `--${field}`);
-    terminal.password = values.password;
+  if (str('password') !== undefined) {
+    validateFields('login', { password: str('password') }, (field) => `--${field}`);
+    terminal.password = str('password');
   }
-  if (values.tid !== undefined) terminal.tid = values.tid;
-  if (values.mid !== undefined) terminal.mid = values.mid;
-  if (values.currency !== undefined) terminal.currency = values.currency;
+  if (str('tid') !== undefined) terminal.tid = str('tid');
+  if (str('mid') !== undefined) terminal.mid = str('mid');
+  if (str('currency') !== undefined) terminal.currency = str('currency');
   if (Object.keys(terminal).length > 0) options.terminal = terminal;
   const timing: NonNullable<SimulatorOptions['timing']> = {
-    cardDelayMs: integer(values['card-delay'], 'card-delay'),
-    keepaliveIntervalMs: integer(values['keepalive-interval'], 'keepalive-interval', 1),
-    hostDelayMs: integer(values['host-delay'], 'host-delay'),
-    cardTimeoutMs: integer(values['card-timeout'], 'card-timeout', 1),
-    firstPacketTimeoutMs: integer(values['first-packet-timeout'], 'first-packet-timeout', 1),
+    cardDelayMs: integer(str('card-delay'), 'card-delay'),
+    keepaliveIntervalMs: integer(str('keepalive-interval'), 'keepalive-interval', 1),
+    hostDelayMs: integer(str('host-delay'), 'host-delay'),
+    cardTimeoutMs: integer(str('card-timeout'), 'card-timeout', 1),
+    firstPacketTimeoutMs: integer(str('first-packet-timeout'), 'first-packet-timeout', 1),
   };
   if (Object.values(timing).some((v) => v !== undefined)) options.timing = timing;
-  if (values['no-auto-present']) options.autoPresent = false;
-  if (values['default-card'] !== undefined) options.defaultCard = values['default-card'];
-  if (values.sbp || values['sbp-cft'] || values['sbp-delay'] !== undefined) {
-    options.sbp = { enabled: true, cft: values['sbp-cft'] ?? false, payDelayMs: integer(values['sbp-delay'], 'sbp-delay') };
+  if (flag('no-auto-present')) options.autoPresent = false;
+  if (str('default-card') !== undefined) options.defaultCard = str('default-card');
+  if (flag('sbp') || flag('sbp-cft') || str('sbp-delay') !== undefined) {
+    options.sbp = { enabled: true, cft: flag('sbp-cft'), payDelayMs: integer(str('sbp-delay'), 'sbp-delay') };
   }
-  if (values.dex) options.dex = { enabled: true };
-  if (values['host-unreachable']) options.hostReachable = false;
+  if (flag('dex')) options.dex = { enabled: true };
+  if (flag('host-unreachable')) options.hostReachable = false;
   const mifare: NonNullable<SimulatorOptions['mifare']> = {};
-  if (values['mifare-image'] !== undefined) mifare.card = { imageFile: values['mifare-image'] };
-  const closeMode = values['mifare-close-without-receipt'];
+  if (str('mifare-image') !== undefined) mifare.card = { imageFile: str('mifare-image') };
+  const closeMode = str('mifare-close-without-receipt');
   if (closeMode !== undefined) {
     if (!(MIFARE_CLOSE_MODES as readonly string[]).includes(closeMode)) {
       throw new JpayValidationError('--mifare-close-without-receipt', `must be one of ${MIFARE_CLOSE_MODES.join(', ')}`);
@@ -154,7 +135,7 @@ export function optionsFromArgs(args: string[]): { options: SimulatorOptions; qu
     mifare.closeWithoutReceipt = closeMode as MifareCloseMode;
   }
   if (Object.keys(mifare).length > 0) options.mifare = mifare;
-  return { options, quiet: values.quiet ?? false, json: values.json ?? false, help: values.help ?? false, version: values.version ?? false };
+  return { options, quiet: flag('quiet'), json: flag('json'), help: flag('help'), version: flag('version') };
 }
 
 function describe(e: SimulatorEvent): string {

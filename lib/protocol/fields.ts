@@ -1,7 +1,8 @@
 // Small helpers shared by the command modules: reading child values off parsed XML and
 // writing typed values back. Internal to lib/protocol (not re-exported from index.ts).
 import { childElement, childList, childText, XmlElement, XmlNode } from '../codec/packet';
-import { JpayProtocolError } from '../errors';
+import { JpayProtocolError, JpayValidationError } from '../errors';
+import { amountFromWire, amountToWire, countFromWire, dateTimeFromWire, signedAmountFromWire, signedAmountToWire } from './values';
 
 /** Trimmed text of a child, or undefined when absent (an empty element gives ''). */
 export function text(el: XmlElement | undefined, name: string): string | undefined {
@@ -79,7 +80,92 @@ export function yesNo(raw: string | undefined): boolean | undefined {
   return v === 'yes' ? true : v === 'no' ? false : undefined;
 }
 
+/** A wire name as a property key: `firmware-mcu` → `firmwareMcu`. */
+export function camelCase(wire: string): string {
+  return wire.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
+}
+
 /** Sets an optional property only when the value is defined (no `key: undefined` in results). */
 export function setIf<T extends object, K extends keyof T>(obj: T, key: K, value: T[K] | undefined): void {
   if (value !== undefined) obj[key] = value;
+}
+
+/**
+ * How a field is written on the wire: as it is, an amount (12 digits), a sum that may come
+ * plain or signed (D/C + 12 digits; written signed), a counter, a date-time, yes/no.
+ */
+export type FieldKind = 'text' | 'amount' | 'sum' | 'count' | 'datetime' | 'yesno';
+
+/** A typed object's fields and their elements, in the document's order: wire name, key, kind. */
+export type FieldTable<T, K extends string = FieldKind> = readonly (readonly [wire: string, key: keyof T & string, kind: K])[];
+
+/**
+ * A field table from its rows: a plain wire name is a text field whose key is the name in
+ * camelCase (`resp-code` → respCode); any other field is written out as [wire, key, kind].
+ */
+export function fieldTable<T, K extends string = FieldKind>(...rows: readonly (string | readonly [string, keyof T & string, K])[]): FieldTable<T, K> {
+  return rows.map((row) => (typeof row === 'string' ? [row, camelCase(row) as keyof T & string, 'text' as K] : row));
+}
+
+const FROM_WIRE: Readonly<Record<FieldKind, (raw: string, field: string) => string | number | boolean | undefined>> = {
+  text: (raw) => raw,
+  amount: amountFromWire,
+  sum: (raw, field) => (/^\s*[DC]/.test(raw) ? signedAmountFromWire(raw, field) : amountFromWire(raw, field)),
+  count: countFromWire,
+  datetime: dateTimeFromWire,
+  yesno: yesNo,
+};
+
+/** A wire value → its typed value; throws a RangeError naming the field when it does not convert. */
+export function fromWire(raw: string, kind: FieldKind, field: string): string | number | boolean | undefined {
+  return FROM_WIRE[kind](raw, field);
+}
+
+/** A typed value → its wire text; throws JpayValidationError naming the field when it does not fit. */
+export function toWire(value: unknown, kind: FieldKind, field: string): string {
+  try {
+    switch (kind) {
+      case 'amount':
+        return amountToWire(value as number, field);
+      case 'sum':
+        return signedAmountToWire(value as number, field);
+      case 'datetime': {
+        const s = String(value);
+        return /^(\d{10}|\d{12})$/.test(s) ? s : isoToWireDateTime(s, field);
+      }
+      case 'yesno':
+        return value ? 'yes' : 'no';
+      default:
+        return String(value);
+    }
+  } catch (error) {
+    throw new JpayValidationError(field, error instanceof Error ? error.message : 'is invalid');
+  }
+}
+
+/**
+ * Reads a table's fields off an element into `target`. A value that does not convert reads
+ * as absent, or, with `strict` (where to name it), numbers throw JpayProtocolError('bad-packet');
+ * date-times are always tolerant. Text keeps '' (an empty element); other kinds read it as absent.
+ */
+export function readFields<T extends object>(el: XmlElement | undefined, fields: FieldTable<T>, target: T, strict?: string): T {
+  const out = target as Record<string, unknown>;
+  for (const [wire, key, kind] of fields) {
+    const raw = text(el, wire);
+    const value =
+      kind === 'text'
+        ? raw
+        : strict !== undefined && kind !== 'datetime' && raw !== undefined && raw !== ''
+          ? strictConvert(raw, (s) => fromWire(s, kind, wire), strict)
+          : tryConvert(raw, (s) => fromWire(s, kind, wire));
+    if (value !== undefined) out[key] = value;
+  }
+  return target;
+}
+
+/** Writes a table's defined fields into `el` in the table's order (see toWire for errors). */
+export function writeFields<T extends object>(source: T, fields: FieldTable<T>, el: XmlElement = {}): XmlElement {
+  const values = source as Record<string, unknown>;
+  for (const [wire, key, kind] of fields) if (values[key] !== undefined) el[wire] = toWire(values[key], kind, wire);
+  return el;
 }

@@ -31,10 +31,16 @@ function asElement(node: XmlNode): XmlElement {
   return typeof node === 'object' ? node : {};
 }
 
-function blockId(raw: string | undefined, where: string): number {
-  if (raw === undefined || raw === '') bad('block-id is missing', where);
-  if (!/^\d{1,3}$/.test(raw) || Number(raw) > 255) bad('block-id must be an integer 0..255', where);
+/** A block number (0..255) as sent, or what is wrong with it. */
+function blockIdOrProblem(raw: string | undefined): number | string {
+  if (raw === undefined || raw === '') return 'block-id is missing';
+  if (!/^\d{1,3}$/.test(raw) || Number(raw) > 255) return 'block-id must be an integer 0..255';
   return Number(raw);
+}
+
+function blockId(raw: string | undefined, where: string): number {
+  const id = blockIdOrProblem(raw);
+  return typeof id === 'string' ? bad(id, where) : id;
 }
 
 function payload(raw: string | undefined, where: string): Buffer | undefined {
@@ -279,26 +285,18 @@ export function parseCardAnswer(p: Packet): CardRequest | { code: 'invalid'; rea
     const status = nonEmptyText(b, 'status')?.toLowerCase();
     return status === 'notimplemented' ? { code: 'notimplemented' } : invalid('code is missing');
   }
-  const id = (): number | string => {
-    const raw = nonEmptyText(b, 'block-id');
-    if (raw === undefined) return 'block-id is missing';
-    if (!/^\d{1,3}$/.test(raw) || Number(raw) > 255) return 'block-id must be an integer 0..255';
-    return Number(raw);
-  };
   switch (code) {
-    case 'read': {
-      const blockIdOrError = id();
-      return typeof blockIdOrError === 'string' ? invalid(blockIdOrError) : { code: 'read', blockId: blockIdOrError };
-    }
+    case 'read':
     case 'write': {
-      const blockIdOrError = id();
-      if (typeof blockIdOrError === 'string') return invalid(blockIdOrError);
+      const blockId = blockIdOrProblem(nonEmptyText(b, 'block-id'));
+      if (typeof blockId === 'string') return invalid(blockId);
+      if (code === 'read') return { code: 'read', blockId };
       const raw = nonEmptyText(b, 'payload');
       if (raw === undefined) return invalid('payload is missing');
       const data = decodeBase64(raw);
       if (data === undefined) return invalid('payload is not valid Base64');
       if (data.length !== CARD_BLOCK_SIZE) return invalid(`payload must be ${CARD_BLOCK_SIZE} bytes, got ${data.length}`);
-      return { code: 'write', blockId: blockIdOrError, data };
+      return { code: 'write', blockId, data };
     }
     case 'close': {
       if (!Object.prototype.hasOwnProperty.call(b, 'receipt')) return { code: 'close' };
@@ -321,6 +319,26 @@ export const ACTIVATOR_RESET = 'reset';
 export function certificateRequestName(root: string): CertificateRequestName | undefined {
   if (root === MISSPELLED_CONFIG_CERTIFICATE) return 'signconfigclientcertificate';
   return (CERTIFICATE_REQUEST_NAMES as readonly string[]).includes(root) ? (root as CertificateRequestName) : undefined;
+}
+
+/** An activator answer's body: the status, if any, and the `wrapper` element with the fields given (none: no wrapper). */
+function activatorAnswerBody<T extends { status?: string }>(answer: T, wrapper: string, fields: readonly (keyof T & string)[]): XmlElement {
+  const body: XmlElement = {};
+  put(body, 'status', answer.status);
+  const inner: XmlElement = {};
+  for (const field of fields) put(inner, field, answer[field] as string | undefined);
+  if (Object.keys(inner).length > 0) body[wrapper] = inner;
+  return body;
+}
+
+/** An activator answer's status and `wrapper` fields; hex ones lose any whitespace (long values are wrapped). */
+function parseActivatorAnswer<T extends { status?: string }>(p: Packet, wrapper: string, hex: readonly string[], plain: readonly string[] = []): T {
+  const r: Record<string, string> = {};
+  const inner = childElement(p.body, wrapper);
+  setIf(r, 'status', nonEmptyText(p.body, 'status'));
+  for (const field of hex) setIf(r, field, nonEmptyText(inner, field)?.replace(/\s+/g, ''));
+  for (const field of plain) setIf(r, field, nonEmptyText(inner, field));
+  return r as T;
 }
 
 /** Activator side: `<reset/>`. */
@@ -358,25 +376,12 @@ export function parseCertificateRequest(p: Packet): CertificateRequest | undefin
  * written only when given (the document's example has none).
  */
 export function buildCertificateAnswer(name: string, answer: CertificateAnswer): Packet {
-  const body: XmlElement = {};
-  put(body, 'status', answer.status);
-  if (answer.cert !== undefined || answer.ca !== undefined) {
-    const signed: XmlElement = {};
-    put(signed, 'cert', answer.cert);
-    put(signed, 'ca', answer.ca);
-    body['signed-cert'] = signed;
-  }
-  return packet(name, body);
+  return packet(name, activatorAnswerBody(answer, 'signed-cert', ['cert', 'ca']));
 }
 
 /** Terminal side: the activator's certificate answer. Hex values lose any whitespace. */
 export function parseCertificateAnswer(p: Packet): CertificateAnswer {
-  const r: CertificateAnswer = {};
-  const signed = childElement(p.body, 'signed-cert');
-  setIf(r, 'status', nonEmptyText(p.body, 'status'));
-  setIf(r, 'cert', nonEmptyText(signed, 'cert')?.replace(/\s+/g, ''));
-  setIf(r, 'ca', nonEmptyText(signed, 'ca')?.replace(/\s+/g, ''));
-  return r;
+  return parseActivatorAnswer<CertificateAnswer>(p, 'signed-cert', ['cert', 'ca']);
 }
 
 /** Whether a certificate answer can be used: cert and ca present and no failing status. */
@@ -395,25 +400,12 @@ export function isConfigCredentialsQuery(p: Packet): boolean {
 
 /** Activator side: `<queryconfigcredentials><confdata><cert/><sign/><url/></confdata></queryconfigcredentials>`. */
 export function buildConfigCredentialsAnswer(c: ConfigCredentials): Packet {
-  const body: XmlElement = {};
-  put(body, 'status', c.status);
-  const data: XmlElement = {};
-  put(data, 'cert', c.cert);
-  put(data, 'sign', c.sign);
-  put(data, 'url', c.url);
-  if (Object.keys(data).length > 0) body.confdata = data;
-  return packet(CONFIG_CREDENTIALS_QUERY, body);
+  return packet(CONFIG_CREDENTIALS_QUERY, activatorAnswerBody(c, 'confdata', ['cert', 'sign', 'url']));
 }
 
-/** Terminal side: the activator's `confdata`. */
+/** Terminal side: the activator's `confdata`. Hex values (cert, sign) lose any whitespace. */
 export function parseConfigCredentialsAnswer(p: Packet): ConfigCredentials {
-  const r: ConfigCredentials = {};
-  const data = childElement(p.body, 'confdata');
-  setIf(r, 'status', nonEmptyText(p.body, 'status'));
-  setIf(r, 'cert', nonEmptyText(data, 'cert')?.replace(/\s+/g, ''));
-  setIf(r, 'sign', nonEmptyText(data, 'sign')?.replace(/\s+/g, ''));
-  setIf(r, 'url', nonEmptyText(data, 'url'));
-  return r;
+  return parseActivatorAnswer<ConfigCredentials>(p, 'confdata', ['cert', 'sign'], ['url']);
 }
 
 /** Whether config credentials are complete (cert, sign, url) and no failing status. */

@@ -3,51 +3,24 @@
  * receipt (§8.6), both directions. All values stay strings as sent.
  */
 import { childElement, XmlElement } from '../codec/packet';
-import { put, setIf, text } from './fields';
+import { fieldTable, readFields, setIf, text, writeFields } from './fields';
 import { MasterKeysReceipt, TerminalParameters, WorkKeysReceipt } from './types';
 
-/** Wire name → TerminalParameters key, in the document's order (26 fields). */
-export const PARAMETER_FIELDS: readonly (readonly [string, keyof TerminalParameters])[] = [
-  ['sn', 'sn'],
-  ['app', 'app'],
-  ['firmware-mcu', 'firmwareMcu'],
-  ['firmware-boot', 'firmwareBoot'],
-  ['os', 'os'],
-  ['sdk', 'sdk'],
-  ['tid', 'tid'],
-  ['mid', 'mid'],
-  ['tconf', 'tconf'],
-  ['ntconf', 'ntconf'],
-  ['cconf', 'cconf'],
-  ['ncconf', 'ncconf'],
-  ['econf', 'econf'],
-  ['neconf', 'neconf'],
-  ['kconf', 'kconf'],
-  ['nkconf', 'nkconf'],
-  ['acqid', 'acqid'],
-  ['cccert', 'cccert'],
-  ['csca', 'csca'],
-  ['cshost', 'cshost'],
-  ['accert', 'accert'],
-  ['asca', 'asca'],
-  ['ashost', 'ashost'],
-  ['kccert', 'kccert'],
-  ['ksca', 'ksca'],
-  ['devid', 'devid'],
-];
+/** `<parameters>` children in the document's order: all text, each key the name in camelCase (`firmware-mcu` → firmwareMcu). */
+const PARAMETER_FIELDS = fieldTable<TerminalParameters>(
+  ...['sn', 'app', 'firmware-mcu', 'firmware-boot', 'os', 'sdk', 'tid', 'mid', 'tconf', 'ntconf', 'cconf', 'ncconf', 'econf'],
+  ...['neconf', 'kconf', 'nkconf', 'acqid', 'cccert', 'csca', 'cshost', 'accert', 'asca', 'ashost', 'kccert', 'ksca', 'devid'],
+);
 
 /** `<parameters>` → TerminalParameters. The document's field list misspells cccert as `ccert`: both are read. */
 export function parseParameters(el: XmlElement): TerminalParameters {
-  const p: TerminalParameters = {};
-  for (const [wire, key] of PARAMETER_FIELDS) setIf(p, key, text(el, wire));
+  const p = readFields<TerminalParameters>(el, PARAMETER_FIELDS, {});
   if (p.cccert === undefined) setIf(p, 'cccert', text(el, 'ccert'));
   return p;
 }
 
 export function parametersToElement(p: TerminalParameters): XmlElement {
-  const el: XmlElement = {};
-  for (const [wire, key] of PARAMETER_FIELDS) put(el, wire, p[key]);
-  return el;
+  return writeFields(p, PARAMETER_FIELDS);
 }
 
 /** Reads `mac-change-receipt/rrn` and `net-change-receipt/rrn` from the loadworkkeys response body. */
@@ -66,17 +39,13 @@ export function workKeysToElements(r: WorkKeysReceipt): XmlElement {
   return el;
 }
 
+const MASTER_KEYS_FIELDS = fieldTable<MasterKeysReceipt>(['pkcv', 'pinKcv', 'text'], ['mkcv', 'macKcv', 'text']);
+
 /** `<receipt><pkcv/><mkcv/></receipt>` of loadmasterkeys → MasterKeysReceipt. */
 export function parseMasterKeysReceipt(el: XmlElement): MasterKeysReceipt {
-  const r: MasterKeysReceipt = {};
-  setIf(r, 'pinKcv', text(el, 'pkcv'));
-  setIf(r, 'macKcv', text(el, 'mkcv'));
-  return r;
+  return readFields<MasterKeysReceipt>(el, MASTER_KEYS_FIELDS, {});
 }
 
 export function masterKeysToElement(r: MasterKeysReceipt): XmlElement {
-  const el: XmlElement = {};
-  put(el, 'pkcv', r.pinKcv);
-  put(el, 'mkcv', r.macKcv);
-  return el;
+  return writeFields(r, MASTER_KEYS_FIELDS);
 }

@@ -10,54 +10,33 @@
  * are present (the CFT example), `tstatus` decides.
  */
 import { XmlElement, XmlNode } from '../codec/packet';
-import { JpayValidationError } from '../errors';
-import { isoToWireDateTime, lines, linesElement, put, text, yesNo } from './fields';
+import { fieldTable, fromWire, lines, linesElement, put, text, toWire, tryConvert, type FieldKind } from './fields';
 import { Receipt, SbpCftBlock } from './types';
-import { amountFromWire, amountToWire, dateTimeFromWire, decodeApplicationName } from './values';
+import { decodeApplicationName } from './values';
 
-type Kind = 'text' | 'amount' | 'datetime' | 'yesno' | 'lines' | 'cft';
+type Kind = FieldKind | 'lines' | 'cft';
 
 type FieldKey = Exclude<keyof Receipt, 'approved' | 'receiptNumber' | 'applicationName' | 'extra'>;
 
-/** Wire name, receipt key and kind, in the document's element order. */
-const FIELDS: readonly (readonly [string, FieldKey, Kind])[] = [
+/** The receipt's children in the document's element order (a plain name: text, key in camelCase). */
+const FIELDS = fieldTable<Pick<Receipt, FieldKey>, Kind>(
   ['header', 'header', 'lines'],
-  ['tid', 'tid', 'text'],
-  ['mid', 'mid', 'text'],
-  ['seq', 'seq', 'text'],
-  ['type', 'type', 'text'],
-  ['state', 'state', 'text'],
+  ...['tid', 'mid', 'seq', 'type', 'state'],
   ['status', 'paymentStatus', 'text'],
-  ['tstatus', 'tstatus', 'text'],
+  'tstatus',
   ['amount-authorized', 'amountAuthorized', 'amount'],
   ['amount-other', 'amountOther', 'amount'],
-  ['currency', 'currency', 'text'],
-  ['aid', 'aid', 'text'],
-  ['appname', 'appname', 'text'],
-  ['apname', 'apname', 'text'],
-  ['alabel', 'alabel', 'text'],
-  ['ict-id', 'ictId', 'text'],
-  ['pin-entered', 'pinEntered', 'text'],
+  ...['currency', 'aid', 'appname', 'apname', 'alabel', 'ict-id', 'pin-entered'],
   ['cdcvm', 'cdcvm', 'yesno'],
   ['signature', 'signature', 'yesno'],
-  ['pan', 'pan', 'text'],
-  ['aed', 'aed', 'text'],
-  ['rrn', 'rrn', 'text'],
-  ['resp-code', 'respCode', 'text'],
-  ['resp-code-description', 'respCodeDescription', 'text'],
-  ['auth-number', 'authNumber', 'text'],
+  ...['pan', 'aed', 'rrn', 'resp-code', 'resp-code-description', 'auth-number'],
   ['datetime', 'datetime', 'datetime'],
-  ['tsi', 'tsi', 'text'],
-  ['tvr', 'tvr', 'text'],
-  ['decline-reason', 'declineReason', 'text'],
-  ['acquirer-tag', 'acquirerTag', 'text'],
-  ['bank-name', 'bankName', 'text'],
-  ['iface', 'iface', 'text'],
+  ...['tsi', 'tvr', 'decline-reason', 'acquirer-tag', 'bank-name', 'iface'],
   ['cft', 'cft', 'cft'],
-  ['error-code', 'errorCode', 'text'],
+  'error-code',
   ['footer', 'footer', 'lines'],
-  ['record', 'record', 'text'],
-];
+  'record',
+);
 
 export const PLAIN_TEXT_PAN = 'plain-text-pan';
 
@@ -83,23 +62,6 @@ function parseCft(el: XmlElement): SbpCftBlock | undefined {
     }
   }
   return cft;
-}
-
-function convert(raw: string, kind: Kind, wire: string): string | number | boolean | undefined {
-  try {
-    switch (kind) {
-      case 'amount':
-        return amountFromWire(raw, wire);
-      case 'datetime':
-        return dateTimeFromWire(raw, wire);
-      case 'yesno':
-        return yesNo(raw);
-      default:
-        return raw;
-    }
-  } catch {
-    return undefined;
-  }
 }
 
 /** Whether a receipt counts as approved (see the decision at the top of this file). */
@@ -130,8 +92,8 @@ export function parseReceipt(el: XmlElement): Receipt {
       continue;
     }
     const raw = text(el, wire);
-    const value = raw === undefined ? undefined : convert(raw, kind, wire);
-    if (value === undefined || (value === '' && kind !== 'text')) (extra ??= {})[wire] = el[wire];
+    const value = kind === 'text' ? raw : tryConvert(raw, (s) => fromWire(s, kind, wire));
+    if (value === undefined) (extra ??= {})[wire] = el[wire];
     else target[key] = value;
   }
   if (receipt.seq !== undefined && /^\d{1,9}$/.test(receipt.seq)) receipt.receiptNumber = Number(receipt.seq);
@@ -144,32 +106,20 @@ export function parseReceipt(el: XmlElement): Receipt {
 
 function wireValue(value: unknown, kind: Kind, wire: string): XmlNode | undefined {
   if (value === undefined) return undefined;
-  try {
-    switch (kind) {
-      case 'lines': {
-        // An empty header/footer carries nothing: it is left out rather than written `<header/>`.
-        const list = value as string[];
-        return list.length === 0 ? undefined : linesElement(list);
-      }
-      case 'amount':
-        return amountToWire(value as number, wire);
-      case 'datetime': {
-        const s = String(value);
-        return /^(\d{10}|\d{12})$/.test(s) ? s : isoToWireDateTime(s, wire);
-      }
-      case 'yesno':
-        return value ? 'yes' : 'no';
-      case 'cft': {
-        const cft = value as SbpCftBlock;
-        const el: XmlElement = {};
-        for (const key of CFT_FIELDS) put(el, key, cft[key]);
-        return Object.keys(el).length === 0 ? '' : el;
-      }
-      default:
-        return String(value);
+  switch (kind) {
+    case 'lines': {
+      // An empty header/footer carries nothing: it is left out rather than written `<header/>`.
+      const list = value as string[];
+      return list.length === 0 ? undefined : linesElement(list);
     }
-  } catch (error) {
-    throw new JpayValidationError(wire, error instanceof Error ? error.message : 'is invalid');
+    case 'cft': {
+      const cft = value as SbpCftBlock;
+      const el: XmlElement = {};
+      for (const key of CFT_FIELDS) put(el, key, cft[key]);
+      return Object.keys(el).length === 0 ? '' : el;
+    }
+    default:
+      return toWire(value, kind, wire);
   }
 }
 

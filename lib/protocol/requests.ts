@@ -3,16 +3,36 @@
  * element names and order) and parseRequest() for the terminal side (the simulator).
  */
 import { packet, Packet, XmlElement } from '../codec/packet';
+import { definedOnly } from '../defined';
 import { JpayValidationError } from '../errors';
 import { nonEmptyText, put, text } from './fields';
 import { findRequestProblem, isCommandName, validateRequest, ValidationProblem } from './validation';
 import { CommandName, RequestParams, TRANSACTION_TYPES, TransactionRequest, TransactionType } from './types';
 import { amountToWire } from './values';
 
-type Builder<C extends CommandName> = (params: RequestParams[C]) => { body: XmlElement; attrs?: Record<string, string> };
+type BodyCommand = Exclude<CommandName, 'login' | 'transaction'>;
 
-const tokenBody = (p: { token: string }): { body: XmlElement } => ({ body: { token: p.token } });
-const passwordBody = (p: { password: string }): { body: XmlElement } => ({ body: { password: p.password } });
+const TOKEN = [['token', 'token']] as const;
+const PASSWORD = [['password', 'password']] as const;
+
+/** The body of every command but login and transaction, in element order: parameter and element, each one required. */
+const BODY_FIELDS: { [C in BodyCommand]: readonly (readonly [keyof RequestParams[C] & string, string])[] } = {
+  logout: TOKEN,
+  changepassword: [...TOKEN, ...PASSWORD, ['newPassword', 'newpassword']],
+  updateconfiguration: TOKEN,
+  loadworkkeys: TOKEN,
+  loadmasterkeys: TOKEN,
+  testconnection: TOKEN,
+  getparameters: TOKEN,
+  report: [...PASSWORD, ['reportType', 'report-type']],
+  settlement: PASSWORD,
+  clear: PASSWORD,
+  resetpassword: [],
+  sethostkey: [...TOKEN, ['name', 'name'], ['material', 'material']],
+  runreset: TOKEN,
+};
+
+type Fields = readonly (readonly [string, string])[];
 
 // Element order: every example of §8.9 is a subsequence of this order.
 function transactionBody(p: RequestParams['transaction']): { body: XmlElement; attrs?: Record<string, string> } {
@@ -32,33 +52,22 @@ function transactionBody(p: RequestParams['transaction']): { body: XmlElement; a
   return p.sbp === undefined ? { body } : { body, attrs: { 'force-sbp': p.sbp ? 'true' : 'false' } };
 }
 
-const BUILDERS: { [C in CommandName]: Builder<C> } = {
-  login: (p) => ({
-    body: { password: p.password },
-    attrs: p.clientHandshake === undefined ? undefined : { 'client-handshake': p.clientHandshake },
-  }),
-  logout: tokenBody,
-  changepassword: (p) => ({ body: { token: p.token, password: p.password, newpassword: p.newPassword } }),
-  updateconfiguration: tokenBody,
-  loadworkkeys: tokenBody,
-  loadmasterkeys: tokenBody,
-  testconnection: tokenBody,
-  getparameters: tokenBody,
-  transaction: transactionBody,
-  report: (p) => ({ body: { password: p.password, 'report-type': p.reportType } }),
-  settlement: passwordBody,
-  clear: passwordBody,
-  resetpassword: () => ({ body: {} }),
-  sethostkey: (p) => ({ body: { token: p.token, name: p.name, material: p.material } }),
-  runreset: tokenBody,
-};
+function bodyOf(command: CommandName, params: unknown): { body: XmlElement; attrs?: Record<string, string> } {
+  if (command === 'transaction') return transactionBody(params as RequestParams['transaction']);
+  if (command === 'login') {
+    const p = params as RequestParams['login'];
+    return { body: { password: p.password }, attrs: p.clientHandshake === undefined ? undefined : { 'client-handshake': p.clientHandshake } };
+  }
+  const values = params as Record<string, string>;
+  return { body: Object.fromEntries((BODY_FIELDS[command] as Fields).map(([key, wire]) => [wire, values[key]])) };
+}
 
 /** Validates the parameters (JpayValidationError naming the field), then builds the command packet. */
 export function buildRequest<C extends CommandName>(command: C, params: RequestParams[C]): Packet {
   if (!isCommandName(command)) throw new JpayValidationError('command', 'is not a JPAY command');
   const value = (params === undefined && command === 'resetpassword' ? {} : params) as RequestParams[C];
   validateRequest(command, value);
-  const { body, attrs } = (BUILDERS[command] as Builder<C>)(value);
+  const { body, attrs } = bodyOf(command, value);
   return packet(command, body, attrs ?? {});
 }
 
@@ -168,75 +177,51 @@ function transactionType(command: CommandName, p: Packet): TransactionType {
 function transactionParams(p: Packet): RequestParams['transaction'] {
   const c: CommandName = 'transaction';
   const b = p.body;
-  const params: TransactionRequest & { password?: string } = { type: transactionType(c, p) };
-  const amount = wireAmount(c, nonEmptyText(b, 'amount'), 'amount');
-  if (amount !== undefined) params.amount = amount;
-  const amountOther = wireAmount(c, nonEmptyText(b, 'amount-other'), 'amount-other');
-  if (amountOther !== undefined) params.amountOther = amountOther;
-  const currency = nonEmptyText(b, 'currency');
-  if (currency !== undefined) params.currency = currency;
-  const rrn = nonEmptyText(b, 'rrn');
-  if (rrn !== undefined) params.rrn = rrn;
-  const number = nonEmptyText(b, 'number');
-  if (number !== undefined) {
-    if (number.toLowerCase() === 'last') params.number = 'last';
-    else if (/^\d{1,6}$/.test(number)) params.number = Number(number);
-    else fail(c, 'formaterror', 'number', 'must be a receipt number (up to 6 digits) or last');
-  }
-  const forced = forcedFlag(c, p);
-  if (forced !== undefined) params.forced = forced;
-  const sbp = optionalBoolean(c, p.attrs['force-sbp'], 'force-sbp');
-  if (sbp !== undefined) params.sbp = sbp;
+  // Checked in this order: the first problem is the one reported.
+  return definedOnly<RequestParams['transaction']>({
+    type: transactionType(c, p),
+    amount: wireAmount(c, nonEmptyText(b, 'amount'), 'amount'),
+    amountOther: wireAmount(c, nonEmptyText(b, 'amount-other'), 'amount-other'),
+    currency: nonEmptyText(b, 'currency'),
+    rrn: nonEmptyText(b, 'rrn'),
+    number: receiptNumber(c, nonEmptyText(b, 'number')),
+    forced: forcedFlag(c, p),
+    sbp: optionalBoolean(c, p.attrs['force-sbp'], 'force-sbp'),
+    manual: manualEntry(c, b),
+    password: nonEmptyText(b, 'password'),
+  });
+}
+
+function receiptNumber(command: CommandName, raw: string | undefined): number | 'last' | undefined {
+  if (raw === undefined) return undefined;
+  if (raw.toLowerCase() === 'last') return 'last';
+  if (/^\d{1,6}$/.test(raw)) return Number(raw);
+  fail(command, 'formaterror', 'number', 'must be a receipt number (up to 6 digits) or last');
+}
+
+function manualEntry(command: CommandName, b: XmlElement): TransactionRequest['manual'] {
   const pan = nonEmptyText(b, 'pan');
   const expired = nonEmptyText(b, 'expired');
   const cardholder = nonEmptyText(b, 'cardholder');
-  if (pan !== undefined || expired !== undefined || cardholder !== undefined) {
-    if (pan === undefined) fail(c, 'invalidarguments', 'pan', 'is required with manual card entry (expired, cardholder)');
-    if (expired === undefined) fail(c, 'invalidarguments', 'expired', 'is required with manual card entry (pan)');
-    params.manual = cardholder === undefined ? { pan, expiry: expired } : { pan, expiry: expired, cardholder };
-  }
-  const password = nonEmptyText(b, 'password');
-  if (password !== undefined) params.password = password;
-  return params;
+  if (pan === undefined && expired === undefined && cardholder === undefined) return undefined;
+  if (pan === undefined) fail(command, 'invalidarguments', 'pan', 'is required with manual card entry (expired, cardholder)');
+  if (expired === undefined) fail(command, 'invalidarguments', 'expired', 'is required with manual card entry (pan)');
+  return definedOnly({ pan, expiry: expired, cardholder });
 }
 
-type WireParser<C extends CommandName> = (p: Packet) => RequestParams[C];
-
-const tokenParams = (c: CommandName) => (p: Packet) => ({ token: required(c, p.body, 'token') });
-const passwordParams = (c: CommandName) => (p: Packet) => ({ password: required(c, p.body, 'password') });
-
-const PARSERS: { [C in CommandName]: WireParser<C> } = {
-  login: (p) => {
+function paramsOf(command: CommandName, p: Packet): RequestParams[CommandName] {
+  if (command === 'transaction') return transactionParams(p);
+  if (command === 'login') {
     const password = required('login', p.body, 'password');
     const handshake = p.attrs['client-handshake']?.trim();
     return handshake === undefined ? { password } : { password, clientHandshake: handshake };
-  },
-  logout: tokenParams('logout'),
-  changepassword: (p) => ({
-    token: required('changepassword', p.body, 'token'),
-    password: required('changepassword', p.body, 'password'),
-    newPassword: required('changepassword', p.body, 'newpassword'),
-  }),
-  updateconfiguration: tokenParams('updateconfiguration'),
-  loadworkkeys: tokenParams('loadworkkeys'),
-  loadmasterkeys: tokenParams('loadmasterkeys'),
-  testconnection: tokenParams('testconnection'),
-  getparameters: tokenParams('getparameters'),
-  transaction: transactionParams,
-  report: (p) => ({
-    password: required('report', p.body, 'password'),
-    reportType: required('report', p.body, 'report-type') as RequestParams['report']['reportType'],
-  }),
-  settlement: passwordParams('settlement'),
-  clear: passwordParams('clear'),
-  resetpassword: () => ({}),
-  sethostkey: (p) => ({
-    token: required('sethostkey', p.body, 'token'),
-    name: required('sethostkey', p.body, 'name'),
-    material: required('sethostkey', p.body, 'material').replace(/\s+/g, ''),
-  }),
-  runreset: tokenParams('runreset'),
-};
+  }
+  const params: Record<string, string> = {};
+  for (const [key, wire] of BODY_FIELDS[command] as Fields) params[key] = required(command, p.body, wire);
+  // Base64 key material may be wrapped over lines.
+  if (command === 'sethostkey') params.material = params.material.replace(/\s+/g, '');
+  return params as RequestParams[CommandName];
+}
 
 /**
  * Terminal side: a command packet → typed parameters, or the failure status to answer
@@ -248,7 +233,7 @@ export function parseRequest(p: Packet): RequestParseResult {
     return { ok: false, failure: { status: 'notimplemented', field: command, reason: 'is not a JPAY command' } };
   }
   try {
-    const params = (PARSERS[command] as WireParser<CommandName>)(p);
+    const params = paramsOf(command, p);
     const problem = findRequestProblem(command, params);
     if (problem) return { ok: false, failure: failureOf(command, problem) };
     return { ok: true, request: { command, params } as ParsedRequest };

@@ -63,25 +63,17 @@ const typeIs = (...types: string[]): JsonSchema => ({
 });
 const SBP_TRUE: JsonSchema = { properties: { sbp: { const: true } }, required: ['sbp'] };
 
-const tokenOnly: JsonSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['token'],
-  properties: { token: TOKEN },
-};
+/** An object with these properties and no other; the `required` ones must be present. */
+export function closedObject(required: readonly string[], properties: Readonly<Record<string, unknown>>): JsonSchema {
+  return { type: 'object', additionalProperties: false, ...(required.length > 0 ? { required: [...required] } : {}), properties };
+}
 
-const passwordOnly: JsonSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['password'],
-  properties: { password: PASSWORD },
-};
+const tokenOnly: JsonSchema = closedObject(['token'], { token: TOKEN });
+
+const passwordOnly: JsonSchema = closedObject(['password'], { password: PASSWORD });
 
 const TRANSACTION: JsonSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['type'],
-  properties: {
+  ...closedObject(['type'], {
     type: { enum: [...TRANSACTION_TYPES], description: `must be one of ${TRANSACTION_TYPES.join(', ')}` },
     amount: AMOUNT,
     amountOther: AMOUNT,
@@ -97,26 +89,21 @@ const TRANSACTION: JsonSchema = {
     },
     forced: { type: 'boolean', description: 'must be true or false' },
     sbp: { type: 'boolean', description: 'must be true or false' },
-    manual: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['pan', 'expiry'],
-      properties: {
-        pan: { type: 'string', pattern: '^\\d{12,19}$', description: 'must be 12 to 19 digits' },
-        expiry: {
-          type: 'string',
-          pattern: '^\\d\\d(?:0[1-9]|1[0-2])$',
-          description: 'must be YYMM (4 digits, month 01 to 12)',
-        },
-        cardholder: {
-          type: 'string',
-          pattern: '^[\\x20-\\x7E]{1,26}$',
-          description: 'must be 1 to 26 printable ASCII characters',
-        },
+    manual: closedObject(['pan', 'expiry'], {
+      pan: { type: 'string', pattern: '^\\d{12,19}$', description: 'must be 12 to 19 digits' },
+      expiry: {
+        type: 'string',
+        pattern: '^\\d\\d(?:0[1-9]|1[0-2])$',
+        description: 'must be YYMM (4 digits, month 01 to 12)',
       },
-    },
+      cardholder: {
+        type: 'string',
+        pattern: '^[\\x20-\\x7E]{1,26}$',
+        description: 'must be 1 to 26 printable ASCII characters',
+      },
+    }),
     password: PASSWORD,
-  },
+  }),
   allOf: [
     {
       if: typeIs('purchase', 'refund', 'purchase-with-cashback'),
@@ -170,66 +157,46 @@ const TRANSACTION: JsonSchema = {
 
 /** The schema of each command's parameters (RequestParams[command]). */
 export const REQUEST_SCHEMAS: Readonly<Record<CommandName, JsonSchema>> = {
-  login: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['password'],
-    properties: {
-      password: PASSWORD,
-      clientHandshake: {
-        type: 'string',
-        minLength: 4,
-        maxLength: 1024,
-        pattern: BASE64_PATTERN,
-        description: 'must be Base64 (the encoded client public key)',
-      },
+  login: closedObject(['password'], {
+    password: PASSWORD,
+    clientHandshake: {
+      type: 'string',
+      minLength: 4,
+      maxLength: 1024,
+      pattern: BASE64_PATTERN,
+      description: 'must be Base64 (the encoded client public key)',
     },
-  },
+  }),
   logout: tokenOnly,
-  changepassword: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['token', 'password', 'newPassword'],
-    properties: { token: TOKEN, password: PASSWORD, newPassword: PASSWORD },
-  },
+  changepassword: closedObject(['token', 'password', 'newPassword'], { token: TOKEN, password: PASSWORD, newPassword: PASSWORD }),
   updateconfiguration: tokenOnly,
   loadworkkeys: tokenOnly,
   loadmasterkeys: tokenOnly,
   testconnection: tokenOnly,
   getparameters: tokenOnly,
   transaction: TRANSACTION,
-  report: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['password', 'reportType'],
-    properties: {
-      password: PASSWORD,
-      reportType: { enum: ['brief', 'full'], description: 'must be brief or full' },
-    },
-  },
+  report: closedObject(['password', 'reportType'], {
+    password: PASSWORD,
+    reportType: { enum: ['brief', 'full'], description: 'must be brief or full' },
+  }),
   settlement: passwordOnly,
   clear: passwordOnly,
-  resetpassword: { type: 'object', additionalProperties: false, properties: {} },
-  sethostkey: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['token', 'name', 'material'],
-    properties: {
-      token: TOKEN,
-      name: {
-        type: 'string',
-        pattern: '^[^\\x00-\\x1F\\x7F]{1,64}$',
-        description: 'must be 1 to 64 characters without control characters',
-      },
-      material: {
-        type: 'string',
-        minLength: 4,
-        maxLength: 8192,
-        pattern: BASE64_PATTERN,
-        description: 'must be the key material in Base64',
-      },
+  resetpassword: closedObject([], {}),
+  sethostkey: closedObject(['token', 'name', 'material'], {
+    token: TOKEN,
+    name: {
+      type: 'string',
+      pattern: '^[^\\x00-\\x1F\\x7F]{1,64}$',
+      description: 'must be 1 to 64 characters without control characters',
     },
-  },
+    material: {
+      type: 'string',
+      minLength: 4,
+      maxLength: 8192,
+      pattern: BASE64_PATTERN,
+      description: 'must be the key material in Base64',
+    },
+  }),
   runreset: tokenOnly,
 };
 
@@ -241,7 +208,7 @@ export const REQUEST_SCHEMAS: Readonly<Record<CommandName, JsonSchema>> = {
 export const FIELD_SCHEMAS = Object.fromEntries(
   Object.entries(REQUEST_SCHEMAS).map(([command, schema]): [string, JsonSchema] => [
     command,
-    { type: 'object', additionalProperties: false, properties: schema.properties },
+    closedObject([], schema.properties as Record<string, unknown>),
   ]),
 ) as Readonly<Record<CommandName, JsonSchema>>;
 

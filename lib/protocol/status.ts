@@ -2,41 +2,45 @@
 
 import type { Language } from './types';
 
-export const JPAY_STATUS_CODES = [
-  'ok',
-  'failed',
-  'communicationerror',
-  'notimplemented',
-  'formaterror',
-  'notauthorized',
-  'fileioerror',
-  'verificationfailed',
-  'missingdata',
-  'systemerror',
-  'timeout',
-  'invalidarguments',
-  'transactionnotfound',
-  'notreversible',
-  'alreadyreversed',
-  'notapproved',
-  'emverror',
-  'notdetected',
-  'notallowedinterface',
-  'cancelled',
-  'tryagain',
-  'usechip',
-  'batchuploadfailed',
-  'readerdisabled',
-  'preprocessingfailed',
-  'readernotavailable',
-  'readererror',
-  'tryanotherinterface',
-  // Vendor spelling ("prsent"), kept because it is what the terminal sends.
-  'pinpadmalfunctionornotprsent',
-  'pinentrybypassed',
+// Appendix A in its order (the simulator's magic amounts follow it): code, English, Russian.
+// Russian follows Appendix A (typos corrected); English is a translation of it. The vendor
+// spelling "prsent" is kept because it is what the terminal sends.
+const STATUSES = [
+  ['ok', 'Operation completed successfully', 'Операция завершена успешно'],
+  ['failed', 'Operation failed', 'Операция завершена с ошибкой'],
+  ['communicationerror', 'Communication error, including failure to establish a network connection', 'Ошибка связи, в т. ч. ошибка установки соединения по сети'],
+  ['notimplemented', 'Requested function is not implemented', 'Запрашиваемая функция не реализована'],
+  ['formaterror', 'Data format error', 'Ошибка представления данных'],
+  ['notauthorized', 'Invalid login or password', 'Недопустимый логин или пароль'],
+  ['fileioerror', 'File access error', 'Ошибка доступа к файлу'],
+  ['verificationfailed', 'Checksum or certificate verification failed', 'Ошибка проверки контрольной суммы или сертификата'],
+  ['missingdata', 'Data required for the operation is missing', 'Отсутствуют данные, необходимые для выполнения операции'],
+  ['systemerror', 'System error', 'Системная ошибка'],
+  ['timeout', 'Timed out waiting for the operation to complete', 'Превышено время ожидания завершения операции'],
+  ['invalidarguments', 'Invalid operation parameter values', 'Указаны недопустимые значения параметров операции'],
+  ['transactionnotfound', 'The transaction to reverse is not in the log', 'Отменяемая транзакция отсутствует в логе'],
+  ['notreversible', 'The transaction cannot be reversed', 'Транзакция не может быть отменена'],
+  ['alreadyreversed', 'The transaction has already been reversed', 'Транзакция уже отменена'],
+  ['notapproved', 'The transaction to reverse was not approved', 'Отменяемая транзакция не одобрена'],
+  ['emverror', 'EMV kernel error, including initialisation failure', 'Ошибка ядра EMV, в т. ч. ошибка инициализации'],
+  ['notdetected', 'Card detection failed', 'Ошибка обнаружения карты'],
+  ['notallowedinterface', 'This interface is not allowed for the operation', 'Использование интерфейса запрещено для данной операции'],
+  ['cancelled', 'Operation cancelled', 'Операция отменена'],
+  ['tryagain', 'Card read error; try again', 'Ошибка чтения карты; повторите'],
+  ['usechip', 'A contact (chip) EMV transaction is required', 'Требуется провести контактную EMV-транзакцию'],
+  ['batchuploadfailed', 'Transaction log upload failed', 'Ошибка загрузки лога транзакций'],
+  ['readerdisabled', 'Card reader is disabled', 'Устройство чтения карт отключено'],
+  ['preprocessingfailed', 'Transaction pre-processing failed in the EMV kernel', 'Ошибка предварительной обработки транзакции в ядре EMV'],
+  ['readernotavailable', 'Card reader is not present', 'Устройство чтения карт отсутствует'],
+  ['readererror', 'Card reader error', 'Ошибка устройства чтения карт'],
+  ['tryanotherinterface', 'Card read error; use another interface', 'Ошибка чтения карты; используйте другой интерфейс'],
+  ['pinpadmalfunctionornotprsent', 'PIN entry error (PIN pad malfunction or not present)', 'Ошибка ввода ПИН-кода'],
+  ['pinentrybypassed', 'PIN entry cancelled by the cardholder', 'Ввод ПИН-кода отменён пользователем'],
 ] as const;
 
-export type JpayStatusCode = (typeof JPAY_STATUS_CODES)[number];
+export type JpayStatusCode = (typeof STATUSES)[number][0];
+
+export const JPAY_STATUS_CODES: readonly JpayStatusCode[] = STATUSES.map(([code]) => code);
 
 export type StatusLanguage = Language;
 
@@ -65,83 +69,13 @@ export function parseStatus(raw: string | undefined): JpayStatus {
   return { code, raw: text, ok: code === 'ok' };
 }
 
-type Descriptions = Readonly<Record<JpayStatusCode | 'unknown', { readonly en: string; readonly ru: string }>>;
-
-// Russian follows Appendix A (typos corrected); English is a translation of it.
-const DESCRIPTIONS: Descriptions = {
-  ok: { en: 'Operation completed successfully', ru: 'Операция завершена успешно' },
-  failed: { en: 'Operation failed', ru: 'Операция завершена с ошибкой' },
-  communicationerror: {
-    en: 'Communication error, including failure to establish a network connection',
-    ru: 'Ошибка связи, в т. ч. ошибка установки соединения по сети',
-  },
-  notimplemented: { en: 'Requested function is not implemented', ru: 'Запрашиваемая функция не реализована' },
-  formaterror: { en: 'Data format error', ru: 'Ошибка представления данных' },
-  notauthorized: { en: 'Invalid login or password', ru: 'Недопустимый логин или пароль' },
-  fileioerror: { en: 'File access error', ru: 'Ошибка доступа к файлу' },
-  verificationfailed: {
-    en: 'Checksum or certificate verification failed',
-    ru: 'Ошибка проверки контрольной суммы или сертификата',
-  },
-  missingdata: {
-    en: 'Data required for the operation is missing',
-    ru: 'Отсутствуют данные, необходимые для выполнения операции',
-  },
-  systemerror: { en: 'System error', ru: 'Системная ошибка' },
-  timeout: {
-    en: 'Timed out waiting for the operation to complete',
-    ru: 'Превышено время ожидания завершения операции',
-  },
-  invalidarguments: {
-    en: 'Invalid operation parameter values',
-    ru: 'Указаны недопустимые значения параметров операции',
-  },
-  transactionnotfound: {
-    en: 'The transaction to reverse is not in the log',
-    ru: 'Отменяемая транзакция отсутствует в логе',
-  },
-  notreversible: { en: 'The transaction cannot be reversed', ru: 'Транзакция не может быть отменена' },
-  alreadyreversed: { en: 'The transaction has already been reversed', ru: 'Транзакция уже отменена' },
-  notapproved: { en: 'The transaction to reverse was not approved', ru: 'Отменяемая транзакция не одобрена' },
-  emverror: {
-    en: 'EMV kernel error, including initialisation failure',
-    ru: 'Ошибка ядра EMV, в т. ч. ошибка инициализации',
-  },
-  notdetected: { en: 'Card detection failed', ru: 'Ошибка обнаружения карты' },
-  notallowedinterface: {
-    en: 'This interface is not allowed for the operation',
-    ru: 'Использование интерфейса запрещено для данной операции',
-  },
-  cancelled: { en: 'Operation cancelled', ru: 'Операция отменена' },
-  tryagain: { en: 'Card read error; try again', ru: 'Ошибка чтения карты; повторите' },
-  usechip: {
-    en: 'A contact (chip) EMV transaction is required',
-    ru: 'Требуется провести контактную EMV-транзакцию',
-  },
-  batchuploadfailed: { en: 'Transaction log upload failed', ru: 'Ошибка загрузки лога транзакций' },
-  readerdisabled: { en: 'Card reader is disabled', ru: 'Устройство чтения карт отключено' },
-  preprocessingfailed: {
-    en: 'Transaction pre-processing failed in the EMV kernel',
-    ru: 'Ошибка предварительной обработки транзакции в ядре EMV',
-  },
-  readernotavailable: { en: 'Card reader is not present', ru: 'Устройство чтения карт отсутствует' },
-  readererror: { en: 'Card reader error', ru: 'Ошибка устройства чтения карт' },
-  tryanotherinterface: {
-    en: 'Card read error; use another interface',
-    ru: 'Ошибка чтения карты; используйте другой интерфейс',
-  },
-  pinpadmalfunctionornotprsent: {
-    en: 'PIN entry error (PIN pad malfunction or not present)',
-    ru: 'Ошибка ввода ПИН-кода',
-  },
-  pinentrybypassed: { en: 'PIN entry cancelled by the cardholder', ru: 'Ввод ПИН-кода отменён пользователем' },
-  unknown: { en: 'Unknown status', ru: 'Неизвестный статус' },
-};
+const DESCRIPTIONS: ReadonlyMap<string, readonly [string, string]> = new Map(STATUSES.map(([code, en, ru]) => [code, [en, ru]]));
+const UNKNOWN = ['Unknown status', 'Неизвестный статус'] as const;
 
 export function describeStatus(code: JpayStatusCode | 'unknown', lang: StatusLanguage = 'en'): string {
-  // Guarded because untyped callers (Node-RED flows) may pass any string.
-  const entry = Object.hasOwn(DESCRIPTIONS, code) ? DESCRIPTIONS[code] : DESCRIPTIONS.unknown;
-  return lang === 'ru' ? entry.ru : entry.en;
+  // A Map, because untyped callers (Node-RED flows) may pass any string.
+  const [en, ru] = DESCRIPTIONS.get(code) ?? UNKNOWN;
+  return lang === 'ru' ? ru : en;
 }
 
 /** Marks an `<error>` value that was not valid hex UTF-8 and is passed on as received. */

@@ -8,41 +8,36 @@ import type { Secret } from './secret';
 
 export type Language = 'en' | 'ru';
 
-export const COMMAND_NAMES = [
-  'login',
-  'logout',
-  'changepassword',
-  'updateconfiguration',
-  'loadworkkeys',
-  'loadmasterkeys',
-  'testconnection',
-  'getparameters',
-  'transaction',
-  'report',
-  'settlement',
-  'clear',
-  'resetpassword',
-  'sethostkey',
-  'runreset',
-] as const;
-export type CommandName = (typeof COMMAND_NAMES)[number];
+/**
+ * Every command and the admin credentials it carries: the token (§6), the password (§7;
+ * changepassword the current one; a manual-entry transaction carries it too), or none.
+ */
+export const COMMAND_CREDENTIALS = {
+  login: 'none',
+  logout: 'token',
+  changepassword: 'token+password',
+  updateconfiguration: 'token',
+  loadworkkeys: 'token',
+  loadmasterkeys: 'token',
+  testconnection: 'token',
+  getparameters: 'token',
+  transaction: 'none',
+  report: 'password',
+  settlement: 'password',
+  clear: 'password',
+  resetpassword: 'none',
+  sethostkey: 'token',
+  runreset: 'token',
+} as const;
+type Credentials = typeof COMMAND_CREDENTIALS;
+export type CommandName = keyof Credentials;
+export type TokenCommand = { [C in CommandName]: Credentials[C] extends `token${string}` ? C : never }[CommandName];
 
+export const COMMAND_NAMES = Object.keys(COMMAND_CREDENTIALS) as readonly CommandName[];
 /** Commands that carry the admin token (§6). */
-export const TOKEN_COMMANDS = [
-  'logout',
-  'changepassword',
-  'updateconfiguration',
-  'loadworkkeys',
-  'loadmasterkeys',
-  'testconnection',
-  'getparameters',
-  'sethostkey',
-  'runreset',
-] as const satisfies readonly CommandName[];
-export type TokenCommand = (typeof TOKEN_COMMANDS)[number];
-
+export const TOKEN_COMMANDS = COMMAND_NAMES.filter((c): c is TokenCommand => COMMAND_CREDENTIALS[c].startsWith('token'));
 /** Commands that carry the admin password itself (§7); manual-entry transactions too. */
-export const PASSWORD_COMMANDS = ['report', 'settlement', 'clear'] as const satisfies readonly CommandName[];
+export const PASSWORD_COMMANDS = COMMAND_NAMES.filter((c) => COMMAND_CREDENTIALS[c] === 'password');
 
 export const MESSAGE_NAMES = ['keepalive', 'keep-alive', 'display', 'dex', 'card', 'displayqrcode'] as const;
 export type MessageName = (typeof MESSAGE_NAMES)[number];

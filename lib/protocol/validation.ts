@@ -7,7 +7,7 @@ import type { ErrorObject } from 'ajv';
 import { JpayValidationError } from '../errors';
 import { onFirstUse } from '../lazy';
 import type * as RequestValidators from './request-validators';
-import { COMMAND_NAMES, CommandName, RequestParams, TOKEN_COMMANDS } from './types';
+import { COMMAND_CREDENTIALS, COMMAND_NAMES, CommandName, RequestParams } from './types';
 
 // The compiled validators (the largest module of the client) load at the first validation.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -88,33 +88,22 @@ function withoutUndefined(value: unknown): unknown {
 }
 
 const COMMAND_SET: ReadonlySet<string> = new Set(COMMAND_NAMES);
-const TOKEN_SET: ReadonlySet<string> = new Set(TOKEN_COMMANDS);
 
 export function isCommandName(name: unknown): name is CommandName {
   return typeof name === 'string' && COMMAND_SET.has(name);
 }
 
 export function isTokenCommand(command: CommandName): boolean {
-  return TOKEN_SET.has(command);
+  return COMMAND_CREDENTIALS[command].startsWith('token');
 }
 
 /**
  * Whether the request carries the admin password, which the client adds (a caller never
- * gives it): changepassword (the current one), report, settlement, clear, and a
- * transaction with manual card entry. login carries the password it is given.
+ * gives it): see COMMAND_CREDENTIALS. login carries the password it is given.
  */
 export function carriesPassword(command: CommandName, params: unknown): boolean {
-  switch (command) {
-    case 'changepassword':
-    case 'report':
-    case 'settlement':
-    case 'clear':
-      return true;
-    case 'transaction':
-      return typeof params === 'object' && params !== null && (params as { manual?: unknown }).manual !== undefined;
-    default:
-      return false;
-  }
+  if (command === 'transaction') return typeof params === 'object' && params !== null && (params as { manual?: unknown }).manual !== undefined;
+  return COMMAND_CREDENTIALS[command].endsWith('password');
 }
 
 /** A syntactically valid token and password, standing in for the ones the client adds. */

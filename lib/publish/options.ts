@@ -1,6 +1,7 @@
 /** Options of createReceiptPublisher() and their translation to MQTT.js connect options. */
 import { randomBytes } from 'node:crypto';
 import type { IClientOptions } from 'mqtt';
+import { definedOnly } from '../defined';
 import { JpayValidationError } from '../errors';
 import { Secret } from '../protocol/secret';
 import type { DurableFs } from '../durable/fs';
@@ -148,14 +149,14 @@ export function mqttClientOptions(o: ReceiptPublisherOptions, r: ResolvedPublish
 /** The account and TLS settings of an MQTT.js connection (the publisher's, the fleet gateway's). */
 export function loginOptions(o: { username?: string; password?: string | Secret; tls?: boolean | PublisherTlsOptions }): IClientOptions {
   const password = o.password instanceof Secret ? o.password.reveal() : o.password;
-  const tls = typeof o.tls === 'object' ? o.tls : {};
-  const options: IClientOptions = {};
-  if (o.username !== undefined && o.username !== '') options.username = o.username;
-  if (password !== undefined && password !== '') options.password = password;
-  if (tls.ca !== undefined) options.ca = tls.ca as IClientOptions['ca'];
-  if (tls.cert !== undefined) options.cert = tls.cert;
-  if (tls.key !== undefined) options.key = tls.key;
-  if (tls.rejectUnauthorized !== undefined) options.rejectUnauthorized = tls.rejectUnauthorized;
-  if (tls.servername !== undefined) options.servername = tls.servername;
-  return options;
+  const { ca, cert, key, rejectUnauthorized, servername } = typeof o.tls === 'object' ? o.tls : {};
+  return definedOnly<IClientOptions>({
+    username: o.username || undefined,
+    password: password || undefined,
+    ca: ca as IClientOptions['ca'],
+    cert,
+    key,
+    rejectUnauthorized,
+    servername,
+  });
 }

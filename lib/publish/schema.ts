@@ -8,6 +8,7 @@ import type { Options } from 'ajv';
 import { JpayValidationError } from '../errors';
 import { onFirstUse } from '../lazy';
 import { CFT_FIELDS } from '../protocol/receipt';
+import { closedObject } from '../protocol/schemas';
 import type * as ReceiptValidators from './receipt-validators';
 
 export const RECEIPT_MESSAGE_FORMAT = 'jpay-receipt/1';
@@ -47,38 +48,29 @@ const RECEIPT_STRING_FIELDS = [
   'errorCode',
 ] as const;
 
-export const RECEIPT_SCHEMA = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['header', 'footer', 'approved'],
-  properties: {
-    header: LINES,
-    footer: LINES,
-    approved: { type: 'boolean', description: 'tstatus (or status on SBP/MIFARE receipts) = approved' },
-    receiptNumber: { type: 'integer', minimum: 0 },
-    amountAuthorized: AMOUNT,
-    amountOther: AMOUNT,
-    cdcvm: { type: 'boolean' },
-    signature: { type: 'boolean' },
-    pan: {
-      type: 'string',
-      pattern: '^(?:[^0-9]*[0-9]){0,10}[^0-9]*$',
-      description: 'masked PAN: at most 10 digits visible',
-    },
-    datetime: {
-      type: 'string',
-      pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}$',
-      description: "terminal's local date-time, ISO without zone",
-    },
-    cft: {
-      type: 'object',
-      additionalProperties: false,
-      properties: Object.fromEntries(CFT_FIELDS.map((k) => [k, STRING])),
-    },
-    extra: { type: 'object', description: 'receipt children the library does not know, as parsed' },
-    ...Object.fromEntries(RECEIPT_STRING_FIELDS.map((k) => [k, STRING])),
+export const RECEIPT_SCHEMA = closedObject(['header', 'footer', 'approved'], {
+  header: LINES,
+  footer: LINES,
+  approved: { type: 'boolean', description: 'tstatus (or status on SBP/MIFARE receipts) = approved' },
+  receiptNumber: { type: 'integer', minimum: 0 },
+  amountAuthorized: AMOUNT,
+  amountOther: AMOUNT,
+  cdcvm: { type: 'boolean' },
+  signature: { type: 'boolean' },
+  pan: {
+    type: 'string',
+    pattern: '^(?:[^0-9]*[0-9]){0,10}[^0-9]*$',
+    description: 'masked PAN: at most 10 digits visible',
   },
-} as const;
+  datetime: {
+    type: 'string',
+    pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}$',
+    description: "terminal's local date-time, ISO without zone",
+  },
+  cft: closedObject([], Object.fromEntries(CFT_FIELDS.map((k) => [k, STRING]))),
+  extra: { type: 'object', description: 'receipt children the library does not know, as parsed' },
+  ...Object.fromEntries(RECEIPT_STRING_FIELDS.map((k) => [k, STRING])),
+});
 
 /** The whole payload of a receipt message. */
 export const RECEIPT_MESSAGE_SCHEMA = {

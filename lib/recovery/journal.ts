@@ -30,6 +30,7 @@ import { DurableLogError } from '../durable/errors';
 import type { EncodedRecord } from '../durable/record';
 import type { ReceiptWatermark } from '../client/answer-binding';
 import type { Receipt, TransactionResult } from '../protocol/types';
+import { definedOnly } from '../defined';
 import { JournalError } from './errors';
 import {
   anchorKey,
@@ -71,14 +72,8 @@ const EXPIRE_EVERY_MS = 60_000;
 export function receiptRef(receipt: Receipt | undefined): ReceiptRef | undefined {
   if (!receipt || receipt.iface === 'mifare') return undefined;
   if (receipt.seq === undefined && receipt.rrn === undefined) return undefined;
-  const ref: ReceiptRef = { approved: receipt.approved };
-  if (receipt.seq !== undefined) ref.seq = receipt.seq;
-  if (receipt.rrn !== undefined) ref.rrn = receipt.rrn;
-  if (receipt.datetime !== undefined) ref.time = receipt.datetime;
-  if (receipt.type !== undefined) ref.type = receipt.type;
-  if (receipt.amountAuthorized !== undefined) ref.amount = receipt.amountAuthorized;
-  if (receipt.tid !== undefined) ref.tid = receipt.tid;
-  return ref;
+  const { approved, seq, rrn, datetime: time, type, amountAuthorized: amount, tid } = receipt;
+  return definedOnly<ReceiptRef>({ approved, seq, rrn, time, type, amount, tid });
 }
 
 function clone<T>(value: T): T {

@@ -18,6 +18,7 @@
  * approved, that no other open entry could also claim → `approved`; anything else →
  * `ambiguous` (e.g. two identical purchases in the window from another client).
  */
+import { definedOnly } from '../defined';
 import { receiptTypeFits } from '../protocol/transaction-answer';
 import type { ReportTransaction, XReport } from '../protocol/types';
 import { localIsoToMs, type TerminalClock } from './terminal-time';
@@ -72,14 +73,7 @@ export function isApprovedEntry(t: ReportTransaction): boolean {
 }
 
 export function refOf(t: ReportTransaction, tid?: string): ReceiptRef {
-  const ref: ReceiptRef = { approved: isApprovedEntry(t) };
-  if (t.seq !== undefined) ref.seq = t.seq;
-  if (t.rrn !== undefined) ref.rrn = t.rrn;
-  if (t.time !== undefined) ref.time = t.time;
-  if (t.type !== undefined) ref.type = t.type;
-  if (t.amount !== undefined) ref.amount = t.amount;
-  if (tid !== undefined) ref.tid = tid;
-  return ref;
+  return definedOnly<ReceiptRef>({ approved: isApprovedEntry(t), seq: t.seq, rrn: t.rrn, time: t.time, type: t.type, amount: t.amount, tid });
 }
 
 /** Whether a report entry is the receipt `ref` (by RRN and number; without an RRN, by number and time). */

@@ -6,7 +6,7 @@
 import type { TransactionType } from '../protocol/types';
 import { TestCard, isExpired, isLuhnValid } from './cards';
 import type { Answer, CommandContext } from './context';
-import { Detector } from './detection';
+import { Detector, type DetectionOptions } from './detection';
 import { runDex, type DexState } from './dex';
 import { CommandAbort } from './errors';
 import { failInPhase, hostExchange, show } from './host';
@@ -29,26 +29,17 @@ export interface CardRequestInfo {
   currency: string;
 }
 
-export interface CardPaymentOptions {
-  sbpOffered: boolean;
-  mifareAllowed: boolean;
-}
-
-export async function cardPayment(
-  ctx: CommandContext,
-  req: CardRequestInfo,
-  outcome: OutcomeSpec | undefined,
-  options: CardPaymentOptions,
-): Promise<Answer<'transaction'>> {
+/** A payment waiting for a card, a MIFARE session or an SBP payment (force-sbp="true": SBP alone). */
+export async function cardPayment(ctx: CommandContext, req: CardRequestInfo, outcome: OutcomeSpec | undefined, detect: DetectionOptions): Promise<Answer<'transaction'>> {
   const t = ctx.terminal;
   const amountShown = { amount: req.amount, currency: req.currency };
-  await show(ctx, '15', amountShown);
+  if (detect.card) await show(ctx, '15', amountShown);
   let qr: SbpQr | undefined;
-  if (options.sbpOffered) {
+  if (detect.sbp) {
     qr = newQr(ctx);
     await showQr(ctx, qr);
   }
-  const detector = new Detector(t, { card: true, sbp: options.sbpOffered, mifare: options.mifareAllowed }, ctx.command);
+  const detector = new Detector(t, detect, ctx.command);
   detector.start();
   let card: TestCard;
   try {
@@ -77,6 +68,7 @@ export async function cardPayment(
         return await completeSbpPayment(ctx, qr, event.outcome, amountShown, outcome);
       }
       if (event.kind === 'sbp-error' && qr) {
+        // §8.10: a status read error hides the QR code; detection goes on until the timeout.
         await hideQr(ctx);
         qr = undefined;
         detector.sbpStopped();
@@ -84,7 +76,8 @@ export async function cardPayment(
       }
       if (event.kind === 'timeout') {
         if (qr) await hideQr(ctx);
-        throw new CommandAbort('timeout', [`no card presented within ${t.config.timing.cardTimeoutMs} ms`]);
+        const what = detect.card ? `no card presented within ${t.config.timing.cardTimeoutMs} ms` : 'no SBP payment before the detection timeout';
+        throw new CommandAbort('timeout', [what]);
       }
     }
   } finally {

@@ -1,6 +1,6 @@
 /** Command dispatch: access rules (§5–§7), the busy lock, and the handler of each command. */
 import type { CommandName } from '../protocol/types';
-import { TOKEN_COMMANDS } from '../protocol/types';
+import { isTokenCommand } from '../protocol/validation';
 import type { ParsedRequest } from '../protocol';
 import {
   handleChangePassword,
@@ -43,13 +43,11 @@ export const EXCLUSIVE_COMMANDS: ReadonlySet<CommandName> = new Set(['transactio
 /** Commands with a record point (where drop-before-record strikes inside the handler). */
 export const EFFECT_COMMANDS: ReadonlySet<CommandName> = new Set(['transaction', 'settlement', 'clear']);
 
-const TOKEN_SET: ReadonlySet<string> = new Set(TOKEN_COMMANDS);
-
 export const BUSY_ERROR = 'terminal is busy: another operation is in progress';
 
 export async function dispatch(ctx: CommandContext, request: ParsedRequest): Promise<Answer<CommandName>> {
   const t = ctx.terminal;
-  if (TOKEN_SET.has(request.command)) {
+  if (isTokenCommand(request.command)) {
     const token = (request.params as { token?: string }).token;
     if (!t.checkToken(token)) return { status: 'notauthorized' };
   }

@@ -17,7 +17,8 @@ import { EFFECT_COMMANDS, dispatch } from './commands';
 import { statusPacket, type Answer, type CommandContext } from './context';
 import { MessageDispatch } from './message-dispatch';
 import { AnswerTimeout, CancelledByClient, ClientGone, CommandAbort, DropConnection } from './errors';
-import { CommandFaults, RESPONSE_FAULTS } from './faults';
+import { CommandFaults } from './faults';
+import { RESPONSE_FAULTS } from './outcome';
 import type { Terminal } from './terminal';
 
 export function remoteOf(socket: Socket): string {

@@ -38,6 +38,7 @@ class HttpError extends Error {
 }
 
 type Json = Record<string, unknown>;
+/** What a route returns is the response body; nothing means `{ ok: true }`. */
 type Route = (body: Json) => Promise<unknown> | unknown;
 
 function readBody(req: IncomingMessage): Promise<Json> {
@@ -108,10 +109,7 @@ export class ControlApi {
       'GET /cards': () => c.cards(),
       'GET /magic-amounts': () => c.magicAmounts(),
       'GET /log': () => c.log(),
-      'DELETE /log': async () => {
-        await c.clearLog();
-        return { ok: true };
-      },
+      'DELETE /log': () => c.clearLog(),
       'POST /log/seed': async (b) => ({ records: await c.seedLog(integerField(b, 'count')) }),
       'GET /events': () => c.events(),
       'POST /present': (b) => c.presentCard(optionalString(b, 'card')),
@@ -119,36 +117,20 @@ export class ControlApi {
         const card = optionalString(b, 'card');
         if (card === undefined) throw new HttpError(400, 'card: is required', 'card');
         c.setNextCard(card);
-        return { ok: true };
       },
-      'PUT /auto-present': (b) => {
-        c.setAutoPresent(boolField(b, 'enabled'));
-        return { ok: true };
-      },
+      'PUT /auto-present': (b) => c.setAutoPresent(boolField(b, 'enabled')),
       'GET /outcomes': () => c.outcomes(),
       'POST /outcomes': (b) => ({ queued: c.queueOutcome(b as OutcomeSpec | OutcomeSpec[]) }),
-      'DELETE /outcomes': () => {
-        c.clearOutcomes();
-        return { ok: true };
-      },
+      'DELETE /outcomes': () => c.clearOutcomes(),
       'GET /faults': () => c.faults(),
       'POST /faults': (b) => {
         c.injectFault(b as unknown as FaultSpec);
         return { ok: true, faults: c.faults() };
       },
-      'DELETE /faults': () => {
-        c.clearFaults();
-        return { ok: true };
-      },
-      'PUT /host': (b) => {
-        c.setHostReachable(boolField(b, 'reachable'));
-        return { ok: true };
-      },
+      'DELETE /faults': () => c.clearFaults(),
+      'PUT /host': (b) => c.setHostReachable(boolField(b, 'reachable')),
       'POST /sbp': (b) => ({ delivered: c.sbpResult(optionalString(b, 'outcome') as SbpOutcome) }),
-      'PUT /settlement': (b) => {
-        c.setSettlement(b as SettlementConfig);
-        return { ok: true };
-      },
+      'PUT /settlement': (b) => c.setSettlement(b as SettlementConfig),
       'GET /mifare': () => c.mifareState(),
       'PUT /mifare': async (b) => {
         if ('imageFile' in b) {
@@ -177,10 +159,7 @@ export class ControlApi {
         this.requireMifare().returnToField();
         return c.mifareState();
       },
-      'POST /reset': async () => {
-        await c.reset();
-        return { ok: true };
-      },
+      'POST /reset': () => c.reset(),
     };
     this.server = createServer((req, res) => {
       void this.handle(req, res);

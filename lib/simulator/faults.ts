@@ -21,17 +21,6 @@ export interface QueuedFault {
   ms?: number;
 }
 
-/** Response-stage faults, in the order they are looked for. */
-export const RESPONSE_FAULTS: readonly FaultKind[] = [
-  'drop-before-record',
-  'drop-after-record',
-  'delay-response',
-  'stall',
-  'garbage-frame',
-  'oversized-frame',
-  'half-frame',
-];
-
 export class FaultQueue {
   private faults: QueuedFault[] = [];
 

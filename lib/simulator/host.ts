@@ -3,7 +3,7 @@ import { describeStatus } from '../protocol/status';
 import type { CommandContext } from './context';
 import { display } from './display-script';
 import { CommandAbort } from './errors';
-import { STATUS_DISPLAY, STATUS_PHASE, type OutcomeSpec } from './outcome';
+import { STATUS_PATH, type OutcomeSpec, type StatusPhase } from './outcome';
 
 export interface DisplayContext {
   amount?: number;
@@ -16,10 +16,10 @@ export async function show(ctx: CommandContext, code: string, dc: DisplayContext
 }
 
 /** Throws the outcome's status if it belongs to `phase`, after the displays that lead to it. */
-export async function failInPhase(ctx: CommandContext, outcome: OutcomeSpec | undefined, phase: 'start' | 'card' | 'host'): Promise<void> {
+export async function failInPhase(ctx: CommandContext, outcome: OutcomeSpec | undefined, phase: StatusPhase): Promise<void> {
   const status = outcome?.status;
-  if (status === undefined || status === 'ok' || STATUS_PHASE[status] !== phase) return;
-  if (phase !== 'start') for (const code of STATUS_DISPLAY[status] ?? []) await show(ctx, code);
+  if (status === undefined || status === 'ok' || (STATUS_PATH[status]?.phase ?? 'start') !== phase) return;
+  for (const code of STATUS_PATH[status]?.display ?? []) await show(ctx, code);
   throw new CommandAbort(status, outcome?.errors ?? [describeStatus(status, 'en')]);
 }
 

@@ -2,6 +2,7 @@
  * Simulator options: the scenario part (also loadable from a JSON file, see scenario.ts)
  * plus network and process options. resolveConfig() fills in the defaults.
  */
+import { definedOnly } from '../defined';
 import type { TerminalParameters } from '../protocol/types';
 import type { JpayStatusCode } from '../protocol/status';
 import type { TestCard } from './cards';
@@ -280,15 +281,11 @@ export const DEFAULT_KERNEL_TAGS = [
 
 /** Merge: scenario first, then explicit options (nested config objects merge field by field). */
 export function mergeScenario(base: Scenario, over: Scenario): Scenario {
-  const out: Scenario = { ...base, ...stripUndefined(over) };
+  const out: Scenario = { ...base, ...definedOnly(over) };
   for (const key of ['terminal', 'timing', 'sbp', 'dex', 'mifare', 'settlement'] as const) {
-    if (base[key] || over[key]) (out as Record<string, unknown>)[key] = { ...base[key], ...stripUndefined(over[key] ?? {}) };
+    if (base[key] || over[key]) (out as Record<string, unknown>)[key] = { ...base[key], ...definedOnly(over[key] ?? {}) };
   }
   return out;
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 export function resolveConfig(options: SimulatorOptions, scenario: Scenario = {}): ResolvedConfig {
@@ -323,7 +320,7 @@ export function resolveConfig(options: SimulatorOptions, scenario: Scenario = {}
       forcedRefund: t.forcedRefund ?? true,
       parameters: { ...DEFAULT_PARAMETERS, tid, mid, ...t.parameters },
     },
-    timing: { ...DEFAULT_TIMING, ...stripUndefined(s.timing ?? {}) },
+    timing: { ...DEFAULT_TIMING, ...definedOnly(s.timing ?? {}) },
     autoPresent: s.autoPresent ?? true,
     defaultCard: s.defaultCard ?? 'visa',
     cards: s.cards ?? [],

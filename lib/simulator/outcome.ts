@@ -17,8 +17,8 @@ export type DeclineReason = (typeof DECLINE_REASONS)[number];
 export const CVMS = ['no', 'online', 'offline', 'cdcvm', 'signature'] as const;
 export type Cvm = (typeof CVMS)[number];
 
-/** Faults a single command can be given (see faults.ts). */
-export const FAULT_KINDS = [
+/** Response-stage faults (see faults.ts), in the order they are looked for. */
+export const RESPONSE_FAULTS = [
   'drop-before-record',
   'drop-after-record',
   'delay-response',
@@ -26,9 +26,10 @@ export const FAULT_KINDS = [
   'garbage-frame',
   'oversized-frame',
   'half-frame',
-  'host-unreachable',
-  'card-removed',
 ] as const;
+
+/** Faults a single command can be given: the response-stage ones and two that strike inside it. */
+export const FAULT_KINDS = [...RESPONSE_FAULTS, 'host-unreachable', 'card-removed'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface OutcomeSpec {
@@ -53,55 +54,24 @@ export interface OutcomeSpec {
 export type StatusPhase = 'start' | 'card' | 'host';
 
 /**
- * Where each non-ok status happens: `start` before card detection (no card is read),
+ * Where a non-ok status happens, and the display codes a terminal shows on the way to it:
  * `card` after the card is read (kernel/reader problems), `host` after D1 (connecting).
+ * A status not listed here happens at `start`, before card detection (no card is read).
  */
-export const STATUS_PHASE: Readonly<Record<Exclude<JpayStatusCode, 'ok'>, StatusPhase>> = {
-  failed: 'host',
-  communicationerror: 'host',
-  notimplemented: 'start',
-  formaterror: 'start',
-  notauthorized: 'start',
-  fileioerror: 'start',
-  verificationfailed: 'start',
-  missingdata: 'start',
-  systemerror: 'start',
-  timeout: 'host',
-  invalidarguments: 'start',
-  transactionnotfound: 'start',
-  notreversible: 'start',
-  alreadyreversed: 'start',
-  notapproved: 'start',
-  emverror: 'card',
-  notdetected: 'card',
-  notallowedinterface: 'card',
-  cancelled: 'card',
-  tryagain: 'card',
-  usechip: 'card',
-  batchuploadfailed: 'start',
-  readerdisabled: 'start',
-  preprocessingfailed: 'start',
-  readernotavailable: 'start',
-  readererror: 'card',
-  tryanotherinterface: 'card',
-  pinpadmalfunctionornotprsent: 'card',
-  pinentrybypassed: 'card',
-};
-
-/** The display codes a terminal shows on the way to a non-ok status (after the card phase). */
-export const STATUS_DISPLAY: Readonly<Partial<Record<JpayStatusCode, readonly string[]>>> = {
-  communicationerror: ['D2', 'D3'],
-  timeout: ['D3'],
-  failed: ['0F'],
-  emverror: ['0F'],
-  notdetected: ['0F'],
-  notallowedinterface: ['0C'],
-  tryagain: ['13'],
-  usechip: ['11'],
-  readererror: ['06'],
-  tryanotherinterface: ['18'],
-  pinpadmalfunctionornotprsent: ['09', '0F'],
-  pinentrybypassed: ['09', '1E'],
+export const STATUS_PATH: Readonly<Partial<Record<JpayStatusCode, { phase: StatusPhase; display: readonly string[] }>>> = {
+  failed: { phase: 'host', display: ['0F'] },
+  communicationerror: { phase: 'host', display: ['D2', 'D3'] },
+  timeout: { phase: 'host', display: ['D3'] },
+  emverror: { phase: 'card', display: ['0F'] },
+  notdetected: { phase: 'card', display: ['0F'] },
+  notallowedinterface: { phase: 'card', display: ['0C'] },
+  cancelled: { phase: 'card', display: [] },
+  tryagain: { phase: 'card', display: ['13'] },
+  usechip: { phase: 'card', display: ['11'] },
+  readererror: { phase: 'card', display: ['06'] },
+  tryanotherinterface: { phase: 'card', display: ['18'] },
+  pinpadmalfunctionornotprsent: { phase: 'card', display: ['09', '0F'] },
+  pinentrybypassed: { phase: 'card', display: ['09', '1E'] },
 };
 
 export interface DeclineDefaults {

@@ -1,4 +1,5 @@
 /** Building log records and committing them (where the drop-before-record fault strikes). */
+import { definedOnly } from '../defined';
 import { JpayValidationError } from '../errors';
 import type { TestCard } from './cards';
 import { expiryToAed, receiptPan } from './cards';
@@ -10,20 +11,8 @@ import type { CardData, EntryMode, LogRecord, Operation, RecordKind } from './lo
 import { DECLINE_DEFAULTS, type Cvm, type DeclineReason } from './outcome';
 
 export function cardData(card: TestCard, cvm: Cvm = card.cvm): CardData {
-  const data: CardData = {
-    cardId: card.id,
-    pan: receiptPan(card.pan),
-    aed: expiryToAed(card.expiry),
-    aid: card.aid,
-    appname: card.appname,
-    rid: card.rid,
-    scheme: card.scheme,
-    cvm,
-  };
-  if (card.alabel !== undefined) data.alabel = card.alabel;
-  if (card.apname !== undefined) data.apname = card.apname;
-  if (card.ictId !== undefined) data.ictId = card.ictId;
-  return data;
+  const { aid, appname, rid, scheme, alabel, apname, ictId } = card;
+  return definedOnly<CardData>({ cardId: card.id, pan: receiptPan(card.pan), aed: expiryToAed(card.expiry), aid, appname, rid, scheme, cvm, alabel, apname, ictId });
 }
 
 export interface RecordInput {
@@ -52,7 +41,7 @@ function recordOf(t: Terminal, input: RecordInput): LogRecord {
   const now = t.now();
   const decline = input.approved ? undefined : DECLINE_DEFAULTS[input.declineReason ?? 'onlinedeclined'];
   const sbp = input.kind === 'sbp';
-  const record: LogRecord = {
+  return definedOnly<LogRecord>({
     seq: t.log.takeSeq(input.kind),
     kind: input.kind,
     operation: input.operation,
@@ -69,16 +58,14 @@ function recordOf(t: Terminal, input: RecordInput): LogRecord {
     tvr: input.approved ? '0000000000' : '0000008000',
     tsi: input.approved ? 'E800' : '6800',
     reversedAmount: 0,
-  };
-  const description = input.respCodeDescription ?? (input.approved ? 'Approved' : decline?.description);
-  if (description !== undefined) record.respCodeDescription = description;
-  if (input.amountOther !== undefined) record.amountOther = input.amountOther;
-  if (!input.approved) record.declineReason = input.declineReason ?? 'onlinedeclined';
-  if (input.card) record.card = input.card;
-  if (input.dexRecord) record.dexRecord = input.dexRecord;
-  if (input.originalSeq !== undefined) record.originalSeq = input.originalSeq;
-  if (input.sbp) record.sbp = input.sbp;
-  return record;
+    respCodeDescription: input.respCodeDescription ?? (input.approved ? 'Approved' : decline?.description),
+    amountOther: input.amountOther,
+    declineReason: input.approved ? undefined : (input.declineReason ?? 'onlinedeclined'),
+    card: input.card,
+    dexRecord: input.dexRecord || undefined,
+    originalSeq: input.originalSeq,
+    sbp: input.sbp,
+  });
 }
 
 /** The record point of a command (a record, or the emptied log): the drop-before-record fault closes the connection here. */

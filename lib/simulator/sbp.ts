@@ -8,7 +8,6 @@
 import { randomUUID } from 'node:crypto';
 import type { SbpCftBlock } from '../protocol/types';
 import type { Answer, CommandContext } from './context';
-import { Detector } from './detection';
 import { CommandAbort } from './errors';
 import { failInPhase, hostDown, HOST_UNREACHABLE } from './host';
 import { randomAlnum, randomDigits } from './ids';
@@ -80,37 +79,6 @@ export async function completeSbpPayment(
   });
   await commitRecord(ctx, record);
   return receiptAnswer(t, record);
-}
-
-/** force-sbp="true" purchase: only the QR code is offered. */
-export async function sbpOnlyPurchase(ctx: CommandContext, payment: SbpPayment, outcome: OutcomeSpec | undefined): Promise<Answer<'transaction'>> {
-  const qr = newQr(ctx);
-  await showQr(ctx, qr);
-  let shown = true;
-  const detector = new Detector(ctx.terminal, { card: false, sbp: true, mifare: false }, ctx.command);
-  detector.start();
-  try {
-    for (;;) {
-      const event = await ctx.messages.waitFor(detector.next());
-      if (event.kind === 'sbp') {
-        await hideQr(ctx);
-        return await completeSbpPayment(ctx, qr, event.outcome, payment, outcome);
-      }
-      if (event.kind === 'sbp-error') {
-        // §8.10: a status read error hides the QR code; detection goes on until the timeout.
-        await hideQr(ctx);
-        shown = false;
-        detector.sbpStopped();
-        continue;
-      }
-      if (event.kind === 'timeout') {
-        if (shown) await hideQr(ctx);
-        throw new CommandAbort('timeout', ['no SBP payment before the detection timeout']);
-      }
-    }
-  } finally {
-    detector.stop();
-  }
 }
 
 /** force-sbp="true" refund of an SBP payment, found by its rrn / localQrcId. */

@@ -103,22 +103,21 @@ export class Terminal extends EventEmitter<{ event: [SimulatorEvent] }> {
 
   /** Presents a test card: to the waiting transaction now, else queued for the next one. */
   presentCard(card: TestCard): 'now' | 'queued' {
-    if (this.detector) {
-      this.detector.presentCard(card);
-      return 'now';
-    }
-    this.presentedCards.push(card);
-    return 'queued';
+    return this.toDetector((d) => d.presentCard(card), () => this.presentedCards.push(card));
   }
 
   /** The SBP agent reports a result: to the waiting transaction now, else queued. */
   sbpResult(outcome: SbpOutcome): 'now' | 'queued' {
-    if (this.detector) {
-      this.detector.sbpResult(outcome);
-      return 'now';
+    return this.toDetector((d) => d.sbpResult(outcome), () => this.sbpOutcomes.push(outcome));
+  }
+
+  private toDetector(now: (detector: DetectorHooks) => void, queue: () => void): 'now' | 'queued' {
+    if (!this.detector) {
+      queue();
+      return 'queued';
     }
-    this.sbpOutcomes.push(outcome);
-    return 'queued';
+    now(this.detector);
+    return 'now';
   }
 
   /** Back to the state after a restart: the scenario's queues and faults, no admin session or key. */

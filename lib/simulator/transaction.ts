@@ -15,7 +15,7 @@ import type { OutcomeSpec } from './outcome';
 import { receiptAnswer } from './receipts';
 import { commitRecord, newRecord } from './records';
 import { voidTransaction } from './reversal';
-import { sbpOnlyPurchase, sbpRefund } from './sbp';
+import { sbpRefund } from './sbp';
 import { finalDisplay } from './display-script';
 
 function operationOf(type: RequestParams['transaction']['type']): Operation {
@@ -43,7 +43,10 @@ export async function handleTransaction(ctx: CommandContext, params: RequestPara
 
   if (params.sbp === true) {
     if (!t.config.sbp.enabled) throw new CommandAbort('notallowedinterface', ['SBP is not enabled in the terminal configuration']);
-    if (params.type === 'purchase') return sbpOnlyPurchase(ctx, { amount: params.amount ?? 0, currency }, outcome);
+    if (params.type === 'purchase') {
+      const req: CardRequestInfo = { type: 'purchase', operation: 'purchase', amount: params.amount ?? 0, currency };
+      return cardPayment(ctx, req, outcome, { card: false, sbp: true, mifare: false });
+    }
     if (params.type === 'refund') return sbpRefund(ctx, { amount: params.amount ?? 0, currency, rrn: params.rrn }, outcome);
     throw new CommandAbort('notallowedinterface', [`SBP does not support ${params.type}`]);
   }
@@ -64,8 +67,8 @@ export async function handleTransaction(ctx: CommandContext, params: RequestPara
     const card: TestCard = cardForManualPan(manualPan(ctx, params.manual.pan), params.manual.expiry, t.cards);
     return processCard(ctx, card, req, outcome, 'manual');
   }
-  const sbpOffered = params.sbp === undefined && t.config.sbp.enabled && params.type === 'purchase';
-  return cardPayment(ctx, req, outcome, { sbpOffered, mifareAllowed: params.type === 'purchase' });
+  const sbp = params.sbp === undefined && t.config.sbp.enabled && params.type === 'purchase';
+  return cardPayment(ctx, req, outcome, { card: true, sbp, mifare: params.type === 'purchase' });
 }
 
 /** refund with forced=true: no card; the card data come from the original (by rrn) when it is in the log. */

@@ -10,6 +10,7 @@
  * source. When `msg.payload.type` names another type than the node's, none of the node's
  * fields apply (a default amount must never leak into a void).
  */
+import { definedOnly } from '../../lib/defined';
 import { JpayValidationError } from '../../lib/errors';
 import { validateFields, validateSendParams, type FieldNamer } from '../../lib/protocol/validation';
 import { numberIfDigits } from '../../lib/protocol/values';
@@ -125,11 +126,7 @@ export function parseTransactionDefaults(config: TransactionDefaultsConfig): Par
     sbp,
   };
   validateFields('transaction', defaults);
-  return withoutUndefined(defaults) as Partial<FlowTransactionRequest>;
-}
-
-function withoutUndefined(o: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+  return definedOnly(defaults) as Partial<FlowTransactionRequest>;
 }
 
 /**

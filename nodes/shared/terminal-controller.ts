@@ -91,9 +91,7 @@ export class TerminalController implements JpayTerminalApi {
   }
 
   registerCardHandler(nodeId: string, handler: CardHandler, scope?: HandlerScope): void {
-    this.#card.set(nodeId, { handler, flow: scope?.flow });
-    const rivals = rivalsOf(this.#card, scope?.flow);
-    if (rivals > 1) this.#warn('several-card-handlers', { count: String(rivals) });
+    this.#register(this.#card, nodeId, handler, scope, 'several-card-handlers');
   }
 
   deregisterCardHandler(nodeId: string): void {
@@ -101,9 +99,14 @@ export class TerminalController implements JpayTerminalApi {
   }
 
   registerDexHandler(nodeId: string, handler: DexHandler, scope?: HandlerScope): void {
-    this.#dex.set(nodeId, { handler, flow: scope?.flow });
-    const rivals = rivalsOf(this.#dex, scope?.flow);
-    if (rivals > 1) this.#warn('several-dex-handlers', { count: String(rivals) });
+    this.#register(this.#dex, nodeId, handler, scope, 'several-dex-handlers');
+  }
+
+  /** A handler for its scope (the terminal, or one flow); more than one in a scope is warned about. */
+  #register<H>(registry: Map<string, Scoped<H>>, nodeId: string, handler: H, scope: HandlerScope | undefined, warning: 'several-card-handlers' | 'several-dex-handlers'): void {
+    registry.set(nodeId, { handler, flow: scope?.flow });
+    const rivals = [...registry.values()].filter((s) => s.flow === scope?.flow).length;
+    if (rivals > 1) this.#warn(warning, { count: String(rivals) });
   }
 
   deregisterDexHandler(nodeId: string): void {
@@ -224,10 +227,6 @@ function pick<H>(map: Map<string, Scoped<H>>, flow: string | undefined): H | und
 }
 
 /** How many handlers answer the same questions as one scoped to `flow`. */
-function rivalsOf<H>(map: Map<string, Scoped<H>>, flow: string | undefined): number {
-  return [...map.values()].filter((s) => s.flow === flow).length;
-}
-
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

@@ -27,3 +27,10 @@ export const CORE_NODES_DIR = path.join(path.dirname(resolveNodeRed('@node-red/n
 /** The version of the Node-RED in use (its package.json). */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const NODE_RED_VERSION = (require(resolveNodeRed('node-red/package.json')) as { version: string }).version;
+
+/**
+ * A spawned Node-RED (red.js) is ready once it logged both "Started flows" and "Server now
+ * running at": its HTTP server listens only after the runtime started, so the flows line
+ * alone can come before the port takes connections (ECONNREFUSED).
+ */
+export const NODE_RED_READY = /^(?=[\s\S]*Started flows)(?=[\s\S]*Server now running at)/;

@@ -15,7 +15,7 @@ import type { BoardEntry } from '../../lib/operator/terminal-board';
 import { startSimulator, type SimulatorHandle } from '../../lib/simulator';
 import { TEST_CARDS } from '../../lib/simulator/cards';
 import { freePort } from '../helpers/mosquitto';
-import { resolveNodeRed } from '../helpers/node-red-runtime';
+import { NODE_RED_READY, resolveNodeRed } from '../helpers/node-red-runtime';
 
 const ROOT = path.resolve(__dirname, '../..');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -108,7 +108,7 @@ describe('jpay-sidebar plugin: the operator board in the real Node-RED with admi
     await new Promise<void>((resolve, reject) => {
       const check = (chunk: Buffer): void => {
         output += chunk.toString();
-        if (/Started flows/.test(output)) resolve();
+        if (NODE_RED_READY.test(output)) resolve();
       };
       red?.stdout.on('data', check);
       red?.stderr.on('data', check);

@@ -12,7 +12,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { NODE_RED_VERSION, resolveNodeRed } from '../helpers/node-red-runtime';
+import { NODE_RED_READY, NODE_RED_VERSION, resolveNodeRed } from '../helpers/node-red-runtime';
 import { installTarball, packTarball, PACKAGE_NAME, PKG, ROOT, runNode, type Installed, type Packed } from './tarball';
 
 /** The documented import paths (README, docs/) and a few names each must export. */
@@ -264,7 +264,7 @@ describe(`package: installed from the tarball (Node ${process.version}, Node-RED
       const started = await startUntil(
         [resolveNodeRed('node-red/red.js'), '--userDir', installed.dir, '--port', String(port), 'flows.json'],
         installed.dir,
-        /Started flows/,
+        NODE_RED_READY,
       );
       red = started.child;
       const base = `http://127.0.0.1:${port}`;

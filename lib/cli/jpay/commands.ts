@@ -3,6 +3,7 @@
 // converted (major-unit amounts, flags); every rule about a parameter is the protocol's
 // (lib/protocol/schemas.ts), and its errors name the option the user typed (`--cashback`).
 
+import { definedOnly } from '../../defined';
 import { JpayValidationError } from '../../errors';
 import type { CommandName, ReportType, TransactionRequest, TransactionType } from '../../protocol/types';
 import { Secret } from '../../protocol/secret';
@@ -61,18 +62,14 @@ export interface CommandSpec {
   plan(values: OptionValues): Invocation;
 }
 
-const CANCEL_AFTER: CliOption = {
-  type: 'string',
-  value: 'SECONDS',
-  description: 'cancel the transaction after SECONDS (answered on the next keepalive)',
-};
-const AMOUNT: CliOption = { type: 'string', value: 'A', description: 'amount in major units, e.g. 123.45' };
-const AMOUNT_MINOR: CliOption = { type: 'string', value: 'K', description: 'the amount in minor units (kopecks), e.g. 12345; instead of --amount' };
-const CURRENCY: CliOption = {
-  type: 'string',
-  value: 'CODE',
-  description: 'ISO 4217 numeric currency, only when it differs from the terminal default (643)',
-};
+/** An option that takes a value (shown as `value` in help). */
+const text = (value: string, description: string): CliOption => ({ type: 'string', value, description });
+const flag = (description: string): CliOption => ({ type: 'boolean', description });
+
+const CANCEL_AFTER = text('SECONDS', 'cancel the transaction after SECONDS (answered on the next keepalive)');
+const AMOUNT = text('A', 'amount in major units, e.g. 123.45');
+const AMOUNT_MINOR = text('K', 'the amount in minor units (kopecks), e.g. 12345; instead of --amount');
+const CURRENCY = text('CODE', 'ISO 4217 numeric currency, only when it differs from the terminal default (643)');
 
 function str(values: OptionValues, name: string): string | undefined {
   const v = values[name];
@@ -117,11 +114,6 @@ export function parseSeconds(raw: string | undefined, flag: string, command?: st
   return Math.round(Number(raw) * 1000);
 }
 
-/** Drops undefined members so requests compare and print cleanly. */
-function compact<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
-}
-
 function amount(values: OptionValues, name: string): number | undefined {
   return parseMajorAmount(str(values, name), `--${name}`);
 }
@@ -148,24 +140,20 @@ function payment(spec: PaymentSpec): CommandSpec {
     needsPassword,
     transaction: true,
     plan(values) {
-      const params = compact({ ...request(values), currency: str(values, 'currency') }) as TransactionRequest;
+      const params = definedOnly({ ...request(values), currency: str(values, 'currency') }) as TransactionRequest;
       const cancelAfterMs = parseSeconds(str(values, 'cancel-after'), '--cancel-after', spec.name);
-      return compact({ command: 'transaction' as const, request: checked('transaction', params, spec.name), cancelAfterMs });
+      return definedOnly({ command: 'transaction' as const, request: checked('transaction', params, spec.name), cancelAfterMs });
     },
   };
 }
 
-function simple(name: SimpleCommand, summary: string, needsPassword: boolean, details?: string): CommandSpec {
-  return {
-    name,
-    summary,
-    synopsis: '',
-    options: {},
-    needsPassword,
-    transaction: false,
-    details,
-    plan: () => ({ command: name }),
-  };
+/** A command that is not a payment; it needs the admin password unless told otherwise. */
+function command(spec: Pick<CommandSpec, 'name' | 'summary' | 'plan'> & Partial<CommandSpec>): CommandSpec {
+  return { synopsis: '', options: {}, needsPassword: true, transaction: false, ...spec };
+}
+
+function simple(name: SimpleCommand, summary: string, needsPassword = true, details?: string): CommandSpec {
+  return command({ name, summary, needsPassword, details, plan: () => ({ command: name }) });
 }
 
 const MANUAL_TYPES: Readonly<Record<string, TransactionType>> = {
@@ -176,47 +164,40 @@ const MANUAL_TYPES: Readonly<Record<string, TransactionType>> = {
 };
 
 export const COMMANDS: readonly CommandSpec[] = [
-  simple('login', 'log in with the admin password (checks it; with --encrypt also the key exchange)', true),
-  simple('logout', 'log in, then end the admin session', true),
-  simple('getparameters', 'show the terminal parameters (serial number, TID, MID, versions)', true),
-  simple('testconnection', "test the connection from the terminal to the bank's host", true),
-  simple('updateconfiguration', 'make the terminal fetch its configuration', true),
-  simple('loadworkkeys', 'load the working keys', true),
-  simple('loadmasterkeys', 'load the master keys', true),
-  {
+  simple('login', 'log in with the admin password (checks it; with --encrypt also the key exchange)'),
+  simple('logout', 'log in, then end the admin session'),
+  simple('getparameters', 'show the terminal parameters (serial number, TID, MID, versions)'),
+  simple('testconnection', "test the connection from the terminal to the bank's host"),
+  simple('updateconfiguration', 'make the terminal fetch its configuration'),
+  simple('loadworkkeys', 'load the working keys'),
+  simple('loadmasterkeys', 'load the master keys'),
+  command({
     name: 'changepassword',
     summary: 'change the admin password',
     synopsis: '--new P',
-    options: { new: { type: 'string', value: 'P', description: 'the new admin password (8 digits)' } },
-    needsPassword: true,
-    transaction: false,
+    options: { new: text('P', 'the new admin password (8 digits)') },
     plan(values) {
       const { newPassword } = checked('changepassword', { newPassword: str(values, 'new') }, 'changepassword');
       return { command: 'changepassword', newPassword: new Secret(newPassword as string) };
     },
-  },
+  }),
   simple(
     'resetpassword',
     'reset the admin password to the factory default',
     false,
     'Needs no password: the terminal resets it to its factory default.',
   ),
-  {
+  command({
     name: 'sethostkey',
     summary: 'install a host key',
     synopsis: '--name N --material B64',
-    options: {
-      name: { type: 'string', value: 'N', description: 'key name' },
-      material: { type: 'string', value: 'B64', description: 'the key, Base64' },
-    },
-    needsPassword: true,
-    transaction: false,
+    options: { name: text('N', 'key name'), material: text('B64', 'the key, Base64') },
     details: 'The key material is secret: use --encrypt so it never crosses the network in clear.',
     plan(values) {
       const { name, material } = checked('sethostkey', { name: str(values, 'name'), material: str(values, 'material') }, 'sethostkey');
       return { command: 'sethostkey', name: name as string, material: new Secret(material as string) };
     },
-  },
+  }),
   simple(
     'runreset',
     'reinitialise the terminal through the activator (waits for it on port 4434)',
@@ -230,8 +211,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: {
       amount: AMOUNT,
       currency: CURRENCY,
-      sbp: { type: 'boolean', description: 'offer only SBP (Faster Payments QR code)' },
-      'no-sbp': { type: 'boolean', description: 'do not offer SBP' },
+      sbp: flag('offer only SBP (Faster Payments QR code)'),
+      'no-sbp': flag('do not offer SBP'),
     },
     request(values) {
       if (values.sbp === true && values['no-sbp'] === true) throw new UsageError('--sbp and --no-sbp exclude each other', 'purchase');
@@ -245,9 +226,9 @@ export const COMMANDS: readonly CommandSpec[] = [
     synopsis: '--amount A [--rrn R] [--forced] [--sbp] [--currency CODE] [--cancel-after SECONDS]',
     options: {
       amount: AMOUNT,
-      rrn: { type: 'string', value: 'R', description: 'RRN of the original payment (12 characters; with --sbp its SBP id, 1 to 12)' },
-      forced: { type: 'boolean', description: 'refund without the card' },
-      sbp: { type: 'boolean', description: 'refund an SBP payment (give its localQrcId as --rrn)' },
+      rrn: text('R', 'RRN of the original payment (12 characters; with --sbp its SBP id, 1 to 12)'),
+      forced: flag('refund without the card'),
+      sbp: flag('refund an SBP payment (give its localQrcId as --rrn)'),
       currency: CURRENCY,
     },
     request: (values) => ({
@@ -263,8 +244,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'cancel (reverse) a transaction by its receipt number',
     synopsis: '--number N|last [--amount A] [--cancel-after SECONDS]',
     options: {
-      number: { type: 'string', value: 'N', description: "receipt number (up to 6 digits), or 'last' (no card needed)" },
-      amount: { type: 'string', value: 'A', description: 'partial void: the amount to reverse, major units' },
+      number: text('N', "receipt number (up to 6 digits), or 'last' (no card needed)"),
+      amount: text('A', 'partial void: the amount to reverse, major units'),
     },
     request: (values) => ({ type: 'void', number: numberIfDigits(str(values, 'number')) as number, amount: mainAmount(values) }),
   }),
@@ -273,8 +254,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'a purchase with cash back',
     synopsis: '--amount A --cashback A [--currency CODE] [--cancel-after SECONDS]',
     options: {
-      amount: { type: 'string', value: 'A', description: 'purchase amount, major units' },
-      cashback: { type: 'string', value: 'A', description: 'cash to hand out, major units' },
+      amount: text('A', 'purchase amount, major units'),
+      cashback: text('A', 'cash to hand out, major units'),
       currency: CURRENCY,
     },
     request: (values) => ({ type: 'purchase-with-cashback', amount: mainAmount(values), amountOther: amount(values, 'cashback') }),
@@ -285,13 +266,13 @@ export const COMMANDS: readonly CommandSpec[] = [
     synopsis:
       '--type purchase|refund|cashback --amount A --pan PAN --expiry YYMM [--cardholder NAME] [--cashback A] [--rrn R] [--currency CODE] [--cancel-after SECONDS]',
     options: {
-      type: { type: 'string', value: 'T', description: 'purchase, refund or cashback (purchase-with-cashback)' },
-      amount: { type: 'string', value: 'A', description: 'amount in major units' },
-      pan: { type: 'string', value: 'PAN', description: 'card number, 12-19 digits (never printed in full)' },
-      expiry: { type: 'string', value: 'YYMM', description: 'card expiry' },
-      cardholder: { type: 'string', value: 'NAME', description: 'cardholder name' },
-      cashback: { type: 'string', value: 'A', description: 'cash back, major units (type cashback)' },
-      rrn: { type: 'string', value: 'R', description: 'RRN of the original payment (type refund)' },
+      type: text('T', 'purchase, refund or cashback (purchase-with-cashback)'),
+      amount: text('A', 'amount in major units'),
+      pan: text('PAN', 'card number, 12-19 digits (never printed in full)'),
+      expiry: text('YYMM', 'card expiry'),
+      cardholder: text('NAME', 'cardholder name'),
+      cashback: text('A', 'cash back, major units (type cashback)'),
+      rrn: text('R', 'RRN of the original payment (type refund)'),
       currency: CURRENCY,
     },
     needsPassword: true,
@@ -304,39 +285,35 @@ export const COMMANDS: readonly CommandSpec[] = [
         amount: mainAmount(values),
         amountOther: amount(values, 'cashback'),
         rrn: str(values, 'rrn'),
-        manual: compact({ pan: str(values, 'pan') as string, expiry: str(values, 'expiry') as string, cardholder: str(values, 'cardholder') }),
+        manual: definedOnly({ pan: str(values, 'pan') as string, expiry: str(values, 'expiry') as string, cardholder: str(values, 'cardholder') }),
       };
     },
   }),
-  {
+  command({
     name: 'report',
     summary: 'X-report: totals since the last settlement (--full lists every transaction)',
     synopsis: '[--full]',
-    options: { full: { type: 'boolean', description: 'list every transaction, not only the totals' } },
-    needsPassword: true,
-    transaction: false,
+    options: { full: flag('list every transaction, not only the totals') },
     plan: (values) => ({ command: 'report', reportType: values.full === true ? 'full' : 'brief' }),
-  },
-  simple('settlement', 'close the day with the bank (settlement), then clear the log', true),
-  simple('clear', 'delete the local transaction log and do the cutover, without a settlement', true),
-  {
+  }),
+  simple('settlement', 'close the day with the bank (settlement), then clear the log'),
+  simple('clear', 'delete the local transaction log and do the cutover, without a settlement'),
+  command({
     name: 'recover',
     summary: "resolve the journal's unknown outcomes from the terminal's report; list what needs a person",
     synopsis: '[--acknowledge ID]',
     options: {
-      acknowledge: { type: 'string', value: 'ID', description: 'mark an outcome kept for a Node-RED node as taken by you (it is then never delivered)' },
+      acknowledge: text('ID', 'mark an outcome kept for a Node-RED node as taken by you (it is then never delivered)'),
     },
-    needsPassword: true,
     needsJournal: true,
-    transaction: false,
     details: [
       'Reads the full report and settles every transaction of this terminal in the journal whose',
       'outcome is unknown (approved, or declined / not recorded; never sent again). Then lists what',
       'recovery could not decide and the outcomes kept for Node-RED nodes that never received them.',
       "Stop Node-RED first when FILE is its terminal's journal: one process at a time.",
     ].join('\n'),
-    plan: (values) => compact({ command: 'recover' as const, acknowledge: str(values, 'acknowledge') }),
-  },
+    plan: (values) => definedOnly({ command: 'recover' as const, acknowledge: str(values, 'acknowledge') }),
+  }),
 ];
 
 export function findCommand(name: string): CommandSpec | undefined {

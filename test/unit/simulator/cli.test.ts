@@ -39,6 +39,17 @@ describe('jpay-sim command line', function () {
     }
   });
 
+  it('parses every option the help lists, with a value where the help shows one', () => {
+    const samples: Record<string, string> = { '--password': '11112222', '--mifare-close-without-receipt': 'end' };
+    const listed = [...HELP.matchAll(/^ {2}(?:-\w, | {4})(--[a-z-]+)( <)?/gm)];
+    assert.equal(listed.length, 32);
+    for (const [, flag, value] of listed) {
+      const args = value ? [flag, samples[flag] ?? '1024'] : [flag];
+      assert.doesNotThrow(() => optionsFromArgs(args), flag);
+      if (value) assert.throws(() => optionsFromArgs([flag]), /argument missing/, flag);
+    }
+  });
+
   it('maps options and refuses bad values naming the option', () => {
     const { options } = optionsFromArgs(['-p', '0', '--no-control', '--sbp', '--card-delay', '5', '--password', '11112222']);
     assert.equal(options.port, 0);
