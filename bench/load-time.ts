@@ -5,7 +5,8 @@
  *   directory against the same start without it: wall-clock, and the CPU time the Node-RED
  *   process used until then (user + system, from /proc on Linux), which other jobs on a
  *   shared machine do not inflate as they do the wall-clock.
- * The two sides alternate, run after run, so drift in the machine's load hits both alike.
+ * The two sides alternate, run after run (each pair in turn led by the other side), so drift
+ * in the machine's load hits both alike.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -60,9 +61,15 @@ async function compare<T>(runs: number, subject: () => Promise<T> | T, baseline:
   const b: T[] = [];
   await baseline(); // warm the file cache for both sides
   await subject();
+  // Each pair in turn starts with the other side: the one that runs first after a pause pays for it.
   for (let i = 0; i < runs; i += 1) {
-    b.push(await baseline());
-    s.push(await subject());
+    if (i % 2 === 0) {
+      b.push(await baseline());
+      s.push(await subject());
+    } else {
+      s.push(await subject());
+      b.push(await baseline());
+    }
   }
   return { subject: s, baseline: b };
 }
