@@ -10,7 +10,7 @@ import { benchCommandOverhead, type CommandOverheadOptions, type CommandOverhead
 import { benchFleet, type FleetOptions, type FleetResult } from './fleet';
 import { benchFleetMqtt, type FleetMqttOptions, type FleetMqttResult } from './fleet-mqtt';
 import { benchHandshake, type HandshakeOptions, type HandshakeResult } from './handshake';
-import { benchLoadTime, type LoadTimeOptions, type LoadTimeResult } from './load-time';
+import { benchLoadTime, type LoadTimeOptions, type LoadTimeResult, type Ratio } from './load-time';
 import { describeMachine } from './machine';
 import { benchMqtt, type MqttOptions, type MqttResult } from './mqtt';
 import { benchRecovery, type RecoveryOptions, type RecoveryResult } from './recovery';
@@ -292,35 +292,18 @@ function gatewayRows(r: FleetMqttResult): Row[] {
 }
 
 function loadRows(r: LoadTimeResult): Row[] {
+  const row = (measurement: string, x: Ratio, target: number): Row => ({
+    measurement: `load: ${measurement}`,
+    subject: ms(x.subject),
+    baseline: ms(x.baseline),
+    ratio: times(x.ratio),
+    target: `≤ ${target}×`,
+    pass: x.ratio <= target,
+  });
   return [
-    {
-      measurement: 'load: require() of the package main vs node -e 0',
-      subject: ms(r.require.subject),
-      baseline: ms(r.require.baseline),
-      ratio: times(r.require.ratio),
-      target: `≤ ${TARGET.requireMain}×`,
-      pass: r.require.ratio <= TARGET.requireMain,
-    },
-    {
-      measurement: 'load: Node-RED start with the package vs without (wall-clock)',
-      subject: ms(r.nodeRed.subject),
-      baseline: ms(r.nodeRed.baseline),
-      ratio: times(r.nodeRed.ratio),
-      target: `≤ ${TARGET.nodeRedStart}×`,
-      pass: r.nodeRed.ratio <= TARGET.nodeRedStart,
-    },
-    ...(r.nodeRedCpu
-      ? [
-          {
-            measurement: "load: Node-RED start with the package vs without (the process's CPU time)",
-            subject: ms(r.nodeRedCpu.subject),
-            baseline: ms(r.nodeRedCpu.baseline),
-            ratio: times(r.nodeRedCpu.ratio),
-            target: `≤ ${TARGET.nodeRedStart}×`,
-            pass: r.nodeRedCpu.ratio <= TARGET.nodeRedStart,
-          },
-        ]
-      : []),
+    row('require() of the package main vs node -e 0', r.require, TARGET.requireMain),
+    row('Node-RED start with the package vs without (wall-clock)', r.nodeRed, TARGET.nodeRedStart),
+    ...(r.nodeRedCpu ? [row("Node-RED start with the package vs without (the process's CPU time)", r.nodeRedCpu, TARGET.nodeRedStart)] : []),
   ];
 }
 
