@@ -1,9 +1,23 @@
 /**
- * The baseline of the command round trip (issue 15): a minimal hand-written JPAY client.
- * It frames the request it writes, reads the answer's frame and parses it with
- * fast-xml-parser (parsePacket's options), decrypting first when encrypted — the work any
- * client must do — and nothing else: no validation, no answer binding, no deadlines, no
- * handlers. The raw client (raw-client.ts: pre-built bytes, no parse) is the physical limit.
+ * The baseline of the command round trip (issue 15): a minimal hand-written JPAY client
+ * doing the job any client must do, with the library's connection pattern and nothing else.
+ *
+ * Per command (rawExchange in raw-client.ts): a new TCP connection (the protocol is one
+ * command per connection, and the library opens one too), TCP_NODELAY as the library sets
+ * it; the request framed per call (4-byte length + XML from a template, sealed with
+ * AES-256-GCM straight from node:crypto when encrypted) and written on `connect`; the
+ * answer's frame read and our FIN sent as soon as it is complete; then the wait for the
+ * socket's `close` (the library waits for the terminal's FIN, a few µs earlier: neither lets
+ * the next command's connection overlap this one at the terminal); the
+ * answer parsed with fast-xml-parser (parsePacket's options; the inner packet too, after
+ * decrypting, when encrypted) and its status checked.
+ *
+ * Not done, and so the library's measured extra: request validation, the strict XML
+ * well-formedness check, answer binding, frame and queue bounds, the watchdog (connect,
+ * caps, idle, close wait), TCP keep-alive (the library turns it on only for a connection
+ * that outlives its first second, so not here either), the message dispatch, the command
+ * queue and events, the IV memory of an encrypted session. The raw client (raw-client.ts:
+ * pre-built bytes, no parse) is the physical limit.
  */
 import { XMLParser } from 'fast-xml-parser';
 import { XML_PARSER_OPTIONS } from '../dist/lib/codec/xml';

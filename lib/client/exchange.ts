@@ -7,8 +7,9 @@
  *
  * Every command runs this, so it does the least it can per command: the request is framed
  * before the connection opens and written as soon as it is open; one timer watches every
- * limit of the exchange (connect, the cap, the idle limit, the wait for the close); the
- * client's close reaches it through a KillSwitch rather than an AbortSignal listener.
+ * limit of the exchange (connect, the cap, the idle limit, the wait for the close) and turns
+ * TCP keep-alive on for a connection that outlives its first tick; the client's close
+ * reaches it through a KillSwitch rather than an AbortSignal listener.
  */
 import net from 'node:net';
 import { isEncryptedPacket } from '../codec/crypto';
@@ -33,8 +34,9 @@ const WATCHDOG_TICK_MS = CLOSE_WAIT_MS;
 /**
  * TCP keep-alive probes start after this much silence on the socket. A terminal may stay
  * silent for minutes (the idle limit), so a terminal that lost power or its cable would be
- * noticed only then; the probes (Node sets 1 s apart, 10 of them) notice a dead peer in
- * about 25 s, while a live but quiet terminal answers them and keeps its connection.
+ * noticed only then; the probes (Node sets 1 s apart, 10 of them), turned on at the
+ * watchdog's first tick, notice a dead peer in about 26 s, while a live but quiet terminal
+ * answers them and keeps its connection.
  */
 export const TCP_KEEPALIVE_DELAY_MS = 15_000;
 
@@ -158,6 +160,8 @@ class Exchange {
   private connectedAt = 0;
   private idleFrom = 0;
   private closeFrom = 0;
+  /** TCP keep-alive is on (keepTcpAlive). */
+  private keptAlive = false;
 
   constructor(private readonly o: ExchangeOptions) {}
 
@@ -272,22 +276,22 @@ class Exchange {
         reject(this.connectError(error.message, error));
       };
       const onConnect = (): void => {
-        tcp.off('error', onError);
-        this.connectedAt = Date.now();
-        this.expect('cap');
         const limits: PacketSocketOptions = { maxFrameSize: o.maxFrameSize };
         if (o.maxQueuedPackets !== undefined) limits.maxQueuedPackets = o.maxQueuedPackets;
         if (o.maxQueuedBytes !== undefined) limits.maxQueuedBytes = o.maxQueuedBytes;
         const socket = new PacketSocket(tcp, limits);
         this.socket = socket;
+        this.connectedAt = Date.now();
         try {
           this.checkStillWanted();
         } catch (error) {
           reject(error);
           return;
         }
+        // The command before anything else: the terminal works on it while the rest is set up.
         if (frame) this.send(socket, frame);
-        tcp.setKeepAlive(true, TCP_KEEPALIVE_DELAY_MS);
+        else this.expect('cap');
+        tcp.off('error', onError);
         // The terminal closed its side (its FIN, or the whole connection went): nothing more can come.
         const hungUp = (): void => {
           this.closed = true;
@@ -369,6 +373,7 @@ class Exchange {
   private fire(): void {
     this.timer = undefined;
     if (Date.now() < this.due()) {
+      this.keepTcpAlive();
       this.arm();
       return;
     }
@@ -383,6 +388,17 @@ class Exchange {
     else if (Date.now() >= this.connectedAt + o.deadlineMs) this.expired = 'cap';
     else this.expired = 'idle';
     this.tcp?.destroy();
+  }
+
+  /**
+   * TCP keep-alive for a connection that outlived the watchdog's first tick (most commands
+   * end before it, and spare the four socket options): a terminal that lost power or its
+   * cable during a long, quiet command is noticed in seconds rather than at the idle limit.
+   */
+  private keepTcpAlive(): void {
+    if (this.keptAlive || !this.socket || this.watch === 'close-wait') return;
+    this.keptAlive = true;
+    this.tcp?.setKeepAlive(true, TCP_KEEPALIVE_DELAY_MS);
   }
 
   /**

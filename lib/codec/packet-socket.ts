@@ -301,7 +301,8 @@ export class PacketSocket extends EventEmitter<PacketSocketEvents> {
 
   /** Half-close after pending writes; the peer sees a clean end. */
   end(): void {
-    if (!this.closed) this.socket.end();
+    const { socket } = this;
+    if (!this.closed && !socket.destroyed && !socket.writableEnded) socket.end();
   }
 
   destroy(): void {

@@ -214,25 +214,36 @@ describe('JpayClient limits: idle, caps, TCP keep-alive and frame sizes (issue 1
     }
   });
 
-  it('turns TCP keep-alive on for every connection, so a terminal that is gone is noticed long before the idle limit', async () => {
+  it('turns TCP keep-alive on for a connection that outlives the first watchdog tick, so a terminal that is gone is noticed long before the idle limit', async () => {
     const calls: [boolean | undefined, number | undefined][] = [];
+    let keptAlive!: () => void;
+    const turnedOn = new Promise<void>((resolve) => (keptAlive = resolve));
     const original = net.Socket.prototype.setKeepAlive;
     net.Socket.prototype.setKeepAlive = function (this: net.Socket, enable?: boolean, delay?: number) {
       calls.push([enable, delay]);
+      keptAlive();
       return original.call(this, enable, delay);
     };
     try {
-      const c = await setup([reply('report', 'ok', { xreport: { header: {} } }), reply('transaction', 'ok', approvedReceipt(100))]);
+      // A quick command ends before the tick and spares the socket options; a quiet
+      // transaction gets them at the tick (≈ 1 s), and its terminal answers once they are
+      // on (or after 5 s, when they never come: the assertion below then fails).
+      const quietTerminal: Script = async (conn) => {
+        await conn.expect('transaction');
+        let bound: NodeJS.Timeout | undefined;
+        await Promise.race([turnedOn, new Promise((resolve) => (bound = setTimeout(resolve, 5000)))]);
+        clearTimeout(bound);
+        await conn.respond('ok', approvedReceipt(100));
+      };
+      const c = await setup([reply('report', 'ok', { xreport: { header: {} } }), quietTerminal]);
       await c.report();
+      assert.deepEqual(calls, []);
       await c.transaction({ type: 'purchase', amount: 100 });
       await fx.terminal.done();
     } finally {
       net.Socket.prototype.setKeepAlive = original;
     }
-    assert.deepEqual(calls, [
-      [true, TCP_KEEPALIVE_DELAY_MS],
-      [true, TCP_KEEPALIVE_DELAY_MS],
-    ]);
+    assert.deepEqual(calls, [[true, TCP_KEEPALIVE_DELAY_MS]]);
     assert.ok(TCP_KEEPALIVE_DELAY_MS < DEFAULT_TIMEOUTS.idleMs / 4);
   });
   /** A frame header declaring `bytes`, and nothing after it: the limit must refuse it on the header alone. */
