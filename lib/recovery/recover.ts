@@ -12,6 +12,7 @@
  *     reversal was ever begun for it. Never anything else.
  * Nothing here sends a payment: the library never resends a transaction.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { JpayError, JpayValidationError, TransactionOutcomeUnknown } from '../errors';
 import type { JpayClient } from '../client/jpay-client';
 import type { XReport } from '../protocol/types';
@@ -40,19 +41,11 @@ export interface RecoverOptions {
 
 export { DEFAULT_SETTLE_MS };
 
-function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  if (ms <= 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(new JpayError('recovery aborted'));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    if (signal?.aborted) onAbort();
-    else signal?.addEventListener('abort', onAbort, { once: true });
+/** Waits `ms`; rejects with JpayError('recovery aborted') when `signal` aborts first. */
+async function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (ms <= 0) return;
+  await sleep(ms, undefined, { signal }).catch(() => {
+    throw new JpayError('recovery aborted');
   });
 }
 
