@@ -114,6 +114,15 @@ function reasonOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** One read or write on the card; an io that throws counts as a failed step. */
+async function attempt<T extends CardReadResult | CardWriteResult>(step: () => T | Promise<T>): Promise<T | { ok: false; reason: string }> {
+  try {
+    return await step();
+  } catch (err) {
+    return { ok: false, reason: reasonOf(err) };
+  }
+}
+
 async function readAll(io: LoyaltyCardIo, layout: LoyaltyLayout, known?: ReadonlyMap<number, Buffer>): Promise<ReadAll> {
   const blocks = new Map<number, Buffer>();
   for (const block of planRead(layout)) {
@@ -122,12 +131,7 @@ async function readAll(io: LoyaltyCardIo, layout: LoyaltyLayout, known?: Readonl
       blocks.set(block, Buffer.from(cached));
       continue;
     }
-    let result: CardReadResult;
-    try {
-      result = await io.read(block);
-    } catch (err) {
-      result = { ok: false, reason: reasonOf(err) };
-    }
+    const result = await attempt(() => io.read(block));
     if (!result.ok) return { ok: false, reason: `reading block ${block}: ${result.reason}` };
     blocks.set(block, Buffer.from(result.data));
   }
@@ -137,12 +141,7 @@ async function readAll(io: LoyaltyCardIo, layout: LoyaltyLayout, known?: Readonl
 async function writeAll(io: LoyaltyCardIo, writes: readonly LoyaltyWrite[]): Promise<{ done: number; failure?: string }> {
   for (let i = 0; i < writes.length; i++) {
     const { block, data } = writes[i];
-    let result: CardWriteResult;
-    try {
-      result = await io.write(block, Buffer.from(data));
-    } catch (err) {
-      result = { ok: false, reason: reasonOf(err) };
-    }
+    const result = await attempt(() => io.write(block, Buffer.from(data)));
     if (!result.ok) return { done: i, failure: `writing block ${block}: ${result.reason}` };
   }
   return { done: writes.length };
