@@ -192,18 +192,7 @@ export interface SimulatorOptions extends Scenario {
   logger?: (line: string) => void;
 }
 
-export interface ResolvedTiming {
-  cardDelayMs: number;
-  keepaliveIntervalMs: number;
-  hostDelayMs: number;
-  cardTimeoutMs: number;
-  answerTimeoutMs: number;
-  firstPacketTimeoutMs: number;
-  frameTimeoutMs: number;
-  faultDelayMs: number;
-  resetKeepAliveIntervalMs: number;
-  activatorTimeoutMs: number;
-}
+export type ResolvedTiming = Required<TimingConfig>;
 
 export interface ResolvedConfig {
   host: string;
