@@ -16,6 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { JpayError, JpayValidationError, TransactionOutcomeUnknown } from '../errors';
 import type { JpayClient } from '../client/jpay-client';
 import type { XReport } from '../protocol/types';
+import { definedOnly } from '../defined';
 import { receiptRef, type TransactionJournal } from './journal';
 import { DEFAULT_MATCH_OPTIONS, decide, findCandidates, refOf, type Candidate, type MatchOptions } from './match';
 import { terminalClock } from './terminal-time';
@@ -174,18 +175,7 @@ async function reverse(client: JpayClient, journal: TransactionJournal, entry: J
 
 /** What a decision says about an entry (also for an entry read back from the journal). */
 export function resultOf(entry: JournalEntry, record: RecoveryRecord): RecoveryResult {
-  const result: RecoveryResult = {
-    id: entry.id,
-    terminal: entry.terminal,
-    request: entry.request,
-    annotations: entry.annotations,
-    begunAt: entry.begunAt,
-    outcome: record.outcome,
-    candidates: record.candidates,
-    resolvedAt: record.at,
-  };
-  if (record.receipt) result.receipt = record.receipt;
-  if (record.reason) result.reason = record.reason;
-  if (record.reversal) result.reversal = record.reversal;
-  return result;
+  const { id, terminal, request, annotations, begunAt } = entry;
+  const { outcome, candidates, at: resolvedAt, receipt, reason, reversal } = record;
+  return definedOnly<RecoveryResult>({ id, terminal, request, annotations, begunAt, outcome, candidates, resolvedAt, receipt, reason, reversal });
 }
