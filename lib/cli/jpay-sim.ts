@@ -2,7 +2,8 @@
 /** jpay-sim: run the JPAY terminal simulator from the command line. See docs/simulator.md. */
 import { parseArgs } from 'node:util';
 import { JpayError, JpayValidationError } from '../errors';
-import { MIFARE_CLOSE_MODES, startSimulator, type MifareCloseMode, type SimulatorHandle, type SimulatorOptions } from '../simulator';
+import { startSimulator, type SimulatorHandle, type SimulatorOptions } from '../simulator';
+import { checkMifareCloseMode } from '../simulator/options';
 import type { SimulatorEvent } from '../simulator/events';
 import { validateFields } from '../protocol/validation';
 import { packageVersion } from './version';
@@ -128,12 +129,7 @@ export function optionsFromArgs(args: string[]): { options: SimulatorOptions; qu
   const mifare: NonNullable<SimulatorOptions['mifare']> = {};
   if (str('mifare-image') !== undefined) mifare.card = { imageFile: str('mifare-image') };
   const closeMode = str('mifare-close-without-receipt');
-  if (closeMode !== undefined) {
-    if (!(MIFARE_CLOSE_MODES as readonly string[]).includes(closeMode)) {
-      throw new JpayValidationError('--mifare-close-without-receipt', `must be one of ${MIFARE_CLOSE_MODES.join(', ')}`);
-    }
-    mifare.closeWithoutReceipt = closeMode as MifareCloseMode;
-  }
+  if (closeMode !== undefined) mifare.closeWithoutReceipt = checkMifareCloseMode(closeMode, '--mifare-close-without-receipt');
   if (Object.keys(mifare).length > 0) options.mifare = mifare;
   return { options, quiet: flag('quiet'), json: flag('json'), help: flag('help'), version: flag('version') };
 }
