@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** jpay-sim: run the JPAY terminal simulator from the command line. See docs/simulator.md. */
 import { parseArgs } from 'node:util';
+import { definedOnly } from '../defined';
 import { JpayError, JpayValidationError } from '../errors';
 import { startSimulator, type SimulatorHandle, type SimulatorOptions } from '../simulator';
 import { checkMifareCloseMode } from '../simulator/options';
@@ -102,14 +103,9 @@ export function optionsFromArgs(args: string[]): { options: SimulatorOptions; qu
     maxConnections: integer(str('max-connections'), 'max-connections', 1, 65535),
     maxResponseFrameSize: integer(str('max-response-size'), 'max-response-size', 1024, 0xffffffff),
   };
-  const terminal: NonNullable<SimulatorOptions['terminal']> = {};
-  if (str('password') !== undefined) {
-    validateFields('login', { password: str('password') }, (field) => `--${field}`);
-    terminal.password = str('password');
-  }
-  if (str('tid') !== undefined) terminal.tid = str('tid');
-  if (str('mid') !== undefined) terminal.mid = str('mid');
-  if (str('currency') !== undefined) terminal.currency = str('currency');
+  const password = str('password');
+  if (password !== undefined) validateFields('login', { password }, (field) => `--${field}`);
+  const terminal = definedOnly({ password, tid: str('tid'), mid: str('mid'), currency: str('currency') });
   if (Object.keys(terminal).length > 0) options.terminal = terminal;
   const timing: NonNullable<SimulatorOptions['timing']> = {
     cardDelayMs: integer(str('card-delay'), 'card-delay'),
