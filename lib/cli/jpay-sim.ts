@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 /** jpay-sim: run the JPAY terminal simulator from the command line. See docs/simulator.md. */
 import { parseArgs } from 'node:util';
+import { definedOnly } from '../defined';
 import { JpayError, JpayValidationError } from '../errors';
-import { MIFARE_CLOSE_MODES, startSimulator, type MifareCloseMode, type SimulatorHandle, type SimulatorOptions } from '../simulator';
+import { startSimulator, type SimulatorHandle, type SimulatorOptions } from '../simulator';
+import { checkMifareCloseMode } from '../simulator/options';
 import type { SimulatorEvent } from '../simulator/events';
 import { validateFields } from '../protocol/validation';
 import { packageVersion } from './version';
@@ -101,14 +103,9 @@ export function optionsFromArgs(args: string[]): { options: SimulatorOptions; qu
     maxConnections: integer(str('max-connections'), 'max-connections', 1, 65535),
     maxResponseFrameSize: integer(str('max-response-size'), 'max-response-size', 1024, 0xffffffff),
   };
-  const terminal: NonNullable<SimulatorOptions['terminal']> = {};
-  if (str('password') !== undefined) {
-    validateFields('login', { password: str('password') }, (field) => `--${field}`);
-    terminal.password = str('password');
-  }
-  if (str('tid') !== undefined) terminal.tid = str('tid');
-  if (str('mid') !== undefined) terminal.mid = str('mid');
-  if (str('currency') !== undefined) terminal.currency = str('currency');
+  const password = str('password');
+  if (password !== undefined) validateFields('login', { password }, (field) => `--${field}`);
+  const terminal = definedOnly({ password, tid: str('tid'), mid: str('mid'), currency: str('currency') });
   if (Object.keys(terminal).length > 0) options.terminal = terminal;
   const timing: NonNullable<SimulatorOptions['timing']> = {
     cardDelayMs: integer(str('card-delay'), 'card-delay'),
@@ -128,12 +125,7 @@ export function optionsFromArgs(args: string[]): { options: SimulatorOptions; qu
   const mifare: NonNullable<SimulatorOptions['mifare']> = {};
   if (str('mifare-image') !== undefined) mifare.card = { imageFile: str('mifare-image') };
   const closeMode = str('mifare-close-without-receipt');
-  if (closeMode !== undefined) {
-    if (!(MIFARE_CLOSE_MODES as readonly string[]).includes(closeMode)) {
-      throw new JpayValidationError('--mifare-close-without-receipt', `must be one of ${MIFARE_CLOSE_MODES.join(', ')}`);
-    }
-    mifare.closeWithoutReceipt = closeMode as MifareCloseMode;
-  }
+  if (closeMode !== undefined) mifare.closeWithoutReceipt = checkMifareCloseMode(closeMode, '--mifare-close-without-receipt');
   if (Object.keys(mifare).length > 0) options.mifare = mifare;
   return { options, quiet: flag('quiet'), json: flag('json'), help: flag('help'), version: flag('version') };
 }

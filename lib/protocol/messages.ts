@@ -4,7 +4,7 @@
  */
 import { childElement, childList, childText, packet, Packet, XmlElement, XmlNode } from '../codec/packet';
 import { JpayProtocolError, JpayValidationError } from '../errors';
-import { decodeBase64, nonEmptyText, put, setIf, text } from './fields';
+import { decodeBase64, fieldTable, nonEmptyText, put, setIf, text, writeFields } from './fields';
 import {
   CardMessage,
   CardRequest,
@@ -17,7 +17,7 @@ import {
   EmvTagValue,
   TerminalMessage,
 } from './types';
-import { amountFromWire, amountToWire } from './values';
+import { amountFromWire } from './values';
 import { validateTagValue } from './emv-tags';
 
 /** MIFARE Classic block size. */
@@ -67,16 +67,27 @@ function tagsElement(list: readonly EmvTagValue[]): XmlElement {
 
 // ---- Messages ----
 
+/**
+ * The display message's elements in the document's order. `value` is an amount only when
+ * value-qualifier is `10` (read below); on the wire an older firmware names `language` `lang`.
+ */
+const DISPLAY_FIELDS = fieldTable<DisplayMessage>(
+  'code',
+  'language',
+  ['msg', 'text', 'text'],
+  ['status', 'uiStatus', 'text'],
+  'hold-time',
+  'value-qualifier',
+  ['value', 'amount', 'amount'],
+  'currency',
+);
+
 function parseDisplay(body: XmlElement): DisplayMessage {
   const code = nonEmptyText(body, 'code');
   if (code === undefined) bad('code is missing', 'display');
   const m: DisplayMessage = { code };
-  const set = <K extends keyof DisplayMessage>(key: K, value: DisplayMessage[K] | undefined): void => setIf(m, key, value);
-  set('language', nonEmptyText(body, 'language') ?? nonEmptyText(body, 'lang'));
-  set('text', nonEmptyText(body, 'msg'));
-  set('uiStatus', nonEmptyText(body, 'status'));
-  set('holdTime', nonEmptyText(body, 'hold-time'));
-  set('valueQualifier', nonEmptyText(body, 'value-qualifier'));
+  for (const [wire, key, kind] of DISPLAY_FIELDS) if (kind === 'text') setIf(m, key, nonEmptyText(body, wire));
+  setIf(m, 'language', m.language ?? nonEmptyText(body, 'lang'));
   const value = nonEmptyText(body, 'value');
   if (m.valueQualifier === '10' && value !== undefined) {
     try {
@@ -85,7 +96,6 @@ function parseDisplay(body: XmlElement): DisplayMessage {
       bad('value must be an amount (up to 12 digits) when value-qualifier is 10', 'display');
     }
   }
-  set('currency', nonEmptyText(body, 'currency'));
   return m;
 }
 
@@ -157,18 +167,6 @@ export function parseMessage(p: Packet): TerminalMessage | undefined {
   }
 }
 
-function displayToElement(m: DisplayMessage): XmlElement {
-  const el: XmlElement = { code: m.code };
-  put(el, 'language', m.language);
-  put(el, 'msg', m.text);
-  put(el, 'status', m.uiStatus);
-  put(el, 'hold-time', m.holdTime);
-  put(el, 'value-qualifier', m.valueQualifier);
-  put(el, 'value', m.amount === undefined ? undefined : amountToWire(m.amount, 'value'));
-  put(el, 'currency', m.currency);
-  return el;
-}
-
 function cardMessageToElement(m: CardMessage): XmlElement {
   switch (m.code) {
     case 'open': {
@@ -194,7 +192,7 @@ export function messageToPacket(m: TerminalMessage): Packet {
     case 'keep-alive':
       return packet('keep-alive', { 'reset-connected-indicator': m.message.activatorConnected ? '1' : '0' });
     case 'display':
-      return packet('display', displayToElement(m.message));
+      return packet('display', writeFields(m.message, DISPLAY_FIELDS));
     case 'dex':
       return packet('dex', { 'kernel-tags': tagsElement(m.message.kernelTags) });
     case 'displayqrcode': {

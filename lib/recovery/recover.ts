@@ -12,9 +12,11 @@
  *     reversal was ever begun for it. Never anything else.
  * Nothing here sends a payment: the library never resends a transaction.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { JpayError, JpayValidationError, TransactionOutcomeUnknown } from '../errors';
 import type { JpayClient } from '../client/jpay-client';
 import type { XReport } from '../protocol/types';
+import { definedOnly } from '../defined';
 import { receiptRef, type TransactionJournal } from './journal';
 import { DEFAULT_MATCH_OPTIONS, decide, findCandidates, refOf, type Candidate, type MatchOptions } from './match';
 import { terminalClock } from './terminal-time';
@@ -40,19 +42,11 @@ export interface RecoverOptions {
 
 export { DEFAULT_SETTLE_MS };
 
-function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  if (ms <= 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(new JpayError('recovery aborted'));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    if (signal?.aborted) onAbort();
-    else signal?.addEventListener('abort', onAbort, { once: true });
+/** Waits `ms`; rejects with JpayError('recovery aborted') when `signal` aborts first. */
+async function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (ms <= 0) return;
+  await sleep(ms, undefined, { signal }).catch(() => {
+    throw new JpayError('recovery aborted');
   });
 }
 
@@ -181,18 +175,7 @@ async function reverse(client: JpayClient, journal: TransactionJournal, entry: J
 
 /** What a decision says about an entry (also for an entry read back from the journal). */
 export function resultOf(entry: JournalEntry, record: RecoveryRecord): RecoveryResult {
-  const result: RecoveryResult = {
-    id: entry.id,
-    terminal: entry.terminal,
-    request: entry.request,
-    annotations: entry.annotations,
-    begunAt: entry.begunAt,
-    outcome: record.outcome,
-    candidates: record.candidates,
-    resolvedAt: record.at,
-  };
-  if (record.receipt) result.receipt = record.receipt;
-  if (record.reason) result.reason = record.reason;
-  if (record.reversal) result.reversal = record.reversal;
-  return result;
+  const { id, terminal, request, annotations, begunAt } = entry;
+  const { outcome, candidates, at: resolvedAt, receipt, reason, reversal } = record;
+  return definedOnly<RecoveryResult>({ id, terminal, request, annotations, begunAt, outcome, candidates, resolvedAt, receipt, reason, reversal });
 }

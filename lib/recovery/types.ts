@@ -127,21 +127,12 @@ export interface JournalEntry {
   deliveredAt?: string;
 }
 
-/** What recoverTerminal() returns per journal entry it looked at. */
-export interface RecoveryResult {
-  id: string;
-  terminal: TerminalKey;
-  request: JournalRequest;
-  annotations: TransactionAnnotations;
-  begunAt: string;
-  outcome: RecoveryOutcome;
-  /** The report entry found (masked PAN only). */
-  receipt?: ReceiptRef;
-  candidates: number;
-  reason?: string;
-  reversal?: ReversalResult;
-  resolvedAt: string;
-}
+/**
+ * What recoverTerminal() returns per journal entry it looked at: the entry, and the
+ * decision (`receipt`: the report entry found, masked PAN only; `resolvedAt`: its `at`).
+ */
+export type RecoveryResult = Pick<JournalEntry, 'id' | 'terminal' | 'request' | 'annotations' | 'begunAt'> &
+  Pick<RecoveryRecord, 'outcome' | 'receipt' | 'candidates' | 'reason' | 'reversal'> & { resolvedAt: string };
 
 /** Annotation keys the recovery layer reads. */
 export const ANNOTATION = {

@@ -18,7 +18,7 @@
  * images come in the body (hex/base64) or from the command line (--mifare-image).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { isIP, type Socket } from 'node:net';
+import { isIP } from 'node:net';
 import { JpayValidationError } from '../errors';
 import type { Controller } from './controller';
 import type { FaultSpec, MifareCardConfig, MifareCloseMode, SbpOutcome, SettlementConfig } from './options';
@@ -90,7 +90,6 @@ function optionalString(body: Json, name: string): string | undefined {
 
 export class ControlApi {
   private readonly server: Server;
-  private readonly sockets = new Set<Socket>();
   private readonly routes: Record<string, Route>;
 
   /** The port this API listens on (for the same-origin check). */
@@ -164,10 +163,6 @@ export class ControlApi {
     this.server = createServer((req, res) => {
       void this.handle(req, res);
     });
-    this.server.on('connection', (socket) => {
-      this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
-    });
   }
 
   private requireMifare(): NonNullable<ReturnType<Controller['mifareCard']>> {
@@ -228,7 +223,7 @@ export class ControlApi {
 
   async close(): Promise<void> {
     const closed = closeServer(this.server);
-    for (const socket of this.sockets) socket.destroy();
+    this.server.closeAllConnections();
     await closed;
   }
 }

@@ -11,7 +11,7 @@ import type { QueuedFault } from './faults';
 import type { LogRecord } from './log';
 import { MAGIC_AMOUNTS } from './magic';
 import { seedRecords } from './records';
-import { MIFARE_CLOSE_MODES, type FaultSpec, type MifareCardConfig, type MifareCloseMode, type SbpOutcome, type SettlementConfig } from './options';
+import { checkMifareCloseMode, type FaultSpec, type MifareCardConfig, type MifareCloseMode, type SbpOutcome, type SettlementConfig } from './options';
 import type { OutcomeSpec } from './outcome';
 import { validateFault, validateMifareCard, validateOutcome } from './scenario';
 import type { Terminal } from './terminal';
@@ -136,10 +136,7 @@ export class Controller {
 
   /** What a MIFARE `close` without a receipt does from now on: continue detecting a bank card, or end (cancelled). */
   setMifareCloseWithoutReceipt(mode: MifareCloseMode): void {
-    if (!(MIFARE_CLOSE_MODES as readonly string[]).includes(mode)) {
-      throw new JpayValidationError('mode', `must be one of ${MIFARE_CLOSE_MODES.join(', ')}`);
-    }
-    this.t.mifareCloseWithoutReceipt = mode;
+    this.t.mifareCloseWithoutReceipt = checkMifareCloseMode(mode, 'mode');
   }
 
   /** Takes the MIFARE card away (it is no longer offered to transactions). */

@@ -73,8 +73,8 @@ export class TransactionLog {
   private records: LogRecord[] = [];
   /** Each record's key in the store. */
   private readonly keys = new WeakMap<LogRecord, string>();
-  private nextSeq = 1;
-  private nextSbpSeq = 1;
+  /** The next receipt number of each kind (card and SBP are numbered separately). */
+  private nextSeq: Record<RecordKind, number> = { card: 1, sbp: 1 };
   private batchNumber = 1;
   private nextKey = 1;
   private password: { salt: string; hash: string };
@@ -92,8 +92,7 @@ export class TransactionLog {
     const log = new TransactionLog(store, initialPassword);
     const { meta, records } = store.load();
     if (meta) {
-      log.nextSeq = meta.nextSeq;
-      log.nextSbpSeq = meta.nextSbpSeq;
+      log.nextSeq = { card: meta.nextSeq, sbp: meta.nextSbpSeq };
       log.batchNumber = meta.batch;
       log.nextKey = meta.nextKey;
       if (meta.password) log.password = meta.password;
@@ -156,13 +155,8 @@ export class TransactionLog {
 
   /** Reserves the next receipt number of a kind (wraps after 999999). */
   takeSeq(kind: RecordKind): number {
-    if (kind === 'sbp') {
-      const seq = this.nextSbpSeq;
-      this.nextSbpSeq = seq >= MAX_SEQ ? 1 : seq + 1;
-      return seq;
-    }
-    const seq = this.nextSeq;
-    this.nextSeq = seq >= MAX_SEQ ? 1 : seq + 1;
+    const seq = this.nextSeq[kind];
+    this.nextSeq[kind] = seq >= MAX_SEQ ? 1 : seq + 1;
     return seq;
   }
 
@@ -211,8 +205,7 @@ export class TransactionLog {
   async reset(password: string): Promise<void> {
     const gone = this.records;
     this.records = [];
-    this.nextSeq = 1;
-    this.nextSbpSeq = 1;
+    this.nextSeq = { card: 1, sbp: 1 };
     this.batchNumber = 1;
     this.password = TransactionLog.makeHash(password);
     await this.persist(gone.map((r) => [this.keys.get(r) as string, undefined]));
@@ -232,8 +225,8 @@ export class TransactionLog {
   private async persist(changed: [string, LogRecord | undefined][]): Promise<void> {
     if (!this.store) return;
     const meta: LogMeta = {
-      nextSeq: this.nextSeq,
-      nextSbpSeq: this.nextSbpSeq,
+      nextSeq: this.nextSeq.card,
+      nextSbpSeq: this.nextSeq.sbp,
       batch: this.batchNumber,
       nextKey: this.nextKey,
       password: this.password,

@@ -3,6 +3,7 @@
  * plus network and process options. resolveConfig() fills in the defaults.
  */
 import { definedOnly } from '../defined';
+import { JpayValidationError } from '../errors';
 import type { TerminalParameters } from '../protocol/types';
 import type { JpayStatusCode } from '../protocol/status';
 import type { TestCard } from './cards';
@@ -107,6 +108,12 @@ export interface MifareCardConfig {
 export const MIFARE_CLOSE_MODES = ['continue', 'end'] as const;
 export type MifareCloseMode = (typeof MIFARE_CLOSE_MODES)[number];
 
+/** `mode` as a close mode, or a JpayValidationError naming `field` (the control API's, the CLI's). */
+export function checkMifareCloseMode(mode: unknown, field: string): MifareCloseMode {
+  if (!(MIFARE_CLOSE_MODES as readonly unknown[]).includes(mode)) throw new JpayValidationError(field, `must be one of ${MIFARE_CLOSE_MODES.join(', ')}`);
+  return mode as MifareCloseMode;
+}
+
 export interface MifareConfig {
   enabled?: boolean;
   /** A card lying in the field at start. */
@@ -192,18 +199,7 @@ export interface SimulatorOptions extends Scenario {
   logger?: (line: string) => void;
 }
 
-export interface ResolvedTiming {
-  cardDelayMs: number;
-  keepaliveIntervalMs: number;
-  hostDelayMs: number;
-  cardTimeoutMs: number;
-  answerTimeoutMs: number;
-  firstPacketTimeoutMs: number;
-  frameTimeoutMs: number;
-  faultDelayMs: number;
-  resetKeepAliveIntervalMs: number;
-  activatorTimeoutMs: number;
-}
+export type ResolvedTiming = Required<TimingConfig>;
 
 export interface ResolvedConfig {
   host: string;

@@ -9,6 +9,7 @@ import type { Answer, CommandContext } from './context';
 import { hostDown, HOST_UNREACHABLE } from './host';
 import { isoLocal, newAuthNumber, newRrn } from './ids';
 import { recordPoint } from './records';
+import type { Terminal } from './terminal';
 import { approvedRecords, buildXReport, grandTotals } from './reports';
 
 export async function handleReport(ctx: CommandContext, params: RequestParams['report']): Promise<Answer<'report'>> {
@@ -18,6 +19,12 @@ export async function handleReport(ctx: CommandContext, params: RequestParams['r
     return { status: 'invalidarguments', errors: ['report-type: must be brief or full'] };
   }
   return { status: 'ok', report: buildXReport(t, params.reportType === 'full') };
+}
+
+/** What the settlement's and the clear's reports both carry: the response, its ids, the totals, the time, the terminal (passed unless told otherwise). */
+function sReport(t: Terminal, now: Date, respCode: string, terminalTotal: number, hostTotal: number): SReport {
+  const { tid, mid } = t.config.terminal;
+  return { respCode, approvalNumber: newAuthNumber(), rrn: newRrn(now), terminalTotal, hostTotal, datetime: isoLocal(now), tid, mid, passed: true };
 }
 
 /** Effects are applied here, where the drop faults strike. */
@@ -38,16 +45,10 @@ export async function handleSettlement(ctx: CommandContext, params: RequestParam
   const cfg = t.config.settlement;
   const mismatch = cfg.hostDifference !== 0;
   const uploadFailed = mismatch && cfg.batchUpload === 'failed';
+  // A passed batch upload brings the host into agreement with the terminal.
+  const hostTotal = uploadFailed ? terminalTotal + cfg.hostDifference : terminalTotal;
   const report: SReport = {
-    respCode: mismatch ? '095' : '000',
-    approvalNumber: newAuthNumber(),
-    rrn: newRrn(now),
-    terminalTotal,
-    // A passed batch upload brings the host into agreement with the terminal.
-    hostTotal: uploadFailed ? terminalTotal + cfg.hostDifference : terminalTotal,
-    datetime: isoLocal(now),
-    tid: t.config.terminal.tid,
-    mid: t.config.terminal.mid,
+    ...sReport(t, now, mismatch ? '095' : '000', terminalTotal, hostTotal),
     currency: t.config.terminal.currency,
     transactionCount: approved.length,
     passed: !uploadFailed,
@@ -79,17 +80,7 @@ export async function handleClear(ctx: CommandContext, params: RequestParams['cl
   const now = t.now();
   const total = grandTotals(t.log.list()).totalSum;
   await emptyLog(ctx);
-  const report: SReport = {
-    respCode: '000',
-    approvalNumber: newAuthNumber(),
-    rrn: newRrn(now),
-    terminalTotal: total,
-    hostTotal: total,
-    datetime: isoLocal(now),
-    tid: t.config.terminal.tid,
-    mid: t.config.terminal.mid,
-    passed: true,
-  };
+  const report = sReport(t, now, '000', total, total);
   if (hostDown(ctx)) {
     // The log is gone either way; only the cutover failed.
     return { status: 'communicationerror', errors: [HOST_UNREACHABLE, 'cutover failed; the local log was cleared'] };

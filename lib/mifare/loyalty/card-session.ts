@@ -114,6 +114,15 @@ function reasonOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** One read or write on the card; an io that throws counts as a failed step. */
+async function attempt<T extends CardReadResult | CardWriteResult>(step: () => T | Promise<T>): Promise<T | { ok: false; reason: string }> {
+  try {
+    return await step();
+  } catch (err) {
+    return { ok: false, reason: reasonOf(err) };
+  }
+}
+
 async function readAll(io: LoyaltyCardIo, layout: LoyaltyLayout, known?: ReadonlyMap<number, Buffer>): Promise<ReadAll> {
   const blocks = new Map<number, Buffer>();
   for (const block of planRead(layout)) {
@@ -122,12 +131,7 @@ async function readAll(io: LoyaltyCardIo, layout: LoyaltyLayout, known?: Readonl
       blocks.set(block, Buffer.from(cached));
       continue;
     }
-    let result: CardReadResult;
-    try {
-      result = await io.read(block);
-    } catch (err) {
-      result = { ok: false, reason: reasonOf(err) };
-    }
+    const result = await attempt(() => io.read(block));
     if (!result.ok) return { ok: false, reason: `reading block ${block}: ${result.reason}` };
     blocks.set(block, Buffer.from(result.data));
   }
@@ -137,12 +141,7 @@ async function readAll(io: LoyaltyCardIo, layout: LoyaltyLayout, known?: Readonl
 async function writeAll(io: LoyaltyCardIo, writes: readonly LoyaltyWrite[]): Promise<{ done: number; failure?: string }> {
   for (let i = 0; i < writes.length; i++) {
     const { block, data } = writes[i];
-    let result: CardWriteResult;
-    try {
-      result = await io.write(block, Buffer.from(data));
-    } catch (err) {
-      result = { ok: false, reason: reasonOf(err) };
-    }
+    const result = await attempt(() => io.write(block, Buffer.from(data)));
     if (!result.ok) return { done: i, failure: `writing block ${block}: ${result.reason}` };
   }
   return { done: writes.length };
@@ -233,6 +232,10 @@ function asLoyaltyError(err: unknown): LoyaltyError {
   throw err;
 }
 
+function ledgerUnavailable(): LoyaltyError {
+  return new LoyaltyError('ledger-unavailable', 'ledger', 'the ledger cannot record anything (a failed write or sync): no card is written until it is reopened');
+}
+
 /** The ledger's verdict as an outcome that stops the card session, or undefined (go on). */
 function ledgerRefusal(verdict: LedgerVerdict, card: OkCard, op: NormalizedOperation): LoyaltyOutcome | undefined {
   const report: LedgerReport = { status: verdict.status, recorded: false };
@@ -261,10 +264,7 @@ function ledgerRefusal(verdict: LedgerVerdict, card: OkCard, op: NormalizedOpera
  */
 export function checkLedger(ledger: CardSessionLedger, card: OkCard, op: NormalizedOperation): { refusal?: LoyaltyOutcome; report?: LedgerReport } {
   if (card.uid === undefined) return {};
-  if (!ledger.writable) {
-    const error = new LoyaltyError('ledger-unavailable', 'ledger', 'the ledger cannot record anything (a failed write or sync): no card is written until it is reopened');
-    return { refusal: emptyOutcome('refused', 'ok', error) };
-  }
+  if (!ledger.writable) return { refusal: emptyOutcome('refused', 'ok', ledgerUnavailable()) };
   const verdict = ledger.judge(card.uid, cardRecordOf(card.state), card.format.version);
   const refusal = ledgerRefusal(verdict, card, op);
   return refusal !== undefined ? { refusal } : { report: { status: verdict.status, recorded: false } };
@@ -330,27 +330,26 @@ export async function runLoyaltyCardSession(
   if (plan.writes.length === 0) {
     // An inquiry: only restore the backup copy (or finish an upgrade) if needed.
     const repair = planRepair(layout, card);
-    const seen = report !== undefined && report.status !== 'known';
-    if (repair.length === 0) {
-      const outcome: LoyaltyOutcome = { ...withState(emptyOutcome('committed', 'ok')), committed: true, after: before, intended: before, verified: true };
-      return seen || card.format.version === 1 ? recorded(outcome, before, {}) : withLedger(outcome);
-    }
     const result = await writeAll(io, repair);
     if (result.failure !== undefined) {
       const error = new LoyaltyError('card-removed', 'card', `${result.failure}; the repair stopped, the committed state is unchanged`);
       return withLedger({ ...withState(emptyOutcome('not-committed', 'ok', error)), after: before, intended: before, writes: result.done });
     }
-    const check = await readState(io, layout);
-    const verified = check?.kind === 'ok' && !check.needsRepair && !check.format.needsUpgrade && sameState(check.state, before);
+    let verified = true;
+    if (repair.length > 0) {
+      const check = await readState(io, layout);
+      verified = check?.kind === 'ok' && !check.needsRepair && !check.format.needsUpgrade && sameState(check.state, before);
+    }
     const outcome: LoyaltyOutcome = {
       ...withState(emptyOutcome('committed', 'ok')),
       committed: true,
       after: before,
       intended: before,
-      repaired: true,
+      repaired: repair.length > 0,
       verified,
       writes: result.done,
     };
+    const seen = report !== undefined && report.status !== 'known';
     return seen || card.format.version === 1 ? recorded(outcome, before, {}) : withLedger(outcome);
   }
 
@@ -393,10 +392,7 @@ export async function runLoyaltyIssue(
   const uid = card.uid !== undefined ? { uid: card.uid } : {};
   const { ledger } = options;
   const useLedger = ledger !== undefined && card.uid !== undefined;
-  if (useLedger && !ledger.writable) {
-    const error = new LoyaltyError('ledger-unavailable', 'ledger', 'the ledger cannot record anything (a failed write or sync): no card is written until it is reopened');
-    return { ...emptyOutcome('refused', card.kind, error), ...uid };
-  }
+  if (useLedger && !ledger.writable) return { ...emptyOutcome('refused', card.kind, ledgerUnavailable()), ...uid };
   let plan: LoyaltyPlan;
   try {
     const counter = useLedger && request.counter === undefined ? ledger.issueCounter(card.uid as string) : request.counter;
