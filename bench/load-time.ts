@@ -1,15 +1,13 @@
 /**
- * Start-up cost of the package, as same-run ratios of fresh processes:
- * - `require()` of the package main against a bare `node -e 0` (wall-clock);
+ * Start-up cost of the package, as same-run ratios of wall-clock times of fresh processes:
+ * - `require()` of the package main against a bare `node -e 0`;
  * - Node-RED's start (until it serves the editor) with the package installed in its user
- *   directory against the same start without it: wall-clock, and the CPU time the Node-RED
- *   process used until then (user + system, from /proc on Linux), which other jobs on a
- *   shared machine do not inflate as they do the wall-clock.
+ *   directory against the same start without it.
  * The two sides alternate, run after run (each pair in turn led by the other side), so drift
  * in the machine's load hits both alike.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -33,13 +31,6 @@ export interface Ratio {
 export interface LoadTimeResult {
   require: Ratio;
   nodeRed: Ratio;
-  /** CPU ms of the Node-RED process until it serves the editor; undefined where /proc is missing. */
-  nodeRedCpu: Ratio | undefined;
-}
-
-interface Timing {
-  wallMs: number;
-  cpuMs: number | undefined;
 }
 
 function timeProcess(args: string[]): number {
@@ -74,18 +65,6 @@ async function compare<T>(runs: number, subject: () => Promise<T> | T, baseline:
   return { subject: s, baseline: b };
 }
 
-/** User + system CPU ms a running process has used (Linux /proc), or undefined elsewhere. */
-function cpuMsOf(pid: number | undefined): number | undefined {
-  try {
-    // After the command name: [11] and [12] are utime and stime (fields 14 and 15 of proc(5)), in 100 Hz clock ticks.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return Number.isFinite(ticks) ? ticks * 10 : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -97,8 +76,8 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Milliseconds from spawning Node-RED until it logs that its server runs, and its CPU time until then. */
-async function timeNodeRed(userDir: string): Promise<Timing> {
+/** Milliseconds from spawning Node-RED until it logs that its server runs. */
+async function timeNodeRed(userDir: string): Promise<number> {
   const port = await freePort();
   const red = require.resolve('node-red/red.js');
   const start = process.hrtime.bigint();
@@ -106,12 +85,12 @@ async function timeNodeRed(userDir: string): Promise<Timing> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   try {
-    return await new Promise<Timing>((resolve, reject) => {
+    return await new Promise<number>((resolve, reject) => {
       let out = '';
       child.stdout.setEncoding('utf8');
       child.stdout.on('data', (chunk: string) => {
         out += chunk;
-        if (out.includes('Server now running')) resolve({ wallMs: Number(process.hrtime.bigint() - start) / 1e6, cpuMs: cpuMsOf(child.pid) });
+        if (out.includes('Server now running')) resolve(Number(process.hrtime.bigint() - start) / 1e6);
         if (/\[error\]/.test(out)) reject(new Error(`Node-RED logged an error:\n${out}`));
       });
       child.once('exit', (code) => reject(new Error(`Node-RED exited (${code}) before it started:\n${out}`)));
@@ -127,13 +106,20 @@ function userDir(withPackage: boolean): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'jpay-bench-nr-'));
   writeFileSync(path.join(dir, 'flows.json'), '[]');
   if (withPackage) {
-    // What a user's install holds: the package's files, not the checkout with its dev
-    // dependencies (Node-RED scans nested node_modules and would load the devDependency
-    // Dashboard 2.0 too). Its dependencies resolve from the checkout's node_modules through
-    // the real paths of the linked files.
+    // What `npm install` of the tarball leaves: a copy of the package's files (links would
+    // make every module load resolve them: ≈ 3 % slower here) and its dependencies beside it
+    // (links into the checkout's node_modules, so nothing is downloaded).
     const installed = path.join(dir, 'node_modules', '@jpaykit', 'node-red-jpay');
     mkdirSync(installed, { recursive: true });
-    for (const entry of ['package.json', 'dist', 'examples']) symlinkSync(path.join(ROOT, entry), path.join(installed, entry));
+    for (const entry of ['package.json', 'dist/lib', 'dist/nodes', 'dist/plugins', 'examples']) {
+      cpSync(path.join(ROOT, entry), path.join(installed, entry), { recursive: true });
+    }
+    const { dependencies } = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    for (const name of Object.keys(dependencies)) {
+      const link = path.join(dir, 'node_modules', name);
+      mkdirSync(path.dirname(link), { recursive: true });
+      symlinkSync(path.join(ROOT, 'node_modules', name), link);
+    }
   }
   return dir;
 }
@@ -153,14 +139,7 @@ export async function benchLoadTime(options: LoadTimeOptions): Promise<LoadTimeR
       () => timeNodeRed(withDir),
       () => timeNodeRed(withoutDir),
     );
-    const cpu = (timings: Timing[]): number[] => timings.flatMap((t) => (t.cpuMs === undefined ? [] : [t.cpuMs]));
-    const withCpu = cpu(nodeRed.subject);
-    const withoutCpu = cpu(nodeRed.baseline);
-    return {
-      require: ratioOf(requireTimes.subject, requireTimes.baseline),
-      nodeRed: ratioOf(nodeRed.subject.map((t) => t.wallMs), nodeRed.baseline.map((t) => t.wallMs)),
-      nodeRedCpu: withCpu.length === options.nodeRedRuns && withoutCpu.length === options.nodeRedRuns ? ratioOf(withCpu, withoutCpu) : undefined,
-    };
+    return { require: ratioOf(requireTimes.subject, requireTimes.baseline), nodeRed: ratioOf(nodeRed.subject, nodeRed.baseline) };
   } finally {
     rmSync(withDir, { recursive: true, force: true });
     rmSync(withoutDir, { recursive: true, force: true });

@@ -94,10 +94,9 @@ describe('bench (smoke: well-formed numbers, no timing assertions)', function ()
     }
   });
 
-  it('load time: require() of the main and Node-RED with the package (wall-clock, and CPU time on Linux), as positive times and ratios', async () => {
+  it('load time: require() of the main and Node-RED with the package, as positive times and ratios', async () => {
     const r = await benchLoadTime({ requireRuns: 1, nodeRedRuns: 1 });
-    if (process.platform === 'linux') assert.ok(r.nodeRedCpu, 'the CPU time of Node-RED is read from /proc');
-    for (const side of [r.require, r.nodeRed, ...(r.nodeRedCpu ? [r.nodeRedCpu] : [])]) {
+    for (const side of [r.require, r.nodeRed]) {
       assert.ok(allFinite([side.subject, side.baseline, side.ratio]) && side.subject > 0 && side.baseline > 0);
     }
   });
