@@ -11,34 +11,17 @@
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { ERROR_CODES, JpayFlowError } from '../shared/errors';
-import type * as Config from './loyalty-config';
-import type { LoyaltyConfig, LoyaltyCredentials, LoyaltyProgram } from './loyalty-config';
-import type * as Controller from './loyalty-controller';
-import type { Armed } from './loyalty-controller';
-import type * as Input from './loyalty-input';
-import type { LoyaltyInput } from './loyalty-input';
-import type * as Output from './loyalty-output';
-import type { LoyaltyPayload, LoyaltyStatus } from './loyalty-output';
+import { parseLoyaltyConfig, type LoyaltyConfig, type LoyaltyCredentials, type LoyaltyProgram } from './loyalty-config';
+import { LoyaltyController, type Armed } from './loyalty-controller';
+import { parseLoyaltyInput, type LoyaltyInput } from './loyalty-input';
+import { ALERT_STATUSES, conflictPayload, type LoyaltyPayload, type LoyaltyStatus } from './loyalty-output';
 import type { LoyaltyReport } from './loyalty-session';
-import type * as Ledger from '../../lib/mifare/ledger';
-import type { ShadowLedger } from '../../lib/mifare/ledger';
-import { onFirstUse } from '../../lib/lazy';
+import { ShadowLedger } from '../../lib/mifare/ledger';
 import { CoreBrokerTransport, getCoreBroker, ledgerTransport } from '../shared/core-mqtt-transport';
 import { handlerScopeOf } from '../shared/terminal-api';
 import { configError, parseSettings, refusal, type InputHandler, type StatusKind } from '../shared/status';
 import { connectUser, derivedMessage, type UserNode } from '../shared/user-node';
 import type { NodeSetup } from '../shared/register';
-
-// The card layouts, the ledger and the controller load with the first jpay-loyalty node, not when Node-RED starts.
-/* eslint-disable @typescript-eslint/no-require-imports */
-const loyalty = onFirstUse(() => ({
-  config: require('./loyalty-config') as typeof Config,
-  controller: require('./loyalty-controller') as typeof Controller,
-  input: require('./loyalty-input') as typeof Input,
-  output: require('./loyalty-output') as typeof Output,
-  ledger: require('../../lib/mifare/ledger') as typeof Ledger,
-}));
-/* eslint-enable @typescript-eslint/no-require-imports */
 
 const NS = 'jpay-loyalty';
 
@@ -76,7 +59,7 @@ export function setupOf(RED: NodeAPI): NodeSetup<JpayLoyaltyDef, LoyaltyCredenti
     if (!user) return;
 
     const userDir = (RED.settings as unknown as { userDir?: unknown }).userDir;
-    const program = parseSettings(node, NS, () => loyalty().config.parseLoyaltyConfig(config, node.credentials ?? {}, typeof userDir === 'string' ? { userDir } : {}));
+    const program = parseSettings(node, NS, () => parseLoyaltyConfig(config, node.credentials ?? {}, typeof userDir === 'string' ? { userDir } : {}));
     if (program === undefined) return;
     if (program.ledger === undefined) {
       node.on('input', run(node, user, program, config.scope));
@@ -97,7 +80,7 @@ export function setupOf(RED: NodeAPI): NodeSetup<JpayLoyaltyDef, LoyaltyCredenti
       }
     }
     user.status('busy', `${NS}.status.openingLedger`);
-    const opening = loyalty().ledger.ShadowLedger.open({
+    const opening = ShadowLedger.open({
       file: ledgerConfig.file,
       programId: program.layout.programId,
       keys: keys!,
@@ -167,11 +150,11 @@ export function setupOf(RED: NodeAPI): NodeSetup<JpayLoyaltyDef, LoyaltyCredenti
         return;
       }
       // Security alerts have their own output, to be wired to whoever must know.
-      node.send(loyalty().output.ALERT_STATUSES.has(payload.status) ? [null, msg] : [msg, null]);
+      node.send(ALERT_STATUSES.has(payload.status) ? [null, msg] : [msg, null]);
     };
-    ledger?.on('conflict', (entry) => emit({ payload: loyalty().output.conflictPayload(program.layout.programId, entry) }));
+    ledger?.on('conflict', (entry) => emit({ payload: conflictPayload(program.layout.programId, entry) }));
 
-    const controller = new (loyalty().controller.LoyaltyController)<NodeMessage>({
+    const controller = new LoyaltyController<NodeMessage>({
       program,
       ...(ledger ? { ledger } : {}),
       warn: (message) => node.warn(message),
@@ -197,7 +180,7 @@ export function setupOf(RED: NodeAPI): NodeSetup<JpayLoyaltyDef, LoyaltyCredenti
     return (msg, _send, done) => {
       let input: LoyaltyInput;
       try {
-        input = loyalty().input.parseLoyaltyInput(msg.payload, program);
+        input = parseLoyaltyInput(msg.payload, program);
       } catch (err) {
         user.fail(done, err, `${NS}.status.badInput`);
         return;
