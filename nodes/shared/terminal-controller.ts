@@ -3,9 +3,7 @@
  * registrations, and the state broadcast to its user nodes. No Node-RED imports: the node
  * file gives it the client options and a warn function.
  */
-import type * as Client from '../../lib/client';
-import type { JpayClient, JpayClientOptions, TransactionEnd } from '../../lib/client';
-import { onFirstUse } from '../../lib/lazy';
+import { JpayClient, transactionEndOf, type JpayClientOptions, type TransactionEnd } from '../../lib/client';
 import type { MessageHandlers } from '../../lib/client/handlers';
 import type { TransactionRecovery } from '../../lib/recovery/transaction-recovery';
 import type { CardMessage, CardRequest, DexMessage, EmvTagValue, Language } from '../../lib/protocol/types';
@@ -20,10 +18,6 @@ import type {
   TerminalState,
   TerminalUser,
 } from './terminal-api';
-
-// The client (codec, protocol, crypto) loads with the first terminal, not when Node-RED starts.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const client = onFirstUse(() => require('../../lib/client') as typeof Client);
 
 export interface TerminalControllerOptions {
   info: TerminalInfo;
@@ -63,7 +57,7 @@ export class TerminalController implements JpayTerminalApi {
     // Throws JpayValidationError (naming the field, never quoting a secret) on bad options.
     this.recovery = options.recovery;
     this.reportLost = options.reportLost;
-    this.client = new (client().JpayClient)({
+    this.client = new JpayClient({
       ...options.client,
       handlers: this.#handlers(undefined),
       ...(this.recovery ? this.recovery.clientOptions : {}),
@@ -73,7 +67,7 @@ export class TerminalController implements JpayTerminalApi {
     this.#warn = options.warn;
     this.client.on('command-start', (e) => this.#setState({ state: 'busy', command: e.command }));
     this.client.on('command-end', (e) => {
-      this.#endCommand(client().transactionEndOf(e));
+      this.#endCommand(transactionEndOf(e));
       this.#setState(e.error?.startsWith('JpayConnectionError') ? { state: 'unreachable', error: e.error } : { state: 'idle' });
     });
   }
