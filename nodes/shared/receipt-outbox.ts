@@ -5,14 +5,8 @@
  * jpay-publish node) and by the deprecated jpay-mqtt-broker config node (its own connection).
  */
 import type { Node, NodeAPI } from 'node-red';
-import { onFirstUse } from '../../lib/lazy';
-import type * as Publish from '../../lib/publish';
-import type { ReceiptPublisher, ReceiptPublisherOptions } from '../../lib/publish';
+import { createReceiptPublisher, type ReceiptPublisher, type ReceiptPublisherOptions } from '../../lib/publish';
 import type { BrokerState, BrokerUser, JpayMqttBrokerApi } from './mqtt-broker-api';
-
-// The publisher (with the MQTT client) loads when the first outbox opens, not when Node-RED starts.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const publish = onFirstUse(() => require('../../lib/publish') as typeof Publish);
 
 export interface ReceiptOutbox {
   api: JpayMqttBrokerApi;
@@ -40,26 +34,24 @@ export function openReceiptOutbox(RED: NodeAPI, node: Node, ns: string, options:
     }
   };
 
-  const ready: Promise<ReceiptPublisher> = publish()
-    .createReceiptPublisher(options)
-    .then(
-      (publisher) => {
-        if (publisher.loadReport.pending > 0) node.log(RED._(`${ns}.log.replay`, { count: publisher.loadReport.pending }));
-        if (publisher.loadReport.backupPath) node.warn(RED._(`${ns}.warn.corrupt`, { count: publisher.loadReport.corruptLines, file: publisher.loadReport.backupPath }));
-        publisher.on('connected', () => update({ state: 'connected', queued: publisher.queued }));
-        publisher.on('offline', () => update({ state: 'offline', queued: publisher.queued }));
-        publisher.on('queued', (e) => update({ queued: e.queued }));
-        publisher.on('sent', (e) => update({ queued: e.queued }));
-        publisher.on('warning', (err) => node.warn(RED._(`${ns}.warn.broker`, { error: err.message })));
-        update({ queued: publisher.queued, state: publisher.connected ? 'connected' : state.state });
-        return publisher;
-      },
-      (err: Error) => {
-        update({ state: 'failed', error: err.message });
-        node.error(RED._(`${ns}.errors.open`, { error: err.message }));
-        throw err;
-      },
-    );
+  const ready: Promise<ReceiptPublisher> = createReceiptPublisher(options).then(
+    (publisher) => {
+      if (publisher.loadReport.pending > 0) node.log(RED._(`${ns}.log.replay`, { count: publisher.loadReport.pending }));
+      if (publisher.loadReport.backupPath) node.warn(RED._(`${ns}.warn.corrupt`, { count: publisher.loadReport.corruptLines, file: publisher.loadReport.backupPath }));
+      publisher.on('connected', () => update({ state: 'connected', queued: publisher.queued }));
+      publisher.on('offline', () => update({ state: 'offline', queued: publisher.queued }));
+      publisher.on('queued', (e) => update({ queued: e.queued }));
+      publisher.on('sent', (e) => update({ queued: e.queued }));
+      publisher.on('warning', (err) => node.warn(RED._(`${ns}.warn.broker`, { error: err.message })));
+      update({ queued: publisher.queued, state: publisher.connected ? 'connected' : state.state });
+      return publisher;
+    },
+    (err: Error) => {
+      update({ state: 'failed', error: err.message });
+      node.error(RED._(`${ns}.errors.open`, { error: err.message }));
+      throw err;
+    },
+  );
   ready.catch(() => undefined);
 
   return {
