@@ -16,8 +16,6 @@ import type { RequestHandler } from 'express';
 import type * as Runtime from './runtime';
 
 const ROUTE = '/jpay/terminals';
-/** The node types the board shows: a flow without them does not load the board. */
-const BOARD_TYPES = new Set(['jpay-terminal', 'jpay-publish', 'jpay-mqtt-broker']);
 
 export = function register(RED: Runtime.PluginAPI): void {
   let sidebar: Runtime.Sidebar | undefined;
@@ -29,11 +27,12 @@ export = function register(RED: Runtime.PluginAPI): void {
       sidebar.scan();
       return;
     }
-    let shown = false;
+    // Flows without the package's nodes do not load the board (which nodes it shows is the board's business).
+    let used = false;
     RED.nodes.eachNode((def) => {
-      shown ||= BOARD_TYPES.has(def.type);
+      used ||= def.type.startsWith('jpay-');
     });
-    if (shown) open();
+    if (used) open();
   };
   RED.events.on('flows:started', scan);
   RED.events.on('flows:stopped', scan);

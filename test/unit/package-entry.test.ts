@@ -78,10 +78,13 @@ describe('package entry (the built main, loaded by plain require)', () => {
     const script = `
       const pkg = require(${JSON.stringify(path.join(ROOT, 'package.json'))});
       const types = {};
+      const listeners = {};
+      let flows = [];
+      const flowsStarted = () => (listeners['flows:started'] ?? []).forEach((fn) => fn());
       const RED = {
-        nodes: { registerType: (type, ctor) => (types[type] = ctor), createNode: () => undefined, eachNode: () => undefined, getNode: () => null },
+        nodes: { registerType: (type, ctor) => (types[type] = ctor), createNode: () => undefined, eachNode: (fn) => flows.forEach(fn), getNode: () => null },
         plugins: { registerPlugin: () => undefined },
-        events: { on: () => undefined },
+        events: { on: (event, fn) => (listeners[event] ??= []).push(fn) },
         auth: { needsPermission: () => () => undefined },
         httpAdmin: { get: () => undefined, post: () => undefined },
         comms: { publish: () => undefined },
@@ -95,13 +98,24 @@ describe('package entry (the built main, loaded by plain require)', () => {
       const atStart = ours();
       // A jpay-report node is created (without a terminal it refuses to start): its code loads now.
       const node = { on: () => undefined, status: () => undefined, error: () => undefined, warn: () => undefined, log: () => undefined };
+      // Flows without the package's nodes start: the sidebar's board stays unloaded.
+      flows = [{ id: 'f1', type: 'inject' }];
+      flowsStarted();
+      const afterOtherFlows = ours().filter((f) => !atStart.includes(f));
       types['jpay-report'].call(node, { id: 'r1', type: 'jpay-report', terminal: '' });
-      process.stdout.write(JSON.stringify({ atStart, entries, afterNode: ours().filter((f) => !atStart.includes(f)) }));
+      const afterNode = ours().filter((f) => !atStart.includes(f));
+      // Flows with one of them: the board loads.
+      flows = [{ id: 'r1', type: 'jpay-report' }];
+      flowsStarted();
+      const afterJpayFlows = ours().filter((f) => !atStart.includes(f) && !afterNode.includes(f));
+      process.stdout.write(JSON.stringify({ atStart, entries, afterOtherFlows, afterNode, afterJpayFlows }));
     `;
-    const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8' })) as { atStart: string[]; entries: string[]; afterNode: string[] };
+    const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8' })) as Record<'atStart' | 'entries' | 'afterOtherFlows' | 'afterNode' | 'afterJpayFlows', string[]>;
     const registration = new Set([...out.entries, 'dist/nodes/shared/register.js']);
     assert.deepEqual(out.atStart.filter((f) => !registration.has(f)), [], 'modules loaded while Node-RED registers the package');
     assert.ok(out.afterNode.includes('dist/nodes/jpay-report/runtime.js'), `the first jpay-report node loads its code: ${out.afterNode.join(', ')}`);
+    assert.deepEqual(out.afterOtherFlows, [], 'flows without jpay nodes load nothing of the package');
+    assert.ok(out.afterJpayFlows.includes('dist/plugins/jpay-sidebar/runtime.js'), `flows with a jpay node load the sidebar's board: ${out.afterJpayFlows.join(', ')}`);
   });
 
   it('the built request validators are ajv standalone code, and decide exactly as the schemas do', () => {
