@@ -258,16 +258,11 @@ class XmlWriter {
 
 /** Serialise a packet to XML text (no declaration; the five XML entities escaped). */
 export function serializePacket(p: Packet): string {
-  const root: XmlElement = {};
-  for (const [key, value] of Object.entries(p.body)) define(root, key, value);
-  for (const [key, value] of Object.entries(p.attrs)) define(root, `${ATTRIBUTE_PREFIX}${key}`, value);
+  // No prototype: a key `__proto__` is then an own key like any other, which the name check refuses.
+  const root = Object.create(null) as XmlElement;
+  for (const key in p.body) if (Object.hasOwn(p.body, key)) root[key] = p.body[key];
+  for (const key in p.attrs) if (Object.hasOwn(p.attrs, key)) root[`${ATTRIBUTE_PREFIX}${key}`] = p.attrs[key];
   const writer = new XmlWriter();
   writer.element(p.name, root, p.name);
   return writer.out;
-}
-
-// A plain assignment of `__proto__` would set the prototype instead of a key; defining the
-// key makes the name check see (and refuse) it.
-function define(target: XmlElement, key: string, value: XmlNode | XmlNode[]): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
