@@ -27,7 +27,12 @@ export interface CommandOverheadOptions {
   /** Commands per round and side. */
   iterations: number;
   rounds: number;
-  /** Untimed commands per side before the first round (JIT, connection setup paths). */
+  /**
+   * Commands per side before the first round, the three sides taking turns command by
+   * command. V8 optimises the library's ≈ 40 functions on the path over the first thousands
+   * of commands (the hand client's few much sooner): the rounds measure the steady state a
+   * long-running Node-RED reaches, and the warm-up is reported on its own (`cold`).
+   */
   warmup: number;
 }
 
@@ -39,6 +44,9 @@ export interface CommandOverheadResult {
   cpu: Comparison;
   /** The same against the raw client (no parse). */
   raw: { latency: Comparison; cpu: Comparison };
+  /** Round trip over the warm-up's `warmup` commands (a fresh process), µs: median of each side, vs. the hand client. */
+  cold: Comparison;
+  warmup: number;
 }
 
 const PASSWORD = '12345678';
@@ -85,15 +93,18 @@ function rawCommand(port: number, session: RawSession): () => Promise<void> {
   };
 }
 
+/** One command's round trip, µs. */
+async function timed(command: () => Promise<void>): Promise<number> {
+  const start = process.hrtime.bigint();
+  await command();
+  return Number(process.hrtime.bigint() - start) / 1e3;
+}
+
 /** One round: `iterations` sequential commands; median round trip and CPU per command, µs. */
 async function round(command: () => Promise<void>, iterations: number): Promise<{ latency: number; cpu: number }> {
   const samples: number[] = [];
   const cpuBefore = process.cpuUsage();
-  for (let i = 0; i < iterations; i++) {
-    const start = process.hrtime.bigint();
-    await command();
-    samples.push(Number(process.hrtime.bigint() - start) / 1e3);
-  }
+  for (let i = 0; i < iterations; i++) samples.push(await timed(command));
   const cpu = process.cpuUsage(cpuBefore);
   return { latency: median(samples), cpu: (cpu.user + cpu.system) / iterations };
 }
@@ -110,14 +121,18 @@ export async function benchCommandOverhead(options: CommandOverheadOptions): Pro
     };
     const hand = handTestConnection(handPort, await rawLogin(handPort, options.encrypted));
     const raw = rawCommand(rawPort, await rawLogin(rawPort, options.encrypted));
+    const cold = { subject: [] as number[], hand: [] as number[] };
     for (let i = 0; i < options.warmup; i++) {
-      await subject();
-      await hand();
+      cold.subject.push(await timed(subject));
+      cold.hand.push(await timed(hand));
       await raw();
     }
     if (options.encrypted && !jpay.encrypted) throw new Error('JpayClient did not establish an encrypted session');
     const [vsHand, vsRaw] = await interleaveSides(options.rounds, ['latency', 'cpu'] as const, [subject, hand, raw].map((c) => () => round(c, options.iterations)));
-    return { encrypted: options.encrypted, latency: vsHand.latency, cpu: vsHand.cpu, raw: vsRaw };
+    const coldSubject = median(cold.subject);
+    const coldHand = median(cold.hand);
+    const coldRatio = { subject: coldSubject, baseline: coldHand, ratio: coldSubject / coldHand, rounds: [] };
+    return { encrypted: options.encrypted, latency: vsHand.latency, cpu: vsHand.cpu, raw: vsRaw, cold: coldRatio, warmup: options.warmup };
   } finally {
     await client?.close();
     await host.stop();

@@ -31,7 +31,7 @@ export interface Plan {
 }
 
 export const FULL: Plan = {
-  command: { iterations: 300, rounds: 8, warmup: 300 },
+  command: { iterations: 300, rounds: 8, warmup: 3000 },
   codec: { reportTransactions: 10_000, receiptIterations: 2000, reportIterations: 2, rounds: 6 },
   fleet: [
     { terminals: 100, pairs: 3, roundMs: 8000, meanPauseMs: 1000 },
@@ -78,6 +78,13 @@ function commandRows(r: CommandOverheadResult): Row[] {
       ratio: times(r.latency.ratio),
       target: `≤ ${TARGET.command}×`,
       pass: r.latency.ratio <= TARGET.command,
+    },
+    {
+      measurement: `  round trip over the first ${r.warmup} commands of a fresh process`,
+      subject: us(r.cold.subject),
+      baseline: us(r.cold.baseline),
+      ratio: times(r.cold.ratio),
+      target: '—',
     },
     {
       measurement: `  client CPU per command, ${kind}`,
