@@ -18,7 +18,7 @@ export { JpayClient, DEFAULT_ADMIN_PASSWORD } from './client/jpay-client';
 export type { CommandEndEvent, CommandStartEvent, JpayClientEvents, RunResetOptions, SendOptions, TransactionOptions } from './client/jpay-client';
 export { DEFAULT_CLIENT_PORT, DEFAULT_TIMEOUTS } from './client/options';
 export type { ClientLogger, ClientTimeouts, JpayClientOptions } from './client/options';
-export type { HandlerOutcome, KeepaliveInfo, MessageHandlers } from './client/handlers';
+export type { HandlerOutcome, KeepaliveInfo, MessageHandlers } from './client/message-dispatch';
 export { JpayAbortError } from './client/abort';
 export type { TransactionAnnotations, TransactionHooks, TransactionSettlement, TransactionStart } from './client/transaction-hooks';
 

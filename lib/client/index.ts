@@ -1,7 +1,6 @@
 // The protocol client. (Internals such as the exchange and the dispatcher are exported for tests and tools.)
 export * from './jpay-client';
 export * from './options';
-export * from './handlers';
 export * from './abort';
 export * from './command-queue';
 export * from './command-runner';

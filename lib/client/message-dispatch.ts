@@ -1,7 +1,8 @@
 /**
- * One terminal message in, one answer out. Every path produces an answer: a handler
- * that throws, is late or returns something unusable gets the safe default, a message
- * the library does not know gets `notimplemented`.
+ * The terminal's messages: the handlers a caller plugs in to see or answer them, and the
+ * dispatch that turns one message into one answer. Every path produces an answer: a
+ * handler that throws, is late or returns something unusable never holds the terminal up
+ * and gets the safe default; a message the library does not know gets `notimplemented`.
  */
 import { childText, Packet } from '../codec/packet';
 import { buildCardAnswer, buildDexAnswer, buildMessageAnswer, parseMessage } from '../protocol/messages';
@@ -16,9 +17,87 @@ import type {
   ResetKeepAliveMessage,
   TerminalMessage,
 } from '../protocol/types';
-import { KeepaliveInfo, MessageHandlers, runHandler } from './handlers';
 import type { ClientLogger } from './options';
 import { describeError } from './redact';
+
+export interface KeepaliveInfo {
+  command: CommandName;
+  /** Keep-alives seen so far in this command, this one included. */
+  count: number;
+  /** True when this keep-alive is answered `cancelled` (the caller aborted). */
+  cancelling: boolean;
+  /** runreset only: the activator has connected. */
+  activatorConnected?: boolean;
+}
+
+type MaybePromise<T> = T | Promise<T>;
+
+export interface MessageHandlers {
+  /** Tick notification; the answer is ok (or cancelled after an abort). */
+  keepalive?(info: KeepaliveInfo): MaybePromise<void>;
+  display?(m: DisplayMessage): MaybePromise<void>;
+  /** Tags for the kernel to add/change; void = none. Default: ok with no tags. */
+  dex?(m: DexMessage, signal: AbortSignal): MaybePromise<EmvTagValue[] | void>;
+  /** The next card request. Default on failure: close without receipt; without a handler: notimplemented. */
+  card?(m: CardMessage, signal: AbortSignal): MaybePromise<CardRequest>;
+  displayqrcode?(m: QrCodeMessage): MaybePromise<void>;
+  /** runreset keep-alive: false aborts the initialisation (answered `cancelled`). Default: true. */
+  resetKeepAlive?(m: ResetKeepAliveMessage): MaybePromise<boolean>;
+}
+
+/** Client-wide handlers overridden key by key by per-call ones. */
+export function mergeHandlers(base: MessageHandlers, override: MessageHandlers | undefined): MessageHandlers {
+  if (!override) return base;
+  const merged: MessageHandlers = { ...base };
+  for (const [key, fn] of Object.entries(override)) {
+    if (typeof fn === 'function') (merged as Record<string, unknown>)[key] = fn;
+  }
+  return merged;
+}
+
+export type HandlerOutcome<T> =
+  | { ok: true; value: T }
+  | { ok: false; reason: 'threw' | 'timeout' | 'abandoned'; error?: unknown };
+
+/**
+ * Runs one handler call with a deadline. The signal given to the handler aborts when
+ * the deadline passes or `outer` aborts (the exchange ended), so a handler doing I/O can
+ * stop. Never rejects.
+ */
+export async function runHandler<T>(
+  call: (signal: AbortSignal) => MaybePromise<T>,
+  timeoutMs: number,
+  outer?: AbortSignal,
+): Promise<HandlerOutcome<T>> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  let onOuterAbort: (() => void) | undefined;
+  const deadline = new Promise<HandlerOutcome<T>>((resolve) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      resolve({ ok: false, reason: 'timeout' });
+    }, timeoutMs);
+    onOuterAbort = (): void => {
+      controller.abort();
+      resolve({ ok: false, reason: 'abandoned' });
+    };
+    if (outer?.aborted) onOuterAbort();
+    else outer?.addEventListener('abort', onOuterAbort, { once: true });
+  });
+  const work = (async (): Promise<HandlerOutcome<T>> => {
+    try {
+      return { ok: true, value: await call(controller.signal) };
+    } catch (error) {
+      return { ok: false, reason: 'threw', error };
+    }
+  })();
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+    if (onOuterAbort) outer?.removeEventListener('abort', onOuterAbort);
+  }
+}
 
 /** Events the dispatcher reports to the client's observers. */
 export interface DispatchEvents {

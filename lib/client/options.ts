@@ -7,7 +7,7 @@ import { JpayValidationError } from '../errors';
 import { DEFAULT_RECEIPT_CLOCK_TOLERANCE_MS, validateWatermarkStore, type ReceiptWatermarkStore } from './answer-binding';
 import type { CommandName } from '../protocol/types';
 import { validateFields } from '../protocol/validation';
-import type { MessageHandlers } from './handlers';
+import type { MessageHandlers } from './message-dispatch';
 import { DEFAULT_MAX_SESSION_PACKETS } from './secure-session';
 import { validateTransactionHooks, type TransactionHooks } from './transaction-hooks';
 

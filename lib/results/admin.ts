@@ -3,7 +3,7 @@
  * admin node's output, the gateway's answer). The
  * result never carries the secret the command was given (new password, key material).
  */
-import type { MessageHandlers } from '../client/handlers';
+import type { MessageHandlers } from '../client/message-dispatch';
 import type { MasterKeysReceipt, ResetKeepAliveMessage, TerminalParameters, WorkKeysReceipt } from '../protocol/types';
 
 export const ADMIN_COMMANDS = [

@@ -7,7 +7,7 @@
  * jpay-dex code against this file.
  */
 import type { JpayClient, TransactionEnd } from '../../lib/client';
-import type { MessageHandlers } from '../../lib/client/handlers';
+import type { MessageHandlers } from '../../lib/client/message-dispatch';
 import type { TransactionRecovery } from '../../lib/recovery/transaction-recovery';
 import type {
   CardMessage,

@@ -4,7 +4,7 @@
  * file gives it the client options and a warn function.
  */
 import { JpayClient, transactionEndOf, type JpayClientOptions, type TransactionEnd } from '../../lib/client';
-import type { MessageHandlers } from '../../lib/client/handlers';
+import type { MessageHandlers } from '../../lib/client/message-dispatch';
 import type { TransactionRecovery } from '../../lib/recovery/transaction-recovery';
 import type { CardMessage, CardRequest, DexMessage, EmvTagValue, Language } from '../../lib/protocol/types';
 import type {
