@@ -41,32 +41,34 @@ export class JpayError extends Error {
 
 /** The peer broke the protocol: a bad frame, bad XML, a failed decryption. */
 export class JpayProtocolError extends JpayError {
-  readonly code: ProtocolErrorCode;
-  constructor(code: ProtocolErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly code: ProtocolErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
-    this.code = code;
   }
 }
 
 /** Input refused before a byte was sent; `field` names the offending field. */
 export class JpayValidationError extends JpayError {
-  readonly field: string;
-  readonly rule: string;
-  constructor(field: string, rule: string) {
+  constructor(
+    readonly field: string,
+    readonly rule: string,
+  ) {
     super(`${field}: ${rule}`);
-    this.field = field;
-    this.rule = rule;
   }
 }
 
 /** The terminal could not be reached, or the connection broke before a command was sent. */
 export class JpayConnectionError extends JpayError {
-  readonly host: string;
-  readonly port: number;
-  constructor(message: string, host: string, port: number, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    readonly host: string,
+    readonly port: number,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
-    this.host = host;
-    this.port = port;
   }
 }
 
@@ -97,27 +99,24 @@ export function timeoutMessage(phase: TimeoutPhase, timeoutMs: number): string {
 
 /** A limit passed (`phase` names it). For a command that is not a transaction it is safe to run again. */
 export class JpayTimeoutError extends JpayError {
-  readonly phase: TimeoutPhase;
-  readonly timeoutMs: number;
-  constructor(phase: TimeoutPhase, timeoutMs: number) {
+  constructor(
+    readonly phase: TimeoutPhase,
+    readonly timeoutMs: number,
+  ) {
     super(timeoutMessage(phase, timeoutMs));
-    this.phase = phase;
-    this.timeoutMs = timeoutMs;
   }
 }
 
 /** The terminal answered with a non-ok status where the caller needed ok. */
 export class JpayStatusError extends JpayError {
-  readonly command: string;
-  /** The status as sent by the terminal (`notauthorized`, `transactionnotfound`…). */
-  readonly status: string;
-  /** The terminal's error stack, decoded to text. */
-  readonly errors: readonly string[];
-  constructor(command: string, status: string, errors: readonly string[] = []) {
+  constructor(
+    readonly command: string,
+    /** The status as sent by the terminal (`notauthorized`, `transactionnotfound`…). */
+    readonly status: string,
+    /** The terminal's error stack, decoded to text. */
+    readonly errors: readonly string[] = [],
+  ) {
     super(`${command} failed with status ${status || '(none)'}${errors.length ? `: ${errors.join('; ')}` : ''}`);
-    this.command = command;
-    this.status = status;
-    this.errors = errors;
   }
 }
 

@@ -19,12 +19,13 @@ export type DurableLogErrorCode =
 
 /** A durable log could not be opened or written. Always names the file. */
 export class DurableLogError extends JpayError {
-  readonly code: DurableLogErrorCode;
-  readonly file: string;
-  constructor(code: DurableLogErrorCode, file: string, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly code: DurableLogErrorCode,
+    readonly file: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
-    this.code = code;
-    this.file = file;
   }
 }
 
