@@ -111,23 +111,10 @@ export interface JpayClientOptions {
   transactionHooks?: TransactionHooks;
 }
 
-export interface ResolvedOptions {
-  host: string;
-  port: number;
-  password: string | undefined;
-  encrypt: boolean;
-  timeouts: ClientTimeouts;
-  maxFrameSize: number;
-  maxReportFrameSize: number;
-  maxQueuedPackets: number | undefined;
-  maxQueuedBytes: number | undefined;
-  maxSessionPackets: number;
-  receiptClockToleranceMs: number;
-  receiptWatermarks: ReceiptWatermarkStore | undefined;
-  handlers: MessageHandlers;
-  logger: Partial<ClientLogger> | undefined;
-  transactionHooks: TransactionHooks | undefined;
-}
+/** The options with every default applied (the logger and the stores stay optional). */
+export type ResolvedOptions = Required<Omit<JpayClientOptions, 'timeouts' | OptionalResolved>> &
+  Pick<JpayClientOptions, OptionalResolved> & { timeouts: ClientTimeouts };
+type OptionalResolved = 'password' | 'maxQueuedPackets' | 'maxQueuedBytes' | 'receiptWatermarks' | 'logger' | 'transactionHooks';
 
 /** setTimeout's ceiling. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
