@@ -27,7 +27,7 @@ import { mqttClientOptions, ReceiptPublisherOptions, resolveOptions, ResolvedPub
 import { LoadReport, Outbox } from './outbox';
 import { RatePacer } from './pacer';
 import { sanitizeObject } from './sanitize';
-import { checkTerminalId, normalizePrefix, terminalTopics } from './topics';
+import { checkTerminalId, terminalTopics } from './topics';
 
 export type TerminalStatus = 'online' | 'offline' | 'busy';
 const STATUSES: readonly TerminalStatus[] = ['online', 'offline', 'busy'];
@@ -147,9 +147,9 @@ export class ReceiptPublisher extends EventEmitter<ReceiptPublisherEvents> {
   #closing: Promise<void> | undefined;
   #idleWaiters: (() => void)[] = [];
 
-  private constructor(options: ReceiptPublisherOptions, resolved: ResolvedPublisherOptions, prefix: string, outbox: Outbox) {
+  private constructor(options: ReceiptPublisherOptions, resolved: ResolvedPublisherOptions, outbox: Outbox) {
     super();
-    this.prefix = prefix;
+    this.prefix = resolved.prefix;
     this.clientId = resolved.clientId;
     this.journalPath = outbox.path;
     this.loadReport = outbox.loadReport;
@@ -157,30 +157,18 @@ export class ReceiptPublisher extends EventEmitter<ReceiptPublisherEvents> {
     this.#options = resolved;
     this.#pacer = new RatePacer(resolved.replayRate, () => this.#pump());
     for (const record of outbox.pending()) this.#track(record);
-    let will: Parameters<typeof mqttClientOptions>[2];
-    if (options.terminalId !== undefined) {
-      const tid = checkTerminalId(options.terminalId);
-      this.#statuses.set(tid, { state: 'online', at: new Date().toISOString() });
-      will = {
-        topic: terminalTopics(prefix, tid).status,
-        payload: Buffer.from(JSON.stringify({ state: 'offline', reason: 'connection-lost', clientId: this.clientId })),
-        qos: 1,
-        retain: true,
-      };
-    }
+    if (resolved.terminalId !== undefined) this.#statuses.set(resolved.terminalId, { state: 'online', at: new Date().toISOString() });
     const on: LinkEvents = { connect: () => this.#onConnect(), offline: () => this.#setState('offline'), error: (error) => this.#warn(error) };
-    this.#link = options.transport ? borrowed(options.transport, on) : ownClient(resolved.url, mqttClientOptions(options, resolved, will), on);
+    this.#link = options.transport ? borrowed(options.transport, on) : ownClient(resolved.url, mqttClientOptions(options, resolved), on);
   }
 
   /** Opens the outbox journal (replaying what it holds) and starts connecting. */
   static async create(options: ReceiptPublisherOptions): Promise<ReceiptPublisher> {
     const resolved = resolveOptions(options);
-    const prefix = normalizePrefix(options.prefix);
-    if (options.terminalId !== undefined) checkTerminalId(options.terminalId);
     let warn: (e: Error) => void = () => undefined;
     const outbox = await Outbox.open(options.journalPath, resolved.limits, (e) => warn(e), options.fs ? { fs: options.fs } : {});
     try {
-      const publisher = new ReceiptPublisher(options, resolved, prefix, outbox);
+      const publisher = new ReceiptPublisher(options, resolved, outbox);
       warn = (e) => publisher.#warn(e);
       return publisher;
     } catch (error) {
