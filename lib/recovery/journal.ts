@@ -123,6 +123,17 @@ function removeFrom(index: Map<TerminalKey, Set<string>>, terminal: TerminalKey,
   if (set?.delete(id) && set.size === 0) index.delete(terminal);
 }
 
+/** Runs `work` once the work queued before it under the same key has ended (the queue forgets a key once idle). */
+export function oneAfterAnother<T>(queue: Map<string, Promise<void>>, key: string, work: () => Promise<T>): Promise<T> {
+  const run = (queue.get(key) ?? Promise.resolve()).then(work);
+  const tail = run.then(() => undefined, () => undefined);
+  queue.set(key, tail);
+  void tail.then(() => {
+    if (queue.get(key) === tail) queue.delete(key);
+  });
+  return run;
+}
+
 export class TransactionJournal {
   private readonly entries = new Map<string, JournalEntry>();
   /** Step number of each entry's record. */
@@ -375,19 +386,8 @@ export class TransactionJournal {
   }
 
   /** Runs `work` alone for this terminal (two recoveries must never both decide to void). */
-  async exclusive<T>(terminal: TerminalKey, work: () => Promise<T>): Promise<T> {
-    const previous = this.locks.get(terminal) ?? Promise.resolve();
-    let release!: () => void;
-    const mine = new Promise<void>((resolve) => (release = resolve));
-    const chained = previous.then(() => mine);
-    this.locks.set(terminal, chained);
-    await previous;
-    try {
-      return await work();
-    } finally {
-      release();
-      if (this.locks.get(terminal) === chained) this.locks.delete(terminal);
-    }
+  exclusive<T>(terminal: TerminalKey, work: () => Promise<T>): Promise<T> {
+    return oneAfterAnother(this.locks, terminal, work);
   }
 
   // ---- Internals ----

@@ -26,7 +26,7 @@ import type { TransactionHooks, TransactionSettlement, TransactionStart } from '
 import { JpayError, TransactionOutcomeUnknown } from '../errors';
 import type { TransactionRequest, TransactionResult } from '../protocol/types';
 import { JournalError, RecoveryPendingError } from './errors';
-import { ownerOf, TransactionJournal, type JournalOptions } from './journal';
+import { oneAfterAnother, ownerOf, TransactionJournal, type JournalOptions } from './journal';
 import type { MatchOptions } from './match';
 import { recoverTerminal, resultOf } from './recover';
 import {
@@ -485,15 +485,9 @@ export class TransactionRecovery extends EventEmitter<TransactionRecoveryEvents>
   }
 
   private handOver(owner: string): Promise<void> {
-    const previous = this.handing.get(owner) ?? Promise.resolve();
-    const next = previous
-      .then(() => this.handOverNow(owner))
-      .catch((error: unknown) => this.warn(`an outcome kept for ${owner} could not be handed over: ${describe(error)}`));
-    this.handing.set(owner, next);
-    void next.then(() => {
-      if (this.handing.get(owner) === next) this.handing.delete(owner);
-    });
-    return next;
+    return oneAfterAnother(this.handing, owner, () => this.handOverNow(owner)).catch((error: unknown) =>
+      this.warn(`an outcome kept for ${owner} could not be handed over: ${describe(error)}`),
+    );
   }
 
   private async handOverNow(owner: string): Promise<void> {
