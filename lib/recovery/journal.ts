@@ -38,7 +38,6 @@ import {
   entryKey,
   readLegacyJournal,
   watermarkKey,
-  withOwner,
   JOURNAL_RECORD_VERSION,
   type AnchorRecord,
   type EntryOp,
@@ -177,7 +176,7 @@ export class TransactionJournal {
         decode: decodeJournalRecord,
         // A journal with a hole could hide a payment whose outcome is unknown: never trust one.
         damaged: 'refuse',
-        legacy: (bytes) => ({ entries: legacyRecords(bytes.toString('utf8'), file) }),
+        legacy: (bytes) => ({ entries: readLegacyJournal(bytes.toString('utf8'), file) }),
         warn: (e) => options.warn?.(e.message),
       });
     } catch (error) {
@@ -515,19 +514,4 @@ export class TransactionJournal {
       this.entrySeq.delete(entry.id);
     }
   }
-}
-
-/** The earlier format's state as records of this one. */
-function legacyRecords(text: string, file: string): [string, JournalRecord][] {
-  const { entries, anchors } = readLegacyJournal(text, file);
-  const out: [string, JournalRecord][] = [];
-  let seq = 0;
-  for (const entry of entries) {
-    const op: EntryOp = entry.state === 'in-flight' ? 'begin' : entry.state;
-    out.push([entryKey(entry.id), withOwner({ v: 1, seq: ++seq, op, at: entry.begunAt, ...entry })]);
-  }
-  for (const [terminal, receipt] of anchors) {
-    out.push([anchorKey(terminal), { v: 1, seq: ++seq, op: 'anchor', terminal, at: new Date().toISOString(), receipt }]);
-  }
-  return out;
 }
