@@ -23,7 +23,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { TransactionOutcomeUnknown } from '../errors';
-import type { TransactionStart } from '../client/transaction-hooks';
+import type { TransactionSettlement, TransactionStart } from '../client/transaction-hooks';
 import type { DurableFs } from '../durable/fs';
 import { DurableLog, type OpenReport } from '../durable/log';
 import { DurableLogError } from '../durable/errors';
@@ -251,6 +251,13 @@ export class TransactionJournal {
   async notSent(id: string, reason: string): Promise<void> {
     const entry: JournalEntry = { ...this.mustExist(id), state: 'not-sent', reason: reason.slice(0, 200) };
     await this.settle(id, () => this.writeEntry(entry, 'not-sent', false));
+  }
+
+  /** How the transaction ended, as the client's hooks are told (the not-sent reason: the error's message). */
+  async settled(id: string, settlement: TransactionSettlement, options: OutcomeOptions = {}): Promise<void> {
+    if (settlement.kind === 'answered') await this.answered(id, settlement.result, options);
+    else if (settlement.kind === 'unknown') await this.unknown(id, settlement.error);
+    else await this.notSent(id, settlement.error.message);
   }
 
   /** The recovery's decision for an entry (synced: a decision is not taken twice); `undelivered`: kept for its owner. */

@@ -417,15 +417,9 @@ export class TransactionRecovery extends EventEmitter<TransactionRecoveryEvents>
     const journal = await this.ready;
     const { id, owner } = ticket as Ticket;
     if (!journal.isLive(id)) return;
-    if (settlement.kind === 'answered') {
-      const undelivered = owner !== undefined && !this.owners.has(owner);
-      await journal.answered(id, settlement.result, { undelivered });
-      if (undelivered) this.announce(id);
-    } else if (settlement.kind === 'unknown') {
-      await journal.unknown(id, settlement.error);
-    } else {
-      await journal.notSent(id, settlement.error.message);
-    }
+    const undelivered = settlement.kind === 'answered' && owner !== undefined && !this.owners.has(owner);
+    await journal.settled(id, settlement, { undelivered });
+    if (undelivered) this.announce(id);
   }
 
   /** After the caller got its outcome: if its owner left meanwhile, the outcome is kept for it. True when kept. */
