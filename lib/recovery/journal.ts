@@ -75,10 +75,6 @@ export function receiptRef(receipt: Receipt | undefined): ReceiptRef | undefined
   return definedOnly<ReceiptRef>({ approved, seq, rrn, time, type, amount, tid });
 }
 
-function clone<T>(value: T): T {
-  return structuredClone(value);
-}
-
 /** The entry part of a record. */
 function entryOf(record: EntryRecord): JournalEntry {
   const { v: _v, seq: _seq, op: _op, at: _at, ...entry } = record;
@@ -262,7 +258,7 @@ export class TransactionJournal {
 
   /** The recovery's decision for an entry (synced: a decision is not taken twice); `undelivered`: kept for its owner. */
   async recovered(id: string, record: RecoveryRecord, options: OutcomeOptions = {}): Promise<void> {
-    const entry: JournalEntry = { ...this.mustExist(id), state: 'recovered', recovery: clone(record) };
+    const entry: JournalEntry = { ...this.mustExist(id), state: 'recovered', recovery: structuredClone(record) };
     delete entry.delivery;
     if (options.undelivered === true && ownerOf(entry) !== undefined) entry.delivery = 'pending';
     await this.writeEntry(entry, 'recovered', true);
@@ -294,7 +290,7 @@ export class TransactionJournal {
 
   /** The newest entry of a terminal's log, seen in a report: the next transaction's anchor. */
   async seen(terminal: TerminalKey, receipt: ReceiptRef): Promise<void> {
-    const record: AnchorRecord = { v: JOURNAL_RECORD_VERSION, seq: ++this.seq, op: 'anchor', terminal, at: this.now().toISOString(), receipt: clone(receipt) };
+    const record: AnchorRecord = { v: JOURNAL_RECORD_VERSION, seq: ++this.seq, op: 'anchor', terminal, at: this.now().toISOString(), receipt: structuredClone(receipt) };
     this.anchorRecords.add(terminal);
     await this.write([this.log.encode(anchorKey(terminal), record)], false);
     this.load(record);
@@ -314,7 +310,7 @@ export class TransactionJournal {
 
   watermark(terminal: TerminalKey): ReceiptWatermark | undefined {
     const w = this.watermarks.get(terminal);
-    return w && clone(w);
+    return w && structuredClone(w);
   }
 
   /**
@@ -338,11 +334,11 @@ export class TransactionJournal {
 
   get(id: string): JournalEntry | undefined {
     const entry = this.entries.get(id);
-    return entry && clone(entry);
+    return entry && structuredClone(entry);
   }
 
   list(terminal?: TerminalKey): JournalEntry[] {
-    return [...this.entries.values()].filter((e) => terminal === undefined || e.terminal === terminal).map(clone);
+    return [...this.entries.values()].filter((e) => terminal === undefined || e.terminal === terminal).map((e) => structuredClone(e));
   }
 
   /** Sent (or maybe sent) with no known outcome: unknown, or in flight in an earlier run of the process. */
@@ -371,7 +367,7 @@ export class TransactionJournal {
 
   anchor(terminal: TerminalKey): ReceiptRef | undefined {
     const a = this.anchors.get(terminal);
-    return a && clone(a.receipt);
+    return a && structuredClone(a.receipt);
   }
 
   /** Receipts of this terminal already accounted for (answered or recovered entries). */
@@ -379,16 +375,16 @@ export class TransactionJournal {
     const out: ReceiptRef[] = [];
     for (const e of this.entries.values()) {
       if (e.terminal !== terminal) continue;
-      if (e.receipt) out.push(clone(e.receipt));
-      if (e.recovery?.receipt && e.recovery.outcome !== 'ambiguous') out.push(clone(e.recovery.receipt));
-      if (e.recovery?.reversal?.receipt) out.push(clone(e.recovery.reversal.receipt));
+      if (e.receipt) out.push(structuredClone(e.receipt));
+      if (e.recovery?.receipt && e.recovery.outcome !== 'ambiguous') out.push(structuredClone(e.recovery.receipt));
+      if (e.recovery?.reversal?.receipt) out.push(structuredClone(e.recovery.reversal.receipt));
     }
     return out;
   }
 
   /** Voids recovery sent (or began) to reverse entry `id`. */
   reversalsOf(id: string): JournalEntry[] {
-    return [...this.entries.values()].filter((e) => e.annotations[ANNOTATION.reversalOf] === id).map(clone);
+    return [...this.entries.values()].filter((e) => e.annotations[ANNOTATION.reversalOf] === id).map((e) => structuredClone(e));
   }
 
   /** Runs `work` alone for this terminal (two recoveries must never both decide to void). */
@@ -403,7 +399,7 @@ export class TransactionJournal {
     const ids = key === undefined ? [...index.values()].flatMap((s) => [...s]) : [...(index.get(key) ?? [])];
     const out = ids.map((id) => this.entries.get(id) as JournalEntry);
     if (key === undefined) out.sort((a, b) => (this.entrySeq.get(a.id) ?? 0) - (this.entrySeq.get(b.id) ?? 0));
-    return out.map(clone);
+    return out.map((e) => structuredClone(e));
   }
 
   private mustExist(id: string): JournalEntry {

@@ -109,7 +109,7 @@ function keyOf(client: Pick<JpayClient, 'host' | 'port'>): TerminalKey {
 }
 
 /** A kept outcome as its owner receives it. */
-export function deliveryOf(entry: JournalEntry, repeated: boolean): Delivery {
+function deliveryOf(entry: JournalEntry, repeated: boolean): Delivery {
   if (entry.state === 'recovered' && entry.recovery) {
     return { result: resultOf(entry, entry.recovery), source: entry.recovery.source ?? 'start', repeated };
   }
@@ -277,8 +277,7 @@ export class TransactionRecovery extends EventEmitter<TransactionRecoveryEvents>
         failure = error;
       }
     }
-    const left = journal.unresolved(terminal).length;
-    if (left > 0) this.applyPolicy(terminal, left, failure);
+    this.applyPolicy(journal, terminal, failure);
     return results;
   }
 
@@ -390,8 +389,10 @@ export class TransactionRecovery extends EventEmitter<TransactionRecoveryEvents>
 
   // ---- Internals ----
 
-  /** The one place the policy lives: block throws, warn logs. */
-  private applyPolicy(terminal: TerminalKey, pending: number, cause?: unknown): void {
+  /** The one place the policy lives, when outcomes are unknown: block throws, warn logs. */
+  private applyPolicy(journal: TransactionJournal, terminal: TerminalKey, cause?: unknown): void {
+    const pending = journal.unresolved(terminal).length;
+    if (pending === 0) return;
     const error = new RecoveryPendingError(terminal, pending, cause === undefined ? undefined : { cause });
     if (this.policy === 'block') throw error;
     this.warn(`${error.message}; selling anyway (policy warn)`);
@@ -402,11 +403,7 @@ export class TransactionRecovery extends EventEmitter<TransactionRecoveryEvents>
     const owner = ownerOf(start);
     const given = start.annotations[ANNOTATION.journalEntry];
     if (typeof given === 'string' && journal.isLive(given)) return { id: given, owner };
-    if (start.annotations[ANNOTATION.recovery] !== 'reversal') {
-      const terminal = terminalKey(start.host, start.port);
-      const pending = journal.unresolved(terminal).length;
-      if (pending > 0) this.applyPolicy(terminal, pending);
-    }
+    if (start.annotations[ANNOTATION.recovery] !== 'reversal') this.applyPolicy(journal, terminalKey(start.host, start.port));
     const id = await journal.begin(start);
     const call = start.annotations[ANNOTATION.request];
     if (typeof call === 'string' && this.calls.has(call)) this.calls.set(call, id);
@@ -457,11 +454,7 @@ export class TransactionRecovery extends EventEmitter<TransactionRecoveryEvents>
         this.warn(`recovery could not decide transaction ${r.id} (${r.reason ?? 'ambiguous'}): check the terminal's report`);
         this.emit('needs-review', r);
       }
-      const owner = ownerOf(r);
-      if (owner !== undefined && journal.deliveryState(r.id) === 'pending') {
-        if (this.owners.has(owner)) void this.handOver(owner);
-        else this.announce(r.id);
-      }
+      if (journal.deliveryState(r.id) === 'pending') this.announce(r.id);
     }
     return results;
   }
