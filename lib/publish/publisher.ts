@@ -132,7 +132,8 @@ export class ReceiptPublisher extends EventEmitter<ReceiptPublisherEvents> {
   readonly #unacked = new Map<number, StoredReceipt>();
   readonly #idsQueued = new Set<string>();
   #sendQueue: StoredReceipt[] = [];
-  readonly #inFlight = new Map<number, StoredReceipt>();
+  /** Handed to MQTT: settles once its PUBACK (or failure) is handled. */
+  readonly #inFlight = new Map<number, Promise<void>>();
   #deferred: StoredReceipt[] = [];
   #retryTimer: NodeJS.Timeout | undefined;
   /** Written, not yet synced: a PUBACK for one of these waits for the sync (ackedEarly). */
@@ -145,7 +146,6 @@ export class ReceiptPublisher extends EventEmitter<ReceiptPublisherEvents> {
   #state: PublisherState = 'connecting';
   #lastWarning = '';
   #closing: Promise<void> | undefined;
-  #idleWaiters: (() => void)[] = [];
 
   private constructor(options: ReceiptPublisherOptions, resolved: ResolvedPublisherOptions, outbox: Outbox) {
     super();
@@ -166,7 +166,7 @@ export class ReceiptPublisher extends EventEmitter<ReceiptPublisherEvents> {
   static async create(options: ReceiptPublisherOptions): Promise<ReceiptPublisher> {
     const resolved = resolveOptions(options);
     let warn: (e: Error) => void = () => undefined;
-    const outbox = await Outbox.open(options.journalPath, resolved.limits, (e) => warn(e), options.fs ? { fs: options.fs } : {});
+    const outbox = await Outbox.open(options.journalPath, { ...resolved.limits, fs: options.fs }, (e) => warn(e));
     try {
       const publisher = new ReceiptPublisher(options, resolved, outbox);
       warn = (e) => publisher.#warn(e);
@@ -274,19 +274,13 @@ export class ReceiptPublisher extends EventEmitter<ReceiptPublisherEvents> {
     if (this.connected) {
       const at = new Date().toISOString();
       const acks = [...this.#statuses.keys()].map((tid) => this.#publishStatus(tid, { state: 'offline', at }, 'closed'));
-      const settled = await this.#within(closeTimeoutMs, Promise.all([...acks, this.#inFlightIdle()]));
+      const settled = await this.#within(closeTimeoutMs, Promise.all([...acks, Promise.all(this.#inFlight.values()).then(() => true)]));
       graceful = settled !== false && settled.every((ok) => ok);
     }
     // A graceful DISCONNECT drops the will; a forced close lets the broker publish it.
     await this.#within(closeTimeoutMs, this.#link.end(graceful));
     await this.#outbox.close();
     this.#setState('closed');
-  }
-
-  /** Resolves true once no receipt is in flight. */
-  #inFlightIdle(): Promise<boolean> {
-    if (this.#inFlight.size === 0) return Promise.resolve(true);
-    return new Promise((resolve) => this.#idleWaiters.push(() => resolve(true)));
   }
 
   async #within<T>(ms: number, work: Promise<T>): Promise<T | false> {
@@ -338,10 +332,12 @@ export class ReceiptPublisher extends EventEmitter<ReceiptPublisherEvents> {
       }
       if (this.#replaying && !this.#pacer.take()) return;
       this.#sendQueue.shift();
-      this.#inFlight.set(record.n, record);
-      this.#link.publish(record.topic, record.payload, 1, false).then(
-        () => this.#onPuback(record, undefined),
-        (error: Error) => this.#onPuback(record, error),
+      this.#inFlight.set(
+        record.n,
+        this.#link.publish(record.topic, record.payload, 1, false).then(
+          () => this.#onPuback(record, undefined),
+          (error: Error) => this.#onPuback(record, error),
+        ),
       );
     }
     if (this.#sendQueue.length === 0 && this.#deferred.length === 0) this.#replaying = false;
@@ -349,7 +345,6 @@ export class ReceiptPublisher extends EventEmitter<ReceiptPublisherEvents> {
 
   #onPuback(record: StoredReceipt, error: Error | undefined): void {
     this.#inFlight.delete(record.n);
-    if (this.#inFlight.size === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
     if (error) {
       if (this.#closing) return;
       // Refused or lost: try again after the next reconnect or retry period, never dropped.

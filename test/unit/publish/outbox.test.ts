@@ -169,7 +169,7 @@ describe('publish: durable outbox journal', () => {
   describe('checksums, power cuts and a full disk (faulty file system)', () => {
     let fs: FaultyFs;
     const openWith = async (limits = {}, warn?: (e: Error) => void): Promise<Outbox> => {
-      const o = await Outbox.open(file, limits, warn, { fs });
+      const o = await Outbox.open(file, { ...limits, fs }, warn);
       open.push(o);
       return o;
     };
