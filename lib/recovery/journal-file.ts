@@ -100,7 +100,7 @@ function withOwner(record: EntryRecord): EntryRecord {
 // ---- The earlier format ----
 
 /** A line of the earlier format: one step. */
-export type JournalLine = Record<string, unknown> & { v: 1; op: string };
+type JournalLine = Record<string, unknown> & { v: 1; op: string };
 
 function parseLegacyLines(text: string, file: string): JournalLine[] {
   const lines: JournalLine[] = [];
