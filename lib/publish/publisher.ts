@@ -16,6 +16,7 @@
  * rejects with OutboxError('outbox-full') and the caller keeps the receipt.
  */
 import { EventEmitter } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import mqtt from 'mqtt';
 import { JpayError, JpayValidationError } from '../errors';
 import type { GatewayTransport } from '../gateway/transport';
@@ -29,8 +30,8 @@ import { RatePacer } from './pacer';
 import { sanitizeObject } from './sanitize';
 import { checkTerminalId, terminalTopics } from './topics';
 
-export type TerminalStatus = 'online' | 'offline' | 'busy';
-const STATUSES: readonly TerminalStatus[] = ['online', 'offline', 'busy'];
+const STATUSES = ['online', 'offline', 'busy'] as const;
+export type TerminalStatus = (typeof STATUSES)[number];
 
 export interface ReceiptProgress {
   receiptId: string;
@@ -284,14 +285,11 @@ export class ReceiptPublisher extends EventEmitter<ReceiptPublisherEvents> {
   }
 
   async #within<T>(ms: number, work: Promise<T>): Promise<T | false> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), ms);
-    });
+    const timer = new AbortController();
     try {
-      return await Promise.race([work, timeout]);
+      return await Promise.race([work, sleep(ms, false as const, { signal: timer.signal })]);
     } finally {
-      clearTimeout(timer);
+      timer.abort();
     }
   }
 

@@ -75,12 +75,6 @@ export function receiptRef(receipt: Receipt | undefined): ReceiptRef | undefined
   return definedOnly<ReceiptRef>({ approved, seq, rrn, time, type, amount, tid });
 }
 
-/** The entry part of a record. */
-function entryOf(record: EntryRecord): JournalEntry {
-  const { v: _v, seq: _seq, op: _op, at: _at, ...entry } = record;
-  return entry;
-}
-
 /** The owner of an entry's outcome (annotation `owner`), if any. */
 export function ownerOf(entry: Pick<JournalEntry, 'annotations'>): string | undefined {
   const owner = entry.annotations[ANNOTATION.owner];
@@ -452,7 +446,7 @@ export class TransactionJournal {
       this.watermarks.set(record.terminal, record.watermark);
       return;
     }
-    const entry = entryOf(record);
+    const { v: _v, seq: _seq, op: _op, at: _at, ...entry } = record;
     const old = this.entries.get(entry.id);
     if (old) {
       removeFrom(this.open, old.terminal, old.id);
