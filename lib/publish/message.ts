@@ -71,9 +71,9 @@ export function receiptIdOf(terminalId: string, receipt: Receipt): string {
 }
 
 export interface BuildOptions {
-  /** Caller's metadata, scrubbed and published under `meta`. */
+  /** Your own data, published under `meta` (scrubbed of secrets and full PANs). */
   meta?: Record<string, unknown>;
-  /** Overrides the computed receiptId (must be stable for the same receipt!). */
+  /** Overrides the computed receiptId; it must be the same every time for the same receipt. */
   receiptId?: string;
   now?: Date;
 }

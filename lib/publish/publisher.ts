@@ -23,7 +23,7 @@ import type { GatewayTransport } from '../gateway/transport';
 import type { Receipt } from '../protocol/types';
 import { OutboxError } from './errors';
 import type { StoredReceipt } from './journal-format';
-import { buildReceiptMessage } from './message';
+import { buildReceiptMessage, type BuildOptions } from './message';
 import { mqttClientOptions, ReceiptPublisherOptions, resolveOptions, ResolvedPublisherOptions } from './options';
 import { LoadReport, Outbox } from './outbox';
 import { RatePacer } from './pacer';
@@ -40,12 +40,7 @@ export interface ReceiptProgress {
   queued: number;
 }
 
-export interface PublishReceiptExtra {
-  /** Your own data, published under `meta` (scrubbed of secrets and full PANs). */
-  meta?: Record<string, unknown>;
-  /** Overrides the computed receiptId; it must be the same every time for the same receipt. */
-  receiptId?: string;
-}
+export type PublishReceiptExtra = Omit<BuildOptions, 'now'>;
 
 export interface PublishReceiptResult {
   receiptId: string;

@@ -157,12 +157,11 @@ export class TransactionRecovery extends EventEmitter<TransactionRecoveryEvents>
     this.warn = (message) => options.logger?.warn?.(message);
     this.ready = Promise.resolve(journal).then((j) => (this.opened = j));
     this.ready.catch(() => undefined);
-    const hooks: TransactionHooks = {
-      beforeSend: (start: TransactionStart) => this.beforeSend(start),
-      settled: (ticket: unknown, settlement: TransactionSettlement) => this.settled(ticket, settlement),
-    };
     this.clientOptions = {
-      transactionHooks: hooks,
+      transactionHooks: {
+        beforeSend: (start: TransactionStart) => this.beforeSend(start),
+        settled: (ticket: unknown, settlement: TransactionSettlement) => this.settled(ticket, settlement),
+      },
       receiptWatermarks: {
         load: async (terminal) => (await this.ready).watermark(terminal),
         save: async (terminal, watermark) => (await this.ready).saveWatermark(terminal, watermark),
