@@ -27,8 +27,7 @@ import { JpayError, TransactionOutcomeUnknown } from '../errors';
 import type { TransactionRequest, TransactionResult } from '../protocol/types';
 import { JournalError, RecoveryPendingError } from './errors';
 import { oneAfterAnother, ownerOf, TransactionJournal, type JournalOptions } from './journal';
-import type { MatchOptions } from './match';
-import { recoverTerminal, resultOf } from './recover';
+import { recoverTerminal, resultOf, type RecoverOptions } from './recover';
 import {
   ANNOTATION,
   terminalKey,
@@ -42,22 +41,16 @@ import {
   type TerminalKey,
 } from './types';
 
-export interface TransactionRecoveryOptions {
+/** `reverse`, `settleMs`, `match` and `now` are the recovery procedure's (RecoverOptions), for every recovery this one runs. */
+export interface TransactionRecoveryOptions extends Pick<RecoverOptions, 'reverse' | 'settleMs' | 'match' | 'now'> {
   /** New sales while outcomes are unknown: 'block' (default) refuses them, 'warn' logs and sells. */
   policy?: PendingPolicy;
-  /** Default for payments without a `reverse` annotation (default 'never'). */
-  reverse?: 'never' | 'void-last';
-  /** See RecoverOptions.settleMs (default 45 s). */
-  settleMs?: number;
-  match?: Partial<MatchOptions>;
   /**
    * Recover without being asked: on start(), before a sale, right after a lost answer
    * (default true). Reading the terminal's report needs the client's admin password.
    */
   autoRecover?: boolean;
   logger?: Partial<ClientLogger>;
-  /** Host clock in ms (tests). */
-  now?: () => number;
 }
 
 export interface RecoveredEvent {
@@ -432,14 +425,14 @@ export class TransactionRecovery extends EventEmitter<TransactionRecoveryEvents>
   private async run(client: JpayClient, source: RecoverySource, opts: { signal?: AbortSignal; settleMs?: number; onStep?: (step: RecoveryStep) => void } = {}): Promise<RecoveryResult[]> {
     const journal = await this.ready;
     const signal = opts.signal ? AbortSignal.any([opts.signal, this.stopping.signal]) : this.stopping.signal;
-    const o = this.options;
+    const { reverse, settleMs, match, now } = this.options;
     const results = await recoverTerminal(client, journal, {
-      reverse: o.reverse ?? 'never',
-      settleMs: opts.settleMs ?? o.settleMs,
+      reverse,
+      settleMs: opts.settleMs ?? settleMs,
+      match,
+      now,
       signal,
-      ...(o.match ? { match: o.match } : {}),
-      ...(o.now ? { now: o.now } : {}),
-      ...(opts.onStep ? { onStep: opts.onStep } : {}),
+      onStep: opts.onStep,
       classify: (entry) => {
         const call = entry.annotations[ANNOTATION.request];
         const waited = typeof call === 'string' && this.calls.has(call);
