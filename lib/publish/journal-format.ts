@@ -75,16 +75,6 @@ export interface LegacyScan {
   tornBytes: number;
 }
 
-/** A receipt line of the earlier format (tests write such journals). */
-export function encodeReceiptLine(r: Omit<StoredReceipt, 'bytes'>): string {
-  return `${JSON.stringify({ n: r.n, id: r.receiptId, tid: r.terminalId, topic: r.topic, payload: r.payload })}\n`;
-}
-
-/** An ack line of the earlier format. */
-export function encodeAckLine(n: number): string {
-  return `${JSON.stringify({ ack: n })}\n`;
-}
-
 type Parsed = { kind: 'receipt'; record: Omit<StoredReceipt, 'bytes'> } | { kind: 'ack'; n: number } | undefined;
 
 function parseLine(line: string): Parsed {

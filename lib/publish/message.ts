@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { JpayValidationError } from '../errors';
 import type { Receipt } from '../protocol/types';
 import { maskPanValue, maskPansInText, sanitizeObject, sanitizeValue } from './sanitize';
-import { assertReceiptMessage, RECEIPT_MESSAGE_FORMAT } from './schema';
+import { assertReceiptMessage, RECEIPT_MESSAGE_FORMAT, RECEIPT_MESSAGE_SCHEMA, RECEIPT_SCHEMA } from './schema';
 import { checkTerminalId } from './topics';
 
 export interface ReceiptMessage {
@@ -24,36 +24,28 @@ export interface ReceiptMessage {
   meta?: Record<string, unknown>;
 }
 
-const NUMBER_FIELDS = ['receiptNumber', 'amountAuthorized', 'amountOther'] as const;
-const BOOLEAN_FIELDS = ['approved', 'cdcvm', 'signature'] as const;
-const TEXT_FIELDS = [
-  'tid', 'mid', 'seq', 'type', 'state', 'tstatus', 'paymentStatus', 'currency', 'aid', 'appname', 'apname', 'alabel',
-  'ictId', 'applicationName', 'pinEntered', 'aed', 'rrn', 'respCode', 'respCodeDescription', 'authNumber', 'datetime',
-  'tsi', 'tvr', 'declineReason', 'acquirerTag', 'bankName', 'record', 'iface', 'errorCode',
-] as const;
-const ID_PATTERN = /^[A-Za-z0-9._-]{1,200}$/;
+const ID_PATTERN = new RegExp(RECEIPT_MESSAGE_SCHEMA.properties.receiptId.pattern);
 
 const text = (v: unknown): unknown => (typeof v === 'string' ? maskPansInText(v) : v);
 
 /**
- * A whitelisted copy of a receipt: only the fields of the Receipt type, PAN masked, free
- * text scrubbed, `extra` scrubbed (no plain-text-pan, password, token…). Values of the wrong
- * type are copied as they are, for the schema to refuse.
+ * A whitelisted copy of a receipt: only the fields of the receipt schema, PAN masked, free
+ * text scrubbed, objects (`cft`, `extra`) scrubbed (no plain-text-pan, password, token…).
+ * Values of the wrong type are copied as they are, for the schema to refuse.
  */
 export function sanitizeReceipt(receipt: Receipt): Receipt {
   const src = receipt as unknown as Record<string, unknown>;
-  const out: Record<string, unknown> = {
-    header: Array.isArray(src.header) ? src.header.map(text) : src.header,
-    footer: Array.isArray(src.footer) ? src.footer.map(text) : src.footer,
-  };
-  for (const key of BOOLEAN_FIELDS) if (src[key] !== undefined) out[key] = src[key];
-  for (const key of NUMBER_FIELDS) if (src[key] !== undefined) out[key] = src[key];
-  for (const key of TEXT_FIELDS) if (src[key] !== undefined) out[key] = text(src[key]);
-  if (typeof src.pan === 'string') out.pan = maskPansInText(maskPanValue(src.pan));
-  else if (src.pan !== undefined) out.pan = src.pan;
-  if (src.cft !== undefined) out.cft = sanitizeValue(src.cft);
-  if (src.extra !== undefined) out.extra = sanitizeValue(src.extra);
-  if (out.approved === undefined) out.approved = false;
+  const out: Record<string, unknown> = {};
+  for (const [key, rule] of Object.entries(RECEIPT_SCHEMA.properties as Record<string, { type?: string }>)) {
+    const value = src[key];
+    if (value === undefined) continue;
+    if (key === 'pan' && typeof value === 'string') out.pan = maskPansInText(maskPanValue(value));
+    else if (rule.type === 'string') out[key] = text(value);
+    else if (rule.type === 'array') out[key] = Array.isArray(value) ? value.map(text) : value;
+    else if (rule.type === 'object') out[key] = sanitizeValue(value);
+    else out[key] = value;
+  }
+  out.approved ??= false;
   return out as unknown as Receipt;
 }
 
@@ -79,9 +71,9 @@ export function receiptIdOf(terminalId: string, receipt: Receipt): string {
 }
 
 export interface BuildOptions {
-  /** Caller's metadata, scrubbed and published under `meta`. */
+  /** Your own data, published under `meta` (scrubbed of secrets and full PANs). */
   meta?: Record<string, unknown>;
-  /** Overrides the computed receiptId (must be stable for the same receipt!). */
+  /** Overrides the computed receiptId; it must be the same every time for the same receipt. */
   receiptId?: string;
   now?: Date;
 }

@@ -7,6 +7,7 @@ import { Secret } from '../protocol/secret';
 import type { DurableFs } from '../durable/fs';
 import type { GatewayTransport } from '../gateway/transport';
 import { DEFAULT_OUTBOX_LIMITS, OutboxLimits } from './outbox';
+import { checkTerminalId, normalizePrefix, terminalTopics } from './topics';
 
 export interface PublisherTlsOptions {
   /** CA certificate(s), PEM. Default: the system's. */
@@ -70,20 +71,6 @@ export interface ReceiptPublisherOptions extends Partial<OutboxLimits> {
   closeTimeoutMs?: number;
 }
 
-export interface ResolvedPublisherOptions {
-  /** '' with a transport. */
-  url: string;
-  clientId: string;
-  limits: OutboxLimits;
-  maxInFlight: number;
-  replayRate: number;
-  maxPayloadBytes: number;
-  reconnectPeriodMs: number;
-  closeTimeoutMs: number;
-}
-
-export const DEFAULT_REPLAY_RATE = 100;
-
 function positiveInt(value: number | undefined, field: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (!Number.isSafeInteger(value) || value <= 0) throw new JpayValidationError(field, 'must be a positive integer');
@@ -91,7 +78,7 @@ function positiveInt(value: number | undefined, field: string, fallback: number)
 }
 
 function replayRate(value: number | undefined): number {
-  if (value === undefined) return DEFAULT_REPLAY_RATE;
+  if (value === undefined) return 100;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new JpayValidationError('replayRate', 'must be a number of receipts per second, 0 or more (0: no limit)');
   return value;
 }
@@ -102,7 +89,7 @@ export function checkBrokerUrl(url: unknown, field = 'url'): string {
   return url;
 }
 
-export function brokerUrl(o: ReceiptPublisherOptions): string {
+function brokerUrl(o: ReceiptPublisherOptions): string {
   if (o.url !== undefined) return checkBrokerUrl(o.url);
   const host = (o.host ?? '').trim();
   if (host === '') throw new JpayValidationError('host', 'is required when url is not given');
@@ -112,7 +99,8 @@ export function brokerUrl(o: ReceiptPublisherOptions): string {
   return `${tls ? 'mqtts' : 'mqtt'}://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
 }
 
-export function resolveOptions(o: ReceiptPublisherOptions): ResolvedPublisherOptions {
+/** The options checked, with their defaults (`url` is '' with a transport). */
+export function resolveOptions(o: ReceiptPublisherOptions) {
   if (typeof o.journalPath !== 'string' || o.journalPath.trim() === '') throw new JpayValidationError('journalPath', 'is required');
   const clientId = o.clientId?.trim() || `jpay-publisher-${randomBytes(4).toString('hex')}`;
   return {
@@ -128,11 +116,17 @@ export function resolveOptions(o: ReceiptPublisherOptions): ResolvedPublisherOpt
     maxPayloadBytes: positiveInt(o.maxPayloadBytes, 'maxPayloadBytes', 256 * 1024),
     reconnectPeriodMs: positiveInt(o.reconnectPeriodMs, 'reconnectPeriodMs', 2000),
     closeTimeoutMs: positiveInt(o.closeTimeoutMs, 'closeTimeoutMs', 2000),
+    prefix: normalizePrefix(o.prefix),
+    terminalId: o.terminalId === undefined ? undefined : checkTerminalId(o.terminalId),
   };
 }
 
-export function mqttClientOptions(o: ReceiptPublisherOptions, r: ResolvedPublisherOptions, will: IClientOptions['will']): IClientOptions {
-  const options: IClientOptions = {
+export type ResolvedPublisherOptions = ReturnType<typeof resolveOptions>;
+
+/** The publisher's own MQTT.js connection; the status topic of its terminal carries the last will (`offline`). */
+export function mqttClientOptions(o: ReceiptPublisherOptions, r: ResolvedPublisherOptions): IClientOptions {
+  const will = r.terminalId === undefined ? undefined : { state: 'offline', reason: 'connection-lost', clientId: r.clientId };
+  return {
     clientId: r.clientId,
     clean: true,
     protocolVersion: o.protocolVersion ?? 4,
@@ -141,9 +135,9 @@ export function mqttClientOptions(o: ReceiptPublisherOptions, r: ResolvedPublish
     connectTimeout: o.connectTimeoutMs ?? 10_000,
     // Events are progress only: never pile them up in memory while offline.
     queueQoSZero: false,
-    will,
+    will: will && { topic: terminalTopics(r.prefix, r.terminalId as string).status, payload: Buffer.from(JSON.stringify(will)), qos: 1, retain: true },
+    ...loginOptions(o),
   };
-  return { ...options, ...loginOptions(o) };
 }
 
 /** The account and TLS settings of an MQTT.js connection (the publisher's, the fleet gateway's). */

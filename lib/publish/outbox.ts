@@ -76,11 +76,6 @@ export interface OutboxEntry {
   payload: string;
 }
 
-export interface OutboxOptions {
-  /** The file system (tests). */
-  fs?: DurableFs;
-}
-
 function loadReport(log: DurableLog<OutboxValue>, legacy: LegacyScan | undefined, pending: StoredReceipt[]): LoadReport {
   const r = log.report;
   const report: LoadReport = {
@@ -125,14 +120,15 @@ export class Outbox {
     this.#nextN = this.loadReport.lastN + 1;
   }
 
-  /** Opens (creating if needed) the journal, repairs or migrates it, and loads what is pending. */
-  static async open(file: string, limits: Partial<OutboxLimits> = {}, warn: (e: Error) => void = () => undefined, options: OutboxOptions = {}): Promise<Outbox> {
+  /** Opens (creating if needed) the journal, repairs or migrates it, and loads what is pending; `fs`: the file system (tests). */
+  static async open(file: string, options: Partial<OutboxLimits> & { fs?: DurableFs } = {}, warn: (e: Error) => void = () => undefined): Promise<Outbox> {
+    const { fs, ...limits } = options;
     const resolved = { ...DEFAULT_OUTBOX_LIMITS, ...limits };
     let legacy: LegacyScan | undefined;
     let log: DurableLog<OutboxValue>;
     try {
       log = await DurableLog.open<OutboxValue>(file, {
-        fs: options.fs,
+        fs,
         decode: decodeOutboxValue,
         damaged: 'quarantine',
         compactAtBytes: resolved.compactAtBytes,

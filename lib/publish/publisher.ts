@@ -16,21 +16,22 @@
  * rejects with OutboxError('outbox-full') and the caller keeps the receipt.
  */
 import { EventEmitter } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import mqtt from 'mqtt';
 import { JpayError, JpayValidationError } from '../errors';
 import type { GatewayTransport } from '../gateway/transport';
 import type { Receipt } from '../protocol/types';
 import { OutboxError } from './errors';
 import type { StoredReceipt } from './journal-format';
-import { buildReceiptMessage } from './message';
+import { buildReceiptMessage, type BuildOptions } from './message';
 import { mqttClientOptions, ReceiptPublisherOptions, resolveOptions, ResolvedPublisherOptions } from './options';
 import { LoadReport, Outbox } from './outbox';
 import { RatePacer } from './pacer';
 import { sanitizeObject } from './sanitize';
-import { checkTerminalId, normalizePrefix, terminalTopics } from './topics';
+import { checkTerminalId, terminalTopics } from './topics';
 
-export type TerminalStatus = 'online' | 'offline' | 'busy';
-const STATUSES: readonly TerminalStatus[] = ['online', 'offline', 'busy'];
+const STATUSES = ['online', 'offline', 'busy'] as const;
+export type TerminalStatus = (typeof STATUSES)[number];
 
 export interface ReceiptProgress {
   receiptId: string;
@@ -39,12 +40,7 @@ export interface ReceiptProgress {
   queued: number;
 }
 
-export interface PublishReceiptExtra {
-  /** Your own data, published under `meta` (scrubbed of secrets and full PANs). */
-  meta?: Record<string, unknown>;
-  /** Overrides the computed receiptId; it must be the same every time for the same receipt. */
-  receiptId?: string;
-}
+export type PublishReceiptExtra = Omit<BuildOptions, 'now'>;
 
 export interface PublishReceiptResult {
   receiptId: string;
@@ -132,7 +128,8 @@ export class ReceiptPublisher extends EventEmitter<ReceiptPublisherEvents> {
   readonly #unacked = new Map<number, StoredReceipt>();
   readonly #idsQueued = new Set<string>();
   #sendQueue: StoredReceipt[] = [];
-  readonly #inFlight = new Map<number, StoredReceipt>();
+  /** Handed to MQTT: settles once its PUBACK (or failure) is handled. */
+  readonly #inFlight = new Map<number, Promise<void>>();
   #deferred: StoredReceipt[] = [];
   #retryTimer: NodeJS.Timeout | undefined;
   /** Written, not yet synced: a PUBACK for one of these waits for the sync (ackedEarly). */
@@ -145,11 +142,10 @@ export class ReceiptPublisher extends EventEmitter<ReceiptPublisherEvents> {
   #state: PublisherState = 'connecting';
   #lastWarning = '';
   #closing: Promise<void> | undefined;
-  #idleWaiters: (() => void)[] = [];
 
-  private constructor(options: ReceiptPublisherOptions, resolved: ResolvedPublisherOptions, prefix: string, outbox: Outbox) {
+  private constructor(options: ReceiptPublisherOptions, resolved: ResolvedPublisherOptions, outbox: Outbox) {
     super();
-    this.prefix = prefix;
+    this.prefix = resolved.prefix;
     this.clientId = resolved.clientId;
     this.journalPath = outbox.path;
     this.loadReport = outbox.loadReport;
@@ -157,30 +153,18 @@ export class ReceiptPublisher extends EventEmitter<ReceiptPublisherEvents> {
     this.#options = resolved;
     this.#pacer = new RatePacer(resolved.replayRate, () => this.#pump());
     for (const record of outbox.pending()) this.#track(record);
-    let will: Parameters<typeof mqttClientOptions>[2];
-    if (options.terminalId !== undefined) {
-      const tid = checkTerminalId(options.terminalId);
-      this.#statuses.set(tid, { state: 'online', at: new Date().toISOString() });
-      will = {
-        topic: terminalTopics(prefix, tid).status,
-        payload: Buffer.from(JSON.stringify({ state: 'offline', reason: 'connection-lost', clientId: this.clientId })),
-        qos: 1,
-        retain: true,
-      };
-    }
+    if (resolved.terminalId !== undefined) this.#statuses.set(resolved.terminalId, { state: 'online', at: new Date().toISOString() });
     const on: LinkEvents = { connect: () => this.#onConnect(), offline: () => this.#setState('offline'), error: (error) => this.#warn(error) };
-    this.#link = options.transport ? borrowed(options.transport, on) : ownClient(resolved.url, mqttClientOptions(options, resolved, will), on);
+    this.#link = options.transport ? borrowed(options.transport, on) : ownClient(resolved.url, mqttClientOptions(options, resolved), on);
   }
 
   /** Opens the outbox journal (replaying what it holds) and starts connecting. */
   static async create(options: ReceiptPublisherOptions): Promise<ReceiptPublisher> {
     const resolved = resolveOptions(options);
-    const prefix = normalizePrefix(options.prefix);
-    if (options.terminalId !== undefined) checkTerminalId(options.terminalId);
     let warn: (e: Error) => void = () => undefined;
-    const outbox = await Outbox.open(options.journalPath, resolved.limits, (e) => warn(e), options.fs ? { fs: options.fs } : {});
+    const outbox = await Outbox.open(options.journalPath, { ...resolved.limits, fs: options.fs }, (e) => warn(e));
     try {
-      const publisher = new ReceiptPublisher(options, resolved, prefix, outbox);
+      const publisher = new ReceiptPublisher(options, resolved, outbox);
       warn = (e) => publisher.#warn(e);
       return publisher;
     } catch (error) {
@@ -286,7 +270,7 @@ export class ReceiptPublisher extends EventEmitter<ReceiptPublisherEvents> {
     if (this.connected) {
       const at = new Date().toISOString();
       const acks = [...this.#statuses.keys()].map((tid) => this.#publishStatus(tid, { state: 'offline', at }, 'closed'));
-      const settled = await this.#within(closeTimeoutMs, Promise.all([...acks, this.#inFlightIdle()]));
+      const settled = await this.#within(closeTimeoutMs, Promise.all([...acks, Promise.all(this.#inFlight.values()).then(() => true)]));
       graceful = settled !== false && settled.every((ok) => ok);
     }
     // A graceful DISCONNECT drops the will; a forced close lets the broker publish it.
@@ -295,21 +279,12 @@ export class ReceiptPublisher extends EventEmitter<ReceiptPublisherEvents> {
     this.#setState('closed');
   }
 
-  /** Resolves true once no receipt is in flight. */
-  #inFlightIdle(): Promise<boolean> {
-    if (this.#inFlight.size === 0) return Promise.resolve(true);
-    return new Promise((resolve) => this.#idleWaiters.push(() => resolve(true)));
-  }
-
   async #within<T>(ms: number, work: Promise<T>): Promise<T | false> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), ms);
-    });
+    const timer = new AbortController();
     try {
-      return await Promise.race([work, timeout]);
+      return await Promise.race([work, sleep(ms, false as const, { signal: timer.signal })]);
     } finally {
-      clearTimeout(timer);
+      timer.abort();
     }
   }
 
@@ -350,10 +325,12 @@ export class ReceiptPublisher extends EventEmitter<ReceiptPublisherEvents> {
       }
       if (this.#replaying && !this.#pacer.take()) return;
       this.#sendQueue.shift();
-      this.#inFlight.set(record.n, record);
-      this.#link.publish(record.topic, record.payload, 1, false).then(
-        () => this.#onPuback(record, undefined),
-        (error: Error) => this.#onPuback(record, error),
+      this.#inFlight.set(
+        record.n,
+        this.#link.publish(record.topic, record.payload, 1, false).then(
+          () => this.#onPuback(record, undefined),
+          (error: Error) => this.#onPuback(record, error),
+        ),
       );
     }
     if (this.#sendQueue.length === 0 && this.#deferred.length === 0) this.#replaying = false;
@@ -361,7 +338,6 @@ export class ReceiptPublisher extends EventEmitter<ReceiptPublisherEvents> {
 
   #onPuback(record: StoredReceipt, error: Error | undefined): void {
     this.#inFlight.delete(record.n);
-    if (this.#inFlight.size === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
     if (error) {
       if (this.#closing) return;
       // Refused or lost: try again after the next reconnect or retry period, never dropped.

@@ -91,7 +91,7 @@ export function decodeJournalRecord(value: unknown, key: string): JournalRecord 
 }
 
 /** Version 1 named a Node-RED owner `node`; it is the owner now. */
-export function withOwner(record: EntryRecord): EntryRecord {
+function withOwner(record: EntryRecord): EntryRecord {
   const node = record.annotations.node;
   if (typeof node !== 'string' || record.annotations[ANNOTATION.owner] !== undefined) return record;
   return { ...record, annotations: { ...record.annotations, [ANNOTATION.owner]: node } };
@@ -100,7 +100,7 @@ export function withOwner(record: EntryRecord): EntryRecord {
 // ---- The earlier format ----
 
 /** A line of the earlier format: one step. */
-export type JournalLine = Record<string, unknown> & { v: 1; op: string };
+type JournalLine = Record<string, unknown> & { v: 1; op: string };
 
 function parseLegacyLines(text: string, file: string): JournalLine[] {
   const lines: JournalLine[] = [];
@@ -126,8 +126,8 @@ function parseLegacyLines(text: string, file: string): JournalLine[] {
   return lines;
 }
 
-/** The state an earlier-format journal describes: its entries (in order) and anchors. */
-export function readLegacyJournal(text: string, file: string): { entries: JournalEntry[]; anchors: Map<TerminalKey, ReceiptRef> } {
+/** The state an earlier-format journal describes, as records of this format: its entries (in order), then its anchors. */
+export function readLegacyJournal(text: string, file: string): [string, JournalRecord][] {
   const entries = new Map<string, JournalEntry>();
   const anchors = new Map<TerminalKey, ReceiptRef>();
   for (const line of parseLegacyLines(text, file)) {
@@ -176,5 +176,10 @@ export function readLegacyJournal(text: string, file: string): { entries: Journa
       entry.recovery = record as unknown as JournalEntry['recovery'];
     }
   }
-  return { entries: [...entries.values()], anchors };
+  let seq = 0;
+  const now = new Date().toISOString();
+  return [
+    ...[...entries.values()].map((e): [string, JournalRecord] => [entryKey(e.id), withOwner({ v: 1, seq: ++seq, op: e.state === 'in-flight' ? 'begin' : e.state, at: e.begunAt, ...e })]),
+    ...[...anchors].map(([terminal, receipt]): [string, JournalRecord] => [anchorKey(terminal), { v: 1, seq: ++seq, op: 'anchor', terminal, at: now, receipt }]),
+  ];
 }

@@ -23,7 +23,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { TransactionOutcomeUnknown } from '../errors';
-import type { TransactionStart } from '../client/transaction-hooks';
+import type { TransactionSettlement, TransactionStart } from '../client/transaction-hooks';
 import type { DurableFs } from '../durable/fs';
 import { DurableLog, type OpenReport } from '../durable/log';
 import { DurableLogError } from '../durable/errors';
@@ -38,7 +38,6 @@ import {
   entryKey,
   readLegacyJournal,
   watermarkKey,
-  withOwner,
   JOURNAL_RECORD_VERSION,
   type AnchorRecord,
   type EntryOp,
@@ -76,16 +75,6 @@ export function receiptRef(receipt: Receipt | undefined): ReceiptRef | undefined
   return definedOnly<ReceiptRef>({ approved, seq, rrn, time, type, amount, tid });
 }
 
-function clone<T>(value: T): T {
-  return structuredClone(value);
-}
-
-/** The entry part of a record. */
-function entryOf(record: EntryRecord): JournalEntry {
-  const { v: _v, seq: _seq, op: _op, at: _at, ...entry } = record;
-  return entry;
-}
-
 /** The owner of an entry's outcome (annotation `owner`), if any. */
 export function ownerOf(entry: Pick<JournalEntry, 'annotations'>): string | undefined {
   const owner = entry.annotations[ANNOTATION.owner];
@@ -121,6 +110,17 @@ function addTo(index: Map<TerminalKey, Set<string>>, terminal: TerminalKey, id: 
 function removeFrom(index: Map<TerminalKey, Set<string>>, terminal: TerminalKey, id: string): void {
   const set = index.get(terminal);
   if (set?.delete(id) && set.size === 0) index.delete(terminal);
+}
+
+/** Runs `work` once the work queued before it under the same key has ended (the queue forgets a key once idle). */
+export function oneAfterAnother<T>(queue: Map<string, Promise<void>>, key: string, work: () => Promise<T>): Promise<T> {
+  const run = (queue.get(key) ?? Promise.resolve()).then(work);
+  const tail = run.then(() => undefined, () => undefined);
+  queue.set(key, tail);
+  void tail.then(() => {
+    if (queue.get(key) === tail) queue.delete(key);
+  });
+  return run;
 }
 
 export class TransactionJournal {
@@ -166,7 +166,7 @@ export class TransactionJournal {
         decode: decodeJournalRecord,
         // A journal with a hole could hide a payment whose outcome is unknown: never trust one.
         damaged: 'refuse',
-        legacy: (bytes) => ({ entries: legacyRecords(bytes.toString('utf8'), file) }),
+        legacy: (bytes) => ({ entries: readLegacyJournal(bytes.toString('utf8'), file) }),
         warn: (e) => options.warn?.(e.message),
       });
     } catch (error) {
@@ -243,9 +243,16 @@ export class TransactionJournal {
     await this.settle(id, () => this.writeEntry(entry, 'not-sent', false));
   }
 
+  /** How the transaction ended, as the client's hooks are told (the not-sent reason: the error's message). */
+  async settled(id: string, settlement: TransactionSettlement, options: OutcomeOptions = {}): Promise<void> {
+    if (settlement.kind === 'answered') await this.answered(id, settlement.result, options);
+    else if (settlement.kind === 'unknown') await this.unknown(id, settlement.error);
+    else await this.notSent(id, settlement.error.message);
+  }
+
   /** The recovery's decision for an entry (synced: a decision is not taken twice); `undelivered`: kept for its owner. */
   async recovered(id: string, record: RecoveryRecord, options: OutcomeOptions = {}): Promise<void> {
-    const entry: JournalEntry = { ...this.mustExist(id), state: 'recovered', recovery: clone(record) };
+    const entry: JournalEntry = { ...this.mustExist(id), state: 'recovered', recovery: structuredClone(record) };
     delete entry.delivery;
     if (options.undelivered === true && ownerOf(entry) !== undefined) entry.delivery = 'pending';
     await this.writeEntry(entry, 'recovered', true);
@@ -277,7 +284,7 @@ export class TransactionJournal {
 
   /** The newest entry of a terminal's log, seen in a report: the next transaction's anchor. */
   async seen(terminal: TerminalKey, receipt: ReceiptRef): Promise<void> {
-    const record: AnchorRecord = { v: JOURNAL_RECORD_VERSION, seq: ++this.seq, op: 'anchor', terminal, at: this.now().toISOString(), receipt: clone(receipt) };
+    const record: AnchorRecord = { v: JOURNAL_RECORD_VERSION, seq: ++this.seq, op: 'anchor', terminal, at: this.now().toISOString(), receipt: structuredClone(receipt) };
     this.anchorRecords.add(terminal);
     await this.write([this.log.encode(anchorKey(terminal), record)], false);
     this.load(record);
@@ -297,7 +304,7 @@ export class TransactionJournal {
 
   watermark(terminal: TerminalKey): ReceiptWatermark | undefined {
     const w = this.watermarks.get(terminal);
-    return w && clone(w);
+    return w && structuredClone(w);
   }
 
   /**
@@ -321,11 +328,11 @@ export class TransactionJournal {
 
   get(id: string): JournalEntry | undefined {
     const entry = this.entries.get(id);
-    return entry && clone(entry);
+    return entry && structuredClone(entry);
   }
 
   list(terminal?: TerminalKey): JournalEntry[] {
-    return [...this.entries.values()].filter((e) => terminal === undefined || e.terminal === terminal).map(clone);
+    return [...this.entries.values()].filter((e) => terminal === undefined || e.terminal === terminal).map((e) => structuredClone(e));
   }
 
   /** Sent (or maybe sent) with no known outcome: unknown, or in flight in an earlier run of the process. */
@@ -354,7 +361,7 @@ export class TransactionJournal {
 
   anchor(terminal: TerminalKey): ReceiptRef | undefined {
     const a = this.anchors.get(terminal);
-    return a && clone(a.receipt);
+    return a && structuredClone(a.receipt);
   }
 
   /** Receipts of this terminal already accounted for (answered or recovered entries). */
@@ -362,32 +369,21 @@ export class TransactionJournal {
     const out: ReceiptRef[] = [];
     for (const e of this.entries.values()) {
       if (e.terminal !== terminal) continue;
-      if (e.receipt) out.push(clone(e.receipt));
-      if (e.recovery?.receipt && e.recovery.outcome !== 'ambiguous') out.push(clone(e.recovery.receipt));
-      if (e.recovery?.reversal?.receipt) out.push(clone(e.recovery.reversal.receipt));
+      if (e.receipt) out.push(structuredClone(e.receipt));
+      if (e.recovery?.receipt && e.recovery.outcome !== 'ambiguous') out.push(structuredClone(e.recovery.receipt));
+      if (e.recovery?.reversal?.receipt) out.push(structuredClone(e.recovery.reversal.receipt));
     }
     return out;
   }
 
   /** Voids recovery sent (or began) to reverse entry `id`. */
   reversalsOf(id: string): JournalEntry[] {
-    return [...this.entries.values()].filter((e) => e.annotations[ANNOTATION.reversalOf] === id).map(clone);
+    return [...this.entries.values()].filter((e) => e.annotations[ANNOTATION.reversalOf] === id).map((e) => structuredClone(e));
   }
 
   /** Runs `work` alone for this terminal (two recoveries must never both decide to void). */
-  async exclusive<T>(terminal: TerminalKey, work: () => Promise<T>): Promise<T> {
-    const previous = this.locks.get(terminal) ?? Promise.resolve();
-    let release!: () => void;
-    const mine = new Promise<void>((resolve) => (release = resolve));
-    const chained = previous.then(() => mine);
-    this.locks.set(terminal, chained);
-    await previous;
-    try {
-      return await work();
-    } finally {
-      release();
-      if (this.locks.get(terminal) === chained) this.locks.delete(terminal);
-    }
+  exclusive<T>(terminal: TerminalKey, work: () => Promise<T>): Promise<T> {
+    return oneAfterAnother(this.locks, terminal, work);
   }
 
   // ---- Internals ----
@@ -397,7 +393,7 @@ export class TransactionJournal {
     const ids = key === undefined ? [...index.values()].flatMap((s) => [...s]) : [...(index.get(key) ?? [])];
     const out = ids.map((id) => this.entries.get(id) as JournalEntry);
     if (key === undefined) out.sort((a, b) => (this.entrySeq.get(a.id) ?? 0) - (this.entrySeq.get(b.id) ?? 0));
-    return out.map(clone);
+    return out.map((e) => structuredClone(e));
   }
 
   private mustExist(id: string): JournalEntry {
@@ -450,7 +446,7 @@ export class TransactionJournal {
       this.watermarks.set(record.terminal, record.watermark);
       return;
     }
-    const entry = entryOf(record);
+    const { v: _v, seq: _seq, op: _op, at: _at, ...entry } = record;
     const old = this.entries.get(entry.id);
     if (old) {
       removeFrom(this.open, old.terminal, old.id);
@@ -515,19 +511,4 @@ export class TransactionJournal {
       this.entrySeq.delete(entry.id);
     }
   }
-}
-
-/** The earlier format's state as records of this one. */
-function legacyRecords(text: string, file: string): [string, JournalRecord][] {
-  const { entries, anchors } = readLegacyJournal(text, file);
-  const out: [string, JournalRecord][] = [];
-  let seq = 0;
-  for (const entry of entries) {
-    const op: EntryOp = entry.state === 'in-flight' ? 'begin' : entry.state;
-    out.push([entryKey(entry.id), withOwner({ v: 1, seq: ++seq, op, at: entry.begunAt, ...entry })]);
-  }
-  for (const [terminal, receipt] of anchors) {
-    out.push([anchorKey(terminal), { v: 1, seq: ++seq, op: 'anchor', terminal, at: new Date().toISOString(), receipt }]);
-  }
-  return out;
 }

@@ -21,7 +21,8 @@
 import { definedOnly } from '../defined';
 import { receiptTypeFits } from '../protocol/transaction-answer';
 import type { ReportTransaction, XReport } from '../protocol/types';
-import { localIsoToMs, type TerminalClock } from './terminal-time';
+import { localIsoToMs } from '../protocol/values';
+import type { TerminalClock } from './terminal-time';
 import type { JournalEntry, ReceiptRef, RecoveryOutcome } from './types';
 
 export interface MatchOptions {

@@ -15,6 +15,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { JpayError, JpayValidationError, TransactionOutcomeUnknown } from '../errors';
 import type { JpayClient } from '../client/jpay-client';
+import type { TransactionSettlement } from '../client/transaction-hooks';
 import type { XReport } from '../protocol/types';
 import { definedOnly } from '../defined';
 import { receiptRef, type TransactionJournal } from './journal';
@@ -151,26 +152,22 @@ async function reverse(client: JpayClient, journal: TransactionJournal, entry: J
   const annotations = { [ANNOTATION.recovery]: 'reversal', [ANNOTATION.reversalOf]: entry.id };
   // Journaled here, before anything is sent, whether or not the client carries the journal's hooks.
   const vid = await journal.begin({ request, host: client.host, port: client.port, encrypted: client.encrypted, annotations });
-  const settleOwn = async (settle: () => Promise<void>): Promise<void> => {
-    if (journal.isLive(vid)) await settle().catch(() => undefined);
-  };
+  let settlement: TransactionSettlement;
   try {
-    const result = await client.transaction(request, { annotations: { ...annotations, [ANNOTATION.journalEntry]: vid } });
-    await settleOwn(() => journal.answered(vid, result));
-    const out: ReversalResult = { attempted: true, state: result.approved ? 'done' : 'failed', status: result.status, entryId: vid };
-    const ref = receiptRef(result.receipt);
-    if (ref) out.receipt = ref;
-    return out;
+    settlement = { kind: 'answered', result: await client.transaction(request, { annotations: { ...annotations, [ANNOTATION.journalEntry]: vid } }) };
   } catch (error) {
-    const reason = error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 200) : 'error';
-    if (error instanceof TransactionOutcomeUnknown) {
-      await settleOwn(() => journal.unknown(vid, error));
-      return { attempted: true, state: 'unknown', reason, entryId: vid };
-    }
-    // Every other client error means nothing was sent.
-    await settleOwn(() => journal.notSent(vid, reason));
-    return { attempted: false, state: 'failed', reason, entryId: vid };
+    // Every client error but an unknown outcome means nothing was sent.
+    const e = error instanceof Error ? error : new JpayError(String(error));
+    settlement = e instanceof TransactionOutcomeUnknown ? { kind: 'unknown', error: e } : { kind: 'not-sent', error: e };
   }
+  // Settled here unless the client's hooks (the journal's) did.
+  if (journal.isLive(vid)) await journal.settled(vid, settlement).catch(() => undefined);
+  if (settlement.kind !== 'answered') {
+    const reason = `${settlement.error.name}: ${settlement.error.message}`.slice(0, 200);
+    return settlement.kind === 'unknown' ? { attempted: true, state: 'unknown', reason, entryId: vid } : { attempted: false, state: 'failed', reason, entryId: vid };
+  }
+  const { result } = settlement;
+  return definedOnly<ReversalResult>({ attempted: true, state: result.approved ? 'done' : 'failed', status: result.status, entryId: vid, receipt: receiptRef(result.receipt) });
 }
 
 /** What a decision says about an entry (also for an entry read back from the journal). */

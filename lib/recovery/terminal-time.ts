@@ -7,9 +7,6 @@
 import type { XReport } from '../protocol/types';
 import { localIsoToMs } from '../protocol/values';
 
-// The reading of a zone-less time lives with the other wire values; re-exported for recovery's users.
-export { localIsoToMs };
-
 export interface TerminalClock {
   /** Terminal local time (as UTC ms) minus host UTC ms. */
   offsetMs: number;

@@ -26,9 +26,8 @@ import type { TransactionHooks, TransactionSettlement, TransactionStart } from '
 import { JpayError, TransactionOutcomeUnknown } from '../errors';
 import type { TransactionRequest, TransactionResult } from '../protocol/types';
 import { JournalError, RecoveryPendingError } from './errors';
-import { ownerOf, TransactionJournal, type JournalOptions } from './journal';
-import type { MatchOptions } from './match';
-import { recoverTerminal, resultOf } from './recover';
+import { oneAfterAnother, ownerOf, TransactionJournal, type JournalOptions } from './journal';
+import { recoverTerminal, resultOf, type RecoverOptions } from './recover';
 import {
   ANNOTATION,
   terminalKey,
@@ -42,22 +41,16 @@ import {
   type TerminalKey,
 } from './types';
 
-export interface TransactionRecoveryOptions {
+/** `reverse`, `settleMs`, `match` and `now` are the recovery procedure's (RecoverOptions), for every recovery this one runs. */
+export interface TransactionRecoveryOptions extends Pick<RecoverOptions, 'reverse' | 'settleMs' | 'match' | 'now'> {
   /** New sales while outcomes are unknown: 'block' (default) refuses them, 'warn' logs and sells. */
   policy?: PendingPolicy;
-  /** Default for payments without a `reverse` annotation (default 'never'). */
-  reverse?: 'never' | 'void-last';
-  /** See RecoverOptions.settleMs (default 45 s). */
-  settleMs?: number;
-  match?: Partial<MatchOptions>;
   /**
    * Recover without being asked: on start(), before a sale, right after a lost answer
    * (default true). Reading the terminal's report needs the client's admin password.
    */
   autoRecover?: boolean;
   logger?: Partial<ClientLogger>;
-  /** Host clock in ms (tests). */
-  now?: () => number;
 }
 
 export interface RecoveredEvent {
@@ -109,7 +102,7 @@ function keyOf(client: Pick<JpayClient, 'host' | 'port'>): TerminalKey {
 }
 
 /** A kept outcome as its owner receives it. */
-export function deliveryOf(entry: JournalEntry, repeated: boolean): Delivery {
+function deliveryOf(entry: JournalEntry, repeated: boolean): Delivery {
   if (entry.state === 'recovered' && entry.recovery) {
     return { result: resultOf(entry, entry.recovery), source: entry.recovery.source ?? 'start', repeated };
   }
@@ -157,12 +150,11 @@ export class TransactionRecovery extends EventEmitter<TransactionRecoveryEvents>
     this.warn = (message) => options.logger?.warn?.(message);
     this.ready = Promise.resolve(journal).then((j) => (this.opened = j));
     this.ready.catch(() => undefined);
-    const hooks: TransactionHooks = {
-      beforeSend: (start: TransactionStart) => this.beforeSend(start),
-      settled: (ticket: unknown, settlement: TransactionSettlement) => this.settled(ticket, settlement),
-    };
     this.clientOptions = {
-      transactionHooks: hooks,
+      transactionHooks: {
+        beforeSend: (start: TransactionStart) => this.beforeSend(start),
+        settled: (ticket: unknown, settlement: TransactionSettlement) => this.settled(ticket, settlement),
+      },
       receiptWatermarks: {
         load: async (terminal) => (await this.ready).watermark(terminal),
         save: async (terminal, watermark) => (await this.ready).saveWatermark(terminal, watermark),
@@ -277,8 +269,7 @@ export class TransactionRecovery extends EventEmitter<TransactionRecoveryEvents>
         failure = error;
       }
     }
-    const left = journal.unresolved(terminal).length;
-    if (left > 0) this.applyPolicy(terminal, left, failure);
+    this.applyPolicy(journal, terminal, failure);
     return results;
   }
 
@@ -390,8 +381,10 @@ export class TransactionRecovery extends EventEmitter<TransactionRecoveryEvents>
 
   // ---- Internals ----
 
-  /** The one place the policy lives: block throws, warn logs. */
-  private applyPolicy(terminal: TerminalKey, pending: number, cause?: unknown): void {
+  /** The one place the policy lives, when outcomes are unknown: block throws, warn logs. */
+  private applyPolicy(journal: TransactionJournal, terminal: TerminalKey, cause?: unknown): void {
+    const pending = journal.unresolved(terminal).length;
+    if (pending === 0) return;
     const error = new RecoveryPendingError(terminal, pending, cause === undefined ? undefined : { cause });
     if (this.policy === 'block') throw error;
     this.warn(`${error.message}; selling anyway (policy warn)`);
@@ -402,11 +395,7 @@ export class TransactionRecovery extends EventEmitter<TransactionRecoveryEvents>
     const owner = ownerOf(start);
     const given = start.annotations[ANNOTATION.journalEntry];
     if (typeof given === 'string' && journal.isLive(given)) return { id: given, owner };
-    if (start.annotations[ANNOTATION.recovery] !== 'reversal') {
-      const terminal = terminalKey(start.host, start.port);
-      const pending = journal.unresolved(terminal).length;
-      if (pending > 0) this.applyPolicy(terminal, pending);
-    }
+    if (start.annotations[ANNOTATION.recovery] !== 'reversal') this.applyPolicy(journal, terminalKey(start.host, start.port));
     const id = await journal.begin(start);
     const call = start.annotations[ANNOTATION.request];
     if (typeof call === 'string' && this.calls.has(call)) this.calls.set(call, id);
@@ -417,15 +406,9 @@ export class TransactionRecovery extends EventEmitter<TransactionRecoveryEvents>
     const journal = await this.ready;
     const { id, owner } = ticket as Ticket;
     if (!journal.isLive(id)) return;
-    if (settlement.kind === 'answered') {
-      const undelivered = owner !== undefined && !this.owners.has(owner);
-      await journal.answered(id, settlement.result, { undelivered });
-      if (undelivered) this.announce(id);
-    } else if (settlement.kind === 'unknown') {
-      await journal.unknown(id, settlement.error);
-    } else {
-      await journal.notSent(id, settlement.error.message);
-    }
+    const undelivered = settlement.kind === 'answered' && owner !== undefined && !this.owners.has(owner);
+    await journal.settled(id, settlement, { undelivered });
+    if (undelivered) this.announce(id);
   }
 
   /** After the caller got its outcome: if its owner left meanwhile, the outcome is kept for it. True when kept. */
@@ -442,14 +425,14 @@ export class TransactionRecovery extends EventEmitter<TransactionRecoveryEvents>
   private async run(client: JpayClient, source: RecoverySource, opts: { signal?: AbortSignal; settleMs?: number; onStep?: (step: RecoveryStep) => void } = {}): Promise<RecoveryResult[]> {
     const journal = await this.ready;
     const signal = opts.signal ? AbortSignal.any([opts.signal, this.stopping.signal]) : this.stopping.signal;
-    const o = this.options;
+    const { reverse, settleMs, match, now } = this.options;
     const results = await recoverTerminal(client, journal, {
-      reverse: o.reverse ?? 'never',
-      settleMs: opts.settleMs ?? o.settleMs,
+      reverse,
+      settleMs: opts.settleMs ?? settleMs,
+      match,
+      now,
       signal,
-      ...(o.match ? { match: o.match } : {}),
-      ...(o.now ? { now: o.now } : {}),
-      ...(opts.onStep ? { onStep: opts.onStep } : {}),
+      onStep: opts.onStep,
       classify: (entry) => {
         const call = entry.annotations[ANNOTATION.request];
         const waited = typeof call === 'string' && this.calls.has(call);
@@ -463,11 +446,7 @@ export class TransactionRecovery extends EventEmitter<TransactionRecoveryEvents>
         this.warn(`recovery could not decide transaction ${r.id} (${r.reason ?? 'ambiguous'}): check the terminal's report`);
         this.emit('needs-review', r);
       }
-      const owner = ownerOf(r);
-      if (owner !== undefined && journal.deliveryState(r.id) === 'pending') {
-        if (this.owners.has(owner)) void this.handOver(owner);
-        else this.announce(r.id);
-      }
+      if (journal.deliveryState(r.id) === 'pending') this.announce(r.id);
     }
     return results;
   }
@@ -485,15 +464,9 @@ export class TransactionRecovery extends EventEmitter<TransactionRecoveryEvents>
   }
 
   private handOver(owner: string): Promise<void> {
-    const previous = this.handing.get(owner) ?? Promise.resolve();
-    const next = previous
-      .then(() => this.handOverNow(owner))
-      .catch((error: unknown) => this.warn(`an outcome kept for ${owner} could not be handed over: ${describe(error)}`));
-    this.handing.set(owner, next);
-    void next.then(() => {
-      if (this.handing.get(owner) === next) this.handing.delete(owner);
-    });
-    return next;
+    return oneAfterAnother(this.handing, owner, () => this.handOverNow(owner)).catch((error: unknown) =>
+      this.warn(`an outcome kept for ${owner} could not be handed over: ${describe(error)}`),
+    );
   }
 
   private async handOverNow(owner: string): Promise<void> {

@@ -4,12 +4,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { OutboxError } from '../../../lib/publish/errors';
 import { encodeRecord } from '../../../lib/durable';
-import { encodeAckLine, encodeReceiptLine, outboxValue, type StoredReceipt } from '../../../lib/publish/journal-format';
+import { outboxValue, type StoredReceipt } from '../../../lib/publish/journal-format';
 import { Outbox } from '../../../lib/publish/outbox';
 import { errno, FaultyFs } from '../../helpers/faulty-fs';
 
 /** A receipt's record in the current format. */
 const recordLine = (r: Omit<StoredReceipt, 'bytes'>): string => encodeRecord(String(r.n), outboxValue(r)).line.toString('utf8');
+/** Lines of the earlier format (JSON lines without checksums). */
+const encodeReceiptLine = (r: Omit<StoredReceipt, 'bytes'>): string => `${JSON.stringify({ n: r.n, id: r.receiptId, tid: r.terminalId, topic: r.topic, payload: r.payload })}\n`;
+const encodeAckLine = (n: number): string => `${JSON.stringify({ ack: n })}\n`;
 const entry = (i: number) => ({ receiptId: `T1-${i}`, terminalId: 'T1', topic: 'jpay/T1/receipt', payload: JSON.stringify({ i }) });
 
 describe('publish: durable outbox journal', () => {
@@ -169,7 +172,7 @@ describe('publish: durable outbox journal', () => {
   describe('checksums, power cuts and a full disk (faulty file system)', () => {
     let fs: FaultyFs;
     const openWith = async (limits = {}, warn?: (e: Error) => void): Promise<Outbox> => {
-      const o = await Outbox.open(file, limits, warn, { fs });
+      const o = await Outbox.open(file, { ...limits, fs }, warn);
       open.push(o);
       return o;
     };

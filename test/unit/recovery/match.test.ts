@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import type { ReportTransaction, XReport } from '../../../lib/protocol/types';
+import { localIsoToMs } from '../../../lib/protocol/values';
 import {
   DEFAULT_MATCH_OPTIONS,
   decide,
   findCandidates,
-  localIsoToMs,
   refMatches,
   terminalClock,
   type JournalEntry,
