@@ -20,7 +20,8 @@ const OPERATIONS = ['purchase', 'refund', 'purchase-with-cashback', 'purchase-re
 // `title` (lines) stands between tid and cur.
 const HEADER_FIELDS = fieldTable<XReport['header']>('mid', 'tid', ['cur', 'currency', 'text'], ['time', 'time', 'datetime']);
 
-const TRANSACTION_FIELDS = fieldTable<ReportTransaction>(
+/** A full report's `<t>` children (ReportTransaction is declared from these rows). */
+export const TRANSACTION_ROWS = [
   ...['status', 'state', 'type', 'seq'],
   ['aa', 'amount', 'amount'],
   ['ao', 'amountOther', 'amount'],
@@ -30,7 +31,8 @@ const TRANSACTION_FIELDS = fieldTable<ReportTransaction>(
   ['arc', 'respCode', 'text'],
   ['cur', 'currency', 'text'],
   ...['pan', 'aed', 'aid', 'tvr', 'tsi'],
-);
+] as const;
+const TRANSACTION_FIELDS = fieldTable<ReportTransaction>(...TRANSACTION_ROWS);
 
 /** A count or sum of the totals: absent reads as 0, malformed throws. */
 function strictNumber(el: XmlElement, name: string, kind: 'count' | 'sum'): number {
@@ -96,8 +98,10 @@ export function xreportToElement(r: XReport): XmlElement {
 
 // ---- sreport ----
 
-const SREPORT_FIELDS = fieldTable<SReport>(
+/** The `<sreport>` children (SReport is declared from these rows); sums are signed minor units. */
+export const SREPORT_ROWS = [
   ...['resp-code', 'approval-number', 'rrn'],
+  // orig-amount: the terminal's total; amount: the host's.
   ['orig-amount', 'terminalTotal', 'sum'],
   ['amount', 'hostTotal', 'sum'],
   ['datetime', 'datetime', 'datetime'],
@@ -105,9 +109,11 @@ const SREPORT_FIELDS = fieldTable<SReport>(
   ['cur', 'currency', 'text'],
   ['from', 'from', 'datetime'],
   ['to', 'to', 'datetime'],
+  // tnum: the number of transactions settled.
   ['tnum', 'transactionCount', 'count'],
   ...['batch-upload', 'art-resp-code', 'cov-resp-code', 'cov-rrn', 'settlement-result'],
-);
+] as const;
+const SREPORT_FIELDS = fieldTable<SReport>(...SREPORT_ROWS);
 
 /**
  * `<sreport>` → SReport. `passed` is settlement-result = passed; when settlement-result
