@@ -68,19 +68,25 @@ function tagsElement(list: readonly EmvTagValue[]): XmlElement {
 // ---- Messages ----
 
 /**
- * The display message's elements in the document's order. `value` is an amount only when
- * value-qualifier is `10` (read below); on the wire an older firmware names `language` `lang`.
+ * The display message's elements in the document's order (DisplayMessage is declared from
+ * them). `value` is an amount only when value-qualifier is `10` (read below); on the wire an
+ * older firmware names `language` `lang`.
  */
-const DISPLAY_FIELDS = fieldTable<DisplayMessage>(
+export const DISPLAY_ROWS = [
+  // code: the EMV message identifier (`15`, `03`, `D1`…); language: the preferred
+  // languages, ISO-639 pairs (`ruen`); msg: the terminal's own text, if it sent one.
   'code',
   'language',
   ['msg', 'text', 'text'],
+  // The kernel UI status (`00`–`05`).
   ['status', 'uiStatus', 'text'],
   'hold-time',
   'value-qualifier',
+  // The amount to show, minor units, when value-qualifier is `10`.
   ['value', 'amount', 'amount'],
   'currency',
-);
+] as const;
+const DISPLAY_FIELDS = fieldTable<DisplayMessage>(...DISPLAY_ROWS);
 
 function parseDisplay(body: XmlElement): DisplayMessage {
   const code = nonEmptyText(body, 'code');

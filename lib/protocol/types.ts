@@ -5,6 +5,7 @@
  */
 import type { XmlElement } from '../codec/packet';
 import type { FieldsOf, KindValue } from './fields';
+import type { DISPLAY_ROWS } from './messages';
 import type { PARAMETER_ROWS } from './parameters';
 import type { CFT_FIELDS, RECEIPT_ROWS } from './receipt';
 import type { SREPORT_ROWS, TRANSACTION_ROWS } from './report';
@@ -229,21 +230,8 @@ export type ResponseToWrite<C extends CommandName> = C extends 'transaction'
 
 // ---- Messages from the terminal during a command ----
 
-export interface DisplayMessage {
-  /** EMV message identifier (`15`, `03`, `D1`…). */
-  code: string;
-  /** Preferred languages, ISO-639 pairs (`ruen`). */
-  language?: string;
-  /** The terminal's own text, if it sent one. */
-  text?: string;
-  /** Kernel UI status (`00`–`05`). */
-  uiStatus?: string;
-  holdTime?: string;
-  valueQualifier?: string;
-  /** Amount to show (minor units) when value-qualifier is `10`. */
-  amount?: number;
-  currency?: string;
-}
+/** A display message (messages.ts lists its fields). */
+export type DisplayMessage = FieldsOf<typeof DISPLAY_ROWS> & { code: string };
 
 export interface EmvTagValue {
   /** Tag, hex (`9F06`). */
