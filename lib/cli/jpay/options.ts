@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { Secret } from '../../protocol/secret';
 import { validateFields } from '../../protocol/validation';
-import { asUsage, CliOption, CommandSpec, findCommand, Invocation, optionOf, OptionValues, parseSeconds } from './commands';
+import { asUsage, CliOption, CommandSpec, findCommand, Invocation, optionOf, OptionValues, parseSeconds, str } from './commands';
 import { DEFAULT_HOST, DEFAULT_PORT, GLOBAL_OPTIONS } from './global-options';
 import { mqttTarget, type MqttTarget } from './mqtt-options';
 import { commandHelp, globalHelp } from './usage';
@@ -74,7 +74,7 @@ export function wantsJson(argv: readonly string[]): boolean {
 }
 
 function globalOptions(values: OptionValues, env: NodeJS.ProcessEnv): GlobalOptions {
-  const text = (name: string): string | undefined => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
+  const text = (name: string): string | undefined => str(values, name);
   const host = text('host') ?? env.JPAY_HOST ?? DEFAULT_HOST;
   if (host === '') throw new UsageError('--host: must not be empty');
   const portText = text('port') ?? env.JPAY_PORT ?? String(DEFAULT_PORT);
