@@ -15,6 +15,11 @@ export function text(el: XmlElement | undefined, name: string): string | undefin
   return typeof first === 'object' && first !== null && Object.keys(first).length === 0 ? '' : undefined;
 }
 
+/** A list item as an element (a text-only item has no children). */
+export function asElement(node: XmlNode): XmlElement {
+  return typeof node === 'object' ? node : {};
+}
+
 /** Like text(), but '' counts as absent. */
 export function nonEmptyText(el: XmlElement | undefined, name: string): string | undefined {
   const t = text(el, name);

@@ -2,9 +2,9 @@
  * Terminal → client messages during a command (§8, §8.9, §8.10, §10) and the client's
  * answers, both directions; plus the terminal ↔ activator session of runreset (§10).
  */
-import { childElement, childList, childText, packet, Packet, XmlElement, XmlNode } from '../codec/packet';
+import { childElement, childList, childText, packet, Packet, XmlElement } from '../codec/packet';
 import { JpayProtocolError, JpayValidationError } from '../errors';
-import { decodeBase64, fieldTable, nonEmptyText, put, setIf, text, writeFields } from './fields';
+import { asElement, decodeBase64, fieldTable, nonEmptyText, put, setIf, text, writeFields } from './fields';
 import {
   CardMessage,
   CardRequest,
@@ -25,10 +25,6 @@ export const CARD_BLOCK_SIZE = 16;
 
 function bad(message: string, where: string): never {
   throw new JpayProtocolError('bad-packet', `${where}: ${message}`);
-}
-
-function asElement(node: XmlNode): XmlElement {
-  return typeof node === 'object' ? node : {};
 }
 
 /** A block number (0..255) as sent, or what is wrong with it. */
@@ -173,21 +169,13 @@ export function parseMessage(p: Packet): TerminalMessage | undefined {
   }
 }
 
+/** `<code>`, then open's `block-id` or a result's `status`, then any `payload`. */
 function cardMessageToElement(m: CardMessage): XmlElement {
-  switch (m.code) {
-    case 'open': {
-      const el: XmlElement = { code: 'open', 'block-id': String(checkBlockId(m.blockId, 'blockId')) };
-      put(el, 'payload', m.data?.toString('base64'));
-      return el;
-    }
-    case 'read': {
-      const el: XmlElement = { code: 'read', status: m.status };
-      put(el, 'payload', m.data?.toString('base64'));
-      return el;
-    }
-    case 'write':
-      return { code: 'write', status: m.status };
-  }
+  const el: XmlElement = { code: m.code };
+  if (m.code === 'open') el['block-id'] = String(checkBlockId(m.blockId, 'blockId'));
+  else el.status = m.status;
+  if (m.code !== 'write') put(el, 'payload', m.data?.toString('base64'));
+  return el;
 }
 
 /** Terminal side: a typed message → its packet (the inverse of parseMessage). */

@@ -8,8 +8,8 @@
  * reads as absent) because the settlement already happened and its outcome must reach
  * the caller. Unparseable date-times read as absent in both.
  */
-import { childElement, childList, XmlElement, XmlNode } from '../codec/packet';
-import { camelCase, fromWire, lines, linesElement, fieldTable, readFields, strictConvert, text, toWire, writeFields } from './fields';
+import { childElement, childList, XmlElement } from '../codec/packet';
+import { asElement, camelCase, fromWire, lines, linesElement, fieldTable, readFields, strictConvert, text, toWire, writeFields } from './fields';
 import { CardTypeTotals, OperationTotals, ReportTransaction, SReport, TotalsPair, XReport } from './types';
 
 /** Operation names on the wire, in the document's order, and their OperationTotals keys (camelCase). */
@@ -54,8 +54,6 @@ function parseTotals(el: XmlElement, infix: string, totalPrefix: string): Operat
   totals.totalSum = strictNumber(el, `${totalPrefix}-sum`, 'sum');
   return totals;
 }
-
-const asElement = (node: XmlNode): XmlElement => (typeof node === 'object' ? node : {});
 
 export function parseXReport(el: XmlElement): XReport {
   const h = childElement(el, 'header') ?? {};
