@@ -102,14 +102,3 @@ export function dataBlocksOfSector(sector: number, kind: CardKind): number[] {
   for (let b = first; b < trailer; b++) if (!isManufacturerBlock(b)) blocks.push(b);
   return blocks;
 }
-
-/**
- * Which of the sector's four access-condition groups (0..3, 3 = trailer) governs a block.
- * In a 16-block sector each data group covers 5 blocks (0-4, 5-9, 10-14).
- */
-export function accessGroupOf(block: number, kind: CardKind): 0 | 1 | 2 | 3 {
-  const sector = sectorOf(block, kind);
-  const offset = block - firstBlockOfSector(sector, kind);
-  if (blocksInSector(sector, kind) === SMALL_SECTOR_BLOCKS) return offset as 0 | 1 | 2 | 3;
-  return Math.min(3, Math.floor(offset / 5)) as 0 | 1 | 2 | 3;
-}
