@@ -197,12 +197,12 @@ async function execute(io: LoyaltyCardIo, layout: LoyaltyLayout, plan: LoyaltyPl
   return { status: 'uncertain', verified: false, writes: done, error };
 }
 
-/** An outcome with nothing applied (the fields a caller fills in come on top). */
+/** An outcome with nothing applied (the fields a caller fills in come on top); `committed` and `uncertain` follow the status. */
 export function emptyOutcome(status: LoyaltyOutcomeStatus, card: LoyaltyOutcome['card'], error?: LoyaltyError): LoyaltyOutcome {
   const outcome: LoyaltyOutcome = {
     status,
-    committed: false,
-    uncertain: false,
+    committed: status === 'committed',
+    uncertain: status === 'uncertain',
     card,
     pointsEarned: 0,
     pointsRedeemed: 0,
@@ -342,7 +342,6 @@ export async function runLoyaltyCardSession(
     }
     const outcome: LoyaltyOutcome = {
       ...withState(emptyOutcome('committed', 'ok')),
-      committed: true,
       after: before,
       intended: before,
       repaired: repair.length > 0,
@@ -366,7 +365,6 @@ export async function runLoyaltyCardSession(
   if (run.status === 'committed') {
     const committed: LoyaltyOutcome = {
       ...outcome,
-      committed: true,
       after: plan.after,
       pointsEarned: op.earnPoints,
       pointsRedeemed: op.redeemPoints,
@@ -376,7 +374,7 @@ export async function runLoyaltyCardSession(
     return recorded(committed, plan.after, { spent: op.debit - op.credit });
   }
   if (run.status === 'not-committed') return withLedger({ ...outcome, after: before });
-  return withLedger({ ...outcome, uncertain: true });
+  return withLedger(outcome);
 }
 
 /** Issuance (format a blank card) as a card session: read, refuse anything not blank, write, verify. */
@@ -411,11 +409,11 @@ export async function runLoyaltyIssue(
     writes: run.writes,
   };
   if (run.status === 'committed') {
-    const committed = { ...outcome, committed: true, after: plan.after, pointsEarned: plan.after.points ?? 0, credited: plan.after.balance ?? 0 };
+    const committed = { ...outcome, after: plan.after, pointsEarned: plan.after.points ?? 0, credited: plan.after.balance ?? 0 };
     if (!useLedger) return committed;
     return { ...committed, ledger: await recordInLedger(ledger, card.uid as string, plan.after, { status: 'unknown', recorded: false }, { issued: true, owed: null }) };
   }
-  return { ...outcome, uncertain: run.status === 'uncertain' };
+  return outcome;
 }
 
 /**

@@ -73,11 +73,6 @@ export type DecodedCard =
   | { kind: 'tampered'; needsRepair: false; reason: TamperReason; detail: string; header: Header; uid: string }
   | OkCard;
 
-/** Counter distance of a slot one transaction behind the other: (g - (g + 1)) mod m. */
-function isOneBehind(distance: number, modulo: number): boolean {
-  return distance === modulo - 1;
-}
-
 function isZero(block: Buffer): boolean {
   return block.every((byte) => byte === 0);
 }
@@ -150,7 +145,8 @@ function judgeSlots(
   if (a !== undefined && b !== undefined) {
     const distance = counterDistance(a.counter, b.counter, modulo);
     if (distance === 0 && same(a, b)) return { current: 0, needsRepair: false, detail: 'both copies agree' };
-    if (distance === 1 || isOneBehind(distance, modulo)) {
+    // modulo - 1 = (g - (g + 1)) mod m: b is one transaction behind a.
+    if (distance === 1 || distance === modulo - 1) {
       return { current: distance === 1 ? 1 : 0, needsRepair: true, detail: 'the backup copy is one transaction behind' };
     }
     return 'conflict';
