@@ -108,6 +108,21 @@ export function localIsoToMs(iso: string | undefined): number | undefined {
   return Number.isFinite(ms) ? ms : undefined;
 }
 
+/** Local time of `date` as `yymmddHHMMSS`; only years 2000..2099 fit the wire format. */
+export function dateTimeToWire(date: Date, field = 'datetime'): string {
+  if (!(date instanceof Date) || Number.isNaN(date.getTime())) fail(field, 'expected a valid Date');
+  const year = date.getFullYear();
+  if (year < 2000 || year > 2099) fail(field, `year ${year} does not fit yymmddHHMMSS`);
+  return [
+    year - 2000,
+    date.getMonth() + 1,
+    date.getDate(),
+    date.getHours(),
+    date.getMinutes(),
+    date.getSeconds(),
+  ].map(two).join('');
+}
+
 /**
  * A number typed as digits (`000009`, an editor's `15000`) as that number; any other value
  * as it is, for the rules to judge. Up to 15 digits: beyond, a double is no longer exact.

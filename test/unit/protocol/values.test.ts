@@ -4,6 +4,7 @@ import {
   amountToWire,
   countFromWire,
   dateTimeFromWire,
+  dateTimeToWire,
   decodeApplicationName,
   signedAmountFromWire,
   signedAmountToWire,
@@ -121,6 +122,14 @@ describe('protocol/values', () => {
       throwsNaming(() => dateTimeFromWire('180328120160'), 'datetime');
       throwsNaming(() => dateTimeFromWire('18032812013'), 'datetime');
       throwsNaming(() => dateTimeFromWire('18-03-28 12:01'), 'datetime');
+    });
+
+    it('writes the local time of a Date', () => {
+      assert.equal(dateTimeToWire(new Date(2018, 2, 28, 12, 1, 33)), '180328120133');
+      assert.equal(dateTimeToWire(new Date(2009, 0, 5, 3, 4, 5)), '090105030405');
+      assert.equal(dateTimeFromWire(dateTimeToWire(new Date(2031, 11, 31, 23, 59, 58))), '2031-12-31T23:59:58');
+      throwsNaming(() => dateTimeToWire(new Date(Number.NaN)), 'datetime');
+      throwsNaming(() => dateTimeToWire(new Date(1999, 11, 31), 'time'), 'time');
     });
   });
 
