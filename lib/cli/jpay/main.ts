@@ -151,10 +151,7 @@ async function runCommand(
   client.on('qrcode', (m) => progress.qrCode(m));
   client.on('dex', (m) => progress.dex(m));
   client.on('card', (m) => progress.card(m));
-  client.on('keepalive', (info) => {
-    if (info.command === 'runreset') progress.resetKeepAlive({ activatorConnected: info.activatorConnected === true });
-    else progress.keepalive(info.cancelling);
-  });
+  client.on('keepalive', (info) => progress.keepalive(info));
 
   const cancellable = invocation.command === 'transaction' || invocation.command === 'runreset';
   const abort = new AbortController();
