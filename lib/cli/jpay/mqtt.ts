@@ -9,7 +9,8 @@ import { GatewayRequester, GatewayTimeoutError, type RequesterOptions } from '..
 import type { TerminalStateSnapshot } from '../../gateway/terminal-state';
 import type { Invocation } from './commands';
 import { EXIT_UNKNOWN, EXIT_USAGE, type ExitCode } from './exit-codes';
-import { describeProblem, exitCodeOf, formatAnswer, formatFleetTable, resultDetail, worstExitCode, type FleetRow } from './mqtt-format';
+import { describeProblem, formatAnswer, formatFleetTable, resultDetail, worstExitCode, type FleetRow } from './mqtt-format';
+import { exitCodeOf } from './outcome';
 import { gatewayCall, type GatewayCall, type MqttTarget } from './mqtt-options';
 import type { Redactor } from './redact';
 import { UsageError } from './usage-error';
