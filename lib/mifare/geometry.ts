@@ -24,14 +24,16 @@ function assertKind(kind: CardKind): void {
   if (!isCardKind(kind)) throw new JpayValidationError('kind', "must be '1k' or '4k'");
 }
 
+const SIZES: Readonly<Record<CardKind, { blocks: number; sectors: number }>> = { '1k': { blocks: 64, sectors: 16 }, '4k': { blocks: 256, sectors: 40 } };
+
 export function blockCount(kind: CardKind): number {
   assertKind(kind);
-  return kind === '1k' ? 64 : 256;
+  return SIZES[kind].blocks;
 }
 
 export function sectorCount(kind: CardKind): number {
   assertKind(kind);
-  return kind === '1k' ? 16 : 40;
+  return SIZES[kind].sectors;
 }
 
 /** Whole-memory size in bytes: 1024 (1K) or 4096 (4K), the size of a raw `.mfd` dump. */
@@ -41,9 +43,7 @@ export function memorySize(kind: CardKind): number {
 
 /** The kind whose memory has this many bytes, or undefined. */
 export function kindFromMemorySize(size: number): CardKind | undefined {
-  if (size === 1024) return '1k';
-  if (size === 4096) return '4k';
-  return undefined;
+  return CARD_KINDS.find((kind) => memorySize(kind) === size);
 }
 
 export function isValidBlock(block: number, kind: CardKind): boolean {

@@ -9,13 +9,12 @@
  * the caller. Unparseable date-times read as absent in both.
  */
 import { childElement, childList, XmlElement } from '../codec/packet';
-import { asElement, camelCase, fromWire, lines, linesElement, fieldTable, readFields, strictConvert, text, toWire, writeFields } from './fields';
+import { asElement, camelCase, type CamelCase, fromWire, lines, linesElement, fieldTable, readFields, strictConvert, text, toWire, writeFields } from './fields';
 import { CardTypeTotals, OperationTotals, ReportTransaction, SReport, TotalsPair, XReport } from './types';
 
-/** Operation names on the wire, in the document's order, and their OperationTotals keys (camelCase). */
-const OPERATIONS = ['purchase', 'refund', 'purchase-with-cashback', 'purchase-reversal', 'refund-reversal'].map(
-  (op) => [op, camelCase(op) as keyof Omit<OperationTotals, 'totalCount' | 'totalSum'>] as const,
-);
+/** Operation names on the wire, in the document's order; their OperationTotals keys are the names in camelCase. */
+export const OPERATIONS = ['purchase', 'refund', 'purchase-with-cashback', 'purchase-reversal', 'refund-reversal'] as const;
+const OPERATION_KEYS = OPERATIONS.map((op) => [op, camelCase(op) as CamelCase<typeof op>] as const);
 
 // `title` (lines) stands between tid and cur.
 const HEADER_FIELDS = fieldTable<XReport['header']>('mid', 'tid', ['cur', 'currency', 'text'], ['time', 'time', 'datetime']);
@@ -49,7 +48,7 @@ function parseTotals(el: XmlElement, infix: string, totalPrefix: string): Operat
     sum: strictNumber(el, `${op}${infix}-sum`, 'sum'),
   });
   const totals = {} as OperationTotals;
-  for (const [op, key] of OPERATIONS) totals[key] = pair(op);
+  for (const [op, key] of OPERATION_KEYS) totals[key] = pair(op);
   totals.totalCount = strictNumber(el, `${totalPrefix}-count`, 'count');
   totals.totalSum = strictNumber(el, `${totalPrefix}-sum`, 'sum');
   return totals;
@@ -70,7 +69,7 @@ export function parseXReport(el: XmlElement): XReport {
 }
 
 function totalsToElement(t: OperationTotals, infix: string, totalPrefix: string, el: XmlElement): XmlElement {
-  for (const [op, key] of OPERATIONS) {
+  for (const [op, key] of OPERATION_KEYS) {
     el[`${op}${infix}-count`] = String(t[key].count);
     el[`${op}${infix}-sum`] = toWire(t[key].sum, 'amount', `${op}${infix}-sum`);
   }

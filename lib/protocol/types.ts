@@ -4,11 +4,11 @@
  * date-times are ISO local strings (`2018-03-28T12:01:33`); identifiers stay strings.
  */
 import type { XmlElement } from '../codec/packet';
-import type { FieldsOf, KindValue } from './fields';
+import type { CamelCase, FieldsOf, KindValue } from './fields';
 import type { DISPLAY_ROWS } from './messages';
 import type { PARAMETER_ROWS } from './parameters';
 import type { CFT_FIELDS, RECEIPT_ROWS } from './receipt';
-import type { SREPORT_ROWS, TRANSACTION_ROWS } from './report';
+import type { OPERATIONS, SREPORT_ROWS, TRANSACTION_ROWS } from './report';
 import type { Secret } from './secret';
 
 export type Language = 'en' | 'ru';
@@ -143,21 +143,14 @@ export interface TotalsPair {
   sum: number;
 }
 
-export interface OperationTotals {
-  purchase: TotalsPair;
-  refund: TotalsPair;
-  purchaseWithCashback: TotalsPair;
-  purchaseReversal: TotalsPair;
-  refundReversal: TotalsPair;
+/** A count and sum per operation (report.ts lists them: purchase … refundReversal), then the total. */
+export type OperationTotals = { [Op in (typeof OPERATIONS)[number] as CamelCase<Op>]: TotalsPair } & {
   totalCount: number;
   /** Signed balance in minor units (D = plus, C = minus on the wire). */
   totalSum: number;
-}
+};
 
-export interface CardTypeTotals extends OperationTotals {
-  rid: string;
-  name: string;
-}
+export type CardTypeTotals = OperationTotals & { rid: string; name: string };
 
 /** One `<t>` of a full report (report.ts lists its fields). */
 export type ReportTransaction = FieldsOf<typeof TRANSACTION_ROWS>;

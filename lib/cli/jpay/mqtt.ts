@@ -4,6 +4,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { definedOnly } from '../../defined';
 import type { GatewayAnswer } from '../../gateway/answer';
 import { GatewayRequester, GatewayTimeoutError, type RequesterOptions } from '../../gateway/requester';
 import type { TerminalStateSnapshot } from '../../gateway/terminal-state';
@@ -35,9 +36,7 @@ export interface MqttRun {
 }
 
 function requesterOptions(target: MqttTarget): RequesterOptions {
-  const options: RequesterOptions = { url: target.url, prefix: target.prefix };
-  if (target.username !== undefined) options.username = target.username;
-  if (target.password !== undefined) options.password = target.password;
+  const options: RequesterOptions = definedOnly({ url: target.url, prefix: target.prefix, username: target.username, password: target.password });
   if (target.caFile !== undefined) {
     try {
       options.tls = { ca: readFileSync(target.caFile) };
