@@ -40,7 +40,9 @@ export function workKeysToElements(r: WorkKeysReceipt): XmlElement {
   return el;
 }
 
-const MASTER_KEYS_FIELDS = fieldTable<MasterKeysReceipt>(['pkcv', 'pinKcv', 'text'], ['mkcv', 'macKcv', 'text']);
+/** The KCVs of the PIN and the MAC master key (MasterKeysReceipt is declared from these rows). */
+export const MASTER_KEYS_ROWS = [['pkcv', 'pinKcv', 'text'], ['mkcv', 'macKcv', 'text']] as const;
+const MASTER_KEYS_FIELDS = fieldTable<MasterKeysReceipt>(...MASTER_KEYS_ROWS);
 
 /** `<receipt><pkcv/><mkcv/></receipt>` of loadmasterkeys → MasterKeysReceipt. */
 export function parseMasterKeysReceipt(el: XmlElement): MasterKeysReceipt {

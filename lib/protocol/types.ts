@@ -6,7 +6,7 @@
 import type { XmlElement } from '../codec/packet';
 import type { CamelCase, FieldsOf, KindValue } from './fields';
 import type { DISPLAY_ROWS } from './messages';
-import type { PARAMETER_ROWS } from './parameters';
+import type { MASTER_KEYS_ROWS, PARAMETER_ROWS } from './parameters';
 import type { CFT_FIELDS, RECEIPT_ROWS } from './receipt';
 import type { OPERATIONS, SREPORT_ROWS, TRANSACTION_ROWS } from './report';
 import type { Secret } from './secret';
@@ -176,12 +176,8 @@ export interface WorkKeysReceipt {
   netChangeRrn?: string;
 }
 
-export interface MasterKeysReceipt {
-  /** KCV of the PIN master key. */
-  pinKcv?: string;
-  /** KCV of the MAC master key. */
-  macKcv?: string;
-}
+/** loadmasterkeys' receipt: the KCVs of the PIN and the MAC master key (parameters.ts). */
+export type MasterKeysReceipt = FieldsOf<typeof MASTER_KEYS_ROWS>;
 
 export interface LoginResult extends ResponseBase {
   token?: string;
