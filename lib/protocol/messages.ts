@@ -34,11 +34,6 @@ function blockIdOrProblem(raw: string | undefined): number | string {
   return Number(raw);
 }
 
-function blockId(raw: string | undefined, where: string): number {
-  const id = blockIdOrProblem(raw);
-  return typeof id === 'string' ? bad(id, where) : id;
-}
-
 function payload(raw: string | undefined, where: string): Buffer | undefined {
   if (raw === undefined || raw === '') return undefined;
   const data = decodeBase64(raw);
@@ -114,7 +109,9 @@ function parseCardMessage(body: XmlElement): CardMessage {
     case undefined:
       return bad('code is missing', 'card');
     case 'open': {
-      const m: CardMessage = { code: 'open', blockId: blockId(text(body, 'block-id'), 'card open') };
+      const blockId = blockIdOrProblem(text(body, 'block-id'));
+      if (typeof blockId === 'string') bad(blockId, 'card open');
+      const m: CardMessage = { code: 'open', blockId };
       const data = payload(text(body, 'payload'), 'card open');
       return data === undefined ? m : { ...m, data };
     }

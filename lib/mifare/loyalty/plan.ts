@@ -99,10 +99,6 @@ export function normalizeOperation(layout: LoyaltyLayout, op: LoyaltyOperation):
   return normalized;
 }
 
-function isNoOperation(op: NormalizedOperation): boolean {
-  return op.earnPoints === 0 && op.redeemPoints === 0 && op.debit === 0 && op.credit === 0;
-}
-
 /** Throws the rule a non-`ok` card breaks; returns the card otherwise. */
 export function requireOkCard(layout: LoyaltyLayout, card: DecodedCard): OkCard {
   switch (card.kind) {
@@ -193,7 +189,8 @@ export function planOperation(layout: LoyaltyLayout, card: DecodedCard, operatio
   const op = normalizeOperation(layout, operation);
   const ok = requireOkCard(layout, card);
   const before = ok.state;
-  if (isNoOperation(op)) return { writes: [], commitIndex: -1, before, after: before };
+  // Nothing to earn, redeem, debit or credit: an inquiry.
+  if (Object.values(op).every((amount) => amount === 0)) return { writes: [], commitIndex: -1, before, after: before };
 
   const after: LoyaltyState = { ...before, counter: (before.counter + 1) % layout.counterModulo };
   const points = applyPurse(before.points, op.earnPoints, op.redeemPoints, layout.maxPoints, 'points');
