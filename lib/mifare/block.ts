@@ -10,10 +10,6 @@ export function assertBlock(buf: unknown, field: string): asserts buf is Buffer 
   }
 }
 
-export function emptyBlock(): Buffer {
-  return Buffer.alloc(BLOCK_SIZE);
-}
-
 const HEX_BLOCK = /^[0-9a-fA-F]{32}$/;
 
 /** Exactly 32 hex digits (either case; no spaces). */

@@ -24,14 +24,16 @@ function assertKind(kind: CardKind): void {
   if (!isCardKind(kind)) throw new JpayValidationError('kind', "must be '1k' or '4k'");
 }
 
+const SIZES: Readonly<Record<CardKind, { blocks: number; sectors: number }>> = { '1k': { blocks: 64, sectors: 16 }, '4k': { blocks: 256, sectors: 40 } };
+
 export function blockCount(kind: CardKind): number {
   assertKind(kind);
-  return kind === '1k' ? 64 : 256;
+  return SIZES[kind].blocks;
 }
 
 export function sectorCount(kind: CardKind): number {
   assertKind(kind);
-  return kind === '1k' ? 16 : 40;
+  return SIZES[kind].sectors;
 }
 
 /** Whole-memory size in bytes: 1024 (1K) or 4096 (4K), the size of a raw `.mfd` dump. */
@@ -41,9 +43,7 @@ export function memorySize(kind: CardKind): number {
 
 /** The kind whose memory has this many bytes, or undefined. */
 export function kindFromMemorySize(size: number): CardKind | undefined {
-  if (size === 1024) return '1k';
-  if (size === 4096) return '4k';
-  return undefined;
+  return CARD_KINDS.find((kind) => memorySize(kind) === size);
 }
 
 export function isValidBlock(block: number, kind: CardKind): boolean {
@@ -101,15 +101,4 @@ export function dataBlocksOfSector(sector: number, kind: CardKind): number[] {
   const blocks: number[] = [];
   for (let b = first; b < trailer; b++) if (!isManufacturerBlock(b)) blocks.push(b);
   return blocks;
-}
-
-/**
- * Which of the sector's four access-condition groups (0..3, 3 = trailer) governs a block.
- * In a 16-block sector each data group covers 5 blocks (0-4, 5-9, 10-14).
- */
-export function accessGroupOf(block: number, kind: CardKind): 0 | 1 | 2 | 3 {
-  const sector = sectorOf(block, kind);
-  const offset = block - firstBlockOfSector(sector, kind);
-  if (blocksInSector(sector, kind) === SMALL_SECTOR_BLOCKS) return offset as 0 | 1 | 2 | 3;
-  return Math.min(3, Math.floor(offset / 5)) as 0 | 1 | 2 | 3;
 }

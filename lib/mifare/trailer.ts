@@ -5,7 +5,6 @@
 // A real card irreversibly blocks a sector whose copies disagree.
 
 import { JpayValidationError } from '../errors';
-import { assertBlock } from './block';
 import { type CardKind, isManufacturerBlock, isSectorTrailer, isValidBlock, blockCount, sectorOf } from './geometry';
 
 /** One group's access condition as the 3-bit number C1C2C3 (C1 = most significant), 0..7. */
@@ -100,16 +99,6 @@ export function encodeTrailer(parts: TrailerParts): Buffer {
     if (!Buffer.isBuffer(key) || key.length !== KEY_SIZE) throw new JpayValidationError(field, `must be ${KEY_SIZE} bytes`);
   }
   return Buffer.concat([parts.keyA, encodeAccessBits(parts.conditions, parts.gpb), parts.keyB]);
-}
-
-export function trailerKeyA(trailer: Buffer): Buffer {
-  assertBlock(trailer, 'trailer');
-  return Buffer.from(trailer.subarray(0, 6));
-}
-
-export function trailerKeyB(trailer: Buffer): Buffer {
-  assertBlock(trailer, 'trailer');
-  return Buffer.from(trailer.subarray(10, 16));
 }
 
 /**

@@ -1,7 +1,7 @@
 // Texts for the `display` message (§8.9): EMV message identifiers, JPAY's D1..D5, and the
 // kernel UI status of Book C-2 A.1.194.
 
-import type { Language } from './types';
+import type { DisplayMessage, Language } from './types';
 import { amountFromWire } from './values';
 
 export type DisplayLanguage = Language;
@@ -125,23 +125,12 @@ export function uiStatusText(status: string, lang: DisplayLanguage): string | un
 /** Book C-2 value qualifier meaning "value is an amount". */
 export const VALUE_QUALIFIER_AMOUNT = '10';
 
-/** Wire fields of a display message; `text`/`amount` also admit an already-decoded `DisplayMessage`. */
-export interface DisplayFields {
-  code?: string;
-  /** ISO-639 pair list; the document calls it `language` and also `lang`. */
-  language?: string;
-  lang?: string;
-  msg?: string;
-  /** Same as `msg`. */
-  text?: string;
-  status?: string;
-  valueQualifier?: string;
-  /** 12 digits of minor units, as sent. */
-  value?: string;
-  /** Already-parsed minor units; used when `value` is absent. */
-  amount?: number;
-  currency?: string;
-}
+/**
+ * A display message as decoded (DisplayMessage: `text`, `amount` in minor units) or with
+ * its wire fields: `lang` (the document's other name of `language`), `msg` (= text), `status`
+ * and `value` (12 digits of minor units, as sent; read before `amount`).
+ */
+export type DisplayFields = Partial<DisplayMessage> & { lang?: string; msg?: string; status?: string; value?: string };
 
 export interface DisplayDescription {
   /** The terminal's own `msg` if present, else the table text ('' when neither exists). */

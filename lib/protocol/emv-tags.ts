@@ -155,10 +155,6 @@ function lengthProblem(bytes: number, rule: EmvLength): string | undefined {
   return undefined;
 }
 
-function isText(bytes: Buffer, allowed: (b: number) => boolean): boolean {
-  return bytes.every(allowed);
-}
-
 const isAlnum = (b: number): boolean =>
   (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a);
 // `ans`: printable characters of an ISO 8859 table, i.e. no C0, DEL or C1 controls.
@@ -171,9 +167,9 @@ function formatProblem(hex: string, bytes: Buffer, format: EmvFormat): string | 
     case 'cn':
       return /^[0-9]+[Ff]*$/.test(hex) ? undefined : 'format cn allows digits 0-9 padded on the right with F only';
     case 'an':
-      return isText(bytes, isAlnum) ? undefined : 'format an allows ASCII letters and digits only';
+      return bytes.every(isAlnum) ? undefined : 'format an allows ASCII letters and digits only';
     case 'ans':
-      return isText(bytes, isPrintable) ? undefined : 'format ans does not allow control characters';
+      return bytes.every(isPrintable) ? undefined : 'format ans does not allow control characters';
     case 'b':
     case 'var':
       return undefined;

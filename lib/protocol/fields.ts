@@ -15,6 +15,11 @@ export function text(el: XmlElement | undefined, name: string): string | undefin
   return typeof first === 'object' && first !== null && Object.keys(first).length === 0 ? '' : undefined;
 }
 
+/** A list item as an element (a text-only item has no children). */
+export function asElement(node: XmlNode): XmlElement {
+  return typeof node === 'object' ? node : {};
+}
+
 /** Like text(), but '' counts as absent. */
 export function nonEmptyText(el: XmlElement | undefined, name: string): string | undefined {
   const t = text(el, name);
@@ -95,6 +100,31 @@ export function setIf<T extends object, K extends keyof T>(obj: T, key: K, value
  * plain or signed (D/C + 12 digits; written signed), a counter, a date-time, yes/no.
  */
 export type FieldKind = 'text' | 'amount' | 'sum' | 'count' | 'datetime' | 'yesno';
+
+/** A wire name as a property key, for types: `firmware-mcu` → `firmwareMcu` (camelCase at compile time). */
+export type CamelCase<S extends string> = S extends `${infer H}-${infer T}` ? `${H}${Capitalize<CamelCase<T>>}` : S;
+
+/** The typed value of each kind (fromWire's result). */
+export interface KindValue {
+  text: string;
+  amount: number;
+  sum: number;
+  count: number;
+  datetime: string;
+  yesno: boolean;
+}
+
+/** A field table's row as written for fieldTable(): a text field's wire name, or [wire, key, kind]. */
+export type FieldRow<K extends string = FieldKind> = string | readonly [wire: string, key: string, kind: K];
+
+/**
+ * The object a table of rows describes, every field optional: a plain wire name is a text
+ * field keyed in camelCase, [wire, key, kind] the kind's value under key (`V` maps any kind
+ * beyond FieldKind). Declaring the type from its rows keeps the two from drifting apart.
+ */
+export type FieldsOf<R extends readonly FieldRow<string>[], V = KindValue> = {
+  [E in R[number] as E extends string ? CamelCase<E> : E extends readonly [string, infer Key extends string, string] ? Key : never]?: E extends readonly [string, string, infer Kind extends keyof V] ? V[Kind] : string;
+};
 
 /** A typed object's fields and their elements, in the document's order: wire name, key, kind. */
 export type FieldTable<T, K extends string = FieldKind> = readonly (readonly [wire: string, key: keyof T & string, kind: K])[];

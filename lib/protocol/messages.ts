@@ -2,9 +2,9 @@
  * Terminal → client messages during a command (§8, §8.9, §8.10, §10) and the client's
  * answers, both directions; plus the terminal ↔ activator session of runreset (§10).
  */
-import { childElement, childList, childText, packet, Packet, XmlElement, XmlNode } from '../codec/packet';
+import { childElement, childList, childText, packet, Packet, XmlElement } from '../codec/packet';
 import { JpayProtocolError, JpayValidationError } from '../errors';
-import { decodeBase64, fieldTable, nonEmptyText, put, setIf, text, writeFields } from './fields';
+import { asElement, decodeBase64, fieldTable, nonEmptyText, put, setIf, text, writeFields } from './fields';
 import {
   CardMessage,
   CardRequest,
@@ -27,20 +27,11 @@ function bad(message: string, where: string): never {
   throw new JpayProtocolError('bad-packet', `${where}: ${message}`);
 }
 
-function asElement(node: XmlNode): XmlElement {
-  return typeof node === 'object' ? node : {};
-}
-
 /** A block number (0..255) as sent, or what is wrong with it. */
 function blockIdOrProblem(raw: string | undefined): number | string {
   if (raw === undefined || raw === '') return 'block-id is missing';
   if (!/^\d{1,3}$/.test(raw) || Number(raw) > 255) return 'block-id must be an integer 0..255';
   return Number(raw);
-}
-
-function blockId(raw: string | undefined, where: string): number {
-  const id = blockIdOrProblem(raw);
-  return typeof id === 'string' ? bad(id, where) : id;
 }
 
 function payload(raw: string | undefined, where: string): Buffer | undefined {
@@ -68,19 +59,25 @@ function tagsElement(list: readonly EmvTagValue[]): XmlElement {
 // ---- Messages ----
 
 /**
- * The display message's elements in the document's order. `value` is an amount only when
- * value-qualifier is `10` (read below); on the wire an older firmware names `language` `lang`.
+ * The display message's elements in the document's order (DisplayMessage is declared from
+ * them). `value` is an amount only when value-qualifier is `10` (read below); on the wire an
+ * older firmware names `language` `lang`.
  */
-const DISPLAY_FIELDS = fieldTable<DisplayMessage>(
+export const DISPLAY_ROWS = [
+  // code: the EMV message identifier (`15`, `03`, `D1`…); language: the preferred
+  // languages, ISO-639 pairs (`ruen`); msg: the terminal's own text, if it sent one.
   'code',
   'language',
   ['msg', 'text', 'text'],
+  // The kernel UI status (`00`–`05`).
   ['status', 'uiStatus', 'text'],
   'hold-time',
   'value-qualifier',
+  // The amount to show, minor units, when value-qualifier is `10`.
   ['value', 'amount', 'amount'],
   'currency',
-);
+] as const;
+const DISPLAY_FIELDS = fieldTable<DisplayMessage>(...DISPLAY_ROWS);
 
 function parseDisplay(body: XmlElement): DisplayMessage {
   const code = nonEmptyText(body, 'code');
@@ -112,7 +109,9 @@ function parseCardMessage(body: XmlElement): CardMessage {
     case undefined:
       return bad('code is missing', 'card');
     case 'open': {
-      const m: CardMessage = { code: 'open', blockId: blockId(text(body, 'block-id'), 'card open') };
+      const blockId = blockIdOrProblem(text(body, 'block-id'));
+      if (typeof blockId === 'string') bad(blockId, 'card open');
+      const m: CardMessage = { code: 'open', blockId };
       const data = payload(text(body, 'payload'), 'card open');
       return data === undefined ? m : { ...m, data };
     }
@@ -167,21 +166,13 @@ export function parseMessage(p: Packet): TerminalMessage | undefined {
   }
 }
 
+/** `<code>`, then open's `block-id` or a result's `status`, then any `payload`. */
 function cardMessageToElement(m: CardMessage): XmlElement {
-  switch (m.code) {
-    case 'open': {
-      const el: XmlElement = { code: 'open', 'block-id': String(checkBlockId(m.blockId, 'blockId')) };
-      put(el, 'payload', m.data?.toString('base64'));
-      return el;
-    }
-    case 'read': {
-      const el: XmlElement = { code: 'read', status: m.status };
-      put(el, 'payload', m.data?.toString('base64'));
-      return el;
-    }
-    case 'write':
-      return { code: 'write', status: m.status };
-  }
+  const el: XmlElement = { code: m.code };
+  if (m.code === 'open') el['block-id'] = String(checkBlockId(m.blockId, 'blockId'));
+  else el.status = m.status;
+  if (m.code !== 'write') put(el, 'payload', m.data?.toString('base64'));
+  return el;
 }
 
 /** Terminal side: a typed message → its packet (the inverse of parseMessage). */

@@ -7,10 +7,11 @@ import { fieldTable, readFields, setIf, text, writeFields } from './fields';
 import { MasterKeysReceipt, TerminalParameters, WorkKeysReceipt } from './types';
 
 /** `<parameters>` children in the document's order: all text, each key the name in camelCase (`firmware-mcu` → firmwareMcu). */
-const PARAMETER_FIELDS = fieldTable<TerminalParameters>(
+export const PARAMETER_ROWS = [
   ...['sn', 'app', 'firmware-mcu', 'firmware-boot', 'os', 'sdk', 'tid', 'mid', 'tconf', 'ntconf', 'cconf', 'ncconf', 'econf'],
   ...['neconf', 'kconf', 'nkconf', 'acqid', 'cccert', 'csca', 'cshost', 'accert', 'asca', 'ashost', 'kccert', 'ksca', 'devid'],
-);
+] as const;
+const PARAMETER_FIELDS = fieldTable<TerminalParameters>(...PARAMETER_ROWS);
 
 /** `<parameters>` → TerminalParameters. The document's field list misspells cccert as `ccert`: both are read. */
 export function parseParameters(el: XmlElement): TerminalParameters {
@@ -39,7 +40,9 @@ export function workKeysToElements(r: WorkKeysReceipt): XmlElement {
   return el;
 }
 
-const MASTER_KEYS_FIELDS = fieldTable<MasterKeysReceipt>(['pkcv', 'pinKcv', 'text'], ['mkcv', 'macKcv', 'text']);
+/** The KCVs of the PIN and the MAC master key (MasterKeysReceipt is declared from these rows). */
+export const MASTER_KEYS_ROWS = [['pkcv', 'pinKcv', 'text'], ['mkcv', 'macKcv', 'text']] as const;
+const MASTER_KEYS_FIELDS = fieldTable<MasterKeysReceipt>(...MASTER_KEYS_ROWS);
 
 /** `<receipt><pkcv/><mkcv/></receipt>` of loadmasterkeys → MasterKeysReceipt. */
 export function parseMasterKeysReceipt(el: XmlElement): MasterKeysReceipt {

@@ -16,12 +16,16 @@ import { decodeApplicationName } from './values';
 
 type Kind = FieldKind | 'lines' | 'cft';
 
-type FieldKey = Exclude<keyof Receipt, 'approved' | 'receiptNumber' | 'applicationName' | 'extra'>;
-
-/** The receipt's children in the document's element order (a plain name: text, key in camelCase). */
-const FIELDS = fieldTable<Pick<Receipt, FieldKey>, Kind>(
+/**
+ * The receipt's children in the document's element order (a plain name: text, key in
+ * camelCase). Receipt is declared from these rows.
+ */
+export const RECEIPT_ROWS = [
   ['header', 'header', 'lines'],
+  // seq: the receipt number as sent (`000009`); type: purchase, refund, purchasereversal,
+  // refundreversal (any string is kept).
   ...['tid', 'mid', 'seq', 'type', 'state'],
+  // paymentStatus: approved / declined on SBP and MIFARE receipts; tstatus on card receipts.
   ['status', 'paymentStatus', 'text'],
   'tstatus',
   ['amount-authorized', 'amountAuthorized', 'amount'],
@@ -29,18 +33,24 @@ const FIELDS = fieldTable<Pick<Receipt, FieldKey>, Kind>(
   ...['currency', 'aid', 'appname', 'apname', 'alabel', 'ict-id', 'pin-entered'],
   ['cdcvm', 'cdcvm', 'yesno'],
   ['signature', 'signature', 'yesno'],
+  // pan: masked as the terminal prints it; aed: the card expiry, YYMMDD as sent.
   ...['pan', 'aed', 'rrn', 'resp-code', 'resp-code-description', 'auth-number'],
+  // The ISO local date-time of the transaction.
   ['datetime', 'datetime', 'datetime'],
+  // iface: `sbp` for SBP receipts, `mifare` for closed-loop MIFARE payments.
   ...['tsi', 'tvr', 'decline-reason', 'acquirer-tag', 'bank-name', 'iface'],
   ['cft', 'cft', 'cft'],
   'error-code',
   ['footer', 'footer', 'lines'],
   'record',
-);
+] as const;
+
+const FIELDS = fieldTable<Receipt, Kind>(...RECEIPT_ROWS);
 
 export const PLAIN_TEXT_PAN = 'plain-text-pan';
 
-export const CFT_FIELDS: readonly (keyof SbpCftBlock)[] = [
+/** The SBP agent's `<cft>` children (§8.10), each kept as text (SbpCftBlock is declared from them). */
+export const CFT_FIELDS = [
   'localQrcId',
   'pointId',
   'mpiOperationStatusDescriptionEng',
@@ -48,7 +58,7 @@ export const CFT_FIELDS: readonly (keyof SbpCftBlock)[] = [
   'qrcId',
   'extEntityId',
   'paymentPurpose',
-];
+] as const;
 
 function parseCft(el: XmlElement): SbpCftBlock | undefined {
   const node = el.cft;
@@ -71,7 +81,7 @@ export function isReceiptApproved(r: Pick<Receipt, 'tstatus' | 'paymentStatus'>)
 }
 
 /** Receipt key and kind by wire name: parsing walks the children present, not the whole table. */
-const FIELD_BY_WIRE: ReadonlyMap<string, readonly [FieldKey, Kind]> = new Map(FIELDS.map(([wire, key, kind]) => [wire, [key, kind]]));
+const FIELD_BY_WIRE: ReadonlyMap<string, readonly [keyof Receipt, Kind]> = new Map(FIELDS.map(([wire, key, kind]) => [wire, [key, kind]]));
 
 /** A `<receipt>` element → Receipt. Unknown children (and unconvertible values) go into `extra`. */
 export function parseReceipt(el: XmlElement): Receipt {

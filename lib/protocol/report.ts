@@ -8,19 +8,19 @@
  * reads as absent) because the settlement already happened and its outcome must reach
  * the caller. Unparseable date-times read as absent in both.
  */
-import { childElement, childList, XmlElement, XmlNode } from '../codec/packet';
-import { camelCase, fromWire, lines, linesElement, fieldTable, readFields, strictConvert, text, toWire, writeFields } from './fields';
+import { childElement, childList, XmlElement } from '../codec/packet';
+import { asElement, camelCase, type CamelCase, fromWire, lines, linesElement, fieldTable, readFields, strictConvert, text, toWire, writeFields } from './fields';
 import { CardTypeTotals, OperationTotals, ReportTransaction, SReport, TotalsPair, XReport } from './types';
 
-/** Operation names on the wire, in the document's order, and their OperationTotals keys (camelCase). */
-const OPERATIONS = ['purchase', 'refund', 'purchase-with-cashback', 'purchase-reversal', 'refund-reversal'].map(
-  (op) => [op, camelCase(op) as keyof Omit<OperationTotals, 'totalCount' | 'totalSum'>] as const,
-);
+/** Operation names on the wire, in the document's order; their OperationTotals keys are the names in camelCase. */
+export const OPERATIONS = ['purchase', 'refund', 'purchase-with-cashback', 'purchase-reversal', 'refund-reversal'] as const;
+const OPERATION_KEYS = OPERATIONS.map((op) => [op, camelCase(op) as CamelCase<typeof op>] as const);
 
 // `title` (lines) stands between tid and cur.
 const HEADER_FIELDS = fieldTable<XReport['header']>('mid', 'tid', ['cur', 'currency', 'text'], ['time', 'time', 'datetime']);
 
-const TRANSACTION_FIELDS = fieldTable<ReportTransaction>(
+/** A full report's `<t>` children (ReportTransaction is declared from these rows). */
+export const TRANSACTION_ROWS = [
   ...['status', 'state', 'type', 'seq'],
   ['aa', 'amount', 'amount'],
   ['ao', 'amountOther', 'amount'],
@@ -30,7 +30,8 @@ const TRANSACTION_FIELDS = fieldTable<ReportTransaction>(
   ['arc', 'respCode', 'text'],
   ['cur', 'currency', 'text'],
   ...['pan', 'aed', 'aid', 'tvr', 'tsi'],
-);
+] as const;
+const TRANSACTION_FIELDS = fieldTable<ReportTransaction>(...TRANSACTION_ROWS);
 
 /** A count or sum of the totals: absent reads as 0, malformed throws. */
 function strictNumber(el: XmlElement, name: string, kind: 'count' | 'sum'): number {
@@ -47,13 +48,11 @@ function parseTotals(el: XmlElement, infix: string, totalPrefix: string): Operat
     sum: strictNumber(el, `${op}${infix}-sum`, 'sum'),
   });
   const totals = {} as OperationTotals;
-  for (const [op, key] of OPERATIONS) totals[key] = pair(op);
+  for (const [op, key] of OPERATION_KEYS) totals[key] = pair(op);
   totals.totalCount = strictNumber(el, `${totalPrefix}-count`, 'count');
   totals.totalSum = strictNumber(el, `${totalPrefix}-sum`, 'sum');
   return totals;
 }
-
-const asElement = (node: XmlNode): XmlElement => (typeof node === 'object' ? node : {});
 
 export function parseXReport(el: XmlElement): XReport {
   const h = childElement(el, 'header') ?? {};
@@ -70,7 +69,7 @@ export function parseXReport(el: XmlElement): XReport {
 }
 
 function totalsToElement(t: OperationTotals, infix: string, totalPrefix: string, el: XmlElement): XmlElement {
-  for (const [op, key] of OPERATIONS) {
+  for (const [op, key] of OPERATION_KEYS) {
     el[`${op}${infix}-count`] = String(t[key].count);
     el[`${op}${infix}-sum`] = toWire(t[key].sum, 'amount', `${op}${infix}-sum`);
   }
@@ -96,8 +95,10 @@ export function xreportToElement(r: XReport): XmlElement {
 
 // ---- sreport ----
 
-const SREPORT_FIELDS = fieldTable<SReport>(
+/** The `<sreport>` children (SReport is declared from these rows); sums are signed minor units. */
+export const SREPORT_ROWS = [
   ...['resp-code', 'approval-number', 'rrn'],
+  // orig-amount: the terminal's total; amount: the host's.
   ['orig-amount', 'terminalTotal', 'sum'],
   ['amount', 'hostTotal', 'sum'],
   ['datetime', 'datetime', 'datetime'],
@@ -105,9 +106,11 @@ const SREPORT_FIELDS = fieldTable<SReport>(
   ['cur', 'currency', 'text'],
   ['from', 'from', 'datetime'],
   ['to', 'to', 'datetime'],
+  // tnum: the number of transactions settled.
   ['tnum', 'transactionCount', 'count'],
   ...['batch-upload', 'art-resp-code', 'cov-resp-code', 'cov-rrn', 'settlement-result'],
-);
+] as const;
+const SREPORT_FIELDS = fieldTable<SReport>(...SREPORT_ROWS);
 
 /**
  * `<sreport>` → SReport. `passed` is settlement-result = passed; when settlement-result

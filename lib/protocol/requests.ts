@@ -143,30 +143,25 @@ function wireAmount(command: CommandName, raw: string | undefined, field: string
 }
 
 /**
- * §8.9 says "add the attribute forced = true" but its example writes an element
- * `<forced>true</forced>`: both are read; the two given with different values is refused.
+ * A value the document gives both as an element and as an attribute: §8.9 says "add the
+ * attribute forced = true" but its example writes an element `<forced>true</forced>`; a
+ * type may come as either. Both are read ('' = absent); the two with different values is refused.
  */
-function forcedFlag(command: CommandName, p: Packet): boolean | undefined {
-  const element = optionalBoolean(command, nonEmptyText(p.body, 'forced'), 'forced');
-  const raw = p.attrs.forced?.trim();
-  const attribute = optionalBoolean(command, raw === '' ? undefined : raw, 'forced');
+function elementOrAttribute<T>(command: CommandName, p: Packet, name: string, read: (raw: string | undefined) => T | undefined): T | undefined {
+  const given = (raw: string | undefined): T | undefined => read(raw?.trim() === '' ? undefined : raw?.trim());
+  const element = given(text(p.body, name));
+  const attribute = given(p.attrs[name]);
   if (element !== undefined && attribute !== undefined && element !== attribute) {
-    fail(command, 'invalidarguments', 'forced', 'is given twice (element and attribute) with different values');
+    fail(command, 'invalidarguments', name, 'is given twice (element and attribute) with different values');
   }
   return element ?? attribute;
 }
 
 function transactionType(command: CommandName, p: Packet): TransactionType {
-  const normalise = (t: string | undefined): string | undefined => {
-    const v = t?.trim().toLowerCase();
-    return v === 'payment' ? 'purchase' : v === '' ? undefined : v;
-  };
-  const fromElement = normalise(text(p.body, 'type'));
-  const fromAttribute = normalise(p.attrs.type);
-  if (fromElement !== undefined && fromAttribute !== undefined && fromElement !== fromAttribute) {
-    fail(command, 'invalidarguments', 'type', 'is given twice (element and attribute) with different values');
-  }
-  const type = fromElement ?? fromAttribute;
+  const type = elementOrAttribute(command, p, 'type', (t) => {
+    const v = t?.toLowerCase();
+    return v === 'payment' ? 'purchase' : v;
+  });
   if (type === undefined) fail(command, 'invalidarguments', 'type', 'is required');
   if (!(TRANSACTION_TYPES as readonly string[]).includes(type)) {
     fail(command, 'invalidarguments', 'type', `must be one of ${TRANSACTION_TYPES.join(', ')}`);
@@ -185,7 +180,7 @@ function transactionParams(p: Packet): RequestParams['transaction'] {
     currency: nonEmptyText(b, 'currency'),
     rrn: nonEmptyText(b, 'rrn'),
     number: receiptNumber(c, nonEmptyText(b, 'number')),
-    forced: forcedFlag(c, p),
+    forced: elementOrAttribute(c, p, 'forced', (raw) => optionalBoolean(c, raw, 'forced')),
     sbp: optionalBoolean(c, p.attrs['force-sbp'], 'force-sbp'),
     manual: manualEntry(c, b),
     password: nonEmptyText(b, 'password'),

@@ -51,9 +51,16 @@ function parseSettlementLike(p: Packet, base: ResponseBase): ResponseBase & { re
 
 type ResponseParser<C extends CommandName> = (p: Packet, base: ResponseBase) => ResponseTypes[C];
 
-const plain = (_p: Packet, base: ResponseBase): ResponseBase => base;
+/** A parser for an answer whose body may hold one child `name`, read into `key`. */
+function oneChild<R extends ResponseBase, K extends keyof R & string>(name: string, key: K, parse: (el: XmlElement) => NonNullable<R[K]>): (p: Packet, base: ResponseBase) => R {
+  return (p, base) => {
+    const el = childElement(p.body, name);
+    return (el === undefined ? base : { ...base, [key]: parse(el) }) as R;
+  };
+}
 
-const PARSERS: { [C in CommandName]: ResponseParser<C> } = {
+/** The commands whose answer carries more than a status and errors. */
+const PARSERS: { [C in CommandName]?: ResponseParser<C> } = {
   login: (p, base) => {
     const r: ResponseTypes['login'] = { ...base };
     const token = nonEmptyText(p.body, 'token');
@@ -62,32 +69,16 @@ const PARSERS: { [C in CommandName]: ResponseParser<C> } = {
     if (handshake) r.serverHandshake = handshake;
     return r;
   },
-  logout: plain,
-  changepassword: plain,
-  updateconfiguration: plain,
   loadworkkeys: (p, base) => {
     const receipt = parseWorkKeysReceipt(p.body);
     return Object.keys(receipt).length > 0 ? { ...base, receipt } : base;
   },
-  loadmasterkeys: (p, base) => {
-    const el = childElement(p.body, 'receipt');
-    return el === undefined ? base : { ...base, receipt: parseMasterKeysReceipt(el) };
-  },
-  testconnection: plain,
-  getparameters: (p, base) => {
-    const el = childElement(p.body, 'parameters');
-    return el === undefined ? base : { ...base, parameters: parseParameters(el) };
-  },
+  loadmasterkeys: oneChild('receipt', 'receipt', parseMasterKeysReceipt),
+  getparameters: oneChild('parameters', 'parameters', parseParameters),
   transaction: parseTransaction,
-  report: (p, base) => {
-    const el = childElement(p.body, 'xreport');
-    return el === undefined ? base : { ...base, report: parseXReport(el) };
-  },
+  report: oneChild('xreport', 'report', parseXReport),
   settlement: parseSettlementLike,
   clear: parseSettlementLike,
-  resetpassword: plain,
-  sethostkey: plain,
-  runreset: plain,
 };
 
 /**
@@ -99,8 +90,9 @@ export function parseResponse<C extends CommandName>(command: C, p: Packet): Res
   if (p.name !== command) {
     throw new JpayProtocolError('unexpected-packet', `expected a <${command}> response, got <${p.name.slice(0, 64)}>`);
   }
-  const parser = PARSERS[command] as ResponseParser<C>;
-  return parser(p, parseResponseBase(p));
+  const base = parseResponseBase(p);
+  const parser = PARSERS[command] as ResponseParser<C> | undefined;
+  return parser === undefined ? (base as ResponseTypes[C]) : parser(p, base);
 }
 
 // ---- Terminal side ----
@@ -127,8 +119,6 @@ export function buildResponse(
 
 type BodyWriter<C extends CommandName> = (r: ResponseToWrite<C>) => { body: XmlElement; attrs?: Record<string, string> };
 
-const none = (): { body: XmlElement } => ({ body: {} });
-
 /** A body with one child, or an empty body when the value is absent. */
 function one(name: string, node: XmlElement | string | undefined): XmlElement {
   const el: XmlElement = {};
@@ -136,17 +126,14 @@ function one(name: string, node: XmlElement | string | undefined): XmlElement {
   return el;
 }
 
-const WRITERS: { [C in CommandName]: BodyWriter<C> } = {
+/** The commands whose answer carries more than a status and errors (the inverse of PARSERS). */
+const WRITERS: { [C in CommandName]?: BodyWriter<C> } = {
   login: (r) => ({
     body: one('token', r.token),
     attrs: r.serverHandshake === undefined ? undefined : { 'server-handshake': r.serverHandshake },
   }),
-  logout: none,
-  changepassword: none,
-  updateconfiguration: none,
   loadworkkeys: (r) => ({ body: r.receipt ? workKeysToElements(r.receipt) : {} }),
   loadmasterkeys: (r) => ({ body: one('receipt', r.receipt && masterKeysToElement(r.receipt)) }),
-  testconnection: none,
   getparameters: (r) => ({ body: one('parameters', r.parameters && parametersToElement(r.parameters)) }),
   transaction: (r) => {
     const pan = r.plainTextPan?.reveal();
@@ -156,9 +143,6 @@ const WRITERS: { [C in CommandName]: BodyWriter<C> } = {
   report: (r) => ({ body: one('xreport', r.report && xreportToElement(r.report)) }),
   settlement: (r) => ({ body: one('sreport', r.report && sreportToElement(r.report)) }),
   clear: (r) => ({ body: one('sreport', r.report && sreportToElement(r.report)) }),
-  resetpassword: none,
-  sethostkey: none,
-  runreset: none,
 };
 
 /**
@@ -167,6 +151,6 @@ const WRITERS: { [C in CommandName]: BodyWriter<C> } = {
  */
 export function responseToPacket<C extends CommandName>(command: C, result: ResponseToWrite<C>): Packet {
   if (!isCommandName(command)) throw new JpayValidationError('command', 'is not a JPAY command');
-  const { body, attrs } = (WRITERS[command] as BodyWriter<C>)(result);
+  const { body, attrs } = (WRITERS[command] as BodyWriter<C> | undefined)?.(result) ?? { body: {} };
   return buildResponse(command, result.status, body, result.errors ?? [], attrs ?? {});
 }

@@ -55,28 +55,18 @@ function norm(s: string | undefined): string {
  * `purchasewithcashback` for cashback); refund → refund; void → either reversal.
  */
 export function receiptTypeFits(request: TransactionType, receiptType: string): boolean {
-  const type = norm(receiptType);
-  switch (request) {
-    case 'purchase':
-      return type === 'purchase' || type === 'payment';
-    case 'purchase-with-cashback':
-      return type === 'purchase' || type === 'purchasewithcashback' || type === 'payment';
-    case 'refund':
-      return type === 'refund';
-    case 'void':
-      return type === 'purchasereversal' || type === 'refundreversal';
-    default:
-      return false;
-  }
+  return Object.hasOwn(FITTING_RECEIPT_TYPES, request) && FITTING_RECEIPT_TYPES[request].includes(norm(receiptType));
 }
+
+const FITTING_RECEIPT_TYPES: Readonly<Record<TransactionType, readonly string[]>> = {
+  purchase: ['purchase', 'payment'],
+  'purchase-with-cashback': ['purchase', 'purchasewithcashback', 'payment'],
+  refund: ['refund'],
+  void: ['purchasereversal', 'refundreversal'],
+};
 
 function duplicated(el: XmlElement, names: readonly string[]): string | undefined {
   return names.find((name) => Object.prototype.hasOwnProperty.call(el, name) && Array.isArray(el[name]));
-}
-
-/** approved / declined / something else / nothing, as the receipt states it in `tstatus` or `status`. */
-function receiptStatuses(r: Receipt): { tstatus: string; status: string } {
-  return { tstatus: norm(r.tstatus), status: norm(r.paymentStatus) };
 }
 
 /** The answer against itself (see the top of this file). */
@@ -92,7 +82,8 @@ export function answerContradiction(p: Packet, result: TransactionResult): Answe
   if (parseStatus(result.status).raw === '') return fail('the answer carries no status');
   const receipt = result.receipt;
   if (receipt === undefined) return result.ok ? fail('status ok without a receipt') : undefined;
-  const { tstatus, status } = receiptStatuses(receipt);
+  // approved / declined / something else / nothing, as the receipt states it.
+  const [tstatus, status] = [norm(receipt.tstatus), norm(receipt.paymentStatus)];
   const decisive = tstatus || status;
   if (decisive === '') return fail('the receipt states no status (tstatus)');
   if (decisive !== 'approved' && decisive !== 'declined') return fail(`the receipt status "${(receipt.tstatus || receipt.paymentStatus || '').slice(0, 32)}" is neither approved nor declined`);

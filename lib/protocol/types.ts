@@ -4,6 +4,11 @@
  * date-times are ISO local strings (`2018-03-28T12:01:33`); identifiers stay strings.
  */
 import type { XmlElement } from '../codec/packet';
+import type { CamelCase, FieldsOf, KindValue } from './fields';
+import type { DISPLAY_ROWS } from './messages';
+import type { MASTER_KEYS_ROWS, PARAMETER_ROWS } from './parameters';
+import type { CFT_FIELDS, RECEIPT_ROWS } from './receipt';
+import type { OPERATIONS, SREPORT_ROWS, TRANSACTION_ROWS } from './report';
 import type { Secret } from './secret';
 
 export type Language = 'en' | 'ru';
@@ -102,70 +107,22 @@ export interface ResponseBase {
   errors: string[];
 }
 
-export interface SbpCftBlock {
-  localQrcId?: string;
-  pointId?: string;
-  mpiOperationStatusDescriptionEng?: string;
-  mpiOperationStatusDescriptionRus?: string;
-  qrcId?: string;
-  extEntityId?: string;
-  paymentPurpose?: string;
-}
+/** An SBP receipt's `<cft>` block (receipt.ts lists its fields). */
+export type SbpCftBlock = { [K in (typeof CFT_FIELDS)[number]]?: string };
 
-export interface Receipt {
+/** A transaction receipt: its fields as receipt.ts lists them, and what the parser derives. */
+export type Receipt = FieldsOf<typeof RECEIPT_ROWS, KindValue & { lines: string[]; cft: SbpCftBlock }> & {
   header: string[];
   footer: string[];
-  tid?: string;
-  mid?: string;
-  /** Receipt number as sent (`000009`). */
-  seq?: string;
   /** Receipt number as an integer, when seq is numeric. */
   receiptNumber?: number;
-  /** purchase, refund, purchasereversal, refundreversal (any string is kept). */
-  type?: string;
-  state?: string;
-  /** approved / declined (card receipts). */
-  tstatus?: string;
-  /** approved / declined (SBP and MIFARE receipts carry `status`). */
-  paymentStatus?: string;
   /** Derived as §8.9 says: tstatus = approved (or status = approved on SBP/MIFARE receipts). */
   approved: boolean;
-  amountAuthorized?: number;
-  amountOther?: number;
-  currency?: string;
-  aid?: string;
-  appname?: string;
-  apname?: string;
-  alabel?: string;
-  ictId?: string;
   /** Application name to show: apname decoded with ict-id, else alabel, else appname. */
   applicationName?: string;
-  pinEntered?: string;
-  cdcvm?: boolean;
-  signature?: boolean;
-  /** Masked PAN as the terminal prints it. */
-  pan?: string;
-  /** Card expiry, YYMMDD as sent. */
-  aed?: string;
-  rrn?: string;
-  respCode?: string;
-  respCodeDescription?: string;
-  authNumber?: string;
-  /** ISO local date-time of the transaction. */
-  datetime?: string;
-  tsi?: string;
-  tvr?: string;
-  declineReason?: string;
-  acquirerTag?: string;
-  bankName?: string;
-  record?: string;
-  /** `sbp` for SBP receipts, `mifare` for closed-loop MIFARE payments. */
-  iface?: string;
-  errorCode?: string;
-  cft?: SbpCftBlock;
   /** Children the library does not know (e.g. a MIFARE client's own receipt data), kept as parsed. */
   extra?: XmlElement;
-}
+};
 
 export interface TransactionResult extends ResponseBase {
   /** The full PAN, sent only over an encrypted session; redacted when printed or serialised. */
@@ -186,40 +143,17 @@ export interface TotalsPair {
   sum: number;
 }
 
-export interface OperationTotals {
-  purchase: TotalsPair;
-  refund: TotalsPair;
-  purchaseWithCashback: TotalsPair;
-  purchaseReversal: TotalsPair;
-  refundReversal: TotalsPair;
+/** A count and sum per operation (report.ts lists them: purchase … refundReversal), then the total. */
+export type OperationTotals = { [Op in (typeof OPERATIONS)[number] as CamelCase<Op>]: TotalsPair } & {
   totalCount: number;
   /** Signed balance in minor units (D = plus, C = minus on the wire). */
   totalSum: number;
-}
+};
 
-export interface CardTypeTotals extends OperationTotals {
-  rid: string;
-  name: string;
-}
+export type CardTypeTotals = OperationTotals & { rid: string; name: string };
 
-export interface ReportTransaction {
-  status?: string;
-  state?: string;
-  type?: string;
-  seq?: string;
-  amount?: number;
-  amountOther?: number;
-  rrn?: string;
-  time?: string;
-  authCode?: string;
-  respCode?: string;
-  currency?: string;
-  pan?: string;
-  aed?: string;
-  aid?: string;
-  tvr?: string;
-  tsi?: string;
-}
+/** One `<t>` of a full report (report.ts lists its fields). */
+export type ReportTransaction = FieldsOf<typeof TRANSACTION_ROWS>;
 
 export interface XReport {
   header: { mid?: string; tid?: string; title: string[]; currency?: string; time?: string };
@@ -228,71 +162,22 @@ export interface XReport {
   grandTotals?: OperationTotals;
 }
 
-export interface SReport {
-  respCode?: string;
-  approvalNumber?: string;
-  rrn?: string;
-  /** orig-amount: the terminal's total, signed minor units. */
-  terminalTotal?: number;
-  /** amount: the host's total, signed minor units. */
-  hostTotal?: number;
-  datetime?: string;
-  tid?: string;
-  mid?: string;
-  currency?: string;
-  from?: string;
-  to?: string;
-  /** tnum: number of transactions settled. */
-  transactionCount?: number;
-  batchUpload?: string;
-  artRespCode?: string;
-  covRespCode?: string;
-  covRrn?: string;
-  settlementResult?: string;
+/** A settlement's or clear's `<sreport>` (report.ts lists its fields). */
+export type SReport = FieldsOf<typeof SREPORT_ROWS> & {
   /** True when settlement-result is passed (absent on clear: then status ok decides). */
   passed: boolean;
-}
+};
 
-export interface TerminalParameters {
-  sn?: string;
-  app?: string;
-  firmwareMcu?: string;
-  firmwareBoot?: string;
-  os?: string;
-  sdk?: string;
-  tid?: string;
-  mid?: string;
-  tconf?: string;
-  ntconf?: string;
-  cconf?: string;
-  ncconf?: string;
-  econf?: string;
-  neconf?: string;
-  kconf?: string;
-  nkconf?: string;
-  acqid?: string;
-  cccert?: string;
-  csca?: string;
-  cshost?: string;
-  accert?: string;
-  asca?: string;
-  ashost?: string;
-  kccert?: string;
-  ksca?: string;
-  devid?: string;
-}
+/** getparameters' `<parameters>`: every value a string as sent (parameters.ts lists them). */
+export type TerminalParameters = FieldsOf<typeof PARAMETER_ROWS>;
 
 export interface WorkKeysReceipt {
   macChangeRrn?: string;
   netChangeRrn?: string;
 }
 
-export interface MasterKeysReceipt {
-  /** KCV of the PIN master key. */
-  pinKcv?: string;
-  /** KCV of the MAC master key. */
-  macKcv?: string;
-}
+/** loadmasterkeys' receipt: the KCVs of the PIN and the MAC master key (parameters.ts). */
+export type MasterKeysReceipt = FieldsOf<typeof MASTER_KEYS_ROWS>;
 
 export interface LoginResult extends ResponseBase {
   token?: string;
@@ -334,21 +219,8 @@ export type ResponseToWrite<C extends CommandName> = C extends 'transaction'
 
 // ---- Messages from the terminal during a command ----
 
-export interface DisplayMessage {
-  /** EMV message identifier (`15`, `03`, `D1`…). */
-  code: string;
-  /** Preferred languages, ISO-639 pairs (`ruen`). */
-  language?: string;
-  /** The terminal's own text, if it sent one. */
-  text?: string;
-  /** Kernel UI status (`00`–`05`). */
-  uiStatus?: string;
-  holdTime?: string;
-  valueQualifier?: string;
-  /** Amount to show (minor units) when value-qualifier is `10`. */
-  amount?: number;
-  currency?: string;
-}
+/** A display message (messages.ts lists its fields). */
+export type DisplayMessage = FieldsOf<typeof DISPLAY_ROWS> & { code: string };
 
 export interface EmvTagValue {
   /** Tag, hex (`9F06`). */

@@ -123,16 +123,6 @@ export function dateTimeToWire(date: Date, field = 'datetime'): string {
   ].map(two).join('');
 }
 
-/** Card expiry `aed` (YYMMDD) → `20YY-MM-DD`. */
-export function expiryYYMMDDToIso(s: string, field = 'aed'): string {
-  const text = checkString(s, field);
-  if (!/^\d{6}$/.test(text)) fail(field, `expected YYMMDD (6 digits), got ${show(s)}`);
-  const [yy, mo, dd] = (text.match(/\d\d/g) ?? []).map(Number);
-  const year = 2000 + yy;
-  checkDate(year, mo, dd, field, text);
-  return `${year}-${two(mo)}-${two(dd)}`;
-}
-
 /**
  * A number typed as digits (`000009`, an editor's `15000`) as that number; any other value
  * as it is, for the rules to judge. Up to 15 digits: beyond, a double is no longer exact.

@@ -22,18 +22,7 @@ export interface CliOption {
 export type OptionValues = Record<string, string | boolean | undefined>;
 
 /** Commands that need no arguments and map one-to-one onto a protocol command. */
-export type SimpleCommand =
-  | 'login'
-  | 'logout'
-  | 'getparameters'
-  | 'testconnection'
-  | 'updateconfiguration'
-  | 'loadworkkeys'
-  | 'loadmasterkeys'
-  | 'resetpassword'
-  | 'runreset'
-  | 'settlement'
-  | 'clear';
+type SimpleCommand = Exclude<CommandName, 'changepassword' | 'sethostkey' | 'report' | 'transaction'>;
 
 /** What the CLI will ask the client to do, fully validated. */
 export type Invocation =
@@ -71,7 +60,8 @@ const AMOUNT = text('A', 'amount in major units, e.g. 123.45');
 const AMOUNT_MINOR = text('K', 'the amount in minor units (kopecks), e.g. 12345; instead of --amount');
 const CURRENCY = text('CODE', 'ISO 4217 numeric currency, only when it differs from the terminal default (643)');
 
-function str(values: OptionValues, name: string): string | undefined {
+/** A string option's value (undefined when absent or a flag). */
+export function str(values: OptionValues, name: string): string | undefined {
   const v = values[name];
   return typeof v === 'string' ? v : undefined;
 }

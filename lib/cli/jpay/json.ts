@@ -7,6 +7,7 @@ import type { ResponseBase, TransactionRequest } from '../../protocol/types';
 import type { Invocation } from './commands';
 import type { OutcomeKind, Verdict } from './outcome';
 import type { Redactor } from './redact';
+import { EXIT_OK } from './exit-codes';
 
 export const CHECK_UNKNOWN = ['jpay report --full', 'jpay void --number last'] as const;
 
@@ -43,14 +44,13 @@ export function publicResponse(response: ResponseBase): Record<string, unknown> 
   return out;
 }
 
+/** What every JSON object starts with: the command, its outcome and the exit code it gives. */
+export function verdictJson(command: string, verdict: Verdict): Pick<JsonOutput, 'command' | 'ok' | 'outcome' | 'exitCode'> {
+  return { command, ok: verdict.exitCode === EXIT_OK, outcome: verdict.kind, exitCode: verdict.exitCode };
+}
+
 export function responseJson(cli: string, invocation: Invocation, response: ResponseBase, verdict: Verdict): JsonOutput {
-  const out: JsonOutput = {
-    command: cli,
-    ok: verdict.exitCode === 0,
-    outcome: verdict.kind,
-    exitCode: verdict.exitCode,
-    status: response.status,
-  };
+  const out: JsonOutput = { ...verdictJson(cli, verdict), status: response.status };
   if (invocation.command === 'transaction') {
     out.approved = verdict.kind === 'approved';
     out.request = publicRequest(invocation.request);
@@ -79,12 +79,7 @@ export function errorJson(
   verdict: Verdict,
   redact: Redactor,
 ): JsonOutput {
-  const out: JsonOutput = {
-    command: cli ?? '',
-    ok: false,
-    outcome: verdict.kind,
-    exitCode: verdict.exitCode,
-  };
+  const out: JsonOutput = verdictJson(cli ?? '', verdict);
   if (invocation?.command === 'transaction') out.request = publicRequest(invocation.request);
   out.error = errorDetails(error, redact);
   if (verdict.kind === 'unknown') out.check = CHECK_UNKNOWN;

@@ -8,12 +8,12 @@ import type { TransactionRecovery } from '../../recovery/transaction-recovery';
 import type { Invocation } from './commands';
 import { execute } from './execute';
 import { runOverMqtt } from './mqtt';
-import { EXIT_DECLINED, EXIT_OK, EXIT_UNKNOWN, EXIT_USAGE, ExitCode } from './exit-codes';
+import { EXIT_USAGE, ExitCode } from './exit-codes';
 import { announceTransaction, formatError, formatResponse } from './format';
 import { chargedBy, describeResult, formatRecovered, formatRecoverReport, openRecovery, recoverNow, recoverReportJson } from './journal';
-import { errorJson, publicRequest, responseJson } from './json';
+import { errorJson, publicRequest, responseJson, verdictJson } from './json';
 import { commandNameOf, parseCommandLine, type GlobalOptions, wantsJson } from './options';
-import { errorVerdict, responseVerdict } from './outcome';
+import { errorVerdict, responseVerdict, verdictOf } from './outcome';
 import { Progress } from './progress';
 import { makeRedactor, type Redactor, type Secrets } from './redact';
 import { packageVersion } from '../version';
@@ -151,10 +151,7 @@ async function runCommand(
   client.on('qrcode', (m) => progress.qrCode(m));
   client.on('dex', (m) => progress.dex(m));
   client.on('card', (m) => progress.card(m));
-  client.on('keepalive', (info) => {
-    if (info.command === 'runreset') progress.resetKeepAlive({ activatorConnected: info.activatorConnected === true });
-    else progress.keepalive(info.cancelling);
-  });
+  client.on('keepalive', (info) => progress.keepalive(info));
 
   const cancellable = invocation.command === 'transaction' || invocation.command === 'runreset';
   const abort = new AbortController();
@@ -185,10 +182,11 @@ async function runCommand(
       if (invocation.command === 'recover') {
         // needsJournal: parsing made sure there is one.
         const report = await recoverNow(recovery as TransactionRecovery, client, invocation.acknowledge);
-        const exitCode: ExitCode = report.needsReview.length > 0 || (recovery as TransactionRecovery).unresolved(client).length > 0 ? EXIT_UNKNOWN : EXIT_OK;
-        if (global.json) out.json({ command: cli, ok: exitCode === EXIT_OK, outcome: exitCode === EXIT_OK ? 'ok' : 'unknown', exitCode, result: recoverReportJson(report) });
+        const settled = report.needsReview.length === 0 && (recovery as TransactionRecovery).unresolved(client).length === 0;
+        const verdict = verdictOf(settled ? 'ok' : 'unknown');
+        if (global.json) out.json({ ...verdictJson(cli, verdict), result: recoverReportJson(report) });
         else out.result(formatRecoverReport(report));
-        return exitCode;
+        return verdict.exitCode;
       }
       if (recovery && invocation.command === 'transaction') {
         const sale = await recovery.transaction(client, invocation.request, { signal: abort.signal });
@@ -198,15 +196,13 @@ async function runCommand(
           throw sale.error;
         }
         if (sale.kind === 'recovered') {
-          const charged = chargedBy(sale.result);
-          const exitCode: ExitCode = charged ? EXIT_OK : EXIT_DECLINED;
-          const outcome = charged ? 'approved' : 'declined';
+          const verdict = verdictOf(chargedBy(sale.result) ? 'approved' : 'declined');
           if (global.json) {
-            out.json({ command: cli, ok: charged, outcome, exitCode, approved: sale.result.outcome === 'approved', request: publicRequest(invocation.request), recovered: { ...sale.result } });
+            out.json({ ...verdictJson(cli, verdict), approved: sale.result.outcome === 'approved', request: publicRequest(invocation.request), recovered: { ...sale.result } });
           } else {
             out.result(formatRecovered(invocation.request, sale.result));
           }
-          return exitCode;
+          return verdict.exitCode;
         }
         response = sale.result;
       } else {

@@ -4,23 +4,8 @@
 import type { GatewayAnswer, GatewayOutcome } from '../../gateway/answer';
 import type { OperationTotals, ResponseBase, SReport, TerminalParameters, XReport } from '../../protocol/types';
 import type { Invocation } from './commands';
-import { EXIT_DECLINED, EXIT_OK, EXIT_UNKNOWN, type ExitCode } from './exit-codes';
+import { EXIT_OK, EXIT_UNKNOWN, type ExitCode } from './exit-codes';
 import { formatResponse, money } from './format';
-
-export function exitCodeOf(outcome: GatewayOutcome | 'offline' | 'timeout'): ExitCode {
-  switch (outcome) {
-    case 'ok':
-    case 'approved':
-      return EXIT_OK;
-    case 'declined':
-    case 'cancelled':
-    case 'failed':
-    case 'refused':
-      return EXIT_DECLINED;
-    default:
-      return EXIT_UNKNOWN;
-  }
-}
 
 /** The worst of several exit codes (3 beats 1 beats 0; 2 is usage, never from an answer). */
 export function worstExitCode(codes: readonly ExitCode[]): ExitCode {

@@ -7,7 +7,7 @@ import { REQUEST_ID } from '../../gateway/topics';
 import { Secret } from '../../protocol/secret';
 import type { TransactionRequest } from '../../protocol/types';
 import { checkTerminalId, normalizePrefix } from '../../publish/topics';
-import type { CliOption, Invocation, OptionValues } from './commands';
+import { type CliOption, type Invocation, type OptionValues, str } from './commands';
 import { UsageError } from './usage-error';
 
 export const MQTT_OPTIONS: Readonly<Record<string, CliOption>> = {
@@ -44,13 +44,9 @@ export interface GatewayCall {
   payment: boolean;
 }
 
-function text(values: OptionValues, name: string): string | undefined {
-  return typeof values[name] === 'string' ? (values[name] as string) : undefined;
-}
-
 /** The --mqtt target, or undefined without --mqtt. Throws UsageError for combinations that make no sense. */
 export function mqttTarget(values: OptionValues, env: NodeJS.ProcessEnv): MqttTarget | undefined {
-  const url = text(values, 'mqtt');
+  const url = str(values, 'mqtt');
   if (url === undefined) {
     const stray = ['tid', 'all', 'prefix', 'id', 'mqtt-ca'].find((name) => values[name] !== undefined);
     if (stray !== undefined) throw new UsageError(`--${stray} is for --mqtt (a command through a broker)`);
@@ -62,12 +58,12 @@ export function mqttTarget(values: OptionValues, env: NodeJS.ProcessEnv): MqttTa
     throw new UsageError('--mqtt: expected a broker URL: mqtt://host:1883, mqtts://host:8883, ws:// or wss://');
   }
   if (values.password !== undefined) throw new UsageError('--password is refused with --mqtt: the admin password stays in the terminal configuration, it never travels over MQTT');
-  const tid = text(values, 'tid');
+  const tid = str(values, 'tid');
   const all = values.all === true;
   if (all === (tid !== undefined)) throw new UsageError('--mqtt needs either --tid T (one terminal) or --all');
   const target: MqttTarget = { url, prefix: '', all };
   try {
-    target.prefix = normalizePrefix(text(values, 'prefix') ?? (env.JPAY_MQTT_PREFIX || undefined));
+    target.prefix = normalizePrefix(str(values, 'prefix') ?? (env.JPAY_MQTT_PREFIX || undefined));
   } catch (error) {
     throw new UsageError(`--prefix: ${(error as Error).message.replace(/^prefix: /, '')}`);
   }
@@ -78,13 +74,13 @@ export function mqttTarget(values: OptionValues, env: NodeJS.ProcessEnv): MqttTa
       throw new UsageError(`--tid: ${(error as Error).message.replace(/^terminalId: /, '')}`);
     }
   }
-  const id = text(values, 'id');
+  const id = str(values, 'id');
   if (id !== undefined) {
     if (all) throw new UsageError('--id is for one terminal (--tid): with --all every terminal gets its own id');
     if (!REQUEST_ID.test(id)) throw new UsageError('--id: 1 to 64 letters, digits, ., _, : or -, starting with a letter or digit');
     target.id = id;
   }
-  const ca = text(values, 'mqtt-ca');
+  const ca = str(values, 'mqtt-ca');
   if (ca !== undefined) target.caFile = ca;
   if (env.JPAY_MQTT_USERNAME) target.username = env.JPAY_MQTT_USERNAME;
   if (env.JPAY_MQTT_PASSWORD) target.password = new Secret(env.JPAY_MQTT_PASSWORD);

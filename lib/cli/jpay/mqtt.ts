@@ -4,12 +4,14 @@
 
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { definedOnly } from '../../defined';
 import type { GatewayAnswer } from '../../gateway/answer';
 import { GatewayRequester, GatewayTimeoutError, type RequesterOptions } from '../../gateway/requester';
 import type { TerminalStateSnapshot } from '../../gateway/terminal-state';
 import type { Invocation } from './commands';
 import { EXIT_UNKNOWN, EXIT_USAGE, type ExitCode } from './exit-codes';
-import { describeProblem, exitCodeOf, formatAnswer, formatFleetTable, resultDetail, worstExitCode, type FleetRow } from './mqtt-format';
+import { describeProblem, formatAnswer, formatFleetTable, resultDetail, worstExitCode, type FleetRow } from './mqtt-format';
+import { exitCodeOf } from './outcome';
 import { gatewayCall, type GatewayCall, type MqttTarget } from './mqtt-options';
 import type { Redactor } from './redact';
 import { UsageError } from './usage-error';
@@ -34,9 +36,7 @@ export interface MqttRun {
 }
 
 function requesterOptions(target: MqttTarget): RequesterOptions {
-  const options: RequesterOptions = { url: target.url, prefix: target.prefix };
-  if (target.username !== undefined) options.username = target.username;
-  if (target.password !== undefined) options.password = target.password;
+  const options: RequesterOptions = definedOnly({ url: target.url, prefix: target.prefix, username: target.username, password: target.password });
   if (target.caFile !== undefined) {
     try {
       options.tls = { ca: readFileSync(target.caFile) };

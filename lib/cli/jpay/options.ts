@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { Secret } from '../../protocol/secret';
 import { validateFields } from '../../protocol/validation';
-import { asUsage, CliOption, CommandSpec, findCommand, Invocation, optionOf, OptionValues, parseSeconds } from './commands';
+import { asUsage, CliOption, CommandSpec, findCommand, Invocation, optionOf, OptionValues, parseSeconds, str } from './commands';
 import { DEFAULT_HOST, DEFAULT_PORT, GLOBAL_OPTIONS } from './global-options';
 import { mqttTarget, type MqttTarget } from './mqtt-options';
 import { commandHelp, globalHelp } from './usage';
@@ -74,7 +74,7 @@ export function wantsJson(argv: readonly string[]): boolean {
 }
 
 function globalOptions(values: OptionValues, env: NodeJS.ProcessEnv): GlobalOptions {
-  const text = (name: string): string | undefined => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
+  const text = (name: string): string | undefined => str(values, name);
   const host = text('host') ?? env.JPAY_HOST ?? DEFAULT_HOST;
   if (host === '') throw new UsageError('--host: must not be empty');
   const portText = text('port') ?? env.JPAY_PORT ?? String(DEFAULT_PORT);
@@ -82,7 +82,7 @@ function globalOptions(values: OptionValues, env: NodeJS.ProcessEnv): GlobalOpti
   if (!(port >= 1 && port <= 65535)) throw new UsageError('--port: expected a TCP port number 1..65535');
   const passwordText = text('password') ?? env.JPAY_PASSWORD;
   if (passwordText !== undefined) asUsage(() => validateFields('login', { password: passwordText }, optionOf));
-  return {
+  const options: GlobalOptions = {
     host,
     port,
     password: passwordText === undefined ? undefined : new Secret(passwordText),
@@ -91,8 +91,9 @@ function globalOptions(values: OptionValues, env: NodeJS.ProcessEnv): GlobalOpti
     idleTimeoutMs: parseSeconds(text('idle-timeout'), '--idle-timeout'),
     json: values.json === true,
     ...journalOptions(text('journal'), text('policy'), text('settle')),
-    ...optional('mqtt', mqttTarget(values, env)),
   };
+  const mqtt = mqttTarget(values, env);
+  return mqtt === undefined ? options : { ...options, mqtt };
 }
 
 function journalOptions(file: string | undefined, policy: string | undefined, settle: string | undefined): Pick<GlobalOptions, 'journal'> {
@@ -104,10 +105,6 @@ function journalOptions(file: string | undefined, policy: string | undefined, se
   if (policy !== undefined && policy !== 'block' && policy !== 'warn') throw new UsageError('--policy: expected block or warn');
   const settleMs = settle === '0' ? 0 : parseSeconds(settle, '--settle');
   return { journal: { file, policy: policy === 'warn' ? 'warn' : 'block', ...(settleMs === undefined ? {} : { settleMs }) } };
-}
-
-function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
-  return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
 }
 
 /** Parses argv (without `node` and the script). Throws UsageError for bad usage or input. */

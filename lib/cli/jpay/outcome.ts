@@ -9,6 +9,7 @@ import {
   TransactionOutcomeUnknown,
 } from '../../errors';
 import { JpayAbortError } from '../../client/abort';
+import type { GatewayOutcome } from '../../gateway/answer';
 import { JournalError, RecoveryPendingError } from '../../recovery/errors';
 import { transactionOutcome } from '../../protocol/outcome';
 import type { ResponseBase, ResponseTypes } from '../../protocol/types';
@@ -36,33 +37,44 @@ export interface Verdict {
   exitCode: ExitCode;
 }
 
+/** The exit code of an outcome, a gateway's (`jpay --mqtt`) included. */
+export function exitCodeOf(kind: OutcomeKind | GatewayOutcome | 'offline' | 'timeout'): ExitCode {
+  switch (kind) {
+    case 'ok':
+    case 'approved':
+      return EXIT_OK;
+    case 'declined':
+    case 'cancelled':
+    case 'failed':
+    case 'refused':
+      return EXIT_DECLINED;
+    case 'usage':
+      return EXIT_USAGE;
+    default:
+      return EXIT_UNKNOWN;
+  }
+}
+
+export const verdictOf = (kind: OutcomeKind): Verdict => ({ kind, exitCode: exitCodeOf(kind) });
+
 export function responseVerdict(invocation: Invocation, response: ResponseBase): Verdict {
-  if (invocation.command === 'transaction') {
-    // The client's decision, as the library and the nodes have it: an answer that
-    // contradicts itself (failed with an approved receipt…) never resolves, it is unknown.
-    const outcome = transactionOutcome(response as ResponseTypes['transaction']);
-    return { kind: outcome, exitCode: outcome === 'approved' ? EXIT_OK : EXIT_DECLINED };
-  }
-  if (!response.ok) return { kind: 'failed', exitCode: EXIT_DECLINED };
-  if (invocation.command === 'settlement') {
-    const report = (response as ResponseTypes['settlement']).report;
-    if (report !== undefined && !report.passed) return { kind: 'failed', exitCode: EXIT_DECLINED };
-  }
-  return { kind: 'ok', exitCode: EXIT_OK };
+  // A transaction: the client's decision, as the library and the nodes have it: an answer
+  // that contradicts itself (failed with an approved receipt…) never resolves, it is unknown.
+  if (invocation.command === 'transaction') return verdictOf(transactionOutcome(response as ResponseTypes['transaction']));
+  if (!response.ok) return verdictOf('failed');
+  const report = invocation.command === 'settlement' ? (response as ResponseTypes['settlement']).report : undefined;
+  return verdictOf(report !== undefined && !report.passed ? 'failed' : 'ok');
 }
 
 export function errorVerdict(invocation: Invocation | undefined, error: unknown): Verdict {
-  if (error instanceof UsageError || error instanceof JpayValidationError) return { kind: 'usage', exitCode: EXIT_USAGE };
-  if (error instanceof TransactionOutcomeUnknown) return { kind: 'unknown', exitCode: EXIT_UNKNOWN };
-  if (error instanceof JpayStatusError) return { kind: 'failed', exitCode: EXIT_DECLINED };
+  if (error instanceof UsageError || error instanceof JpayValidationError) return verdictOf('usage');
+  if (error instanceof TransactionOutcomeUnknown) return verdictOf('unknown');
+  if (error instanceof JpayStatusError) return verdictOf('failed');
   // Cancelled before anything was sent: known, nothing happened.
-  if (error instanceof JpayAbortError) {
-    return { kind: invocation?.command === 'transaction' ? 'cancelled' : 'failed', exitCode: EXIT_DECLINED };
-  }
+  if (error instanceof JpayAbortError) return verdictOf(invocation?.command === 'transaction' ? 'cancelled' : 'failed');
   // Refused or timed out while connecting: known, nothing was sent. Anything else during a
   // transaction is treated as unknown: the card may have been charged.
   const notSent =
     error instanceof JpayConnectionError || error instanceof RecoveryPendingError || error instanceof JournalError || (error instanceof JpayTimeoutError && error.phase === 'connect');
-  if (invocation?.command === 'transaction' && !notSent) return { kind: 'unknown', exitCode: EXIT_UNKNOWN };
-  return { kind: 'error', exitCode: EXIT_UNKNOWN };
+  return verdictOf(invocation?.command === 'transaction' && !notSent ? 'unknown' : 'error');
 }

@@ -3,27 +3,17 @@
 // Card data never appears: dex tag values are not printed, MIFARE payloads neither.
 
 import { describeDisplay } from '../../protocol/display';
-import type {
-  CardMessage,
-  DexMessage,
-  DisplayMessage,
-  QrCodeMessage,
-  ResetKeepAliveMessage,
-} from '../../protocol/types';
+import type { KeepaliveInfo } from '../../client';
+import type { CardMessage, DexMessage, DisplayMessage, QrCodeMessage } from '../../protocol/types';
 import { formatMinor } from './amount';
 
 export type LineWriter = (line: string) => void;
 
 export class Progress {
-  #keepalives = 0;
   readonly #write: LineWriter;
 
   constructor(write: LineWriter) {
     this.#write = write;
-  }
-
-  get keepalives(): number {
-    return this.#keepalives;
   }
 
   display(msg: DisplayMessage): void {
@@ -38,14 +28,10 @@ export class Progress {
     this.#write(msg.show ? `[qr] scan to pay: ${msg.url ?? '(no URL)'}` : '[qr] hidden');
   }
 
-  keepalive(cancelling: boolean): void {
-    this.#keepalives += 1;
-    this.#write(`[keepalive] ${this.#keepalives}${cancelling ? ' (answering: cancelled)' : ''}`);
-  }
-
-  resetKeepAlive(msg: ResetKeepAliveMessage): void {
-    this.#keepalives += 1;
-    this.#write(`[runreset] activator ${msg.activatorConnected ? 'connected' : 'not connected yet'}`);
+  /** A keepalive tick (the client counts them), or during runreset whether the activator has connected. */
+  keepalive(info: KeepaliveInfo): void {
+    if (info.command === 'runreset') this.#write(`[runreset] activator ${info.activatorConnected === true ? 'connected' : 'not connected yet'}`);
+    else this.#write(`[keepalive] ${info.count}${info.cancelling ? ' (answering: cancelled)' : ''}`);
   }
 
   dex(msg: DexMessage): void {

@@ -197,12 +197,12 @@ async function execute(io: LoyaltyCardIo, layout: LoyaltyLayout, plan: LoyaltyPl
   return { status: 'uncertain', verified: false, writes: done, error };
 }
 
-/** An outcome with nothing applied (the fields a caller fills in come on top). */
+/** An outcome with nothing applied (the fields a caller fills in come on top); `committed` and `uncertain` follow the status. */
 export function emptyOutcome(status: LoyaltyOutcomeStatus, card: LoyaltyOutcome['card'], error?: LoyaltyError): LoyaltyOutcome {
   const outcome: LoyaltyOutcome = {
     status,
-    committed: false,
-    uncertain: false,
+    committed: status === 'committed',
+    uncertain: status === 'uncertain',
     card,
     pointsEarned: 0,
     pointsRedeemed: 0,
@@ -236,27 +236,6 @@ function ledgerUnavailable(): LoyaltyError {
   return new LoyaltyError('ledger-unavailable', 'ledger', 'the ledger cannot record anything (a failed write or sync): no card is written until it is reopened');
 }
 
-/** The ledger's verdict as an outcome that stops the card session, or undefined (go on). */
-function ledgerRefusal(verdict: LedgerVerdict, card: OkCard, op: NormalizedOperation): LoyaltyOutcome | undefined {
-  const report: LedgerReport = { status: verdict.status, recorded: false };
-  if (!verdict.accept) {
-    if (verdict.status === 'rollback') {
-      report.reason = verdict.reason;
-      report.known = cardRecordOf(verdict.entry);
-      const known = verdict.entry.counter;
-      const what = verdict.reason === 'version-1' ? 'a version 1 state, from before its upgrade' : verdict.reason === 'forked' ? `another state for transaction ${known}` : `transaction ${card.state.counter}, older than ${known}`;
-      return { ...emptyOutcome('rollback', 'ok', new LoyaltyError('rollback', 'card', `the card holds ${what} that the ledger knows; nothing was written`)), ledger: report };
-    }
-    report.reason = verdict.reason;
-    return { ...emptyOutcome('refused', 'ok', new LoyaltyError('unknown-card', 'card', 'the ledger has never seen this card and the program refuses unknown cards')), ledger: report };
-  }
-  if (verdict.allowance !== undefined && op.debit - op.credit > verdict.allowance) {
-    const error = new LoyaltyError('unknown-card-limit', 'debit', `an unconfirmed card may spend ${verdict.allowance} more here (asked ${op.debit - op.credit})`);
-    return { ...emptyOutcome('refused', 'ok', error), ledger: report };
-  }
-  return undefined;
-}
-
 /**
  * The ledger on a card about to be operated (`op`): a refusal (rollback, unknown card, over
  * the limit, ledger unavailable) as an outcome with nothing written, or what to report.
@@ -266,8 +245,23 @@ export function checkLedger(ledger: CardSessionLedger, card: OkCard, op: Normali
   if (card.uid === undefined) return {};
   if (!ledger.writable) return { refusal: emptyOutcome('refused', 'ok', ledgerUnavailable()) };
   const verdict = ledger.judge(card.uid, cardRecordOf(card.state), card.format.version);
-  const refusal = ledgerRefusal(verdict, card, op);
-  return refusal !== undefined ? { refusal } : { report: { status: verdict.status, recorded: false } };
+  const report: LedgerReport = { status: verdict.status, recorded: false };
+  const refuse = (status: LoyaltyOutcomeStatus, error: LoyaltyError): { refusal: LoyaltyOutcome } => ({ refusal: { ...emptyOutcome(status, 'ok', error), ledger: report } });
+  if (verdict.status === 'rollback') {
+    report.reason = verdict.reason;
+    report.known = cardRecordOf(verdict.entry);
+    const known = verdict.entry.counter;
+    const what = verdict.reason === 'version-1' ? 'a version 1 state, from before its upgrade' : verdict.reason === 'forked' ? `another state for transaction ${known}` : `transaction ${card.state.counter}, older than ${known}`;
+    return refuse('rollback', new LoyaltyError('rollback', 'card', `the card holds ${what} that the ledger knows; nothing was written`));
+  }
+  if (!verdict.accept) {
+    report.reason = verdict.reason;
+    return refuse('refused', new LoyaltyError('unknown-card', 'card', 'the ledger has never seen this card and the program refuses unknown cards'));
+  }
+  if (verdict.allowance !== undefined && op.debit - op.credit > verdict.allowance) {
+    return refuse('refused', new LoyaltyError('unknown-card-limit', 'debit', `an unconfirmed card may spend ${verdict.allowance} more here (asked ${op.debit - op.credit})`));
+  }
+  return { report };
 }
 
 /** Records the card's new state; a failure is reported, never thrown (the card is written). */
@@ -342,7 +336,6 @@ export async function runLoyaltyCardSession(
     }
     const outcome: LoyaltyOutcome = {
       ...withState(emptyOutcome('committed', 'ok')),
-      committed: true,
       after: before,
       intended: before,
       repaired: repair.length > 0,
@@ -366,7 +359,6 @@ export async function runLoyaltyCardSession(
   if (run.status === 'committed') {
     const committed: LoyaltyOutcome = {
       ...outcome,
-      committed: true,
       after: plan.after,
       pointsEarned: op.earnPoints,
       pointsRedeemed: op.redeemPoints,
@@ -376,7 +368,7 @@ export async function runLoyaltyCardSession(
     return recorded(committed, plan.after, { spent: op.debit - op.credit });
   }
   if (run.status === 'not-committed') return withLedger({ ...outcome, after: before });
-  return withLedger({ ...outcome, uncertain: true });
+  return withLedger(outcome);
 }
 
 /** Issuance (format a blank card) as a card session: read, refuse anything not blank, write, verify. */
@@ -411,11 +403,11 @@ export async function runLoyaltyIssue(
     writes: run.writes,
   };
   if (run.status === 'committed') {
-    const committed = { ...outcome, committed: true, after: plan.after, pointsEarned: plan.after.points ?? 0, credited: plan.after.balance ?? 0 };
+    const committed = { ...outcome, after: plan.after, pointsEarned: plan.after.points ?? 0, credited: plan.after.balance ?? 0 };
     if (!useLedger) return committed;
     return { ...committed, ledger: await recordInLedger(ledger, card.uid as string, plan.after, { status: 'unknown', recorded: false }, { issued: true, owed: null }) };
   }
-  return { ...outcome, uncertain: run.status === 'uncertain' };
+  return outcome;
 }
 
 /**

@@ -73,11 +73,6 @@ export type DecodedCard =
   | { kind: 'tampered'; needsRepair: false; reason: TamperReason; detail: string; header: Header; uid: string }
   | OkCard;
 
-/** Counter distance of a slot one transaction behind the other: (g - (g + 1)) mod m. */
-function isOneBehind(distance: number, modulo: number): boolean {
-  return distance === modulo - 1;
-}
-
 function isZero(block: Buffer): boolean {
   return block.every((byte) => byte === 0);
 }
@@ -140,17 +135,13 @@ function checkHeader(layout: LoyaltyLayout, read: Read, interrupted: boolean): E
 }
 
 /** The two slots as one card (both versions): which slot is committed, or why none can be. */
-function judgeSlots(
-  a: SlotRecord | undefined,
-  b: SlotRecord | undefined,
-  modulo: number,
-  same: (x: SlotRecord, y: SlotRecord) => boolean,
-): { current: 0 | 1; needsRepair: boolean; detail: string } | 'none' | 'conflict' {
+function judgeSlots(a: SlotRecord | undefined, b: SlotRecord | undefined, modulo: number): { current: 0 | 1; needsRepair: boolean; detail: string } | 'none' | 'conflict' {
   if (a === undefined && b === undefined) return 'none';
   if (a !== undefined && b !== undefined) {
     const distance = counterDistance(a.counter, b.counter, modulo);
-    if (distance === 0 && same(a, b)) return { current: 0, needsRepair: false, detail: 'both copies agree' };
-    if (distance === 1 || isOneBehind(distance, modulo)) {
+    if (distance === 0 && sameRecord(a, b)) return { current: 0, needsRepair: false, detail: 'both copies agree' };
+    // modulo - 1 = (g - (g + 1)) mod m: b is one transaction behind a.
+    if (distance === 1 || distance === modulo - 1) {
       return { current: distance === 1 ? 1 : 0, needsRepair: true, detail: 'the backup copy is one transaction behind' };
     }
     return 'conflict';
@@ -166,7 +157,7 @@ function decodeV1(layout: LoyaltyLayout, read: Read): DecodedCard {
   const checked = checkHeader(layout, read, interrupted);
   if ('kind' in checked) return checked;
   const { header } = checked;
-  const judged = judgeSlots(a.valid ? a.record : undefined, b.valid ? b.record : undefined, layout.counterModulo, sameRecord);
+  const judged = judgeSlots(a.valid ? a.record : undefined, b.valid ? b.record : undefined, layout.counterModulo);
   if (judged === 'none') {
     return interrupted
       ? { kind: 'corrupted', needsRepair: false, reason: 'issuance-interrupted', detail: 'no record was ever committed', header }
@@ -212,7 +203,7 @@ function isFramed(blocks: readonly Buffer[]): boolean {
  */
 function judgeV2(layout: LoyaltyLayout, v2: readonly (V2Record | undefined)[], legacy: readonly (SlotRecord | undefined)[]): ReturnType<typeof judgeSlots> {
   const [a, b] = v2;
-  if (a !== undefined && b !== undefined) return judgeSlots(a, b, layout.counterModulo, sameRecord);
+  if (a !== undefined && b !== undefined) return judgeSlots(a, b, layout.counterModulo);
   const i = a !== undefined ? 0 : 1;
   const record = v2[i] as V2Record;
   const old = legacy[1 - i];
@@ -263,7 +254,7 @@ function decodeV2(layout: LoyaltyLayout, read: Read): DecodedCard {
     if (!layout.upgradeV1) {
       return { kind: 'foreign', needsRepair: false, reason: 'unsupported-version', detail: 'layout version 1 (upgrading is off)', programId: header.programId, uid };
     }
-    const judged = judgeSlots(legacy[0], legacy[1], 256, sameRecord);
+    const judged = judgeSlots(legacy[0], legacy[1], 256);
     if (judged === 'conflict') return { kind: 'corrupted', needsRepair: false, reason: 'conflicting-records', detail: 'the two version 1 copies disagree', header, uid };
     if (judged !== 'none') {
       const record = legacy[judged.current] as SlotRecord;

@@ -17,7 +17,7 @@ import { LoyaltyError } from './errors';
 import { canonicalHeader, encodeHeader } from './header';
 import { type LoyaltyLayout, MAX_MEMBER_ID, type Purse } from './layout';
 import { type PlannedWrite, type SlotRecord, encodeSlot } from './record';
-import { type CardBinding, encodeSlotV2 } from './record-v2';
+import { type CardBinding, encodeSlotV2, keyring } from './record-v2';
 
 /** upgrade: the version 2 header, written once both slots are version 2. */
 export type WritePhase = 'issue' | 'repair' | 'commit' | 'backup' | 'upgrade';
@@ -99,10 +99,6 @@ export function normalizeOperation(layout: LoyaltyLayout, op: LoyaltyOperation):
   return normalized;
 }
 
-function isNoOperation(op: NormalizedOperation): boolean {
-  return op.earnPoints === 0 && op.redeemPoints === 0 && op.debit === 0 && op.credit === 0;
-}
-
 /** Throws the rule a non-`ok` card breaks; returns the card otherwise. */
 export function requireOkCard(layout: LoyaltyLayout, card: DecodedCard): OkCard {
   switch (card.kind) {
@@ -129,11 +125,6 @@ function recordOf(state: LoyaltyState): SlotRecord {
   return { counter: state.counter, points: state.points, balance: state.balance };
 }
 
-function keysOf(layout: LoyaltyLayout): NonNullable<LoyaltyLayout['keys']> {
-  if (layout.keys === undefined) throw new Error('layout version 2 without keys');
-  return layout.keys;
-}
-
 /** What binds a version 2 slot to its card; undefined for version 1. */
 function bindingOf(layout: LoyaltyLayout, uid: string | undefined, header: Buffer): CardBinding | undefined {
   if (layout.version === 1) return undefined;
@@ -148,7 +139,7 @@ function cardBinding(layout: LoyaltyLayout, card: OkCard): CardBinding | undefin
 /** A slot's blocks in the layout's format; version 2 under `keyId` (default: the current key). */
 function slotWrites(layout: LoyaltyLayout, binding: CardBinding | undefined, slot: 0 | 1, record: SlotRecord, phase: WritePhase, keyId?: number): LoyaltyWrite[] {
   const writes: PlannedWrite[] =
-    binding === undefined ? encodeSlot(layout, slot, record) : encodeSlotV2(layout, binding, slot, { ...record, keyId: keyId ?? keysOf(layout).currentId });
+    binding === undefined ? encodeSlot(layout, slot, record) : encodeSlotV2(layout, binding, slot, { ...record, keyId: keyId ?? keyring(layout).currentId });
   return writes.map((w) => ({ ...w, phase }));
 }
 
@@ -198,7 +189,8 @@ export function planOperation(layout: LoyaltyLayout, card: DecodedCard, operatio
   const op = normalizeOperation(layout, operation);
   const ok = requireOkCard(layout, card);
   const before = ok.state;
-  if (isNoOperation(op)) return { writes: [], commitIndex: -1, before, after: before };
+  // Nothing to earn, redeem, debit or credit: an inquiry.
+  if (Object.values(op).every((amount) => amount === 0)) return { writes: [], commitIndex: -1, before, after: before };
 
   const after: LoyaltyState = { ...before, counter: (before.counter + 1) % layout.counterModulo };
   const points = applyPurse(before.points, op.earnPoints, op.redeemPoints, layout.maxPoints, 'points');

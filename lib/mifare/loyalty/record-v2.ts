@@ -57,7 +57,8 @@ function macInput(layout: LoyaltyLayout, binding: CardBinding, slot: 0 | 1, bloc
   return Buffer.concat([DOMAIN, fixed, binding.uid, binding.header, values]);
 }
 
-function keyring(layout: LoyaltyLayout): LoyaltyKeyring {
+/** The layout's keys (a version 2 layout always has them). */
+export function keyring(layout: LoyaltyLayout): LoyaltyKeyring {
   if (layout.keys === undefined) throw new Error('a version 2 slot needs the layout keys');
   return layout.keys;
 }

@@ -27,11 +27,10 @@ describe('cli redaction and progress', () => {
     const p = new Progress((l) => lines.push(l));
     p.qrCode({ show: true, url: 'https://qr.nspk.ru/AD10006M8KH' });
     p.qrCode({ show: false });
-    p.keepalive(false);
-    p.keepalive(true);
-    p.resetKeepAlive({ activatorConnected: false });
+    p.keepalive({ command: 'transaction', count: 1, cancelling: false });
+    p.keepalive({ command: 'transaction', count: 2, cancelling: true });
+    p.keepalive({ command: 'runreset', count: 3, cancelling: false, activatorConnected: false });
     p.dex({ kernelTags: [{ name: '5A', value: '4000000000000002' }] });
-    assert.equal(p.keepalives, 3);
     assert.deepEqual(lines.slice(0, 5), [
       '[qr] scan to pay: https://qr.nspk.ru/AD10006M8KH',
       '[qr] hidden',

@@ -6,7 +6,6 @@ import {
   blockFromHex,
   blockToBase64,
   blockToHex,
-  emptyBlock,
 } from '../../../lib/mifare/block';
 
 const SAMPLE = Buffer.from('00112233445566778899AABBCCDDEEFF', 'hex');
@@ -20,11 +19,6 @@ describe('mifare/block', () => {
         (e: unknown) => e instanceof JpayValidationError && e.field === 'payload',
       );
     }
-  });
-
-  it('makes a zero block', () => {
-    assert.deepEqual(emptyBlock(), Buffer.alloc(16));
-    assert.notEqual(emptyBlock(), emptyBlock());
   });
 
   it('round-trips hex (upper-case out, either case in)', () => {

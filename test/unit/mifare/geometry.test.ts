@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { JpayValidationError } from '../../../lib/errors';
 import {
   BLOCK_SIZE,
-  accessGroupOf,
   blockCount,
   blocksInSector,
   dataBlocksOfSector,
@@ -72,12 +71,6 @@ describe('mifare/geometry', () => {
     assert.deepEqual(dataBlocksOfSector(39, '4k'), Array.from({ length: 15 }, (_, i) => 240 + i));
     assert.equal(isManufacturerBlock(0), true);
     assert.equal(isManufacturerBlock(1), false);
-  });
-
-  it('groups blocks for access conditions (5 blocks per group in big sectors)', () => {
-    assert.deepEqual([4, 5, 6, 7].map((b) => accessGroupOf(b, '1k')), [0, 1, 2, 3]);
-    const groups = Array.from({ length: 16 }, (_, i) => accessGroupOf(240 + i, '4k'));
-    assert.deepEqual(groups, [0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 3]);
   });
 
   it('refuses blocks and sectors out of range for the kind', () => {

@@ -6,7 +6,6 @@ import {
   dateTimeFromWire,
   dateTimeToWire,
   decodeApplicationName,
-  expiryYYMMDDToIso,
   signedAmountFromWire,
   signedAmountToWire,
 } from '../../../lib/protocol/values';
@@ -131,13 +130,6 @@ describe('protocol/values', () => {
       assert.equal(dateTimeFromWire(dateTimeToWire(new Date(2031, 11, 31, 23, 59, 58))), '2031-12-31T23:59:58');
       throwsNaming(() => dateTimeToWire(new Date(Number.NaN)), 'datetime');
       throwsNaming(() => dateTimeToWire(new Date(1999, 11, 31), 'time'), 'time');
-    });
-
-    it('converts the card expiry YYMMDD', () => {
-      assert.equal(expiryYYMMDDToIso('200331'), '2020-03-31');
-      assert.equal(expiryYYMMDDToIso('211231'), '2021-12-31');
-      throwsNaming(() => expiryYYMMDDToIso('200431'), 'aed');
-      throwsNaming(() => expiryYYMMDDToIso('2003', 'expiry'), 'expiry');
     });
   });
 
