@@ -16,7 +16,7 @@ import type { CommandName } from '../protocol/types';
 import { EFFECT_COMMANDS, dispatch } from './commands';
 import { statusPacket, type Answer, type CommandContext } from './context';
 import { MessageDispatch } from './message-dispatch';
-import { AnswerTimeout, CancelledByClient, ClientGone, CommandAbort, DropConnection } from './errors';
+import { ClientGone, CommandAbort, DropConnection } from './errors';
 import { CommandFaults } from './faults';
 import { RESPONSE_FAULTS } from './outcome';
 import type { Terminal } from './terminal';
@@ -139,8 +139,6 @@ export class Connection {
       result = await dispatch(ctx, parsed.request);
     } catch (error) {
       if (error instanceof CommandAbort) result = { status: error.status, errors: error.errors };
-      else if (error instanceof CancelledByClient) result = { status: 'cancelled' };
-      else if (error instanceof AnswerTimeout) result = { status: 'timeout', errors: [error.message] };
       else if (error instanceof DropConnection) {
         this.destroy();
         return;

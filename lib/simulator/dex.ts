@@ -12,7 +12,7 @@ import { validateTagValue } from '../protocol/emv-tags';
 import type { EmvTagValue, TransactionType } from '../protocol/types';
 import type { TestCard } from './cards';
 import type { CommandContext } from './context';
-import { CancelledByClient, CommandAbort } from './errors';
+import { CommandAbort } from './errors';
 import type { CardData } from './log';
 
 export interface DexState {
@@ -63,7 +63,7 @@ export function encodeTlv(tags: readonly EmvTagValue[]): string {
 export async function runDex(ctx: CommandContext, card: TestCard, type: TransactionType, state: DexState): Promise<string | undefined> {
   const answer = await ctx.messages.ask({ name: 'dex', message: { kernelTags: kernelTags(ctx, card, type, state) } });
   const status = packetStatus(answer)?.trim().toLowerCase();
-  if (status === 'cancelled') throw new CancelledByClient();
+  if (status === 'cancelled') throw new CommandAbort('cancelled');
   if (status !== 'ok') return undefined;
   let tags: EmvTagValue[];
   try {

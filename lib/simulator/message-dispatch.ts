@@ -8,7 +8,7 @@ import { PacketSocket, ReceiveTimeoutError } from '../codec/packet-socket';
 import { JpayProtocolError } from '../errors';
 import { messageToPacket } from '../protocol';
 import type { TerminalMessage } from '../protocol/types';
-import { AnswerTimeout, CancelledByClient, ClientGone, CommandAbort } from './errors';
+import { ClientGone, CommandAbort } from './errors';
 
 export interface MessageTiming {
   answerTimeoutMs: number;
@@ -62,7 +62,7 @@ export class MessageDispatch {
     try {
       answer = await this.socket.receive(timeoutMs);
     } catch (error) {
-      if (error instanceof ReceiveTimeoutError) throw new AnswerTimeout(`no answer to <${plain.name}> within ${timeoutMs} ms`, timeoutMs);
+      if (error instanceof ReceiveTimeoutError) throw new CommandAbort('timeout', [`no answer to <${plain.name}> within ${timeoutMs} ms`]);
       if (error instanceof JpayProtocolError && error.code === 'bad-xml') {
         throw new CommandAbort('formaterror', [`answer to <${plain.name}> is not valid XML`]);
       }
@@ -86,7 +86,7 @@ export class MessageDispatch {
   async keepalive(): Promise<void> {
     this.keepalives += 1;
     const answer = await this.ask({ name: 'keepalive' });
-    if (packetStatus(answer)?.toLowerCase() === 'cancelled') throw new CancelledByClient();
+    if (packetStatus(answer)?.toLowerCase() === 'cancelled') throw new CommandAbort('cancelled');
   }
 
   /** Sends a message whose answer only has to arrive (display, displayqrcode). */
