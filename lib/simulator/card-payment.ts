@@ -12,10 +12,8 @@ import { CommandAbort } from './errors';
 import { failInPhase, hostExchange, show } from './host';
 import type { EntryMode, Operation } from './log';
 import { mifareReceipt, runMifareSession } from './mifare-session';
-import { finalDisplay } from './display-script';
 import { isOfflineDecline, type OutcomeSpec } from './outcome';
-import { receiptAnswer } from './receipts';
-import { cardData, commitRecord, newRecord } from './records';
+import { cardData, recordAndAnswer } from './records';
 import { completeSbpPayment, hideQr, newQr, showQr, type SbpQr } from './sbp';
 
 /** The error-stack line of a transaction a MIFARE `close` without a receipt ended. */
@@ -135,21 +133,22 @@ export async function processCard(
   } else if (outcome?.display) {
     await show(ctx, outcome.display);
   }
-  const record = newRecord(ctx, {
-    kind: 'card',
-    operation: req.operation,
-    approved,
-    amount: state.amount,
-    amountOther: state.amountOther,
-    currency: state.currency,
-    entry,
-    card: state.card,
-    declineReason: decline,
-    respCode: outcome?.respCode,
-    respCodeDescription: outcome?.respCodeDescription,
-    dexRecord,
-  });
-  await commitRecord(ctx, record);
-  await show(ctx, finalDisplay(approved, state.card.cvm === 'signature'), { amount: record.amount, currency: record.currency });
-  return receiptAnswer(t, record, ctx.messages.encrypted ? card.pan : undefined);
+  return recordAndAnswer(
+    ctx,
+    {
+      kind: 'card',
+      operation: req.operation,
+      approved,
+      amount: state.amount,
+      amountOther: state.amountOther,
+      currency: state.currency,
+      entry,
+      card: state.card,
+      declineReason: decline,
+      respCode: outcome?.respCode,
+      respCodeDescription: outcome?.respCodeDescription,
+      dexRecord,
+    },
+    { signature: state.card.cvm === 'signature', pan: card.pan },
+  );
 }

@@ -47,9 +47,3 @@ export function display(code: string, options: DisplayOptions): TerminalMessage 
   };
   return { name: 'display', message };
 }
-
-/** The final message of a card transaction: approved (03, or 1A with signature) / declined (07). */
-export function finalDisplay(approved: boolean, signature: boolean): string {
-  if (!approved) return '07';
-  return signature ? '1A' : '03';
-}

@@ -1,7 +1,5 @@
 /** Log record → the `receipt` of a transaction response (§8.9, §8.10). */
-import { Secret } from '../protocol/secret';
 import type { ReceiptToWrite } from '../protocol/types';
-import type { Answer } from './context';
 import type { LogRecord, Operation, ReceiptType } from './log';
 import type { Terminal } from './terminal';
 
@@ -67,11 +65,4 @@ export function recordToReceipt(t: Terminal, r: LogRecord): ReceiptToWrite {
   base.bankName = cfg.bankName;
   if (r.dexRecord) base.record = r.dexRecord;
   return base;
-}
-
-/** The transaction's answer with the record's receipt; plain-text-pan only when the caller passes it (encrypted sessions). */
-export function receiptAnswer(t: Terminal, r: LogRecord, plainTextPan?: string): Answer<'transaction'> {
-  const answer: Answer<'transaction'> = { status: 'ok', receipt: recordToReceipt(t, r) };
-  if (plainTextPan !== undefined) answer.plainTextPan = new Secret(plainTextPan);
-  return answer;
 }

@@ -8,15 +8,13 @@ import { cardForManualPan, type TestCard } from './cards';
 import { cardPayment, manualPan, processCard, type CardRequestInfo } from './card-payment';
 import type { Answer, CommandContext } from './context';
 import { CommandAbort } from './errors';
-import { failInPhase, hostExchange, show } from './host';
+import { failInPhase, hostExchange } from './host';
 import type { Operation } from './log';
 import { magicOutcome } from './magic';
 import type { OutcomeSpec } from './outcome';
-import { receiptAnswer } from './receipts';
-import { commitRecord, newRecord } from './records';
+import { recordAndAnswer } from './records';
 import { voidTransaction } from './reversal';
 import { sbpRefund } from './sbp';
-import { finalDisplay } from './display-script';
 
 function operationOf(type: RequestParams['transaction']['type']): Operation {
   return type === 'purchase-with-cashback' ? 'purchase-with-cashback' : type === 'refund' ? 'refund' : 'purchase';
@@ -84,7 +82,7 @@ async function forcedRefund(
   await failInPhase(ctx, outcome, 'card');
   const path = await hostExchange(ctx, outcome);
   const approved = outcome?.declineReason === undefined && path === 'online';
-  const record = newRecord(ctx, {
+  return recordAndAnswer(ctx, {
     kind: 'card',
     operation: 'refund',
     approved,
@@ -95,7 +93,4 @@ async function forcedRefund(
     declineReason: outcome?.declineReason,
     respCode: outcome?.respCode,
   });
-  await commitRecord(ctx, record);
-  await show(ctx, finalDisplay(approved, false), { amount: req.amount, currency: req.currency });
-  return receiptAnswer(t, record);
 }
