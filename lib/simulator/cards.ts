@@ -69,6 +69,14 @@ export const TEST_CARDS: readonly TestCard[] = [
 
 export const DEFAULT_CARD_ID = 'visa';
 
+/** The scheme of a PAN by its BIN, first match (an unknown BIN is taken as Visa). */
+const BIN_SCHEMES: [RegExp, typeof VISA][] = [
+  [/^220[0-4]/, MIR],
+  [/^4/, VISA],
+  [/^(5[1-5]|2[2-7])/, MC],
+  [/^62/, UNIONPAY],
+];
+
 /** Luhn check digit validation. */
 export function isLuhnValid(pan: string): boolean {
   if (!/^\d{12,19}$/.test(pan)) return false;
@@ -88,15 +96,7 @@ export function isLuhnValid(pan: string): boolean {
 export function cardForManualPan(pan: string, expiry: string, cards: readonly TestCard[]): TestCard {
   const known = cards.find((c) => c.pan === pan);
   if (known) return { ...known, expiry, cvm: 'no' };
-  const scheme = /^220[0-4]/.test(pan)
-    ? MIR
-    : pan.startsWith('4')
-      ? VISA
-      : /^(5[1-5]|2[2-7])/.test(pan)
-        ? MC
-        : /^62/.test(pan)
-          ? UNIONPAY
-          : VISA;
+  const scheme = BIN_SCHEMES.find(([bin]) => bin.test(pan))?.[1] ?? VISA;
   return { id: 'manual', pan, expiry, ...scheme, cvm: 'no', description: 'manually entered card' };
 }
 

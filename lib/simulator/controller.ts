@@ -4,6 +4,7 @@
  * the field, the SBP agent, the log, a reset to the state of a fresh start.
  */
 import { VirtualMifareCard } from '../mifare/virtual-card';
+import { definedOnly } from '../defined';
 import { JpayValidationError } from '../errors';
 import type { TestCard } from './cards';
 import type { SimulatorEvent } from './events';
@@ -29,11 +30,7 @@ export function decodeImage(text: string): Buffer {
 }
 
 export async function makeMifareCard(config: MifareCardConfig): Promise<VirtualMifareCard> {
-  const options = {
-    ...(config.uid !== undefined ? { uid: config.uid } : {}),
-    ...(config.allowTrailerWrites !== undefined ? { allowTrailerWrites: config.allowTrailerWrites } : {}),
-    ...(config.authBlock !== undefined ? { authBlock: config.authBlock } : {}),
-  };
+  const options = definedOnly({ uid: config.uid, allowTrailerWrites: config.allowTrailerWrites, authBlock: config.authBlock });
   let card: VirtualMifareCard;
   if (config.imageFile !== undefined) card = await VirtualMifareCard.loadFrom(config.imageFile, options);
   else if (config.image !== undefined) card = VirtualMifareCard.fromImage(decodeImage(config.image), options);

@@ -2,26 +2,15 @@
 import { displayMessage, pickLanguage } from '../protocol/display';
 import type { DisplayMessage, TerminalMessage } from '../protocol/types';
 
-/** Kernel UI status (Book C-2 A.1.194) that goes with each display code. */
-const UI_STATUS: Readonly<Record<string, string>> = {
-  '15': '02',
-  '16': '03',
-  '17': '04',
-  '03': '04',
-  '1A': '04',
-  '07': '04',
-  '0F': '05',
-  '06': '05',
-  '13': '05',
-  '18': '05',
-  '11': '05',
-  '0C': '05',
-  '1E': '01',
-  D1: '03',
-  D2: '03',
-  D3: '05',
-  D4: '03',
+/** The display codes of each kernel UI status (Book C-2 A.1.194); a code not listed goes with 03. */
+const DISPLAYS_BY_UI_STATUS: Readonly<Record<string, readonly string[]>> = {
+  '01': ['1E'],
+  '02': ['15'],
+  '03': ['16', 'D1', 'D2', 'D4'],
+  '04': ['17', '03', '1A', '07'],
+  '05': ['0F', '06', '13', '18', '11', '0C', 'D3'],
 };
+const UI_STATUS = new Map(Object.entries(DISPLAYS_BY_UI_STATUS).flatMap(([status, codes]) => codes.map((code) => [code, status] as const)));
 
 export interface DisplayOptions {
   /** ISO-639 pairs (`ruen`). */
@@ -38,7 +27,7 @@ export function display(code: string, options: DisplayOptions): TerminalMessage 
     code,
     language: options.language,
     text: displayMessage(code, lang) ?? '',
-    uiStatus: UI_STATUS[code] ?? '03',
+    uiStatus: UI_STATUS.get(code) ?? '03',
     // hold-time is in units of 100 ms (Book C-2), six digits.
     holdTime: String(Math.round((options.holdTimeMs ?? 0) / 100)).padStart(6, '0'),
     valueQualifier: options.amount === undefined ? '00' : '10',

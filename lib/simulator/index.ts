@@ -115,9 +115,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   return handle;
 }
 
-export { DEFAULT_ACTIVATOR_PORT, DEFAULT_PASSWORD, DEFAULT_PORT } from './options';
-export type { Scenario, SimulatorOptions, FaultSpec, SbpOutcome, MifareCardConfig, MifareCloseMode } from './options';
-export { MIFARE_CLOSE_MODES, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_RESPONSE_FRAME_SIZE } from './options';
+export { DEFAULT_ACTIVATOR_PORT, DEFAULT_PASSWORD, DEFAULT_PORT, DEFAULT_MAX_RESPONSE_FRAME_SIZE } from './options';
+export type { Scenario, SimulatorOptions, FaultSpec, SbpOutcome, MifareCardConfig } from './options';
 export type { OutcomeSpec, DeclineReason, FaultKind, Cvm } from './outcome';
 export { DECLINE_REASONS, FAULT_KINDS } from './outcome';
 export { TEST_CARDS, type TestCard } from './cards';

@@ -25,19 +25,20 @@ const JOURNAL_LIMIT = 500;
 
 export class Terminal extends EventEmitter<{ event: [SimulatorEvent] }> {
   readonly faults = new FaultQueue();
-  cards: TestCard[];
-  parameters: TerminalParameters;
+  readonly cards: TestCard[];
+  // The control state below is set by resetControl() (from the constructor too).
+  parameters!: TerminalParameters;
   token: string | undefined;
   sessionKey: Buffer | undefined;
-  hostReachable: boolean;
-  autoPresent: boolean;
+  hostReachable!: boolean;
+  autoPresent!: boolean;
   readonly outcomes: OutcomeSpec[] = [];
   readonly presentedCards: TestCard[] = [];
   readonly sbpOutcomes: SbpOutcome[] = [];
   nextCard: TestCard | undefined;
   mifare: VirtualMifareCard | undefined;
   /** What a MIFARE `close` without a receipt does (the scenario's, changeable at run time). */
-  mifareCloseWithoutReceipt: MifareCloseMode;
+  mifareCloseWithoutReceipt!: MifareCloseMode;
   hostKeys = new Map<string, Buffer>();
   masterKeys = { pin: newKey(), mac: newKey() };
   /** The command holding the terminal (transaction, settlement, clear, runreset). */
@@ -55,13 +56,8 @@ export class Terminal extends EventEmitter<{ event: [SimulatorEvent] }> {
   ) {
     super();
     this.cards = mergeCards(config.cards);
-    this.parameters = { ...config.terminal.parameters };
-    this.hostReachable = config.hostReachable;
-    this.autoPresent = config.autoPresent;
-    this.mifareCloseWithoutReceipt = config.mifare.closeWithoutReceipt;
-    this.outcomes.push(...config.outcomes);
-    for (const fault of config.faults) this.faults.add(fault);
     this.initialSettlement = { ...config.settlement };
+    this.resetControl();
   }
 
   now(): Date {
