@@ -11,7 +11,8 @@
  * file that is neither, or has a damaged record, is refused and left as it is.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Cvm, DeclineReason } from './outcome';
+import type { TestCard } from './cards';
+import type { DeclineReason } from './outcome';
 import type { SbpCftBlock } from '../protocol/types';
 import { JpayError } from '../errors';
 import { DurableLogError } from '../durable/errors';
@@ -23,21 +24,13 @@ export type Operation = 'purchase' | 'refund' | 'purchase-with-cashback' | 'purc
 export type ReceiptType = 'purchase' | 'refund' | 'purchasereversal' | 'refundreversal';
 export type EntryMode = 'contactless' | 'manual' | 'forced' | 'cardless' | 'sbp';
 
-export interface CardData {
+/** The card as the log keeps it: the test card's application data, the PAN masked as printed (`************1111`). */
+export type CardData = Pick<TestCard, 'aid' | 'appname' | 'alabel' | 'apname' | 'ictId' | 'rid' | 'scheme' | 'cvm'> & {
   /** Test card id, if it was one. */
   cardId?: string;
-  /** Masked as printed: `************1111`. */
   pan: string;
   aed: string;
-  aid: string;
-  appname: string;
-  alabel?: string;
-  apname?: string;
-  ictId?: string;
-  rid: string;
-  scheme: string;
-  cvm: Cvm;
-}
+};
 
 export interface LogRecord {
   /** Receipt number (card and SBP records are numbered separately). */
