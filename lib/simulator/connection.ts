@@ -131,7 +131,8 @@ export class Connection {
       }),
     };
     if (!EFFECT_COMMANDS.has(command) && ctx.faults.take('drop-before-record')) {
-      this.drop(ctx, 'drop-before-record');
+      t.emitEvent({ type: 'fault', kind: 'drop-before-record', command });
+      this.destroy();
       return;
     }
     let result: Answer<CommandName>;
@@ -153,11 +154,6 @@ export class Connection {
     }
     if (await this.responseFault(ctx, result, key)) return;
     await this.finish(command, result, key, started, false);
-  }
-
-  private drop(ctx: CommandContext, kind: string): void {
-    this.t.emitEvent({ type: 'fault', kind, command: ctx.command });
-    this.destroy();
   }
 
   /** Applies a response-stage fault; true when the response must not be sent normally. */

@@ -146,10 +146,7 @@ export class ControlApi {
         c.setMifareCloseWithoutReceipt(optionalString(b, 'mode') as MifareCloseMode);
         return { ok: true, mode: b.mode };
       },
-      'DELETE /mifare': () => {
-        c.takeMifareCard();
-        return { ok: true };
-      },
+      'DELETE /mifare': () => void c.takeMifareCard(),
       'POST /mifare/remove': () => {
         this.requireMifare().remove();
         return c.mifareState();

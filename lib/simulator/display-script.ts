@@ -1,6 +1,7 @@
 /** The EMV display messages a contactless terminal shows during a transaction. */
 import { displayMessage, pickLanguage } from '../protocol/display';
-import type { DisplayMessage, TerminalMessage } from '../protocol/types';
+import type { DisplayMessage } from '../protocol/types';
+import type { CommandContext } from './context';
 
 /** The display codes of each kernel UI status (Book C-2 A.1.194); a code not listed goes with 03. */
 const DISPLAYS_BY_UI_STATUS: Readonly<Record<string, readonly string[]>> = {
@@ -12,27 +13,19 @@ const DISPLAYS_BY_UI_STATUS: Readonly<Record<string, readonly string[]>> = {
 };
 const UI_STATUS = new Map(Object.entries(DISPLAYS_BY_UI_STATUS).flatMap(([status, codes]) => codes.map((code) => [code, status] as const)));
 
-export interface DisplayOptions {
-  /** ISO-639 pairs (`ruen`). */
-  language: string;
-  /** Show this amount (value-qualifier 10). */
-  amount?: number;
-  currency?: string;
-  holdTimeMs?: number;
-}
-
-export function display(code: string, options: DisplayOptions): TerminalMessage {
-  const lang = pickLanguage(options.language);
+/** Shows a display message in the terminal's language; with an amount, value-qualifier 10 shows it. */
+export async function show(ctx: CommandContext, code: string, shown?: { amount: number; currency: string }): Promise<void> {
+  const language = ctx.terminal.config.terminal.language;
   const message: DisplayMessage = {
     code,
-    language: options.language,
-    text: displayMessage(code, lang) ?? '',
+    language,
+    text: displayMessage(code, pickLanguage(language)) ?? '',
     uiStatus: UI_STATUS.get(code) ?? '03',
-    // hold-time is in units of 100 ms (Book C-2), six digits.
-    holdTime: String(Math.round((options.holdTimeMs ?? 0) / 100)).padStart(6, '0'),
-    valueQualifier: options.amount === undefined ? '00' : '10',
-    amount: options.amount ?? 0,
-    currency: options.currency,
+    // hold-time is in units of 100 ms (Book C-2), six digits; the simulator holds no message.
+    holdTime: '000000',
+    valueQualifier: shown === undefined ? '00' : '10',
+    amount: shown?.amount ?? 0,
+    currency: shown?.currency,
   };
-  return { name: 'display', message };
+  await ctx.messages.tell({ name: 'display', message });
 }

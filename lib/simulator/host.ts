@@ -1,19 +1,9 @@
 /** Talking to the (simulated) bank host: D1 connecting … D4 answer received. */
 import { describeStatus } from '../protocol/status';
 import type { CommandContext } from './context';
-import { display } from './display-script';
+import { show } from './display-script';
 import { CommandAbort } from './errors';
 import { STATUS_PATH, type OutcomeSpec, type StatusPhase } from './outcome';
-
-export interface DisplayContext {
-  amount?: number;
-  currency?: string;
-}
-
-export async function show(ctx: CommandContext, code: string, dc: DisplayContext = {}): Promise<void> {
-  const t = ctx.terminal;
-  await ctx.messages.tell(display(code, { language: t.config.terminal.language, ...dc }));
-}
 
 /** Throws the outcome's status if it belongs to `phase`, after the displays that lead to it. */
 export async function failInPhase(ctx: CommandContext, outcome: OutcomeSpec | undefined, phase: StatusPhase): Promise<void> {

@@ -5,7 +5,7 @@ import { Secret } from '../protocol/secret';
 import type { TestCard } from './cards';
 import { expiryToAed, receiptPan } from './cards';
 import type { Answer, CommandContext } from './context';
-import { show } from './host';
+import { show } from './display-script';
 import { recordToReceipt } from './receipts';
 import type { Terminal } from './terminal';
 import { DropConnection } from './errors';
