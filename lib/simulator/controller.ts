@@ -12,7 +12,7 @@ import type { QueuedFault } from './faults';
 import type { LogRecord } from './log';
 import { MAGIC_AMOUNTS } from './magic';
 import { seedRecords } from './records';
-import { checkMifareCloseMode, type FaultSpec, type MifareCardConfig, type MifareCloseMode, type SbpOutcome, type SettlementConfig } from './options';
+import { SBP_OUTCOMES, checkMifareCloseMode, type FaultSpec, type MifareCardConfig, type MifareCloseMode, type SbpOutcome, type SettlementConfig } from './options';
 import type { OutcomeSpec } from './outcome';
 import { validateFault, validateMifareCard, validateOutcome } from './scenario';
 import type { Terminal } from './terminal';
@@ -114,9 +114,7 @@ export class Controller {
   }
 
   sbpResult(outcome: SbpOutcome): 'now' | 'queued' {
-    if (!['approved', 'declined', 'error', 'none'].includes(outcome)) {
-      throw new JpayValidationError('outcome', 'must be one of approved, declined, error, none');
-    }
+    if (!SBP_OUTCOMES.includes(outcome)) throw new JpayValidationError('outcome', `must be one of ${SBP_OUTCOMES.join(', ')}`);
     return this.t.sbpResult(outcome);
   }
 

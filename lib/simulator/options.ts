@@ -64,7 +64,9 @@ export interface TimingConfig {
   activatorTimeoutMs?: number;
 }
 
-export type SbpOutcome = 'approved' | 'declined' | 'error' | 'none';
+/** What the SBP agent reports: approved, declined, error (status read failed), none (never paid). */
+export const SBP_OUTCOMES = ['approved', 'declined', 'error', 'none'] as const;
+export type SbpOutcome = (typeof SBP_OUTCOMES)[number];
 
 export interface SbpConfig {
   enabled?: boolean;
@@ -73,7 +75,6 @@ export interface SbpConfig {
   mid?: string;
   /** Time from showing the QR code to the payment (ms). */
   payDelayMs?: number;
-  /** What the SBP agent reports: approved, declined, error (status read failed), none (never paid). */
   outcome?: SbpOutcome;
   /** Add the CFT agent's `cft` block to SBP receipts. */
   cft?: boolean;
