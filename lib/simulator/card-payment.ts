@@ -11,7 +11,7 @@ import { runDex, type DexState } from './dex';
 import { CommandAbort } from './errors';
 import { show } from './display-script';
 import { failInPhase, hostExchange } from './host';
-import type { EntryMode, Operation } from './log';
+import type { EntryMode } from './log';
 import { mifareReceipt, runMifareSession } from './mifare-session';
 import { isOfflineDecline, type OutcomeSpec } from './outcome';
 import { cardData, recordAndAnswer } from './records';
@@ -21,8 +21,8 @@ import { completeSbpPayment, hideQr, newQr, showQr, type SbpQr } from './sbp';
 export const MIFARE_CLOSED_WITHOUT_RECEIPT = 'the card session was closed without a receipt: no payment';
 
 export interface CardRequestInfo {
-  type: TransactionType;
-  operation: Operation;
+  /** A payment's type is also its log operation. */
+  type: Exclude<TransactionType, 'void'>;
   amount: number;
   amountOther?: number;
   currency: string;
@@ -138,7 +138,7 @@ export async function processCard(
     ctx,
     {
       kind: 'card',
-      operation: req.operation,
+      operation: req.type,
       approved,
       amount: state.amount,
       amountOther: state.amountOther,

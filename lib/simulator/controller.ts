@@ -39,16 +39,6 @@ export async function makeMifareCard(config: MifareCardConfig): Promise<VirtualM
   return card;
 }
 
-export interface MifareState {
-  present: boolean;
-  inField?: boolean;
-  uid?: string;
-  kind?: string;
-  writeCount?: number;
-  /** Memory as hex (keys included). */
-  image?: string;
-}
-
 export class Controller {
   constructor(private readonly t: Terminal) {}
 
@@ -145,7 +135,8 @@ export class Controller {
     return this.t.mifare;
   }
 
-  mifareState(): MifareState {
+  /** The card in the field, its memory as hex (keys included). */
+  mifareState(): { present: false } | { present: true; inField: boolean; uid: string; kind: string; writeCount: number; image: string } {
     const card = this.t.mifare;
     if (!card) return { present: false };
     return {

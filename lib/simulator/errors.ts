@@ -1,4 +1,4 @@
-/** Control-flow signals inside the simulator's command handlers (never leave the simulator). */
+/** Control-flow signals inside the simulator's command handlers and activator session (never leave the simulator). */
 import type { JpayStatusCode } from '../protocol/status';
 
 /** End the command with this status and error stack (also: the client answered `cancelled`, or did not answer in time). */

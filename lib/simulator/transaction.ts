@@ -9,16 +9,11 @@ import { cardPayment, manualPan, processCard, type CardRequestInfo } from './car
 import type { Answer, CommandContext } from './context';
 import { CommandAbort } from './errors';
 import { failInPhase, hostExchange } from './host';
-import type { Operation } from './log';
 import { magicOutcome } from './magic';
 import type { OutcomeSpec } from './outcome';
 import { recordAndAnswer } from './records';
 import { voidTransaction } from './reversal';
 import { sbpRefund } from './sbp';
-
-function operationOf(type: RequestParams['transaction']['type']): Operation {
-  return type === 'purchase-with-cashback' ? 'purchase-with-cashback' : type === 'refund' ? 'refund' : 'purchase';
-}
 
 /** The next outcome: queued through the control API / scenario, else the magic amount. */
 export function takeOutcome(ctx: CommandContext, amount: number | undefined): OutcomeSpec | undefined {
@@ -42,7 +37,7 @@ export async function handleTransaction(ctx: CommandContext, params: RequestPara
   if (params.sbp === true) {
     if (!t.config.sbp.enabled) throw new CommandAbort('notallowedinterface', ['SBP is not enabled in the terminal configuration']);
     if (params.type === 'purchase') {
-      const req: CardRequestInfo = { type: 'purchase', operation: 'purchase', amount: params.amount ?? 0, currency };
+      const req: CardRequestInfo = { type: 'purchase', amount: params.amount ?? 0, currency };
       return cardPayment(ctx, req, outcome, { card: false, sbp: true, mifare: false });
     }
     if (params.type === 'refund') return sbpRefund(ctx, { amount: params.amount ?? 0, currency, rrn: params.rrn }, outcome);
@@ -52,7 +47,6 @@ export async function handleTransaction(ctx: CommandContext, params: RequestPara
   if (params.amount === undefined) throw new CommandAbort('invalidarguments', ['amount: is required']);
   const req: CardRequestInfo = {
     type: params.type,
-    operation: operationOf(params.type),
     amount: params.amount,
     amountOther: params.type === 'purchase-with-cashback' ? params.amountOther : undefined,
     currency,
