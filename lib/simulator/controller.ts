@@ -12,7 +12,7 @@ import type { QueuedFault } from './faults';
 import type { LogRecord } from './log';
 import { MAGIC_AMOUNTS } from './magic';
 import { seedRecords } from './records';
-import { SBP_OUTCOMES, checkMifareCloseMode, type FaultSpec, type MifareCardConfig, type MifareCloseMode, type SbpOutcome, type SettlementConfig } from './options';
+import { MIFARE_CLOSE_MODES, SBP_OUTCOMES, oneOf, type FaultSpec, type MifareCardConfig, type MifareCloseMode, type SbpOutcome, type SettlementConfig } from './options';
 import type { OutcomeSpec } from './outcome';
 import { validateFault, validateMifareCard, validateOutcome } from './scenario';
 import type { Terminal } from './terminal';
@@ -104,8 +104,7 @@ export class Controller {
   }
 
   sbpResult(outcome: SbpOutcome): 'now' | 'queued' {
-    if (!SBP_OUTCOMES.includes(outcome)) throw new JpayValidationError('outcome', `must be one of ${SBP_OUTCOMES.join(', ')}`);
-    return this.t.sbpResult(outcome);
+    return this.t.sbpResult(oneOf(SBP_OUTCOMES, outcome, 'outcome'));
   }
 
   setSettlement(config: SettlementConfig): void {
@@ -121,7 +120,7 @@ export class Controller {
 
   /** What a MIFARE `close` without a receipt does from now on: continue detecting a bank card, or end (cancelled). */
   setMifareCloseWithoutReceipt(mode: MifareCloseMode): void {
-    this.t.mifareCloseWithoutReceipt = checkMifareCloseMode(mode, 'mode');
+    this.t.mifareCloseWithoutReceipt = oneOf(MIFARE_CLOSE_MODES, mode, 'mode');
   }
 
   /** Takes the MIFARE card away (it is no longer offered to transactions). */

@@ -109,10 +109,10 @@ export interface MifareCardConfig {
 export const MIFARE_CLOSE_MODES = ['continue', 'end'] as const;
 export type MifareCloseMode = (typeof MIFARE_CLOSE_MODES)[number];
 
-/** `mode` as a close mode, or a JpayValidationError naming `field` (the control API's, the CLI's). */
-export function checkMifareCloseMode(mode: unknown, field: string): MifareCloseMode {
-  if (!(MIFARE_CLOSE_MODES as readonly unknown[]).includes(mode)) throw new JpayValidationError(field, `must be one of ${MIFARE_CLOSE_MODES.join(', ')}`);
-  return mode as MifareCloseMode;
+/** `value` as one of `allowed`, or a JpayValidationError naming `field` (the control API's, the CLI's). */
+export function oneOf<T extends string>(allowed: readonly T[], value: unknown, field: string): T {
+  if (!(allowed as readonly unknown[]).includes(value)) throw new JpayValidationError(field, `must be one of ${allowed.join(', ')}`);
+  return value as T;
 }
 
 export interface MifareConfig {
