@@ -5,7 +5,7 @@
  */
 import type { TestCard } from './cards';
 import type { SbpOutcome } from './options';
-import type { DetectorHooks, Terminal } from './terminal';
+import type { Terminal } from './terminal';
 
 export type DetectionEvent =
   | { kind: 'card'; card: TestCard; source: 'auto' | 'control' }
@@ -22,7 +22,7 @@ export interface DetectionOptions {
   preferredCard?: TestCard;
 }
 
-export class Detector implements DetectorHooks {
+export class Detector {
   private readonly queue: DetectionEvent[] = [];
   private waiter: ((event: DetectionEvent) => void) | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();

@@ -29,10 +29,6 @@ const TRANSACTION_TYPE_9C: Readonly<Record<TransactionType, string>> = {
   void: '02',
 };
 
-function asciiHex(text: string): string {
-  return Buffer.from(text, 'latin1').toString('hex').toUpperCase();
-}
-
 export function kernelTags(ctx: CommandContext, card: TestCard, type: TransactionType, state: DexState): EmvTagValue[] {
   const values: Record<string, string> = {
     '{amount}': String(state.amount).padStart(12, '0'),
@@ -40,7 +36,7 @@ export function kernelTags(ctx: CommandContext, card: TestCard, type: Transactio
     '{aid}': state.card.aid,
     '{pan}': card.pan.length % 2 === 0 ? card.pan : `${card.pan}F`,
     '{type}': TRANSACTION_TYPE_9C[type],
-    '{label}': asciiHex(state.card.alabel ?? state.card.appname),
+    '{label}': Buffer.from(state.card.alabel ?? state.card.appname, 'latin1').toString('hex').toUpperCase(),
   };
   return ctx.terminal.config.dex.kernelTags.map((tag) => ({
     name: tag.name.toUpperCase(),

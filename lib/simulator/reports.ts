@@ -1,4 +1,5 @@
 /** X-report (§8.11) and the totals settlement uses, computed from the log. */
+import { definedOnly } from '../defined';
 import type { CardTypeTotals, OperationTotals, ReportTransaction, XReport } from '../protocol/types';
 import { isoLocal } from './ids';
 import type { LogRecord, Operation } from './log';
@@ -58,12 +59,13 @@ function cardTypeTotals(records: readonly LogRecord[]): CardTypeTotals[] {
 }
 
 function reportTransaction(r: LogRecord): ReportTransaction {
-  const t: ReportTransaction = {
+  return definedOnly<ReportTransaction>({
     status: r.tstatus,
     state: 'active',
     type: RECEIPT_TYPE[r.operation],
     seq: seqText(r.seq),
     amount: r.amount,
+    amountOther: r.amountOther,
     rrn: r.rrn,
     time: r.datetime,
     authCode: r.authNumber,
@@ -71,14 +73,10 @@ function reportTransaction(r: LogRecord): ReportTransaction {
     currency: r.currency,
     tvr: r.tvr,
     tsi: r.tsi,
-  };
-  if (r.amountOther !== undefined) t.amountOther = r.amountOther;
-  if (r.card) {
-    t.pan = r.card.pan;
-    t.aed = r.card.aed;
-    t.aid = r.card.aid;
-  }
-  return t;
+    pan: r.card?.pan,
+    aed: r.card?.aed,
+    aid: r.card?.aid,
+  });
 }
 
 export function buildXReport(t: Terminal, full: boolean): XReport {

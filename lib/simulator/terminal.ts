@@ -8,6 +8,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { VirtualMifareCard } from '../mifare/virtual-card';
 import type { TerminalParameters } from '../protocol/types';
 import { DEFAULT_CARD_ID, TEST_CARDS, TestCard, cardForManualPan, findCard } from './cards';
+import type { Detector } from './detection';
 import { FaultQueue } from './faults';
 import { kcv, newKey } from './ids';
 import type { TransactionLog } from './log';
@@ -15,11 +16,6 @@ import type { MifareCloseMode, ResolvedConfig, SbpOutcome, TestCardSpec } from '
 import type { OutcomeSpec } from './outcome';
 import type { SimulatorEvent } from './events';
 import type { ResetSession } from './runreset';
-
-export interface DetectorHooks {
-  presentCard(card: TestCard): void;
-  sbpResult(outcome: SbpOutcome): void;
-}
 
 const JOURNAL_LIMIT = 500;
 
@@ -44,7 +40,7 @@ export class Terminal extends EventEmitter<{ event: [SimulatorEvent] }> {
   /** The command holding the terminal (transaction, settlement, clear, runreset). */
   busy: string | undefined;
   /** The detection in progress, if a transaction waits for a card / SBP payment. */
-  detector: DetectorHooks | undefined;
+  detector: Detector | undefined;
   /** A runreset waiting for the activator. */
   pendingReset: ResetSession | undefined;
   private readonly journal: SimulatorEvent[] = [];
@@ -107,7 +103,7 @@ export class Terminal extends EventEmitter<{ event: [SimulatorEvent] }> {
     return this.toDetector((d) => d.sbpResult(outcome), () => this.sbpOutcomes.push(outcome));
   }
 
-  private toDetector(now: (detector: DetectorHooks) => void, queue: () => void): 'now' | 'queued' {
+  private toDetector(now: (detector: Detector) => void, queue: () => void): 'now' | 'queued' {
     if (!this.detector) {
       queue();
       return 'queued';
