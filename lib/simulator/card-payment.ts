@@ -15,7 +15,7 @@ import type { EntryMode } from './log';
 import { mifareReceipt, runMifareSession } from './mifare-session';
 import { isOfflineDecline, type OutcomeSpec } from './outcome';
 import { cardData, recordAndAnswer } from './records';
-import { completeSbpPayment, hideQr, newQr, showQr, type SbpQr } from './sbp';
+import { completeSbpPayment, hideQr, showNewQr, type SbpQr } from './sbp';
 
 /** The error-stack line of a transaction a MIFARE `close` without a receipt ended. */
 export const MIFARE_CLOSED_WITHOUT_RECEIPT = 'the card session was closed without a receipt: no payment';
@@ -34,10 +34,7 @@ export async function cardPayment(ctx: CommandContext, req: CardRequestInfo, out
   const amountShown = { amount: req.amount, currency: req.currency };
   if (detect.card) await show(ctx, '15', amountShown);
   let qr: SbpQr | undefined;
-  if (detect.sbp) {
-    qr = newQr(ctx);
-    await showQr(ctx, qr);
-  }
+  if (detect.sbp) qr = await showNewQr(ctx);
   const detector = new Detector(t, detect, ctx.command);
   detector.start();
   let card: TestCard;

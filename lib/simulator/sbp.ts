@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { SbpCftBlock } from '../protocol/types';
 import type { Answer, CommandContext } from './context';
 import { CommandAbort } from './errors';
-import { failInPhase, hostDown, HOST_UNREACHABLE } from './host';
+import { failInPhase, unreachableHost } from './host';
 import { randomAlnum, randomDigits } from './ids';
 import type { OutcomeSpec } from './outcome';
 import { recordAndAnswer, type RecordInput } from './records';
@@ -19,13 +19,12 @@ export interface SbpQr {
   url: string;
 }
 
-export function newQr(ctx: CommandContext): SbpQr {
+/** Shows a new QR code (`displayqrcode`). */
+export async function showNewQr(ctx: CommandContext): Promise<SbpQr> {
   const qrcId = `AD${randomAlnum(30)}`;
-  return { qrcId, url: `${ctx.terminal.config.sbp.qrBaseUrl}${qrcId}` };
-}
-
-export async function showQr(ctx: CommandContext, qr: SbpQr): Promise<void> {
+  const qr = { qrcId, url: `${ctx.terminal.config.sbp.qrBaseUrl}${qrcId}` };
   await ctx.messages.tell({ name: 'displayqrcode', message: { show: true, url: qr.url } });
+  return qr;
 }
 
 export async function hideQr(ctx: CommandContext): Promise<void> {
@@ -101,8 +100,8 @@ export async function sbpRefund(
   const remaining = original.amount - original.reversedAmount;
   if (remaining <= 0) throw new CommandAbort('alreadyreversed', ['the SBP payment has already been refunded']);
   if (refund.amount > remaining) throw new CommandAbort('invalidarguments', ['amount: exceeds what is left of the SBP payment']);
-  await ctx.messages.pause(t.config.timing.hostDelayMs);
-  if (hostDown(ctx)) throw new CommandAbort('communicationerror', [HOST_UNREACHABLE]);
+  const unreachable = await unreachableHost(ctx);
+  if (unreachable) return unreachable;
   const input = {
     operation: 'refund',
     approved: outcome?.declineReason === undefined,

@@ -17,8 +17,7 @@ import { sbpRefund } from './sbp';
 
 /** The next outcome: queued through the control API / scenario, else the magic amount. */
 export function takeOutcome(ctx: CommandContext, amount: number | undefined): OutcomeSpec | undefined {
-  const t = ctx.terminal;
-  const outcome = t.outcomes.shift() ?? magicOutcome(amount);
+  const outcome = ctx.terminal.outcomes.shift() ?? magicOutcome(amount);
   if (outcome?.fault) ctx.faults.addLocal(outcome.fault);
   return outcome;
 }
