@@ -51,11 +51,9 @@ export class Detector {
     }
     if (options.sbp) {
       const queued = t.sbpOutcomes.shift();
+      // The agent's own result ('none' never comes: sbpResult ignores it).
       if (queued) this.sbpResult(queued);
-      else if (t.config.sbp.outcome !== 'none') {
-        const outcome = t.config.sbp.outcome;
-        this.sbpTimer = this.after(t.config.sbp.payDelayMs, () => this.sbpResult(outcome));
-      }
+      else this.sbpTimer = this.after(t.config.sbp.payDelayMs, () => this.sbpResult(t.config.sbp.outcome));
     }
     this.after(timing.cardTimeoutMs, () => this.push({ kind: 'timeout' }));
   }
