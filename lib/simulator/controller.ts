@@ -135,7 +135,7 @@ export class Controller {
   }
 
   /** The card in the field, its memory as hex (keys included). */
-  mifareState(): { present: false } | { present: true; inField: boolean; uid: string; kind: string; writeCount: number; image: string } {
+  mifareState(): { present: boolean; inField?: boolean; uid?: string; kind?: string; writeCount?: number; image?: string } {
     const card = this.t.mifare;
     if (!card) return { present: false };
     return {
