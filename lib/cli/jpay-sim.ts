@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { definedOnly } from '../defined';
 import { JpayError, JpayValidationError } from '../errors';
 import { startSimulator, type SimulatorHandle, type SimulatorOptions } from '../simulator';
-import { checkMifareCloseMode } from '../simulator/options';
+import { MIFARE_CLOSE_MODES, oneOf } from '../simulator/options';
 import type { SimulatorEvent } from '../simulator/events';
 import { validateFields } from '../protocol/validation';
 import { packageVersion } from './version';
@@ -125,7 +125,7 @@ export function optionsFromArgs(args: string[]): { options: SimulatorOptions; qu
   const mifare: NonNullable<SimulatorOptions['mifare']> = {};
   if (str('mifare-image') !== undefined) mifare.card = { imageFile: str('mifare-image') };
   const closeMode = str('mifare-close-without-receipt');
-  if (closeMode !== undefined) mifare.closeWithoutReceipt = checkMifareCloseMode(closeMode, '--mifare-close-without-receipt');
+  if (closeMode !== undefined) mifare.closeWithoutReceipt = oneOf(MIFARE_CLOSE_MODES, closeMode, '--mifare-close-without-receipt');
   if (Object.keys(mifare).length > 0) options.mifare = mifare;
   return { options, quiet: flag('quiet'), json: flag('json'), help: flag('help'), version: flag('version') };
 }

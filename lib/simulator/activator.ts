@@ -17,24 +17,15 @@ import {
   parseCertificateAnswer,
   parseConfigCredentialsAnswer,
 } from '../protocol';
-import type { JpayStatusCode } from '../protocol/status';
 import { CERTIFICATE_REQUEST_NAMES, type CertificateRequestName } from '../protocol/types';
 import { statusPacket, type StatusAnswer } from './context';
+import { CommandAbort } from './errors';
 import { newKey } from './ids';
 import type { ResetSession } from './runreset';
 import { closeServer, listen } from './server';
 import type { Terminal } from './terminal';
 
 const generateRsa = promisify(generateKeyPair);
-
-class ActivatorFailure extends Error {
-  constructor(
-    readonly status: JpayStatusCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 export class ActivatorServer {
   private readonly server: Server;
@@ -108,8 +99,8 @@ export class ActivatorServer {
       outcome = { status: 'ok' };
     } catch (error) {
       outcome =
-        error instanceof ActivatorFailure
-          ? { status: error.status, errors: [error.message] }
+        error instanceof CommandAbort
+          ? { status: error.status, errors: error.errors }
           : { status: 'failed', errors: [`activator session failed: ${(error as Error).message}`] };
     }
     this.t.emitEvent({ type: 'activator', step: `finished: ${outcome.status}` });
@@ -124,14 +115,14 @@ export class ActivatorServer {
     const deviceIdentifier = t.parameters.devid ?? t.parameters.sn ?? 'SIM';
     const expiries: string[] = [];
     for (const name of CERTIFICATE_REQUEST_NAMES) {
-      if (session.aborted) throw new ActivatorFailure('cancelled', 'runreset was aborted');
+      if (session.aborted) throw new CommandAbort('cancelled', ['runreset was aborted']);
       const { publicKey } = await generateRsa('rsa', { modulusLength: t.config.rsaModulusLength });
       const key = spkiHex(publicKey);
       this.lastKeys.set(name, key);
       const answer = await this.ask(socket, buildCertificateRequest({ name, key, deviceIdentifier }), name);
       const parsed = parseCertificateAnswer(answer);
       if (parsed.status !== undefined && parsed.status.toLowerCase() !== 'ok') {
-        throw new ActivatorFailure('verificationfailed', `${name}: the activator answered ${parsed.status}`);
+        throw new CommandAbort('verificationfailed', [`${name}: the activator answered ${parsed.status}`]);
       }
       expiries.push(verifyCertificate(name, parsed.cert, parsed.ca, publicKey));
       t.emitEvent({ type: 'activator', step: name });
@@ -139,13 +130,13 @@ export class ActivatorServer {
     const answer = await this.ask(socket, buildConfigCredentialsQuery(), 'queryconfigcredentials');
     const conf = parseConfigCredentialsAnswer(answer);
     if (!conf.url || !conf.cert || !conf.sign || !isHex(conf.cert) || !isHex(conf.sign)) {
-      throw new ActivatorFailure('missingdata', 'queryconfigcredentials: cert, sign (hex) and url are required');
+      throw new CommandAbort('missingdata', ['queryconfigcredentials: cert, sign (hex) and url are required']);
     }
     let host: string;
     try {
       host = new URL(conf.url).host;
     } catch {
-      throw new ActivatorFailure('invalidarguments', 'queryconfigcredentials: url is not a URL');
+      throw new CommandAbort('invalidarguments', ['queryconfigcredentials: url is not a URL']);
     }
     t.emitEvent({ type: 'activator', step: 'queryconfigcredentials' });
     t.parameters = { ...t.parameters, cshost: host };
@@ -160,11 +151,11 @@ export class ActivatorServer {
     try {
       const answer = await socket.receive(this.t.config.timing.answerTimeoutMs);
       const same = answer.name === request.name || certificateRequestName(answer.name) === certificateRequestName(request.name);
-      if (!same) throw new ActivatorFailure('failed', `expected <${request.name}>, got <${answer.name}>`);
+      if (!same) throw new CommandAbort('failed', [`expected <${request.name}>, got <${answer.name}>`]);
       return answer;
     } catch (error) {
-      if (error instanceof ActivatorFailure) throw error;
-      throw new ActivatorFailure('timeout', `${name}: no answer from the activator (${(error as Error).message})`);
+      if (error instanceof CommandAbort) throw error;
+      throw new CommandAbort('timeout', [`${name}: no answer from the activator (${(error as Error).message})`]);
     }
   }
 }
@@ -183,7 +174,7 @@ function isHex(s: string): boolean {
  */
 function verifyCertificate(name: string, cert: string | undefined, ca: string | undefined, key: KeyObject): string {
   if (!cert || !ca || !isHex(cert) || !isHex(ca)) {
-    throw new ActivatorFailure('verificationfailed', `${name}: signed-cert must carry cert and ca as hex`);
+    throw new CommandAbort('verificationfailed', [`${name}: signed-cert must carry cert and ca as hex`]);
   }
   const pem = Buffer.from(cert, 'hex').toString('latin1');
   if (!pem.includes('-----BEGIN CERTIFICATE-----')) return '';
@@ -191,9 +182,9 @@ function verifyCertificate(name: string, cert: string | undefined, ca: string | 
   try {
     x509 = new X509Certificate(pem);
   } catch {
-    throw new ActivatorFailure('verificationfailed', `${name}: cert is not a valid PEM certificate`);
+    throw new CommandAbort('verificationfailed', [`${name}: cert is not a valid PEM certificate`]);
   }
-  if (!x509.publicKey.equals(key)) throw new ActivatorFailure('verificationfailed', `${name}: cert does not carry the terminal's key`);
+  if (!x509.publicKey.equals(key)) throw new CommandAbort('verificationfailed', [`${name}: cert does not carry the terminal's key`]);
   const to = new Date(x509.validTo);
   const two = (n: number): string => String(n).padStart(2, '0');
   return `${two(to.getUTCDate())}.${two(to.getUTCMonth() + 1)}.${to.getUTCFullYear()}`;

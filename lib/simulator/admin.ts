@@ -6,8 +6,8 @@
  */
 import { decodeClientHandshake, deriveSessionKey, encodeServerHandshake, generateEphemeralKeyPair } from '../codec/crypto';
 import type { RequestParams } from '../protocol/types';
-import type { Answer, CommandContext, StatusAnswer } from './context';
-import { hostDown, HOST_UNREACHABLE } from './host';
+import type { Answer, CommandContext } from './context';
+import { unreachableHost } from './host';
 import { newKey, newRrn, newToken } from './ids';
 import { DEFAULT_PASSWORD } from './options';
 
@@ -53,18 +53,12 @@ export async function handleResetPassword(ctx: CommandContext): Promise<Answer<'
   return { status: 'ok' };
 }
 
-async function talkToHost(ctx: CommandContext, what: string): Promise<StatusAnswer | undefined> {
-  await ctx.messages.pause(ctx.terminal.config.timing.hostDelayMs);
-  if (hostDown(ctx)) return { status: 'communicationerror', errors: [HOST_UNREACHABLE, `${what} could not be reached`] };
-  return undefined;
-}
-
 export async function handleUpdateConfiguration(ctx: CommandContext): Promise<Answer<'updateconfiguration'>> {
-  return (await talkToHost(ctx, 'the configuration server')) ?? { status: 'ok' };
+  return (await unreachableHost(ctx, 'the configuration server could not be reached')) ?? { status: 'ok' };
 }
 
 export async function handleLoadWorkKeys(ctx: CommandContext): Promise<Answer<'loadworkkeys'>> {
-  const failed = await talkToHost(ctx, 'the acquirer host');
+  const failed = await unreachableHost(ctx, 'the acquirer host could not be reached');
   if (failed) return failed;
   const now = ctx.terminal.now();
   return { status: 'ok', receipt: { macChangeRrn: newRrn(now), netChangeRrn: newRrn(now) } };
@@ -72,14 +66,14 @@ export async function handleLoadWorkKeys(ctx: CommandContext): Promise<Answer<'l
 
 export async function handleLoadMasterKeys(ctx: CommandContext): Promise<Answer<'loadmasterkeys'>> {
   const t = ctx.terminal;
-  const failed = await talkToHost(ctx, 'the key loading server');
+  const failed = await unreachableHost(ctx, 'the key loading server could not be reached');
   if (failed) return failed;
   t.masterKeys = { pin: newKey(), mac: newKey() };
   return { status: 'ok', receipt: t.masterKcvs() };
 }
 
 export async function handleTestConnection(ctx: CommandContext): Promise<Answer<'testconnection'>> {
-  return (await talkToHost(ctx, 'the acquirer host')) ?? { status: 'ok' };
+  return (await unreachableHost(ctx, 'the acquirer host could not be reached')) ?? { status: 'ok' };
 }
 
 export async function handleGetParameters(ctx: CommandContext): Promise<Answer<'getparameters'>> {

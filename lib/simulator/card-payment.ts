@@ -9,21 +9,20 @@ import type { Answer, CommandContext } from './context';
 import { Detector, type DetectionOptions } from './detection';
 import { runDex, type DexState } from './dex';
 import { CommandAbort } from './errors';
-import { failInPhase, hostExchange, show } from './host';
-import type { EntryMode, Operation } from './log';
+import { show } from './display-script';
+import { failInPhase, hostExchange } from './host';
+import type { EntryMode } from './log';
 import { mifareReceipt, runMifareSession } from './mifare-session';
-import { finalDisplay } from './display-script';
 import { isOfflineDecline, type OutcomeSpec } from './outcome';
-import { receiptAnswer } from './receipts';
-import { cardData, commitRecord, newRecord } from './records';
-import { completeSbpPayment, hideQr, newQr, showQr, type SbpQr } from './sbp';
+import { cardData, recordAndAnswer } from './records';
+import { completeSbpPayment, hideQr, showNewQr, type SbpQr } from './sbp';
 
 /** The error-stack line of a transaction a MIFARE `close` without a receipt ended. */
 export const MIFARE_CLOSED_WITHOUT_RECEIPT = 'the card session was closed without a receipt: no payment';
 
 export interface CardRequestInfo {
-  type: TransactionType;
-  operation: Operation;
+  /** A payment's type is also its log operation. */
+  type: Exclude<TransactionType, 'void'>;
   amount: number;
   amountOther?: number;
   currency: string;
@@ -35,10 +34,7 @@ export async function cardPayment(ctx: CommandContext, req: CardRequestInfo, out
   const amountShown = { amount: req.amount, currency: req.currency };
   if (detect.card) await show(ctx, '15', amountShown);
   let qr: SbpQr | undefined;
-  if (detect.sbp) {
-    qr = newQr(ctx);
-    await showQr(ctx, qr);
-  }
+  if (detect.sbp) qr = await showNewQr(ctx);
   const detector = new Detector(t, detect, ctx.command);
   detector.start();
   let card: TestCard;
@@ -135,21 +131,22 @@ export async function processCard(
   } else if (outcome?.display) {
     await show(ctx, outcome.display);
   }
-  const record = newRecord(ctx, {
-    kind: 'card',
-    operation: req.operation,
-    approved,
-    amount: state.amount,
-    amountOther: state.amountOther,
-    currency: state.currency,
-    entry,
-    card: state.card,
-    declineReason: decline,
-    respCode: outcome?.respCode,
-    respCodeDescription: outcome?.respCodeDescription,
-    dexRecord,
-  });
-  await commitRecord(ctx, record);
-  await show(ctx, finalDisplay(approved, state.card.cvm === 'signature'), { amount: record.amount, currency: record.currency });
-  return receiptAnswer(t, record, ctx.messages.encrypted ? card.pan : undefined);
+  return recordAndAnswer(
+    ctx,
+    {
+      kind: 'card',
+      operation: req.type,
+      approved,
+      amount: state.amount,
+      amountOther: state.amountOther,
+      currency: state.currency,
+      entry,
+      card: state.card,
+      declineReason: decline,
+      respCode: outcome?.respCode,
+      respCodeDescription: outcome?.respCodeDescription,
+      dexRecord,
+    },
+    { signature: state.card.cvm === 'signature', pan: card.pan },
+  );
 }

@@ -35,39 +35,42 @@ const MC = { scheme: 'MASTERCARD', rid: 'A000000004', aid: 'A0000000041010', app
 const MIR = { scheme: 'MIR', rid: 'A000000658', aid: 'A0000006581010', appname: 'MIR', alabel: 'MIR', apname: 'BCB8C0', ictId: '05' };
 const UNIONPAY = { scheme: 'UNIONPAY', rid: 'A000000333', aid: 'A000000333010101', appname: 'UnionPay', alabel: 'UnionPay Credit' };
 
+/** A test card with the usual expiry (12/30) and no CVM unless `extra` says otherwise. */
+function testCard(id: string, pan: string, scheme: typeof VISA, description: string, extra: Partial<TestCard> = {}): TestCard {
+  return { id, pan, expiry: '3012', ...scheme, cvm: 'no', description, ...extra };
+}
+
 export const TEST_CARDS: readonly TestCard[] = [
-  { id: 'visa', pan: '4111111111111111', expiry: '3012', ...VISA, cvm: 'no', description: 'Visa, approved (the default card)' },
-  { id: 'mastercard', pan: '5555555555554444', expiry: '3012', ...MC, cvm: 'no', description: 'Mastercard, approved' },
-  { id: 'mir', pan: '2200000000000053', expiry: '3012', ...MIR, cvm: 'no', description: 'MIR, approved; apname in ISO 8859-5' },
-  { id: 'unionpay', pan: '6221260000000000', expiry: '3012', ...UNIONPAY, cvm: 'no', description: 'UnionPay, approved' },
-  { id: 'visa-pin', pan: '4000000000000119', expiry: '3012', ...VISA, cvm: 'online', description: 'Visa, approved with online PIN (display 09)' },
-  { id: 'mc-cdcvm', pan: '5100000000000024', expiry: '3012', ...MC, cvm: 'cdcvm', description: 'Mastercard on a phone, approved with CDCVM (receipt cdcvm=yes)' },
-  { id: 'mir-signature', pan: '2200000000000079', expiry: '3012', ...MIR, cvm: 'signature', description: 'MIR, approved with signature (display 1A)' },
-  {
-    id: 'visa-declined', pan: '4000000000000002', expiry: '3012', ...VISA, cvm: 'no',
+  testCard('visa', '4111111111111111', VISA, 'Visa, approved (the default card)'),
+  testCard('mastercard', '5555555555554444', MC, 'Mastercard, approved'),
+  testCard('mir', '2200000000000053', MIR, 'MIR, approved; apname in ISO 8859-5'),
+  testCard('unionpay', '6221260000000000', UNIONPAY, 'UnionPay, approved'),
+  testCard('visa-pin', '4000000000000119', VISA, 'Visa, approved with online PIN (display 09)', { cvm: 'online' }),
+  testCard('mc-cdcvm', '5100000000000024', MC, 'Mastercard on a phone, approved with CDCVM (receipt cdcvm=yes)', { cvm: 'cdcvm' }),
+  testCard('mir-signature', '2200000000000079', MIR, 'MIR, approved with signature (display 1A)', { cvm: 'signature' }),
+  testCard('visa-declined', '4000000000000002', VISA, 'Visa, declined online (051 insufficient funds)', {
     outcome: { declineReason: 'onlinedeclined', respCode: '051', respCodeDescription: 'Insufficient funds' },
-    description: 'Visa, declined online (051 insufficient funds)',
-  },
-  {
-    id: 'mc-expired', pan: '5200000000000007', expiry: '2001', ...MC, cvm: 'no',
+  }),
+  testCard('mc-expired', '5200000000000007', MC, 'Mastercard, declined online (054 expired card)', {
+    expiry: '2001',
     outcome: { declineReason: 'onlinedeclined', respCode: '054', respCodeDescription: 'Expired card' },
-    description: 'Mastercard, declined online (054 expired card)',
-  },
-  {
-    id: 'visa-offline-declined', pan: '4000000000000069', expiry: '3012', ...VISA, cvm: 'no',
-    outcome: { declineReason: 'offlinedeclined' }, description: 'Visa, declined offline by the card (Z1)',
-  },
-  {
-    id: 'mir-usechip', pan: '2200000000000111', expiry: '3012', ...MIR, cvm: 'no',
-    outcome: { status: 'usechip' }, description: 'MIR over the contactless limit: status usechip (display 11)',
-  },
-  {
-    id: 'visa-unreadable', pan: '4000000000000127', expiry: '3012', ...VISA, cvm: 'no',
-    outcome: { status: 'tryanotherinterface' }, description: 'Visa that cannot be read: status tryanotherinterface (display 18)',
-  },
+  }),
+  testCard('visa-offline-declined', '4000000000000069', VISA, 'Visa, declined offline by the card (Z1)', { outcome: { declineReason: 'offlinedeclined' } }),
+  testCard('mir-usechip', '2200000000000111', MIR, 'MIR over the contactless limit: status usechip (display 11)', { outcome: { status: 'usechip' } }),
+  testCard('visa-unreadable', '4000000000000127', VISA, 'Visa that cannot be read: status tryanotherinterface (display 18)', {
+    outcome: { status: 'tryanotherinterface' },
+  }),
 ];
 
 export const DEFAULT_CARD_ID = 'visa';
+
+/** The scheme of a PAN by its BIN, first match (an unknown BIN is taken as Visa). */
+const BIN_SCHEMES: [RegExp, typeof VISA][] = [
+  [/^220[0-4]/, MIR],
+  [/^4/, VISA],
+  [/^(5[1-5]|2[2-7])/, MC],
+  [/^62/, UNIONPAY],
+];
 
 /** Luhn check digit validation. */
 export function isLuhnValid(pan: string): boolean {
@@ -88,15 +91,7 @@ export function isLuhnValid(pan: string): boolean {
 export function cardForManualPan(pan: string, expiry: string, cards: readonly TestCard[]): TestCard {
   const known = cards.find((c) => c.pan === pan);
   if (known) return { ...known, expiry, cvm: 'no' };
-  const scheme = /^220[0-4]/.test(pan)
-    ? MIR
-    : pan.startsWith('4')
-      ? VISA
-      : /^(5[1-5]|2[2-7])/.test(pan)
-        ? MC
-        : /^62/.test(pan)
-          ? UNIONPAY
-          : VISA;
+  const scheme = BIN_SCHEMES.find(([bin]) => bin.test(pan))?.[1] ?? VISA;
   return { id: 'manual', pan, expiry, ...scheme, cvm: 'no', description: 'manually entered card' };
 }
 

@@ -2,38 +2,27 @@
 import type { CommandName } from '../protocol/types';
 import { isTokenCommand } from '../protocol/validation';
 import type { ParsedRequest } from '../protocol';
-import {
-  handleChangePassword,
-  handleGetParameters,
-  handleLoadMasterKeys,
-  handleLoadWorkKeys,
-  handleLogin,
-  handleLogout,
-  handleResetPassword,
-  handleSetHostKey,
-  handleTestConnection,
-  handleUpdateConfiguration,
-} from './admin';
+import * as admin from './admin';
 import type { Answer, CommandContext, Handler } from './context';
 import { handleRunreset } from './runreset';
 import { handleClear, handleReport, handleSettlement } from './settlement';
 import { handleTransaction } from './transaction';
 
 const HANDLERS: { [C in CommandName]: Handler<C> } = {
-  login: handleLogin,
-  logout: handleLogout,
-  changepassword: handleChangePassword,
-  updateconfiguration: handleUpdateConfiguration,
-  loadworkkeys: handleLoadWorkKeys,
-  loadmasterkeys: handleLoadMasterKeys,
-  testconnection: handleTestConnection,
-  getparameters: handleGetParameters,
+  login: admin.handleLogin,
+  logout: admin.handleLogout,
+  changepassword: admin.handleChangePassword,
+  updateconfiguration: admin.handleUpdateConfiguration,
+  loadworkkeys: admin.handleLoadWorkKeys,
+  loadmasterkeys: admin.handleLoadMasterKeys,
+  testconnection: admin.handleTestConnection,
+  getparameters: admin.handleGetParameters,
   transaction: handleTransaction,
   report: handleReport,
   settlement: handleSettlement,
   clear: handleClear,
-  resetpassword: handleResetPassword,
-  sethostkey: handleSetHostKey,
+  resetpassword: admin.handleResetPassword,
+  sethostkey: admin.handleSetHostKey,
   runreset: handleRunreset,
 };
 

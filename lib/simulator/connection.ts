@@ -16,7 +16,7 @@ import type { CommandName } from '../protocol/types';
 import { EFFECT_COMMANDS, dispatch } from './commands';
 import { statusPacket, type Answer, type CommandContext } from './context';
 import { MessageDispatch } from './message-dispatch';
-import { AnswerTimeout, CancelledByClient, ClientGone, CommandAbort, DropConnection } from './errors';
+import { ClientGone, CommandAbort, DropConnection } from './errors';
 import { CommandFaults } from './faults';
 import { RESPONSE_FAULTS } from './outcome';
 import type { Terminal } from './terminal';
@@ -75,7 +75,7 @@ export class Connection {
       if (error instanceof JpayProtocolError && error.code === 'bad-xml') {
         this.t.emitEvent({ type: 'bad-input', reason: error.message });
         // The command's name is unknown: the answer's root says what went wrong.
-        await this.sendAndClose(statusPacket('error', { status: 'formaterror', errors: [error.message] }));
+        await this.sendAndClose(encodeFrame(serializePacket(statusPacket('error', { status: 'formaterror', errors: [error.message] }))));
         return;
       }
       if (error instanceof ReceiveTimeoutError) {
@@ -103,21 +103,21 @@ export class Connection {
     let plain = received;
     if (isEncryptedPacket(received)) {
       if (!t.sessionKey) {
-        await this.finish(name, { status: 'failed', errors: ['no secure session: log in with a client-handshake first'] }, undefined, started, true);
+        await this.finish(name, { status: 'failed', errors: ['no secure session: log in with a client-handshake first'] }, undefined, started);
         return;
       }
       key = t.sessionKey;
       try {
         plain = decryptPacket(received, key);
       } catch {
-        await this.finish(name, { status: 'failed', errors: ['the command could not be decrypted with the session key'] }, undefined, started, true);
+        await this.finish(name, { status: 'failed', errors: ['the command could not be decrypted with the session key'] }, undefined, started);
         return;
       }
     }
     const parsed = parseRequest(plain);
     if (!parsed.ok) {
       const { status, field, reason } = parsed.failure;
-      await this.finish(name, { status, errors: [`${field}: ${reason}`] }, key, started, false);
+      await this.finish(name, { status, errors: [`${field}: ${reason}`] }, key, started);
       return;
     }
     const command = parsed.request.command;
@@ -131,7 +131,8 @@ export class Connection {
       }),
     };
     if (!EFFECT_COMMANDS.has(command) && ctx.faults.take('drop-before-record')) {
-      this.drop(ctx, 'drop-before-record');
+      t.emitEvent({ type: 'fault', kind: 'drop-before-record', command });
+      this.destroy();
       return;
     }
     let result: Answer<CommandName>;
@@ -139,8 +140,6 @@ export class Connection {
       result = await dispatch(ctx, parsed.request);
     } catch (error) {
       if (error instanceof CommandAbort) result = { status: error.status, errors: error.errors };
-      else if (error instanceof CancelledByClient) result = { status: 'cancelled' };
-      else if (error instanceof AnswerTimeout) result = { status: 'timeout', errors: [error.message] };
       else if (error instanceof DropConnection) {
         this.destroy();
         return;
@@ -154,12 +153,7 @@ export class Connection {
       }
     }
     if (await this.responseFault(ctx, result, key)) return;
-    await this.finish(command, result, key, started, false);
-  }
-
-  private drop(ctx: CommandContext, kind: string): void {
-    this.t.emitEvent({ type: 'fault', kind, command: ctx.command });
-    this.destroy();
+    await this.finish(command, result, key, started);
   }
 
   /** Applies a response-stage fault; true when the response must not be sent normally. */
@@ -185,17 +179,17 @@ export class Connection {
           await ctx.messages.untilClosed();
           return true;
         case 'garbage-frame':
-          await this.rawAndClose(encodeFrame(GARBAGE));
+          await this.sendAndClose(encodeFrame(GARBAGE));
           return true;
         case 'oversized-frame': {
           const header = Buffer.alloc(4);
           header.writeUInt32BE(0x7fffffff, 0);
-          await this.rawAndClose(Buffer.concat([header, Buffer.from(`<${ctx.command}><status>`)]));
+          await this.sendAndClose(Buffer.concat([header, Buffer.from(`<${ctx.command}><status>`)]));
           return true;
         }
         case 'half-frame': {
           const frame = encodeFrame(serializePacket(this.responsePacket(ctx.command, result, key)));
-          await this.rawAndClose(frame.subarray(0, Math.max(5, Math.floor(frame.length / 2))), true);
+          await this.sendAndClose(frame.subarray(0, Math.max(5, Math.floor(frame.length / 2))), true);
           return true;
         }
         default:
@@ -212,43 +206,34 @@ export class Connection {
     return sealWith ? encryptPacket(response, sealWith) : response;
   }
 
-  private async finish(command: string, answered: Answer<CommandName>, key: Buffer | undefined, started: number, forcePlain: boolean): Promise<void> {
-    const sealWith = forcePlain ? undefined : key;
+  private async finish(command: string, answered: Answer<CommandName>, key: Buffer | undefined, started: number): Promise<void> {
     let result = answered;
-    let frame = responseFrame(this.responsePacket(command, result, sealWith), this.t.config.maxResponseFrameSize);
+    let frame = responseFrame(this.responsePacket(command, result, key), this.t.config.maxResponseFrameSize);
     if (typeof frame === 'number') {
       const reason = `the ${command} response of ${frame} bytes exceeds the simulator's limit of ${this.t.config.maxResponseFrameSize} (maxResponseFrameSize)`;
       this.t.config.logger(reason);
       result = { status: 'systemerror', errors: [reason] };
-      frame = encodeFrame(serializePacket(this.responsePacket(command, result, sealWith)));
+      frame = encodeFrame(serializePacket(this.responsePacket(command, result, key)));
     }
     this.t.emitEvent({
       type: 'command',
       command,
       status: result.status,
-      encrypted: !forcePlain && (key ?? result.responseKey) !== undefined,
+      encrypted: (key ?? result.responseKey) !== undefined,
       ms: Date.now() - started,
     });
     this.t.config.logger(`${command} → ${result.status}`);
     await this.sendAndClose(frame);
   }
 
-  private async sendAndClose(response: Packet | Buffer): Promise<void> {
+  /** Sends a frame (the response, or a broken one a fault makes) and closes: half-close, or at once when `abrupt`. */
+  private async sendAndClose(frame: Buffer, abrupt = false): Promise<void> {
     try {
-      if (Buffer.isBuffer(response)) await this.socket.sendRaw(response);
-      else await this.socket.send(response);
-    } catch {
-      this.destroy();
-      return;
-    }
-    this.closeGracefully();
-  }
-
-  private async rawAndClose(bytes: Buffer, abrupt = false): Promise<void> {
-    try {
-      await this.socket.sendRaw(bytes);
+      await this.socket.sendRaw(frame);
     } catch {
       // The client is gone already.
+      this.destroy();
+      return;
     }
     if (abrupt) this.destroy();
     else this.closeGracefully();

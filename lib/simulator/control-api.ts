@@ -69,24 +69,14 @@ function readBody(req: IncomingMessage): Promise<Json> {
   });
 }
 
-function integerField(body: Json, name: string): number {
-  const value = body[name];
-  if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new HttpError(400, `${name}: must be an integer`, name);
-  return value;
+/** The body's field `name` if it passes `ok`, else a 400 naming it with `rule`. */
+function field<T>(body: Json, name: string, ok: (value: unknown) => boolean, rule: string): T {
+  if (!ok(body[name])) throw new HttpError(400, `${name}: ${rule}`, name);
+  return body[name] as T;
 }
-
-function boolField(body: Json, name: string): boolean {
-  const value = body[name];
-  if (typeof value !== 'boolean') throw new HttpError(400, `${name}: must be true or false`, name);
-  return value;
-}
-
-function optionalString(body: Json, name: string): string | undefined {
-  const value = body[name];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw new HttpError(400, `${name}: must be a string`, name);
-  return value;
-}
+const integerField = (b: Json, name: string): number => field(b, name, Number.isSafeInteger, 'must be an integer');
+const boolField = (b: Json, name: string): boolean => field(b, name, (v) => typeof v === 'boolean', 'must be true or false');
+const optionalString = (b: Json, name: string): string | undefined => field(b, name, (v) => v === undefined || typeof v === 'string', 'must be a string');
 
 export class ControlApi {
   private readonly server: Server;
@@ -146,10 +136,7 @@ export class ControlApi {
         c.setMifareCloseWithoutReceipt(optionalString(b, 'mode') as MifareCloseMode);
         return { ok: true, mode: b.mode };
       },
-      'DELETE /mifare': () => {
-        c.takeMifareCard();
-        return { ok: true };
-      },
+      'DELETE /mifare': () => void c.takeMifareCard(),
       'POST /mifare/remove': () => {
         this.requireMifare().remove();
         return c.mifareState();

@@ -4,6 +4,7 @@
  * the field, the SBP agent, the log, a reset to the state of a fresh start.
  */
 import { VirtualMifareCard } from '../mifare/virtual-card';
+import { definedOnly } from '../defined';
 import { JpayValidationError } from '../errors';
 import type { TestCard } from './cards';
 import type { SimulatorEvent } from './events';
@@ -11,7 +12,7 @@ import type { QueuedFault } from './faults';
 import type { LogRecord } from './log';
 import { MAGIC_AMOUNTS } from './magic';
 import { seedRecords } from './records';
-import { checkMifareCloseMode, type FaultSpec, type MifareCardConfig, type MifareCloseMode, type SbpOutcome, type SettlementConfig } from './options';
+import { MIFARE_CLOSE_MODES, SBP_OUTCOMES, oneOf, type FaultSpec, type MifareCardConfig, type MifareCloseMode, type SbpOutcome, type SettlementConfig } from './options';
 import type { OutcomeSpec } from './outcome';
 import { validateFault, validateMifareCard, validateOutcome } from './scenario';
 import type { Terminal } from './terminal';
@@ -29,27 +30,13 @@ export function decodeImage(text: string): Buffer {
 }
 
 export async function makeMifareCard(config: MifareCardConfig): Promise<VirtualMifareCard> {
-  const options = {
-    ...(config.uid !== undefined ? { uid: config.uid } : {}),
-    ...(config.allowTrailerWrites !== undefined ? { allowTrailerWrites: config.allowTrailerWrites } : {}),
-    ...(config.authBlock !== undefined ? { authBlock: config.authBlock } : {}),
-  };
+  const options = definedOnly({ uid: config.uid, allowTrailerWrites: config.allowTrailerWrites, authBlock: config.authBlock });
   let card: VirtualMifareCard;
   if (config.imageFile !== undefined) card = await VirtualMifareCard.loadFrom(config.imageFile, options);
   else if (config.image !== undefined) card = VirtualMifareCard.fromImage(decodeImage(config.image), options);
   else card = new VirtualMifareCard(options);
   if (config.tearAfterWrites !== undefined) card.tearAfterWrites(config.tearAfterWrites, config.tearMode ?? 'before');
   return card;
-}
-
-export interface MifareState {
-  present: boolean;
-  inField?: boolean;
-  uid?: string;
-  kind?: string;
-  writeCount?: number;
-  /** Memory as hex (keys included). */
-  image?: string;
 }
 
 export class Controller {
@@ -117,10 +104,7 @@ export class Controller {
   }
 
   sbpResult(outcome: SbpOutcome): 'now' | 'queued' {
-    if (!['approved', 'declined', 'error', 'none'].includes(outcome)) {
-      throw new JpayValidationError('outcome', 'must be one of approved, declined, error, none');
-    }
-    return this.t.sbpResult(outcome);
+    return this.t.sbpResult(oneOf(SBP_OUTCOMES, outcome, 'outcome'));
   }
 
   setSettlement(config: SettlementConfig): void {
@@ -136,7 +120,7 @@ export class Controller {
 
   /** What a MIFARE `close` without a receipt does from now on: continue detecting a bank card, or end (cancelled). */
   setMifareCloseWithoutReceipt(mode: MifareCloseMode): void {
-    this.t.mifareCloseWithoutReceipt = checkMifareCloseMode(mode, 'mode');
+    this.t.mifareCloseWithoutReceipt = oneOf(MIFARE_CLOSE_MODES, mode, 'mode');
   }
 
   /** Takes the MIFARE card away (it is no longer offered to transactions). */
@@ -150,7 +134,8 @@ export class Controller {
     return this.t.mifare;
   }
 
-  mifareState(): MifareState {
+  /** The card in the field, its memory as hex (keys included). */
+  mifareState(): { present: boolean; inField?: boolean; uid?: string; kind?: string; writeCount?: number; image?: string } {
     const card = this.t.mifare;
     if (!card) return { present: false };
     return {

@@ -5,7 +5,7 @@
  */
 import type { TestCard } from './cards';
 import type { SbpOutcome } from './options';
-import type { DetectorHooks, Terminal } from './terminal';
+import type { Terminal } from './terminal';
 
 export type DetectionEvent =
   | { kind: 'card'; card: TestCard; source: 'auto' | 'control' }
@@ -22,7 +22,7 @@ export interface DetectionOptions {
   preferredCard?: TestCard;
 }
 
-export class Detector implements DetectorHooks {
+export class Detector {
   private readonly queue: DetectionEvent[] = [];
   private waiter: ((event: DetectionEvent) => void) | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -51,11 +51,9 @@ export class Detector implements DetectorHooks {
     }
     if (options.sbp) {
       const queued = t.sbpOutcomes.shift();
+      // The agent's own result ('none' never comes: sbpResult ignores it).
       if (queued) this.sbpResult(queued);
-      else if (t.config.sbp.outcome !== 'none') {
-        const outcome = t.config.sbp.outcome;
-        this.sbpTimer = this.after(t.config.sbp.payDelayMs, () => this.sbpResult(outcome));
-      }
+      else this.sbpTimer = this.after(t.config.sbp.payDelayMs, () => this.sbpResult(t.config.sbp.outcome));
     }
     this.after(timing.cardTimeoutMs, () => this.push({ kind: 'timeout' }));
   }

@@ -12,7 +12,7 @@ import { validateTagValue } from '../protocol/emv-tags';
 import type { EmvTagValue, TransactionType } from '../protocol/types';
 import type { TestCard } from './cards';
 import type { CommandContext } from './context';
-import { CancelledByClient, CommandAbort } from './errors';
+import { CommandAbort } from './errors';
 import type { CardData } from './log';
 
 export interface DexState {
@@ -29,10 +29,6 @@ const TRANSACTION_TYPE_9C: Readonly<Record<TransactionType, string>> = {
   void: '02',
 };
 
-function asciiHex(text: string): string {
-  return Buffer.from(text, 'latin1').toString('hex').toUpperCase();
-}
-
 export function kernelTags(ctx: CommandContext, card: TestCard, type: TransactionType, state: DexState): EmvTagValue[] {
   const values: Record<string, string> = {
     '{amount}': String(state.amount).padStart(12, '0'),
@@ -40,7 +36,7 @@ export function kernelTags(ctx: CommandContext, card: TestCard, type: Transactio
     '{aid}': state.card.aid,
     '{pan}': card.pan.length % 2 === 0 ? card.pan : `${card.pan}F`,
     '{type}': TRANSACTION_TYPE_9C[type],
-    '{label}': asciiHex(state.card.alabel ?? state.card.appname),
+    '{label}': Buffer.from(state.card.alabel ?? state.card.appname, 'latin1').toString('hex').toUpperCase(),
   };
   return ctx.terminal.config.dex.kernelTags.map((tag) => ({
     name: tag.name.toUpperCase(),
@@ -63,7 +59,7 @@ export function encodeTlv(tags: readonly EmvTagValue[]): string {
 export async function runDex(ctx: CommandContext, card: TestCard, type: TransactionType, state: DexState): Promise<string | undefined> {
   const answer = await ctx.messages.ask({ name: 'dex', message: { kernelTags: kernelTags(ctx, card, type, state) } });
   const status = packetStatus(answer)?.trim().toLowerCase();
-  if (status === 'cancelled') throw new CancelledByClient();
+  if (status === 'cancelled') throw new CommandAbort('cancelled');
   if (status !== 'ok') return undefined;
   let tags: EmvTagValue[];
   try {
@@ -76,35 +72,20 @@ export async function runDex(ctx: CommandContext, card: TestCard, type: Transact
     const check = validateTagValue(tag.name, tag.value);
     if (!check.ok) throw new CommandAbort('emverror', [`dex tag ${tag.name}: ${check.reason}`]);
   }
-  for (const { name, value } of tags) apply(state, name.toUpperCase(), value.toUpperCase());
+  for (const { name, value } of tags) APPLY[name.toUpperCase()]?.(state, value.toUpperCase());
   return encodeTlv(tags);
 }
 
-function apply(state: DexState, name: string, value: string): void {
-  switch (name) {
-    case '9F06':
-      state.card.aid = value;
-      state.card.rid = value.slice(0, 10);
-      break;
-    case '50':
-      state.card.alabel = Buffer.from(value, 'hex').toString('latin1');
-      break;
-    case '9F12':
-      state.card.apname = value;
-      break;
-    case '9F11':
-      state.card.ictId = value;
-      break;
-    case '9F02':
-      state.amount = Number(value);
-      break;
-    case '9F03':
-      state.amountOther = Number(value);
-      break;
-    case '5F2A':
-      state.currency = value.slice(-3);
-      break;
-    default:
-      break;
-  }
-}
+/** What each applied tag changes (see the header); other tags only go into the record. */
+const APPLY: Readonly<Record<string, (state: DexState, value: string) => void>> = {
+  '9F06': (s, v) => {
+    s.card.aid = v;
+    s.card.rid = v.slice(0, 10);
+  },
+  '50': (s, v) => (s.card.alabel = Buffer.from(v, 'hex').toString('latin1')),
+  '9F12': (s, v) => (s.card.apname = v),
+  '9F11': (s, v) => (s.card.ictId = v),
+  '9F02': (s, v) => (s.amount = Number(v)),
+  '9F03': (s, v) => (s.amountOther = Number(v)),
+  '5F2A': (s, v) => (s.currency = v.slice(-3)),
+};

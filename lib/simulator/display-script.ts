@@ -1,55 +1,31 @@
 /** The EMV display messages a contactless terminal shows during a transaction. */
 import { displayMessage, pickLanguage } from '../protocol/display';
-import type { DisplayMessage, TerminalMessage } from '../protocol/types';
+import type { DisplayMessage } from '../protocol/types';
+import type { CommandContext } from './context';
 
-/** Kernel UI status (Book C-2 A.1.194) that goes with each display code. */
-const UI_STATUS: Readonly<Record<string, string>> = {
-  '15': '02',
-  '16': '03',
-  '17': '04',
-  '03': '04',
-  '1A': '04',
-  '07': '04',
-  '0F': '05',
-  '06': '05',
-  '13': '05',
-  '18': '05',
-  '11': '05',
-  '0C': '05',
-  '1E': '01',
-  D1: '03',
-  D2: '03',
-  D3: '05',
-  D4: '03',
+/** The display codes of each kernel UI status (Book C-2 A.1.194); a code not listed goes with 03. */
+const DISPLAYS_BY_UI_STATUS: Readonly<Record<string, readonly string[]>> = {
+  '01': ['1E'],
+  '02': ['15'],
+  '03': ['16', 'D1', 'D2', 'D4'],
+  '04': ['17', '03', '1A', '07'],
+  '05': ['0F', '06', '13', '18', '11', '0C', 'D3'],
 };
+const UI_STATUS = new Map(Object.entries(DISPLAYS_BY_UI_STATUS).flatMap(([status, codes]) => codes.map((code) => [code, status] as const)));
 
-export interface DisplayOptions {
-  /** ISO-639 pairs (`ruen`). */
-  language: string;
-  /** Show this amount (value-qualifier 10). */
-  amount?: number;
-  currency?: string;
-  holdTimeMs?: number;
-}
-
-export function display(code: string, options: DisplayOptions): TerminalMessage {
-  const lang = pickLanguage(options.language);
+/** Shows a display message in the terminal's language; with an amount, value-qualifier 10 shows it. */
+export async function show(ctx: CommandContext, code: string, shown?: { amount: number; currency: string }): Promise<void> {
+  const language = ctx.terminal.config.terminal.language;
   const message: DisplayMessage = {
     code,
-    language: options.language,
-    text: displayMessage(code, lang) ?? '',
-    uiStatus: UI_STATUS[code] ?? '03',
-    // hold-time is in units of 100 ms (Book C-2), six digits.
-    holdTime: String(Math.round((options.holdTimeMs ?? 0) / 100)).padStart(6, '0'),
-    valueQualifier: options.amount === undefined ? '00' : '10',
-    amount: options.amount ?? 0,
-    currency: options.currency,
+    language,
+    text: displayMessage(code, pickLanguage(language)) ?? '',
+    uiStatus: UI_STATUS.get(code) ?? '03',
+    // hold-time is in units of 100 ms (Book C-2), six digits; the simulator holds no message.
+    holdTime: '000000',
+    valueQualifier: shown === undefined ? '00' : '10',
+    amount: shown?.amount ?? 0,
+    currency: shown?.currency,
   };
-  return { name: 'display', message };
-}
-
-/** The final message of a card transaction: approved (03, or 1A with signature) / declined (07). */
-export function finalDisplay(approved: boolean, signature: boolean): string {
-  if (!approved) return '07';
-  return signature ? '1A' : '03';
+  await ctx.messages.tell({ name: 'display', message });
 }

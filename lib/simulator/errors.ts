@@ -1,7 +1,7 @@
-/** Control-flow signals inside the simulator's command handlers (never leave the simulator). */
+/** Control-flow signals inside the simulator's command handlers and activator session (never leave the simulator). */
 import type { JpayStatusCode } from '../protocol/status';
 
-/** End the command with this status and error stack. */
+/** End the command with this status and error stack (also: the client answered `cancelled`, or did not answer in time). */
 export class CommandAbort extends Error {
   constructor(
     readonly status: JpayStatusCode,
@@ -11,27 +11,10 @@ export class CommandAbort extends Error {
   }
 }
 
-/** The client answered a keepalive (or dex) with `cancelled`. */
-export class CancelledByClient extends Error {
-  constructor() {
-    super('cancelled by the client');
-  }
-}
-
 /** The client went away; nothing can be answered. */
 export class ClientGone extends Error {
   constructor(reason = 'client closed the connection') {
     super(reason);
-  }
-}
-
-/** The client did not answer a message in time. */
-export class AnswerTimeout extends Error {
-  constructor(
-    text: string,
-    readonly ms: number,
-  ) {
-    super(text);
   }
 }
 

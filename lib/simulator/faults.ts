@@ -45,10 +45,6 @@ export class FaultQueue {
     if (fault.remaining <= 0) this.faults.splice(index, 1);
     return { ...fault };
   }
-
-  has(kind: FaultKind, command: string): boolean {
-    return this.faults.some((f) => f.kind === kind && (f.command === '*' || f.command === command));
-  }
 }
 
 /** Faults one command carries: its own (from a magic amount or outcome) first, then the queue. */

@@ -1,19 +1,9 @@
 /** Talking to the (simulated) bank host: D1 connecting … D4 answer received. */
 import { describeStatus } from '../protocol/status';
-import type { CommandContext } from './context';
-import { display } from './display-script';
+import type { CommandContext, StatusAnswer } from './context';
+import { show } from './display-script';
 import { CommandAbort } from './errors';
 import { STATUS_PATH, type OutcomeSpec, type StatusPhase } from './outcome';
-
-export interface DisplayContext {
-  amount?: number;
-  currency?: string;
-}
-
-export async function show(ctx: CommandContext, code: string, dc: DisplayContext = {}): Promise<void> {
-  const t = ctx.terminal;
-  await ctx.messages.tell(display(code, { language: t.config.terminal.language, ...dc }));
-}
 
 /** Throws the outcome's status if it belongs to `phase`, after the displays that lead to it. */
 export async function failInPhase(ctx: CommandContext, outcome: OutcomeSpec | undefined, phase: StatusPhase): Promise<void> {
@@ -36,14 +26,19 @@ export function hostDown(ctx: CommandContext): boolean {
 
 export const HOST_UNREACHABLE = 'Host name is not found.';
 
+/** Waits the host's answer time; a communicationerror answer if the host cannot be reached (`more`: what failed). */
+export async function unreachableHost(ctx: CommandContext, ...more: string[]): Promise<StatusAnswer | undefined> {
+  await ctx.messages.pause(ctx.terminal.config.timing.hostDelayMs);
+  return hostDown(ctx) ? { status: 'communicationerror', errors: [HOST_UNREACHABLE, ...more] } : undefined;
+}
+
 /**
  * D1, the host's delay, then D4; host-phase statuses end the command here. Returns
  * 'offline' when the host could not be reached but the outcome is an
  * unable-to-go-online decline (the card then declines offline).
  */
 export async function hostExchange(ctx: CommandContext, outcome: OutcomeSpec | undefined): Promise<'online' | 'offline'> {
-  const t = ctx.terminal;
-  const delay = t.config.timing.hostDelayMs;
+  const delay = ctx.terminal.config.timing.hostDelayMs;
   await show(ctx, 'D1');
   await ctx.messages.pause(delay + (outcome?.hostDelayMs ?? 0));
   const unreachable = hostDown(ctx) || outcome?.status === 'communicationerror';

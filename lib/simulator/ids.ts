@@ -3,17 +3,14 @@ import { createCipheriv, randomBytes, randomInt } from 'node:crypto';
 
 const ALNUM = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 
-export function randomDigits(n: number): string {
+function randomOf(alphabet: string, n: number): string {
   let out = '';
-  for (let i = 0; i < n; i++) out += String(randomInt(10));
+  for (let i = 0; i < n; i++) out += alphabet[randomInt(alphabet.length)];
   return out;
 }
 
-export function randomAlnum(n: number): string {
-  let out = '';
-  for (let i = 0; i < n; i++) out += ALNUM[randomInt(ALNUM.length)];
-  return out;
-}
+export const randomDigits = (n: number): string => randomOf(ALNUM.slice(0, 10), n);
+export const randomAlnum = (n: number): string => randomOf(ALNUM, n);
 
 /** ISO 8583 field 37: 12 characters; here the year's last digit + day of year + 8 digits. */
 export function newRrn(now: Date): string {

@@ -50,7 +50,6 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const controller = new Controller(terminal);
   const server = new TerminalServer(terminal);
   const activator = new ActivatorServer(terminal);
-  let api: ControlApi | undefined;
   const closers: (() => Promise<void>)[] = [];
   const closeAll = async (): Promise<void> => {
     for (const close of closers.splice(0).reverse()) await close().catch(() => undefined);
@@ -65,10 +64,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     activatorPort = await activator.listen(config.activatorPort, config.host);
     closers.push(() => activator.close());
     if (config.controlPort !== undefined) {
-      api = new ControlApi(controller, () => ({ port, activatorPort }), config.controlHost);
+      const api = new ControlApi(controller, () => ({ port, activatorPort }), config.controlHost);
       controlPort = await api.listen(config.controlPort, config.controlHost);
-      const started = api;
-      closers.push(() => started.close());
+      closers.push(() => api.close());
     }
   } catch (error) {
     await closeAll();
@@ -115,9 +113,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   return handle;
 }
 
-export { DEFAULT_ACTIVATOR_PORT, DEFAULT_PASSWORD, DEFAULT_PORT } from './options';
-export type { Scenario, SimulatorOptions, FaultSpec, SbpOutcome, MifareCardConfig, MifareCloseMode } from './options';
-export { MIFARE_CLOSE_MODES, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_RESPONSE_FRAME_SIZE } from './options';
+export { DEFAULT_ACTIVATOR_PORT, DEFAULT_PASSWORD, DEFAULT_PORT, DEFAULT_MAX_RESPONSE_FRAME_SIZE } from './options';
+export type { Scenario, SimulatorOptions, FaultSpec, SbpOutcome, MifareCardConfig } from './options';
 export type { OutcomeSpec, DeclineReason, FaultKind, Cvm } from './outcome';
 export { DECLINE_REASONS, FAULT_KINDS } from './outcome';
 export { TEST_CARDS, type TestCard } from './cards';

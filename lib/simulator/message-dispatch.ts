@@ -8,7 +8,7 @@ import { PacketSocket, ReceiveTimeoutError } from '../codec/packet-socket';
 import { JpayProtocolError } from '../errors';
 import { messageToPacket } from '../protocol';
 import type { TerminalMessage } from '../protocol/types';
-import { AnswerTimeout, CancelledByClient, ClientGone, CommandAbort } from './errors';
+import { ClientGone, CommandAbort } from './errors';
 
 export interface MessageTiming {
   answerTimeoutMs: number;
@@ -62,7 +62,7 @@ export class MessageDispatch {
     try {
       answer = await this.socket.receive(timeoutMs);
     } catch (error) {
-      if (error instanceof ReceiveTimeoutError) throw new AnswerTimeout(`no answer to <${plain.name}> within ${timeoutMs} ms`, timeoutMs);
+      if (error instanceof ReceiveTimeoutError) throw new CommandAbort('timeout', [`no answer to <${plain.name}> within ${timeoutMs} ms`]);
       if (error instanceof JpayProtocolError && error.code === 'bad-xml') {
         throw new CommandAbort('formaterror', [`answer to <${plain.name}> is not valid XML`]);
       }
@@ -86,7 +86,7 @@ export class MessageDispatch {
   async keepalive(): Promise<void> {
     this.keepalives += 1;
     const answer = await this.ask({ name: 'keepalive' });
-    if (packetStatus(answer)?.toLowerCase() === 'cancelled') throw new CancelledByClient();
+    if (packetStatus(answer)?.toLowerCase() === 'cancelled') throw new CommandAbort('cancelled');
   }
 
   /** Sends a message whose answer only has to arrive (display, displayqrcode). */
@@ -99,52 +99,38 @@ export class MessageDispatch {
     const settled = promise.then((value) => ({ value }));
     settled.catch(() => undefined);
     for (;;) {
-      let timer: NodeJS.Timeout | undefined;
-      const tick = new Promise<'tick'>((resolve) => {
-        timer = setTimeout(() => resolve('tick'), this.timing.keepaliveIntervalMs);
-      });
-      try {
-        const winner = await Promise.race([settled, tick, this.gone]);
-        if (winner !== 'tick') return winner.value;
-      } finally {
-        clearTimeout(timer);
-      }
+      const winner = await afterTimer(this.timing.keepaliveIntervalMs, (tick) => Promise.race([settled, tick, this.gone]));
+      if (winner !== undefined) return winner.value;
       await this.keepalive();
     }
   }
 
   /** Waits ms with keepalives (the terminal is busy, e.g. talking to the host). */
   async pause(ms: number): Promise<void> {
-    if (ms <= 0) {
-      if (this.socket.isClosed) throw new ClientGone();
-      return;
-    }
-    let timer: NodeJS.Timeout | undefined;
-    const done = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, ms);
-    });
-    try {
-      await this.waitFor(done);
-    } finally {
-      clearTimeout(timer);
-    }
+    if (ms > 0) await afterTimer(ms, (done) => this.waitFor(done));
+    else if (this.socket.isClosed) throw new ClientGone();
   }
 
   /** Silent wait (no keepalives), e.g. a delayed response; rejects if the client goes away. */
   async silent(ms: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const done = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, ms);
-    });
-    try {
-      await Promise.race([done, this.gone]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await afterTimer(ms, (done) => Promise.race([done, this.gone]));
   }
 
   /** Resolves when the client closes the connection (stall fault). */
   async untilClosed(): Promise<void> {
     await this.gone.catch(() => undefined);
+  }
+}
+
+/** Runs `wait` with a promise that resolves after ms, and clears the timer however `wait` ends. */
+export async function afterTimer<T>(ms: number, wait: (elapsed: Promise<undefined>) => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const elapsed = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await wait(elapsed);
+  } finally {
+    clearTimeout(timer);
   }
 }

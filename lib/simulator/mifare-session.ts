@@ -19,8 +19,6 @@ export interface MifareResult {
   /** How the client ended the card session: `close`, or any other answer (notimplemented…). */
   end: 'close' | 'other';
   receipt?: XmlElement;
-  reads: number;
-  writes: number;
 }
 
 export async function runMifareSession(ctx: CommandContext, card: VirtualMifareCard): Promise<MifareResult> {
@@ -34,7 +32,6 @@ export async function runMifareSession(ctx: CommandContext, card: VirtualMifareC
     t.emitEvent({ type: 'fault', kind: 'card-removed', command: ctx.command });
     card.remove();
   }
-  const result: MifareResult = { end: 'other', reads: 0, writes: 0 };
   for (let i = 0; i < MAX_OPERATIONS; i++) {
     const answer = await ctx.messages.ask({ name: 'card', message });
     const parsed = parseCardAnswer(answer);
@@ -42,23 +39,19 @@ export async function runMifareSession(ctx: CommandContext, card: VirtualMifareC
     const request: CardRequest = parsed;
     switch (request.code) {
       case 'read': {
-        result.reads += 1;
         const read = card.read(request.blockId);
         message = read.ok ? { code: 'read', ok: true, status: 'ok', data: read.data } : { code: 'read', ok: false, status: 'failed' };
         break;
       }
       case 'write': {
-        result.writes += 1;
         const written = card.write(request.blockId, request.data);
         message = written.ok ? { code: 'write', ok: true, status: 'ok' } : { code: 'write', ok: false, status: 'failed' };
         break;
       }
       case 'close':
-        result.end = 'close';
-        if (request.receipt !== undefined && Object.keys(request.receipt).length > 0) result.receipt = request.receipt;
-        return result;
+        return request.receipt !== undefined && Object.keys(request.receipt).length > 0 ? { end: 'close', receipt: request.receipt } : { end: 'close' };
       default:
-        return result;
+        return { end: 'other' };
     }
   }
   throw new CommandAbort('failed', [`card session exceeded ${MAX_OPERATIONS} operations`]);

@@ -64,7 +64,9 @@ export interface TimingConfig {
   activatorTimeoutMs?: number;
 }
 
-export type SbpOutcome = 'approved' | 'declined' | 'error' | 'none';
+/** What the SBP agent reports: approved, declined, error (status read failed), none (never paid). */
+export const SBP_OUTCOMES = ['approved', 'declined', 'error', 'none'] as const;
+export type SbpOutcome = (typeof SBP_OUTCOMES)[number];
 
 export interface SbpConfig {
   enabled?: boolean;
@@ -73,7 +75,6 @@ export interface SbpConfig {
   mid?: string;
   /** Time from showing the QR code to the payment (ms). */
   payDelayMs?: number;
-  /** What the SBP agent reports: approved, declined, error (status read failed), none (never paid). */
   outcome?: SbpOutcome;
   /** Add the CFT agent's `cft` block to SBP receipts. */
   cft?: boolean;
@@ -108,10 +109,10 @@ export interface MifareCardConfig {
 export const MIFARE_CLOSE_MODES = ['continue', 'end'] as const;
 export type MifareCloseMode = (typeof MIFARE_CLOSE_MODES)[number];
 
-/** `mode` as a close mode, or a JpayValidationError naming `field` (the control API's, the CLI's). */
-export function checkMifareCloseMode(mode: unknown, field: string): MifareCloseMode {
-  if (!(MIFARE_CLOSE_MODES as readonly unknown[]).includes(mode)) throw new JpayValidationError(field, `must be one of ${MIFARE_CLOSE_MODES.join(', ')}`);
-  return mode as MifareCloseMode;
+/** `value` as one of `allowed`, or a JpayValidationError naming `field` (the control API's, the CLI's). */
+export function oneOf<T extends string>(allowed: readonly T[], value: unknown, field: string): T {
+  if (!(allowed as readonly unknown[]).includes(value)) throw new JpayValidationError(field, `must be one of ${allowed.join(', ')}`);
+  return value as T;
 }
 
 export interface MifareConfig {
@@ -199,36 +200,7 @@ export interface SimulatorOptions extends Scenario {
   logger?: (line: string) => void;
 }
 
-export type ResolvedTiming = Required<TimingConfig>;
-
-export interface ResolvedConfig {
-  host: string;
-  port: number;
-  activatorPort: number;
-  controlPort?: number;
-  controlHost: string;
-  logFile?: string;
-  maxFrameSize: number;
-  maxResponseFrameSize: number;
-  maxConnections: number;
-  rsaModulusLength: number;
-  clock: () => Date;
-  logger: (line: string) => void;
-  terminal: Required<Omit<TerminalConfig, 'parameters'>> & { parameters: TerminalParameters };
-  timing: ResolvedTiming;
-  autoPresent: boolean;
-  defaultCard: string;
-  cards: TestCardSpec[];
-  outcomes: OutcomeSpec[];
-  hostReachable: boolean;
-  sbp: Required<SbpConfig>;
-  dex: Required<DexConfig>;
-  mifare: { enabled: boolean; card?: MifareCardConfig; closeWithoutReceipt: MifareCloseMode };
-  settlement: Required<SettlementConfig>;
-  faults: FaultSpec[];
-}
-
-export const DEFAULT_TIMING: ResolvedTiming = {
+const DEFAULT_TIMING: Required<TimingConfig> = {
   cardDelayMs: 300,
   keepaliveIntervalMs: 1000,
   hostDelayMs: 100,
@@ -241,7 +213,33 @@ export const DEFAULT_TIMING: ResolvedTiming = {
   activatorTimeoutMs: 120_000,
 };
 
-export const DEFAULT_PARAMETERS: TerminalParameters = {
+const DEFAULT_TERMINAL: Required<Omit<TerminalConfig, 'parameters'>> = {
+  tid: '10000001',
+  mid: '000000000000123',
+  password: DEFAULT_PASSWORD,
+  currency: '643',
+  language: 'ruen',
+  header: ['JPAY SIMULATOR', 'Test merchant, 1 Demo street'],
+  footer: ['Thank you!'],
+  acquirerTag: 'jpaysim',
+  bankName: 'Simulated Bank',
+  manualEntry: true,
+  forcedRefund: true,
+};
+
+const DEFAULT_SBP: Required<SbpConfig> = {
+  enabled: false,
+  tid: '90000001',
+  mid: 'MA0000086770',
+  payDelayMs: 1500,
+  outcome: 'approved',
+  cft: false,
+  qrBaseUrl: 'https://qr.nspk.ru/',
+};
+
+const DEFAULT_SETTLEMENT: Required<SettlementConfig> = { hostDifference: 0, batchUpload: 'passed', cutover: true };
+
+const DEFAULT_PARAMETERS: TerminalParameters = {
   sn: '000000000009',
   app: '1.0.67.6',
   firmwareMcu: '1.5.3',
@@ -276,19 +274,19 @@ export const DEFAULT_KERNEL_TAGS = [
 ];
 
 /** Merge: scenario first, then explicit options (nested config objects merge field by field). */
-export function mergeScenario(base: Scenario, over: Scenario): Scenario {
+function mergeScenario(base: Scenario, over: Scenario): Scenario {
   const out: Scenario = { ...base, ...definedOnly(over) };
   for (const key of ['terminal', 'timing', 'sbp', 'dex', 'mifare', 'settlement'] as const) {
-    if (base[key] || over[key]) (out as Record<string, unknown>)[key] = { ...base[key], ...definedOnly(over[key] ?? {}) };
+    if (base[key] || over[key]) (out as Record<string, unknown>)[key] = { ...definedOnly(base[key] ?? {}), ...definedOnly(over[key] ?? {}) };
   }
   return out;
 }
 
-export function resolveConfig(options: SimulatorOptions, scenario: Scenario = {}): ResolvedConfig {
+/** The options and the scenario merged over the defaults (merged nested objects have no undefined members). */
+export function resolveConfig(options: SimulatorOptions, scenario: Scenario = {}) {
   const s = mergeScenario(scenario, options);
-  const t = s.terminal ?? {};
-  const tid = t.tid ?? '10000001';
-  const mid = t.mid ?? '000000000000123';
+  const { parameters, ...own } = s.terminal ?? {};
+  const terminal = { ...DEFAULT_TERMINAL, ...own };
   return {
     host: options.host ?? '127.0.0.1',
     port: options.port ?? DEFAULT_PORT,
@@ -301,45 +299,22 @@ export function resolveConfig(options: SimulatorOptions, scenario: Scenario = {}
     maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
     rsaModulusLength: options.rsaModulusLength ?? 2048,
     clock: options.clock ?? (() => new Date()),
-    logger: options.logger ?? (() => undefined),
-    terminal: {
-      tid,
-      mid,
-      password: t.password ?? DEFAULT_PASSWORD,
-      currency: t.currency ?? '643',
-      language: t.language ?? 'ruen',
-      header: t.header ?? ['JPAY SIMULATOR', 'Test merchant, 1 Demo street'],
-      footer: t.footer ?? ['Thank you!'],
-      acquirerTag: t.acquirerTag ?? 'jpaysim',
-      bankName: t.bankName ?? 'Simulated Bank',
-      manualEntry: t.manualEntry ?? true,
-      forcedRefund: t.forcedRefund ?? true,
-      parameters: { ...DEFAULT_PARAMETERS, tid, mid, ...t.parameters },
-    },
-    timing: { ...DEFAULT_TIMING, ...definedOnly(s.timing ?? {}) },
+    logger: options.logger ?? ((_line: string) => undefined),
+    terminal: { ...terminal, parameters: { ...DEFAULT_PARAMETERS, tid: terminal.tid, mid: terminal.mid, ...parameters } },
+    timing: { ...DEFAULT_TIMING, ...s.timing },
     autoPresent: s.autoPresent ?? true,
     defaultCard: s.defaultCard ?? 'visa',
     cards: s.cards ?? [],
     outcomes: s.outcomes ?? [],
     hostReachable: s.hostReachable ?? true,
-    sbp: {
-      enabled: s.sbp?.enabled ?? false,
-      tid: s.sbp?.tid ?? '90000001',
-      mid: s.sbp?.mid ?? 'MA0000086770',
-      payDelayMs: s.sbp?.payDelayMs ?? 1500,
-      outcome: s.sbp?.outcome ?? 'approved',
-      cft: s.sbp?.cft ?? false,
-      qrBaseUrl: s.sbp?.qrBaseUrl ?? 'https://qr.nspk.ru/',
-    },
+    sbp: { ...DEFAULT_SBP, ...s.sbp },
     dex: { enabled: s.dex?.enabled ?? false, kernelTags: s.dex?.kernelTags ?? DEFAULT_KERNEL_TAGS },
     mifare: { enabled: s.mifare?.enabled ?? true, card: s.mifare?.card, closeWithoutReceipt: s.mifare?.closeWithoutReceipt ?? 'continue' },
-    settlement: {
-      hostDifference: s.settlement?.hostDifference ?? 0,
-      batchUpload: s.settlement?.batchUpload ?? 'passed',
-      cutover: s.settlement?.cutover ?? true,
-    },
+    settlement: { ...DEFAULT_SETTLEMENT, ...s.settlement },
     faults: s.faults ?? [],
   };
 }
+
+export type ResolvedConfig = ReturnType<typeof resolveConfig>;
 
 export type { Cvm, DeclineReason, FaultKind, JpayStatusCode, OutcomeSpec };

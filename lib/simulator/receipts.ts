@@ -1,7 +1,6 @@
 /** Log record → the `receipt` of a transaction response (§8.9, §8.10). */
-import { Secret } from '../protocol/secret';
+import { definedOnly } from '../defined';
 import type { ReceiptToWrite } from '../protocol/types';
-import type { Answer } from './context';
 import type { LogRecord, Operation, ReceiptType } from './log';
 import type { Terminal } from './terminal';
 
@@ -34,44 +33,33 @@ export function recordToReceipt(t: Terminal, r: LogRecord): ReceiptToWrite {
     datetime: r.datetime,
   };
   if (r.kind === 'sbp') {
-    base.paymentStatus = r.tstatus;
-    base.tstatus = r.tstatus;
-    base.iface = 'sbp';
-    if (r.sbp?.cft) {
-      base.cft = r.sbp.cft;
-      base.errorCode = 'ok';
-    }
-    return base;
+    return { ...base, paymentStatus: r.tstatus, tstatus: r.tstatus, iface: 'sbp', ...(r.sbp?.cft ? { cft: r.sbp.cft, errorCode: 'ok' } : {}) };
   }
-  base.state = 'active';
-  base.tstatus = r.tstatus;
-  if (r.amountOther !== undefined) base.amountOther = r.amountOther;
   const c = r.card;
-  if (c) {
-    base.aid = c.aid;
-    base.appname = c.appname;
-    if (c.apname) base.apname = c.apname;
-    if (c.alabel) base.alabel = c.alabel;
-    if (c.ictId) base.ictId = c.ictId;
-    base.pinEntered = c.cvm === 'online' ? 'online' : c.cvm === 'offline' ? 'offline' : 'no';
-    base.cdcvm = c.cvm === 'cdcvm';
-    base.signature = c.cvm === 'signature';
-    base.pan = c.pan;
-    base.aed = c.aed;
-  }
-  if (r.respCodeDescription) base.respCodeDescription = r.respCodeDescription;
-  base.tsi = r.tsi;
-  base.tvr = r.tvr;
-  base.declineReason = r.declineReason ?? '';
-  base.acquirerTag = cfg.acquirerTag;
-  base.bankName = cfg.bankName;
-  if (r.dexRecord) base.record = r.dexRecord;
-  return base;
-}
-
-/** The transaction's answer with the record's receipt; plain-text-pan only when the caller passes it (encrypted sessions). */
-export function receiptAnswer(t: Terminal, r: LogRecord, plainTextPan?: string): Answer<'transaction'> {
-  const answer: Answer<'transaction'> = { status: 'ok', receipt: recordToReceipt(t, r) };
-  if (plainTextPan !== undefined) answer.plainTextPan = new Secret(plainTextPan);
-  return answer;
+  // Empty optional texts are left out rather than written empty; decline-reason is always written.
+  return definedOnly<ReceiptToWrite>({
+    ...base,
+    state: 'active',
+    tstatus: r.tstatus,
+    amountOther: r.amountOther,
+    ...(c && {
+      aid: c.aid,
+      appname: c.appname,
+      apname: c.apname || undefined,
+      alabel: c.alabel || undefined,
+      ictId: c.ictId || undefined,
+      pinEntered: c.cvm === 'online' ? 'online' : c.cvm === 'offline' ? 'offline' : 'no',
+      cdcvm: c.cvm === 'cdcvm',
+      signature: c.cvm === 'signature',
+      pan: c.pan,
+      aed: c.aed,
+    }),
+    respCodeDescription: r.respCodeDescription || undefined,
+    tsi: r.tsi,
+    tvr: r.tvr,
+    declineReason: r.declineReason ?? '',
+    acquirerTag: cfg.acquirerTag,
+    bankName: cfg.bankName,
+    record: r.dexRecord || undefined,
+  });
 }

@@ -1,9 +1,12 @@
 /** Building log records and committing them (where the drop-before-record fault strikes). */
 import { definedOnly } from '../defined';
 import { JpayValidationError } from '../errors';
+import { Secret } from '../protocol/secret';
 import type { TestCard } from './cards';
 import { expiryToAed, receiptPan } from './cards';
-import type { CommandContext } from './context';
+import type { Answer, CommandContext } from './context';
+import { show } from './display-script';
+import { recordToReceipt } from './receipts';
 import type { Terminal } from './terminal';
 import { DropConnection } from './errors';
 import { isoLocal, newAuthNumber, newRrn } from './ids';
@@ -31,10 +34,6 @@ export interface RecordInput {
   originalSeq?: number;
   sbp?: LogRecord['sbp'];
   rrn?: string;
-}
-
-export function newRecord(ctx: CommandContext, input: RecordInput): LogRecord {
-  return recordOf(ctx.terminal, input);
 }
 
 function recordOf(t: Terminal, input: RecordInput): LogRecord {
@@ -75,19 +74,27 @@ export function recordPoint(ctx: CommandContext): void {
   throw new DropConnection('drop-before-record');
 }
 
-/** Writes the record to the log, at the record point. */
-export async function commitRecord(ctx: CommandContext, record: LogRecord): Promise<void> {
+/**
+ * Writes the transaction's record to the log at the record point and answers with its
+ * receipt. A card record is followed by the final display: approved (03, or 1A with
+ * `signature`) / declined (07), with the amount. `pan` (a card read or typed in) goes into
+ * the answer only in an encrypted session.
+ */
+export async function recordAndAnswer(
+  ctx: CommandContext,
+  input: RecordInput,
+  final: { signature?: boolean; pan?: string } = {},
+): Promise<Answer<'transaction'>> {
   const t = ctx.terminal;
+  const record = recordOf(t, input);
   recordPoint(ctx);
   await t.log.append(record);
-  t.emitEvent({
-    type: 'record',
-    kind: record.kind,
-    seq: record.seq,
-    operation: record.operation,
-    tstatus: record.tstatus,
-    amount: record.amount,
-  });
+  const { kind, seq, operation, tstatus, amount, currency } = record;
+  t.emitEvent({ type: 'record', kind, seq, operation, tstatus, amount });
+  if (kind === 'card') await show(ctx, input.approved ? (final.signature ? '1A' : '03') : '07', { amount, currency });
+  const answer: Answer<'transaction'> = { status: 'ok', receipt: recordToReceipt(t, record) };
+  if (final.pan !== undefined && ctx.messages.encrypted) answer.plainTextPan = new Secret(final.pan);
+  return answer;
 }
 
 /** The most records one seeding call adds (receipt numbers wrap after 999999). */

@@ -1,46 +1,33 @@
 /** X-report (§8.11) and the totals settlement uses, computed from the log. */
+import { definedOnly } from '../defined';
 import type { CardTypeTotals, OperationTotals, ReportTransaction, XReport } from '../protocol/types';
 import { isoLocal } from './ids';
 import type { LogRecord, Operation } from './log';
 import { RECEIPT_TYPE, seqText } from './receipts';
 import type { Terminal } from './terminal';
 
-const KEY: Readonly<Record<Operation, keyof Omit<OperationTotals, 'totalCount' | 'totalSum'>>> = {
-  purchase: 'purchase',
-  refund: 'refund',
-  'purchase-with-cashback': 'purchaseWithCashback',
-  'purchase-reversal': 'purchaseReversal',
-  'refund-reversal': 'refundReversal',
+type TotalsKey = keyof Omit<OperationTotals, 'totalCount' | 'totalSum'>;
+
+/** Each operation's totals line and its sign: money into the merchant's account is plus (D), purchases and refund reversals. */
+const TOTALS: Readonly<Record<Operation, [TotalsKey, 1 | -1]>> = {
+  purchase: ['purchase', 1],
+  refund: ['refund', -1],
+  'purchase-with-cashback': ['purchaseWithCashback', 1],
+  'purchase-reversal': ['purchaseReversal', -1],
+  'refund-reversal': ['refundReversal', 1],
 };
 
-/** Money into the merchant's account is plus (D): purchases and refund reversals. */
-const SIGN: Readonly<Record<Operation, 1 | -1>> = {
-  purchase: 1,
-  'purchase-with-cashback': 1,
-  'refund-reversal': 1,
-  refund: -1,
-  'purchase-reversal': -1,
-};
-
-export function emptyTotals(): OperationTotals {
-  const pair = (): { count: number; sum: number } => ({ count: 0, sum: 0 });
-  return {
-    purchase: pair(),
-    refund: pair(),
-    purchaseWithCashback: pair(),
-    purchaseReversal: pair(),
-    refundReversal: pair(),
-    totalCount: 0,
-    totalSum: 0,
-  };
+function emptyTotals(): OperationTotals {
+  const lines = Object.values(TOTALS).map(([key]) => [key, { count: 0, sum: 0 }]);
+  return { ...(Object.fromEntries(lines) as Record<TotalsKey, { count: number; sum: number }>), totalCount: 0, totalSum: 0 };
 }
 
 function add(totals: OperationTotals, r: LogRecord): void {
-  const pair = totals[KEY[r.operation]];
-  pair.count += 1;
-  pair.sum += r.amount;
+  const [key, sign] = TOTALS[r.operation];
+  totals[key].count += 1;
+  totals[key].sum += r.amount;
   totals.totalCount += 1;
-  totals.totalSum += SIGN[r.operation] * r.amount;
+  totals.totalSum += sign * r.amount;
 }
 
 /** Only approved records count towards totals. */
@@ -55,7 +42,7 @@ export function grandTotals(records: readonly LogRecord[]): OperationTotals {
 }
 
 /** Totals per card type (RID + scheme name); SBP payments are their own type (`SBP`). */
-export function cardTypeTotals(records: readonly LogRecord[]): CardTypeTotals[] {
+function cardTypeTotals(records: readonly LogRecord[]): CardTypeTotals[] {
   const groups = new Map<string, CardTypeTotals>();
   for (const r of approvedRecords(records)) {
     const rid = r.kind === 'sbp' ? 'SBP' : (r.card?.rid ?? '');
@@ -72,12 +59,13 @@ export function cardTypeTotals(records: readonly LogRecord[]): CardTypeTotals[] 
 }
 
 function reportTransaction(r: LogRecord): ReportTransaction {
-  const t: ReportTransaction = {
+  return definedOnly<ReportTransaction>({
     status: r.tstatus,
     state: 'active',
     type: RECEIPT_TYPE[r.operation],
     seq: seqText(r.seq),
     amount: r.amount,
+    amountOther: r.amountOther,
     rrn: r.rrn,
     time: r.datetime,
     authCode: r.authNumber,
@@ -85,14 +73,10 @@ function reportTransaction(r: LogRecord): ReportTransaction {
     currency: r.currency,
     tvr: r.tvr,
     tsi: r.tsi,
-  };
-  if (r.amountOther !== undefined) t.amountOther = r.amountOther;
-  if (r.card) {
-    t.pan = r.card.pan;
-    t.aed = r.card.aed;
-    t.aid = r.card.aid;
-  }
-  return t;
+    pan: r.card?.pan,
+    aed: r.card?.aed,
+    aid: r.card?.aid,
+  });
 }
 
 export function buildXReport(t: Terminal, full: boolean): XReport {

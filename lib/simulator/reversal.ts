@@ -8,12 +8,11 @@ import type { TransactionRequest } from '../protocol/types';
 import type { Answer, CommandContext } from './context';
 import { Detector } from './detection';
 import { CommandAbort } from './errors';
-import { failInPhase, hostExchange, show } from './host';
+import { show } from './display-script';
+import { failInPhase, hostExchange } from './host';
 import type { EntryMode, LogRecord } from './log';
 import type { OutcomeSpec } from './outcome';
-import { receiptAnswer } from './receipts';
-import { commitRecord, newRecord } from './records';
-import { finalDisplay } from './display-script';
+import { recordAndAnswer } from './records';
 import { receiptPan, type TestCard } from './cards';
 import { manualPan } from './card-payment';
 
@@ -54,7 +53,6 @@ export async function voidTransaction(
   params: TransactionRequest,
   outcome: OutcomeSpec | undefined,
 ): Promise<Answer<'transaction'>> {
-  const t = ctx.terminal;
   const number = params.number;
   if (number === undefined) throw new CommandAbort('invalidarguments', ['number: the receipt number (or last) is required']);
   const original = findReversible(ctx, number);
@@ -84,20 +82,21 @@ export async function voidTransaction(
   const path = await hostExchange(ctx, outcome);
   const approved = outcome?.declineReason === undefined && path === 'online';
   const full = amount === remaining && original.reversedAmount === 0;
-  const record = newRecord(ctx, {
-    kind: 'card',
-    operation: original.operation === 'refund' ? 'refund-reversal' : 'purchase-reversal',
-    approved,
-    amount,
-    amountOther: full ? original.amountOther : undefined,
-    currency: original.currency,
-    entry,
-    card: original.card,
-    declineReason: outcome?.declineReason,
-    respCode: outcome?.respCode,
-    originalSeq: original.seq,
-  });
-  await commitRecord(ctx, record);
-  await show(ctx, finalDisplay(approved, false), { amount, currency: original.currency });
-  return receiptAnswer(t, record, ctx.messages.encrypted ? pan : undefined);
+  return recordAndAnswer(
+    ctx,
+    {
+      kind: 'card',
+      operation: original.operation === 'refund' ? 'refund-reversal' : 'purchase-reversal',
+      approved,
+      amount,
+      amountOther: full ? original.amountOther : undefined,
+      currency: original.currency,
+      entry,
+      card: original.card,
+      declineReason: outcome?.declineReason,
+      respCode: outcome?.respCode,
+      originalSeq: original.seq,
+    },
+    { pan },
+  );
 }

@@ -7,6 +7,7 @@
 import { packetStatus } from '../codec/packet';
 import type { Answer, CommandContext, StatusAnswer } from './context';
 import { CommandAbort } from './errors';
+import { afterTimer } from './message-dispatch';
 
 /** The meeting point of a runreset command and the activator connection. */
 export class ResetSession {
@@ -70,7 +71,6 @@ export async function handleRunreset(ctx: CommandContext): Promise<Answer<'runre
   const session = new ResetSession();
   t.pendingReset = session;
   const deadline = Date.now() + timing.activatorTimeoutMs;
-  let timer: NodeJS.Timeout | undefined;
   try {
     for (;;) {
       const answer = await ctx.messages.ask({ name: 'keep-alive', message: { activatorConnected: session.connected } });
@@ -83,15 +83,11 @@ export async function handleRunreset(ctx: CommandContext): Promise<Answer<'runre
       if (!session.connected && Date.now() >= deadline) {
         throw new CommandAbort('timeout', [`no activator connected within ${timing.activatorTimeoutMs} ms`]);
       }
-      const tick = new Promise<'tick'>((resolve) => {
-        timer = setTimeout(() => resolve('tick'), timing.resetKeepAliveIntervalMs);
-      });
-      const event = await Promise.race([tick, session.changed().then(() => 'changed' as const), session.done]);
-      clearTimeout(timer);
-      if (typeof event === 'object') return event;
+      // The next keep-alive goes at the interval or at once when the activator's state changes.
+      const done = await afterTimer(timing.resetKeepAliveIntervalMs, (tick) => Promise.race([tick, session.changed(), session.done]));
+      if (done) return done;
     }
   } finally {
-    clearTimeout(timer);
     session.aborted = true;
     if (t.pendingReset === session) t.pendingReset = undefined;
   }

@@ -9,25 +9,22 @@ import { randomUUID } from 'node:crypto';
 import type { SbpCftBlock } from '../protocol/types';
 import type { Answer, CommandContext } from './context';
 import { CommandAbort } from './errors';
-import { failInPhase, hostDown, HOST_UNREACHABLE } from './host';
+import { failInPhase, unreachableHost } from './host';
 import { randomAlnum, randomDigits } from './ids';
-import type { LogRecord } from './log';
 import type { OutcomeSpec } from './outcome';
-import { receiptAnswer } from './receipts';
-import { commitRecord, newRecord } from './records';
+import { recordAndAnswer, type RecordInput } from './records';
 
 export interface SbpQr {
   qrcId: string;
   url: string;
 }
 
-export function newQr(ctx: CommandContext): SbpQr {
+/** Shows a new QR code (`displayqrcode`). */
+export async function showNewQr(ctx: CommandContext): Promise<SbpQr> {
   const qrcId = `AD${randomAlnum(30)}`;
-  return { qrcId, url: `${ctx.terminal.config.sbp.qrBaseUrl}${qrcId}` };
-}
-
-export async function showQr(ctx: CommandContext, qr: SbpQr): Promise<void> {
+  const qr = { qrcId, url: `${ctx.terminal.config.sbp.qrBaseUrl}${qrcId}` };
   await ctx.messages.tell({ name: 'displayqrcode', message: { show: true, url: qr.url } });
+  return qr;
 }
 
 export async function hideQr(ctx: CommandContext): Promise<void> {
@@ -51,6 +48,23 @@ export interface SbpPayment {
   currency: string;
 }
 
+/**
+ * Records an SBP payment or refund (the agent's own tid/mid and numbering, rrn = the CFT
+ * agent's localQrcId) once the outcome's card- and host-phase statuses are passed, and answers.
+ */
+async function sbpAnswer(
+  ctx: CommandContext,
+  outcome: OutcomeSpec | undefined,
+  input: Omit<RecordInput, 'kind' | 'entry' | 'rrn' | 'sbp'>,
+  localQrcId: string,
+  qrcId: string,
+): Promise<Answer<'transaction'>> {
+  await failInPhase(ctx, outcome, 'card');
+  await failInPhase(ctx, outcome, 'host');
+  const cft = ctx.terminal.config.sbp.cft ? { cft: cftBlock(localQrcId, qrcId, input.approved) } : {};
+  return recordAndAnswer(ctx, { ...input, kind: 'sbp', entry: 'sbp', rrn: localQrcId, sbp: { localQrcId, qrcId, ...cft } });
+}
+
 /** The agent reported a result for a shown QR code: record it and answer. */
 export async function completeSbpPayment(
   ctx: CommandContext,
@@ -59,26 +73,17 @@ export async function completeSbpPayment(
   payment: SbpPayment,
   outcome: OutcomeSpec | undefined,
 ): Promise<Answer<'transaction'>> {
-  const t = ctx.terminal;
-  await failInPhase(ctx, outcome, 'card');
-  await failInPhase(ctx, outcome, 'host');
   const approved = result === 'approved' && outcome?.declineReason === undefined;
-  const localQrcId = randomDigits(6);
-  const record = newRecord(ctx, {
-    kind: 'sbp',
+  const input = {
     operation: 'purchase',
     approved,
     amount: payment.amount,
     currency: payment.currency,
-    entry: 'sbp',
-    rrn: localQrcId,
     declineReason: approved ? undefined : (outcome?.declineReason ?? 'onlinedeclined'),
     respCode: approved ? '000' : (outcome?.respCode ?? '051'),
     respCodeDescription: outcome?.respCodeDescription,
-    sbp: { localQrcId, qrcId: qr.qrcId, ...(t.config.sbp.cft ? { cft: cftBlock(localQrcId, qr.qrcId, approved) } : {}) },
-  });
-  await commitRecord(ctx, record);
-  return receiptAnswer(t, record);
+  } as const;
+  return sbpAnswer(ctx, outcome, input, randomDigits(6), qr.qrcId);
 }
 
 /** force-sbp="true" refund of an SBP payment, found by its rrn / localQrcId. */
@@ -89,35 +94,22 @@ export async function sbpRefund(
 ): Promise<Answer<'transaction'>> {
   const t = ctx.terminal;
   if (refund.rrn === undefined) throw new CommandAbort('invalidarguments', ['rrn: the SBP payment reference (localQrcId) is required']);
-  const original: LogRecord | undefined = t.log.findByRrn('sbp', refund.rrn, 'purchase');
+  const original = t.log.findByRrn('sbp', refund.rrn, 'purchase');
   if (!original) throw new CommandAbort('transactionnotfound', ['no SBP payment with this rrn in the log']);
   if (original.tstatus !== 'approved') throw new CommandAbort('notapproved', ['the SBP payment was not approved']);
   const remaining = original.amount - original.reversedAmount;
   if (remaining <= 0) throw new CommandAbort('alreadyreversed', ['the SBP payment has already been refunded']);
   if (refund.amount > remaining) throw new CommandAbort('invalidarguments', ['amount: exceeds what is left of the SBP payment']);
-  await ctx.messages.pause(t.config.timing.hostDelayMs);
-  if (hostDown(ctx)) throw new CommandAbort('communicationerror', [HOST_UNREACHABLE]);
-  await failInPhase(ctx, outcome, 'card');
-  await failInPhase(ctx, outcome, 'host');
-  const approved = outcome?.declineReason === undefined;
-  const localQrcId = original.sbp?.localQrcId ?? original.rrn;
-  const record = newRecord(ctx, {
-    kind: 'sbp',
+  const unreachable = await unreachableHost(ctx);
+  if (unreachable) return unreachable;
+  const input = {
     operation: 'refund',
-    approved,
+    approved: outcome?.declineReason === undefined,
     amount: refund.amount,
     currency: refund.currency,
-    entry: 'sbp',
-    rrn: localQrcId,
     declineReason: outcome?.declineReason,
     respCode: outcome?.respCode,
     originalSeq: original.seq,
-    sbp: {
-      localQrcId,
-      qrcId: original.sbp?.qrcId ?? '',
-      ...(t.config.sbp.cft ? { cft: cftBlock(localQrcId, original.sbp?.qrcId ?? '', approved) } : {}),
-    },
-  });
-  await commitRecord(ctx, record);
-  return receiptAnswer(t, record);
+  } as const;
+  return sbpAnswer(ctx, outcome, input, original.sbp?.localQrcId ?? original.rrn, original.sbp?.qrcId ?? '');
 }

@@ -2,7 +2,7 @@
 import type { Options } from 'ajv';
 import { closedObject } from '../protocol/schemas';
 import { JPAY_STATUS_CODES } from '../protocol/status';
-import { MIFARE_CLOSE_MODES } from './options';
+import { MIFARE_CLOSE_MODES, SBP_OUTCOMES } from './options';
 import { CVMS, DECLINE_REASONS, FAULT_KINDS } from './outcome';
 
 const ms = { type: 'integer', minimum: 0, maximum: 2_147_483_647 } as const;
@@ -99,7 +99,7 @@ export const SCENARIO_SCHEMA = {
       tid: { type: 'string', minLength: 1, maxLength: 32 },
       mid: { type: 'string', minLength: 1, maxLength: 32 },
       payDelayMs: ms,
-      outcome: { enum: ['approved', 'declined', 'error', 'none'] },
+      outcome: { enum: [...SBP_OUTCOMES] },
       cft: { type: 'boolean' },
       qrBaseUrl: { type: 'string', pattern: '^https?://' },
     }),

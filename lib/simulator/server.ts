@@ -48,10 +48,6 @@ export class TerminalServer {
     return listen(this.server, port, host);
   }
 
-  get connectionCount(): number {
-    return this.openConnections();
-  }
-
   /** Stops accepting, destroys every connection, waits for the handlers to unwind. */
   async close(): Promise<void> {
     const closed = closeServer(this.server);

@@ -6,7 +6,7 @@
  */
 import type { RequestParams, SReport } from '../protocol/types';
 import type { Answer, CommandContext } from './context';
-import { hostDown, HOST_UNREACHABLE } from './host';
+import { hostDown, HOST_UNREACHABLE, unreachableHost } from './host';
 import { isoLocal, newAuthNumber, newRrn } from './ids';
 import { recordPoint } from './records';
 import type { Terminal } from './terminal';
@@ -36,8 +36,8 @@ async function emptyLog(ctx: CommandContext): Promise<void> {
 export async function handleSettlement(ctx: CommandContext, params: RequestParams['settlement']): Promise<Answer<'settlement'>> {
   const t = ctx.terminal;
   if (!t.log.checkPassword(params.password)) return { status: 'notauthorized' };
-  await ctx.messages.pause(t.config.timing.hostDelayMs);
-  if (hostDown(ctx)) return { status: 'communicationerror', errors: [HOST_UNREACHABLE] };
+  const unreachable = await unreachableHost(ctx);
+  if (unreachable) return unreachable;
   const records = t.log.list();
   const approved = approvedRecords(records);
   const now = t.now();

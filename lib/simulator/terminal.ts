@@ -8,6 +8,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { VirtualMifareCard } from '../mifare/virtual-card';
 import type { TerminalParameters } from '../protocol/types';
 import { DEFAULT_CARD_ID, TEST_CARDS, TestCard, cardForManualPan, findCard } from './cards';
+import type { Detector } from './detection';
 import { FaultQueue } from './faults';
 import { kcv, newKey } from './ids';
 import type { TransactionLog } from './log';
@@ -16,34 +17,30 @@ import type { OutcomeSpec } from './outcome';
 import type { SimulatorEvent } from './events';
 import type { ResetSession } from './runreset';
 
-export interface DetectorHooks {
-  presentCard(card: TestCard): void;
-  sbpResult(outcome: SbpOutcome): void;
-}
-
 const JOURNAL_LIMIT = 500;
 
 export class Terminal extends EventEmitter<{ event: [SimulatorEvent] }> {
   readonly faults = new FaultQueue();
-  cards: TestCard[];
-  parameters: TerminalParameters;
+  readonly cards: TestCard[];
+  // The control state below is set by resetControl() (from the constructor too).
+  parameters!: TerminalParameters;
   token: string | undefined;
   sessionKey: Buffer | undefined;
-  hostReachable: boolean;
-  autoPresent: boolean;
+  hostReachable!: boolean;
+  autoPresent!: boolean;
   readonly outcomes: OutcomeSpec[] = [];
   readonly presentedCards: TestCard[] = [];
   readonly sbpOutcomes: SbpOutcome[] = [];
   nextCard: TestCard | undefined;
   mifare: VirtualMifareCard | undefined;
   /** What a MIFARE `close` without a receipt does (the scenario's, changeable at run time). */
-  mifareCloseWithoutReceipt: MifareCloseMode;
+  mifareCloseWithoutReceipt!: MifareCloseMode;
   hostKeys = new Map<string, Buffer>();
   masterKeys = { pin: newKey(), mac: newKey() };
   /** The command holding the terminal (transaction, settlement, clear, runreset). */
   busy: string | undefined;
   /** The detection in progress, if a transaction waits for a card / SBP payment. */
-  detector: DetectorHooks | undefined;
+  detector: Detector | undefined;
   /** A runreset waiting for the activator. */
   pendingReset: ResetSession | undefined;
   private readonly journal: SimulatorEvent[] = [];
@@ -55,13 +52,8 @@ export class Terminal extends EventEmitter<{ event: [SimulatorEvent] }> {
   ) {
     super();
     this.cards = mergeCards(config.cards);
-    this.parameters = { ...config.terminal.parameters };
-    this.hostReachable = config.hostReachable;
-    this.autoPresent = config.autoPresent;
-    this.mifareCloseWithoutReceipt = config.mifare.closeWithoutReceipt;
-    this.outcomes.push(...config.outcomes);
-    for (const fault of config.faults) this.faults.add(fault);
     this.initialSettlement = { ...config.settlement };
+    this.resetControl();
   }
 
   now(): Date {
@@ -111,7 +103,7 @@ export class Terminal extends EventEmitter<{ event: [SimulatorEvent] }> {
     return this.toDetector((d) => d.sbpResult(outcome), () => this.sbpOutcomes.push(outcome));
   }
 
-  private toDetector(now: (detector: DetectorHooks) => void, queue: () => void): 'now' | 'queued' {
+  private toDetector(now: (detector: Detector) => void, queue: () => void): 'now' | 'queued' {
     if (!this.detector) {
       queue();
       return 'queued';

@@ -8,24 +8,16 @@ import { cardForManualPan, type TestCard } from './cards';
 import { cardPayment, manualPan, processCard, type CardRequestInfo } from './card-payment';
 import type { Answer, CommandContext } from './context';
 import { CommandAbort } from './errors';
-import { failInPhase, hostExchange, show } from './host';
-import type { Operation } from './log';
+import { failInPhase, hostExchange } from './host';
 import { magicOutcome } from './magic';
 import type { OutcomeSpec } from './outcome';
-import { receiptAnswer } from './receipts';
-import { commitRecord, newRecord } from './records';
+import { recordAndAnswer } from './records';
 import { voidTransaction } from './reversal';
 import { sbpRefund } from './sbp';
-import { finalDisplay } from './display-script';
-
-function operationOf(type: RequestParams['transaction']['type']): Operation {
-  return type === 'purchase-with-cashback' ? 'purchase-with-cashback' : type === 'refund' ? 'refund' : 'purchase';
-}
 
 /** The next outcome: queued through the control API / scenario, else the magic amount. */
 export function takeOutcome(ctx: CommandContext, amount: number | undefined): OutcomeSpec | undefined {
-  const t = ctx.terminal;
-  const outcome = t.outcomes.shift() ?? magicOutcome(amount);
+  const outcome = ctx.terminal.outcomes.shift() ?? magicOutcome(amount);
   if (outcome?.fault) ctx.faults.addLocal(outcome.fault);
   return outcome;
 }
@@ -44,7 +36,7 @@ export async function handleTransaction(ctx: CommandContext, params: RequestPara
   if (params.sbp === true) {
     if (!t.config.sbp.enabled) throw new CommandAbort('notallowedinterface', ['SBP is not enabled in the terminal configuration']);
     if (params.type === 'purchase') {
-      const req: CardRequestInfo = { type: 'purchase', operation: 'purchase', amount: params.amount ?? 0, currency };
+      const req: CardRequestInfo = { type: 'purchase', amount: params.amount ?? 0, currency };
       return cardPayment(ctx, req, outcome, { card: false, sbp: true, mifare: false });
     }
     if (params.type === 'refund') return sbpRefund(ctx, { amount: params.amount ?? 0, currency, rrn: params.rrn }, outcome);
@@ -54,7 +46,6 @@ export async function handleTransaction(ctx: CommandContext, params: RequestPara
   if (params.amount === undefined) throw new CommandAbort('invalidarguments', ['amount: is required']);
   const req: CardRequestInfo = {
     type: params.type,
-    operation: operationOf(params.type),
     amount: params.amount,
     amountOther: params.type === 'purchase-with-cashback' ? params.amountOther : undefined,
     currency,
@@ -84,7 +75,7 @@ async function forcedRefund(
   await failInPhase(ctx, outcome, 'card');
   const path = await hostExchange(ctx, outcome);
   const approved = outcome?.declineReason === undefined && path === 'online';
-  const record = newRecord(ctx, {
+  return recordAndAnswer(ctx, {
     kind: 'card',
     operation: 'refund',
     approved,
@@ -95,7 +86,4 @@ async function forcedRefund(
     declineReason: outcome?.declineReason,
     respCode: outcome?.respCode,
   });
-  await commitRecord(ctx, record);
-  await show(ctx, finalDisplay(approved, false), { amount: req.amount, currency: req.currency });
-  return receiptAnswer(t, record);
 }
