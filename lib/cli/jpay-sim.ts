@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** jpay-sim: run the JPAY terminal simulator from the command line. See docs/simulator.md. */
 import { parseArgs } from 'node:util';
-import { definedOnly } from '../defined';
+import { definedOnly } from '../objects';
 import { JpayError, JpayValidationError } from '../errors';
 import { startSimulator, type SimulatorHandle, type SimulatorOptions } from '../simulator';
 import { MIFARE_CLOSE_MODES, oneOf } from '../simulator/options';

@@ -29,6 +29,7 @@ import { answerContradiction, answerMismatch, transactionAmounts, type Transacti
 import type { Receipt, TransactionRequest, TransactionResult, XReport } from '../protocol/types';
 import { localIsoToMs } from '../protocol/values';
 import type { ClientLogger } from './options';
+import { isRecord } from '../objects';
 
 /** What a client knows of one terminal's receipts, for a store to keep. Plain JSON. */
 export interface ReceiptWatermark {
@@ -79,10 +80,6 @@ function numberingOf(r: Receipt): string {
 
 function isMifare(r: Receipt): boolean {
   return (r.iface ?? '').trim().toLowerCase() === 'mifare';
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** A loaded watermark, keeping only what has the right shape. */

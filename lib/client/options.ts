@@ -10,6 +10,7 @@ import { validateFields } from '../protocol/validation';
 import type { MessageHandlers } from './message-dispatch';
 import { DEFAULT_MAX_SESSION_PACKETS } from './secure-session';
 import { validateTransactionHooks, type TransactionHooks } from './transaction-hooks';
+import { isRecord } from '../objects';
 
 export const DEFAULT_CLIENT_PORT = 4433;
 
@@ -120,10 +121,6 @@ type OptionalResolved = 'password' | 'maxQueuedPackets' | 'maxQueuedBytes' | 're
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const HANDLER_NAMES = ['keepalive', 'display', 'dex', 'card', 'displayqrcode', 'resetKeepAlive'] as const;
 const LOGGER_METHODS = ['debug', 'info', 'warn'] as const;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 export function validateHandlers(value: unknown, field: string): MessageHandlers {
   if (value === undefined) return {};

@@ -10,6 +10,7 @@
  */
 import { JpayValidationError, TransactionOutcomeUnknown } from '../errors';
 import type { TransactionRequest, TransactionResult } from '../protocol/types';
+import { isRecord } from '../objects';
 
 /** Caller's notes for the hooks (e.g. a request id, "reverse if approved"). Plain values only. */
 export type TransactionAnnotations = Readonly<Record<string, string | number | boolean>>;
@@ -40,10 +41,6 @@ export interface TransactionHooks {
 
 const HOOK_NAMES = ['beforeSend', 'settled'] as const;
 const ANNOTATION_KEY = /^[A-Za-z0-9_.-]{1,64}$/;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 export function validateTransactionHooks(value: unknown, field: string): TransactionHooks | undefined {
   if (value === undefined) return undefined;

@@ -6,6 +6,7 @@
 import { isSecretKey } from '../publish/sanitize';
 import type { GatewayError } from './answer';
 import { MAX_REQUEST_ID_LENGTH, REQUEST_ID } from './topics';
+import { isRecord } from '../objects';
 
 export interface GatewayRequest {
   id: string;
@@ -23,10 +24,6 @@ const CARD_KEY = /^(?:manual|pan|plain[-_]?text[-_]?pan|plainTextPan|expiry|card
 /** An ISO 8601 date-time with its zone (`Z` or `+03:00`): a local time would mean something else on each machine. */
 const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/;
 const MAX_DEPTH = 8;
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** The path of the first key that names a secret or card data, anywhere in the request. */
 export function secretField(value: unknown, path = '', depth = 0): string | undefined {
@@ -57,7 +54,7 @@ export function checkRequest(command: string, payload: Buffer, now: number, maxB
   } catch {
     return fail(null, 'bad-json', 'the request is not JSON');
   }
-  if (!isPlainObject(body)) return fail(null, 'bad-request', 'the request must be a JSON object {"id", "args", "expires"}');
+  if (!isRecord(body)) return fail(null, 'bad-request', 'the request must be a JSON object {"id", "args", "expires"}');
   const rawId = body.id;
   if (rawId === undefined || rawId === null || rawId === '') return fail(null, 'bad-id', 'is required', 'id');
   if (typeof rawId !== 'string') return fail(null, 'bad-id', 'must be a string', 'id');
@@ -81,7 +78,7 @@ export function checkRequest(command: string, payload: Buffer, now: number, maxB
   }
   let args: Record<string, unknown> = {};
   if (body.args !== undefined && body.args !== null) {
-    if (!isPlainObject(body.args)) return fail(id, 'bad-args', 'must be an object', 'args');
+    if (!isRecord(body.args)) return fail(id, 'bad-args', 'must be an object', 'args');
     args = body.args;
   }
   const request: GatewayRequest = { id, command, args };

@@ -3,7 +3,7 @@
  * element names and order) and parseRequest() for the terminal side (the simulator).
  */
 import { packet, Packet, XmlElement } from '../codec/packet';
-import { definedOnly } from '../defined';
+import { definedOnly } from '../objects';
 import { JpayValidationError } from '../errors';
 import { nonEmptyText, put, text } from './fields';
 import { findRequestProblem, isCommandName, validateRequest, ValidationProblem } from './validation';

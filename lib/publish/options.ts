@@ -1,7 +1,7 @@
 /** Options of createReceiptPublisher() and their translation to MQTT.js connect options. */
 import { randomBytes } from 'node:crypto';
 import type { IClientOptions } from 'mqtt';
-import { definedOnly } from '../defined';
+import { definedOnly } from '../objects';
 import { JpayValidationError } from '../errors';
 import { Secret } from '../protocol/secret';
 import type { DurableFs } from '../durable/fs';

@@ -30,7 +30,7 @@ import { DurableLogError } from '../durable/errors';
 import type { EncodedRecord } from '../durable/record';
 import type { ReceiptWatermark } from '../client/answer-binding';
 import type { Receipt, TransactionResult } from '../protocol/types';
-import { definedOnly } from '../defined';
+import { definedOnly } from '../objects';
 import { JournalError } from './errors';
 import {
   anchorKey,

@@ -18,7 +18,7 @@
  * approved, that no other open entry could also claim → `approved`; anything else →
  * `ambiguous` (e.g. two identical purchases in the window from another client).
  */
-import { definedOnly } from '../defined';
+import { definedOnly } from '../objects';
 import { receiptTypeFits } from '../protocol/transaction-answer';
 import type { ReportTransaction, XReport } from '../protocol/types';
 import { localIsoToMs } from '../protocol/values';

@@ -17,7 +17,7 @@ import { JpayError, JpayValidationError, TransactionOutcomeUnknown } from '../er
 import type { JpayClient } from '../client/jpay-client';
 import type { TransactionSettlement } from '../client/transaction-hooks';
 import type { XReport } from '../protocol/types';
-import { definedOnly } from '../defined';
+import { definedOnly } from '../objects';
 import { receiptRef, type TransactionJournal } from './journal';
 import { DEFAULT_MATCH_OPTIONS, decide, findCandidates, refOf, type Candidate, type MatchOptions } from './match';
 import { terminalClock } from './terminal-time';

@@ -4,7 +4,7 @@
  * the field, the SBP agent, the log, a reset to the state of a fresh start.
  */
 import { VirtualMifareCard } from '../mifare/virtual-card';
-import { definedOnly } from '../defined';
+import { definedOnly } from '../objects';
 import { JpayValidationError } from '../errors';
 import type { TestCard } from './cards';
 import type { SimulatorEvent } from './events';

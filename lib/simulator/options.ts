@@ -2,7 +2,7 @@
  * Simulator options: the scenario part (also loadable from a JSON file, see scenario.ts)
  * plus network and process options. resolveConfig() fills in the defaults.
  */
-import { definedOnly } from '../defined';
+import { definedOnly } from '../objects';
 import { JpayValidationError } from '../errors';
 import type { TerminalParameters } from '../protocol/types';
 import type { JpayStatusCode } from '../protocol/status';

@@ -1,5 +1,5 @@
 /** Log record → the `receipt` of a transaction response (§8.9, §8.10). */
-import { definedOnly } from '../defined';
+import { definedOnly } from '../objects';
 import type { ReceiptToWrite } from '../protocol/types';
 import type { LogRecord, Operation, ReceiptType } from './log';
 import type { Terminal } from './terminal';

@@ -1,5 +1,5 @@
 /** Building log records and committing them (where the drop-before-record fault strikes). */
-import { definedOnly } from '../defined';
+import { definedOnly } from '../objects';
 import { JpayValidationError } from '../errors';
 import { Secret } from '../protocol/secret';
 import type { TestCard } from './cards';

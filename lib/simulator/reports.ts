@@ -1,5 +1,5 @@
 /** X-report (§8.11) and the totals settlement uses, computed from the log. */
-import { definedOnly } from '../defined';
+import { definedOnly } from '../objects';
 import type { CardTypeTotals, OperationTotals, ReportTransaction, XReport } from '../protocol/types';
 import { isoLocal } from './ids';
 import type { LogRecord, Operation } from './log';

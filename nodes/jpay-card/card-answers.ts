@@ -9,6 +9,7 @@ import type { CardRequest } from '../../lib/protocol/types';
 import { blockFromBase64, blockFromHex } from '../../lib/mifare/block';
 import { BLOCK_SIZE } from '../../lib/mifare/geometry';
 import { guardWrite } from '../../lib/mifare/trailer';
+import { isRecord } from '../../lib/objects';
 
 /** MIFARE Classic 4K has 256 blocks; 1K and Mini use the lower ones. */
 export const MAX_BLOCK = 255;
@@ -36,10 +37,6 @@ export interface CardEventPayload {
 }
 
 const ACTIONS = ['read', 'write', 'close'] as const;
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
-}
 
 export function checkBlock(value: unknown, field: string): number {
   if (typeof value === 'string' && /^\d+$/.test(value.trim())) value = Number(value.trim());

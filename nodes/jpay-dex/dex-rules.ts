@@ -7,6 +7,7 @@ import { JpayValidationError } from '../../lib/errors';
 import { validateTagValue } from '../../lib/protocol/emv-tags';
 import { maskPan } from '../../lib/protocol/secret';
 import type { DexMessage, EmvTagValue } from '../../lib/protocol/types';
+import { isRecord } from '../../lib/objects';
 
 /** A rule from the edit dialog: always answer this tag with this value. */
 export interface DexRule {
@@ -27,10 +28,6 @@ const PAN_TAGS = new Set(['5A']);
 const TRACK2_TAGS = new Set(['57', '9F6B']);
 const REDACTED_TAGS = new Set(['56', '5F20', '9F0B', '9F1F', '9F20']);
 const REDACTED = '[redacted]';
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
-}
 
 export function normaliseTag(name: string): string {
   return name.trim().toUpperCase();

@@ -8,6 +8,7 @@ import { JpayValidationError } from '../../lib/errors';
 import { MAX_MEMBER_ID, type Purse } from '../../lib/mifare/loyalty';
 import { VALUE_MAX } from '../../lib/mifare/value-block';
 import type { LoyaltyProgram } from './loyalty-config';
+import { isRecord } from '../../lib/objects';
 
 export const LOYALTY_OPERATIONS = ['earn', 'redeem', 'pay', 'topup', 'issue', 'inquiry'] as const;
 export type LoyaltyOperationName = (typeof LOYALTY_OPERATIONS)[number];
@@ -32,10 +33,6 @@ export type PendingOperation =
 export type LoyaltyInput = PendingOperation | { operation: 'cancel' };
 
 const FIELD = 'msg.payload';
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
-}
 
 function optionalInt(p: Record<string, unknown>, key: string, min: number, max = VALUE_MAX): number | undefined {
   const v = p[key];

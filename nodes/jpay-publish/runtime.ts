@@ -16,6 +16,7 @@ import { BROKER_API_PROPERTY, getBroker, type BrokerState, type BrokerUser, type
 import { openReceiptOutbox } from '../shared/receipt-outbox';
 import { configError, refuseToStart, showStatus } from '../shared/status';
 import type { NodeSetup } from '../shared/register';
+import { isRecord } from '../../lib/objects';
 
 const NS = 'jpay-publish';
 
@@ -28,10 +29,6 @@ interface JpayPublishDef extends NodeDef {
   prefix?: string;
   /** The outbox journal; empty = `<userDir>/jpay/mqtt-outbox-<node id>.jsonl`. With a core broker only. */
   journalFile?: string;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 /** Outbox errors keep their own code (`outbox-full`…) as `outboxCode` for Catch nodes. */
@@ -89,8 +86,8 @@ export function setupOf(RED: NodeAPI): NodeSetup<JpayPublishDef> {
 
     node.on('input', (msg: NodeMessage & { receiptId?: string; receiptQueued?: number }, send, done) => {
       const payload = msg.payload;
-      const receipt = isObject(payload) ? payload.receipt : undefined;
-      if (!isObject(receipt)) {
+      const receipt = isRecord(payload) ? payload.receipt : undefined;
+      if (!isRecord(receipt)) {
         // A result without a receipt (cancelled, declined before the card…): nothing to publish.
         send(msg);
         done();
@@ -102,8 +99,8 @@ export function setupOf(RED: NodeAPI): NodeSetup<JpayPublishDef> {
         return;
       }
       const meta: Record<string, unknown> = {};
-      if (isObject(payload) && isObject(payload.request)) meta.request = payload.request;
-      if (isObject(payload) && typeof payload.status === 'string') meta.status = payload.status;
+      if (isRecord(payload) && isRecord(payload.request)) meta.request = payload.request;
+      if (isRecord(payload) && typeof payload.status === 'string') meta.status = payload.status;
       const work = broker
         .publisher()
         .then((publisher) => publisher.publishReceipt(terminalId, receipt as unknown as Receipt, { meta }))

@@ -10,7 +10,7 @@
  * source. When `msg.payload.type` names another type than the node's, none of the node's
  * fields apply (a default amount must never leak into a void).
  */
-import { definedOnly } from '../../lib/defined';
+import { definedOnly } from '../../lib/objects';
 import { JpayValidationError } from '../../lib/errors';
 import { validateFields, validateSendParams, type FieldNamer } from '../../lib/protocol/validation';
 import { numberIfDigits } from '../../lib/protocol/values';

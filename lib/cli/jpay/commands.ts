@@ -3,7 +3,7 @@
 // converted (major-unit amounts, flags); every rule about a parameter is the protocol's
 // (lib/protocol/schemas.ts), and its errors name the option the user typed (`--cashback`).
 
-import { definedOnly } from '../../defined';
+import { definedOnly } from '../../objects';
 import { JpayValidationError } from '../../errors';
 import type { CommandName, ReportType, TransactionRequest, TransactionType } from '../../protocol/types';
 import { Secret } from '../../protocol/secret';

@@ -6,21 +6,18 @@ import type { OperationTotals, ResponseBase, SReport, TerminalParameters, XRepor
 import type { Invocation } from './commands';
 import { EXIT_OK, EXIT_UNKNOWN, type ExitCode } from './exit-codes';
 import { formatResponse, money } from './format';
+import { isRecord } from '../../objects';
 
 /** The worst of several exit codes (3 beats 1 beats 0; 2 is usage, never from an answer). */
 export function worstExitCode(codes: readonly ExitCode[]): ExitCode {
   return codes.reduce<ExitCode>((worst, c) => (c === EXIT_UNKNOWN || worst === EXIT_UNKNOWN ? EXIT_UNKNOWN : c > worst ? c : worst), EXIT_OK);
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /** The answer's result as the terminal response the direct CLI formats. */
 function asResponse(answer: GatewayAnswer): ResponseBase {
-  const base: ResponseBase = { status: answer.status ?? '', ok: answer.outcome !== 'failed' || isObject(answer.result), errors: [] };
+  const base: ResponseBase = { status: answer.status ?? '', ok: answer.outcome !== 'failed' || isRecord(answer.result), errors: [] };
   const result = answer.result;
-  if (!isObject(result)) return base;
+  if (!isRecord(result)) return base;
   if (answer.command === 'report' || answer.command === 'settlement') return { ...base, report: result } as ResponseBase;
   if (answer.command === 'transaction') return { ...base, ...result } as ResponseBase;
   return { ...base, ...result, status: base.status } as ResponseBase;
@@ -35,7 +32,7 @@ export function formatAnswer(cli: string, invocation: Invocation, answer: Gatewa
     case 'cancelled':
       return formatResponse(cli, invocation, asResponse(answer));
     case 'failed':
-      return isObject(answer.result) ? formatResponse(cli, invocation, asResponse(answer)) : `${cli}: FAILED, terminal status ${answer.status ?? '(none)'}${answer.error ? `: ${answer.error.message}` : ''}`;
+      return isRecord(answer.result) ? formatResponse(cli, invocation, asResponse(answer)) : `${cli}: FAILED, terminal status ${answer.status ?? '(none)'}${answer.error ? `: ${answer.error.message}` : ''}`;
     case 'outcome-unknown':
       return [
         `OUTCOME UNKNOWN  ${cli}${answer.duplicate ? ' (the stored answer of this id)' : ''}`,
@@ -74,7 +71,7 @@ function totals(t: OperationTotals | undefined, currency: string | undefined): s
 /** A short description of a successful result, per command. */
 export function resultDetail(answer: GatewayAnswer): string {
   const r = answer.result;
-  if (!isObject(r)) return answer.error ? `${answer.error.code}: ${answer.error.message}` : '';
+  if (!isRecord(r)) return answer.error ? `${answer.error.code}: ${answer.error.message}` : '';
   switch (answer.command) {
     case 'settlement': {
       const s = r as unknown as SReport;

@@ -4,7 +4,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { definedOnly } from '../../defined';
+import { definedOnly } from '../../objects';
 import type { GatewayAnswer } from '../../gateway/answer';
 import { GatewayRequester, GatewayTimeoutError, type RequesterOptions } from '../../gateway/requester';
 import type { TerminalStateSnapshot } from '../../gateway/terminal-state';

@@ -3,6 +3,7 @@
  * last state committed to the card, where and when it was recorded, and what the card owes
  * back. Records on disk are checked field by field (a record that is not one is damaged).
  */
+import { isRecord } from '../../objects';
 
 /** A card's state as the ledger knows it (layout version 2: the counter counts mod 65536). */
 export interface CardRecord {
@@ -71,17 +72,13 @@ export function checkCardRecord(o: Record<string, unknown>, where: string): Card
   return r;
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function checkChange(o: unknown, where: string): OwedChange {
-  if (!isObject(o)) fail(where);
+  if (!isRecord(o)) fail(where);
   if (!isInt(o.points, -MAX_SIGNED, MAX_SIGNED) || !isInt(o.balance, -MAX_SIGNED, MAX_SIGNED) || typeof o.operation !== 'string') fail(where);
   const owed: OwedChange = { points: o.points, balance: o.balance, operation: o.operation };
   if (o.transaction !== undefined) {
     const t = o.transaction;
-    if (!isObject(t) || typeof t.type !== 'string') fail('owed.transaction');
+    if (!isRecord(t) || typeof t.type !== 'string') fail('owed.transaction');
     const tx: NonNullable<OwedChange['transaction']> = { type: t.type };
     if (t.amount !== undefined) tx.amount = isInt(t.amount, 0, MAX_SIGNED) ? t.amount : fail(`${where}.transaction.amount`);
     if (t.nodeId !== undefined) tx.nodeId = typeof t.nodeId === 'string' ? t.nodeId : fail(`${where}.transaction.nodeId`);
@@ -95,7 +92,7 @@ function checkOwed(o: unknown): OwedRecord {
   const owed: OwedRecord = checkChange(o, 'owed');
   const p = (o as Record<string, unknown>).pending;
   if (p !== undefined) {
-    if (!isObject(p) || !isObject(p.before) || !isObject(p.intended)) fail('owed.pending');
+    if (!isRecord(p) || !isRecord(p.before) || !isRecord(p.intended)) fail('owed.pending');
     owed.pending = {
       before: checkCardRecord(p.before, 'owed.pending.before.'),
       intended: checkCardRecord(p.intended, 'owed.pending.intended.'),
@@ -109,14 +106,14 @@ export const UID_PATTERN = /^(?:[0-9A-F]{8}|[0-9A-F]{14})$/;
 
 /** DurableLog `decode`: throws when the stored value is not a ledger entry. */
 export function decodeLedgerEntry(value: unknown): LedgerEntry {
-  if (!isObject(value)) fail('not an object');
+  if (!isRecord(value)) fail('not an object');
   if (typeof value.uid !== 'string' || !UID_PATTERN.test(value.uid)) fail('uid');
   if (typeof value.at !== 'string' || typeof value.origin !== 'string' || typeof value.published !== 'boolean') fail('at/origin/published');
   const entry: LedgerEntry = { ...checkCardRecord(value, ''), uid: value.uid, at: value.at, origin: value.origin, published: value.published };
   if (value.provisional !== undefined) entry.provisional = isInt(value.provisional, -MAX_SIGNED, MAX_SIGNED) ? value.provisional : fail('provisional');
   if (value.conflict !== undefined) {
     const c = value.conflict;
-    if (!isObject(c) || typeof c.origin !== 'string' || typeof c.at !== 'string') fail('conflict');
+    if (!isRecord(c) || typeof c.origin !== 'string' || typeof c.at !== 'string') fail('conflict');
     entry.conflict = { ...checkCardRecord(c, 'conflict.'), origin: c.origin, at: c.at };
   }
   if (value.owed !== undefined) entry.owed = checkOwed(value.owed);
