@@ -26,10 +26,9 @@ export function nonEmptyText(el: XmlElement | undefined, name: string): string |
   return t === undefined || t === '' ? undefined : t;
 }
 
-/** `<line>` texts of a child element such as `header`, `footer` or `title`. */
-export function lines(el: XmlElement | undefined, name: string): string[] {
-  const block = childElement(el, name);
-  return childList(block, 'line').map((l) => (typeof l === 'string' ? l : (childText({ l }, 'l') ?? '')));
+/** `<line>` (or `item`) texts of a child element such as `header`, `footer`, `title` or `error-stack`. */
+export function lines(el: XmlElement | undefined, name: string, item = 'line'): string[] {
+  return childList(childElement(el, name), item).map((l) => (typeof l === 'string' ? l : (childText({ l }, 'l') ?? '')));
 }
 
 /** An element holding `<line>` children, or '' (`<header/>`) when there are none. */
