@@ -119,9 +119,7 @@ type BodyWriter<C extends CommandName> = (r: ResponseToWrite<C>) => { body: XmlE
 
 /** A body with one child, or an empty body when the value is absent. */
 function one(name: string, node: XmlElement | string | undefined): XmlElement {
-  const el: XmlElement = {};
-  if (node !== undefined) el[name] = node;
-  return el;
+  return node === undefined ? {} : { [name]: node };
 }
 
 /** The commands whose answer carries more than a status and errors (the inverse of PARSERS). */
