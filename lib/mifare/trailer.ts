@@ -40,19 +40,13 @@ export function transportTrailer(): Buffer {
 /** FFFFFFFFFFFF FF0780 69 FFFFFFFFFFFF. Shared: copy it (or call transportTrailer()) before mutating. */
 export const DEFAULT_TRANSPORT_TRAILER: Buffer = transportTrailer();
 
-function nibble(byte: number, high: boolean): number {
-  return high ? byte >> 4 : byte & 0x0f;
-}
-
 export function decodeAccessBits(trailer: Buffer): AccessBitsResult {
   if (!Buffer.isBuffer(trailer) || trailer.length !== 16) return { ok: false, reason: 'a sector trailer is 16 bytes' };
   const [b6, b7, b8] = [trailer[6], trailer[7], trailer[8]];
-  const c1 = nibble(b7, true);
-  const c2 = nibble(b8, false);
-  const c3 = nibble(b8, true);
-  if (nibble(b6, false) !== (~c1 & 0x0f)) return { ok: false, reason: 'access bits C1 do not match their inverted copy' };
-  if (nibble(b6, true) !== (~c2 & 0x0f)) return { ok: false, reason: 'access bits C2 do not match their inverted copy' };
-  if (nibble(b7, false) !== (~c3 & 0x0f)) return { ok: false, reason: 'access bits C3 do not match their inverted copy' };
+  const [c1, c2, c3] = [b7 >> 4, b8 & 0x0f, b8 >> 4];
+  if ((b6 & 0x0f) !== (~c1 & 0x0f)) return { ok: false, reason: 'access bits C1 do not match their inverted copy' };
+  if (b6 >> 4 !== (~c2 & 0x0f)) return { ok: false, reason: 'access bits C2 do not match their inverted copy' };
+  if ((b7 & 0x0f) !== (~c3 & 0x0f)) return { ok: false, reason: 'access bits C3 do not match their inverted copy' };
   const group = (g: number): AccessCondition =>
     ((((c1 >> g) & 1) << 2) | (((c2 >> g) & 1) << 1) | ((c3 >> g) & 1)) as AccessCondition;
   return { ok: true, conditions: [group(0), group(1), group(2), group(3)], gpb: trailer[9] };
@@ -75,9 +69,7 @@ function assertByte(value: number, field: string): void {
 export function encodeAccessBits(conditions: readonly number[], gpb: number = TRANSPORT_GPB): Buffer {
   assertConditions(conditions);
   assertByte(gpb, 'gpb');
-  let c1 = 0;
-  let c2 = 0;
-  let c3 = 0;
+  let [c1, c2, c3] = [0, 0, 0];
   conditions.forEach((c, g) => {
     c1 |= ((c >> 2) & 1) << g;
     c2 |= ((c >> 1) & 1) << g;

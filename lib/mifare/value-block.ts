@@ -24,10 +24,7 @@ export function encodeValueBlock(value: number, address: number): Buffer {
   buf.writeInt32LE(value, 0);
   buf.writeInt32LE(~value, 4);
   buf.writeInt32LE(value, 8);
-  buf[12] = address;
-  buf[13] = ~address & 0xff;
-  buf[14] = address;
-  buf[15] = ~address & 0xff;
+  buf.set([address, ~address & 0xff, address, ~address & 0xff], 12);
   return buf;
 }
 

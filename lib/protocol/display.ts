@@ -13,15 +13,10 @@ export interface DisplayText {
   readonly source: 'emv-book-4' | 'emv-book-a' | 'jpay';
 }
 
-function book4(en: string, ru: string): DisplayText {
-  return { en, ru, source: 'emv-book-4' };
-}
-function bookA(en: string, ru: string): DisplayText {
-  return { en, ru, source: 'emv-book-a' };
-}
-function jpay(en: string, ru: string): DisplayText {
-  return { en, ru, source: 'jpay' };
-}
+const textsFrom = (source: DisplayText['source']) => (en: string, ru: string): DisplayText => ({ en, ru, source });
+const book4 = textsFrom('emv-book-4');
+const bookA = textsFrom('emv-book-a');
+const jpay = textsFrom('jpay');
 
 /** Keys are the upper-case two-digit hex identifiers as the terminal sends them. */
 export const DISPLAY_MESSAGES = {

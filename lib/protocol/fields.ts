@@ -26,10 +26,9 @@ export function nonEmptyText(el: XmlElement | undefined, name: string): string |
   return t === undefined || t === '' ? undefined : t;
 }
 
-/** `<line>` texts of a child element such as `header`, `footer` or `title`. */
-export function lines(el: XmlElement | undefined, name: string): string[] {
-  const block = childElement(el, name);
-  return childList(block, 'line').map((l) => (typeof l === 'string' ? l : (childText({ l }, 'l') ?? '')));
+/** `<line>` (or `item`) texts of a child element such as `header`, `footer`, `title` or `error-stack`. */
+export function lines(el: XmlElement | undefined, name: string, item = 'line'): string[] {
+  return childList(childElement(el, name), item).map((l) => (typeof l === 'string' ? l : (childText({ l }, 'l') ?? '')));
 }
 
 /** An element holding `<line>` children, or '' (`<header/>`) when there are none. */
@@ -70,19 +69,10 @@ export function put(el: XmlElement, name: string, value: XmlNode | undefined): v
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
-export function isBase64(s: string): boolean {
-  return s.length > 0 && BASE64.test(s);
-}
-
 /** Decodes Base64 (whitespace inside ignored: the vendor wraps long values); undefined if invalid. */
 export function decodeBase64(raw: string): Buffer | undefined {
   const s = raw.replace(/\s+/g, '');
-  return isBase64(s) ? Buffer.from(s, 'base64') : undefined;
-}
-
-export function yesNo(raw: string | undefined): boolean | undefined {
-  const v = raw?.toLowerCase();
-  return v === 'yes' ? true : v === 'no' ? false : undefined;
+  return s.length > 0 && BASE64.test(s) ? Buffer.from(s, 'base64') : undefined;
 }
 
 /** A wire name as a property key: `firmware-mcu` → `firmwareMcu`. */
@@ -143,7 +133,7 @@ const FROM_WIRE: Readonly<Record<FieldKind, (raw: string, field: string) => stri
   sum: (raw, field) => (/^\s*[DC]/.test(raw) ? signedAmountFromWire(raw, field) : amountFromWire(raw, field)),
   count: countFromWire,
   datetime: dateTimeFromWire,
-  yesno: yesNo,
+  yesno: (raw) => (/^yes$/i.test(raw) ? true : /^no$/i.test(raw) ? false : undefined),
 };
 
 /** A wire value → its typed value; throws a RangeError naming the field when it does not convert. */

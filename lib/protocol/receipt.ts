@@ -10,7 +10,7 @@
  * are present (the CFT example), `tstatus` decides.
  */
 import { XmlElement, XmlNode } from '../codec/packet';
-import { fieldTable, fromWire, lines, linesElement, put, text, toWire, tryConvert, type FieldKind } from './fields';
+import { fieldTable, fromWire, lines, linesElement, put, setIf, text, toWire, tryConvert, type FieldKind } from './fields';
 import { Receipt, SbpCftBlock } from './types';
 import { decodeApplicationName } from './values';
 
@@ -65,12 +65,7 @@ function parseCft(el: XmlElement): SbpCftBlock | undefined {
   const block = Array.isArray(node) ? node[0] : node;
   if (block === undefined) return undefined;
   const cft: SbpCftBlock = {};
-  if (typeof block === 'object') {
-    for (const key of CFT_FIELDS) {
-      const v = text(block, key);
-      if (v !== undefined) cft[key] = v;
-    }
-  }
+  if (typeof block === 'object') for (const key of CFT_FIELDS) setIf(cft, key, text(block, key));
   return cft;
 }
 

@@ -2,9 +2,9 @@
  * Command responses, both directions: parseResponse() for the client, buildResponse() and
  * responseToPacket() for the terminal side. Statuses are data: a non-ok status never throws.
  */
-import { childElement, childList, childText, packet, Packet, XmlElement } from '../codec/packet';
+import { childElement, childText, packet, Packet, XmlElement } from '../codec/packet';
 import { JpayProtocolError, JpayValidationError } from '../errors';
-import { nonEmptyText } from './fields';
+import { lines, nonEmptyText } from './fields';
 import {
   masterKeysToElement,
   parametersToElement,
@@ -23,9 +23,7 @@ import { CommandName, ResponseBase, ResponseToWrite, ResponseTypes, SReport, Tra
 /** Status (raw and ok) and the decoded error stack of any answer or response. */
 export function parseResponseBase(p: Packet): ResponseBase {
   const status = parseStatus(childText(p.body, 'status'));
-  const stack = childElement(p.body, 'error-stack');
-  const hex = childList(stack, 'error').map((e) => (typeof e === 'string' ? e : (childText({ e }, 'e') ?? '')));
-  return { status: status.raw, ok: status.ok, errors: decodeErrorStack(hex) };
+  return { status: status.raw, ok: status.ok, errors: decodeErrorStack(lines(p.body, 'error-stack', 'error')) };
 }
 
 function parseTransaction(p: Packet, base: ResponseBase): TransactionResult {
@@ -121,9 +119,7 @@ type BodyWriter<C extends CommandName> = (r: ResponseToWrite<C>) => { body: XmlE
 
 /** A body with one child, or an empty body when the value is absent. */
 function one(name: string, node: XmlElement | string | undefined): XmlElement {
-  const el: XmlElement = {};
-  if (node !== undefined) el[name] = node;
-  return el;
+  return node === undefined ? {} : { [name]: node };
 }
 
 /** The commands whose answer carries more than a status and errors (the inverse of PARSERS). */

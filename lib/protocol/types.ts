@@ -184,23 +184,20 @@ export interface LoginResult extends ResponseBase {
   serverHandshake?: string;
 }
 
-export interface ResponseTypes {
+/** The answers that carry more than a status and errors. */
+interface RichResponses {
   login: LoginResult;
-  logout: ResponseBase;
-  changepassword: ResponseBase;
-  updateconfiguration: ResponseBase;
   loadworkkeys: ResponseBase & { receipt?: WorkKeysReceipt };
   loadmasterkeys: ResponseBase & { receipt?: MasterKeysReceipt };
-  testconnection: ResponseBase;
   getparameters: ResponseBase & { parameters?: TerminalParameters };
   transaction: TransactionResult;
   report: ResponseBase & { report?: XReport };
   settlement: ResponseBase & { report?: SReport };
   clear: ResponseBase & { report?: SReport };
-  resetpassword: ResponseBase;
-  sethostkey: ResponseBase;
-  runreset: ResponseBase;
 }
+
+/** Every command's typed answer. */
+export type ResponseTypes = RichResponses & Record<Exclude<CommandName, keyof RichResponses>, ResponseBase>;
 
 /** T with the keys K optional. */
 type WithOptional<T, K extends keyof T> = Omit<T, K> & Partial<Pick<T, K>>;

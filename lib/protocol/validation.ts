@@ -34,12 +34,8 @@ function pathOf(instancePath: string, child?: string): string {
 }
 
 function describedRule(error: ErrorObject): string | undefined {
-  const parent: unknown = error.parentSchema;
-  if (parent && typeof parent === 'object' && 'description' in parent) {
-    const d = (parent as { description?: unknown }).description;
-    if (typeof d === 'string') return d;
-  }
-  return undefined;
+  const description: unknown = error.parentSchema?.description;
+  return typeof description === 'string' ? description : undefined;
 }
 
 // With allErrors false ajv stops at the first failure but also reports the wrappers

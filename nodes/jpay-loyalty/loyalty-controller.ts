@@ -254,7 +254,7 @@ export class LoyaltyController<T = unknown> {
 
 /** The outcome of a take-back whose result a stopped machine never learnt. */
 function takeBackOutcome(before: LoyaltyState, intended: LoyaltyState, key: CardKey): LoyaltyOutcome {
-  const outcome: LoyaltyOutcome = { ...emptyOutcome('uncertain', 'ok'), uncertain: true, memberId: before.memberId, before, intended };
+  const outcome: LoyaltyOutcome = { ...emptyOutcome('uncertain', 'ok'), memberId: before.memberId, before, intended };
   if (key.startsWith('uid:')) outcome.uid = key.slice(4);
   return outcome;
 }

@@ -280,11 +280,5 @@ export function decodeCard(layout: LoyaltyLayout, blocks: ReadonlyMap<number, Bu
 }
 
 export function sameState(x: LoyaltyState, y: LoyaltyState): boolean {
-  return (
-    x.programId === y.programId &&
-    x.memberId === y.memberId &&
-    x.counter === y.counter &&
-    x.points === y.points &&
-    x.balance === y.balance
-  );
+  return x.programId === y.programId && x.memberId === y.memberId && sameRecord(x, y);
 }

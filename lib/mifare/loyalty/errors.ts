@@ -25,9 +25,7 @@ export type LoyaltyErrorCode =
   | 'verify-mismatch';
 
 export class LoyaltyError extends JpayValidationError {
-  readonly code: LoyaltyErrorCode;
-  constructor(code: LoyaltyErrorCode, field: string, detail: string) {
+  constructor(readonly code: LoyaltyErrorCode, field: string, detail: string) {
     super(field, `${code}: ${detail}`);
-    this.code = code;
   }
 }

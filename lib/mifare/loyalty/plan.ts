@@ -76,22 +76,16 @@ function amount(value: unknown, field: string): number {
   return value;
 }
 
+/** The purse each amount of an operation moves, in the order the amounts are checked. */
+const PURSE_OF: Readonly<Record<keyof NormalizedOperation, Purse>> = { earnPoints: 'points', redeemPoints: 'points', debit: 'balance', credit: 'balance' };
+const OPERATION_FIELDS = Object.keys(PURSE_OF) as (keyof NormalizedOperation)[];
+
 /** Checks amounts that do not depend on the card: integers, not negative, purse present. */
 export function normalizeOperation(layout: LoyaltyLayout, op: LoyaltyOperation): NormalizedOperation {
   if (typeof op !== 'object' || op === null) throw new JpayValidationError('operation', 'must be an object');
-  const normalized = {
-    earnPoints: amount(op.earnPoints, 'earnPoints'),
-    redeemPoints: amount(op.redeemPoints, 'redeemPoints'),
-    debit: amount(op.debit, 'debit'),
-    credit: amount(op.credit, 'credit'),
-  };
-  const uses: [keyof NormalizedOperation, Purse][] = [
-    ['earnPoints', 'points'],
-    ['redeemPoints', 'points'],
-    ['debit', 'balance'],
-    ['credit', 'balance'],
-  ];
-  for (const [field, purse] of uses) {
+  const normalized = Object.fromEntries(OPERATION_FIELDS.map((field) => [field, amount(op[field], field)])) as NormalizedOperation;
+  for (const field of OPERATION_FIELDS) {
+    const purse = PURSE_OF[field];
     if (normalized[field] !== 0 && !layout.purses.includes(purse)) {
       throw new LoyaltyError('no-such-purse', field, `this card layout has no ${purse} purse`);
     }
