@@ -14,6 +14,8 @@ import {
   buildCertificateRequest,
   buildConfigCredentialsQuery,
   certificateRequestName,
+  isCertificateAnswerOk,
+  isConfigCredentialsOk,
   parseCertificateAnswer,
   parseConfigCredentialsAnswer,
 } from '../protocol';
@@ -121,16 +123,17 @@ export class ActivatorServer {
       this.lastKeys.set(name, key);
       const answer = await this.ask(socket, buildCertificateRequest({ name, key, deviceIdentifier }), name);
       const parsed = parseCertificateAnswer(answer);
-      if (parsed.status !== undefined && parsed.status.toLowerCase() !== 'ok') {
-        throw new CommandAbort('verificationfailed', [`${name}: the activator answered ${parsed.status}`]);
+      if (!isCertificateAnswerOk(parsed)) {
+        const why = parsed.status === undefined || parsed.status.toLowerCase() === 'ok' ? 'signed-cert must carry cert and ca as hex' : `the activator answered ${parsed.status}`;
+        throw new CommandAbort('verificationfailed', [`${name}: ${why}`]);
       }
-      expiries.push(verifyCertificate(name, parsed.cert, parsed.ca, publicKey));
+      expiries.push(verifyCertificate(name, parsed.cert, publicKey));
       t.emitEvent({ type: 'activator', step: name });
     }
     const answer = await this.ask(socket, buildConfigCredentialsQuery(), 'queryconfigcredentials');
     const conf = parseConfigCredentialsAnswer(answer);
-    if (!conf.url || !conf.cert || !conf.sign || !isHex(conf.cert) || !isHex(conf.sign)) {
-      throw new CommandAbort('missingdata', ['queryconfigcredentials: cert, sign (hex) and url are required']);
+    if (!isConfigCredentialsOk(conf)) {
+      throw new CommandAbort('missingdata', ['queryconfigcredentials: cert, sign (hex) and url are required, with no failing status']);
     }
     let host: string;
     try {
@@ -164,18 +167,11 @@ export function spkiHex(key: KeyObject): string {
   return key.export({ type: 'spki', format: 'der' }).toString('hex').toUpperCase();
 }
 
-function isHex(s: string): boolean {
-  return s.length > 0 && s.length % 2 === 0 && /^[0-9A-Fa-f]+$/.test(s);
-}
-
 /**
- * cert and ca must be hex. When cert is a real PEM certificate it must carry the key the
- * terminal sent; its expiry (dd.mm.yyyy) is returned for getparameters.
+ * When cert is a real PEM certificate it must carry the key the terminal sent; its expiry
+ * (dd.mm.yyyy) is returned for getparameters.
  */
-function verifyCertificate(name: string, cert: string | undefined, ca: string | undefined, key: KeyObject): string {
-  if (!cert || !ca || !isHex(cert) || !isHex(ca)) {
-    throw new CommandAbort('verificationfailed', [`${name}: signed-cert must carry cert and ca as hex`]);
-  }
+function verifyCertificate(name: string, cert: string, key: KeyObject): string {
   const pem = Buffer.from(cert, 'hex').toString('latin1');
   if (!pem.includes('-----BEGIN CERTIFICATE-----')) return '';
   let x509: X509Certificate;
