@@ -373,9 +373,13 @@ export function parseCertificateAnswer(p: Packet): CertificateAnswer {
   return parseActivatorAnswer<CertificateAnswer>(p, 'signed-cert', ['cert', 'ca']);
 }
 
-/** Whether a certificate answer can be used: cert and ca present and no failing status. */
-export function isCertificateAnswerOk(a: CertificateAnswer): boolean {
-  return a.cert !== undefined && a.ca !== undefined && (a.status === undefined || a.status === 'ok');
+/** Whether a certificate answer can be used: cert and ca present as hex and no failing status (any case). */
+export function isCertificateAnswerOk(a: CertificateAnswer): a is CertificateAnswer & { cert: string; ca: string } {
+  return isActivatorAnswerOk(a, [a.cert, a.ca]);
+}
+
+function isActivatorAnswerOk(a: { status?: string }, hex: readonly (string | undefined)[]): boolean {
+  return (a.status === undefined || a.status.toLowerCase() === 'ok') && hex.every((v) => v !== undefined && /^([0-9A-Fa-f]{2})+$/.test(v));
 }
 
 /** Terminal side: `<queryconfigcredentials/>`. */
@@ -397,7 +401,7 @@ export function parseConfigCredentialsAnswer(p: Packet): ConfigCredentials {
   return parseActivatorAnswer<ConfigCredentials>(p, 'confdata', ['cert', 'sign'], ['url']);
 }
 
-/** Whether config credentials are complete (cert, sign, url) and no failing status. */
-export function isConfigCredentialsOk(c: ConfigCredentials): boolean {
-  return c.cert !== undefined && c.sign !== undefined && c.url !== undefined && (c.status === undefined || c.status === 'ok');
+/** Whether config credentials are complete (cert and sign as hex, url) and no failing status (any case). */
+export function isConfigCredentialsOk(c: ConfigCredentials): c is ConfigCredentials & { cert: string; sign: string; url: string } {
+  return c.url !== undefined && isActivatorAnswerOk(c, [c.cert, c.sign]);
 }

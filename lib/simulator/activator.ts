@@ -6,7 +6,7 @@
  * Anything else on this port is answered `notimplemented`.
  */
 import { generateKeyPair, X509Certificate, type KeyObject } from 'node:crypto';
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { promisify } from 'node:util';
 import type { Packet } from '../codec/packet';
 import { PacketSocket } from '../codec/packet-socket';
@@ -14,6 +14,8 @@ import {
   buildCertificateRequest,
   buildConfigCredentialsQuery,
   certificateRequestName,
+  isCertificateAnswerOk,
+  isConfigCredentialsOk,
   parseCertificateAnswer,
   parseConfigCredentialsAnswer,
 } from '../protocol';
@@ -22,36 +24,21 @@ import { statusPacket, type StatusAnswer } from './context';
 import { CommandAbort } from './errors';
 import { newKey } from './ids';
 import type { ResetSession } from './runreset';
-import { closeServer, listen } from './server';
+import { TrackedServer } from './server';
 import type { Terminal } from './terminal';
 
 const generateRsa = promisify(generateKeyPair);
 
-export class ActivatorServer {
-  private readonly server: Server;
-  private readonly sockets = new Set<PacketSocket>();
-  private readonly running = new Set<Promise<void>>();
+export class ActivatorServer extends TrackedServer<PacketSocket> {
   /** The RSA public keys sent in the last reset (hex SPKI), by request name. */
   readonly lastKeys = new Map<CertificateRequestName, string>();
 
-  constructor(private readonly t: Terminal) {
-    this.server = createServer((socket) => this.accept(socket));
+  constructor(t: Terminal) {
+    super(t, 'activator server');
     this.server.maxConnections = 4;
-    this.server.on('error', (error) => t.config.logger(`activator server error: ${error.message}`));
   }
 
-  listen(port: number, host: string): Promise<number> {
-    return listen(this.server, port, host);
-  }
-
-  async close(): Promise<void> {
-    const closed = closeServer(this.server);
-    for (const socket of this.sockets) socket.destroy();
-    await Promise.allSettled([...this.running]);
-    await closed;
-  }
-
-  private accept(raw: Socket): void {
+  protected accept(raw: Socket): void {
     raw.on('error', () => undefined);
     // §10: the indicator turns to 1 when the activator connects, before it says anything.
     const session = this.t.pendingReset;
@@ -62,15 +49,10 @@ export class ActivatorServer {
     }
     const socket = new PacketSocket(raw, { maxFrameSize: this.t.config.maxFrameSize, frameTimeoutMs: this.t.config.timing.frameTimeoutMs });
     socket.on('error', (error) => this.t.emitEvent({ type: 'bad-input', reason: `activator: ${error.message}` }));
-    this.sockets.add(socket);
-    socket.once('close', () => this.sockets.delete(socket));
     const served = this.serve(socket)
       .catch((error: unknown) => this.t.config.logger(`activator error: ${(error as Error).message}`))
-      .finally(() => {
-        this.running.delete(served);
-        socket.end();
-      });
-    this.running.add(served);
+      .finally(() => socket.end());
+    this.track(socket, socket, served);
   }
 
   private async serve(socket: PacketSocket): Promise<void> {
@@ -121,16 +103,17 @@ export class ActivatorServer {
       this.lastKeys.set(name, key);
       const answer = await this.ask(socket, buildCertificateRequest({ name, key, deviceIdentifier }), name);
       const parsed = parseCertificateAnswer(answer);
-      if (parsed.status !== undefined && parsed.status.toLowerCase() !== 'ok') {
-        throw new CommandAbort('verificationfailed', [`${name}: the activator answered ${parsed.status}`]);
+      if (!isCertificateAnswerOk(parsed)) {
+        const why = parsed.status === undefined || parsed.status.toLowerCase() === 'ok' ? 'signed-cert must carry cert and ca as hex' : `the activator answered ${parsed.status}`;
+        throw new CommandAbort('verificationfailed', [`${name}: ${why}`]);
       }
-      expiries.push(verifyCertificate(name, parsed.cert, parsed.ca, publicKey));
+      expiries.push(verifyCertificate(name, parsed.cert, publicKey));
       t.emitEvent({ type: 'activator', step: name });
     }
     const answer = await this.ask(socket, buildConfigCredentialsQuery(), 'queryconfigcredentials');
     const conf = parseConfigCredentialsAnswer(answer);
-    if (!conf.url || !conf.cert || !conf.sign || !isHex(conf.cert) || !isHex(conf.sign)) {
-      throw new CommandAbort('missingdata', ['queryconfigcredentials: cert, sign (hex) and url are required']);
+    if (!isConfigCredentialsOk(conf)) {
+      throw new CommandAbort('missingdata', ['queryconfigcredentials: cert, sign (hex) and url are required, with no failing status']);
     }
     let host: string;
     try {
@@ -164,18 +147,11 @@ export function spkiHex(key: KeyObject): string {
   return key.export({ type: 'spki', format: 'der' }).toString('hex').toUpperCase();
 }
 
-function isHex(s: string): boolean {
-  return s.length > 0 && s.length % 2 === 0 && /^[0-9A-Fa-f]+$/.test(s);
-}
-
 /**
- * cert and ca must be hex. When cert is a real PEM certificate it must carry the key the
- * terminal sent; its expiry (dd.mm.yyyy) is returned for getparameters.
+ * When cert is a real PEM certificate it must carry the key the terminal sent; its expiry
+ * (dd.mm.yyyy) is returned for getparameters.
  */
-function verifyCertificate(name: string, cert: string | undefined, ca: string | undefined, key: KeyObject): string {
-  if (!cert || !ca || !isHex(cert) || !isHex(ca)) {
-    throw new CommandAbort('verificationfailed', [`${name}: signed-cert must carry cert and ca as hex`]);
-  }
+function verifyCertificate(name: string, cert: string, key: KeyObject): string {
   const pem = Buffer.from(cert, 'hex').toString('latin1');
   if (!pem.includes('-----BEGIN CERTIFICATE-----')) return '';
   let x509: X509Certificate;

@@ -38,12 +38,9 @@ export async function handleLogout(ctx: CommandContext): Promise<Answer<'logout'
   return { status: 'ok' };
 }
 
-const PASSWORD = /^\d{8}$/;
-
 export async function handleChangePassword(ctx: CommandContext, params: RequestParams['changepassword']): Promise<Answer<'changepassword'>> {
   const t = ctx.terminal;
   if (!t.log.checkPassword(params.password)) return { status: 'notauthorized' };
-  if (!PASSWORD.test(params.newPassword)) return { status: 'invalidarguments', errors: ['newpassword: must be 8 digits'] };
   await t.log.setPassword(params.newPassword);
   return { status: 'ok' };
 }

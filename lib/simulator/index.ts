@@ -50,24 +50,19 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const controller = new Controller(terminal);
   const server = new TerminalServer(terminal);
   const activator = new ActivatorServer(terminal);
-  const closers: (() => Promise<void>)[] = [];
+  let port = 0;
+  let activatorPort = 0;
+  let controlPort: number | undefined;
+  const api = config.controlPort === undefined ? undefined : new ControlApi(controller, () => ({ port, activatorPort }), config.controlHost);
+  // Closing one that does not listen (yet) is a no-op.
   const closeAll = async (): Promise<void> => {
-    for (const close of closers.splice(0).reverse()) await close().catch(() => undefined);
+    for (const listener of [api, activator, server]) await listener?.close().catch(() => undefined);
     await log.close().catch(() => undefined);
   };
-  let port: number;
-  let activatorPort: number;
-  let controlPort: number | undefined;
   try {
     port = await server.listen(config.port, config.host);
-    closers.push(() => server.close());
     activatorPort = await activator.listen(config.activatorPort, config.host);
-    closers.push(() => activator.close());
-    if (config.controlPort !== undefined) {
-      const api = new ControlApi(controller, () => ({ port, activatorPort }), config.controlHost);
-      controlPort = await api.listen(config.controlPort, config.controlHost);
-      closers.push(() => api.close());
-    }
+    if (api && config.controlPort !== undefined) controlPort = await api.listen(config.controlPort, config.controlHost);
   } catch (error) {
     await closeAll();
     throw error;

@@ -21,7 +21,6 @@ const KEEPALIVE_NAMES = new Set(['keepalive', 'keep-alive']);
 
 export class MessageDispatch {
   private readonly gone: Promise<never>;
-  private keepalives = 0;
 
   constructor(
     private readonly socket: PacketSocket,
@@ -39,14 +38,6 @@ export class MessageDispatch {
 
   get encrypted(): boolean {
     return this.key !== undefined;
-  }
-
-  get keepalivesSent(): number {
-    return this.keepalives;
-  }
-
-  get closed(): boolean {
-    return this.socket.isClosed;
   }
 
   /** Sends a message and returns the client's answer (decrypted, root name checked). */
@@ -84,7 +75,6 @@ export class MessageDispatch {
 
   /** keepalive; a `cancelled` answer aborts the command. */
   async keepalive(): Promise<void> {
-    this.keepalives += 1;
     const answer = await this.ask({ name: 'keepalive' });
     if (packetStatus(answer)?.toLowerCase() === 'cancelled') throw new CommandAbort('cancelled');
   }

@@ -8,7 +8,7 @@
 import type { XmlElement } from '../codec/packet';
 import type { VirtualMifareCard } from '../mifare/virtual-card';
 import { parseCardAnswer, parseReceipt } from '../protocol';
-import type { CardMessage, CardRequest, ReceiptToWrite } from '../protocol/types';
+import type { CardMessage, ReceiptToWrite } from '../protocol/types';
 import type { CommandContext } from './context';
 import { CommandAbort } from './errors';
 
@@ -36,20 +36,19 @@ export async function runMifareSession(ctx: CommandContext, card: VirtualMifareC
     const answer = await ctx.messages.ask({ name: 'card', message });
     const parsed = parseCardAnswer(answer);
     if (parsed.code === 'invalid') throw new CommandAbort('formaterror', [`card answer: ${parsed.reason}`]);
-    const request: CardRequest = parsed;
-    switch (request.code) {
+    switch (parsed.code) {
       case 'read': {
-        const read = card.read(request.blockId);
+        const read = card.read(parsed.blockId);
         message = read.ok ? { code: 'read', ok: true, status: 'ok', data: read.data } : { code: 'read', ok: false, status: 'failed' };
         break;
       }
       case 'write': {
-        const written = card.write(request.blockId, request.data);
+        const written = card.write(parsed.blockId, parsed.data);
         message = written.ok ? { code: 'write', ok: true, status: 'ok' } : { code: 'write', ok: false, status: 'failed' };
         break;
       }
       case 'close':
-        return request.receipt !== undefined && Object.keys(request.receipt).length > 0 ? { end: 'close', receipt: request.receipt } : { end: 'close' };
+        return parsed.receipt !== undefined && Object.keys(parsed.receipt).length > 0 ? { end: 'close', receipt: parsed.receipt } : { end: 'close' };
       default:
         return { end: 'other' };
     }

@@ -74,18 +74,13 @@ export const STATUS_PATH: Readonly<Partial<Record<JpayStatusCode, { phase: Statu
   pinentrybypassed: { phase: 'card', display: ['09', '1E'] },
 };
 
-export interface DeclineDefaults {
-  respCode: string;
-  description: string;
-  display: '07';
-}
-
-export const DECLINE_DEFAULTS: Readonly<Record<DeclineReason, DeclineDefaults>> = {
-  onlinedeclined: { respCode: '051', description: 'Insufficient funds', display: '07' },
-  offlinedeclined: { respCode: 'Z1', description: 'Offline declined', display: '07' },
-  unabletogoonline: { respCode: 'Z3', description: 'Unable to go online, offline declined', display: '07' },
-  systemerror: { respCode: '096', description: 'System malfunction', display: '07' },
-  cardprocessingerror: { respCode: 'Z4', description: 'Card processing error', display: '07' },
+/** A declined receipt's response code and text when the outcome gives none (the final display is 07, records.ts). */
+export const DECLINE_DEFAULTS: Readonly<Record<DeclineReason, { respCode: string; description: string }>> = {
+  onlinedeclined: { respCode: '051', description: 'Insufficient funds' },
+  offlinedeclined: { respCode: 'Z1', description: 'Offline declined' },
+  unabletogoonline: { respCode: 'Z3', description: 'Unable to go online, offline declined' },
+  systemerror: { respCode: '096', description: 'System malfunction' },
+  cardprocessingerror: { respCode: 'Z4', description: 'Card processing error' },
 };
 
 /** Decline reasons that are decided by the card/kernel without asking the host. */

@@ -8,23 +8,54 @@ import type { AddressInfo } from 'node:net';
 import { Connection, remoteOf } from './connection';
 import type { Terminal } from './terminal';
 
-export class TerminalServer {
-  private readonly server: Server;
-  private readonly connections = new Set<Connection>();
+/**
+ * A TCP server of the simulator: every accepted socket and its handler are tracked, so that
+ * close() stops accepting, destroys every open socket and waits for the handlers to unwind.
+ */
+export abstract class TrackedServer<S extends { destroy(): void }> {
+  protected readonly server: Server;
+  protected readonly open = new Set<S>();
   private readonly running = new Set<Promise<void>>();
 
-  constructor(private readonly t: Terminal) {
+  constructor(protected readonly t: Terminal, name: string) {
     this.server = createServer((socket) => this.accept(socket));
-    this.server.on('error', (error) => t.config.logger(`server error: ${error.message}`));
+    this.server.on('error', (error) => t.config.logger(`${name} error: ${error.message}`));
+  }
+
+  protected abstract accept(socket: Socket): void;
+
+  /** Holds `item` until `socket` closes and close() waits for `served`. */
+  protected track(item: S, socket: { once(event: 'close', listener: () => void): unknown }, served: Promise<void>): void {
+    this.open.add(item);
+    socket.once('close', () => this.open.delete(item));
+    const done = served.finally(() => this.running.delete(done));
+    this.running.add(done);
+  }
+
+  listen(port: number, host: string): Promise<number> {
+    return listen(this.server, port, host);
+  }
+
+  async close(): Promise<void> {
+    const closed = closeServer(this.server);
+    for (const item of this.open) item.destroy();
+    await Promise.allSettled([...this.running]);
+    await closed;
+  }
+}
+
+export class TerminalServer extends TrackedServer<Connection> {
+  constructor(t: Terminal) {
+    super(t, 'server');
   }
 
   /** Connections still holding a slot: one the simulator has destroyed is free at once, before its 'close' event. */
   private openConnections(): number {
-    for (const connection of this.connections) if (connection.destroyed) this.connections.delete(connection);
-    return this.connections.size;
+    for (const connection of this.open) if (connection.destroyed) this.open.delete(connection);
+    return this.open.size;
   }
 
-  private accept(socket: Socket): void {
+  protected accept(socket: Socket): void {
     const max = this.t.config.maxConnections;
     const open = this.openConnections();
     if (open >= max) {
@@ -38,22 +69,7 @@ export class TerminalServer {
     }
     socket.setNoDelay(true);
     const connection = new Connection(this.t, socket);
-    this.connections.add(connection);
-    socket.once('close', () => this.connections.delete(connection));
-    const served = connection.serve().finally(() => this.running.delete(served));
-    this.running.add(served);
-  }
-
-  listen(port: number, host: string): Promise<number> {
-    return listen(this.server, port, host);
-  }
-
-  /** Stops accepting, destroys every connection, waits for the handlers to unwind. */
-  async close(): Promise<void> {
-    const closed = closeServer(this.server);
-    for (const connection of this.connections) connection.destroy();
-    await Promise.allSettled([...this.running]);
-    await closed;
+    this.track(connection, socket, connection.serve());
   }
 }
 

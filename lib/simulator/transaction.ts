@@ -39,20 +39,13 @@ export async function handleTransaction(ctx: CommandContext, params: RequestPara
       const req: CardRequestInfo = { type: 'purchase', amount: params.amount ?? 0, currency };
       return cardPayment(ctx, req, outcome, { card: false, sbp: true, mifare: false });
     }
-    if (params.type === 'refund') return sbpRefund(ctx, { amount: params.amount ?? 0, currency, rrn: params.rrn }, outcome);
-    throw new CommandAbort('notallowedinterface', [`SBP does not support ${params.type}`]);
+    // The request rules allow only purchase and refund with sbp.
+    return sbpRefund(ctx, { amount: params.amount ?? 0, currency, rrn: params.rrn }, outcome);
   }
   if (params.type === 'void') return voidTransaction(ctx, params, outcome);
+  // The request rules require amount (and amount-other on a purchase-with-cashback, the only type that may carry it).
   if (params.amount === undefined) throw new CommandAbort('invalidarguments', ['amount: is required']);
-  const req: CardRequestInfo = {
-    type: params.type,
-    amount: params.amount,
-    amountOther: params.type === 'purchase-with-cashback' ? params.amountOther : undefined,
-    currency,
-  };
-  if (params.type === 'purchase-with-cashback' && req.amountOther === undefined) {
-    throw new CommandAbort('invalidarguments', ['amount-other: is required for purchase-with-cashback']);
-  }
+  const req: CardRequestInfo = { type: params.type, amount: params.amount, amountOther: params.amountOther, currency };
   if (params.type === 'refund' && params.forced === true) return forcedRefund(ctx, req, params.rrn, outcome);
   if (params.manual) {
     const card: TestCard = cardForManualPan(manualPan(ctx, params.manual.pan), params.manual.expiry, t.cards);

@@ -44,6 +44,17 @@ describe('simulator admin commands', () => {
     assert.equal(status(await rawCommand(sim.port, packet('login', { password: '12345678' }))), 'ok');
   });
 
+  it('a new password that is not 8 digits, or an unknown report type, is refused by the request rules and changes nothing', async () => {
+    const token = await plainLogin(sim.port);
+    const short = await rawCommand(sim.port, packet('changepassword', { token, password: '12345678', newpassword: '1234' }));
+    assert.equal(status(short), 'formaterror');
+    assert.match(errorTexts(short.response).join('\n'), /8 digits/);
+    assert.equal(status(await rawCommand(sim.port, packet('login', { password: '12345678' }))), 'ok');
+    const long = await rawCommand(sim.port, packet('report', { password: '12345678', 'report-type': 'long' }));
+    assert.equal(status(long), 'invalidarguments');
+    assert.match(errorTexts(long.response).join('\n'), /brief or full/);
+  });
+
   it('getparameters answers believable values; work and master keys come with rrns and KCVs', async () => {
     const token = await plainLogin(sim.port);
     const params = childElement((await rawCommand(sim.port, packet('getparameters', { token }))).response.body, 'parameters');

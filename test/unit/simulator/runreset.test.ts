@@ -72,6 +72,19 @@ describe('simulator runreset and the activator port', () => {
     assert.equal(status(x), 'verificationfailed');
   });
 
+  it('a failing status from the activator fails the reset: signed-cert → verificationfailed, confdata → missingdata', async () => {
+    let started = await startRunreset();
+    await runActivator(sim.activatorPort, (): XmlElement => ({ status: 'failed', 'signed-cert': { cert: 'AB', ca: 'CD' } }));
+    assert.equal(status(await started.running), 'verificationfailed');
+    started = await startRunreset();
+    await runActivator(sim.activatorPort, (r): XmlElement =>
+      r.name === 'queryconfigcredentials'
+        ? { status: 'failed', confdata: { cert: 'AB', sign: 'CD', url: 'https://x.test' } }
+        : { 'signed-cert': { cert: 'AB', ca: 'CD' } },
+    );
+    assert.equal(status(await started.running), 'missingdata');
+  });
+
   it('reset is served only on the activator port and only while a runreset waits', async () => {
     const main = await rawCommand(sim.port, packet('reset'));
     assert.equal(status(main), 'notimplemented');
