@@ -91,12 +91,12 @@ export function mqttTarget(values: OptionValues, env: NodeJS.ProcessEnv): MqttTa
 export function gatewayCall(cli: string, invocation: Invocation, all: boolean): GatewayCall {
   switch (invocation.command) {
     case 'report':
-      return { command: 'report', args: { reportType: invocation.reportType }, payment: false };
+      return { command: 'report', args: { reportType: invocation.params.reportType }, payment: false };
     case 'transaction': {
-      if (invocation.request.manual !== undefined) throw new UsageError('manual card entry is never sent over MQTT', cli);
+      if (invocation.params.manual !== undefined) throw new UsageError('manual card entry is never sent over MQTT', cli);
       if (all) throw new UsageError('--all does not take payments: one terminal at a time (--tid)', cli);
       if (invocation.cancelAfterMs !== undefined) throw new UsageError('--cancel-after is not available over MQTT', cli);
-      const request: Omit<TransactionRequest, 'manual'> = { ...invocation.request };
+      const request: Omit<TransactionRequest, 'manual'> = { ...invocation.params };
       return { command: 'transaction', args: { ...request }, payment: true };
     }
     default:
