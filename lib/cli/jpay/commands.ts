@@ -52,8 +52,8 @@ export interface CommandSpec {
 }
 
 /** An option that takes a value (shown as `value` in help). */
-const text = (value: string, description: string): CliOption => ({ type: 'string', value, description });
-const flag = (description: string): CliOption => ({ type: 'boolean', description });
+export const text = (value: string, description: string): CliOption => ({ type: 'string', value, description });
+export const flag = (description: string): CliOption => ({ type: 'boolean', description });
 
 const CANCEL_AFTER = text('SECONDS', 'cancel the transaction after SECONDS (answered on the next keepalive)');
 const AMOUNT = text('A', 'amount in major units, e.g. 123.45');

@@ -7,20 +7,16 @@ import { REQUEST_ID } from '../../gateway/topics';
 import { Secret } from '../../protocol/secret';
 import type { TransactionRequest } from '../../protocol/types';
 import { checkTerminalId, normalizePrefix } from '../../publish/topics';
-import { type CliOption, type Invocation, type OptionValues, str } from './commands';
+import { type CliOption, flag, type Invocation, type OptionValues, str, text } from './commands';
 import { UsageError } from './usage-error';
 
 export const MQTT_OPTIONS: Readonly<Record<string, CliOption>> = {
-  mqtt: {
-    type: 'string',
-    value: 'URL',
-    description: "send the command to a terminal's gateway through this MQTT broker (docs/fleet.md); its account: env JPAY_MQTT_USERNAME, JPAY_MQTT_PASSWORD",
-  },
-  tid: { type: 'string', value: 'T', description: 'with --mqtt: the terminal (its topic level)' },
-  all: { type: 'boolean', description: 'with --mqtt: every terminal that published a state; prints a table' },
-  prefix: { type: 'string', value: 'P', description: 'with --mqtt: the topic prefix (default jpay, or env JPAY_MQTT_PREFIX)' },
-  id: { type: 'string', value: 'ID', description: 'with --mqtt: the request id; a payment\'s idempotency key (ask again with it to learn its outcome)' },
-  'mqtt-ca': { type: 'string', value: 'FILE', description: 'with --mqtt: CA certificate (PEM) of the broker, for mqtts:// and wss://' },
+  mqtt: text('URL', "send the command to a terminal's gateway through this MQTT broker (docs/fleet.md); its account: env JPAY_MQTT_USERNAME, JPAY_MQTT_PASSWORD"),
+  tid: text('T', 'with --mqtt: the terminal (its topic level)'),
+  all: flag('with --mqtt: every terminal that published a state; prints a table'),
+  prefix: text('P', 'with --mqtt: the topic prefix (default jpay, or env JPAY_MQTT_PREFIX)'),
+  id: text('ID', "with --mqtt: the request id; a payment's idempotency key (ask again with it to learn its outcome)"),
+  'mqtt-ca': text('FILE', 'with --mqtt: CA certificate (PEM) of the broker, for mqtts:// and wss://'),
 };
 
 /** Where an `--mqtt` command goes. */
