@@ -13,8 +13,7 @@ export {
 } from '../recovery/transaction-recovery';
 export { RecoveryPendingError, JournalError } from '../recovery/errors';
 export type { JournalOptions, TransactionJournal } from '../recovery/journal';
-export { DEFAULT_SETTLE_MS } from '../recovery/recover';
-export { ANNOTATION } from '../recovery/types';
+export { ANNOTATION, DEFAULT_SETTLE_MS } from '../recovery/types';
 export type {
   Delivery,
   DeliverySource,

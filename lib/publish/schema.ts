@@ -7,7 +7,8 @@
 import type { Options } from 'ajv';
 import { JpayValidationError } from '../errors';
 import { onFirstUse } from '../lazy';
-import { CFT_FIELDS } from '../protocol/receipt';
+import { camelCase } from '../protocol/fields';
+import { CFT_FIELDS, RECEIPT_ROWS } from '../protocol/receipt';
 import { closedObject } from '../protocol/schemas';
 import type * as ReceiptValidators from './receipt-validators';
 
@@ -17,40 +18,16 @@ const STRING = { type: 'string' } as const;
 const LINES = { type: 'array', items: { type: 'string' } } as const;
 const AMOUNT = { type: 'integer', minimum: 0, description: 'minor units (kopecks)' } as const;
 
+/** The receipt's text children (lib/protocol/receipt.ts), and the application name the parser decodes from them. */
 const RECEIPT_STRING_FIELDS = [
-  'tid',
-  'mid',
-  'seq',
-  'type',
-  'state',
-  'tstatus',
-  'paymentStatus',
-  'currency',
-  'aid',
-  'appname',
-  'apname',
-  'alabel',
-  'ictId',
+  ...RECEIPT_ROWS.flatMap((row) => (typeof row === 'string' ? [camelCase(row)] : row[2] === 'text' ? [row[1]] : [])),
   'applicationName',
-  'pinEntered',
-  'aed',
-  'rrn',
-  'respCode',
-  'respCodeDescription',
-  'authNumber',
-  'tsi',
-  'tvr',
-  'declineReason',
-  'acquirerTag',
-  'bankName',
-  'record',
-  'iface',
-  'errorCode',
-] as const;
+];
 
 export const RECEIPT_SCHEMA = closedObject(['header', 'footer', 'approved'], {
   header: LINES,
   footer: LINES,
+  ...Object.fromEntries(RECEIPT_STRING_FIELDS.map((k) => [k, STRING])),
   approved: { type: 'boolean', description: 'tstatus (or status on SBP/MIFARE receipts) = approved' },
   receiptNumber: { type: 'integer', minimum: 0 },
   amountAuthorized: AMOUNT,
@@ -69,7 +46,6 @@ export const RECEIPT_SCHEMA = closedObject(['header', 'footer', 'approved'], {
   },
   cft: closedObject([], Object.fromEntries(CFT_FIELDS.map((k) => [k, STRING]))),
   extra: { type: 'object', description: 'receipt children the library does not know, as parsed' },
-  ...Object.fromEntries(RECEIPT_STRING_FIELDS.map((k) => [k, STRING])),
 });
 
 /** The whole payload of a receipt message. */

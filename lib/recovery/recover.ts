@@ -41,8 +41,6 @@ export interface RecoverOptions {
   onStep?: (step: RecoveryStep) => void;
 }
 
-export { DEFAULT_SETTLE_MS };
-
 /** Waits `ms`; rejects with JpayError('recovery aborted') when `signal` aborts first. */
 async function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
   if (ms <= 0) return;

@@ -24,13 +24,13 @@ export type OptionValues = Record<string, string | boolean | undefined>;
 /** Commands that need no arguments and map one-to-one onto a protocol command. */
 type SimpleCommand = Exclude<CommandName, 'changepassword' | 'sethostkey' | 'report' | 'transaction'>;
 
-/** What the CLI will ask the client to do, fully validated. */
+/** What the CLI will ask the client to do, fully validated: the protocol command and its parameters, secrets as Secret. */
 export type Invocation =
   | { command: SimpleCommand }
-  | { command: 'changepassword'; newPassword: Secret }
-  | { command: 'sethostkey'; name: string; material: Secret }
-  | { command: 'report'; reportType: ReportType }
-  | { command: 'transaction'; request: TransactionRequest; cancelAfterMs?: number }
+  | { command: 'changepassword'; params: { newPassword: Secret } }
+  | { command: 'sethostkey'; params: { name: string; material: Secret } }
+  | { command: 'report'; params: { reportType: ReportType } }
+  | { command: 'transaction'; params: TransactionRequest; cancelAfterMs?: number }
   /** Not a protocol command: the journal's recovery (lib/cli/jpay/journal.ts). */
   | { command: 'recover'; acknowledge?: string };
 
@@ -52,8 +52,8 @@ export interface CommandSpec {
 }
 
 /** An option that takes a value (shown as `value` in help). */
-const text = (value: string, description: string): CliOption => ({ type: 'string', value, description });
-const flag = (description: string): CliOption => ({ type: 'boolean', description });
+export const text = (value: string, description: string): CliOption => ({ type: 'string', value, description });
+export const flag = (description: string): CliOption => ({ type: 'boolean', description });
 
 const CANCEL_AFTER = text('SECONDS', 'cancel the transaction after SECONDS (answered on the next keepalive)');
 const AMOUNT = text('A', 'amount in major units, e.g. 123.45');
@@ -132,7 +132,7 @@ function payment(spec: PaymentSpec): CommandSpec {
     plan(values) {
       const params = definedOnly({ ...request(values), currency: str(values, 'currency') }) as TransactionRequest;
       const cancelAfterMs = parseSeconds(str(values, 'cancel-after'), '--cancel-after', spec.name);
-      return definedOnly({ command: 'transaction' as const, request: checked('transaction', params, spec.name), cancelAfterMs });
+      return definedOnly({ command: 'transaction' as const, params: checked('transaction', params, spec.name), cancelAfterMs });
     },
   };
 }
@@ -168,7 +168,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: { new: text('P', 'the new admin password (8 digits)') },
     plan(values) {
       const { newPassword } = checked('changepassword', { newPassword: str(values, 'new') }, 'changepassword');
-      return { command: 'changepassword', newPassword: new Secret(newPassword as string) };
+      return { command: 'changepassword', params: { newPassword: new Secret(newPassword as string) } };
     },
   }),
   simple(
@@ -185,7 +185,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     details: 'The key material is secret: use --encrypt so it never crosses the network in clear.',
     plan(values) {
       const { name, material } = checked('sethostkey', { name: str(values, 'name'), material: str(values, 'material') }, 'sethostkey');
-      return { command: 'sethostkey', name: name as string, material: new Secret(material as string) };
+      return { command: 'sethostkey', params: { name: name as string, material: new Secret(material as string) } };
     },
   }),
   simple(
@@ -284,7 +284,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'X-report: totals since the last settlement (--full lists every transaction)',
     synopsis: '[--full]',
     options: { full: flag('list every transaction, not only the totals') },
-    plan: (values) => ({ command: 'report', reportType: values.full === true ? 'full' : 'brief' }),
+    plan: (values) => ({ command: 'report', params: { reportType: values.full === true ? 'full' : 'brief' } }),
   }),
   simple('settlement', 'close the day with the bank (settlement), then clear the log'),
   simple('clear', 'delete the local transaction log and do the cutover, without a settlement'),
@@ -305,6 +305,12 @@ export const COMMANDS: readonly CommandSpec[] = [
     plan: (values) => definedOnly({ command: 'recover' as const, acknowledge: str(values, 'acknowledge') }),
   }),
 ];
+
+/** The parameters as the client takes them: a Secret is revealed here, as it is sent, and nowhere else. */
+export function sendParams(invocation: Invocation): Record<string, unknown> {
+  const params = 'params' in invocation ? invocation.params : {};
+  return Object.fromEntries(Object.entries(params).map(([name, value]) => [name, value instanceof Secret ? value.reveal() : value]));
+}
 
 export function findCommand(name: string): CommandSpec | undefined {
   return COMMANDS.find((c) => c.name === name);

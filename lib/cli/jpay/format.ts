@@ -200,7 +200,7 @@ const DONE: Readonly<Record<string, string>> = {
 /** The summary printed on stdout for an answer from the terminal. */
 export function formatResponse(cli: string, invocation: Invocation, response: ResponseBase): string {
   if (invocation.command === 'transaction') {
-    return formatTransaction(invocation.request, response as ResponseTypes['transaction']);
+    return formatTransaction(invocation.params, response as ResponseTypes['transaction']);
   }
   if (!response.ok) {
     return [`${cli}: FAILED, terminal status ${statusText(response.status)}`, ...errorLines(response)].join('\n');
@@ -208,7 +208,7 @@ export function formatResponse(cli: string, invocation: Invocation, response: Re
   switch (invocation.command) {
     case 'report': {
       const report = (response as ResponseTypes['report']).report;
-      return report ? formatXReport(report, invocation.reportType === 'full') : 'X-REPORT: (empty)';
+      return report ? formatXReport(report, invocation.params.reportType === 'full') : 'X-REPORT: (empty)';
     }
     case 'settlement':
     case 'clear': {
@@ -275,7 +275,7 @@ export function formatError(
     case 'usage':
       return { stderr: `${who}: ${message}\nSee: ${cli ? `jpay ${cli} --help` : 'jpay --help'}` };
     case 'unknown': {
-      const what = invocation?.command === 'transaction' ? requestLine(invocation.request) : (cli ?? 'command');
+      const what = invocation?.command === 'transaction' ? requestLine(invocation.params) : (cli ?? 'command');
       const why = answerRefused(error)
         ? `  The transaction was sent and its answer was refused (${error.reason}): the card MAY have been charged.`
         : '  The transaction was sent but its answer did not arrive: the card MAY have been charged.';

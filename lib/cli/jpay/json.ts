@@ -53,7 +53,7 @@ export function responseJson(cli: string, invocation: Invocation, response: Resp
   const out: JsonOutput = { ...verdictJson(cli, verdict), status: response.status };
   if (invocation.command === 'transaction') {
     out.approved = verdict.kind === 'approved';
-    out.request = publicRequest(invocation.request);
+    out.request = publicRequest(invocation.params);
   }
   out.result = publicResponse(response);
   return out;
@@ -80,7 +80,7 @@ export function errorJson(
   redact: Redactor,
 ): JsonOutput {
   const out: JsonOutput = verdictJson(cli ?? '', verdict);
-  if (invocation?.command === 'transaction') out.request = publicRequest(invocation.request);
+  if (invocation?.command === 'transaction') out.request = publicRequest(invocation.params);
   out.error = errorDetails(error, redact);
   if (verdict.kind === 'unknown') out.check = CHECK_UNKNOWN;
   return out;

@@ -1,12 +1,11 @@
 // One run of `jpay`: parse, connect, run the command, report, return the exit code.
 // The process glue (argv, streams, SIGINT) is injected so tests can drive it in-process.
 
-import { JpayAbortError, JpayClient, type ClientTimeouts, DEFAULT_TIMEOUTS } from '../../client';
-import type { ResponseBase } from '../../protocol/types';
+import { JpayAbortError, JpayClient, type ClientTimeouts, DEFAULT_TIMEOUTS, type SendParams } from '../../client';
+import type { CommandName, ResponseBase } from '../../protocol/types';
 import { RecoveryPendingError } from '../../recovery/errors';
 import type { TransactionRecovery } from '../../recovery/transaction-recovery';
-import type { Invocation } from './commands';
-import { execute } from './execute';
+import { sendParams, type Invocation } from './commands';
 import { runOverMqtt } from './mqtt';
 import { EXIT_USAGE, ExitCode } from './exit-codes';
 import { announceTransaction, formatError, formatResponse } from './format';
@@ -175,7 +174,7 @@ async function runCommand(
   const timer = cancelAfterMs === undefined ? undefined : setTimeout(() => cancel(`--cancel-after ${cancelAfterMs / 1000} s`), cancelAfterMs);
 
   // For the person at the terminal; a script with --json reads the request in the JSON.
-  if (invocation.command === 'transaction' && !global.json) progress.note(announceTransaction(invocation.request));
+  if (invocation.command === 'transaction' && !global.json) progress.note(announceTransaction(invocation.params));
   try {
     let response: ResponseBase;
     try {
@@ -189,7 +188,7 @@ async function runCommand(
         return verdict.exitCode;
       }
       if (recovery && invocation.command === 'transaction') {
-        const sale = await recovery.transaction(client, invocation.request, { signal: abort.signal });
+        const sale = await recovery.transaction(client, invocation.params, { signal: abort.signal });
         if (sale.kind === 'unknown') {
           if (sale.recovery instanceof Error) out.line(`jpay: recovery could not run: ${redact(sale.recovery.message)}`);
           else if (sale.recovery) out.line(`jpay: recovery could not settle it: ${describeResult(sale.recovery)}`);
@@ -198,15 +197,15 @@ async function runCommand(
         if (sale.kind === 'recovered') {
           const verdict = verdictOf(chargedBy(sale.result) ? 'approved' : 'declined');
           if (global.json) {
-            out.json({ ...verdictJson(cli, verdict), approved: sale.result.outcome === 'approved', request: publicRequest(invocation.request), recovered: { ...sale.result } });
+            out.json({ ...verdictJson(cli, verdict), approved: sale.result.outcome === 'approved', request: publicRequest(invocation.params), recovered: { ...sale.result } });
           } else {
-            out.result(formatRecovered(invocation.request, sale.result));
+            out.result(formatRecovered(invocation.params, sale.result));
           }
           return verdict.exitCode;
         }
         response = sale.result;
       } else {
-        response = await execute(client, invocation, { signal: abort.signal });
+        response = await client.send(invocation.command, sendParams(invocation) as SendParams<CommandName>, { signal: abort.signal });
       }
     } catch (error) {
       if (error instanceof JpayAbortError) progress.note('[cancel] cancelled before anything was sent to the terminal');

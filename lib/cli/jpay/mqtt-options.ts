@@ -7,20 +7,16 @@ import { REQUEST_ID } from '../../gateway/topics';
 import { Secret } from '../../protocol/secret';
 import type { TransactionRequest } from '../../protocol/types';
 import { checkTerminalId, normalizePrefix } from '../../publish/topics';
-import { type CliOption, type Invocation, type OptionValues, str } from './commands';
+import { type CliOption, flag, type Invocation, type OptionValues, str, text } from './commands';
 import { UsageError } from './usage-error';
 
 export const MQTT_OPTIONS: Readonly<Record<string, CliOption>> = {
-  mqtt: {
-    type: 'string',
-    value: 'URL',
-    description: "send the command to a terminal's gateway through this MQTT broker (docs/fleet.md); its account: env JPAY_MQTT_USERNAME, JPAY_MQTT_PASSWORD",
-  },
-  tid: { type: 'string', value: 'T', description: 'with --mqtt: the terminal (its topic level)' },
-  all: { type: 'boolean', description: 'with --mqtt: every terminal that published a state; prints a table' },
-  prefix: { type: 'string', value: 'P', description: 'with --mqtt: the topic prefix (default jpay, or env JPAY_MQTT_PREFIX)' },
-  id: { type: 'string', value: 'ID', description: 'with --mqtt: the request id; a payment\'s idempotency key (ask again with it to learn its outcome)' },
-  'mqtt-ca': { type: 'string', value: 'FILE', description: 'with --mqtt: CA certificate (PEM) of the broker, for mqtts:// and wss://' },
+  mqtt: text('URL', "send the command to a terminal's gateway through this MQTT broker (docs/fleet.md); its account: env JPAY_MQTT_USERNAME, JPAY_MQTT_PASSWORD"),
+  tid: text('T', 'with --mqtt: the terminal (its topic level)'),
+  all: flag('with --mqtt: every terminal that published a state; prints a table'),
+  prefix: text('P', 'with --mqtt: the topic prefix (default jpay, or env JPAY_MQTT_PREFIX)'),
+  id: text('ID', "with --mqtt: the request id; a payment's idempotency key (ask again with it to learn its outcome)"),
+  'mqtt-ca': text('FILE', 'with --mqtt: CA certificate (PEM) of the broker, for mqtts:// and wss://'),
 };
 
 /** Where an `--mqtt` command goes. */
@@ -91,12 +87,12 @@ export function mqttTarget(values: OptionValues, env: NodeJS.ProcessEnv): MqttTa
 export function gatewayCall(cli: string, invocation: Invocation, all: boolean): GatewayCall {
   switch (invocation.command) {
     case 'report':
-      return { command: 'report', args: { reportType: invocation.reportType }, payment: false };
+      return { command: 'report', args: { reportType: invocation.params.reportType }, payment: false };
     case 'transaction': {
-      if (invocation.request.manual !== undefined) throw new UsageError('manual card entry is never sent over MQTT', cli);
+      if (invocation.params.manual !== undefined) throw new UsageError('manual card entry is never sent over MQTT', cli);
       if (all) throw new UsageError('--all does not take payments: one terminal at a time (--tid)', cli);
       if (invocation.cancelAfterMs !== undefined) throw new UsageError('--cancel-after is not available over MQTT', cli);
-      const request: Omit<TransactionRequest, 'manual'> = { ...invocation.request };
+      const request: Omit<TransactionRequest, 'manual'> = { ...invocation.params };
       return { command: 'transaction', args: { ...request }, payment: true };
     }
     default:

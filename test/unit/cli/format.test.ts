@@ -5,7 +5,7 @@ import { Secret } from '../../../lib/protocol/secret';
 import type { ResponseTypes, SReport, XReport } from '../../../lib/protocol/types';
 import { TransactionOutcomeUnknown } from '../../../lib/errors';
 
-const purchase: Invocation = { command: 'transaction', request: { type: 'purchase', amount: 12345 } };
+const purchase: Invocation = { command: 'transaction', params: { type: 'purchase', amount: 12345 } };
 
 function approved(): ResponseTypes['transaction'] {
   return {
@@ -79,7 +79,7 @@ describe('cli human summaries', () => {
   it('a manual transaction shows the masked PAN of the request', () => {
     const inv: Invocation = {
       command: 'transaction',
-      request: { type: 'purchase', amount: 100, manual: { pan: '4000000000000002', expiry: '2712' } },
+      params: { type: 'purchase', amount: 100, manual: { pan: '4000000000000002', expiry: '2712' } },
     };
     const text = formatResponse('manual', inv, { status: 'ok', ok: true, errors: [], approved: false } as ResponseTypes['transaction']);
     assert.match(text, /card 400000\*{6}0002/);
@@ -89,7 +89,7 @@ describe('cli human summaries', () => {
   it('an SBP receipt shows the SBP references', () => {
     const r = approved();
     r.receipt = { header: [], footer: [], approved: true, iface: 'sbp', paymentStatus: 'approved', rrn: 'AS1000670LSS', cft: { qrcId: 'AD10006M8KH', localQrcId: 'AS1000670LSS' } };
-    const text = formatResponse('purchase', { command: 'transaction', request: { type: 'purchase', amount: 100, sbp: true } }, r);
+    const text = formatResponse('purchase', { command: 'transaction', params: { type: 'purchase', amount: 100, sbp: true } }, r);
     assert.match(text, /payment +SBP/);
     assert.match(text, /sbp localQrcId +AS1000670LSS/);
   });
@@ -125,10 +125,10 @@ describe('cli human summaries', () => {
       totals: [{ rid: 'A000000003', name: 'VISA', ...totals }],
       grandTotals: totals,
     };
-    const brief = formatResponse('report', { command: 'report', reportType: 'brief' }, { status: 'ok', ok: true, errors: [], report } as ResponseTypes['report']);
+    const brief = formatResponse('report', { command: 'report', params: { reportType: 'brief' } }, { status: 'ok', ok: true, errors: [], report } as ResponseTypes['report']);
     assert.match(brief, /VISA \(A000000003\): total 3 \/ 250\.00 RUB \(purchase 2 \/ 300\.00 RUB, refund 1 \/ 50\.00 RUB\)/);
     assert.doesNotMatch(brief, /Transactions:/);
-    const full = formatResponse('report', { command: 'report', reportType: 'full' }, { status: 'ok', ok: true, errors: [], report } as ResponseTypes['report']);
+    const full = formatResponse('report', { command: 'report', params: { reportType: 'full' } }, { status: 'ok', ok: true, errors: [], report } as ResponseTypes['report']);
     assert.match(full, /000001 {2}purchase {2}150\.00 RUB {2}approved/);
   });
 
@@ -150,7 +150,7 @@ describe('cli human summaries', () => {
   });
 
   it('errors are passed through the redactor', () => {
-    const r = formatError('report', { command: 'report', reportType: 'brief' }, new Error('bad 12345678'), 'error', (s) => s.replace('12345678', '[redacted]'));
+    const r = formatError('report', { command: 'report', params: { reportType: 'brief' } }, new Error('bad 12345678'), 'error', (s) => s.replace('12345678', '[redacted]'));
     assert.equal(r.stderr, 'jpay report: bad [redacted]');
     assert.equal(r.stdout, undefined);
     const usage = formatError(undefined, undefined, new Error('no command given'), 'usage', (s) => s);

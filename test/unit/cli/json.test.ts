@@ -17,9 +17,9 @@ import type { ResponseTypes } from '../../../lib/protocol/types';
 
 const manual: Invocation = {
   command: 'transaction',
-  request: { type: 'purchase', amount: 100, manual: { pan: '4000000000000002', expiry: '2712' } },
+  params: { type: 'purchase', amount: 100, manual: { pan: '4000000000000002', expiry: '2712' } },
 };
-const report: Invocation = { command: 'report', reportType: 'brief' };
+const report: Invocation = { command: 'report', params: { reportType: 'brief' } };
 const redact = makeRedactor({ hidden: ['12345678'], pans: ['4000000000000002'] }, true);
 
 describe('cli verdicts and --json output', () => {

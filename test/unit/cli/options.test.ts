@@ -118,16 +118,16 @@ describe('cli command line', () => {
     it('purchase with currency, sbp flags and cancel-after', () => {
       assert.deepEqual(run(['purchase', '--amount', '123.45']).invocation, {
         command: 'transaction',
-        request: { type: 'purchase', amount: 12345 },
+        params: { type: 'purchase', amount: 12345 },
       });
       assert.deepEqual(run(['purchase', '--amount', '0.1', '--currency', '840', '--sbp', '--cancel-after', '3']).invocation, {
         command: 'transaction',
-        request: { type: 'purchase', amount: 10, currency: '840', sbp: true },
+        params: { type: 'purchase', amount: 10, currency: '840', sbp: true },
         cancelAfterMs: 3000,
       });
       assert.deepEqual(run(['purchase', '--amount', '1', '--no-sbp']).invocation, {
         command: 'transaction',
-        request: { type: 'purchase', amount: 100, sbp: false },
+        params: { type: 'purchase', amount: 100, sbp: false },
       });
       refuses(['purchase', '--amount', '1', '--sbp', '--no-sbp'], /exclude each other/);
       refuses(['purchase', '--amount', '1', '--currency', 'RUB'], /--currency/);
@@ -151,16 +151,16 @@ describe('cli command line', () => {
     it('refund with rrn, forced and sbp', () => {
       assert.deepEqual(run(['refund', '--amount', '5', '--rrn', '123456789012', '--forced']).invocation, {
         command: 'transaction',
-        request: { type: 'refund', amount: 500, rrn: '123456789012', forced: true },
+        params: { type: 'refund', amount: 500, rrn: '123456789012', forced: true },
       });
       assert.deepEqual(run(['refund', '--amount', '5', '--sbp', '--rrn', 'AS1000670LSS']).invocation, {
         command: 'transaction',
-        request: { type: 'refund', amount: 500, rrn: 'AS1000670LSS', sbp: true },
+        params: { type: 'refund', amount: 500, rrn: 'AS1000670LSS', sbp: true },
       });
       // The help says to give an SBP payment's id as --rrn: 232796 is the vendor's example.
       assert.deepEqual(run(['refund', '--amount', '5', '--sbp', '--rrn', '232796']).invocation, {
         command: 'transaction',
-        request: { type: 'refund', amount: 500, rrn: '232796', sbp: true },
+        params: { type: 'refund', amount: 500, rrn: '232796', sbp: true },
       });
       refuses(['refund', '--amount', '5', '--rrn', '123'], /^--rrn: must be .*exactly 12 characters/);
       refuses(['refund', '--amount', '5', '--sbp', '--rrn', '1234567890123'], /^--rrn: /);
@@ -169,11 +169,11 @@ describe('cli command line', () => {
     it('void by number or last, optionally partial', () => {
       assert.deepEqual(run(['void', '--number', 'last']).invocation, {
         command: 'transaction',
-        request: { type: 'void', number: 'last' },
+        params: { type: 'void', number: 'last' },
       });
       assert.deepEqual(run(['void', '--number', '000009', '--amount', '0.5']).invocation, {
         command: 'transaction',
-        request: { type: 'void', number: 9, amount: 50 },
+        params: { type: 'void', number: 9, amount: 50 },
       });
       refuses(['void'], /^--number: is required for a void/);
       refuses(['void', '--number', '1234567'], /--number/);
@@ -183,7 +183,7 @@ describe('cli command line', () => {
     it('cashback needs both amounts', () => {
       assert.deepEqual(run(['cashback', '--amount', '10', '--cashback', '2.50']).invocation, {
         command: 'transaction',
-        request: { type: 'purchase-with-cashback', amount: 1000, amountOther: 250 },
+        params: { type: 'purchase-with-cashback', amount: 1000, amountOther: 250 },
       });
       refuses(['cashback', '--amount', '10'], /^--cashback: is required for a purchase-with-cashback/);
     });
@@ -192,11 +192,11 @@ describe('cli command line', () => {
       const base = ['--password', '12345678', 'manual', '--amount', '1', '--expiry', '2712'];
       assert.deepEqual(run([...base, '--type', 'purchase', '--pan', '4000000000000002', '--cardholder', 'IVAN IVANOV']).invocation, {
         command: 'transaction',
-        request: { type: 'purchase', amount: 100, manual: { pan: '4000000000000002', expiry: '2712', cardholder: 'IVAN IVANOV' } },
+        params: { type: 'purchase', amount: 100, manual: { pan: '4000000000000002', expiry: '2712', cardholder: 'IVAN IVANOV' } },
       });
       assert.deepEqual(run([...base, '--type', 'cashback', '--cashback', '1', '--pan', '4000000000000002']).invocation, {
         command: 'transaction',
-        request: { type: 'purchase-with-cashback', amount: 100, amountOther: 100, manual: { pan: '4000000000000002', expiry: '2712' } },
+        params: { type: 'purchase-with-cashback', amount: 100, amountOther: 100, manual: { pan: '4000000000000002', expiry: '2712' } },
       });
       refuses([...base, '--type', 'void', '--pan', '4000000000000002'], /--type/);
       refuses([...base, '--type', 'cashback', '--pan', '4000000000000002'], /^--cashback: is required/);
@@ -218,15 +218,15 @@ describe('cli command line', () => {
     });
 
     it('report brief or full', () => {
-      assert.deepEqual(run([...pw, 'report']).invocation, { command: 'report', reportType: 'brief' });
-      assert.deepEqual(run([...pw, 'report', '--full']).invocation, { command: 'report', reportType: 'full' });
+      assert.deepEqual(run([...pw, 'report']).invocation, { command: 'report', params: { reportType: 'brief' } });
+      assert.deepEqual(run([...pw, 'report', '--full']).invocation, { command: 'report', params: { reportType: 'full' } });
     });
 
     it('changepassword keeps the new password secret', () => {
       const inv = run([...pw, 'changepassword', '--new', '87654321']).invocation;
       assert.equal(inv.command, 'changepassword');
       if (inv.command !== 'changepassword') return;
-      assert.equal(inv.newPassword.reveal(), '87654321');
+      assert.equal(inv.params.newPassword.reveal(), '87654321');
       assert.ok(!JSON.stringify(inv).includes('87654321'));
       refuses([...pw, 'changepassword'], /^--new: is required/);
       const e = refuses([...pw, 'changepassword', '--new', 'abc12345'], /^--new: must be exactly 8 digits/);
@@ -237,8 +237,8 @@ describe('cli command line', () => {
       const inv = run([...pw, 'sethostkey', '--name', 'host1', '--material', 'AAECAwQ=']).invocation;
       assert.equal(inv.command, 'sethostkey');
       if (inv.command !== 'sethostkey') return;
-      assert.equal(inv.name, 'host1');
-      assert.equal(inv.material.reveal(), 'AAECAwQ=');
+      assert.equal(inv.params.name, 'host1');
+      assert.equal(inv.params.material.reveal(), 'AAECAwQ=');
       assert.ok(!JSON.stringify(inv).includes('AAECAwQ='));
       refuses([...pw, 'sethostkey', '--name', 'host1', '--material', 'not base64!'], /^--material: must be the key material in Base64/);
       refuses([...pw, 'sethostkey', '--material', 'AAECAwQ='], /^--name: is required/);
