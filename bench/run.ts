@@ -14,7 +14,7 @@ import { benchLoadTime, type LoadTimeOptions, type LoadTimeResult, type Ratio } 
 import { describeMachine } from './machine';
 import { benchMqtt, type MqttOptions, type MqttResult } from './mqtt';
 import { benchRecovery, type RecoveryOptions, type RecoveryResult } from './recovery';
-import { bytes, formatTable, ms, times, us, type Row } from './table';
+import { added, bytes, formatTable, ms, times, us, type Row } from './table';
 
 export const MEASUREMENTS = ['command', 'codec', 'fleet', 'handshake', 'mqtt', 'recovery', 'gateway', 'load'] as const;
 export type Measurement = (typeof MEASUREMENTS)[number];
@@ -167,14 +167,14 @@ function fleetRows(r: FleetResult): Row[] {
       measurement: `fleet ${n}: p50 latency (added)`,
       subject: ms(r.client.p50),
       baseline: ms(r.raw.p50),
-      ratio: `+${ms(r.addedP50)}`,
+      ratio: added(r.addedP50),
       target: '—',
     },
     {
       measurement: `fleet ${n}: p99 latency (added)`,
       subject: ms(r.client.p99),
       baseline: ms(r.raw.p99),
-      ratio: `${r.addedP99 >= 0 ? '+' : ''}${ms(r.addedP99)}`,
+      ratio: added(r.addedP99),
       target: `≤ +${TARGET.addedP99Ms} ms`,
       ...(gated ? { pass: r.addedP99 <= TARGET.addedP99Ms } : {}),
     },

@@ -29,6 +29,11 @@ export function ms(value: number): string {
   return `${value.toFixed(value >= 100 ? 0 : 2)} ms`;
 }
 
+/** Milliseconds added (or saved), always signed: `+1.39 ms`, `-0.85 ms`. */
+export function added(value: number): string {
+  return `${value >= 0 ? '+' : ''}${ms(value)}`;
+}
+
 export function bytes(value: number): string {
   if (Math.abs(value) >= 2 ** 20) return `${(value / 2 ** 20).toFixed(1)} MiB`;
   return `${(value / 1024).toFixed(1)} KiB`;
