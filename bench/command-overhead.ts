@@ -58,7 +58,7 @@ interface RawSession {
 }
 
 /** Login over the raw path (setup, not timed): token, and the session key when encrypted. */
-export async function rawLogin(port: number, encrypted: boolean): Promise<RawSession> {
+async function rawLogin(port: number, encrypted: boolean): Promise<RawSession> {
   if (!encrypted) {
     const reply = await rawExchange(port, frame(serializePacket(packet('login', { password: PASSWORD }))));
     const token = childText(parsePacket(reply.toString('utf8')).body, 'token');
