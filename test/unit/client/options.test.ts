@@ -40,6 +40,9 @@ describe('JpayClient options', () => {
     refuses({ host: 'h', handlers: { display: 'x' } }, 'handlers.display');
     refuses({ host: 'h', handlers: { unknown: () => undefined } }, 'handlers.unknown');
     refuses({ host: 'h', logger: { warn: 1 } }, 'logger.warn');
+    // A Buffer is an object, but not one of named members: refused as a whole.
+    refuses({ host: 'h', handlers: Buffer.from('x') }, 'handlers');
+    refuses({ host: 'h', timeouts: Buffer.from('x') }, 'timeouts');
     try {
       new JpayClient({ host: 'h', password: '1234567X' });
       assert.fail('accepted a bad password');

@@ -67,6 +67,7 @@ describe('flow/card-answers', () => {
 
   it('refuses bad answers with the field that is wrong', () => {
     assert.equal(refusal(() => cardRequestFromPayload('read')).field, 'msg.payload');
+    assert.equal(refusal(() => cardRequestFromPayload(Buffer.from('{"action":"read"}'))).field, 'msg.payload');
     assert.equal(refusal(() => cardRequestFromPayload({ action: 'open' })).field, 'msg.payload.action');
     assert.equal(refusal(() => cardRequestFromPayload({})).field, 'msg.payload.action');
     assert.equal(refusal(() => cardRequestFromPayload({ action: 'read' })).field, 'msg.payload.block');
